@@ -1,0 +1,205 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DefaultAddress is where the server listens unless told otherwise.
+const DefaultAddress = "127.0.0.1:11435"
+
+// Settings are the user's choices, saved as config.json.
+type Settings struct {
+	// Address is host:port of the API server.
+	Address string `json:"address"`
+	// APIKey is required from clients when the server listens beyond loopback.
+	APIKey string `json:"api_key,omitempty"`
+	// AllowedOrigins may call the API from a browser (CORS); the UI's own origin always may.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// AllowedHosts are extra Host header names accepted besides loopback names.
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
+	// KeepAlive is how long an idle model stays loaded, as a Go duration ("5m"); "-1" forever.
+	KeepAlive string `json:"keep_alive"`
+	// ContextLength is the default context per slot; 0 picks the largest that fits (capped).
+	ContextLength int `json:"context_length"`
+	// Slots is the number of parallel requests per model.
+	Slots int `json:"slots"`
+	// MaxLoaded caps the models resident at once (0: as many as memory allows).
+	MaxLoaded int `json:"max_loaded"`
+	// DefaultModel is the model the UI starts new chats with.
+	DefaultModel string `json:"default_model,omitempty"`
+	// ModelsDirs are extra folders whose .gguf files are served by file stem.
+	ModelsDirs []string `json:"models_dirs,omitempty"`
+	// LaunchAtLogin starts the app when the user logs in (macOS).
+	LaunchAtLogin bool `json:"launch_at_login"`
+	// Language of the UI: "system", "en" or "ko".
+	Language string `json:"language"`
+	// Theme of the UI: "system", "light" or "dark".
+	Theme string `json:"theme"`
+}
+
+// Defaults returns the settings of a fresh install.
+func Defaults() Settings {
+	return Settings{
+		Address:   DefaultAddress,
+		KeepAlive: "5m",
+		Slots:     4,
+		Language:  "system",
+		Theme:     "system",
+	}
+}
+
+// Validate checks the settings and says what is wrong.
+func (s Settings) Validate() error {
+	host, port, err := net.SplitHostPort(s.Address)
+	if err != nil {
+		return fmt.Errorf("address %q must be host:port: %w", s.Address, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("address %q: port must be a number from 0 to 65535", s.Address)
+	}
+	if host == "" {
+		return fmt.Errorf("address %q: give a host, such as 127.0.0.1 or 0.0.0.0", s.Address)
+	}
+	if _, err := ParseKeepAlive(s.KeepAlive); err != nil {
+		return err
+	}
+	if s.ContextLength < 0 {
+		return fmt.Errorf("context_length must be 0 (automatic) or more, got %d", s.ContextLength)
+	}
+	if s.Slots < 0 || s.Slots > 64 {
+		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)
+	}
+	switch s.Language {
+	case "", "system", "en", "ko":
+	default:
+		return fmt.Errorf("language must be system, en or ko, got %q", s.Language)
+	}
+	switch s.Theme {
+	case "", "system", "light", "dark":
+	default:
+		return fmt.Errorf("theme must be system, light or dark, got %q", s.Theme)
+	}
+	return nil
+}
+
+// ParseKeepAlive reads a keep-alive value: a Go duration ("5m", "1h30m"), a number of
+// seconds, or a negative number for forever (returned as -1).
+func ParseKeepAlive(s string) (time.Duration, error) {
+	if s == "" {
+		return 5 * time.Minute, nil
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n < 0 {
+			return -1, nil
+		}
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("keep_alive %q is not a duration such as 5m, 1h or -1", s)
+	}
+	if d < 0 {
+		return -1, nil
+	}
+	return d, nil
+}
+
+// Store loads and saves the settings file. It is safe for concurrent use.
+type Store struct {
+	mu   sync.Mutex
+	path string
+	cur  Settings
+}
+
+// Open reads the settings at path, or starts from the defaults when there is no file.
+func Open(path string) (*Store, error) {
+	s := &Store{path: path, cur: Defaults()}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	cur := Defaults()
+	if err := json.Unmarshal(b, &cur); err != nil {
+		return nil, fmt.Errorf("settings file %s is not valid JSON (%w); fix or delete it", path, err)
+	}
+	if err := cur.Validate(); err != nil {
+		return nil, fmt.Errorf("settings file %s: %w", path, err)
+	}
+	s.cur = cur
+	return s, nil
+}
+
+// Get returns the current settings.
+func (s *Store) Get() Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// Update validates and saves new settings atomically (temporary file, fsync, rename).
+func (s *Store) Update(next Settings) error {
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := json.MarshalIndent(next, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
+	if err := WriteFileAtomic(s.path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	s.cur = next
+	return nil
+}
+
+// WriteFileAtomic writes data to a temporary file beside path, syncs it and renames it into
+// place, so a crash leaves either the old file or the new one, never half of one.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op after the rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

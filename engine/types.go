@@ -1,0 +1,253 @@
+// Package engine is the API the app and the command line use to run models: Load, Unload,
+// Complete, Chat, Embed and Tokenize. It supervises one worker process per loaded model
+// (`perch engine`), schedules requests onto them (resident models, keep-alive, eviction,
+// queueing), and renders chats through engine/chat. It never touches llama.cpp itself: only the
+// worker does, so a crash in llama.cpp cannot take the app down.
+package engine
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/llama"
+)
+
+// ModelInfo are a model's facts as llama.cpp read them in the worker.
+type ModelInfo = llama.Info
+
+// LoadOptions choose how a model is loaded; zero values take the defaults.
+type LoadOptions struct {
+	// ContextLength is the context of each slot, in tokens.
+	ContextLength int `json:"num_ctx,omitempty"`
+	// Slots is the number of requests the model serves at once.
+	Slots int `json:"slots,omitempty"`
+	// KVType is the KV cache type: f16 (default), q8_0 or q4_0.
+	KVType string `json:"kv_type,omitempty"`
+	// FlashAttn is auto (default), on or off.
+	FlashAttn string `json:"flash_attn,omitempty"`
+	// GPULayers is the number of layers on the GPU; nil means all.
+	GPULayers *int `json:"num_gpu,omitempty"`
+	// Threads for generation; 0 picks the measured default.
+	Threads int `json:"num_thread,omitempty"`
+	// BatchSize is the most prompt tokens decoded in one step.
+	BatchSize int `json:"num_batch,omitempty"`
+	// Embedding loads the model for embeddings (pooled outputs instead of logits).
+	Embedding bool `json:"embedding,omitempty"`
+}
+
+// Sampling chooses the next token. Temperature 0 is greedy and deterministic.
+type Sampling struct {
+	Temperature      float32 `json:"temperature"`
+	TopK             int     `json:"top_k,omitempty"`
+	TopP             float32 `json:"top_p,omitempty"`
+	MinP             float32 `json:"min_p,omitempty"`
+	TypicalP         float32 `json:"typical_p,omitempty"`
+	RepeatPenalty    float32 `json:"repeat_penalty,omitempty"`
+	RepeatLastN      int     `json:"repeat_last_n,omitempty"`
+	PresencePenalty  float32 `json:"presence_penalty,omitempty"`
+	FrequencyPenalty float32 `json:"frequency_penalty,omitempty"`
+	// Seed of the random draw; -1 picks one.
+	Seed      int64             `json:"seed"`
+	LogitBias map[int32]float32 `json:"logit_bias,omitempty"`
+	// Grammar is GBNF text that constrains the output.
+	Grammar string `json:"grammar,omitempty"`
+}
+
+// DefaultSampling is what a request gets when it says nothing (Ollama's defaults).
+func DefaultSampling() Sampling {
+	return Sampling{Temperature: 0.8, TopK: 40, TopP: 0.9, RepeatPenalty: 1.1, RepeatLastN: 64, Seed: -1}
+}
+
+// CompletionRequest asks for a continuation of a prompt.
+type CompletionRequest struct {
+	Model string `json:"model"`
+	// Prompt is text, tokenized with the model's special tokens (BOS) added and special-token
+	// text parsed; Tokens, when set, is used instead.
+	Prompt string  `json:"prompt,omitempty"`
+	Tokens []int32 `json:"tokens,omitempty"`
+	// Suffix asks for fill-in-the-middle between Prompt and Suffix.
+	Suffix string `json:"suffix,omitempty"`
+	// MaxTokens caps the tokens generated; 0 means until the context is full.
+	MaxTokens int      `json:"max_tokens,omitempty"`
+	Stop      []string `json:"stop,omitempty"`
+	Sampling  Sampling `json:"sampling"`
+	// Logprobs asks for each token's log-probability, with TopLogprobs alternatives.
+	Logprobs    bool `json:"logprobs,omitempty"`
+	TopLogprobs int  `json:"top_logprobs,omitempty"`
+	// ContextShift, when the context fills, drops the oldest tokens after the first Keep
+	// instead of finishing with reason "length".
+	ContextShift bool `json:"context_shift,omitempty"`
+	Keep         int  `json:"keep,omitempty"`
+	// NoCache prefills the whole prompt instead of reusing a slot's cached prefix.
+	NoCache bool `json:"no_cache,omitempty"`
+	// SaveState writes the slot's KV state to disk after the answer, so the conversation can
+	// resume without a prefill after the model is unloaded.
+	SaveState bool `json:"save_state,omitempty"`
+
+	// KeepAlive is how long the model stays loaded after this request; nil takes the default,
+	// negative keeps it forever, zero unloads it after the answer.
+	KeepAlive *time.Duration `json:"-"`
+	Load      LoadOptions    `json:"-"`
+}
+
+// Logprob is one generated token's log-probability with its most likely alternatives.
+type Logprob struct {
+	ID      int32        `json:"id"`
+	Token   string       `json:"token"`
+	Bytes   []byte       `json:"bytes"`
+	Logprob float64      `json:"logprob"`
+	Top     []TopLogprob `json:"top_logprobs,omitempty"`
+}
+
+// TopLogprob is an alternative token at one step.
+type TopLogprob struct {
+	ID      int32   `json:"id"`
+	Token   string  `json:"token"`
+	Bytes   []byte  `json:"bytes"`
+	Logprob float64 `json:"logprob"`
+}
+
+// Event is one step of a streamed completion. Text holds complete UTF-8 characters only; a
+// character split across tokens arrives with the token that completes it.
+type Event struct {
+	Text    string   `json:"text"`
+	Token   int32    `json:"token"`
+	Logprob *Logprob `json:"logprob,omitempty"`
+}
+
+// Finish reasons.
+const (
+	FinishStop      = "stop"
+	FinishLength    = "length"
+	FinishCancelled = "cancelled"
+	FinishToolCalls = "tool_calls"
+)
+
+// Usage counts tokens. CachedTokens of the prompt were reused from a slot's cache or from
+// saved state rather than prefilled.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CachedTokens     int `json:"cached_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Timings of one request, in milliseconds.
+type Timings struct {
+	LoadMs      float64 `json:"load_ms"`      // loading the model, when this request did
+	QueueMs     float64 `json:"queue_ms"`     // waiting for a slot
+	PromptMs    float64 `json:"prompt_ms"`    // prefill
+	PredictMs   float64 `json:"predict_ms"`   // generation after the first token
+	FirstTokenM float64 `json:"ttft_ms"`      // from arrival at the worker to the first token
+	TotalMs     float64 `json:"total_ms"`     // from the engine call to the result
+	PromptPerS  float64 `json:"prompt_per_s"` // prefill tokens per second
+	PredictPerS float64 `json:"predict_per_s"`
+	// Restored is true when the prompt was restored from saved KV state.
+	Restored bool `json:"restored,omitempty"`
+}
+
+// CompletionResult is the whole of a finished completion.
+type CompletionResult struct {
+	Text         string    `json:"text"`
+	Tokens       []int32   `json:"tokens"`
+	FinishReason string    `json:"finish_reason"`
+	StopWord     string    `json:"stop_word,omitempty"`
+	Usage        Usage     `json:"usage"`
+	Timings      Timings   `json:"timings"`
+	Logprobs     []Logprob `json:"logprobs,omitempty"`
+}
+
+// Format constrains a chat's output to JSON.
+type Format struct {
+	// Type is "json_object" (any JSON object) or "json_schema".
+	Type   string          `json:"type"`
+	Schema json.RawMessage `json:"schema,omitempty"`
+}
+
+// ChatRequest asks a model to answer a conversation.
+type ChatRequest struct {
+	Model      string          `json:"model"`
+	Messages   []chat.Message  `json:"messages"`
+	Tools      []chat.Tool     `json:"tools,omitempty"`
+	ToolChoice chat.ToolChoice `json:"tool_choice"`
+	Format     *Format         `json:"format,omitempty"`
+	// Template overrides the model's chat template (Jinja).
+	Template string `json:"template,omitempty"`
+	// Think turns a reasoning model's thinking on or off where its template allows; nil leaves
+	// the template's default.
+	Think        *bool    `json:"think,omitempty"`
+	MaxTokens    int      `json:"max_tokens,omitempty"`
+	Stop         []string `json:"stop,omitempty"`
+	Sampling     Sampling `json:"sampling"`
+	Logprobs     bool     `json:"logprobs,omitempty"`
+	TopLogprobs  int      `json:"top_logprobs,omitempty"`
+	ContextShift bool     `json:"context_shift,omitempty"`
+	SaveState    bool     `json:"save_state,omitempty"`
+
+	KeepAlive *time.Duration `json:"-"`
+	Load      LoadOptions    `json:"-"`
+}
+
+// ChatEvent is a streamed piece of the answer: visible text, reasoning text, or both.
+type ChatEvent struct {
+	Content   string    `json:"content,omitempty"`
+	Reasoning string    `json:"reasoning,omitempty"`
+	Logprobs  []Logprob `json:"logprobs,omitempty"`
+}
+
+// ChatResult is the finished answer.
+type ChatResult struct {
+	Message      chat.Message `json:"message"`
+	FinishReason string       `json:"finish_reason"`
+	Usage        Usage        `json:"usage"`
+	Timings      Timings      `json:"timings"`
+	Logprobs     []Logprob    `json:"logprobs,omitempty"`
+	// Prompt is the rendered prompt the model saw.
+	Prompt string `json:"prompt"`
+}
+
+// EmbedRequest asks for one vector per input.
+type EmbedRequest struct {
+	Model  string    `json:"model"`
+	Inputs []string  `json:"inputs,omitempty"`
+	Tokens [][]int32 `json:"tokens,omitempty"`
+	// Pooling overrides the model's: mean, cls, last.
+	Pooling string `json:"pooling,omitempty"`
+	// Normalize scales each vector to unit length.
+	Normalize bool `json:"normalize,omitempty"`
+	// Truncate cuts inputs longer than the context instead of refusing them.
+	Truncate bool `json:"truncate,omitempty"`
+
+	KeepAlive *time.Duration `json:"-"`
+	Load      LoadOptions    `json:"-"`
+}
+
+// EmbedResult holds the vectors in input order.
+type EmbedResult struct {
+	Embeddings   [][]float32 `json:"embeddings"`
+	PromptTokens int         `json:"prompt_tokens"`
+	Timings      Timings     `json:"timings"`
+}
+
+// TokenPiece is one token of a tokenized text.
+type TokenPiece struct {
+	ID    int32  `json:"id"`
+	Piece string `json:"piece"`
+	Bytes []byte `json:"bytes,omitempty"`
+}
+
+// MemoryUsage is what a loaded model really uses, as llama.cpp reported it.
+type MemoryUsage struct {
+	WeightsBytes int64 `json:"weights_bytes"`
+	KVBytes      int64 `json:"kv_bytes"`
+	ComputeBytes int64 `json:"compute_bytes"`
+	OutputBytes  int64 `json:"output_bytes"`
+	// KVUsedBytes is the part of the KV cache the current conversations fill.
+	KVUsedBytes int64 `json:"kv_used_bytes"`
+	KVUsedCells int   `json:"kv_used_cells"`
+	KVCells     int   `json:"kv_cells"`
+	// RSSBytes is the worker process's resident memory.
+	RSSBytes int64 `json:"rss_bytes"`
+	// Device names where the buffers live (CPU, Metal).
+	Device string `json:"device,omitempty"`
+}
