@@ -3,6 +3,12 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,8 +18,6 @@ type ModelRef struct {
 	Path   string `json:"path"`
 	Digest string `json:"digest,omitempty"`
 	Size   int64  `json:"size,omitempty"`
-	// Template overrides the GGUF's chat template (from an Ollama template layer).
-	Template string `json:"template,omitempty"`
 	// Stop strings the model's publisher recommends (from an Ollama params layer).
 	Stop []string `json:"stop,omitempty"`
 }
@@ -26,6 +30,22 @@ type Resolver interface {
 // ErrUnknownModel is what a Resolver returns (wrapped) for a name it does not know.
 var ErrUnknownModel = errors.New("model not found")
 
+// Planner checks whether a model fits in memory before it is loaded. The app's memory planner
+// implements it; without one the engine only caps the number of resident models.
+type Planner interface {
+	// Fit returns the options to load with (choosing a context when none was asked) and
+	// whether the model fits next to the resident ones.
+	Fit(ctx context.Context, ref ModelRef, opts LoadOptions, resident []Status) (Fit, error)
+}
+
+// Fit is a planner's answer.
+type Fit struct {
+	Options LoadOptions
+	Fits    bool
+	// Message says what is needed and free, and what to try, when it does not fit.
+	Message string
+}
+
 // Status describes a loaded model.
 type Status struct {
 	Name      string      `json:"name"`
@@ -33,15 +53,128 @@ type Status struct {
 	Digest    string      `json:"digest,omitempty"`
 	Info      ModelInfo   `json:"info"`
 	Options   LoadOptions `json:"options"`
+	SlotCtx   int         `json:"slot_ctx"`
 	Memory    MemoryUsage `json:"memory"`
 	Slots     int         `json:"slots"`
 	Busy      int         `json:"busy"`
 	Queued    int         `json:"queued"`
 	PID       int         `json:"pid"`
 	LoadedAt  time.Time   `json:"loaded_at"`
-	ExpiresAt time.Time   `json:"expires_at"` // zero: kept forever
-	// Generating is true while any slot is producing tokens.
+	ExpiresAt time.Time   `json:"expires_at"` // zero: kept forever or in use
+	// Generating is true while any request is running on the model.
 	Generating bool `json:"generating"`
+}
+
+// Config configures an Engine. Zero values take the defaults.
+type Config struct {
+	Resolver Resolver
+	Planner  Planner
+	// Command starts a worker; the default is this executable with the "engine" argument.
+	Command []string
+	// LibDir is where the llama.cpp libraries are; empty lets the worker look for them.
+	LibDir     string
+	RuntimeDir string
+	// StateDir keeps saved conversation state; empty disables it.
+	StateDir string
+	StateMax int64
+	// KeepAlive is how long an idle model stays loaded (default 5 minutes; negative forever).
+	KeepAlive time.Duration
+	// MaxLoaded caps resident models (0: as many as the planner allows, or 3 without one).
+	MaxLoaded int
+	// Defaults for loads that do not say.
+	Slots         int
+	ContextLength int
+	KVType        string
+	Threads       int
+	// MaxQueue bounds the requests waiting for one model beyond its slots.
+	MaxQueue int
+	Log      *slog.Logger
+	// OnWorkerExit is called when a worker dies unexpectedly (for metrics).
+	OnWorkerExit func(model string, err error)
+}
+
+// Engine runs models in worker processes and schedules requests onto them.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	runners map[string]*runner
+	closed  bool
+
+	restarts atomic.Int64
+}
+
+// New returns an engine. It starts no worker until a model is needed.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Resolver == nil {
+		return nil, errors.New("engine: a model resolver is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if len(cfg.Command) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("engine: find own executable: %w", err)
+		}
+		cfg.Command = []string{exe, "engine"}
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = 5 * time.Minute
+	}
+	if cfg.Slots <= 0 {
+		cfg.Slots = 4
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 256
+	}
+	if cfg.MaxLoaded <= 0 && cfg.Planner == nil {
+		cfg.MaxLoaded = 3
+	}
+	return &Engine{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}}, nil
+}
+
+// Restarts counts workers that died unexpectedly.
+func (e *Engine) Restarts() int64 { return e.restarts.Load() }
+
+// Loaded lists the resident models, most recently used first.
+func (e *Engine) Loaded() []Status {
+	e.mu.Lock()
+	rs := make([]*runner, 0, len(e.runners))
+	for _, r := range e.runners {
+		if r.ready() {
+			rs = append(rs, r)
+		}
+	}
+	e.mu.Unlock()
+	sort.Slice(rs, func(i, j int) bool { return rs[i].lastUsed().After(rs[j].lastUsed()) })
+	out := make([]Status, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.status())
+	}
+	return out
+}
+
+// Close unloads every model and stops their workers.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closed = true
+	rs := make([]*runner, 0, len(e.runners))
+	for _, r := range e.runners {
+		rs = append(rs, r)
+	}
+	e.runners = map[string]*runner{}
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.shutdown()
+		}()
+	}
+	wg.Wait()
 }
 
 func isCancel(err error) bool {

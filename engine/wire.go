@@ -1,0 +1,64 @@
+package engine
+
+// The worker protocol: HTTP over a private Unix socket, one JSON object per line for streams.
+// These types are shared by the worker (engine/worker) and its client here.
+
+// WorkerInfo is what a worker reports about itself and its model.
+type WorkerInfo struct {
+	PID        int         `json:"pid"`
+	Model      ModelInfo   `json:"model"`
+	Memory     MemoryUsage `json:"memory"`
+	Slots      int         `json:"slots"`
+	SlotCtx    int         `json:"slot_ctx"` // tokens each slot may hold
+	Batch      int         `json:"batch"`
+	Threads    int         `json:"threads"`
+	KVType     string      `json:"kv_type"`
+	FlashAttn  string      `json:"flash_attn"`
+	Embedding  bool        `json:"embedding"`
+	Busy       int         `json:"busy"`
+	Queued     int         `json:"queued"`
+	SystemInfo string      `json:"system_info"`
+	Backends   []string    `json:"backends"`
+	Devices    []Device    `json:"devices"`
+	LibDir     string      `json:"lib_dir"`
+	Release    string      `json:"llama_release,omitempty"`
+}
+
+// Device is a compute device llama.cpp found, with its memory.
+type Device struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Type        string `json:"type"`
+	FreeBytes   uint64 `json:"free_bytes"`
+	TotalBytes  uint64 `json:"total_bytes"`
+}
+
+// StreamLine is one line of a worker's completion stream: an event, the final result, or an
+// error.
+type StreamLine struct {
+	Event *Event            `json:"event,omitempty"`
+	Done  *CompletionResult `json:"done,omitempty"`
+	Error *Error            `json:"error,omitempty"`
+}
+
+// TokenizeRequest asks a worker to tokenize text.
+type TokenizeRequest struct {
+	Text         string `json:"text"`
+	AddSpecial   bool   `json:"add_special"`
+	ParseSpecial bool   `json:"parse_special"`
+}
+
+// DetokenizeRequest asks a worker to turn tokens into text.
+type DetokenizeRequest struct {
+	Tokens []int32 `json:"tokens"`
+}
+
+// TokenizeResponse carries the tokens and their pieces.
+type TokenizeResponse struct {
+	Tokens []TokenPiece `json:"tokens"`
+}
+
+// DetokenizeResponse carries the text.
+type DetokenizeResponse struct {
+	Text string `json:"text"`
+}

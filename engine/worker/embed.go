@@ -1,0 +1,140 @@
+package worker
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/llama"
+)
+
+// embedCtxMax caps the context of the embedding context a chat model gets on demand, so an
+// embedding request does not reserve a chat-sized KV cache.
+const embedCtxMax = 2048
+
+// embedder computes pooled embeddings. An embedding model's worker embeds with its main
+// context; a chat model gets a small second context on first use, sharing the weights.
+type embedder struct {
+	model   *llama.Model
+	base    llama.ContextOptions
+	ctx     *llama.Context
+	own     bool // ctx was made here and is closed here
+	pooling string
+	encoder bool
+	batch   *llama.Batch
+}
+
+func newEmbedder(m *llama.Model, base llama.ContextOptions, main *llama.Context) *embedder {
+	info := m.Info()
+	e := &embedder{model: m, base: base, encoder: info.HasEncoder && !info.HasDecoder}
+	if main != nil {
+		e.ctx = main
+		e.pooling = main.Pooling()
+		e.batch = llama.NewBatch(main.NBatch())
+	}
+	return e
+}
+
+// maxTokens is the longest input one sequence takes.
+func (e *embedder) maxTokens() int {
+	if e.ctx != nil {
+		return min(e.ctx.NCtxSeq(), e.ctx.NBatch())
+	}
+	return min(e.model.Info().ContextLength, embedCtxMax)
+}
+
+func (e *embedder) ensure(pooling string) error {
+	if pooling == "" {
+		pooling = e.pooling
+	}
+	if pooling == "" || pooling == "none" {
+		pooling = "mean"
+	}
+	if e.ctx != nil && pooling == e.pooling {
+		return nil
+	}
+	if e.own {
+		e.ctx.Close()
+		e.batch.Free()
+	}
+	n := min(max(e.model.Info().ContextLength, 64), embedCtxMax)
+	if e.base.NCtx > 0 && e.base.NSeqMax > 0 {
+		n = min(n, e.base.NCtx/e.base.NSeqMax)
+	}
+	o := e.base
+	o.NCtx, o.NSeqMax, o.NBatch, o.NUBatch = n, 1, n, n
+	o.Embeddings, o.Pooling = true, pooling
+	c, err := e.model.NewContext(o)
+	if err != nil {
+		return fmt.Errorf("embedding context: %w", err)
+	}
+	e.ctx, e.own, e.pooling = c, true, pooling
+	e.batch = llama.NewBatch(n)
+	return nil
+}
+
+func (e *embedder) embed(j *embedJob) ([][]float32, error) {
+	if err := e.ensure(j.pooling); err != nil {
+		return nil, engine.Errorf(engine.KindWorker, "%v", err)
+	}
+	limit := e.maxTokens()
+	out := make([][]float32, 0, len(j.inputs))
+	for i, in := range j.inputs {
+		if len(in) == 0 {
+			return nil, engine.Errorf(engine.KindInvalid, "input %d is empty", i)
+		}
+		if len(in) > limit {
+			return nil, &engine.Error{Kind: engine.KindContextExceeded, PromptTokens: len(in), ContextLength: limit,
+				Message: fmt.Sprintf("input %d has %d tokens, more than the %d the embedding context holds; shorten it or ask for truncation", i, len(in), limit)}
+		}
+		// One input at a time: inputs are short, and a non-causal model needs each in one
+		// ubatch anyway.
+		e.batch.Clear()
+		for p, t := range in {
+			e.batch.Add(t, p, 0, true)
+		}
+		e.ctx.Clear()
+		var err error
+		if e.encoder {
+			err = e.ctx.Encode(e.batch)
+		} else {
+			err = e.ctx.Decode(e.batch)
+		}
+		if err != nil {
+			return nil, engine.Errorf(engine.KindWorker, "embedding input %d: %v", i, err)
+		}
+		v := e.ctx.SeqEmbedding(0)
+		if v == nil {
+			return nil, engine.Errorf(engine.KindWorker, "llama.cpp returned no pooled embedding (pooling %s)", e.pooling)
+		}
+		if j.normalize {
+			normalize(v)
+		}
+		out = append(out, v)
+	}
+	e.ctx.Clear()
+	return out, nil
+}
+
+func normalize(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+func (e *embedder) close() {
+	if e.own && e.ctx != nil {
+		e.ctx.Close()
+	}
+	if e.batch != nil {
+		e.batch.Free()
+	}
+}

@@ -1,0 +1,444 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/llama"
+)
+
+// prefillChunkBusy bounds the prompt tokens decoded in a step while other slots generate, so
+// a long new prompt delays their next token by one bounded step instead of its whole prefill.
+const prefillChunkBusy = 256
+
+// loop owns the llama.cpp context. One goroutine runs it: every decode step carries one token
+// for each generating slot plus a bounded chunk of pending prompts (continuous batching).
+type loop struct {
+	log     *slog.Logger
+	model   *llama.Model
+	ctx     *llama.Context
+	batch   *llama.Batch
+	slots   []*slot
+	slotCtx int
+	nBatch  int
+	canShft bool
+
+	incoming chan *job
+	queue    []*job
+	states   *stateStore
+	embedder *embedder
+
+	busy   atomic.Int32
+	queued atomic.Int32
+	// kvUsed is the number of KV cells the slots' caches fill, for the memory report.
+	kvUsed atomic.Int64
+}
+
+func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateStore, emb *embedder) *loop {
+	l := &loop{
+		log: log, model: m, ctx: c, states: states, embedder: emb,
+		slotCtx:  c.NCtxSeq(),
+		nBatch:   c.NBatch(),
+		canShft:  c.CanShift(),
+		incoming: make(chan *job, 1024),
+	}
+	l.batch = llama.NewBatch(l.nBatch)
+	for i := 0; i < c.NSeqMax(); i++ {
+		l.slots = append(l.slots, &slot{id: i, out: -1})
+	}
+	return l
+}
+
+// submit queues a job; the loop picks it up at its next step.
+func (l *loop) submit(j *job) {
+	l.queued.Add(1)
+	l.incoming <- j
+}
+
+func (l *loop) run(ctx context.Context) {
+	// llama.cpp's compute threads are its own; pinning this goroutine keeps its calls on one
+	// OS thread, which avoids migrations in the token loop.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer l.batch.Free()
+	for {
+		if l.allIdle() && len(l.queue) == 0 {
+			select {
+			case j := <-l.incoming:
+				l.queue = append(l.queue, j)
+			case <-ctx.Done():
+				l.shutdown()
+				return
+			}
+		}
+		l.drainIncoming()
+		if ctx.Err() != nil {
+			l.shutdown()
+			return
+		}
+		l.dropCancelled()
+		l.runEmbeds()
+		l.assign()
+		l.step()
+	}
+}
+
+func (l *loop) drainIncoming() {
+	for {
+		select {
+		case j := <-l.incoming:
+			l.queue = append(l.queue, j)
+		default:
+			return
+		}
+	}
+}
+
+func (l *loop) allIdle() bool {
+	for _, s := range l.slots {
+		if !s.idle() {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loop) shutdown() {
+	l.drainIncoming()
+	for _, s := range l.slots {
+		if !s.idle() {
+			l.fail(s.job, engine.Errorf(engine.KindWorker, "the model is being unloaded"))
+			l.release(s)
+		}
+	}
+	for _, j := range l.queue {
+		l.fail(j, engine.Errorf(engine.KindWorker, "the model is being unloaded"))
+	}
+	l.queue = nil
+}
+
+func (l *loop) fail(j *job, err *engine.Error) {
+	if j.embed != nil {
+		j.embed.result <- embedResult{err: err}
+	} else {
+		j.out.push(engine.StreamLine{Error: err})
+	}
+	if j.sampler != nil {
+		j.sampler.Free()
+		j.sampler = nil
+	}
+}
+
+// dropCancelled finishes the jobs whose clients went away, freeing their slots at once.
+func (l *loop) dropCancelled() {
+	for _, s := range l.slots {
+		if !s.idle() && s.job.cancelled.Load() {
+			l.finish(s, engine.FinishCancelled, "")
+		}
+	}
+	kept := l.queue[:0]
+	for _, j := range l.queue {
+		if j.cancelled.Load() {
+			l.queued.Add(-1)
+			l.fail(j, engine.Errorf(engine.KindCancelled, "cancelled"))
+			continue
+		}
+		kept = append(kept, j)
+	}
+	l.queue = kept
+}
+
+// runEmbeds runs queued embedding jobs at once: they use their own context and take no slot.
+func (l *loop) runEmbeds() {
+	kept := l.queue[:0]
+	for _, j := range l.queue {
+		if j.embed == nil {
+			kept = append(kept, j)
+			continue
+		}
+		l.queued.Add(-1)
+		vecs, err := l.embedder.embed(j.embed)
+		j.embed.result <- embedResult{vectors: vecs, err: err}
+	}
+	l.queue = kept
+}
+
+// assign moves queued jobs (first in, first out) to free slots, each to the free slot whose
+// cache shares the longest prefix with its prompt, so a chat's next turn finds its history.
+func (l *loop) assign() {
+	for len(l.queue) > 0 {
+		j := l.queue[0]
+		var best *slot
+		bestN := -1
+		for _, s := range l.slots {
+			if !s.idle() {
+				continue
+			}
+			n := commonPrefix(s.cache, j.prompt)
+			if n > bestN || (n == bestN && s.lastUsed.Before(best.lastUsed)) {
+				best, bestN = s, n
+			}
+		}
+		if best == nil {
+			return
+		}
+		l.queue = l.queue[1:]
+		l.queued.Add(-1)
+		l.start(best, j)
+	}
+}
+
+func (l *loop) start(s *slot, j *job) {
+	l.busy.Add(1)
+	now := time.Now()
+	*s = slot{id: s.id, cache: s.cache, job: j, out: -1, started: now, lastUsed: now, promptLen: len(j.prompt)}
+	s.stop = newStopMatcher(j.req.Stop)
+
+	n := commonPrefix(s.cache, j.prompt)
+	if j.req.NoCache {
+		n = 0
+	}
+	// A saved conversation that covers more of the prompt replaces the prefill.
+	if l.states != nil && !j.req.NoCache && n < len(j.prompt)-1 {
+		if m, ok := l.states.restore(l.ctx, s.id, j.prompt, n); ok {
+			s.cache = append(s.cache[:0], j.prompt[:m]...)
+			n = m
+			s.restored = true
+		}
+	}
+	// At least one prompt token must be decoded to get the logits of the next one.
+	if n >= len(j.prompt) {
+		n = len(j.prompt) - 1
+	}
+	if n < len(s.cache) {
+		if !l.ctx.SeqRm(s.id, n, -1) {
+			// The cache cannot drop a suffix (recurrent models): start from nothing.
+			l.ctx.SeqRm(s.id, -1, -1)
+			n = 0
+			s.restored = false
+		}
+		s.cache = s.cache[:n]
+	}
+	s.cached = n
+	s.nPast = n
+	s.pending = j.prompt[n:]
+}
+
+// step decodes one batch and samples every slot whose output it holds.
+func (l *loop) step() {
+	b := l.batch
+	b.Clear()
+	generating := 0
+	for _, s := range l.slots {
+		s.out = -1
+		if !s.idle() && s.gen {
+			s.out = b.Add(s.last, s.nPast, s.id, true)
+			s.cache = append(s.cache, s.last)
+			s.nPast++
+			generating++
+		}
+	}
+	budget := l.nBatch - b.Len()
+	if generating > 0 {
+		budget = min(budget, prefillChunkBusy)
+	}
+	for _, s := range l.slots {
+		if budget <= 0 {
+			break
+		}
+		if s.idle() || s.gen || len(s.pending) == 0 {
+			continue
+		}
+		n := min(budget, len(s.pending))
+		last := n == len(s.pending)
+		for i := 0; i < n; i++ {
+			idx := b.Add(s.pending[i], s.nPast+i, s.id, last && i == n-1)
+			if last && i == n-1 {
+				s.out = idx
+			}
+		}
+		s.cache = append(s.cache, s.pending[:n]...)
+		s.nPast += n
+		s.pending = s.pending[n:]
+		budget -= n
+	}
+	if b.Len() == 0 {
+		return
+	}
+	defer l.countCells()
+	if err := l.ctx.Decode(b); err != nil {
+		l.decodeFailed(err)
+		return
+	}
+	for _, s := range l.slots {
+		if s.out < 0 || s.idle() {
+			continue
+		}
+		l.sample(s)
+	}
+}
+
+func (l *loop) countCells() {
+	n := 0
+	for _, s := range l.slots {
+		n += len(s.cache)
+	}
+	l.kvUsed.Store(int64(n))
+}
+
+// decodeFailed fails every job in the batch and clears their sequences: their caches no
+// longer match what llama.cpp holds.
+func (l *loop) decodeFailed(err error) {
+	l.log.Error("decode failed", "err", err)
+	for _, s := range l.slots {
+		if s.idle() {
+			continue
+		}
+		msg := fmt.Sprintf("llama.cpp could not decode: %v", err)
+		if errors.Is(err, llama.ErrNoKVSlot) {
+			msg = "the KV cache is full; use a shorter prompt or a larger context"
+		}
+		l.ctx.SeqRm(s.id, -1, -1)
+		s.cache = s.cache[:0]
+		l.fail(s.job, engine.Errorf(engine.KindWorker, "%s", msg))
+		l.release(s)
+	}
+}
+
+func (l *loop) sample(s *slot) {
+	j := s.job
+	tok := j.sampler.Sample(l.ctx, s.out)
+	var lp *engine.Logprob
+	if j.req.Logprobs {
+		lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, j.req.TopLogprobs)
+	}
+	if s.firstAt.IsZero() {
+		s.firstAt = time.Now()
+	}
+	if l.model.IsEOG(tok) {
+		l.finish(s, engine.FinishStop, "")
+		return
+	}
+	s.tokens = append(s.tokens, tok)
+	s.partial = append(s.partial, l.model.Piece(tok, false)...)
+	k := llama.UTF8Complete(s.partial)
+	text := string(s.partial[:k])
+	s.partial = append(s.partial[:0], s.partial[k:]...)
+	emit, stopped, word := s.stop.Feed(text)
+	s.text = append(s.text, emit...)
+	if lp != nil {
+		s.logprobs = append(s.logprobs, *lp)
+	}
+	j.out.push(engine.StreamLine{Event: &engine.Event{Text: emit, Token: tok, Logprob: lp}})
+	switch {
+	case stopped:
+		l.finish(s, engine.FinishStop, word)
+		return
+	case j.req.MaxTokens > 0 && len(s.tokens) >= j.req.MaxTokens:
+		l.finish(s, engine.FinishLength, "")
+		return
+	case s.nPast >= l.slotCtx:
+		if !j.req.ContextShift || !l.shift(s) {
+			l.finish(s, engine.FinishLength, "")
+			return
+		}
+	}
+	s.last = tok
+	s.gen = true
+}
+
+// shift drops the older half of the tokens after the first Keep so generation can go on.
+func (l *loop) shift(s *slot) bool {
+	if !l.canShft {
+		return false
+	}
+	keep := min(max(s.job.req.Keep, 0), s.nPast/2)
+	if l.model.AddBOS() && keep == 0 {
+		keep = 1
+	}
+	discard := (s.nPast - keep) / 2
+	if discard <= 0 {
+		return false
+	}
+	l.ctx.SeqRm(s.id, keep, keep+discard)
+	l.ctx.SeqAdd(s.id, keep+discard, s.nPast, -discard)
+	s.cache = append(s.cache[:keep], s.cache[keep+discard:]...)
+	s.nPast -= discard
+	l.log.Debug("context shifted", "slot", s.id, "discarded", discard)
+	return true
+}
+
+func (l *loop) finish(s *slot, reason, word string) {
+	j := s.job
+	now := time.Now()
+	if reason != engine.FinishStop || word == "" {
+		// Nothing was cut by a stop string: what was held back belongs to the answer.
+		tail := s.stop.Flush()
+		if len(s.partial) > 0 {
+			tail += strings.ToValidUTF8(string(s.partial), "\uFFFD")
+			s.partial = nil
+		}
+		if tail != "" {
+			s.text = append(s.text, tail...)
+			j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
+		}
+	}
+	res := &engine.CompletionResult{
+		Text:         string(s.text),
+		Tokens:       s.tokens,
+		FinishReason: reason,
+		StopWord:     word,
+		Usage:        engine.Usage{PromptTokens: s.promptLen, CachedTokens: s.cached, CompletionTokens: len(s.tokens)},
+		Logprobs:     s.logprobs,
+	}
+	first := s.firstAt
+	if first.IsZero() {
+		first = now
+	}
+	t := &res.Timings
+	t.QueueMs = ms(s.started.Sub(j.arrived))
+	t.PromptMs = ms(first.Sub(s.started))
+	t.FirstTokenM = ms(first.Sub(j.arrived))
+	t.PredictMs = ms(now.Sub(first))
+	t.Restored = s.restored
+	if n := s.promptLen - s.cached; n > 0 && t.PromptMs > 0 {
+		t.PromptPerS = float64(n) / (t.PromptMs / 1000)
+	}
+	if n := len(s.tokens) - 1; n > 0 && t.PredictMs > 0 {
+		t.PredictPerS = float64(n) / (t.PredictMs / 1000)
+	}
+	if j.req.SaveState && l.states != nil && reason != engine.FinishCancelled && len(s.cache) > 0 {
+		l.states.save(l.ctx, s.id, s.cache)
+	}
+	j.out.push(engine.StreamLine{Done: res})
+	l.release(s)
+}
+
+// release frees the slot, keeping its cache for the next request's prefix.
+func (l *loop) release(s *slot) {
+	if s.job != nil && s.job.sampler != nil {
+		s.job.sampler.Free()
+		s.job.sampler = nil
+	}
+	if s.job != nil {
+		l.busy.Add(-1)
+	}
+	s.job = nil
+	s.gen = false
+	s.pending = nil
+	s.out = -1
+	s.lastUsed = time.Now()
+	if !utf8.Valid(s.partial) {
+		s.partial = nil
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

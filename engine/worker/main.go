@@ -1,0 +1,54 @@
+package worker
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+)
+
+// Main runs a worker from command-line arguments (those after `perch engine`), reading its
+// parent's pipe from stdin and writing the ready line to stdout. It returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var cfg Config
+	var verbose bool
+	f := flag.NewFlagSet("perch engine", flag.ContinueOnError)
+	f.SetOutput(stderr)
+	f.StringVar(&cfg.Model, "model", "", "GGUF file")
+	f.StringVar(&cfg.Name, "name", "", "model name for messages")
+	f.StringVar(&cfg.Digest, "digest", "", "model digest (keys saved state)")
+	f.StringVar(&cfg.Socket, "socket", "", "Unix socket to serve on")
+	f.IntVar(&cfg.SlotCtx, "ctx", 0, "context per slot (0: training context, capped)")
+	f.IntVar(&cfg.Slots, "slots", 1, "parallel sequences")
+	f.StringVar(&cfg.KVType, "kv-type", "", "KV cache type: f16, q8_0, q4_0")
+	f.StringVar(&cfg.FlashAttn, "flash-attn", "", "flash attention: auto, on, off")
+	f.IntVar(&cfg.GPULayers, "gpu-layers", -1, "layers on the GPU (-1: all)")
+	f.IntVar(&cfg.Threads, "threads", 0, "threads (0: performance cores)")
+	f.IntVar(&cfg.Batch, "batch", 0, "tokens per decode step (0: 512)")
+	f.BoolVar(&cfg.Embedding, "embedding", false, "load as an embedding model")
+	f.StringVar(&cfg.Pooling, "pooling", "", "embedding pooling: mean, cls, last")
+	f.StringVar(&cfg.StateDir, "state-dir", "", "folder for saved conversation state")
+	f.Int64Var(&cfg.StateMax, "state-max", 0, "bytes of saved state to keep")
+	f.BoolVar(&verbose, "verbose", false, "log llama.cpp's messages")
+	if err := f.Parse(args); err != nil {
+		return 2
+	}
+	if cfg.Model == "" || cfg.Socket == "" {
+		fmt.Fprintln(stderr, "perch engine: --model and --socket are required (this command is started by Perch itself)")
+		return 2
+	}
+	level := slog.LevelInfo
+	if verbose || os.Getenv("PERCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Ready = stdout
+	cfg.Parent = stdin
+	if err := Run(ctx, cfg); err != nil {
+		cfg.Log.Error("worker failed", "err", err)
+		return 1
+	}
+	return 0
+}

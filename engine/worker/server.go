@@ -1,0 +1,270 @@
+package worker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/llama"
+)
+
+// maxBody bounds a request to the worker; the app has already checked it.
+const maxBody = 64 << 20
+
+func (w *Worker) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(rw http.ResponseWriter, _ *http.Request) {
+		writeJSON(rw, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /info", func(rw http.ResponseWriter, _ *http.Request) {
+		writeJSON(rw, http.StatusOK, w.info())
+	})
+	mux.HandleFunc("POST /completion", w.handleCompletion)
+	mux.HandleFunc("POST /embed", w.handleEmbed)
+	mux.HandleFunc("POST /tokenize", w.handleTokenize)
+	mux.HandleFunc("POST /detokenize", w.handleDetokenize)
+	return mux
+}
+
+func writeJSON(rw http.ResponseWriter, code int, v any) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(code)
+	_ = json.NewEncoder(rw).Encode(v)
+}
+
+func writeError(rw http.ResponseWriter, err error) {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		e = engine.Errorf(engine.KindWorker, "%v", err)
+	}
+	code := http.StatusInternalServerError
+	switch e.Kind {
+	case engine.KindInvalid, engine.KindContextExceeded:
+		code = http.StatusBadRequest
+	case engine.KindUnavailable:
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(rw, code, e)
+}
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		return engine.Errorf(engine.KindInvalid, "bad request body: %v", err)
+	}
+	return nil
+}
+
+// promptTokens turns a request's prompt into tokens, checking ids and the context size.
+func (w *Worker) promptTokens(req *engine.CompletionRequest) ([]llama.Token, error) {
+	m := w.model
+	var toks []llama.Token
+	switch {
+	case len(req.Tokens) > 0:
+		for i, t := range req.Tokens {
+			if !m.ValidToken(t) {
+				return nil, &engine.Error{Kind: engine.KindInvalid, Param: "prompt",
+					Message: fmt.Sprintf("token %d at position %d is outside the vocabulary (0..%d)", t, i, m.NVocab()-1)}
+			}
+		}
+		toks = req.Tokens
+	case req.Suffix != "":
+		pre, suf, mid := m.FIMPre(), m.FIMSuf(), m.FIMMid()
+		if pre < 0 || suf < 0 || mid < 0 {
+			return nil, &engine.Error{Kind: engine.KindInvalid, Param: "suffix",
+				Message: "this model has no fill-in-the-middle tokens, so suffix is not supported; leave suffix out"}
+		}
+		if m.AddBOS() && m.BOS() >= 0 {
+			toks = append(toks, m.BOS())
+		}
+		toks = append(toks, pre)
+		toks = append(toks, m.Tokenize(req.Prompt, false, false)...)
+		toks = append(toks, suf)
+		toks = append(toks, m.Tokenize(req.Suffix, false, false)...)
+		toks = append(toks, mid)
+	default:
+		toks = m.Tokenize(req.Prompt, true, true)
+	}
+	if len(toks) == 0 {
+		return nil, &engine.Error{Kind: engine.KindInvalid, Param: "prompt", Message: "the prompt is empty"}
+	}
+	if len(toks) >= w.loop.slotCtx {
+		return nil, &engine.Error{Kind: engine.KindContextExceeded, Param: "prompt", PromptTokens: len(toks), ContextLength: w.loop.slotCtx,
+			Message: fmt.Sprintf("the prompt has %d tokens but the context holds %d; shorten it or load the model with a larger context", len(toks), w.loop.slotCtx)}
+	}
+	return toks, nil
+}
+
+func samplerParams(s engine.Sampling) llama.SamplerParams {
+	p := llama.SamplerParams{
+		Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP, MinP: s.MinP, TypicalP: s.TypicalP,
+		RepeatPenalty: s.RepeatPenalty, RepeatLastN: s.RepeatLastN,
+		PresencePenalty: s.PresencePenalty, FrequencyPenalty: s.FrequencyPenalty,
+		Grammar: s.Grammar, Seed: llama.RandomSeed,
+	}
+	if s.Seed >= 0 {
+		p.Seed = uint32(s.Seed)
+	}
+	if len(s.LogitBias) > 0 {
+		p.LogitBias = make(map[llama.Token]float32, len(s.LogitBias))
+		for t, b := range s.LogitBias {
+			p.LogitBias[t] = b
+		}
+	}
+	return p
+}
+
+func (w *Worker) handleCompletion(rw http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
+	var req engine.CompletionRequest
+	if err := decode(r, &req); err != nil {
+		writeError(rw, err)
+		return
+	}
+	if w.embedOnly {
+		writeError(rw, engine.Errorf(engine.KindInvalid, "%s is an embedding model; it makes embeddings, not text", w.name))
+		return
+	}
+	if req.TopLogprobs < 0 || req.TopLogprobs > 20 {
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "top_logprobs", Message: fmt.Sprintf("top_logprobs must be from 0 to 20, got %d", req.TopLogprobs)})
+		return
+	}
+	if req.MaxTokens < 0 {
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "max_tokens", Message: fmt.Sprintf("max_tokens must be 0 or more, got %d", req.MaxTokens)})
+		return
+	}
+	prompt, err := w.promptTokens(&req)
+	if err != nil {
+		writeError(rw, err)
+		return
+	}
+	smp, err := llama.NewSampler(w.model, samplerParams(req.Sampling))
+	if err != nil {
+		param := "sampling"
+		if errors.Is(err, llama.ErrGrammar) {
+			param = "grammar"
+			err = fmt.Errorf("the grammar does not parse (GBNF with a root rule expected; llama.cpp's log says where)")
+		}
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: param, Message: err.Error()})
+		return
+	}
+	j := &job{req: req, prompt: prompt, sampler: smp, out: newStream(), arrived: arrived}
+	w.loop.submit(j)
+
+	rw.Header().Set("Content-Type", "application/x-ndjson")
+	rw.WriteHeader(http.StatusOK)
+	fl, _ := rw.(http.Flusher)
+	enc := json.NewEncoder(rw)
+	for {
+		lines, ok := j.out.next(r.Context())
+		if !ok {
+			if r.Context().Err() != nil {
+				j.cancelled.Store(true)
+			}
+			return
+		}
+		for i := range lines {
+			if err := enc.Encode(&lines[i]); err != nil {
+				j.cancelled.Store(true)
+				return
+			}
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+}
+
+// embedWire is the worker's embedding request.
+type embedWire struct {
+	Inputs    []string  `json:"inputs"`
+	Tokens    [][]int32 `json:"tokens"`
+	Pooling   string    `json:"pooling"`
+	Normalize bool      `json:"normalize"`
+	Truncate  bool      `json:"truncate"`
+}
+
+func (w *Worker) handleEmbed(rw http.ResponseWriter, r *http.Request) {
+	var req embedWire
+	if err := decode(r, &req); err != nil {
+		writeError(rw, err)
+		return
+	}
+	switch req.Pooling {
+	case "", "mean", "cls", "last":
+	default:
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "pooling", Message: fmt.Sprintf("pooling must be mean, cls or last, not %q", req.Pooling)})
+		return
+	}
+	inputs := make([][]llama.Token, 0, len(req.Inputs)+len(req.Tokens))
+	for _, s := range req.Inputs {
+		inputs = append(inputs, w.model.Tokenize(s, true, true))
+	}
+	for i, toks := range req.Tokens {
+		for _, t := range toks {
+			if !w.model.ValidToken(t) {
+				writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "input", Message: fmt.Sprintf("input %d: token %d is outside the vocabulary", i, t)})
+				return
+			}
+		}
+		inputs = append(inputs, toks)
+	}
+	if len(inputs) == 0 {
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "input", Message: "no input to embed"})
+		return
+	}
+	total := 0
+	limit := w.embedder.maxTokens()
+	for i := range inputs {
+		if req.Truncate && len(inputs[i]) > limit {
+			inputs[i] = inputs[i][:limit]
+		}
+		total += len(inputs[i])
+	}
+	ej := &embedJob{inputs: inputs, pooling: req.Pooling, normalize: req.Normalize, result: make(chan embedResult, 1)}
+	start := time.Now()
+	w.loop.submit(&job{embed: ej, arrived: start})
+	select {
+	case res := <-ej.result:
+		if res.err != nil {
+			writeError(rw, res.err)
+			return
+		}
+		writeJSON(rw, http.StatusOK, engine.EmbedResult{Embeddings: res.vectors, PromptTokens: total,
+			Timings: engine.Timings{TotalMs: ms(time.Since(start))}})
+	case <-r.Context().Done():
+	}
+}
+
+func (w *Worker) handleTokenize(rw http.ResponseWriter, r *http.Request) {
+	var req engine.TokenizeRequest
+	if err := decode(r, &req); err != nil {
+		writeError(rw, err)
+		return
+	}
+	toks := w.model.Tokenize(req.Text, req.AddSpecial, req.ParseSpecial)
+	out := engine.TokenizeResponse{Tokens: make([]engine.TokenPiece, len(toks))}
+	for i, t := range toks {
+		p := w.model.Piece(t, true)
+		out.Tokens[i] = engine.TokenPiece{ID: t, Piece: string(p), Bytes: p}
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+func (w *Worker) handleDetokenize(rw http.ResponseWriter, r *http.Request) {
+	var req engine.DetokenizeRequest
+	if err := decode(r, &req); err != nil {
+		writeError(rw, err)
+		return
+	}
+	for _, t := range req.Tokens {
+		if !w.model.ValidToken(t) {
+			writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "tokens", Message: fmt.Sprintf("token %d is outside the vocabulary (0..%d)", t, w.model.NVocab()-1)})
+			return
+		}
+	}
+	writeJSON(rw, http.StatusOK, engine.DetokenizeResponse{Text: w.model.Detokenize(req.Tokens, false, false)})
+}

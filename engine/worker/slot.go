@@ -1,0 +1,47 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/llama"
+)
+
+// slot is one sequence of the llama.cpp context: its cached tokens and the job it runs.
+type slot struct {
+	id int
+	// cache mirrors the tokens held in the KV cache for this sequence, position by position.
+	cache    []llama.Token
+	lastUsed time.Time
+
+	job     *job
+	pending []llama.Token // prompt tokens not yet decoded
+	nPast   int           // next position
+	last    llama.Token   // sampled token waiting to be decoded
+	gen     bool          // generating (else prefilling)
+	out     int           // index of this slot's output in the current batch, -1 if none
+
+	stop      *stopMatcher
+	partial   []byte // bytes of a character split across tokens
+	text      []byte
+	tokens    []int32
+	logprobs  []engine.Logprob
+	cached    int
+	restored  bool
+	started   time.Time
+	firstAt   time.Time
+	promptLen int
+}
+
+func (s *slot) idle() bool { return s.job == nil }
+
+// commonPrefix is the length of the longest common prefix of a and b.
+func commonPrefix(a, b []llama.Token) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
