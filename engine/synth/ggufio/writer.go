@@ -1,7 +1,9 @@
-// Package ggufwrite writes GGUF files (version 3): metadata of every value type, tensor
+// Package ggufio writes GGUF files (version 3): metadata of every value type, tensor
 // infos, alignment, and tensor data streamed one tensor at a time, so a file larger than
-// memory can be written. Types and sizes come from gguf-parser-go, which reads the result.
-package ggufwrite
+// memory can be written. It also reads a file's metadata exactly as stored, to copy it
+// (gguf-parser-go trims the spaces around strings, which breaks tokenizer vocabularies).
+// Type codes and sizes come from gguf-parser-go.
+package ggufio
 
 import (
 	"bufio"
