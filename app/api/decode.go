@@ -1,0 +1,148 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// decodeBody reads the request body as one JSON object into dst, with errors that name the
+// offending field and say what was expected. Unknown fields are ignored, as clients send
+// fields of newer API versions.
+func decodeBody(r *http.Request, dst any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(mbe.Limit)
+		}
+		return badRequest("", "could not read the request body: %v", err)
+	}
+	return decodeJSON(body, dst)
+}
+
+func decodeJSON(body []byte, dst any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return badRequest("", "the request body is empty; send a JSON object")
+	}
+	if trimmed[0] != '{' {
+		return badRequest("", "the request body must be a JSON object, got %s", jsonKind(trimmed))
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err, trimmed)
+	}
+	if dec.More() {
+		return badRequest("", "malformed JSON: unexpected data after the top-level object")
+	}
+	return nil
+}
+
+// jsonError turns encoding/json's errors into messages a client can act on.
+func jsonError(err error, body []byte) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &se):
+		line, col := position(body, se.Offset)
+		return badRequest("", "malformed JSON at line %d, column %d: %v", line, col, se)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return badRequest(field, "field %q has the wrong type: expected %s, got %s", field, goTypeName(te.Type.String()), te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "malformed JSON: the body ends before the object is complete")
+	}
+	return badRequest("", "malformed JSON: %v", err)
+}
+
+func position(body []byte, off int64) (line, col int) {
+	if off > int64(len(body)) {
+		off = int64(len(body))
+	}
+	before := body[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// goTypeName says a Go type in JSON words.
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "an array"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "api."), strings.HasPrefix(t, "struct"):
+		return "an object"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "a boolean"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	}
+	return t
+}
+
+// jsonKind names the JSON type of a raw value, for messages.
+func jsonKind(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// stringOrList decodes a field that may be one string or a list of strings (stop, input).
+func stringOrList(raw json.RawMessage, field string) ([]string, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return []string{s}, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, badRequest(field, "field %q must be a string or an array of strings, got %s", field, jsonKind(raw))
+	}
+	return list, nil
+}
+
+// unmarshalField decodes a raw field into dst with a message naming the field.
+func unmarshalField(raw json.RawMessage, dst any, field, want string) error {
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return badRequest(field, "field %q must be %s, got %s", field, want, jsonKind(raw))
+	}
+	return nil
+}
+
+func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }

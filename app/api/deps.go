@@ -1,0 +1,81 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/perchapp/perch/engine"
+)
+
+// Engine is what the handlers need from the engine; *engine.Engine satisfies it.
+type Engine interface {
+	Complete(ctx context.Context, req engine.CompletionRequest, fn func(engine.Event) error) (*engine.CompletionResult, error)
+	Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error)
+	Embed(ctx context.Context, req engine.EmbedRequest) (*engine.EmbedResult, error)
+	Tokenize(ctx context.Context, model, text string, addSpecial, parseSpecial bool) ([]engine.TokenPiece, error)
+	Detokenize(ctx context.Context, model string, tokens []int32) (string, error)
+	Load(ctx context.Context, model string, opts engine.LoadOptions, keepAlive *time.Duration) (*engine.Status, error)
+	Unload(ctx context.Context, model string) error
+	Loaded() []engine.Status
+}
+
+// Library is the model store as the API sees it. A *library.Store fits it through a thin
+// adapter. Errors for unknown names should wrap engine.ErrUnknownModel (or be an
+// *engine.Error of KindNotFound); an *engine.Error of KindInvalid becomes a 400.
+type Library interface {
+	List(ctx context.Context) ([]LibraryModel, error)
+	Get(ctx context.Context, name string) (LibraryModel, error)
+	Remove(ctx context.Context, name string) error
+	Copy(ctx context.Context, src, dst string) error
+	// Pull downloads a model, reporting progress as it goes; it returns when the model is
+	// usable or the pull failed. Cancelling ctx stops it (a later pull resumes).
+	Pull(ctx context.Context, ref string, progress func(PullProgress)) error
+}
+
+// LibraryModel is a stored model's identity and the facts read from its GGUF.
+type LibraryModel struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"` // sha256 hex of the GGUF, with or without "sha256:"
+	Size   int64  `json:"size"`
+	// Path is the GGUF file, shown as the FROM line of /api/show's modelfile.
+	Path           string    `json:"path,omitempty"`
+	Architecture   string    `json:"architecture"`
+	ParameterCount uint64    `json:"parameter_count"`
+	Quantization   string    `json:"quantization"`
+	ContextLength  int       `json:"context_length"`
+	EmbeddingSize  int       `json:"embedding_length,omitempty"`
+	ModifiedAt     time.Time `json:"modified_at"`
+	// Template is the chat template (the GGUF's, or a template layer's); empty when the model
+	// has none, in which case /api/generate sends the prompt as it is.
+	Template string `json:"template,omitempty"`
+	System   string `json:"system,omitempty"`
+	License  string `json:"license,omitempty"`
+	// Params are the publisher's recommended parameters (an Ollama params layer).
+	Params map[string]any `json:"params,omitempty"`
+	// Metadata are GGUF key/values (arrays left out), shown as /api/show's model_info.
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// Embedding is true for embedding-only models.
+	Embedding bool `json:"embedding,omitempty"`
+	// FIM is true when the vocabulary has fill-in-the-middle tokens.
+	FIM bool `json:"fim,omitempty"`
+}
+
+// PullPhase is a step of a pull.
+type PullPhase string
+
+// Pull phases, in order.
+const (
+	PullManifest PullPhase = "manifest" // resolving the reference
+	PullDownload PullPhase = "download" // fetching one file (Digest, Total, Completed)
+	PullVerify   PullPhase = "verify"   // checking sha256
+	PullWrite    PullPhase = "write"    // writing the manifest
+	PullDone     PullPhase = "done"
+)
+
+// PullProgress is one progress report of a pull.
+type PullProgress struct {
+	Phase     PullPhase
+	Digest    string // "sha256:<hex>" of the file being downloaded
+	Total     int64
+	Completed int64
+}

@@ -1,0 +1,178 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strconv"
+
+	"github.com/perchapp/perch/engine"
+)
+
+// apiError is an error on its way to a client, in a form both wire formats can render.
+type apiError struct {
+	Status  int
+	Type    string // OpenAI error type
+	Code    string
+	Param   string
+	Message string
+	// RetryAfter seconds, sent as a header with 503s.
+	RetryAfter int
+	// PromptTokens and ContextLength for context overflows.
+	PromptTokens  int
+	ContextLength int
+	// silent errors (the client went away) get no body.
+	silent bool
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func badRequest(param, format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "model_not_found", Param: "model", Message: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError classifies any error from decoding, the engine or the library.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit)
+	}
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		return fromEngineError(ee)
+	}
+	switch {
+	case errors.Is(err, engine.ErrUnknownModel), errors.Is(err, fs.ErrNotExist):
+		return notFound("%v", err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: "the request was cancelled", silent: true}
+	}
+	return &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
+}
+
+func tooLarge(limit int64) *apiError {
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: "invalid_request_error", Code: "request_too_large",
+		Message: fmt.Sprintf("request body is larger than the limit of %d bytes; send a smaller request or raise the server's body limit", limit)}
+}
+
+// fromEngineError maps engine kinds to status codes. Insufficient memory is a 507: it is not
+// a transient overload (503 invites blind retries); the message says what to do instead.
+func fromEngineError(e *engine.Error) *apiError {
+	ae := &apiError{Message: e.Message, Param: e.Param}
+	switch e.Kind {
+	case engine.KindInvalid:
+		ae.Status, ae.Type = http.StatusBadRequest, "invalid_request_error"
+	case engine.KindNotFound:
+		ae.Status, ae.Type, ae.Code = http.StatusNotFound, "invalid_request_error", "model_not_found"
+		if ae.Param == "" {
+			ae.Param = "model"
+		}
+	case engine.KindContextExceeded:
+		ae.Status, ae.Type, ae.Code = http.StatusBadRequest, "exceed_context_size_error", "context_length_exceeded"
+		ae.PromptTokens, ae.ContextLength = e.PromptTokens, e.ContextLength
+		if ae.Message == "" {
+			ae.Message = fmt.Sprintf("the prompt has %d tokens but the context holds %d; shorten the prompt or load the model with a larger context", e.PromptTokens, e.ContextLength)
+		}
+	case engine.KindUnavailable:
+		ae.Status, ae.Type, ae.Code = http.StatusServiceUnavailable, "unavailable_error", "queue_full"
+		ae.RetryAfter = e.RetryAfter
+		if ae.RetryAfter <= 0 {
+			ae.RetryAfter = 1
+		}
+	case engine.KindTooLarge:
+		ae.Status, ae.Type, ae.Code = http.StatusInsufficientStorage, "insufficient_memory_error", "insufficient_memory"
+		if ae.Message == "" {
+			ae.Message = "the model does not fit in memory, even after unloading idle models; choose a smaller quantization or a shorter context"
+		}
+	case engine.KindCancelled:
+		ae.Status, ae.Type, ae.silent = http.StatusServiceUnavailable, "server_error", true
+	default:
+		ae.Status, ae.Type = http.StatusInternalServerError, "server_error"
+	}
+	if ae.Message == "" {
+		ae.Message = string(e.Kind)
+	}
+	return ae
+}
+
+// setErrorHeaders adds the headers an error status needs.
+func setErrorHeaders(w http.ResponseWriter, e *apiError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="perch"`)
+	}
+}
+
+// openAIErrorBody is OpenAI's error shape, plus llama.cpp's context-size numbers.
+type openAIErrorBody struct {
+	Error openAIErrorObject `json:"error"`
+}
+
+type openAIErrorObject struct {
+	Message       string  `json:"message"`
+	Type          string  `json:"type"`
+	Param         *string `json:"param"`
+	Code          *string `json:"code"`
+	PromptTokens  int     `json:"n_prompt_tokens,omitempty"`
+	ContextLength int     `json:"n_ctx,omitempty"`
+}
+
+func openAIError(e *apiError) openAIErrorBody {
+	o := openAIErrorObject{Message: e.Message, Type: e.Type, PromptTokens: e.PromptTokens, ContextLength: e.ContextLength}
+	if e.Param != "" {
+		o.Param = &e.Param
+	}
+	if e.Code != "" {
+		o.Code = &e.Code
+	}
+	if o.Type == "" {
+		o.Type = "server_error"
+	}
+	return openAIErrorBody{Error: o}
+}
+
+// writeOpenAIError answers with OpenAI's error JSON.
+func writeOpenAIError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toAPIError(err)
+	noteError(r, e)
+	if e.silent && r.Context().Err() != nil {
+		return
+	}
+	setErrorHeaders(w, e)
+	writeJSON(w, e.Status, openAIError(e))
+}
+
+// writeOllamaError answers with Ollama's {"error": "..."}.
+func writeOllamaError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toAPIError(err)
+	noteError(r, e)
+	if e.silent && r.Context().Err() != nil {
+		return
+	}
+	setErrorHeaders(w, e)
+	writeJSON(w, e.Status, map[string]string{"error": e.Message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":"could not encode the response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

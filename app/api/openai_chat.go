@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/perchapp/perch/engine"
+)
+
+func init() {
+	registerRoutes(func(s *Server) {
+		s.handle("POST /v1/chat/completions", s.openaiChat)
+	})
+}
+
+const fingerprint = "fp_perch"
+
+// seedFor gives choice i its own seed, so n choices differ unless sampling is greedy.
+func seedFor(seed int64, i int) int64 {
+	if seed < 0 {
+		return seed
+	}
+	return seed + int64(i)
+}
+
+// recordGeneration feeds a finished generation to metrics and the request's log line.
+func (s *Server) recordGeneration(r *http.Request, model string, u engine.Usage, t engine.Timings) {
+	s.metrics.observeGeneration(model, u.PromptTokens, u.CompletionTokens, t.FirstTokenM, t.PredictPerS)
+	noteTokens(r, u.PromptTokens, u.CompletionTokens)
+}
+
+// countEngineError counts engine failures by kind for /metrics.
+func (s *Server) countEngineError(err error) {
+	if err != nil {
+		s.metrics.engineErrors.WithLabelValues(string(engine.KindOf(err))).Inc()
+	}
+}
+
+// sumUsage counts a shared prompt once and every choice's completion.
+func sumUsage(us []engine.Usage) engine.Usage {
+	var out engine.Usage
+	for i, u := range us {
+		if i == 0 {
+			out.PromptTokens, out.CachedTokens = u.PromptTokens, u.CachedTokens
+		}
+		out.CompletionTokens += u.CompletionTokens
+	}
+	return out
+}
+
+func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
+	var req oaiChatRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	base, n, err := chatRequestFromOpenAI(req)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	noteModel(r, base.Model)
+	base.KeepAlive = s.keepAlive(base.KeepAlive)
+	if req.Stream {
+		s.streamOpenAIChat(w, r, base, n, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
+	results := make([]*engine.ChatResult, n)
+	err = runN(r.Context(), n, func(ctx context.Context, i int) error {
+		cr := base
+		cr.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+		res, err := s.eng.Chat(ctx, cr, nil)
+		results[i] = res
+		return err
+	})
+	if err != nil {
+		s.countEngineError(err)
+		writeOpenAIError(w, r, err)
+		return
+	}
+	resp := oaiChatResponse{ID: newID("chatcmpl-"), Object: "chat.completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint}
+	usages := make([]engine.Usage, n)
+	for i, res := range results {
+		resp.Choices = append(resp.Choices, chatChoiceFromResult(i, res, base.Logprobs))
+		usages[i] = res.Usage
+		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
+	}
+	resp.Usage = usageToOpenAI(sumUsage(usages))
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool) {
+	sw := newSSE(w)
+	id, created := newID("chatcmpl-"), s.now().Unix()
+	chunk := func(choices []oaiChunkChoice, u *oaiUsage) oaiChatChunk {
+		return oaiChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
+	}
+	one := func(c oaiChunkChoice) error { return sw.Send(chunk([]oaiChunkChoice{c}, nil)) }
+	usages := make([]engine.Usage, n)
+	err := runN(r.Context(), n, func(ctx context.Context, i int) error {
+		cr := base
+		cr.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+		roleSent := false
+		sendRole := func() error {
+			if roleSent {
+				return nil
+			}
+			roleSent = true
+			return one(oaiChunkChoice{Index: i, Delta: oaiDelta{Role: "assistant"}})
+		}
+		res, err := s.eng.Chat(ctx, cr, func(ev engine.ChatEvent) error {
+			if err := sendRole(); err != nil {
+				return err
+			}
+			if ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0 {
+				return nil
+			}
+			c := oaiChunkChoice{Index: i, Delta: oaiDelta{ReasoningContent: ev.Reasoning}}
+			if ev.Content != "" {
+				text := ev.Content
+				c.Delta.Content = &text
+			}
+			if cr.Logprobs && len(ev.Logprobs) > 0 {
+				c.Logprobs = &oaiChatLogprobs{Content: logprobsToOpenAI(ev.Logprobs)}
+			}
+			return one(c)
+		})
+		if err != nil {
+			return err
+		}
+		usages[i] = res.Usage
+		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
+		if err := sendRole(); err != nil {
+			return err
+		}
+		// The engine hands tool calls over parsed, at the end; they go out as one delta.
+		if calls := toolCallsToOpenAI(res.Message.ToolCalls, true); len(calls) > 0 {
+			if err := one(oaiChunkChoice{Index: i, Delta: oaiDelta{ToolCalls: calls}}); err != nil {
+				return err
+			}
+		}
+		fr := finishReason(res.FinishReason, len(res.Message.ToolCalls))
+		return one(oaiChunkChoice{Index: i, FinishReason: &fr})
+	})
+	if err != nil {
+		s.countEngineError(err)
+		s.endStreamWithError(w, r, sw, err)
+		return
+	}
+	if includeUsage {
+		if sw.Send(chunk([]oaiChunkChoice{}, usageToOpenAI(sumUsage(usages)))) != nil {
+			return
+		}
+	}
+	sw.Done()
+}
+
+// endStreamWithError answers with a status and JSON when nothing was streamed yet, and
+// otherwise sends the error as the last SSE event (openai clients raise it).
+func (s *Server) endStreamWithError(w http.ResponseWriter, r *http.Request, sw *streamWriter, err error) {
+	if !sw.Started() {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	e := toAPIError(err)
+	noteError(r, e)
+	if r.Context().Err() != nil {
+		return // the client is gone
+	}
+	sw.Send(openAIError(e))
+}

@@ -1,0 +1,178 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/perchapp/perch/engine"
+)
+
+func init() {
+	registerRoutes(func(s *Server) {
+		s.handle("POST /v1/completions", s.openaiCompletions)
+	})
+}
+
+// completionJob is one (prompt, choice) pair; Index is its place in choices.
+type completionJob struct {
+	Index  int
+	Prompt int
+	Req    engine.CompletionRequest
+}
+
+func completionJobs(base engine.CompletionRequest, prompts []completionPrompt, n int) []completionJob {
+	jobs := make([]completionJob, 0, len(prompts)*n)
+	for p, pr := range prompts {
+		for i := range n {
+			req := base
+			req.Prompt, req.Tokens = pr.Text, pr.Tokens
+			req.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+			jobs = append(jobs, completionJob{Index: p*n + i, Prompt: p, Req: req})
+		}
+	}
+	return jobs
+}
+
+// echoTexts gives each prompt as text, detokenizing token prompts, for echo.
+func (s *Server) echoTexts(ctx context.Context, model string, prompts []completionPrompt) ([]string, error) {
+	out := make([]string, len(prompts))
+	for i, p := range prompts {
+		if p.Tokens == nil {
+			out[i] = p.Text
+			continue
+		}
+		text, err := s.eng.Detokenize(ctx, model, p.Tokens)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = text
+	}
+	return out, nil
+}
+
+func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
+	var req oaiCompletionRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	base, prompts, n, err := completionRequestFromOpenAI(req)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	noteModel(r, base.Model)
+	base.KeepAlive = s.keepAlive(base.KeepAlive)
+	echo := make([]string, len(prompts))
+	if req.Echo {
+		if echo, err = s.echoTexts(r.Context(), base.Model, prompts); err != nil {
+			s.countEngineError(err)
+			writeOpenAIError(w, r, err)
+			return
+		}
+	}
+	jobs := completionJobs(base, prompts, n)
+	if req.Stream {
+		s.streamOpenAICompletions(w, r, req.Model, jobs, echo, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
+	results := make([]*engine.CompletionResult, len(jobs))
+	err = runN(r.Context(), len(jobs), func(ctx context.Context, i int) error {
+		res, err := s.eng.Complete(ctx, jobs[i].Req, nil)
+		results[i] = res
+		return err
+	})
+	if err != nil {
+		s.countEngineError(err)
+		writeOpenAIError(w, r, err)
+		return
+	}
+	resp := oaiCompletionResponse{ID: newID("cmpl-"), Object: "text_completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint,
+		Choices: make([]oaiCompletionChoice, len(jobs))}
+	var total engine.Usage
+	for k, job := range jobs {
+		res := results[k]
+		prefix := echo[job.Prompt]
+		fr := finishReason(res.FinishReason, 0)
+		c := oaiCompletionChoice{Index: job.Index, Text: prefix + res.Text, FinishReason: &fr}
+		if base.Logprobs {
+			c.Logprobs = legacyLogprobs(res.Logprobs, len(prefix))
+		}
+		resp.Choices[job.Index] = c
+		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
+		if k%n == 0 { // each prompt counts once
+			total.PromptTokens += res.Usage.PromptTokens
+			total.CachedTokens += res.Usage.CachedTokens
+		}
+		total.CompletionTokens += res.Usage.CompletionTokens
+	}
+	resp.Usage = usageToOpenAI(total)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request, model string, jobs []completionJob, echo []string, includeUsage bool) {
+	sw := newSSE(w)
+	id, created := newID("cmpl-"), s.now().Unix()
+	send := func(c oaiCompletionChoice) error {
+		return sw.Send(oaiCompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint, Choices: []oaiCompletionChoice{c}})
+	}
+	usages := make([]engine.Usage, len(jobs))
+	err := runN(r.Context(), len(jobs), func(ctx context.Context, k int) error {
+		job := jobs[k]
+		prefix := echo[job.Prompt]
+		offset := len(prefix)
+		sentPrefix := prefix == ""
+		sendPrefix := func() error {
+			if sentPrefix {
+				return nil
+			}
+			sentPrefix = true
+			return send(oaiCompletionChoice{Index: job.Index, Text: prefix})
+		}
+		res, err := s.eng.Complete(ctx, job.Req, func(ev engine.Event) error {
+			if err := sendPrefix(); err != nil {
+				return err
+			}
+			c := oaiCompletionChoice{Index: job.Index, Text: ev.Text}
+			if job.Req.Logprobs && ev.Logprob != nil {
+				c.Logprobs = legacyLogprobs([]engine.Logprob{*ev.Logprob}, offset)
+				offset += len(ev.Logprob.Token)
+			}
+			if ev.Text == "" && c.Logprobs == nil {
+				return nil
+			}
+			return send(c)
+		})
+		if err != nil {
+			return err
+		}
+		usages[k] = res.Usage
+		s.recordGeneration(r, model, res.Usage, res.Timings)
+		if err := sendPrefix(); err != nil {
+			return err
+		}
+		fr := finishReason(res.FinishReason, 0)
+		return send(oaiCompletionChoice{Index: job.Index, FinishReason: &fr})
+	})
+	if err != nil {
+		s.countEngineError(err)
+		s.endStreamWithError(w, r, sw, err)
+		return
+	}
+	if includeUsage {
+		var total engine.Usage
+		n := len(jobs) / len(echo)
+		for k, u := range usages {
+			if k%n == 0 {
+				total.PromptTokens += u.PromptTokens
+				total.CachedTokens += u.CachedTokens
+			}
+			total.CompletionTokens += u.CompletionTokens
+		}
+		if sw.Send(oaiCompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint,
+			Choices: []oaiCompletionChoice{}, Usage: usageToOpenAI(total)}) != nil {
+			return
+		}
+	}
+	sw.Done()
+}

@@ -1,0 +1,251 @@
+// Package api is Perch's HTTP server: the OpenAI-compatible /v1 routes, the
+// Ollama-compatible /api routes, the UI's /perch routes, /health and /metrics, behind the
+// safety checks every request passes (Host, Origin, API key, body size).
+//
+// Route groups live in their own files and register themselves with registerRoutes, so a new
+// group (the UI's perch_*.go) is one new file. Wire formats are converted to and from engine
+// types by pure functions (openai_convert.go, ollama_convert.go); handlers only move data.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Config sets up a Server. Zero values take the defaults noted.
+type Config struct {
+	// Addr is where ListenAndServe listens; default 127.0.0.1:11435.
+	Addr string
+	// APIKey, when set, is required as "Authorization: Bearer KEY" on /v1, /api, /perch and
+	// /metrics. Listening beyond loopback without one is refused.
+	APIKey string
+	// AllowedOrigins may make cross-origin browser requests, besides the server's own
+	// origin. Entries are exact origins ("https://app.example") or patterns with * .
+	AllowedOrigins []string
+	// AllowedHosts are Host names accepted besides loopback ones (DNS-rebinding protection).
+	AllowedHosts []string
+	// MaxBodyBytes limits request bodies; default 32 MiB.
+	MaxBodyBytes int64
+	// DefaultKeepAlive applies when a request gives no keep_alive; 0 leaves it to the engine.
+	DefaultKeepAlive time.Duration
+	// Version is reported by /api/version; default "0.0.0".
+	Version string
+	// Logger receives one structured line per request; default slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultAddr is where Perch listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:11435"
+
+const defaultMaxBody = 32 << 20
+
+// Option adds an optional dependency to a Server.
+type Option func(*Server)
+
+// WithStatic serves h (the UI's files) for every path no route claims. It is public.
+func WithStatic(h http.Handler) Option { return func(s *Server) { s.static = h } }
+
+// WithValue attaches a dependency for a route group in another file (as context values do):
+// the group reads it with s.value(key) in its registration function.
+func WithValue(key, val any) Option { return func(s *Server) { s.values[key] = val } }
+
+// Server answers the HTTP API. Create it with New.
+type Server struct {
+	cfg     Config
+	eng     Engine
+	lib     Library
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+	static  http.Handler
+	values  map[any]any
+	handler http.Handler
+	now     func() time.Time
+
+	mu        sync.Mutex
+	ownPorts  map[string]bool // ports this server listens on, for its own UI origin
+	hostsOK   map[string]bool
+	originsOK []string
+}
+
+// routeGroups are the registration functions of each routes file, filled by their init.
+var routeGroups []func(*Server)
+
+// registerRoutes adds a route group; each routes file calls it from init.
+func registerRoutes(f func(*Server)) { routeGroups = append(routeGroups, f) }
+
+// New builds a Server. lib may be nil: the model-management routes then answer 501 and
+// model lists show loaded models only.
+func New(cfg Config, eng Engine, lib Library, opts ...Option) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = defaultMaxBody
+	}
+	if cfg.Version == "" {
+		cfg.Version = "0.0.0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:      cfg,
+		eng:      eng,
+		lib:      lib,
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
+		values:   map[any]any{},
+		ownPorts: map[string]bool{},
+		now:      time.Now,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.hostsOK, s.originsOK = allowedHosts(cfg), cfg.AllowedOrigins
+	if _, port, err := net.SplitHostPort(cfg.Addr); err == nil && port != "0" {
+		s.ownPorts[port] = true
+	}
+	s.metrics = newMetrics(s)
+	for _, g := range routeGroups {
+		g(s)
+	}
+	s.handler = s.middleware(s.mux)
+	return s
+}
+
+// value returns a dependency given by WithValue, or nil.
+func (s *Server) value(key any) any { return s.values[key] }
+
+// Handler is the whole server as an http.Handler, safety checks included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ObserveWorkerRestart counts a worker restart; the engine's supervisor calls it.
+func (s *Server) ObserveWorkerRestart(model string) { s.metrics.workerRestarts.WithLabelValues(model).Inc() }
+
+// handle registers a route. The pattern (Go 1.22 syntax) is also its name in metrics and logs.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if ri := infoOf(r); ri != nil {
+			ri.route = pattern
+		}
+		h(w, r)
+	})
+}
+
+// ListenAndServe listens on Config.Addr and serves until ctx is done.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	if err := CheckExposure(s.cfg.Addr, s.cfg.APIKey); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// CheckExposure refuses to listen beyond loopback without an API key.
+func CheckExposure(addr, apiKey string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if apiKey == "" && !isLoopbackHost(host) {
+		return fmt.Errorf("listening on %s reaches beyond this machine: set an API key (--api-key or PERCH_API_KEY), or listen on 127.0.0.1", addr)
+	}
+	return nil
+}
+
+// Serve answers requests on ln until ctx is done, then shuts down gracefully: new
+// connections stop at once, requests in flight get up to 10 seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if _, port, err := net.SplitHostPort(ln.Addr().String()); err == nil {
+		s.mu.Lock()
+		s.ownPorts[port] = true
+		s.mu.Unlock()
+	}
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := hs.Shutdown(sctx)
+		if err != nil {
+			hs.Close() // streams still running past the grace period are cut
+		}
+		done <- err
+	}()
+	err := hs.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return <-done
+	}
+	return err
+}
+
+func (s *Server) isOwnPort(port string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ownPorts[port]
+}
+
+// keepAlive applies the configured default when a request gives none.
+func (s *Server) keepAlive(d *time.Duration) *time.Duration {
+	if d == nil && s.cfg.DefaultKeepAlive != 0 {
+		v := s.cfg.DefaultKeepAlive
+		return &v
+	}
+	return d
+}
+
+func init() {
+	registerRoutes(func(s *Server) {
+		s.handle("GET /health", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		})
+		s.handle("GET /metrics", s.metrics.serve)
+		s.handle("/", s.fallback)
+	})
+}
+
+// fallback serves the UI's files, or says Perch is running (Ollama clients probe "/"), and
+// answers unknown API paths in their API's error shape.
+func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case hasPathPrefix(p, "/v1"):
+		writeOpenAIError(w, r, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "unknown_url",
+			Message: fmt.Sprintf("no endpoint %s %s; see the OpenAI API reference for the routes Perch serves under /v1", r.Method, p)})
+	case hasPathPrefix(p, "/api"):
+		writeOllamaError(w, r, &apiError{Status: http.StatusNotFound, Message: fmt.Sprintf("no endpoint %s %s", r.Method, p)})
+	case s.static != nil:
+		s.static.ServeHTTP(w, r)
+	case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len("Perch is running")))
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			w.Write([]byte("Perch is running"))
+		}
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func hasPathPrefix(p, prefix string) bool {
+	return p == prefix || len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
+}
