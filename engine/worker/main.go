@@ -2,12 +2,45 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/llama"
 )
+
+// Probe is what `perch engine --probe` reports: the runtime llama.cpp was loaded from and
+// what it found on this machine.
+type Probe struct {
+	LibDir     string          `json:"lib_dir"`
+	Release    string          `json:"llama_release"`
+	SystemInfo string          `json:"system_info"`
+	Backends   []string        `json:"backends"`
+	Devices    []engine.Device `json:"devices"`
+	GPUOffload bool            `json:"gpu_offload"`
+}
+
+func runProbe(dir string, stdout, stderr io.Writer) int {
+	llama.SetLogSink(nil)
+	if err := llama.Init(dir); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	build, _ := llama.ReadBuildInfo(llama.Dir())
+	p := Probe{LibDir: llama.Dir(), Release: build.Release, SystemInfo: llama.SystemInfo(),
+		Backends: llama.Backends(), GPUOffload: llama.SupportsGPUOffload()}
+	for _, d := range llama.Devices() {
+		p.Devices = append(p.Devices, engine.Device(d))
+	}
+	if err := json.NewEncoder(stdout).Encode(p); err != nil {
+		return 1
+	}
+	return 0
+}
 
 // Main runs a worker from command-line arguments (those after `perch engine`), reading its
 // parent's pipe from stdin and writing the ready line to stdout. It returns the exit code.
@@ -32,8 +65,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	f.StringVar(&cfg.StateDir, "state-dir", "", "folder for saved conversation state")
 	f.Int64Var(&cfg.StateMax, "state-max", 0, "bytes of saved state to keep")
 	f.BoolVar(&verbose, "verbose", false, "log llama.cpp's messages")
+	probe := f.Bool("probe", false, "load llama.cpp, print what it found as JSON, and exit")
 	if err := f.Parse(args); err != nil {
 		return 2
+	}
+	if *probe {
+		return runProbe(cfg.LibDir, stdout, stderr)
 	}
 	if cfg.Model == "" || cfg.Socket == "" {
 		fmt.Fprintln(stderr, "perch engine: --model and --socket are required (this command is started by Perch itself)")

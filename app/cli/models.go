@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine"
+)
+
+// fileResolver serves a path to a .gguf file as a model, and hands other names to the
+// library.
+type fileResolver struct {
+	next engine.Resolver
+}
+
+func looksLikePath(name string) bool {
+	return strings.HasSuffix(strings.ToLower(name), ".gguf") || strings.ContainsRune(name, os.PathSeparator) || strings.HasPrefix(name, ".")
+}
+
+func (r fileResolver) Resolve(ctx context.Context, name string) (engine.ModelRef, error) {
+	if looksLikePath(name) {
+		abs, err := filepath.Abs(name)
+		if err != nil {
+			return engine.ModelRef{}, err
+		}
+		st, err := os.Stat(abs)
+		if err != nil {
+			if r.next == nil || os.IsNotExist(err) && !strings.HasSuffix(name, ".gguf") {
+				return engine.ModelRef{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, name)
+			}
+			return engine.ModelRef{}, fmt.Errorf("%w: no file %s", engine.ErrUnknownModel, abs)
+		}
+		// A file outside the library has no content digest at hand; its path, size and time
+		// identify it well enough to key saved conversation state.
+		sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", abs, st.Size(), st.ModTime().UnixNano())))
+		return engine.ModelRef{Name: name, Path: abs, Size: st.Size(), Digest: "file:" + hex.EncodeToString(sum[:16])}, nil
+	}
+	if r.next == nil {
+		return engine.ModelRef{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, name)
+	}
+	return r.next.Resolve(ctx, name)
+}
+
+// engineOptions are the engine settings the commands share.
+type engineOptions struct {
+	paths    config.Paths
+	resolver engine.Resolver
+	planner  engine.Planner
+	settings config.Settings
+	log      *slog.Logger
+}
+
+func newEngine(o engineOptions) (*engine.Engine, error) {
+	if err := o.paths.Ensure(); err != nil {
+		return nil, err
+	}
+	s := o.settings
+	keep, err := config.ParseKeepAlive(s.KeepAlive)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(engine.Config{
+		Resolver:      fileResolver{next: o.resolver},
+		Planner:       o.planner,
+		RuntimeDir:    o.paths.Runtime,
+		StateDir:      o.paths.KV(),
+		KeepAlive:     keep,
+		MaxLoaded:     s.MaxLoaded,
+		Slots:         s.Slots,
+		ContextLength: s.ContextLength,
+		Log:           o.log,
+	})
+}
