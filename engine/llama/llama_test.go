@@ -102,11 +102,11 @@ func grepLog(log, pat string) string {
 
 type yardstick struct {
 	Completions []struct {
-		Prompt      string  `json:"prompt"`
-		PromptIDs   []int32 `json:"prompt_ids"`
-		GreedyIDs   []int32 `json:"greedy_ids"`
-		GreedyText  string  `json:"greedy_text"`
-		Top5        []struct {
+		Prompt     string  `json:"prompt"`
+		PromptIDs  []int32 `json:"prompt_ids"`
+		GreedyIDs  []int32 `json:"greedy_ids"`
+		GreedyText string  `json:"greedy_text"`
+		Top5       []struct {
 			ID    int32   `json:"id"`
 			Logit float64 `json:"logit"`
 		} `json:"first_step_top5_logits"`

@@ -26,22 +26,22 @@ import (
 
 // Config is how the parent starts a worker.
 type Config struct {
-	Name      string   // the model's name, for messages
-	Model     string   // GGUF path (the first part of a split model)
-	Digest    string   // the model's identity, for saved state
-	Socket    string   // Unix socket to serve on
-	SlotCtx   int      // context per slot; 0 = the training context, capped at DefaultSlotCtx
-	Slots     int      // parallel sequences
-	KVType    string   // f16, q8_0, q4_0
-	FlashAttn string   // auto, on, off
-	GPULayers int      // layers on the GPU; negative = all
-	Threads   int      // 0 = DefaultThreads()
-	Batch     int      // tokens per decode step
-	Embedding bool     // load as an embedding model (pooled outputs)
-	Pooling   string   // embedding pooling override
-	StateDir  string   // saved conversation state; empty disables it
-	StateMax  int64    // bytes of saved state kept
-	LibDir    string   // llama.cpp libraries; empty = llama.Locate
+	Name      string // the model's name, for messages
+	Model     string // GGUF path (the first part of a split model)
+	Digest    string // the model's identity, for saved state
+	Socket    string // Unix socket to serve on
+	SlotCtx   int    // context per slot; 0 = the training context, capped at DefaultSlotCtx
+	Slots     int    // parallel sequences
+	KVType    string // f16, q8_0, q4_0
+	FlashAttn string // auto, on, off
+	GPULayers int    // layers on the GPU; negative = all
+	Threads   int    // 0 = DefaultThreads()
+	Batch     int    // tokens per decode step
+	Embedding bool   // load as an embedding model (pooled outputs)
+	Pooling   string // embedding pooling override
+	StateDir  string // saved conversation state; empty disables it
+	StateMax  int64  // bytes of saved state kept
+	LibDir    string // llama.cpp libraries; empty = llama.Locate
 	Log       *slog.Logger
 	// Ready receives one JSON line when the worker serves, or an error line if it cannot.
 	Ready io.Writer
