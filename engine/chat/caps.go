@@ -95,7 +95,15 @@ func (t *Template) polyfill(msgs []Message, tools []Tool) []Message {
 	}
 	out := make([]Message, 0, len(msgs)+1)
 	if len(tools) > 0 && !c.Tools {
-		out = append(out, Message{Role: "system", Content: genericToolPrompt(tools)})
+		// Into the system message the user gave, if any: some templates keep only one.
+		if len(msgs) > 0 && msgs[0].Role == "system" {
+			sys := msgs[0]
+			sys.Content = strings.TrimRight(sys.Content, "\n") + "\n\n" + genericToolPrompt(tools)
+			out = append(out, sys)
+			msgs = msgs[1:]
+		} else {
+			out = append(out, Message{Role: "system", Content: genericToolPrompt(tools)})
+		}
 	}
 	names := map[string]string{}
 	for _, m := range msgs {
