@@ -35,9 +35,9 @@ type Result struct {
 type parseState int
 
 const (
-	stStart     parseState = iota // nothing but white space seen yet
-	stReasoning                   // inside the thinking block
-	stAfterThink                  // just after the thinking block
+	stStart      parseState = iota // nothing but white space seen yet
+	stReasoning                    // inside the thinking block
+	stAfterThink                   // just after the thinking block
 	stContent
 	stTool // a tool call (or what may be one) started: held until Finish
 )
