@@ -78,3 +78,7 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		Log:           o.log,
 	})
 }
+
+// libraryResolver returns the model library's resolver (library names and models folders),
+// or nil until it is available.
+var libraryResolver = func() engine.Resolver { return nil }

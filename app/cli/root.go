@@ -27,6 +27,7 @@ func (e ExitError) Unwrap() error { return e.Err }
 // New returns the root command. Without a subcommand it starts the desktop app where the
 // binary was built with it, and the server otherwise.
 func New(version string) *cobra.Command {
+	versionString = version
 	root := &cobra.Command{
 		Use:           "perch",
 		Short:         "Run language models on your own Mac",
@@ -44,6 +45,9 @@ func New(version string) *cobra.Command {
 	}
 	return root
 }
+
+// versionString is the binary's version, for the API's /api/version.
+var versionString = "0.0.0"
 
 // commands is filled by each command's file in its init, so adding a command touches one file.
 var commands []func() *cobra.Command

@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+func init() { register(newRunCmd) }
+
+type runFlags struct {
+	temperature float32
+	topP        float32
+	topK        int
+	seed        int64
+	numPredict  int
+	ctx         int
+	system      string
+	verbose     bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run MODEL [PROMPT]",
+		Short: "Chat with a model in the terminal, or answer one prompt",
+		Long: "run loads MODEL (a library name or a path to a .gguf file). With a PROMPT it prints the answer and exits; " +
+			"without one it starts a chat: /bye leaves, /clear forgets the conversation, Ctrl-C stops the current answer.",
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := runEngine(f.verbose)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			r := &chatSession{eng: eng, model: args[0], flags: f, out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr()}
+			if f.system != "" {
+				r.history = append(r.history, chat.Message{Role: "system", Content: f.system})
+			}
+			if len(args) == 2 {
+				return r.once(cmd.Context(), args[1])
+			}
+			if !isTerminal(os.Stdin) {
+				// Piped input is one prompt, as ollama does.
+				b, err := io.ReadAll(os.Stdin)
+				if err != nil {
+					return err
+				}
+				return r.once(cmd.Context(), strings.TrimSpace(string(b)))
+			}
+			return r.interactive(cmd.Context(), os.Stdin)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Float32Var(&f.temperature, "temperature", 0.8, "sampling temperature (0 is greedy and deterministic)")
+	fl.Float32Var(&f.topP, "top-p", 0.9, "nucleus sampling: keep the tokens making up this probability")
+	fl.IntVar(&f.topK, "top-k", 40, "keep only the K most likely tokens (0: all)")
+	fl.Int64Var(&f.seed, "seed", -1, "random seed (-1: random)")
+	fl.IntVarP(&f.numPredict, "num-predict", "n", 0, "most tokens to generate (0: until the model stops or the context is full)")
+	fl.IntVar(&f.ctx, "ctx", 0, "context length in tokens (0: the largest that fits, up to the model's)")
+	fl.StringVar(&f.system, "system", "", "system prompt")
+	fl.BoolVar(&f.verbose, "verbose", false, "print token counts, speed and memory after each answer")
+	return cmd
+}
+
+func runEngine(verbose bool) (*engine.Engine, error) {
+	paths := config.DefaultPaths()
+	st, err := config.Open(paths.SettingsFile())
+	if err != nil {
+		return nil, err
+	}
+	s := st.Get()
+	s.Slots = 1 // one conversation
+	level := slog.LevelWarn
+	if os.Getenv("PERCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	_ = verbose
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: libraryResolver()})
+}
+
+// chatSession is a conversation in the terminal.
+type chatSession struct {
+	eng     *engine.Engine
+	model   string
+	flags   runFlags
+	history []chat.Message
+	out     io.Writer
+	errOut  io.Writer
+}
+
+func (r *chatSession) request() engine.ChatRequest {
+	f := r.flags
+	return engine.ChatRequest{
+		Model:    r.model,
+		Messages: r.history,
+		Sampling: engine.Sampling{Temperature: f.temperature, TopP: f.topP, TopK: f.topK, Seed: f.seed, RepeatPenalty: 1.1, RepeatLastN: 64},
+		MaxTokens: f.numPredict,
+		// A terminal chat runs on; the oldest turns give way when the context fills.
+		ContextShift: true,
+		SaveState:    true,
+		Load:         engine.LoadOptions{ContextLength: f.ctx, Slots: 1},
+	}
+}
+
+// ask sends the conversation plus the user's message and streams the answer.
+func (r *chatSession) ask(ctx context.Context, text string) error {
+	r.history = append(r.history, chat.Message{Role: "user", Content: text})
+	var answer strings.Builder
+	inThink := false
+	res, err := r.eng.Chat(ctx, r.request(), func(ev engine.ChatEvent) error {
+		if ev.Reasoning != "" {
+			if !inThink {
+				fmt.Fprint(r.out, "Thinking…\n")
+				inThink = true
+			}
+			fmt.Fprint(r.out, ev.Reasoning)
+		}
+		if ev.Content != "" {
+			if inThink {
+				fmt.Fprint(r.out, "\n…done thinking.\n\n")
+				inThink = false
+			}
+			answer.WriteString(ev.Content)
+			fmt.Fprint(r.out, ev.Content)
+		}
+		return nil
+	})
+	fmt.Fprintln(r.out)
+	if err != nil {
+		r.history = r.history[:len(r.history)-1]
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return err
+	}
+	r.history = append(r.history, res.Message)
+	for _, tc := range res.Message.ToolCalls {
+		fmt.Fprintf(r.out, "[tool call] %s(%s)\n", tc.Function.Name, tc.Function.Arguments)
+	}
+	if r.flags.verbose {
+		r.printStats(res)
+	}
+	return nil
+}
+
+func (r *chatSession) printStats(res *engine.ChatResult) {
+	u, t := res.Usage, res.Timings
+	fmt.Fprintf(r.errOut, "prompt tokens:   %d (%d cached)\n", u.PromptTokens, u.CachedTokens)
+	fmt.Fprintf(r.errOut, "generated:       %d tokens, %.1f tokens/s\n", u.CompletionTokens, t.PredictPerS)
+	fmt.Fprintf(r.errOut, "first token:     %.0f ms (prefill %.1f tokens/s)\n", t.FirstTokenM, t.PromptPerS)
+	if t.LoadMs > 1 {
+		fmt.Fprintf(r.errOut, "load:            %.0f ms\n", t.LoadMs)
+	}
+	for _, s := range r.eng.Loaded() {
+		if s.Name == r.model {
+			m := s.Memory
+			fmt.Fprintf(r.errOut, "memory:          weights %s, KV %s (%d of %d cells used), compute %s; worker resident %s\n",
+				humanBytes(m.WeightsBytes), humanBytes(m.KVBytes), m.KVUsedCells, m.KVCells, humanBytes(m.ComputeBytes), humanBytes(m.RSSBytes))
+		}
+	}
+}
+
+func (r *chatSession) once(ctx context.Context, prompt string) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	if prompt == "" {
+		return errors.New("the prompt is empty")
+	}
+	return r.ask(ctx, prompt)
+}
+
+// interactive reads messages until /bye or end of input. Ctrl-C stops the answer being
+// generated, not the program.
+func (r *chatSession) interactive(ctx context.Context, in io.Reader) error {
+	// Load first, so the wait happens before the first prompt.
+	fmt.Fprintf(r.errOut, "Loading %s…\n", r.model)
+	if _, err := r.eng.Load(ctx, r.model, r.request().Load, nil); err != nil {
+		return err
+	}
+	fmt.Fprintln(r.errOut, "Send a message (/? for help, /bye to leave).")
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	var mu sync.Mutex
+	var cancelAnswer context.CancelFunc
+	go func() {
+		for range sigs {
+			mu.Lock()
+			if cancelAnswer != nil {
+				cancelAnswer()
+			} else {
+				fmt.Fprint(r.errOut, "\n(Use /bye or Ctrl-D to leave.)\n>>> ")
+			}
+			mu.Unlock()
+		}
+	}()
+	lines := bufio.NewScanner(in)
+	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	for {
+		fmt.Fprint(r.out, ">>> ")
+		text, ok := readMessage(lines, r.out)
+		if !ok {
+			fmt.Fprintln(r.out)
+			return nil
+		}
+		switch strings.TrimSpace(text) {
+		case "":
+			continue
+		case "/bye", "/exit":
+			return nil
+		case "/clear":
+			r.history = r.history[:0]
+			if r.flags.system != "" {
+				r.history = append(r.history, chat.Message{Role: "system", Content: r.flags.system})
+			}
+			fmt.Fprintln(r.out, "Cleared the conversation.")
+			continue
+		case "/?", "/help":
+			fmt.Fprintln(r.out, "/bye leaves, /clear forgets the conversation, \"\"\" starts and ends a message of several lines; Ctrl-C stops an answer.")
+			continue
+		}
+		actx, cancel := context.WithCancel(ctx)
+		mu.Lock()
+		cancelAnswer = cancel
+		mu.Unlock()
+		start := time.Now()
+		err := r.ask(actx, text)
+		mu.Lock()
+		cancelAnswer = nil
+		mu.Unlock()
+		cancel()
+		switch {
+		case errors.Is(err, context.Canceled) && ctx.Err() == nil:
+			fmt.Fprintf(r.errOut, "(stopped after %s)\n", time.Since(start).Round(100*time.Millisecond))
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintln(r.errOut, "error:", err)
+		}
+	}
+}
+
+// readMessage reads one message: a line, or the lines between two """ lines.
+func readMessage(lines *bufio.Scanner, out io.Writer) (string, bool) {
+	if !lines.Scan() {
+		return "", false
+	}
+	first := lines.Text()
+	if !strings.HasPrefix(strings.TrimSpace(first), `"""`) {
+		return first, true
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimPrefix(strings.TrimSpace(first), `"""`))
+	for {
+		fmt.Fprint(out, "... ")
+		if !lines.Scan() {
+			return b.String(), true
+		}
+		l := lines.Text()
+		if i := strings.Index(l, `"""`); i >= 0 {
+			b.WriteString("\n" + l[:i])
+			return strings.TrimSpace(b.String()), true
+		}
+		b.WriteString("\n" + l)
+	}
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
