@@ -108,9 +108,9 @@ type chatSession struct {
 func (r *chatSession) request() engine.ChatRequest {
 	f := r.flags
 	return engine.ChatRequest{
-		Model:    r.model,
-		Messages: r.history,
-		Sampling: engine.Sampling{Temperature: f.temperature, TopP: f.topP, TopK: f.topK, Seed: f.seed, RepeatPenalty: 1.1, RepeatLastN: 64},
+		Model:     r.model,
+		Messages:  r.history,
+		Sampling:  engine.Sampling{Temperature: f.temperature, TopP: f.topP, TopK: f.topK, Seed: f.seed, RepeatPenalty: 1.1, RepeatLastN: 64},
 		MaxTokens: f.numPredict,
 		// A terminal chat runs on; the oldest turns give way when the context fills.
 		ContextShift: true,
