@@ -195,7 +195,10 @@ func (h *Hub) serveBlob(w http.ResponseWriter, r *http.Request, hx string) {
 	for off := start; off < end; {
 		n := min(int64(chunk), end-off)
 		h.mu.Lock()
-		if cur := h.faults[hx]; cur != nil && cur.DropAfter > 0 && h.served[hx]+n >= cur.DropAfter {
+		// Cut only where this response still has bytes to send, so the client surely
+		// misses some; otherwise the next chunk served (of any request) is cut.
+		if cur := h.faults[hx]; cur != nil && cur.DropAfter > 0 && h.served[hx]+n >= cur.DropAfter &&
+			off+max(cur.DropAfter-h.served[hx], 0) < end {
 			n = max(cur.DropAfter-h.served[hx], 0)
 			h.served[hx] += n
 			cur.DropAfter = 0
