@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/llama"
@@ -81,6 +82,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		level = slog.LevelDebug
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The parent decides when a worker stops (by closing stdin); an interrupt meant for the
+	// terminal's program must not kill the model under it.
+	signal.Ignore(os.Interrupt)
 	cfg.Ready = stdout
 	cfg.Parent = stdin
 	if err := Run(ctx, cfg); err != nil {
