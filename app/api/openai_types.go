@@ -6,30 +6,30 @@ import "encoding/json"
 // take several JSON types are json.RawMessage and are decoded in openai_convert.go.
 
 type oaiChatRequest struct {
-	Model               string          `json:"model"`
-	Messages            []oaiMessage    `json:"messages"`
-	Stream              bool            `json:"stream"`
-	StreamOptions       *oaiStreamOpts  `json:"stream_options"`
-	MaxTokens           *int            `json:"max_tokens"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-	Temperature         *float32        `json:"temperature"`
-	TopP                *float32        `json:"top_p"`
-	TopK                *int            `json:"top_k"` // llama.cpp/vLLM extension
-	MinP                *float32        `json:"min_p"` // llama.cpp/vLLM extension
-	Seed                *int64          `json:"seed"`
-	Stop                json.RawMessage `json:"stop"`
-	PresencePenalty     *float32        `json:"presence_penalty"`
-	FrequencyPenalty    *float32        `json:"frequency_penalty"`
+	Model               string             `json:"model"`
+	Messages            []oaiMessage       `json:"messages"`
+	Stream              bool               `json:"stream"`
+	StreamOptions       *oaiStreamOpts     `json:"stream_options"`
+	MaxTokens           *int               `json:"max_tokens"`
+	MaxCompletionTokens *int               `json:"max_completion_tokens"`
+	Temperature         *float32           `json:"temperature"`
+	TopP                *float32           `json:"top_p"`
+	TopK                *int               `json:"top_k"` // llama.cpp/vLLM extension
+	MinP                *float32           `json:"min_p"` // llama.cpp/vLLM extension
+	Seed                *int64             `json:"seed"`
+	Stop                json.RawMessage    `json:"stop"`
+	PresencePenalty     *float32           `json:"presence_penalty"`
+	FrequencyPenalty    *float32           `json:"frequency_penalty"`
 	LogitBias           map[string]float32 `json:"logit_bias"`
-	Logprobs            *bool           `json:"logprobs"`
-	TopLogprobs         *int            `json:"top_logprobs"`
-	N                   *int            `json:"n"`
-	ResponseFormat      json.RawMessage `json:"response_format"`
-	Tools               []oaiTool       `json:"tools"`
-	ToolChoice          json.RawMessage `json:"tool_choice"`
-	ParallelToolCalls   *bool           `json:"parallel_tool_calls"`
-	ReasoningEffort     string          `json:"reasoning_effort"`
-	KeepAlive           json.RawMessage `json:"keep_alive"` // Ollama's extension, honoured here too
+	Logprobs            *bool              `json:"logprobs"`
+	TopLogprobs         *int               `json:"top_logprobs"`
+	N                   *int               `json:"n"`
+	ResponseFormat      json.RawMessage    `json:"response_format"`
+	Tools               []oaiTool          `json:"tools"`
+	ToolChoice          json.RawMessage    `json:"tool_choice"`
+	ParallelToolCalls   *bool              `json:"parallel_tool_calls"`
+	ReasoningEffort     string             `json:"reasoning_effort"`
+	KeepAlive           json.RawMessage    `json:"keep_alive"` // Ollama's extension, honoured here too
 }
 
 type oaiStreamOpts struct {

@@ -128,7 +128,9 @@ func (s *Server) value(key any) any { return s.values[key] }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // ObserveWorkerRestart counts a worker restart; the engine's supervisor calls it.
-func (s *Server) ObserveWorkerRestart(model string) { s.metrics.workerRestarts.WithLabelValues(model).Inc() }
+func (s *Server) ObserveWorkerRestart(model string) {
+	s.metrics.workerRestarts.WithLabelValues(model).Inc()
+}
 
 // handle registers a route. The pattern (Go 1.22 syntax) is also its name in metrics and logs.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {

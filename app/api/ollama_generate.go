@@ -1,0 +1,332 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+func init() {
+	registerRoutes(func(s *Server) {
+		s.handle("POST /api/generate", s.ollamaGenerate)
+		s.handle("POST /api/chat", s.ollamaChat)
+	})
+}
+
+// passthroughTemplate renders the one user message as it is: /api/generate uses it for raw
+// prompts that need what only Chat offers (format).
+const passthroughTemplate = "{% for m in messages %}{{ m.content }}{% endfor %}"
+
+// loadOrUnload answers a request without a prompt: it loads the model, or unloads it when
+// keep_alive is 0, and gives Ollama's done_reason.
+func (s *Server) loadOrUnload(ctx context.Context, model string, load engine.LoadOptions, keepAlive *time.Duration) (string, error) {
+	if keepAlive != nil && *keepAlive == 0 {
+		err := s.eng.Unload(ctx, model)
+		// A model that is not loaded is already unloaded.
+		if err != nil && engine.KindOf(err) != engine.KindNotFound {
+			return "", err
+		}
+		return "unload", nil
+	}
+	if _, err := s.eng.Load(ctx, model, load, keepAlive); err != nil {
+		return "", err
+	}
+	return "load", nil
+}
+
+// generatePlan is how /api/generate reaches the engine: a raw completion, or a chat turn.
+type generatePlan struct {
+	raw    *engine.CompletionRequest
+	chat   *engine.ChatRequest
+	system bool
+}
+
+// planGenerate picks the path. Raw prompts, suffixes (fill-in-the-middle), Ollama (Go)
+// template overrides and models without a chat template go to Complete with the text as
+// it is, as Ollama's default "{{ .Prompt }}" template would; everything else is a chat turn
+// rendered with the model's template (or a Jinja override).
+func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun) (generatePlan, error) {
+	prompt, useRaw := req.Prompt, req.Raw || req.Suffix != ""
+	jinja := ""
+	if !useRaw && req.Template != "" {
+		text, isGo, err := renderGoTemplate(req.Template, req.System, req.Prompt)
+		if err != nil {
+			return generatePlan{}, err
+		}
+		if isGo {
+			prompt, useRaw = text, true
+		} else {
+			jinja = req.Template
+		}
+	}
+	if !useRaw && jinja == "" && s.lib != nil {
+		m, err := s.lib.Get(ctx, req.Model)
+		if err != nil {
+			if toAPIError(err).Status == http.StatusNotFound {
+				return generatePlan{}, modelLookupError(req.Model, err)
+			}
+		} else if strings.TrimSpace(m.Template) == "" {
+			useRaw = true
+			if req.System != "" {
+				prompt = req.System + "\n\n" + prompt
+			}
+		}
+	}
+	format, err := parseOllamaFormat(req.Format)
+	if err != nil {
+		return generatePlan{}, err
+	}
+	think, err := parseThink(req.Think)
+	if err != nil {
+		return generatePlan{}, err
+	}
+	shift := req.Shift == nil || *req.Shift
+	if useRaw && format == nil && think == nil {
+		return generatePlan{raw: &engine.CompletionRequest{
+			Model: req.Model, Prompt: prompt, Suffix: req.Suffix, MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling,
+			Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs, ContextShift: shift, Keep: run.Keep, Load: run.Load,
+		}}, nil
+	}
+	if req.Suffix != "" {
+		return generatePlan{}, badRequest("suffix", "suffix (fill-in-the-middle) cannot be combined with format or think")
+	}
+	var msgs []chat.Message
+	if useRaw {
+		jinja = passthroughTemplate
+	} else if req.System != "" {
+		msgs = append(msgs, chat.Message{Role: "system", Content: req.System})
+	}
+	msgs = append(msgs, chat.Message{Role: "user", Content: prompt})
+	return generatePlan{chat: &engine.ChatRequest{
+		Model: req.Model, Messages: msgs, Format: format, Template: jinja, Think: think, MaxTokens: run.MaxTokens, Stop: run.Stop,
+		Sampling: run.Sampling, Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
+	}}, nil
+}
+
+func checkTopLogprobs(n int) error {
+	if n < 0 || n > maxTopLogprobs {
+		return badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", maxTopLogprobs, n)
+	}
+	return nil
+}
+
+func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	var req ollamaGenerateRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if err := validateModelName("model", req.Model); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	noteModel(r, req.Model)
+	if err := refuseImages("images", req.Images); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	run, err := ollamaOptions(req.Options)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	keepAlive = s.keepAlive(keepAlive)
+	if req.Prompt == "" && req.Suffix == "" {
+		reason, err := s.loadOrUnload(r.Context(), req.Model, run.Load, keepAlive)
+		if err != nil {
+			s.countEngineError(err)
+			writeOllamaError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
+		return
+	}
+	plan, err := s.planGenerate(r.Context(), req, run)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	stream := req.Stream == nil || *req.Stream
+	sw := newNDJSON(w)
+	var text, thinking strings.Builder
+	var lps []engine.Logprob
+	piece := func(resp, think string, lp []engine.Logprob) error {
+		if !stream {
+			text.WriteString(resp)
+			thinking.WriteString(think)
+			lps = append(lps, lp...)
+			return nil
+		}
+		if resp == "" && think == "" && len(lp) == 0 {
+			return nil
+		}
+		return sw.Send(ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: logprobsToOllama(lp)})
+	}
+	var usage engine.Usage
+	var timings engine.Timings
+	var finish string
+	if plan.raw != nil {
+		plan.raw.KeepAlive = keepAlive
+		var res *engine.CompletionResult
+		res, err = s.eng.Complete(r.Context(), *plan.raw, func(ev engine.Event) error {
+			var lp []engine.Logprob
+			if ev.Logprob != nil {
+				lp = []engine.Logprob{*ev.Logprob}
+			}
+			return piece(ev.Text, "", lp)
+		})
+		if err == nil {
+			usage, timings, finish = res.Usage, res.Timings, res.FinishReason
+		}
+	} else {
+		plan.chat.KeepAlive = keepAlive
+		var res *engine.ChatResult
+		res, err = s.eng.Chat(r.Context(), *plan.chat, func(ev engine.ChatEvent) error {
+			return piece(ev.Content, ev.Reasoning, ev.Logprobs)
+		})
+		if err == nil {
+			usage, timings, finish = res.Usage, res.Timings, res.FinishReason
+		}
+	}
+	if err != nil {
+		s.countEngineError(err)
+		s.endNDJSONWithError(w, r, sw, err)
+		return
+	}
+	s.recordGeneration(r, req.Model, usage, timings)
+	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(finish),
+		ollamaMetrics: metricsFromEngine(usage, timings, s.now().Sub(start))}
+	if !stream {
+		final.Response, final.Thinking, final.Logprobs = text.String(), thinking.String(), logprobsToOllama(lps)
+		writeJSON(w, http.StatusOK, final)
+		return
+	}
+	sw.Send(final)
+}
+
+// endNDJSONWithError answers with a status when nothing was streamed yet, and otherwise
+// with one last {"error": "..."} line, as Ollama does.
+func (s *Server) endNDJSONWithError(w http.ResponseWriter, r *http.Request, sw *streamWriter, err error) {
+	if !sw.Started() {
+		writeOllamaError(w, r, err)
+		return
+	}
+	e := toAPIError(err)
+	noteError(r, e)
+	if r.Context().Err() != nil {
+		return
+	}
+	sw.Send(map[string]string{"error": e.Message})
+}
+
+func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {
+	var out engine.ChatRequest
+	msgs, err := messagesFromOllama(req.Messages)
+	if err != nil {
+		return out, err
+	}
+	run, err := ollamaOptions(req.Options)
+	if err != nil {
+		return out, err
+	}
+	tools, err := toolsFromOpenAI(req.Tools)
+	if err != nil {
+		return out, err
+	}
+	format, err := parseOllamaFormat(req.Format)
+	if err != nil {
+		return out, err
+	}
+	think, err := parseThink(req.Think)
+	if err != nil {
+		return out, err
+	}
+	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
+		return out, err
+	}
+	return engine.ChatRequest{
+		Model: req.Model, Messages: msgs, Tools: tools, ToolChoice: chat.ToolChoice{Mode: "auto"}, Format: format, Think: think,
+		MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs,
+		ContextShift: req.Shift == nil || *req.Shift, Load: run.Load,
+	}, nil
+}
+
+func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	var req ollamaChatRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if err := validateModelName("model", req.Model); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	noteModel(r, req.Model)
+	cr, err := chatRequestFromOllama(req)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	cr.KeepAlive = s.keepAlive(keepAlive)
+	if len(cr.Messages) == 0 {
+		reason, err := s.loadOrUnload(r.Context(), req.Model, cr.Load, cr.KeepAlive)
+		if err != nil {
+			s.countEngineError(err)
+			writeOllamaError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true, DoneReason: reason})
+		return
+	}
+	stream := req.Stream == nil || *req.Stream
+	sw := newNDJSON(w)
+	res, err := s.eng.Chat(r.Context(), cr, func(ev engine.ChatEvent) error {
+		if !stream || (ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0) {
+			return nil
+		}
+		return sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
+			Message: ollamaRespMessage{Role: "assistant", Content: ev.Content, Thinking: ev.Reasoning}, Logprobs: logprobsToOllama(ev.Logprobs)})
+	})
+	if err != nil {
+		s.countEngineError(err)
+		s.endNDJSONWithError(w, r, sw, err)
+		return
+	}
+	s.recordGeneration(r, req.Model, res.Usage, res.Timings)
+	final := ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true,
+		DoneReason: ollamaDoneReason(res.FinishReason), ollamaMetrics: metricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
+	calls := toolCallsToOllama(res.Message.ToolCalls)
+	if !stream {
+		final.Message = ollamaRespMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}
+		final.Logprobs = logprobsToOllama(res.Logprobs)
+		writeJSON(w, http.StatusOK, final)
+		return
+	}
+	// Tool calls arrive parsed at the end; Ollama streams them in a message of their own.
+	if len(calls) > 0 {
+		if err := sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant", ToolCalls: calls}}); err != nil {
+			return
+		}
+	}
+	sw.Send(final)
+}

@@ -1,0 +1,326 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/perchapp/perch/engine"
+)
+
+func init() {
+	registerRoutes(func(s *Server) {
+		s.handle("POST /api/embed", s.ollamaEmbed)
+		s.handle("POST /api/embeddings", s.ollamaEmbeddings)
+		s.handle("GET /api/tags", s.ollamaTags)
+		s.handle("POST /api/show", s.ollamaShow)
+		s.handle("GET /api/ps", s.ollamaPS)
+		s.handle("POST /api/pull", s.ollamaPull)
+		s.handle("DELETE /api/delete", s.ollamaDelete)
+		s.handle("POST /api/copy", s.ollamaCopy)
+		s.handle("GET /api/version", s.ollamaVersion)
+	})
+}
+
+var errNoLibrary = &apiError{Status: http.StatusNotImplemented, Type: "not_supported_error", Message: "this server has no model library; manage models with the perch command"}
+
+func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	var req ollamaEmbedRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	er, err := embedRequestFromOllama(req)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	noteModel(r, er.Model)
+	er.KeepAlive = s.keepAlive(er.KeepAlive)
+	resp := ollamaEmbedResponse{Model: req.Model, Embeddings: [][]float32{}}
+	if len(er.Inputs) == 0 { // Ollama loads the model and answers with no vectors
+		if _, err := s.eng.Load(r.Context(), er.Model, er.Load, er.KeepAlive); err != nil {
+			s.countEngineError(err)
+			writeOllamaError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	res, err := s.eng.Embed(r.Context(), er)
+	if err != nil {
+		s.countEngineError(err)
+		writeOllamaError(w, r, err)
+		return
+	}
+	for _, v := range res.Embeddings {
+		if req.Dimensions > 0 && req.Dimensions != len(v) {
+			writeOllamaError(w, r, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v)))
+			return
+		}
+		resp.Embeddings = append(resp.Embeddings, normalize(v))
+	}
+	resp.PromptEvalCount = res.PromptTokens
+	resp.LoadDuration = int64(res.Timings.LoadMs * 1e6)
+	resp.TotalDuration = max(int64(s.now().Sub(start)), 1)
+	noteTokens(r, res.PromptTokens, 0)
+	s.metrics.tokens.WithLabelValues(er.Model, "prompt").Add(float64(res.PromptTokens))
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func embedRequestFromOllama(req ollamaEmbedRequest) (engine.EmbedRequest, error) {
+	var er engine.EmbedRequest
+	if err := validateModelName("model", req.Model); err != nil {
+		return er, err
+	}
+	inputs, err := stringOrList(req.Input, "input")
+	if err != nil {
+		return er, err
+	}
+	if len(inputs) == 1 && inputs[0] == "" {
+		inputs = nil
+	}
+	for i, in := range inputs {
+		if in == "" {
+			return er, badRequest("input", "input[%d] is an empty string; every input needs text", i)
+		}
+	}
+	if req.Dimensions < 0 {
+		return er, badRequest("dimensions", "dimensions must be 1 or more, got %d", req.Dimensions)
+	}
+	run, err := ollamaOptions(req.Options)
+	if err != nil {
+		return er, err
+	}
+	if er.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
+		return er, err
+	}
+	er.Model, er.Inputs, er.Normalize, er.Load = req.Model, inputs, true, run.Load
+	er.Truncate = req.Truncate == nil || *req.Truncate // Ollama's default
+	er.Load.Embedding = true
+	return er, nil
+}
+
+// ollamaEmbeddings is the older endpoint: one prompt, a vector of float64, not normalised.
+func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) {
+	var req ollamaEmbeddingsRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if err := validateModelName("model", req.Model); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	noteModel(r, req.Model)
+	run, err := ollamaOptions(req.Options)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	load := run.Load
+	load.Embedding = true
+	if req.Prompt == "" {
+		if _, err := s.eng.Load(r.Context(), req.Model, load, s.keepAlive(keepAlive)); err != nil {
+			s.countEngineError(err)
+			writeOllamaError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string][]float64{"embedding": {}})
+		return
+	}
+	res, err := s.eng.Embed(r.Context(), engine.EmbedRequest{Model: req.Model, Inputs: []string{req.Prompt}, Truncate: true, KeepAlive: s.keepAlive(keepAlive), Load: load})
+	if err != nil {
+		s.countEngineError(err)
+		writeOllamaError(w, r, err)
+		return
+	}
+	out := []float64{}
+	if len(res.Embeddings) > 0 {
+		for _, x := range res.Embeddings[0] {
+			out = append(out, float64(x))
+		}
+	}
+	noteTokens(r, res.PromptTokens, 0)
+	writeJSON(w, http.StatusOK, map[string][]float64{"embedding": out})
+}
+
+func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) {
+	ms, err := s.listModels(r.Context())
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	out := struct {
+		Models []ollamaListModel `json:"models"`
+	}{Models: make([]ollamaListModel, 0, len(ms))}
+	for _, m := range ms {
+		out.Models = append(out.Models, listModelToOllama(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decodeName reads {"model": ...} (or the older "name") and validates it.
+func decodeName(r *http.Request) (ollamaNameRequest, error) {
+	var req ollamaNameRequest
+	if err := decodeBody(r, &req); err != nil {
+		return req, err
+	}
+	return req, validateModelName("model", req.name())
+}
+
+func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeName(r)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	m, err := s.getModel(r.Context(), req.name())
+	if err != nil {
+		writeOllamaError(w, r, ollamaNotFound(req.name(), err))
+		return
+	}
+	writeJSON(w, http.StatusOK, showResponseOf(m))
+}
+
+// ollamaNotFound words an unknown model as Ollama does.
+func ollamaNotFound(name string, err error) error {
+	if e := toAPIError(err); e.Status == http.StatusNotFound {
+		return notFound("model '%s' not found", name)
+	}
+	return err
+}
+
+func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Models []ollamaProcessModel `json:"models"`
+	}{Models: []ollamaProcessModel{}}
+	for _, st := range s.eng.Loaded() {
+		m := modelFromStatus(st)
+		if s.lib != nil {
+			if lm, err := s.lib.Get(r.Context(), st.Name); err == nil {
+				m = lm
+			}
+		}
+		out.Models = append(out.Models, processModelOf(st, m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) {
+	var req ollamaNameRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	ref := req.name()
+	if err := validatePullRef("model", ref); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	noteModel(r, ref)
+	if s.lib == nil {
+		writeOllamaError(w, r, errNoLibrary)
+		return
+	}
+	stream := req.Stream == nil || *req.Stream
+	sw := newNDJSON(w)
+	var (
+		mu       sync.Mutex
+		last     string
+		lastSent time.Time
+	)
+	progress := func(p PullProgress) {
+		if !stream {
+			return
+		}
+		st := pullStatus(p)
+		mu.Lock()
+		// Byte counts can come thousands of times a second; a few lines a second suffice.
+		skip := p.Phase == PullDownload && st.Status == last && p.Completed < p.Total && s.now().Sub(lastSent) < 100*time.Millisecond
+		if !skip {
+			last, lastSent = st.Status, s.now()
+		}
+		mu.Unlock()
+		if !skip {
+			sw.Send(st)
+		}
+	}
+	if err := s.lib.Pull(r.Context(), ref, progress); err != nil {
+		s.endNDJSONWithError(w, r, sw, err)
+		return
+	}
+	mu.Lock()
+	done := last == "success"
+	mu.Unlock()
+	if !stream {
+		writeJSON(w, http.StatusOK, ollamaProgress{Status: "success"})
+		return
+	}
+	if !done {
+		sw.Send(ollamaProgress{Status: "success"})
+	}
+}
+
+func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeName(r)
+	if err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if s.lib == nil {
+		writeOllamaError(w, r, errNoLibrary)
+		return
+	}
+	name := req.name()
+	if _, err := s.lib.Get(r.Context(), name); err != nil {
+		writeOllamaError(w, r, ollamaNotFound(name, err))
+		return
+	}
+	// A loaded model goes first, so its worker does not hold a deleted file.
+	if err := s.eng.Unload(r.Context(), name); err != nil && engine.KindOf(err) != engine.KindNotFound {
+		s.log.Warn("unload before delete", "model", name, "error", err)
+	}
+	if err := s.lib.Remove(r.Context(), name); err != nil {
+		writeOllamaError(w, r, ollamaNotFound(name, err))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) ollamaCopy(w http.ResponseWriter, r *http.Request) {
+	var req ollamaCopyRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if err := validateModelName("source", req.Source); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if err := validateModelName("destination", req.Destination); err != nil {
+		writeOllamaError(w, r, err)
+		return
+	}
+	if s.lib == nil {
+		writeOllamaError(w, r, errNoLibrary)
+		return
+	}
+	if err := s.lib.Copy(r.Context(), req.Source, req.Destination); err != nil {
+		writeOllamaError(w, r, ollamaNotFound(req.Source, err))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) ollamaVersion(w http.ResponseWriter, r *http.Request) {
+	// Clients compare it as a semantic version, so a leading "v" is dropped.
+	writeJSON(w, http.StatusOK, map[string]string{"version": strings.TrimPrefix(s.cfg.Version, "v")})
+}
