@@ -8,20 +8,20 @@ import (
 
 func TestQuantOf(t *testing.T) {
 	cases := map[string]string{
-		"Qwen2.5-7B-Instruct-Q4_K_M.gguf":               "Q4_K_M",
+		"Qwen2.5-7B-Instruct-Q4_K_M.gguf":                "Q4_K_M",
 		"qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf": "Q4_K_M",
-		"Meta-Llama-3.1-8B-Instruct-IQ4_XS.gguf":        "IQ4_XS",
-		"gemma-2-9b-it-Q6_K_L.gguf":                     "Q6_K_L",
-		"llama-2-7b.Q4_K_M.gguf":                        "Q4_K_M",
-		"ggml-model-f16.gguf":                           "F16",
-		"Qwen3-8B-UD-Q4_K_XL.gguf":                      "UD-Q4_K_XL",
-		"EXAONE-3.5-7.8B-Instruct-BF16.gguf":            "BF16",
-		"Llama-3.2-1B-Instruct-Q4_0_4_4.gguf":           "Q4_0_4_4",
-		"gpt-oss-20b-mxfp4.gguf":                        "MXFP4",
-		"nomic-embed-text-v1.5.Q8_0.gguf":               "Q8_0",
-		"model-IQ2_XXS.gguf":                            "IQ2_XXS",
-		"stories260K.gguf":                              "",
-		"Qwen2.5-3B.gguf":                               "",
+		"Meta-Llama-3.1-8B-Instruct-IQ4_XS.gguf":         "IQ4_XS",
+		"gemma-2-9b-it-Q6_K_L.gguf":                      "Q6_K_L",
+		"llama-2-7b.Q4_K_M.gguf":                         "Q4_K_M",
+		"ggml-model-f16.gguf":                            "F16",
+		"Qwen3-8B-UD-Q4_K_XL.gguf":                       "UD-Q4_K_XL",
+		"EXAONE-3.5-7.8B-Instruct-BF16.gguf":             "BF16",
+		"Llama-3.2-1B-Instruct-Q4_0_4_4.gguf":            "Q4_0_4_4",
+		"gpt-oss-20b-mxfp4.gguf":                         "MXFP4",
+		"nomic-embed-text-v1.5.Q8_0.gguf":                "Q8_0",
+		"model-IQ2_XXS.gguf":                             "IQ2_XXS",
+		"stories260K.gguf":                               "",
+		"Qwen2.5-3B.gguf":                                "",
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
