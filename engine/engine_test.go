@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math"
 	"os"
@@ -33,7 +35,9 @@ func (f files) Resolve(_ context.Context, name string) (engine.ModelRef, error) 
 	if !ok {
 		return engine.ModelRef{}, engine.ErrUnknownModel
 	}
-	return engine.ModelRef{Name: name, Path: p, Digest: "sha256:" + strings.Repeat("ab", 32)}, nil
+	// Each name gets its own identity, as two library models would.
+	sum := sha256.Sum256([]byte(name))
+	return engine.ModelRef{Name: name, Path: p, Digest: "sha256:" + hex.EncodeToString(sum[:])}, nil
 }
 
 func newEngine(t *testing.T, cfg engine.Config) *engine.Engine {

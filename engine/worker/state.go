@@ -206,7 +206,18 @@ func (s *stateStore) write(w stateWrite) error {
 	}
 	s.mu.Lock()
 	s.entries[name] = &stateEntry{name: name, nTokens: len(w.tokens), hash: hash, size: int64(pre.Len() + body.Len()), lastUsed: time.Now()}
+	// An earlier turn of the same conversation is a prefix of this one: its file is no longer
+	// needed.
+	var stale []string
+	for n, e := range s.entries {
+		if e.nTokens < len(w.tokens) && tokensHash(w.tokens[:e.nTokens]) == e.hash {
+			stale = append(stale, n)
+		}
+	}
 	s.mu.Unlock()
+	for _, n := range stale {
+		s.remove(n)
+	}
 	s.evict()
 	return nil
 }

@@ -1,0 +1,141 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/sharedtest"
+)
+
+// savedStates lists the saved-state files under dir.
+func savedStates(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.kv"))
+	return files
+}
+
+func waitForState(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if f := savedStates(t, dir); len(f) >= n {
+			return f
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no saved state appeared in %s", dir)
+	return nil
+}
+
+func tokensOf(t *testing.T, e *engine.Engine, text string) []int32 {
+	t.Helper()
+	toks, err := e.Tokenize(context.Background(), "stories", text, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int32, len(toks))
+	for i, tp := range toks {
+		ids[i] = tp.ID
+	}
+	return ids
+}
+
+// TestSavedStateResumes: a conversation written to disk after an answer is restored instead
+// of prefilled once the model was unloaded, and gives the same answer as a full prefill.
+func TestSavedStateResumes(t *testing.T) {
+	stateDir := t.TempDir()
+	e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1})
+	ctx := context.Background()
+	prompt := tokensOf(t, e, "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.")
+	first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, MaxTokens: 40, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForState(t, stateDir, 1)
+	next := append(append(append([]int32(nil), prompt...), first.Tokens...), tokensOf(t, e, " One day")[1:]...)
+
+	if err := e.Unload(ctx, "stories"); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 20, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resumed.Timings.Restored || resumed.Usage.CachedTokens != len(prompt)+len(first.Tokens)-1 {
+		t.Fatalf("restored=%v cached=%d; want the saved %d tokens restored", resumed.Timings.Restored, resumed.Usage.CachedTokens, len(prompt)+len(first.Tokens)-1)
+	}
+	e.Unload(ctx, "stories")
+	fresh, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 20, NoCache: true, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Timings.Restored || fresh.Text != resumed.Text {
+		t.Errorf("prefilled %q (restored=%v), restored %q; want the same text", fresh.Text, fresh.Timings.Restored, resumed.Text)
+	}
+}
+
+// TestBadSavedStateIsDeleted: corrupt, truncated or foreign files are deleted, never loaded.
+func TestBadSavedStateIsDeleted(t *testing.T) {
+	cases := []struct {
+		name   string
+		damage func(t *testing.T, path string)
+	}{
+		{"flipped byte", func(t *testing.T, p string) {
+			b, _ := os.ReadFile(p)
+			b[len(b)-10] ^= 0xFF
+			os.WriteFile(p, b, 0o644)
+		}},
+		{"truncated", func(t *testing.T, p string) {
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2], 0o644)
+		}},
+		{"not a state file", func(t *testing.T, p string) { os.WriteFile(p, []byte("garbage"), 0o644) }},
+		{"another model's", func(t *testing.T, p string) {
+			// The same bytes filed under another model (same weights, another identity): the
+			// header names the model it was saved for.
+			sum := sha256.Sum256([]byte("stories-copy"))
+			other := filepath.Join(filepath.Dir(filepath.Dir(p)), hex.EncodeToString(sum[:])[:32]+"-f16")
+			os.MkdirAll(other, 0o755)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(filepath.Join(other, filepath.Base(p)), b, 0o644)
+			os.Remove(p)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stateDir := t.TempDir()
+			stories := sharedtest.Model(t, "stories260K.gguf")
+			e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1, Resolver: files{"stories": stories, "stories-copy": stories}})
+			ctx := context.Background()
+			prompt := tokensOf(t, e, "Once upon a time, there was a dog who liked to run in the park every day.")
+			first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, MaxTokens: 20, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := waitForState(t, stateDir, 1)
+			e.Unload(ctx, "stories")
+			c.damage(t, files[0])
+			model := "stories"
+			if c.name == "another model's" {
+				model = "stories-copy"
+			}
+			next := append(append([]int32(nil), prompt...), first.Tokens...)
+			res, err := e.Complete(ctx, engine.CompletionRequest{Model: model, Tokens: next, MaxTokens: 10, Sampling: engine.Sampling{Temperature: 0}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Timings.Restored {
+				t.Fatal("a damaged state file was loaded")
+			}
+			if left := savedStates(t, stateDir); len(left) != 0 {
+				t.Errorf("damaged file kept: %v", left)
+			}
+		})
+	}
+}
