@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
 	"github.com/perchapp/perch/engine/llama"
 )
 
@@ -200,7 +201,7 @@ func (l *loop) start(s *slot, j *job) {
 	l.busy.Add(1)
 	now := time.Now()
 	*s = slot{id: s.id, cache: s.cache, job: j, out: -1, started: now, lastUsed: now, promptLen: len(j.prompt)}
-	s.stop = newStopMatcher(j.req.Stop)
+	s.stop = chat.NewStopMatcher(j.req.Stop)
 
 	n := commonPrefix(s.cache, j.prompt)
 	if j.req.NoCache {

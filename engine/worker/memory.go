@@ -7,13 +7,14 @@ import (
 	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/llama"
 )
 
 // memoryLog adds up the buffers llama.cpp reports in its log while loading, the real sizes the
 // memory planner is checked against.
 type memoryLog struct {
 	mu  sync.Mutex
-	buf buffers
+	buf llama.Buffers
 }
 
 func (m *memoryLog) observe(line string) {
@@ -27,7 +28,7 @@ func (m *memoryLog) usage() engine.MemoryUsage {
 	defer m.mu.Unlock()
 	return engine.MemoryUsage{
 		WeightsBytes: m.buf.Weights,
-		KVBytes:      m.buf.KV,
+		KVBytes:      m.buf.KV + m.buf.State,
 		ComputeBytes: m.buf.Compute,
 		OutputBytes:  m.buf.Output,
 		Device:       m.buf.Device,

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
 	"github.com/perchapp/perch/engine/llama"
 )
 
@@ -21,7 +22,7 @@ type slot struct {
 	gen     bool          // generating (else prefilling)
 	out     int           // index of this slot's output in the current batch, -1 if none
 
-	stop      *stopMatcher
+	stop      *chat.StopMatcher
 	partial   []byte // bytes of a character split across tokens
 	text      []byte
 	tokens    []int32
