@@ -1,0 +1,271 @@
+package chats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "chats.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// A fixed clock that ticks a second per call makes the golden file stable.
+	base := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	var mu sync.Mutex
+	n := 0
+	s.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return base.Add(time.Duration(n) * time.Second)
+	}
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestPerchChatsConversationGolden(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, err := s.Create(ctx, NewChat{Model: "stories260k", System: "Be brief.", Params: Params{Temperature: ptr(0.2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1, err := s.AddUserMessage(ctx, c.ID, "안녕하세요! Tell me a story\nabout a cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveAnswer(ctx, c.ID, u1.ID, Message{Content: "Once upon a time", Model: "stories260k", FinishReason: "stop",
+		Stats: &Stats{PromptTokens: 12, CompletionTokens: 5, TTFTMs: 3.5, TokensPerSecond: 120, TotalMs: 50}}); err != nil {
+		t.Fatal(err)
+	}
+	// Regenerating replaces the answer; the stopped one is marked.
+	if _, err := s.SaveAnswer(ctx, c.ID, u1.ID, Message{Content: "Once", Reasoning: "hmm", Model: "stories260k", Stopped: true, FinishReason: "cancelled",
+		Stats: &Stats{PromptTokens: 12, CachedTokens: 11, CompletionTokens: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(got, "", "  ")
+	golden := filepath.Join("testdata", "conversation.golden.json")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		os.WriteFile(golden, append(b, '\n'), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(b)) {
+		t.Errorf("chat differs from %s:\n%s", golden, b)
+	}
+}
+
+func TestPerchChatsEditDropsLaterMessages(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, _ := s.Create(ctx, NewChat{Model: "m"})
+	u1, _ := s.AddUserMessage(ctx, c.ID, "one")
+	s.SaveAnswer(ctx, c.ID, u1.ID, Message{Content: "a1"})
+	u2, _ := s.AddUserMessage(ctx, c.ID, "two")
+	s.SaveAnswer(ctx, c.ID, u2.ID, Message{Content: "a2"})
+
+	if _, err := s.EditUserMessage(ctx, c.ID, u1.ID, "uno"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, c.ID)
+	if len(got.Messages) != 1 || got.Messages[0].Content != "uno" {
+		t.Fatalf("after edit: %+v", got.Messages)
+	}
+	if got.Title != "one" {
+		t.Errorf("title changed by the edit: %q", got.Title)
+	}
+	last, err := s.LastUserMessage(ctx, c.ID)
+	if err != nil || last.ID != u1.ID {
+		t.Fatalf("last user message = %+v, %v", last, err)
+	}
+}
+
+func TestPerchChatsBadInput(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, _ := s.Create(ctx, NewChat{})
+	u, _ := s.AddUserMessage(ctx, c.ID, "hi")
+	a, _ := s.SaveAnswer(ctx, c.ID, u.ID, Message{Content: "yo"})
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"empty message", func() error { _, err := s.AddUserMessage(ctx, c.ID, "  \n"); return err }(), ErrInvalid},
+		{"invalid utf-8", func() error { _, err := s.AddUserMessage(ctx, c.ID, "\xff"); return err }(), ErrInvalid},
+		{"huge message", func() error { _, err := s.AddUserMessage(ctx, c.ID, strings.Repeat("x", MaxContentBytes+1)); return err }(), ErrInvalid},
+		{"unknown chat", func() error { _, err := s.AddUserMessage(ctx, 999, "hi"); return err }(), ErrNotFound},
+		{"long title", func() error { _, err := s.Update(ctx, c.ID, Patch{Title: ptr(strings.Repeat("가", 201))}); return err }(), ErrInvalid},
+		{"bad temperature", func() error {
+			_, err := s.Update(ctx, c.ID, Patch{Params: &Params{Temperature: ptr(3.0)}})
+			return err
+		}(), ErrInvalid},
+		{"bad max tokens", func() error { _, err := s.Create(ctx, NewChat{Params: Params{MaxTokens: ptr(0)}}); return err }(), ErrInvalid},
+		{"edit an answer", func() error { _, err := s.EditUserMessage(ctx, c.ID, a.ID, "x"); return err }(), ErrInvalid},
+		{"edit unknown", func() error { _, err := s.EditUserMessage(ctx, c.ID, 12345, "x"); return err }(), ErrNotFound},
+		{"answer an answer", func() error { _, err := s.SaveAnswer(ctx, c.ID, a.ID, Message{Content: "x"}); return err }(), ErrInvalid},
+		{"delete unknown", s.Delete(ctx, 999), ErrNotFound},
+		{"update unknown", func() error { _, err := s.Update(ctx, 999, Patch{Title: ptr("x")}); return err }(), ErrNotFound},
+		{"get unknown", func() error { _, err := s.Get(ctx, 999); return err }(), ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !errors.Is(tt.err, tt.want) {
+				t.Fatalf("err = %v, want %v", tt.err, tt.want)
+			}
+		})
+	}
+	empty, _ := s.Create(ctx, NewChat{})
+	if _, err := s.LastUserMessage(ctx, empty.ID); !errors.Is(err, ErrInvalid) {
+		t.Errorf("regenerate in an empty chat: %v", err)
+	}
+}
+
+func TestPerchChatsListSearchRenameDelete(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	mk := func(msg string) Chat {
+		c, err := s.Create(ctx, NewChat{Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddUserMessage(ctx, c.ID, msg); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a := mk("How do I bake bread?")
+	b := mk("한국어로 김치 만드는 법을 알려줘")
+	c := mk("100% sure about _this_?")
+
+	tests := []struct {
+		query string
+		want  []int64
+	}{
+		{"", []int64{c.ID, b.ID, a.ID}},
+		{"BREAD", []int64{a.ID}},
+		{"김치", []int64{b.ID}},
+		{"100%", []int64{c.ID}},
+		{"_this_", []int64{c.ID}},
+		{"nothing like it", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			got, err := s.List(ctx, ListOptions{Query: tt.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, g := range got {
+				ids = append(ids, g.ID)
+				if tt.query != "" && g.Snippet == "" {
+					t.Errorf("no snippet for %q", tt.query)
+				}
+			}
+			if len(ids) != len(tt.want) {
+				t.Fatalf("ids = %v, want %v", ids, tt.want)
+			}
+			for i := range ids {
+				if ids[i] != tt.want[i] {
+					t.Fatalf("ids = %v, want %v", ids, tt.want)
+				}
+			}
+		})
+	}
+	if _, err := s.Update(ctx, a.ID, Patch{Title: ptr("  Bread   notes ")}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Get(ctx, a.ID)
+	if got.Title != "Bread notes" {
+		t.Errorf("title = %q", got.Title)
+	}
+	if err := s.Delete(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	s.db.QueryRow(`SELECT count(*) FROM messages WHERE chat_id = ?`, b.ID).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d messages left after deleting the chat", n)
+	}
+}
+
+func TestPerchChatsReopenKeepsHistory(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chats.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.Create(ctx, NewChat{Title: "kept"})
+	u, _ := s.AddUserMessage(ctx, c.ID, "hello")
+	s.SaveAnswer(ctx, c.ID, u.ID, Message{Content: "hi", Model: "m1"})
+	s.Close()
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Get(ctx, c.ID)
+	if err != nil || len(got.Messages) != 2 || got.Title != "kept" {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	lu, err := s.LastUsed(ctx)
+	if err != nil || lu["m1"].IsZero() {
+		t.Fatalf("last used = %v, %v", lu, err)
+	}
+}
+
+func TestPerchChatsOpenRefusesOtherFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chats.db")
+	os.WriteFile(path, []byte("this is not a database, just text that is long enough to look like a header......"), 0o644)
+	if _, err := Open(context.Background(), path); err == nil {
+		t.Fatal("opened a text file as the chats database")
+	}
+}
+
+func TestPerchChatsSnippet(t *testing.T) {
+	tests := []struct{ text, q, want string }{
+		{"short text here", "text", "short text here"},
+		{strings.Repeat("a ", 40) + "needle " + strings.Repeat("b ", 40), "needle", "…a a a a a a a a a a a a a a a needle b b b b b b b b b b b b b b b b b b b b b b…"},
+	}
+	for _, tt := range tests {
+		if got := snippet(tt.text, tt.q); got != tt.want {
+			t.Errorf("snippet(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
+func TestPerchChatsTitleFrom(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"hello\nworld", "hello"},
+		{"  spaced   out  ", "spaced out"},
+		{strings.Repeat("가", 70), strings.Repeat("가", 60) + "…"},
+	}
+	for _, tt := range tests {
+		if got := titleFrom(tt.in); got != tt.want {
+			t.Errorf("titleFrom(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
