@@ -114,7 +114,10 @@ func TestPerchChatsBadInput(t *testing.T) {
 	}{
 		{"empty message", func() error { _, err := s.AddUserMessage(ctx, c.ID, "  \n"); return err }(), ErrInvalid},
 		{"invalid utf-8", func() error { _, err := s.AddUserMessage(ctx, c.ID, "\xff"); return err }(), ErrInvalid},
-		{"huge message", func() error { _, err := s.AddUserMessage(ctx, c.ID, strings.Repeat("x", MaxContentBytes+1)); return err }(), ErrInvalid},
+		{"huge message", func() error {
+			_, err := s.AddUserMessage(ctx, c.ID, strings.Repeat("x", MaxContentBytes+1))
+			return err
+		}(), ErrInvalid},
 		{"unknown chat", func() error { _, err := s.AddUserMessage(ctx, 999, "hi"); return err }(), ErrNotFound},
 		{"long title", func() error { _, err := s.Update(ctx, c.ID, Patch{Title: ptr(strings.Repeat("가", 201))}); return err }(), ErrInvalid},
 		{"bad temperature", func() error {
