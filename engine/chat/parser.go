@@ -47,7 +47,7 @@ const (
 // A Parser is used by one goroutine.
 type Parser struct {
 	opts  ParserOptions
-	syn   syntax
+	syn   outputSyntax
 	raw   string // all output so far
 	pos   int    // raw[:pos] has been classified
 	state parseState
@@ -57,8 +57,8 @@ type Parser struct {
 	sentC, sentR       int             // how much of content/reasoning Feed returned
 }
 
-// syntax is what the parser looks for in one family's output.
-type syntax struct {
+// outputSyntax is what the parser looks for in one family's output.
+type outputSyntax struct {
 	thinkOpen, thinkClose string
 	markers               []string // start a tool-call region anywhere in the content
 	drop                  []string // wrapper tags removed from the content
@@ -66,8 +66,8 @@ type syntax struct {
 	functionary           bool     // v3.2: the answer starts with a recipient line
 }
 
-func syntaxFor(o ParserOptions) syntax {
-	s := syntax{thinkOpen: "<think>", thinkClose: "</think>", startJSON: true}
+func syntaxFor(o ParserOptions) outputSyntax {
+	s := outputSyntax{thinkOpen: "<think>", thinkClose: "</think>", startJSON: true}
 	switch o.Family {
 	case FamilyHermes:
 		s.markers = []string{"<tool_call>", "<function="}

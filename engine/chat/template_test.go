@@ -4,21 +4,17 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
-// sharedDir is ../shared relative to the module root, where the conformance material lives.
+// sharedDir is ../shared beside the repository, where the conformance material lives.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared test material not found at %s (it sits beside the repository as ../shared): %v", dir, err)
-	}
-	return dir
+	return sharedtest.Dir(t)
 }
 
 type templateCase struct {
