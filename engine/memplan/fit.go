@@ -1,0 +1,221 @@
+package memplan
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Verdict is the planner's answer.
+type Verdict string
+
+const (
+	// Fits: the model fits next to what is loaded, with at least 10% of the budget to spare.
+	Fits Verdict = "fits"
+	// Tight: it fits only after unloading the models named in Fit.Unload, or with less than
+	// 10% of the budget to spare.
+	Tight Verdict = "tight"
+	// TooLarge: it does not fit even with nothing else loaded.
+	TooLarge Verdict = "too_large"
+)
+
+// headroom is the share of the budget a comfortable fit leaves free.
+const headroom = 0.10
+
+// Context defaults.
+const (
+	// DefaultContextCap caps the context picked when none is asked for: long enough for
+	// chats with documents, short enough that prefill stays quick and several slots fit.
+	DefaultContextCap = 8192
+	// CatalogContext is the context a catalog entry's quantizations are judged at.
+	CatalogContext = 8192
+	// minContext is the smallest context worth loading a model with.
+	minContext = 512
+)
+
+// Resident is a model Perch has loaded, listed least recently used first.
+type Resident struct {
+	Name  string `json:"name"`
+	Bytes int64  `json:"bytes"`
+}
+
+// Fit is an estimate judged against a budget.
+type Fit struct {
+	Estimate
+	BudgetBytes int64 `json:"budget_bytes"`
+	// FreeBytes is the budget less the resident models.
+	FreeBytes int64   `json:"free_bytes"`
+	Verdict   Verdict `json:"verdict"`
+	// MaxCtx is the largest context per slot (a multiple of 256, up to the training context)
+	// that fits the budget with nothing else loaded; 0 when none does.
+	MaxCtx int `json:"max_ctx"`
+	// Unload names the resident models to unload first, when the verdict is tight for lack
+	// of free memory.
+	Unload     []string `json:"unload,omitempty"`
+	BudgetRule string   `json:"budget_rule"`
+	Message    string   `json:"message"`
+}
+
+// Check estimates the model with o and judges it against the budget and the resident models.
+func Check(s Shape, o Options, b Budget, resident []Resident) (Fit, error) {
+	e, err := Compute(s, o)
+	if err != nil {
+		return Fit{}, err
+	}
+	f := Fit{Estimate: e, BudgetBytes: b.Bytes, BudgetRule: b.Rule}
+	var used int64
+	for _, r := range resident {
+		used += r.Bytes
+	}
+	f.FreeBytes = b.Bytes - used
+	f.MaxCtx = MaxContext(s, e.Options, b.Bytes)
+	need := e.TotalBytes
+	switch {
+	case need > b.Bytes:
+		f.Verdict = TooLarge
+	case need > f.FreeBytes:
+		f.Verdict = Tight
+		free := f.FreeBytes
+		for _, r := range resident {
+			f.Unload = append(f.Unload, r.Name)
+			free += r.Bytes
+			if need <= free {
+				break
+			}
+		}
+	case float64(f.FreeBytes-need) < headroom*float64(b.Bytes):
+		f.Verdict = Tight
+	default:
+		f.Verdict = Fits
+	}
+	f.Message = f.describe()
+	return f, nil
+}
+
+func (f Fit) describe() string {
+	need := fmt.Sprintf("needs %s (weights %s, KV cache %s, compute %s)", FormatBytes(f.TotalBytes),
+		FormatBytes(f.WeightsBytes), FormatBytes(f.KVBytes+f.StateBytes), FormatBytes(f.ComputeBytes))
+	switch f.Verdict {
+	case Fits:
+		return fmt.Sprintf("fits: %s of %s", need, FormatBytes(f.FreeBytes))
+	case Tight:
+		if len(f.Unload) > 0 {
+			return fmt.Sprintf("fits after unloading %s: %s, %s free now", strings.Join(f.Unload, ", "), need, FormatBytes(f.FreeBytes))
+		}
+		return fmt.Sprintf("tight: %s of %s, less than %.0f%% to spare", need, FormatBytes(f.FreeBytes), headroom*100)
+	}
+	var try []string
+	if f.MaxCtx >= minContext && f.MaxCtx < f.Context {
+		try = append(try, fmt.Sprintf("a context of %d", f.MaxCtx))
+	}
+	if f.KVTypeK == "f16" {
+		try = append(try, "a q8_0 KV cache")
+	}
+	if f.Slots > 1 {
+		try = append(try, "fewer slots")
+	}
+	try = append(try, "a smaller quantization")
+	return fmt.Sprintf("too large: %s but the budget is %s; try %s", need, FormatBytes(f.BudgetBytes), strings.Join(try, ", or "))
+}
+
+// MaxContext is the largest context per slot, a multiple of 256 up to the training context
+// (or 1M tokens when unknown), whose estimate fits in budget bytes; 0 when none does.
+func MaxContext(s Shape, o Options, budget int64) int {
+	limit := s.ContextLength
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	fits := func(ctx int) bool {
+		o.Context = ctx
+		e, err := Compute(s, o)
+		return err == nil && e.TotalBytes <= budget
+	}
+	if !fits(min(256, limit)) {
+		return 0
+	}
+	if fits(limit) {
+		return limit
+	}
+	// The total grows with the context: binary search over multiples of 256.
+	lo, hi := 1, limit/256 // fits(lo*256), !fits(hi*256)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fits(mid * 256) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo * 256
+}
+
+// ErrNoContextFits is returned by ChooseContext when not even a minimal context fits.
+var ErrNoContextFits = errors.New("no context fits")
+
+// ChooseContext picks the context per slot when none is asked for: the training context
+// capped at DefaultContextCap, lowered to the largest that fits the budget. The message says
+// which and why.
+func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
+	want := DefaultContextCap
+	why := fmt.Sprintf("the default cap of %d", DefaultContextCap)
+	if s.ContextLength > 0 && s.ContextLength <= want {
+		want = s.ContextLength
+		why = "the model's training context"
+	}
+	most := MaxContext(s, o, budget)
+	switch {
+	case most >= want:
+		msg := fmt.Sprintf("context %d per slot: %s", want, why)
+		if s.ContextLength > want {
+			msg += fmt.Sprintf(" (the model supports %d; ask for more with --ctx)", s.ContextLength)
+		}
+		return want, msg, nil
+	case most >= minContext:
+		return most, fmt.Sprintf("context %d per slot: the largest that fits in %s (the model supports %d)",
+			most, FormatBytes(budget), s.ContextLength), nil
+	}
+	return 0, "", fmt.Errorf("%w: even %d tokens need more than %s", ErrNoContextFits, minContext, FormatBytes(budget))
+}
+
+// Candidate is one quantization of a catalog entry.
+type Candidate struct {
+	Name  string // Q4_K_M, Q8_0, ...
+	Shape Shape
+}
+
+// Ranked is a candidate's fit.
+type Ranked struct {
+	Name string `json:"name"`
+	Fit  Fit    `json:"fit"`
+}
+
+// BestQuant judges every quantization at CatalogContext (unless o says otherwise) and returns
+// the best that fits: the one with the largest weights (the most bits per weight) among those
+// that fit, else among those that are tight; best is "" when none does. The list is ordered
+// from the largest weights down.
+func BestQuant(cands []Candidate, o Options, b Budget, resident []Resident) (best string, all []Ranked, err error) {
+	if o.Context <= 0 {
+		o.Context = CatalogContext
+	}
+	for _, c := range cands {
+		oc := o
+		if c.Shape.ContextLength > 0 {
+			oc.Context = min(oc.Context, c.Shape.ContextLength)
+		}
+		f, err := Check(c.Shape, oc, b, resident)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		all = append(all, Ranked{Name: c.Name, Fit: f})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Fit.WeightsBytes > all[j].Fit.WeightsBytes })
+	for _, want := range []Verdict{Fits, Tight} {
+		for _, r := range all {
+			if r.Fit.Verdict == want {
+				return r.Name, all, nil
+			}
+		}
+	}
+	return "", all, nil
+}
