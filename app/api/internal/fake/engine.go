@@ -360,8 +360,14 @@ func (e *Engine) Chat(ctx context.Context, req engine.ChatRequest, fn func(engin
 		reply = Story
 	}
 	var calls []chat.ToolCall
+	last := ""
+	if len(req.Messages) > 0 {
+		last = strings.ToLower(req.Messages[len(req.Messages)-1].Content)
+	}
+	// In auto mode the fake calls a tool only when asked to in so many words.
+	autoCall := req.ToolChoice.Mode != "none" && len(req.Tools) > 0 && strings.Contains(last, "use a tool")
 	switch {
-	case req.ToolChoice.Mode == "required" || req.ToolChoice.Mode == "function":
+	case req.ToolChoice.Mode == "required" || req.ToolChoice.Mode == "function" || autoCall:
 		tool := req.Tools[0]
 		if req.ToolChoice.Mode == "function" {
 			i := slices.IndexFunc(req.Tools, func(t chat.Tool) bool { return t.Function.Name == req.ToolChoice.Function })

@@ -52,6 +52,7 @@ func DefaultLibrary() *Library {
 			m.Template = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}<think>"
 		}),
 		mk("fim", func(m *api.LibraryModel) { m.FIM = true }),
+		mk("crash", nil), mk("busy", nil), mk("huge", nil),
 		mk("embed", func(m *api.LibraryModel) {
 			m.Architecture, m.Embedding, m.EmbeddingSize, m.ContextLength = "bert", true, 8, 64
 		}),

@@ -116,6 +116,9 @@ func Extract(specYAML []byte, roots []string) ([]byte, error) {
 			}
 		})
 	}
+	if c, ok := out["CreateCompletionResponse"]; ok {
+		out["CreateCompletionStreamResponse"] = streamVariant(c)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", " ")
@@ -123,6 +126,24 @@ func Extract(specYAML []byte, roots []string) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// streamVariant derives the legacy completions' stream chunk: the spec says it shares the
+// response's shape, but OpenAI (and every compatible server) sends finish_reason null until
+// the last chunk, which the response schema does not allow.
+func streamVariant(resp any) any {
+	b, _ := json.Marshal(resp)
+	var c map[string]any
+	json.Unmarshal(b, &c)
+	props, _ := c["properties"].(map[string]any)
+	choices, _ := props["choices"].(map[string]any)
+	items, _ := choices["items"].(map[string]any)
+	ip, _ := items["properties"].(map[string]any)
+	if fr, ok := ip["finish_reason"].(map[string]any); ok {
+		fr["nullable"] = true
+		ip["finish_reason"] = fixNullable(fr)
+	}
+	return c
 }
 
 func walk(v any, ref func(string)) {
