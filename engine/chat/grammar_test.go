@@ -213,6 +213,11 @@ func newSampler(t *testing.T) *sampler {
 // model was left only the end of text).
 func (s *sampler) generate(t *testing.T, grammar string, temp float32, seed uint32, limit int) (out string, done bool) {
 	t.Helper()
+	return s.generateWith(t, grammar, llama.SamplerParams{Temperature: temp, Seed: seed}, limit)
+}
+
+func (s *sampler) generateWith(t *testing.T, grammar string, params llama.SamplerParams, limit int) (out string, done bool) {
+	t.Helper()
 	s.ctx.Clear()
 	prompt := s.m.Tokenize("Once upon a time", true, false)
 	b := llama.NewBatch(512)
@@ -223,7 +228,8 @@ func (s *sampler) generate(t *testing.T, grammar string, temp float32, seed uint
 	if err := s.ctx.Decode(b); err != nil {
 		t.Fatal(err)
 	}
-	smp, err := llama.NewSampler(s.m, llama.SamplerParams{Grammar: grammar, Temperature: temp, Seed: seed})
+	params.Grammar = grammar
+	smp, err := llama.NewSampler(s.m, params)
 	if err != nil {
 		t.Fatalf("sampler: %v", err)
 	}
@@ -353,6 +359,54 @@ func TestToolCallGrammarErrors(t *testing.T) {
 	for _, mode := range []string{"", "auto", "none"} {
 		if g, err := ToolCallGrammar(FamilyHermes, testTools, ToolChoice{Mode: mode}); g != "" || err != nil {
 			t.Errorf("mode %q: (%q, %v), want nothing forced", mode, g, err)
+		}
+	}
+}
+
+func TestAllowThinking(t *testing.T) {
+	base, err := ToolCallGrammar(FamilyHermes, testTools, ToolChoice{Mode: "function", Function: "add"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := AllowThinking(base, ParserOptions{Family: FamilyHermes}); got != base {
+		t.Error("without reasoning the grammar must stay as it is")
+	}
+	started := AllowThinking(base, ParserOptions{Family: FamilyDeepSeekR1, ThinkingStarted: true})
+	optional := AllowThinking(base, ParserOptions{Family: FamilyHermes, Reasoning: true})
+	r7b := AllowThinking(base, ParserOptions{Family: FamilyCommandR7B, Reasoning: true})
+	golden(t, filepath.Join("grammar", "thinking-started.gbnf"), started)
+	golden(t, filepath.Join("grammar", "thinking-optional.gbnf"), optional)
+
+	m := stories(t, true)
+	for name, g := range map[string]string{"started": started, "optional": optional, "command-r7b": r7b} {
+		if err := llama.CheckGrammar(m, g); err != nil {
+			t.Errorf("%s: llama.cpp refuses the grammar: %v\n%s", name, err, g)
+		}
+	}
+	// With the block optional the model may skip it: with "<" banned (so it cannot open the
+	// block), a Llama 3 forced call still comes out whole.
+	llamaCall, err := ToolCallGrammar(FamilyLlama3, testTools, ToolChoice{Mode: "required"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := AllowThinking(llamaCall, ParserOptions{Family: FamilyLlama3, Reasoning: true})
+	s := newSampler(t)
+	ban := map[llama.Token]float32{}
+	for tok := range llama.Token(s.m.NVocab()) {
+		if strings.Contains(string(s.m.Piece(tok, false)), "<") {
+			ban[tok] = -100
+		}
+	}
+	for _, r := range runs {
+		out, done := s.generateWith(t, wrapped, llama.SamplerParams{Temperature: r.temp, Seed: r.seed, LogitBias: ban}, sampleLimit)
+		if !done {
+			t.Errorf("seed %d: the grammar did not finish: %q", r.seed, out)
+			continue
+		}
+		p := NewParser(ParserOptions{Family: FamilyLlama3, Tools: true, Reasoning: true})
+		p.Feed(out)
+		if res := p.Finish(); len(res.ToolCalls) != 1 {
+			t.Errorf("seed %d: %q gave %+v", r.seed, out, res)
 		}
 	}
 }

@@ -122,3 +122,132 @@ func contains(tools []Tool, name string) bool {
 	}
 	return false
 }
+
+// AllowThinking wraps a grammar (a schema's or a forced tool call's) for a reasoning model: the
+// model may first write its thinking block, then must follow grammar. With ThinkingStarted (the
+// prompt opened the block) the output begins inside it and must close it; with Reasoning alone
+// the block is optional. Other options return grammar unchanged.
+func AllowThinking(grammar string, opts ParserOptions) string {
+	if grammar == "" || (!opts.Reasoning && !opts.ThinkingStarted) {
+		return grammar
+	}
+	syn := syntaxFor(ParserOptions{Family: opts.Family, Tools: true, Reasoning: true})
+	open, close := syn.thinkOpen, syn.thinkClose
+	// The grammar's own root becomes "answer"; its rules keep their names.
+	renamed := renameRule(grammar, "root", "answer")
+	g := newGrammar()
+	ws := g.use("ws")
+	text := notContaining(g, close, "thinking")
+	if opts.ThinkingStarted {
+		g.rule("root", fmt.Sprintf("%s %s %s answer", text, literal(close), ws))
+	} else {
+		g.rule("root", fmt.Sprintf("( %s %s %s %s )? answer", literal(open), text, literal(close), ws))
+	}
+	// Rules the wrapped grammar also defines (ws) are written once.
+	var sb strings.Builder
+	sb.WriteString(g.String())
+	defined := map[string]bool{}
+	for n := range g.rules {
+		defined[n] = true
+	}
+	for _, line := range strings.Split(renamed, "\n") {
+		name, _, ok := strings.Cut(line, " ::= ")
+		if ok && defined[strings.TrimSpace(name)] {
+			continue
+		}
+		if strings.TrimSpace(line) != "" {
+			sb.WriteString(line + "\n")
+		}
+	}
+	return sb.String()
+}
+
+// renameRule renames a rule and every reference to it in GBNF text that this package wrote
+// (one rule per line, names as whole words outside literals).
+func renameRule(grammar, from, to string) string {
+	var out []string
+	for _, line := range strings.Split(grammar, "\n") {
+		out = append(out, renameInLine(line, from, to))
+	}
+	return strings.Join(out, "\n")
+}
+
+func renameInLine(line, from, to string) string {
+	var sb strings.Builder
+	inLit, inClass := false, false
+	for i := 0; i < len(line); {
+		c := line[i]
+		switch {
+		case (inLit || inClass) && c == '\\' && i+1 < len(line):
+			sb.WriteString(line[i : i+2])
+			i += 2
+			continue
+		case inLit:
+			inLit = c != '"'
+		case inClass:
+			inClass = c != ']'
+		case c == '"':
+			inLit = true
+		case c == '[':
+			inClass = true
+		case isIdentStart(c):
+			j := i
+			for j < len(line) && (isIdentChar(line[j]) || line[j] == '-') {
+				j++
+			}
+			word := line[i:j]
+			if word == from {
+				word = to
+			}
+			sb.WriteString(word)
+			i = j
+			continue
+		}
+		sb.WriteByte(c)
+		i++
+	}
+	return sb.String()
+}
+
+// notContaining adds rules for any text that does not contain tag, and returns the first. It is
+// the string-matching automaton of tag written as rules: state i means the text ends with the
+// first i characters of tag; reaching all of them is not allowed.
+func notContaining(g *grammar, tag, name string) string {
+	pat := []rune(tag)
+	n := len(pat)
+	// next(i, c): the longest prefix of pat that is a suffix of pat[:i]+c.
+	next := func(i int, c rune) int {
+		s := append(append([]rune(nil), pat[:i]...), c)
+		for k := min(len(s), n); k > 0; k-- {
+			if string(s[len(s)-k:]) == string(pat[:k]) {
+				return k
+			}
+		}
+		return 0
+	}
+	var chars []rune
+	seen := map[rune]bool{}
+	for _, c := range pat {
+		if !seen[c] {
+			seen[c] = true
+			chars = append(chars, c)
+		}
+	}
+	other := "[^"
+	for _, c := range chars {
+		other += classRune(c)
+	}
+	other += "]"
+	state := func(i int) string { return fmt.Sprintf("%s-%d", name, i) }
+	for i := 0; i < n; i++ {
+		alts := []string{other + " " + state(0)}
+		for _, c := range chars {
+			if j := next(i, c); j < n {
+				alts = append(alts, literal(string(c))+" "+state(j))
+			}
+		}
+		alts = append(alts, `""`)
+		g.rule(state(i), strings.Join(alts, " | "))
+	}
+	return state(0)
+}
