@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine/bench"
+	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth"
+	"github.com/perchapp/perch/engine/worker"
+)
+
+func init() { register(newBenchCmd) }
+
+func newBenchCmd() *cobra.Command {
+	var (
+		models   []string
+		presets  []string
+		quants   []string
+		vocab    string
+		runs     int
+		threads  int
+		asJSON   bool
+		decode   int
+		prompt   int
+		resumeTk int
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure speed through the whole engine against a raw llama.cpp loop",
+		Long: "bench measures, on the same model in the same run, a raw llama.cpp decode loop (the ceiling) and the whole path " +
+			"(engine API → worker): time to first token, prefill and decode speed, 1, 2 and 4 concurrent streams, a 10-turn chat, " +
+			"and a 2,000-token conversation resumed from saved state versus prefilled again. Without --model it builds synthetic " +
+			"models (about 100M and 1B parameters, Q4_K_M and Q8_0) from a vocabulary GGUF.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			paths := config.DefaultPaths()
+			if err := paths.Ensure(); err != nil {
+				return err
+			}
+			if threads <= 0 {
+				threads = worker.DefaultThreads()
+			}
+			type target struct{ name, path string }
+			var targets []target
+			for _, m := range models {
+				abs, err := filepath.Abs(m)
+				if err != nil {
+					return err
+				}
+				targets = append(targets, target{filepath.Base(m), abs})
+			}
+			if len(targets) == 0 {
+				if vocab == "" {
+					vocab = defaultVocab()
+				}
+				if vocab == "" {
+					return errors.New("no vocabulary for synthetic models: pass --vocab FILE.gguf (any GGUF with a tokenizer) or --model FILE.gguf")
+				}
+				for _, p := range presets {
+					spec, err := synth.Preset(p)
+					if err != nil {
+						return err
+					}
+					for _, q := range quants {
+						fmt.Fprintf(cmd.ErrOrStderr(), "building synthetic %s %s (cached after the first time)…\n", p, q)
+						path, err := synth.Build(cmd.Context(), spec, vocab, q, filepath.Join(paths.Cache, "synth"))
+						if err != nil {
+							return err
+						}
+						targets = append(targets, target{"synth-" + p + "-" + strings.ToLower(q), path})
+					}
+				}
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			var results []*bench.Result
+			for _, t := range targets {
+				fmt.Fprintf(cmd.ErrOrStderr(), "benchmarking %s\n", t.name)
+				r, err := bench.Run(cmd.Context(), bench.Options{
+					Name: t.name, Path: t.path, Threads: threads, Runs: runs, DecodeTokens: decode, PromptTokens: prompt,
+					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: []string{exe, "engine"},
+					Progress: func(s string) { fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", s) },
+				})
+				if err != nil {
+					return fmt.Errorf("%s: %w", t.name, err)
+				}
+				results = append(results, r)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"machine": machine(), "threads": threads, "results": results})
+			}
+			printBench(cmd, results, threads)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&models, "model", nil, "GGUF file to measure instead of synthetic models (repeatable)")
+	f.StringSliceVar(&presets, "preset", []string{"100m", "1b"}, "synthetic model shapes: "+strings.Join(synth.Presets(), ", "))
+	f.StringSliceVar(&quants, "quant", []string{"Q4_K_M", "Q8_0"}, "quantizations of the synthetic models")
+	f.StringVar(&vocab, "vocab", "", "GGUF whose tokenizer the synthetic models use (default: ../shared/vocab/ggml-vocab-llama-spm.gguf when present)")
+	f.IntVar(&runs, "runs", 5, "runs per measurement (the median is reported)")
+	f.IntVar(&threads, "threads", 0, "threads for both paths (0: the worker's default)")
+	f.IntVar(&decode, "decode", 128, "tokens generated per run")
+	f.IntVar(&prompt, "prompt", 128, "prompt tokens per run")
+	f.IntVar(&resumeTk, "resume-tokens", 2000, "length of the conversation resumed from saved state")
+	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	return cmd
+}
+
+func defaultVocab() string {
+	candidates := []string{}
+	if d := sharedtest.Find(); d != "" {
+		candidates = append(candidates, filepath.Join(d, "vocab", "ggml-vocab-llama-spm.gguf"))
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "..", "shared", "vocab", "ggml-vocab-llama-spm.gguf"))
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	return ""
+}
+
+func machine() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s %s/%s, %d CPUs", host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+}
+
+func printBench(cmd *cobra.Command, results []*bench.Result, threads int) {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "%s, %d threads; medians\n\n", machine(), threads)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tparams\traw ttft ms\tengine ttft ms\traw prefill/s\tengine prefill/s\traw decode/s\tengine decode/s\tdecode ratio\tttft +ms\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%.0fM\t%.1f\t%.1f\t%.0f\t%.0f\t%.1f\t%.1f\t%.3f\t%+.1f\t\n", r.Model, float64(r.Parameters)/1e6,
+			r.Raw.TTFTMs, r.Engine.TTFTMs, r.Raw.PrefillPerS, r.Engine.PrefillPerS, r.Raw.DecodePerS, r.Engine.DecodePerS,
+			r.Ratios.DecodeRatioVsRaw, r.Ratios.TTFTOverheadMs)
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tresume ms\tprefill ms\tresume over prefill\t")
+	for _, r := range results {
+		t1, tn := 0.0, 0.0
+		if len(r.TurnTTFTMs) > 0 {
+			t1, tn = r.TurnTTFTMs[0], r.TurnTTFTMs[len(r.TurnTTFTMs)-1]
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
+			r.Ratios.Aggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
+	}
+	tw.Flush()
+}
