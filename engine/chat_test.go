@@ -1,0 +1,71 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+// TestChatPromptTokens: stories260K has no template, so chats render as ChatML; llama.cpp's
+// own server tests pin these prompt sizes.
+func TestChatPromptTokens(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	cases := []struct {
+		system, user string
+		want         int
+	}{
+		{"Book", "Hey", 69},
+		{"Book", "What is the best book", 77},
+	}
+	for _, c := range cases {
+		t.Run(c.user, func(t *testing.T) {
+			var streamed strings.Builder
+			res, err := e.Chat(context.Background(), engine.ChatRequest{
+				Model:     "stories",
+				Messages:  []chat.Message{{Role: "system", Content: c.system}, {Role: "user", Content: c.user}},
+				MaxTokens: 8, Sampling: engine.Sampling{Temperature: 0},
+			}, func(ev engine.ChatEvent) error {
+				streamed.WriteString(ev.Content)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Usage.PromptTokens != c.want {
+				t.Errorf("prompt tokens %d, want %d; prompt:\n%s", res.Usage.PromptTokens, c.want, res.Prompt)
+			}
+			if res.Message.Role != "assistant" || res.Message.Content == "" || streamed.String() != res.Message.Content {
+				t.Errorf("message %+v, streamed %q", res.Message, streamed.String())
+			}
+			if res.FinishReason != engine.FinishLength || res.Usage.CompletionTokens != 8 {
+				t.Errorf("finish %s after %d tokens, want length after 8", res.FinishReason, res.Usage.CompletionTokens)
+			}
+		})
+	}
+}
+
+func TestChatBadInput(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	cases := []struct {
+		name string
+		req  engine.ChatRequest
+		want string
+	}{
+		{"no messages", engine.ChatRequest{Model: "stories"}, "messages is empty"},
+		{"named tool missing", engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "x"}},
+			ToolChoice: chat.ToolChoice{Mode: "function", Function: "nope"}}, "not among the tools"},
+		{"broken template", engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "x"}},
+			Template: "{% for m in messages %}"}, "template"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := e.Chat(context.Background(), c.req, nil)
+			if engine.KindOf(err) != engine.KindInvalid || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v (kind %s), want invalid request containing %q", err, engine.KindOf(err), c.want)
+			}
+		})
+	}
+}
