@@ -69,3 +69,35 @@ func TestChatBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestChatConstrained: with a grammar even a 260K-parameter story model answers in valid JSON
+// and makes the forced tool call.
+func TestChatConstrained(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	user := []chat.Message{{Role: "user", Content: "What is the weather in Seoul?"}}
+	res, err := e.Chat(context.Background(), engine.ChatRequest{
+		Model: "stories", Messages: user, MaxTokens: 200, Sampling: engine.Sampling{Temperature: 0.8, Seed: 1},
+		Format: &engine.Format{Type: "json_schema", Schema: []byte(`{"type":"object","properties":{"status":{"type":"string","enum":["ok"]}},"required":["status"],"additionalProperties":false}`)},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ReplaceAll(res.Message.Content, " ", "") != `{"status":"ok"}` {
+		t.Errorf("json_schema answer %q", res.Message.Content)
+	}
+	tools := []chat.Tool{{Type: "function", Function: chat.Function{Name: "get_weather",
+		Parameters: []byte(`{"type":"object","properties":{"city":{"type":"string","maxLength":20}},"required":["city"]}`)}}}
+	res, err = e.Chat(context.Background(), engine.ChatRequest{
+		Model: "stories", Messages: user, Tools: tools, ToolChoice: chat.ToolChoice{Mode: "required"},
+		MaxTokens: 200, Sampling: engine.Sampling{Temperature: 0.8, Seed: 2},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Message.ToolCalls) != 1 || res.Message.ToolCalls[0].Function.Name != "get_weather" || res.FinishReason != engine.FinishToolCalls {
+		t.Fatalf("tool calls %+v, finish %s", res.Message.ToolCalls, res.FinishReason)
+	}
+	if !strings.Contains(string(res.Message.ToolCalls[0].Function.Arguments), `"city"`) {
+		t.Errorf("arguments %s lack city", res.Message.ToolCalls[0].Function.Arguments)
+	}
+}
