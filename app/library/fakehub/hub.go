@@ -132,7 +132,9 @@ func (h *Hub) route(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	switch p := r.URL.Path; {
 	case strings.HasPrefix(p, "/cdn/"):
-		h.serveBlob(w, r, strings.TrimPrefix(p, "/cdn/"))
+		// /cdn/{sha256}[/{any file name}]
+		hx, _, _ := strings.Cut(strings.TrimPrefix(p, "/cdn/"), "/")
+		h.serveBlob(w, r, hx)
 	case strings.HasPrefix(p, "/v2/"):
 		h.serveRegistry(w, r)
 	case p == "/api/models":

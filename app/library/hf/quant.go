@@ -160,6 +160,9 @@ var preference = []string{
 	"IQ2_S", "IQ2_XS", "IQ2_XXS", "IQ1_M", "IQ1_S", "F16", "BF16", "F32",
 }
 
+// Rank orders quantization names by preference (lower is preferred).
+func Rank(name string) int { return rank(strings.ToUpper(name)) }
+
 func rank(name string) int {
 	if i := slices.Index(preference, name); i >= 0 {
 		return i
