@@ -64,8 +64,9 @@ type grammar struct {
 	order []string
 	// refs maps a $ref (per schema document) to its rule name.
 	refs  map[string]string
-	root  any    // the schema document being converted, for local $ref
-	scope string // distinguishes $refs of different documents (tools)
+	root   any    // the schema document being converted, for local $ref
+	docs   int    // documents converted so far; numbers each document's $refs
+	prefix string // rule-name prefix of the current document
 	depth int
 }
 
@@ -114,12 +115,13 @@ func (g *grammar) rule(name, body string) string {
 
 // reserve claims a rule name before its body is known (recursive $ref).
 func (g *grammar) reserve(name string) string {
-	name = ruleName(name)
+	base := ruleName(name)
+	name = base
 	for i := 2; ; i++ {
 		if _, ok := g.rules[name]; !ok {
 			break
 		}
-		name = ruleName(strings.TrimRight(name, "0123456789-") + "-" + strconv.Itoa(i))
+		name = base + "-" + strconv.Itoa(i)
 	}
 	g.rules[name] = ""
 	g.order = append(g.order, name)
@@ -243,7 +245,8 @@ func (g *grammar) document(schema json.RawMessage, name string) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("the JSON schema is not valid JSON: %w", err)
 	}
-	g.root, g.scope = root, name
+	g.docs++
+	g.root, g.prefix = root, name
 	return g.visit(root, name)
 }
 
@@ -521,7 +524,7 @@ func (g *grammar) merge(a *object, b any, name string) (any, error) {
 
 // visitRef converts a local $ref, once per target, so recursive schemas become recursive rules.
 func (g *grammar) visitRef(ref, name string) (string, error) {
-	key := g.scope + "\x00" + ref
+	key := strconv.Itoa(g.docs) + "\x00" + ref
 	if rn, ok := g.refs[key]; ok {
 		return rn, nil
 	}
@@ -533,7 +536,7 @@ func (g *grammar) visitRef(ref, name string) (string, error) {
 	if base == "" || base == "#" {
 		base = "self"
 	}
-	rn := g.reserve(g.scope + "-" + base)
+	rn := g.reserve(g.prefix + "-" + base)
 	g.refs[key] = rn
 	e, err := g.visit(target, rn+"-x")
 	if err != nil {

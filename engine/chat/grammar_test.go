@@ -410,3 +410,43 @@ func TestAllowThinking(t *testing.T) {
 		}
 	}
 }
+
+func TestToolCallGrammarGolden(t *testing.T) {
+	for _, f := range toolFamilies {
+		t.Run(string(f), func(t *testing.T) {
+			g, err := ToolCallGrammar(f, testTools, ToolChoice{Mode: "required"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("grammar", "tools-"+string(f)+".gbnf"), g)
+		})
+	}
+}
+
+// Two tools whose names make the same rule names, each with its own $defs of the same name,
+// keep their own argument schemas.
+func TestToolCallGrammarKeepsToolsApart(t *testing.T) {
+	tools := []Tool{
+		{Function: Function{Name: "set_x", Parameters: json.RawMessage(`{"$defs":{"v":{"type":"boolean"}},"type":"object","properties":{"v":{"$ref":"#/$defs/v"}},"required":["v"]}`)}},
+		{Function: Function{Name: "set-x", Parameters: json.RawMessage(`{"$defs":{"v":{"type":"integer","minimum":0,"maximum":9}},"type":"object","properties":{"v":{"$ref":"#/$defs/v"}},"required":["v"]}`)}},
+	}
+	s := newSampler(t)
+	for _, tl := range tools {
+		g, err := ToolCallGrammar(FamilyHermes, tools, ToolChoice{Mode: "function", Function: tl.Function.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			out, done := s.generate(t, g, r.temp, r.seed, sampleLimit)
+			p := NewParser(ParserOptions{Family: FamilyHermes, Tools: true})
+			p.Feed(out)
+			res := p.Finish()
+			if !done || len(res.ToolCalls) != 1 {
+				t.Fatalf("%s seed %d: %q", tl.Function.Name, r.seed, out)
+			}
+			if err := validate(tl.Function.Parameters, res.ToolCalls[0].Function.Arguments); err != nil {
+				t.Errorf("%s seed %d: %s: %v", tl.Function.Name, r.seed, res.ToolCalls[0].Function.Arguments, err)
+			}
+		}
+	}
+}
