@@ -63,11 +63,11 @@ type grammar struct {
 	rules map[string]string
 	order []string
 	// refs maps a $ref (per schema document) to its rule name.
-	refs  map[string]string
+	refs   map[string]string
 	root   any    // the schema document being converted, for local $ref
 	docs   int    // documents converted so far; numbers each document's $refs
 	prefix string // rule-name prefix of the current document
-	depth int
+	depth  int
 }
 
 func newGrammar() *grammar {
