@@ -155,7 +155,7 @@ type entry struct {
 	mod  time.Time
 }
 
-// List returns the store's models and the models directories' files, by name. A manifest
+// List returns the store's models by name, then the models directories' files by name. A manifest
 // whose blobs are missing or short (a crash, a hand-deleted file) is left out and logged.
 func (s *Store) List(ctx context.Context) ([]Model, error) {
 	entries, err := s.entries(ctx)
@@ -176,6 +176,7 @@ func (s *Store) List(ctx context.Context) ([]Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(ext, func(a, b Model) int { return strings.Compare(a.Name, b.Name) })
 	return append(out, ext...), nil
 }
 
