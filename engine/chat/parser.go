@@ -48,7 +48,7 @@ const (
 type Parser struct {
 	opts  ParserOptions
 	syn   outputSyntax
-	raw   string // all output so far
+	raw   []byte // all output so far (appended to: a string would be copied on every token)
 	pos   int    // raw[:pos] has been classified
 	state parseState
 	tool  int // start of the held tool-call region in raw
@@ -115,7 +115,7 @@ func NewParser(opts ParserOptions) *Parser {
 // Feed adds the next piece of output and returns the content and reasoning that are safe to
 // show now.
 func (p *Parser) Feed(delta string) (content, reasoning string) {
-	p.raw += delta
+	p.raw = append(p.raw, delta...)
 	p.step(false)
 	return p.unsent()
 }
@@ -129,7 +129,11 @@ func (p *Parser) unsent() (string, string) {
 // step classifies as much of raw[pos:] as it can; final means no more output will come.
 func (p *Parser) step(final bool) {
 	for {
-		rest := p.raw[p.pos:]
+		if p.state == stTool { // held to the end: nothing to look at
+			p.pos = len(p.raw)
+			return
+		}
+		rest := string(p.raw[p.pos:]) // only the unclassified tail: short
 		switch p.state {
 		case stStart, stAfterThink:
 			trimmed := strings.TrimLeft(rest, " \t\r\n")
@@ -239,7 +243,7 @@ func (p *Parser) Finish() Result {
 	p.step(true)
 	var calls []ToolCall
 	if p.state == stTool {
-		region := p.raw[p.tool:]
+		region := string(p.raw[p.tool:])
 		var text string
 		calls, text = parseToolCalls(p.opts.Family, region)
 		if len(calls) == 0 {

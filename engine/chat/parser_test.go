@@ -185,3 +185,17 @@ func TestParserStreamsEarly(t *testing.T) {
 		})
 	}
 }
+
+// The parser runs once per token; a long answer must not make each token dearer.
+func BenchmarkParserLongAnswer(b *testing.B) {
+	toks := strings.Fields(strings.Repeat("Once upon a time there was a <b>little</b> girl named Lily. ", 200))
+	b.ReportAllocs()
+	for range b.N {
+		p := NewParser(ParserOptions{Family: FamilyHermes, Tools: true, Reasoning: true})
+		for _, tk := range toks {
+			p.Feed(tk + " ")
+		}
+		p.Finish()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(toks)), "ns/token")
+}
