@@ -108,6 +108,7 @@ func TestRenderErrors(t *testing.T) {
 		{"unnamed call", good, []Message{{Role: "assistant", ToolCalls: []ToolCall{{}}}}, RenderOptions{}, "no function name"},
 		{"unnamed tool", good, []Message{{Role: "user", Content: "x"}}, RenderOptions{Tools: []Tool{{}}}, "tool 0 has no function name"},
 		{"bad parameters", good, []Message{{Role: "user", Content: "x"}}, RenderOptions{Tools: []Tool{{Function: Function{Name: "f", Parameters: json.RawMessage(`{`)}}}}, "not valid JSON"},
+		{"huge range", mustTemplate(t, `{% for i in range(1000000000) %}{% endfor %}`), []Message{{Role: "user", Content: "x"}}, RenderOptions{}, "range() of more than"},
 		{"template raises", raising, []Message{{Role: "user", Content: "x"}}, RenderOptions{}, "Conversation roles must alternate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,5 +213,21 @@ func TestParserOptionsFromTemplate(t *testing.T) {
 	}
 	if gemma.ToolFamily() != FamilyGeneric || gemma.Reasoning() {
 		t.Errorf("gemma: tool family %s, reasoning %v", gemma.ToolFamily(), gemma.Reasoning())
+	}
+}
+
+func mustTemplate(t *testing.T, src string) *Template {
+	t.Helper()
+	tmpl, err := NewTemplate(src, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+func TestRange(t *testing.T) {
+	got := render(t, `{% for i in range(3) %}{{ i }}{% endfor %}|{% for i in range(1, 7, 2) %}{{ i }}{% endfor %}|{% for i in range(3, 0, -1) %}{{ loop.index }}{{ i }}{% endfor %}`, []Message{{Role: "user", Content: "x"}}, RenderOptions{})
+	if want := "012|135|132231"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

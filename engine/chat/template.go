@@ -179,6 +179,7 @@ func (t *Template) render(messages, tools jinja.Value, opts RenderOptions) (out 
 		return jinja.NewString(strftime(now, format)), nil
 	})
 	data[perchToJSON] = jinja.NewCallable("tojson", filterToJSON)
+	data["range"] = jinja.NewCallable("range", boundedRange)
 	s, err := t.tmpl.RenderValues(data)
 	if err != nil {
 		if errors.Is(err, ErrTemplate) {
@@ -195,6 +196,42 @@ func raiseException(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, 
 		msg = args[0].AsString()
 	}
 	return jinja.Undefined(), fmt.Errorf("%w: %s", ErrTemplate, msg)
+}
+
+// maxRange bounds range(): a template from a downloaded model must not make a list that
+// exhausts memory.
+const maxRange = 1 << 16
+
+func boundedRange(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	var start, stop, step int64 = 0, 0, 1
+	ints := make([]int64, len(args))
+	for i, a := range args {
+		if !a.IsInt() {
+			return jinja.Undefined(), fmt.Errorf("%w: range() takes whole numbers, got %s", ErrTemplate, a.String())
+		}
+		ints[i] = a.AsInt()
+	}
+	switch len(ints) {
+	case 1:
+		stop = ints[0]
+	case 2:
+		start, stop = ints[0], ints[1]
+	case 3:
+		start, stop, step = ints[0], ints[1], ints[2]
+	default:
+		return jinja.Undefined(), fmt.Errorf("%w: range() takes 1 to 3 arguments", ErrTemplate)
+	}
+	if step == 0 {
+		return jinja.Undefined(), fmt.Errorf("%w: range() step must not be zero", ErrTemplate)
+	}
+	var items []jinja.Value
+	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
+		if len(items) == maxRange {
+			return jinja.Undefined(), fmt.Errorf("%w: range() of more than %d numbers", ErrTemplate, maxRange)
+		}
+		items = append(items, jinja.NewInt(i))
+	}
+	return jinja.NewList(items), nil
 }
 
 // StripBOS removes one leading BOS text from a rendered prompt. Templates write bos_token
