@@ -47,7 +47,7 @@ func QuantOf(name string) string {
 	toks := strings.FieldsFunc(stem, func(r rune) bool { return r == '-' || r == '.' })
 	for i := len(toks) - 1; i >= 0; i-- {
 		if quantToken.MatchString(toks[i]) {
-			q := strings.ToUpper(toks[i])
+			q := canonical(toks[i])
 			if i > 0 && strings.EqualFold(toks[i-1], "UD") {
 				q = "UD-" + q
 			}
@@ -55,6 +55,15 @@ func QuantOf(name string) string {
 		}
 	}
 	return ""
+}
+
+// canonical spells a quantization the way llama.cpp does: upper case, FP16 as F16.
+func canonical(q string) string {
+	q = strings.ToUpper(q)
+	if q == "FP16" {
+		return "F16"
+	}
+	return q
 }
 
 // shard reads "-00002-of-00003" at the end of a .gguf name: the part, the count and the name
@@ -202,8 +211,9 @@ func Pick(repo string, files []File, tag string) (Quant, error) {
 	if tag == "" {
 		return qs[0], nil
 	}
+	want := canonical(tag)
 	for _, q := range qs {
-		if strings.EqualFold(q.Name, tag) || strings.EqualFold(strings.TrimPrefix(q.Name, "UD-"), tag) {
+		if q.Name == want || strings.TrimPrefix(q.Name, "UD-") == want {
 			return q, nil
 		}
 	}
