@@ -3,8 +3,6 @@ package chat
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +26,7 @@ type templateCase struct {
 }
 
 func TestTemplateConformance(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "chat_templates", "llama.cpp-test-chat-template-cases.json"))
+	b, err := os.ReadFile(sharedtest.Path(t, "chat_templates", "llama.cpp-test-chat-template-cases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,5 +84,4 @@ func TestStripBOS(t *testing.T) {
 			t.Errorf("StripBOS(%q, %q) = %q, want %q", tc.in, tc.bos, got, tc.want)
 		}
 	}
-	_ = strings.TrimSpace
 }
