@@ -226,7 +226,7 @@ func parseLocal(path string) (gf *gguf.GGUFFile, err error) {
 			gf, err = nil, fmt.Errorf("%s is not a valid GGUF file: %v", path, r)
 		}
 	}()
-	gf, err = gguf.ParseGGUFFile(path)
+	gf, err = gguf.ParseGGUFFile(path, gguf.SkipLargeMetadata(), gguf.UseMMap())
 	if err != nil {
 		return nil, fmt.Errorf("read GGUF header of %s: %w", path, err)
 	}
