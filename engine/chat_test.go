@@ -101,3 +101,20 @@ func TestChatConstrained(t *testing.T) {
 		t.Errorf("arguments %s lack city", res.Message.ToolCalls[0].Function.Arguments)
 	}
 }
+
+// TestHostileTemplateKillsOnlyTheWorker: templates come from untrusted files and render in the
+// worker; one that recurses forever takes down that process, not the caller.
+func TestHostileTemplateKillsOnlyTheWorker(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	user := []chat.Message{{Role: "user", Content: "x"}}
+	_, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: user,
+		Template: "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}"}, nil)
+	if err == nil {
+		t.Fatal("a template that recurses forever rendered")
+	}
+	t.Logf("hostile template: %v", err)
+	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: user, MaxTokens: 4}, nil)
+	if err != nil || res.Usage.CompletionTokens != 4 {
+		t.Fatalf("the next chat: %v", err)
+	}
+}

@@ -3,39 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strings"
-	"sync"
+	"net/http"
 	"time"
 
 	"github.com/perchapp/perch/engine/chat"
 )
-
-// templates caches a model's compiled chat template per runner.
-type templates struct {
-	once sync.Once
-	tmpl *chat.Template
-	err  error
-}
-
-func (r *runner) template(override string) (*chat.Template, error) {
-	info := r.proc.info.Model
-	if override != "" {
-		t, err := chat.NewTemplate(override, info.BOS, info.EOS)
-		if err != nil {
-			return nil, &Error{Kind: KindInvalid, Param: "template", Message: err.Error()}
-		}
-		return t, nil
-	}
-	r.tmpls.once.Do(func() {
-		r.tmpls.tmpl, r.tmpls.err = chat.NewTemplate(info.ChatTemplate, info.BOS, info.EOS)
-		if r.tmpls.err != nil {
-			// A GGUF whose template our Jinja engine cannot read still chats, in ChatML.
-			r.e.log.Warn("model's chat template does not compile; using ChatML", "model", r.name, "err", r.tmpls.err)
-			r.tmpls.tmpl, r.tmpls.err = chat.NewTemplate("", info.BOS, info.EOS)
-		}
-	})
-	return r.tmpls.tmpl, r.tmpls.err
-}
 
 // Chat renders the conversation with the model's template, generates, and parses the answer
 // (reasoning, tool calls), calling fn for each streamed piece.
@@ -58,34 +30,26 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		return nil, err
 	}
 	defer e.release(r)
-	tmpl, err := r.template(req.Template)
-	if err != nil {
-		return nil, err
-	}
 	tools := req.Tools
 	if req.ToolChoice.Mode == "none" {
 		tools = nil
 	}
-	prompt, err := tmpl.Render(req.Messages, chat.RenderOptions{Tools: tools, AddGenerationPrompt: true, EnableThinking: req.Think})
-	if err != nil {
-		return nil, &Error{Kind: KindInvalid, Param: "messages", Message: fmt.Sprintf("the chat template could not render these messages: %v", err)}
+	var rendered RenderResponse
+	if err := r.proc.call(ctx, http.MethodPost, "/render", RenderRequest{Messages: req.Messages, Tools: tools, Think: req.Think, Template: req.Template}, &rendered); err != nil {
+		return nil, err
 	}
-	if r.proc.info.Model.AddBOS {
-		prompt = chat.StripBOS(prompt, r.proc.info.Model.BOS)
-	}
-	grammar, err := grammarFor(req, tmpl, tools)
+	prompt := rendered.Prompt
+	grammar, err := grammarFor(req, rendered.ToolFamily, tools)
 	if err != nil {
 		return nil, err
 	}
 	sampling := req.Sampling
 	if grammar != "" {
-		sampling.Grammar = grammar
+		// A reasoning model may think first, then must follow the grammar.
+		sampling.Grammar = chat.AllowThinking(grammar, rendered.Parser)
 	}
-	parser := chat.NewParser(tmpl.ParserOptions(prompt, len(tools) > 0))
-	var sentContent, sentReasoning strings.Builder
+	parser := chat.NewParser(rendered.Parser)
 	emit := func(ev ChatEvent) error {
-		sentContent.WriteString(ev.Content)
-		sentReasoning.WriteString(ev.Reasoning)
 		if fn == nil || (ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0) {
 			return nil
 		}
@@ -109,15 +73,8 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 	}
 	parsed := parser.Finish()
 	// What the parser held back to the end (a tag that never closed, say) is sent now.
-	if rest, ok := strings.CutPrefix(parsed.Content, sentContent.String()); ok && rest != "" {
-		if err := emit(ChatEvent{Content: rest}); err != nil {
-			return nil, err
-		}
-	}
-	if rest, ok := strings.CutPrefix(parsed.Reasoning, sentReasoning.String()); ok && rest != "" {
-		if err := emit(ChatEvent{Reasoning: rest}); err != nil {
-			return nil, err
-		}
+	if err := emit(ChatEvent{Content: parsed.UnsentContent, Reasoning: parsed.UnsentReasoning}); err != nil {
+		return nil, err
 	}
 	out := &ChatResult{
 		Message:      chat.Message{Role: "assistant", Content: parsed.Content, Reasoning: parsed.Reasoning, ToolCalls: parsed.ToolCalls},

@@ -7,7 +7,7 @@ import (
 )
 
 // grammarFor builds the grammar a chat request asks for: JSON output, or a forced tool call.
-func grammarFor(req ChatRequest, tmpl *chat.Template, tools []chat.Tool) (string, error) {
+func grammarFor(req ChatRequest, family chat.Family, tools []chat.Tool) (string, error) {
 	if req.Format != nil {
 		switch req.Format.Type {
 		case "json_object", "json", "":
@@ -26,7 +26,7 @@ func grammarFor(req ChatRequest, tmpl *chat.Template, tools []chat.Tool) (string
 		return g, nil
 	}
 	if len(tools) > 0 && (req.ToolChoice.Mode == "required" || req.ToolChoice.Mode == "function") {
-		g, err := chat.ToolCallGrammar(tmpl.ToolFamily(), tools, req.ToolChoice)
+		g, err := chat.ToolCallGrammar(family, tools, req.ToolChoice)
 		if err != nil {
 			return "", &Error{Kind: KindInvalid, Param: "tool_choice", Message: err.Error()}
 		}

@@ -26,7 +26,6 @@ type runner struct {
 	expiry    *time.Timer
 	expiresAt time.Time
 	unload    bool // unload as soon as the last request finishes
-	tmpls     templates
 }
 
 func (r *runner) ready() bool {

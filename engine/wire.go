@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/perchapp/perch/engine/chat"
+
 // The worker protocol: HTTP over a private Unix socket, one JSON object per line for streams.
 // These types are shared by the worker (engine/worker) and its client here.
 
@@ -61,4 +63,21 @@ type TokenizeResponse struct {
 // DetokenizeResponse carries the text.
 type DetokenizeResponse struct {
 	Text string `json:"text"`
+}
+
+// RenderRequest asks a worker to render a conversation with the model's chat template (or
+// Template). Templates come from untrusted GGUF files, so they run in the worker, where a
+// template that blows up takes down only that process.
+type RenderRequest struct {
+	Messages []chat.Message `json:"messages"`
+	Tools    []chat.Tool    `json:"tools,omitempty"`
+	Think    *bool          `json:"think,omitempty"`
+	Template string         `json:"template,omitempty"`
+}
+
+// RenderResponse is the prompt and how to read the model's answer to it.
+type RenderResponse struct {
+	Prompt     string             `json:"prompt"`
+	ToolFamily chat.Family        `json:"tool_family"`
+	Parser     chat.ParserOptions `json:"parser"`
 }

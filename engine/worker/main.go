@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/llama"
@@ -85,6 +86,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	// The parent decides when a worker stops (by closing stdin); an interrupt meant for the
 	// terminal's program must not kill the model under it.
 	signal.Ignore(os.Interrupt)
+	// A chat template that recurses without end (templates come from untrusted files) should
+	// end this process quickly, not after growing a goroutine stack to a gigabyte.
+	debug.SetMaxStack(64 << 20)
 	cfg.Ready = stdout
 	cfg.Parent = stdin
 	if err := Run(ctx, cfg); err != nil {

@@ -26,6 +26,7 @@ func (w *Worker) routes() http.Handler {
 	mux.HandleFunc("POST /embed", w.handleEmbed)
 	mux.HandleFunc("POST /tokenize", w.handleTokenize)
 	mux.HandleFunc("POST /detokenize", w.handleDetokenize)
+	mux.HandleFunc("POST /render", w.handleRender)
 	return mux
 }
 

@@ -68,6 +68,7 @@ type Worker struct {
 	embedOnly bool
 	memory    *memoryLog
 	info      func() engine.WorkerInfo
+	tmpls     templateCache
 }
 
 // readyLine is what the parent reads from the worker's stdout.

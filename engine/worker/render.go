@@ -1,0 +1,66 @@
+package worker
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+// templateCache compiles the model's own chat template once.
+type templateCache struct {
+	once sync.Once
+	tmpl *chat.Template
+	err  error
+}
+
+func (w *Worker) template(override string) (*chat.Template, error) {
+	info := w.model.Info()
+	if override != "" {
+		t, err := chat.NewTemplate(override, info.BOS, info.EOS)
+		if err != nil {
+			return nil, &engine.Error{Kind: engine.KindInvalid, Param: "template", Message: err.Error()}
+		}
+		return t, nil
+	}
+	w.tmpls.once.Do(func() {
+		w.tmpls.tmpl, w.tmpls.err = chat.NewTemplate(info.ChatTemplate, info.BOS, info.EOS)
+		if w.tmpls.err != nil {
+			// A GGUF whose template our Jinja engine cannot read still chats, in ChatML.
+			w.cfg.Log.Warn("the model's chat template does not compile; using ChatML", "err", w.tmpls.err)
+			w.tmpls.tmpl, w.tmpls.err = chat.NewTemplate("", info.BOS, info.EOS)
+		}
+	})
+	return w.tmpls.tmpl, w.tmpls.err
+}
+
+func (w *Worker) handleRender(rw http.ResponseWriter, r *http.Request) {
+	var req engine.RenderRequest
+	if err := decode(r, &req); err != nil {
+		writeError(rw, err)
+		return
+	}
+	tmpl, err := w.template(req.Template)
+	if err != nil {
+		writeError(rw, err)
+		return
+	}
+	prompt, err := tmpl.Render(req.Messages, chat.RenderOptions{Tools: req.Tools, AddGenerationPrompt: true, EnableThinking: req.Think})
+	if err != nil {
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "messages", Message: fmt.Sprintf("the chat template could not render these messages: %v", err)})
+		return
+	}
+	// The tokenizer adds BOS (and some add EOS) itself; the template's own copy would double it.
+	info := w.model.Info()
+	if info.AddBOS {
+		prompt = chat.StripBOS(prompt, info.BOS)
+	}
+	if info.AddEOS {
+		prompt = chat.StripEOS(prompt, info.EOS)
+	}
+	writeJSON(rw, http.StatusOK, engine.RenderResponse{
+		Prompt: prompt, ToolFamily: tmpl.ToolFamily(), Parser: tmpl.ParserOptions(prompt, len(req.Tools) > 0),
+	})
+}
