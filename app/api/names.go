@@ -20,19 +20,19 @@ func validateModelName(field, name string) error {
 	case name == "":
 		return badRequest(field, "field %q is required: name a model (GET /v1/models or /api/tags lists them)", field)
 	case len(name) > maxModelName:
-		return badRequest(field, "model name is %d bytes long; the limit is %d", len(name), maxModelName)
+		return badRequest(field, "%s: the model name is %d bytes long; the limit is %d", field, len(name), maxModelName)
 	case strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~"):
-		return badRequest(field, "model name %q looks like a file path; use a library name (import files with `perch pull`)", name)
+		return badRequest(field, "%s: model name %q looks like a file path; use a library name (import files with `perch pull`)", field, name)
 	}
 	for _, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-:/@+", c)
 		if !ok {
-			return badRequest(field, "model name %q contains %q; names use letters, digits and . _ - : / @ +", name, c)
+			return badRequest(field, "%s: model name %q contains %q; names use letters, digits and . _ - : / @ +", field, name, c)
 		}
 	}
 	for seg := range strings.SplitSeq(name, "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return badRequest(field, "model name %q has an empty, \".\" or \"..\" path segment", name)
+			return badRequest(field, "%s: model name %q has an empty, \".\" or \"..\" path segment", field, name)
 		}
 	}
 	return nil

@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -36,7 +36,7 @@ func (b *syncBuffer) String() string {
 }
 
 type testServer struct {
-	*httptest.Server
+	URL  string
 	eng  *fake.Engine
 	lib  *fake.Library
 	srv  *api.Server
@@ -54,8 +54,20 @@ func newServer(t *testing.T, cfg api.Config, opts ...api.Option) *testServer {
 		cfg.Version = "1.2.3"
 	}
 	ts.srv = api.New(cfg, ts.eng, ts.lib, opts...)
-	ts.Server = httptest.NewServer(ts.srv.Handler())
-	t.Cleanup(ts.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.URL = "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
 	return ts
 }
 
@@ -101,10 +113,4 @@ func TestRealClients(t *testing.T) {
 	}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	return ctx
 }
