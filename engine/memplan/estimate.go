@@ -99,7 +99,8 @@ var cacheTypes = map[string]gguf.GGMLType{
 // Estimate is the memory a model needs, in bytes, with the options it was computed for.
 type Estimate struct {
 	Options
-	// KVCells is the number of KV cells per slot after llama.cpp's rounding (to 256).
+	// KVCells is the number of KV cells a slot may use after llama.cpp's rounding (to 256):
+	// llama.cpp's n_ctx_seq.
 	KVCells int `json:"kv_cells"`
 	// Weights is the model buffer: the tensor bytes, plus on the CPU the repacked copies of
 	// Q4_0/Q4_K/IQ4_NL matrices llama.cpp makes for faster kernels.
@@ -193,10 +194,7 @@ func Compute(s Shape, o Options) (Estimate, error) {
 		nCtx = ctxSeq * nSeq
 		streams = nSeq
 	}
-	e.KVCells = ctxSeq
-	if o.KVUnified {
-		e.KVCells = nCtx / nSeq
-	}
+	e.KVCells = ctxSeq // with a unified cache, any one slot may fill all of it
 
 	// KV cache: each attention layer holds K and V rows for every cell of every stream.
 	swaCells := ctxSeq

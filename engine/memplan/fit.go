@@ -105,6 +105,10 @@ func (f Fit) describe() string {
 		}
 		return fmt.Sprintf("tight: %s of %s, less than %.0f%% to spare", need, FormatBytes(f.FreeBytes), headroom*100)
 	}
+	if f.WeightsBytes+f.OverheadBytes > f.BudgetBytes {
+		return fmt.Sprintf("too large: the weights alone need %s but the budget is %s; try a smaller quantization or a smaller model",
+			FormatBytes(f.WeightsBytes), FormatBytes(f.BudgetBytes))
+	}
 	var try []string
 	if f.MaxCtx >= minContext && f.MaxCtx < f.Context {
 		try = append(try, fmt.Sprintf("a context of %d", f.MaxCtx))
@@ -209,7 +213,12 @@ func BestQuant(cands []Candidate, o Options, b Budget, resident []Resident) (bes
 		}
 		all = append(all, Ranked{Name: c.Name, Fit: f})
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Fit.WeightsBytes > all[j].Fit.WeightsBytes })
+	// Rank by the file's tensor bytes: more bits per weight, better answers.
+	size := map[string]int64{}
+	for _, c := range cands {
+		size[c.Name] = c.Shape.WeightsBytes()
+	}
+	sort.SliceStable(all, func(i, j int) bool { return size[all[i].Name] > size[all[j].Name] })
 	for _, want := range []Verdict{Fits, Tight} {
 		for _, r := range all {
 			if r.Fit.Verdict == want {

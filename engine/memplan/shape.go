@@ -267,3 +267,59 @@ func parseRemote(ctx context.Context, url string, headers map[string]string) (gf
 	}
 	return gf, nil
 }
+
+// Summary is what a catalog lists about a model: enough for an approximate shape before any
+// header is read.
+type Summary struct {
+	Architecture string
+	// FileBytes is the size of the GGUF (taken as the weights).
+	FileBytes int64
+	Layers    int
+	Heads     int
+	KVHeads   int
+	HeadDim   int
+	Embd      int
+	Context   int
+	// Vocab and FFN only size the compute buffer; 0 takes common values (128k, 4 × Embd).
+	Vocab int
+	FFN   int
+	// SlidingWindow > 0 with SWAPattern n makes every layer but each n-th one a
+	// sliding-window layer (Gemma 3: window 1024, pattern 6).
+	SlidingWindow int
+	SWAPattern    int
+}
+
+// ApproxShape builds a Shape from a catalog summary.
+func ApproxShape(m Summary) (Shape, error) {
+	if m.Layers <= 0 || m.Embd <= 0 || m.Heads <= 0 || m.FileBytes <= 0 {
+		return Shape{}, errors.New("catalog shape needs layers, embedding size, heads and a file size")
+	}
+	if m.KVHeads <= 0 {
+		m.KVHeads = m.Heads
+	}
+	if m.HeadDim <= 0 {
+		m.HeadDim = m.Embd / m.Heads
+	}
+	if m.Vocab <= 0 {
+		m.Vocab = 128000
+	}
+	if m.FFN <= 0 {
+		m.FFN = 4 * m.Embd
+	}
+	s := Shape{Architecture: m.Architecture, ContextLength: m.Context, Layers: m.Layers, Embd: m.Embd,
+		Vocab: m.Vocab, FFN: m.FFN, Heads: m.Heads, HeadDimK: m.HeadDim, HeadDimV: m.HeadDim,
+		SWAHeadDimK: m.HeadDim, SWAHeadDimV: m.HeadDim,
+		Tensors: []Tensor{{Name: "weights", Type: gguf.GGMLTypeF16, Bytes: m.FileBytes}}}
+	s.KVHeads = make([]int, m.Layers)
+	for i := range s.KVHeads {
+		s.KVHeads[i] = m.KVHeads
+	}
+	if m.SlidingWindow > 0 && m.SWAPattern > 1 {
+		s.SlidingWindow = m.SlidingWindow
+		s.SWALayers = make([]bool, m.Layers)
+		for i := range s.SWALayers {
+			s.SWALayers[i] = (i+1)%m.SWAPattern != 0
+		}
+	}
+	return s, nil
+}
