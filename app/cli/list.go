@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+
+	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/engine"
+)
+
+func init() {
+	register(newListCmd)
+	// `perch run NAME` resolves library names and models-directory files (from
+	// PERCH_MODELS_DIRS and the settings) through the store.
+	libraryResolver = func() engine.Resolver {
+		s, err := openStore(nil)
+		if err != nil {
+			slog.Warn("model library unavailable", "err", err)
+			return nil
+		}
+		return s
+	}
+}
+
+// InUse reports which models the running server has loaded, by name. The server fills it in
+// (say, from its /api/ps); without it `perch list` leaves the IN USE column empty.
+var InUse func(ctx context.Context) map[string]bool
+
+// addModelsDirFlag adds --models-dir to a command that reads the library.
+func addModelsDirFlag(cmd *cobra.Command, dirs *[]string) {
+	cmd.Flags().StringArrayVar(dirs, "models-dir", nil, "also use the .gguf files under this folder (repeatable; or PERCH_MODELS_DIRS, colon-separated)")
+}
+
+// openStore opens the model library under the data folder (PERCH_HOME for tests) with the
+// models directories from the flags, PERCH_MODELS_DIRS and the settings file.
+func openStore(flagDirs []string) (*library.Store, error) {
+	paths := config.DefaultPaths()
+	dirs := library.ParseDirs(flagDirs, os.Getenv(library.EnvModelsDirs))
+	if st, err := config.Open(paths.SettingsFile()); err == nil {
+		dirs = append(dirs, library.ParseDirs(st.Get().ModelsDirs, "")...)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return library.Open(paths.Models(), library.WithDirs(dirs...), library.WithLogger(log))
+}
+
+func newListCmd() *cobra.Command {
+	var (
+		dirs   []string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the models: the library's and those in models directories",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openStore(dirs)
+			if err != nil {
+				return err
+			}
+			models, err := s.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(models)
+			}
+			if len(models) == 0 {
+				fmt.Fprintln(out, "No models yet. Get one with `perch pull hf.co/Qwen/Qwen3-4B-GGUF` or find one with `perch search`.")
+				return nil
+			}
+			var used map[string]bool
+			if InUse != nil {
+				used = InUse(cmd.Context())
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tQUANT\tSIZE\tMODIFIED\tIN USE\tWHERE")
+			for _, m := range models {
+				inUse := ""
+				if used[m.Name] {
+					inUse = "yes"
+				}
+				where := "library"
+				if m.External {
+					where = shortPath(filepath.Dir(m.Path))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, orDash(m.Quantization), humanize.Bytes(uint64(m.Size)),
+					humanize.Time(m.ModifiedAt), inUse, where)
+			}
+			return tw.Flush()
+		},
+	}
+	addModelsDirFlag(cmd, &dirs)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// shortPath writes the home folder as ~.
+func shortPath(p string) string {
+	if home, err := os.UserHomeDir(); err == nil && home != "" && strings.HasPrefix(p, home+string(filepath.Separator)) {
+		return "~" + p[len(home):]
+	}
+	return p
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestShowCommand(t *testing.T) {
+	e := newLibEnv(t)
+	mustPerch(t, "pull", "hf.co/test/Stories-GGUF:Q4_K_M")
+	tiny := e.hub.Host + "/library/tiny:latest"
+	mustPerch(t, "pull", tiny)
+
+	path := strings.TrimSpace(mustPerch(t, "show", "--path", "hf.co/test/Stories-GGUF:q4_k_m"))
+	if b, err := os.ReadFile(path); err != nil || string(b[:4]) != "GGUF" {
+		t.Errorf("--path printed %q, not a GGUF file (%v)", path, err)
+	}
+
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"show", "hf.co/test/Stories-GGUF"}, []string{"architecture", "llama", "context length", "2048", "layers", "5", "8 (4 for K/V)", "F32", "chat template", "no"}},
+		{[]string{"show", tiny}, []string{"Parameters", `"foo" "bar"`, "License", "MIT licence"}},
+		{[]string{"show", "--parameters", tiny}, []string{"top_p", "0.9"}},
+		{[]string{"show", "--license", tiny}, []string{"MIT licence"}},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out := mustPerch(t, c.args...)
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+
+	var shown struct {
+		Name string `json:"name"`
+		GGUF struct {
+			BlockCount  int `json:"block_count"`
+			HeadCountKV int `json:"head_count_kv"`
+		} `json:"gguf"`
+	}
+	if err := json.Unmarshal([]byte(mustPerch(t, "show", "--json", "hf.co/test/Stories-GGUF:Q4_K_M")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Name != "hf.co/test/Stories-GGUF:Q4_K_M" || shown.GGUF.BlockCount != 5 || shown.GGUF.HeadCountKV != 4 {
+		t.Errorf("show --json: %+v", shown)
+	}
+
+	if _, err := perch(t, "show", "nope"); err == nil || !strings.Contains(err.Error(), "perch pull nope") {
+		t.Errorf("show of an unknown model: %v", err)
+	}
+}
