@@ -99,6 +99,7 @@ func (p *pullPrinter) update(pr library.Progress) {
 				progressbar.OptionSetWriter(p.w),
 				progressbar.OptionShowBytes(true),
 				progressbar.OptionShowTotalBytes(true),
+				progressbar.OptionShowCount(),
 				progressbar.OptionSetPredictTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionFullWidth(),

@@ -319,3 +319,27 @@ func TestPlan(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkFetch measures a 32 MiB download from a local server in one and in four segments
+// (sha256 included).
+func BenchmarkFetch(b *testing.B) {
+	data := make([]byte, 32<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	hub := fakehub.New(b)
+	hx := hub.AddBlob(data)
+	for _, segs := range []int{1, 4} {
+		b.Run(fmt.Sprintf("segments=%d", segs), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			d := New(WithSegments(segs, 1<<20), WithLogger(slog.New(slog.DiscardHandler)))
+			for b.Loop() {
+				path := filepath.Join(b.TempDir(), "blob")
+				req := Request{URL: hub.BlobURL(hx), Digest: "sha256:" + hx, Size: int64(len(data)), Path: path}
+				if _, err := d.Fetch(context.Background(), req, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
