@@ -1,0 +1,178 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+func (a *perchAPI) needCatalog(w http.ResponseWriter, r *http.Request) bool {
+	if a.catalog == nil {
+		writeOpenAIError(w, r, unavailable("the model catalog"))
+		return false
+	}
+	return true
+}
+
+func searchQuery(r *http.Request) (string, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 200 || !utf8.ValidString(q) {
+		return "", badRequest("q", "the search text must be valid text of at most 200 bytes")
+	}
+	return q, nil
+}
+
+func (a *perchAPI) catalogList(w http.ResponseWriter, r *http.Request) {
+	if !a.needCatalog(w, r) {
+		return
+	}
+	q, err := searchQuery(r)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	ms, err := a.catalog.Catalog(r.Context(), q)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if ms == nil {
+		ms = []CatalogModel{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"models": ms})
+}
+
+// catalogSearch searches Hugging Face for GGUF repositories.
+func (a *perchAPI) catalogSearch(w http.ResponseWriter, r *http.Request) {
+	if !a.needCatalog(w, r) {
+		return
+	}
+	q, err := searchQuery(r)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if q == "" {
+		writeOpenAIError(w, r, badRequest("q", "type something to search Hugging Face for"))
+		return
+	}
+	ms, err := a.catalog.Search(r.Context(), q)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if ms == nil {
+		ms = []CatalogModel{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"models": ms})
+}
+
+type inspectRequest struct {
+	Ref           string `json:"ref"`
+	ContextLength int    `json:"num_ctx,omitempty"`
+}
+
+type inspectResponse struct {
+	Model RemoteModel `json:"model"`
+	Fit   *Fit        `json:"fit,omitempty"`
+}
+
+// catalogInspect reads a remote GGUF's header (no download) and estimates its fit.
+func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) {
+	if !a.needCatalog(w, r) {
+		return
+	}
+	var req inspectRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if err := validatePullRef("ref", req.Ref); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
+		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength))
+		return
+	}
+	m, err := a.catalog.Inspect(r.Context(), req.Ref)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	resp := inspectResponse{Model: m}
+	if a.fit != nil {
+		// The header is read; a failed estimate still leaves it worth showing.
+		if f, err := a.fit.Fit(r.Context(), FitQuery{Ref: req.Ref, ContextLength: req.ContextLength}); err == nil {
+			resp.Fit = &f
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// recommendation is the model the empty Models and Chat views offer to download.
+type recommendation struct {
+	Model CatalogModel `json:"model"`
+	Quant Quant        `json:"quant"`
+}
+
+// recommended picks, from the curated catalog's recommended chat models (preferring ones
+// strong in Korean with ?lang=ko), the first with a quantization that fits this machine:
+// Q4_K_M when it fits, else the largest that does.
+func (a *perchAPI) recommended(w http.ResponseWriter, r *http.Request) {
+	if !a.needCatalog(w, r) {
+		return
+	}
+	ms, err := a.catalog.Catalog(r.Context(), "")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	rec, ok := pickRecommended(ms, r.URL.Query().Get("lang"))
+	if !ok {
+		writeOpenAIError(w, r, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "none_fits",
+			Message: "no recommended model fits this machine's memory; browse the catalog for smaller ones"})
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+func pickRecommended(ms []CatalogModel, lang string) (recommendation, bool) {
+	isChat := func(m CatalogModel) bool {
+		return m.Recommended && !slices.Contains(m.Tags, "embedding") && (len(m.Tags) == 0 || slices.Contains(m.Tags, "chat"))
+	}
+	var order []CatalogModel
+	if lang == "ko" {
+		for _, m := range ms {
+			if isChat(m) && slices.Contains(m.Tags, "korean") {
+				order = append(order, m)
+			}
+		}
+	}
+	for _, m := range ms {
+		if isChat(m) {
+			order = append(order, m)
+		}
+	}
+	for _, m := range order {
+		var best *Quant
+		for i := range m.Quants {
+			q := &m.Quants[i]
+			if q.Fit == nil || q.Fit.Verdict != VerdictFits {
+				continue
+			}
+			if strings.EqualFold(q.Name, "Q4_K_M") {
+				best = q
+				break
+			}
+			if best == nil || q.Size > best.Size {
+				best = q
+			}
+		}
+		if best != nil {
+			return recommendation{Model: m, Quant: *best}, true
+		}
+	}
+	return recommendation{}, false
+}

@@ -1,0 +1,511 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+// chatView is a chat as GET /perch/chats/{id} returns it: the stored chat plus its context
+// meter and whether an answer is being written right now.
+type chatView struct {
+	chats.Chat
+	Context    *contextMeter `json:"context,omitempty"`
+	Generating bool          `json:"generating"`
+}
+
+// contextMeter says how much of the model's context the chat fills, and the KV memory that
+// takes: tokens × (the loaded model's KV bytes ÷ its KV cells).
+type contextMeter struct {
+	Model           string `json:"model"`
+	UsedTokens      int    `json:"used_tokens"`
+	ContextTokens   int    `json:"context_tokens"`
+	KVBytesPerToken int64  `json:"kv_bytes_per_token"`
+	KVBytes         int64  `json:"kv_bytes"`
+	// Loaded is false when the model is not in memory; ContextTokens is then the model's
+	// trained context, not the slot it will get.
+	Loaded bool `json:"loaded"`
+}
+
+func (a *perchAPI) needChats(w http.ResponseWriter, r *http.Request) bool {
+	if a.chats == nil {
+		writeOpenAIError(w, r, unavailable("chat history"))
+		return false
+	}
+	return true
+}
+
+func (a *perchAPI) chatsList(w http.ResponseWriter, r *http.Request) {
+	if !a.needChats(w, r) {
+		return
+	}
+	o := chats.ListOptions{Query: r.URL.Query().Get("q")}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeOpenAIError(w, r, badRequest("limit", "limit must be a whole number from 1 to 1000, got %q", v))
+			return
+		}
+		o.Limit = n
+	}
+	if len(o.Query) > 500 {
+		writeOpenAIError(w, r, badRequest("q", "the search text is %d bytes; the limit is 500", len(o.Query)))
+		return
+	}
+	list, err := a.chats.List(r.Context(), o)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"chats": list})
+}
+
+func (a *perchAPI) chatCreate(w http.ResponseWriter, r *http.Request) {
+	if !a.needChats(w, r) {
+		return
+	}
+	var n chats.NewChat
+	if err := decodeBody(r, &n); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if n.Model == "" && a.settings != nil {
+		n.Model = a.settings.Get().DefaultModel
+	}
+	if n.Model != "" {
+		if err := validateModelName("model", n.Model); err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+	}
+	c, err := a.chats.Create(r.Context(), n)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	c.Messages = []chats.Message{}
+	writeJSON(w, http.StatusCreated, chatView{Chat: c})
+}
+
+func (a *perchAPI) chatGet(w http.ResponseWriter, r *http.Request) {
+	if !a.needChats(w, r) {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	c, err := a.chats.Get(r.Context(), id)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c), Generating: a.gens.active(id)})
+}
+
+func (a *perchAPI) chatPatch(w http.ResponseWriter, r *http.Request) {
+	if !a.needChats(w, r) {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	var p chats.Patch
+	if err := decodeBody(r, &p); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if p.Model != nil && *p.Model != "" {
+		if err := validateModelName("model", *p.Model); err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+	}
+	c, err := a.chats.Update(r.Context(), id, p)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Generating: a.gens.active(id)})
+}
+
+func (a *perchAPI) chatDelete(w http.ResponseWriter, r *http.Request) {
+	if !a.needChats(w, r) {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	a.gens.stop(id) // an answer being written to a deleted chat has nowhere to go
+	if err := a.chats.Delete(r.Context(), id); err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type contentRequest struct {
+	Content string `json:"content"`
+}
+
+func decodeContent(r *http.Request) (string, error) {
+	var req contentRequest
+	if err := decodeBody(r, &req); err != nil {
+		return "", err
+	}
+	if err := chats.ValidateContent(req.Content); err != nil {
+		return "", &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "content", Message: err.Error()}
+	}
+	return req.Content, nil
+}
+
+// chatSend appends the user's message and streams the answer.
+func (a *perchAPI) chatSend(w http.ResponseWriter, r *http.Request) {
+	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
+		content, err := decodeContent(r)
+		if err != nil {
+			return chats.Message{}, err
+		}
+		return a.chats.AddUserMessage(ctx, id, content)
+	})
+}
+
+// chatRegenerate answers the last user message again; the new answer replaces the old one
+// once it is saved (a failed attempt leaves the old one in place).
+func (a *perchAPI) chatRegenerate(w http.ResponseWriter, r *http.Request) {
+	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
+		return a.chats.LastUserMessage(ctx, id)
+	})
+}
+
+// chatEdit changes one of the user's messages, drops what followed it and answers it.
+func (a *perchAPI) chatEdit(w http.ResponseWriter, r *http.Request) {
+	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
+		mid, err := pathID(r, "mid")
+		if err != nil {
+			return chats.Message{}, err
+		}
+		content, err := decodeContent(r)
+		if err != nil {
+			return chats.Message{}, err
+		}
+		return a.chats.EditUserMessage(ctx, id, mid, content)
+	})
+}
+
+// chatStop stops the answer being written in a chat; its stream ends with the saved,
+// stopped answer.
+func (a *perchAPI) chatStop(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"stopped": a.gens.stop(id)})
+}
+
+// chatEvent is one SSE event of an answer. Type is start, reasoning, delta, done or error.
+type chatEvent struct {
+	Type string `json:"type"`
+	// start: the user message the answer replies to (saved), and the model answering.
+	User  *chats.Message `json:"user,omitempty"`
+	Model string         `json:"model,omitempty"`
+	// reasoning and delta: the next piece of text.
+	Text string `json:"text,omitempty"`
+	// done: the saved answer and the chat's context meter.
+	Message *chats.Message `json:"message,omitempty"`
+	Context *contextMeter  `json:"context,omitempty"`
+	// error: what went wrong; Message is set too when part of the answer was saved.
+	Error *openAIErrorObject `json:"error,omitempty"`
+}
+
+// respond runs the common part of send, regenerate and edit: claim the chat (one answer at
+// a time), store the user's turn (prepare), stream the model's answer, save it.
+func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(ctx context.Context, id int64) (chats.Message, error)) {
+	if !a.needChats(w, r) {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	if !a.gens.claim(id, cancel) {
+		writeOpenAIError(w, r, &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy",
+			Message: "an answer is already being written in this chat; stop it first"})
+		return
+	}
+	defer a.gens.release(id)
+
+	c, err := a.chats.Get(ctx, id)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	model := c.Model
+	if model == "" && a.settings != nil {
+		model = a.settings.Get().DefaultModel
+	}
+	if model == "" {
+		writeOpenAIError(w, r, badRequest("model", "this chat has no model: choose one (PATCH the chat's model, or set a default model)"))
+		return
+	}
+	user, err := prepare(ctx, id)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	// The history up to and including the user's turn, re-read after prepare changed it.
+	c, err = a.chats.Get(ctx, id)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
+	req := chatRequest(c, model, user.ID)
+	noteModel(r, model)
+
+	sw := newSSE(w)
+	if err := sw.Send(chatEvent{Type: "start", User: &user, Model: model}); err != nil {
+		return
+	}
+	var (
+		content, reasoning strings.Builder
+		pieces             int
+		first              time.Time
+		start              = a.s.now()
+	)
+	res, genErr := a.s.eng.Chat(ctx, req, func(ev engine.ChatEvent) error {
+		if first.IsZero() {
+			first = a.s.now()
+		}
+		pieces++
+		if ev.Reasoning != "" {
+			reasoning.WriteString(ev.Reasoning)
+			if err := sw.Send(chatEvent{Type: "reasoning", Text: ev.Reasoning}); err != nil {
+				return err
+			}
+		}
+		if ev.Content != "" {
+			content.WriteString(ev.Content)
+			if err := sw.Send(chatEvent{Type: "delta", Text: ev.Content}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	stopped := ctx.Err() != nil
+	if genErr != nil && !stopped {
+		a.s.countEngineError(genErr)
+	}
+	ans := chats.Message{Model: model, Content: content.String(), Reasoning: reasoning.String()}
+	switch {
+	case res != nil && !stopped:
+		ans.Content, ans.Reasoning = res.Message.Content, res.Message.Reasoning
+		ans.FinishReason = res.FinishReason
+		ans.Stopped = res.FinishReason == engine.FinishCancelled
+		ans.Stats = statsOf(res)
+		noteTokens(r, res.Usage.PromptTokens, res.Usage.CompletionTokens)
+	case stopped:
+		ans.Stopped, ans.FinishReason = true, engine.FinishCancelled
+		if res != nil {
+			ans.Stats = statsOf(res)
+		} else {
+			ans.Stats = roughStats(pieces, start, first, a.s.now())
+		}
+	default: // the engine failed
+		ans.Stopped, ans.FinishReason = true, "error"
+		ans.Stats = roughStats(pieces, start, first, a.s.now())
+	}
+	// Save even when the client is gone: the stopped answer belongs in the history.
+	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	var saved *chats.Message
+	if genErr == nil || ans.Content != "" || ans.Reasoning != "" {
+		m, err := a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
+		if err != nil {
+			a.s.log.Warn("chat answer not saved", "chat", id, "error", err)
+			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
+			return
+		}
+		saved = &m
+	}
+	if genErr != nil && !stopped {
+		e := toAPIError(genErr)
+		noteError(r, e)
+		obj := openAIError(e).Error
+		sw.Send(chatEvent{Type: "error", Error: &obj, Message: saved})
+		return
+	}
+	if saved == nil { // stopped before anything was written and the engine said nothing
+		m, err := a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
+		if err != nil {
+			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
+			return
+		}
+		saved = &m
+	}
+	var meter *contextMeter
+	if full, err := a.chats.Get(saveCtx, id); err == nil {
+		meter = a.meter(full)
+	}
+	sw.Send(chatEvent{Type: "done", Message: saved, Context: meter})
+}
+
+// chatRequest builds the engine request: the system prompt, then every message up to and
+// including the user's turn replyTo, with the chat's parameters.
+func chatRequest(c chats.Chat, model string, replyTo int64) engine.ChatRequest {
+	req := engine.ChatRequest{Model: model, Sampling: engine.DefaultSampling()}
+	if strings.TrimSpace(c.System) != "" {
+		req.Messages = append(req.Messages, chat.Message{Role: "system", Content: c.System})
+	}
+	for _, m := range c.Messages {
+		if m.ID > replyTo {
+			break
+		}
+		if m.Role == chats.RoleAssistant && m.Content == "" {
+			continue // an answer stopped before its first word says nothing to the model
+		}
+		// Earlier answers go back without their reasoning, as chat templates expect.
+		req.Messages = append(req.Messages, chat.Message{Role: m.Role, Content: m.Content})
+	}
+	p := c.Params
+	if p.Temperature != nil {
+		req.Sampling.Temperature = float32(*p.Temperature)
+	}
+	if p.TopP != nil {
+		req.Sampling.TopP = float32(*p.TopP)
+	}
+	if p.TopK != nil {
+		req.Sampling.TopK = *p.TopK
+	}
+	if p.MinP != nil {
+		req.Sampling.MinP = float32(*p.MinP)
+	}
+	if p.RepeatPenalty != nil {
+		req.Sampling.RepeatPenalty = float32(*p.RepeatPenalty)
+	}
+	if p.Seed != nil {
+		req.Sampling.Seed = *p.Seed
+	}
+	if p.MaxTokens != nil {
+		req.MaxTokens = *p.MaxTokens
+	}
+	req.Think = p.Think
+	return req
+}
+
+func statsOf(res *engine.ChatResult) *chats.Stats {
+	return &chats.Stats{
+		PromptTokens: res.Usage.PromptTokens, CachedTokens: res.Usage.CachedTokens, CompletionTokens: res.Usage.CompletionTokens,
+		TTFTMs: res.Timings.FirstTokenM, TokensPerSecond: res.Timings.PredictPerS, TotalMs: res.Timings.TotalMs,
+	}
+}
+
+// roughStats stands in when the engine returned no result (stopped or failed): each event
+// carries about one token.
+func roughStats(pieces int, start, first, end time.Time) *chats.Stats {
+	st := &chats.Stats{CompletionTokens: pieces, TotalMs: float64(end.Sub(start).Microseconds()) / 1000}
+	if !first.IsZero() {
+		st.TTFTMs = float64(first.Sub(start).Microseconds()) / 1000
+		if d := end.Sub(first).Seconds(); d > 0 && pieces > 1 {
+			st.TokensPerSecond = float64(pieces-1) / d
+		}
+	}
+	return st
+}
+
+// meter computes the context meter from the last answer's usage and the loaded model.
+func (a *perchAPI) meter(c chats.Chat) *contextMeter {
+	model := c.Model
+	used := 0
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		m := c.Messages[i]
+		if m.Role == chats.RoleAssistant && m.Stats != nil {
+			used = m.Stats.PromptTokens + m.Stats.CompletionTokens
+			if m.Model != "" {
+				model = m.Model
+			}
+			break
+		}
+	}
+	if model == "" {
+		return nil
+	}
+	cm := &contextMeter{Model: model, UsedTokens: used}
+	for _, st := range a.s.eng.Loaded() {
+		if st.Name != model {
+			continue
+		}
+		cm.Loaded = true
+		cm.ContextTokens = st.SlotCtx
+		if st.Memory.KVCells > 0 {
+			cm.KVBytesPerToken = st.Memory.KVBytes / int64(st.Memory.KVCells)
+		}
+		cm.KVBytes = cm.KVBytesPerToken * int64(used)
+		return cm
+	}
+	if a.s.lib != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if m, err := a.s.lib.Get(ctx, model); err == nil {
+			cm.ContextTokens = m.ContextLength
+		}
+	}
+	return cm
+}
+
+// generations tracks the answer being written in each chat, so a second one is refused and
+// POST /perch/chats/{id}/stop can cancel it.
+type generations struct {
+	mu  sync.Mutex
+	run map[int64]context.CancelFunc
+}
+
+func newGenerations() *generations { return &generations{run: map[int64]context.CancelFunc{}} }
+
+func (g *generations) claim(id int64, cancel context.CancelFunc) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, busy := g.run[id]; busy {
+		return false
+	}
+	g.run[id] = cancel
+	return true
+}
+
+func (g *generations) release(id int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.run, id)
+}
+
+func (g *generations) active(id int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.run[id]
+	return ok
+}
+
+func (g *generations) stop(id int64) bool {
+	g.mu.Lock()
+	cancel, ok := g.run[id]
+	g.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return ok
+}

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/config"
+)
+
+// The UI's /perch routes need more than the engine and the library: the chat history, the
+// settings, memory figures, fit estimates and the catalog. Each comes in through an option
+// below; a route whose dependency is missing answers 501 with a message saying so, and
+// GET /perch/status lists which features are present so the UI can hide the others.
+
+// ChatStore is the conversation history; *chats.Store satisfies it.
+type ChatStore interface {
+	Create(ctx context.Context, n chats.NewChat) (chats.Chat, error)
+	List(ctx context.Context, o chats.ListOptions) ([]chats.Summary, error)
+	Get(ctx context.Context, id int64) (chats.Chat, error)
+	Update(ctx context.Context, id int64, p chats.Patch) (chats.Chat, error)
+	Delete(ctx context.Context, id int64) error
+	AddUserMessage(ctx context.Context, chatID int64, content string) (chats.Message, error)
+	EditUserMessage(ctx context.Context, chatID, msgID int64, content string) (chats.Message, error)
+	LastUserMessage(ctx context.Context, chatID int64) (chats.Message, error)
+	SaveAnswer(ctx context.Context, chatID, replyTo int64, a chats.Message) (chats.Message, error)
+	LastUsed(ctx context.Context) (map[string]time.Time, error)
+}
+
+// SettingsStore reads and saves the user's settings; *config.Store satisfies it.
+type SettingsStore interface {
+	Get() config.Settings
+	Update(config.Settings) error
+}
+
+// MemorySource samples the machine's memory now (app/system).
+type MemorySource interface {
+	Memory(ctx context.Context) (MemorySnapshot, error)
+}
+
+// MemorySnapshot is the machine's memory at one moment. Zero fields are unknown on this
+// platform (wired and compressed exist on macOS only).
+type MemorySnapshot struct {
+	TotalBytes      int64 `json:"total_bytes"`
+	UsedBytes       int64 `json:"used_bytes"`
+	AvailableBytes  int64 `json:"available_bytes"`
+	WiredBytes      int64 `json:"wired_bytes,omitempty"`
+	CompressedBytes int64 `json:"compressed_bytes,omitempty"`
+	SwapUsedBytes   int64 `json:"swap_used_bytes"`
+	SwapTotalBytes  int64 `json:"swap_total_bytes"`
+	// Pressure is normal, warn or critical.
+	Pressure string `json:"pressure"`
+	// GPUBudgetBytes is what models may use: Metal's working-set limit on Apple Silicon,
+	// available RAM on a CPU-only machine.
+	GPUBudgetBytes int64 `json:"gpu_budget_bytes"`
+	// GPUUsedBytes is what is allocated of it now, where the platform says.
+	GPUUsedBytes int64 `json:"gpu_used_bytes,omitempty"`
+}
+
+// FitQuery asks whether a model fits this machine. Exactly one of Model (installed) and Ref
+// (a reference to download: hf.co/…:QUANT, name:tag, URL) is set.
+type FitQuery struct {
+	Model         string `json:"model,omitempty"`
+	Ref           string `json:"ref,omitempty"`
+	ContextLength int    `json:"num_ctx,omitempty"`
+	Slots         int    `json:"slots,omitempty"`
+	KVType        string `json:"kv_type,omitempty"`
+}
+
+// Fit is a memory estimate and its verdict (engine/memplan).
+type Fit struct {
+	WeightsBytes  int64 `json:"weights_bytes"`
+	KVBytes       int64 `json:"kv_bytes"`
+	ComputeBytes  int64 `json:"compute_bytes"`
+	OverheadBytes int64 `json:"overhead_bytes"`
+	TotalBytes    int64 `json:"total_bytes"`
+	BudgetBytes   int64 `json:"budget_bytes"`
+	// Verdict is fits, tight or too_large.
+	Verdict       string `json:"verdict"`
+	ContextLength int    `json:"num_ctx"`
+	// MaxContext is the largest context that fits (0 when none does).
+	MaxContext int    `json:"max_ctx"`
+	Message    string `json:"message,omitempty"`
+}
+
+// Verdicts of a Fit.
+const (
+	VerdictFits     = "fits"
+	VerdictTight    = "tight"
+	VerdictTooLarge = "too_large"
+)
+
+// FitEstimator estimates memory for installed and remote models.
+type FitEstimator interface {
+	Fit(ctx context.Context, q FitQuery) (Fit, error)
+}
+
+// CatalogModel is one model family in the curated catalog or a Hugging Face search result.
+type CatalogModel struct {
+	ID          string `json:"id"` // "qwen2.5-7b-instruct" or the HF repository "org/repo"
+	Name        string `json:"name"`
+	Publisher   string `json:"publisher,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Tags: chat, coding, reasoning, embedding, korean, vision, ...
+	Tags          []string `json:"tags,omitempty"`
+	Parameters    string   `json:"parameters,omitempty"` // "7B"
+	ContextLength int      `json:"context_length,omitempty"`
+	Recommended   bool     `json:"recommended,omitempty"`
+	Downloads     int64    `json:"downloads,omitempty"` // Hugging Face's count, for search results
+	Quants        []Quant  `json:"quants"`
+}
+
+// Quant is one downloadable file (or split set) of a catalog model.
+type Quant struct {
+	Name string `json:"name"` // Q4_K_M
+	Ref  string `json:"ref"`  // what to pull: hf.co/org/repo:Q4_K_M
+	Size int64  `json:"size"`
+	// Fit for this machine at the default context; nil when it could not be estimated.
+	Fit *Fit `json:"fit,omitempty"`
+}
+
+// RemoteModel is what a GGUF header says, read without downloading the weights.
+type RemoteModel struct {
+	Ref             string `json:"ref"`
+	Architecture    string `json:"architecture"`
+	Parameters      uint64 `json:"parameters"`
+	Quantization    string `json:"quantization"`
+	Layers          int    `json:"layers"`
+	Heads           int    `json:"heads"`
+	KVHeads         int    `json:"kv_heads"`
+	ContextLength   int    `json:"context_length"`
+	HasChatTemplate bool   `json:"has_chat_template"`
+	SizeBytes       int64  `json:"size"`
+}
+
+// Catalog browses models to download (app/library's catalog and Hugging Face search),
+// with the fit of each quantization filled in.
+type Catalog interface {
+	Catalog(ctx context.Context, query string) ([]CatalogModel, error)
+	Search(ctx context.Context, query string) ([]CatalogModel, error)
+	Inspect(ctx context.Context, ref string) (RemoteModel, error)
+}
+
+// ModelImporter copies (or hard-links) a local GGUF file into the library under a name.
+type ModelImporter interface {
+	Import(ctx context.Context, path, name string) (LibraryModel, error)
+}
+
+// PullDiscarder deletes what a cancelled pull left behind (its .partial files), so that a
+// cancel, unlike a pause, frees the disk.
+type PullDiscarder interface {
+	DiscardPull(ctx context.Context, ref string) error
+}
+
+type perchKey int
+
+const (
+	keyChats perchKey = iota
+	keySettings
+	keyMemory
+	keyFit
+	keyCatalog
+	keyImporter
+	keyUploadDir
+	keyDiscarder
+	keyTick
+)
+
+// WithChats stores conversations for the UI's chat.
+func WithChats(c ChatStore) Option { return WithValue(keyChats, c) }
+
+// WithSettings lets the UI read and change the settings.
+func WithSettings(st SettingsStore) Option { return WithValue(keySettings, st) }
+
+// WithMemory feeds the memory view.
+func WithMemory(m MemorySource) Option { return WithValue(keyMemory, m) }
+
+// WithFit gives fit badges and the /perch/fit route.
+func WithFit(f FitEstimator) Option { return WithValue(keyFit, f) }
+
+// WithCatalog gives the catalog, Hugging Face search and inspection.
+func WithCatalog(c Catalog) Option { return WithValue(keyCatalog, c) }
+
+// WithImporter enables importing local GGUF files. uploadDir holds files the browser sends
+// until they are imported; it should be on the same disk as the store, so the import can
+// hard-link instead of copying gigabytes.
+func WithImporter(im ModelImporter, uploadDir string) Option {
+	return func(s *Server) {
+		s.values[keyImporter] = im
+		s.values[keyUploadDir] = uploadDir
+	}
+}
+
+// WithPullDiscarder lets a cancelled download delete its partial files.
+func WithPullDiscarder(d PullDiscarder) Option { return WithValue(keyDiscarder, d) }
+
+// withTick sets the memory stream's interval (tests use a short one).
+func withTick(d time.Duration) Option { return WithValue(keyTick, d) }
+
+// perch holds the /perch routes' dependencies and state, read once at registration.
+type perch struct {
+	chats     ChatStore
+	settings  SettingsStore
+	memory    MemorySource
+	fit       FitEstimator
+	catalog   Catalog
+	importer  ModelImporter
+	uploadDir string
+	discarder PullDiscarder
+	tick      time.Duration
+	// startSettings are the settings the server started with, to tell which changes wait
+	// for a restart.
+	startSettings config.Settings
+
+	gens    *generations
+	pulls   *pullManager
+	uploads *uploads
+}
+
+func newPerch(s *Server) *perch {
+	p := &perch{tick: time.Second}
+	p.chats, _ = s.value(keyChats).(ChatStore)
+	p.settings, _ = s.value(keySettings).(SettingsStore)
+	if p.settings != nil {
+		p.startSettings = p.settings.Get()
+	}
+	p.memory, _ = s.value(keyMemory).(MemorySource)
+	p.fit, _ = s.value(keyFit).(FitEstimator)
+	p.catalog, _ = s.value(keyCatalog).(Catalog)
+	p.importer, _ = s.value(keyImporter).(ModelImporter)
+	if p.importer == nil {
+		p.importer, _ = s.lib.(ModelImporter)
+	}
+	p.uploadDir, _ = s.value(keyUploadDir).(string)
+	p.discarder, _ = s.value(keyDiscarder).(PullDiscarder)
+	if p.discarder == nil {
+		p.discarder, _ = s.lib.(PullDiscarder)
+	}
+	if d, ok := s.value(keyTick).(time.Duration); ok && d > 0 {
+		p.tick = d
+	}
+	p.gens = newGenerations()
+	p.pulls = newPullManager(s.lib, p.discarder, s.log, s.now)
+	p.uploads = newUploads(p.uploadDir, s.now)
+	return p
+}

@@ -1,0 +1,377 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+// perchEngine is a small fake engine for the /perch routes: it answers with fixed words,
+// optionally one every delay, and honours cancellation as the real one does.
+type perchEngine struct {
+	mu       sync.Mutex
+	words    []string
+	delay    time.Duration
+	think    string
+	failWith error
+	loaded   map[string]engine.Status
+	lastChat engine.ChatRequest
+	// gate, when set, holds the answer after the first word until it is closed or the
+	// request is cancelled.
+	gate chan struct{}
+}
+
+func newPerchEngine() *perchEngine {
+	return &perchEngine{words: []string{"Once", " upon", " a", " time"}, loaded: map[string]engine.Status{}}
+}
+
+func (e *perchEngine) Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error) {
+	e.mu.Lock()
+	e.lastChat = req
+	words, delay, think, fail, gate := e.words, e.delay, e.think, e.failWith, e.gate
+	e.mu.Unlock()
+	if fail != nil {
+		return nil, fail
+	}
+	if think != "" {
+		if err := fn(engine.ChatEvent{Reasoning: think}); err != nil {
+			return nil, err
+		}
+	}
+	var out strings.Builder
+	for i, w := range words {
+		if i == 1 && gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, &engine.Error{Kind: engine.KindCancelled, Message: "cancelled"}
+			}
+		}
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return nil, &engine.Error{Kind: engine.KindCancelled, Message: "cancelled"}
+			}
+		}
+		if err := fn(engine.ChatEvent{Content: w}); err != nil {
+			return nil, err
+		}
+		out.WriteString(w)
+	}
+	e.mu.Lock()
+	e.loaded[req.Model] = engine.Status{Name: req.Model, SlotCtx: 256, Slots: 1,
+		Memory: engine.MemoryUsage{WeightsBytes: 1 << 20, KVBytes: 256 * 1000, KVCells: 256, ComputeBytes: 3 << 20}}
+	e.mu.Unlock()
+	return &engine.ChatResult{Message: chat.Message{Role: "assistant", Content: out.String(), Reasoning: think}, FinishReason: engine.FinishStop,
+		Usage:   engine.Usage{PromptTokens: 10, CompletionTokens: len(words)},
+		Timings: engine.Timings{FirstTokenM: 1.5, PredictPerS: 42, TotalMs: 20}}, nil
+}
+
+func (e *perchEngine) Complete(context.Context, engine.CompletionRequest, func(engine.Event) error) (*engine.CompletionResult, error) {
+	return nil, fmt.Errorf("not used")
+}
+
+func (e *perchEngine) Embed(context.Context, engine.EmbedRequest) (*engine.EmbedResult, error) {
+	return nil, fmt.Errorf("not used")
+}
+
+func (e *perchEngine) Tokenize(_ context.Context, model, text string, _, _ bool) ([]engine.TokenPiece, error) {
+	if model == "missing" {
+		return nil, fmt.Errorf("%w: %s", engine.ErrUnknownModel, model)
+	}
+	// One token per byte, like a byte-fallback vocabulary meeting Hangul.
+	var out []engine.TokenPiece
+	for i := 0; i < len(text); i++ {
+		out = append(out, engine.TokenPiece{ID: int32(text[i]), Piece: text[i : i+1], Bytes: []byte{text[i]}})
+	}
+	return out, nil
+}
+
+func (e *perchEngine) Detokenize(context.Context, string, []int32) (string, error) { return "", nil }
+
+func (e *perchEngine) Load(_ context.Context, model string, opts engine.LoadOptions, _ *time.Duration) (*engine.Status, error) {
+	if model == "missing" {
+		return nil, fmt.Errorf("%w: %s", engine.ErrUnknownModel, model)
+	}
+	st := engine.Status{Name: model, SlotCtx: max(opts.ContextLength, 256), Slots: 1,
+		Memory: engine.MemoryUsage{WeightsBytes: 1 << 20, KVBytes: 256 * 1000, KVCells: 256, ComputeBytes: 3 << 20}}
+	e.mu.Lock()
+	e.loaded[model] = st
+	e.mu.Unlock()
+	return &st, nil
+}
+
+func (e *perchEngine) Unload(_ context.Context, model string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.loaded, model)
+	return nil
+}
+
+func (e *perchEngine) Loaded() []engine.Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []engine.Status
+	for _, st := range e.loaded {
+		out = append(out, st)
+	}
+	return out
+}
+
+// perchLib is a fake library whose pulls move a fixed number of bytes in steps.
+type perchLib struct {
+	mu        sync.Mutex
+	models    map[string]LibraryModel
+	pullSize  int64
+	pullStep  time.Duration
+	chunk     int64
+	pulled    map[string]int64 // bytes kept per ref (the .partial a pause leaves)
+	discarded []string
+	imported  map[string][]byte
+}
+
+func newPerchLib() *perchLib {
+	return &perchLib{
+		models: map[string]LibraryModel{
+			"stories260k": {Name: "stories260k", Size: 1185376, Quantization: "F32", Architecture: "llama", ContextLength: 2048,
+				ModifiedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
+			"tiny": {Name: "tiny", Size: 1750560, Quantization: "Q8_0", Architecture: "llama", ContextLength: 4096,
+				ModifiedAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)},
+		},
+		pullSize: 1000, pullStep: 5 * time.Millisecond, chunk: 100, pulled: map[string]int64{}, imported: map[string][]byte{},
+	}
+}
+
+func (l *perchLib) List(context.Context) ([]LibraryModel, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []LibraryModel
+	for _, m := range l.models {
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (l *perchLib) Get(_ context.Context, name string) (LibraryModel, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m, ok := l.models[name]
+	if !ok {
+		return m, fmt.Errorf("%w: %s", engine.ErrUnknownModel, name)
+	}
+	return m, nil
+}
+
+func (l *perchLib) Remove(_ context.Context, name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.models[name]; !ok {
+		return fmt.Errorf("%w: %s", engine.ErrUnknownModel, name)
+	}
+	delete(l.models, name)
+	return nil
+}
+
+func (l *perchLib) Copy(context.Context, string, string) error { return nil }
+
+func (l *perchLib) Pull(ctx context.Context, ref string, progress func(PullProgress)) error {
+	if strings.Contains(ref, "broken") {
+		return fmt.Errorf("%w: no such model %s in the registry", engine.ErrUnknownModel, ref)
+	}
+	progress(PullProgress{Phase: PullManifest})
+	var size int64
+	for {
+		l.mu.Lock()
+		done, step := l.pulled[ref], l.pullStep
+		size = l.pullSize
+		l.mu.Unlock()
+		progress(PullProgress{Phase: PullDownload, Digest: "sha256:abc", Total: size, Completed: done})
+		if done >= size {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(step):
+		}
+		l.mu.Lock()
+		l.pulled[ref] = min(done+l.chunk, l.pullSize)
+		l.mu.Unlock()
+	}
+	progress(PullProgress{Phase: PullVerify})
+	l.mu.Lock()
+	l.models[ref] = LibraryModel{Name: ref, Size: size}
+	l.mu.Unlock()
+	progress(PullProgress{Phase: PullDone})
+	return nil
+}
+
+func (l *perchLib) DiscardPull(_ context.Context, ref string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.pulled, ref)
+	l.discarded = append(l.discarded, ref)
+	return nil
+}
+
+func (l *perchLib) Import(_ context.Context, path, name string) (LibraryModel, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return LibraryModel{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.imported[name] = b
+	m := LibraryModel{Name: name, Size: int64(len(b))}
+	l.models[name] = m
+	return m, nil
+}
+
+type perchSettings struct {
+	mu  sync.Mutex
+	cur config.Settings
+}
+
+func (s *perchSettings) Get() config.Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+func (s *perchSettings) Update(n config.Settings) error {
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur = n
+	return nil
+}
+
+type perchMemory struct{ n int }
+
+func (m *perchMemory) Memory(context.Context) (MemorySnapshot, error) {
+	m.n++
+	return MemorySnapshot{TotalBytes: 32 << 30, UsedBytes: 20 << 30, AvailableBytes: 12 << 30, SwapUsedBytes: 1 << 20,
+		Pressure: "normal", GPUBudgetBytes: 21 << 30}, nil
+}
+
+type perchFit struct{}
+
+func (perchFit) Fit(_ context.Context, q FitQuery) (Fit, error) {
+	if strings.Contains(q.Ref+q.Model, "huge") {
+		return Fit{TotalBytes: 40 << 30, BudgetBytes: 21 << 30, Verdict: VerdictTooLarge}, nil
+	}
+	return Fit{WeightsBytes: 4 << 30, KVBytes: 1 << 30, TotalBytes: 5 << 30, BudgetBytes: 21 << 30, Verdict: VerdictFits, ContextLength: 8192, MaxContext: 32768}, nil
+}
+
+type perchCatalog struct{}
+
+func (perchCatalog) Catalog(_ context.Context, q string) ([]CatalogModel, error) {
+	fits := &Fit{Verdict: VerdictFits}
+	tight := &Fit{Verdict: VerdictTight}
+	all := []CatalogModel{
+		{ID: "big", Name: "Big 70B", Recommended: true, Tags: []string{"chat"}, Quants: []Quant{{Name: "Q4_K_M", Ref: "hf.co/x/big:Q4_K_M", Size: 40 << 30, Fit: &Fit{Verdict: VerdictTooLarge}}}},
+		{ID: "qwen", Name: "Qwen 7B", Recommended: true, Tags: []string{"chat"}, Quants: []Quant{
+			{Name: "Q8_0", Ref: "hf.co/x/qwen:Q8_0", Size: 8 << 30, Fit: tight},
+			{Name: "Q4_K_M", Ref: "hf.co/x/qwen:Q4_K_M", Size: 4 << 30, Fit: fits}}},
+		{ID: "exaone", Name: "EXAONE 7.8B", Recommended: true, Tags: []string{"chat", "korean"}, Quants: []Quant{
+			{Name: "Q5_K_M", Ref: "hf.co/x/exaone:Q5_K_M", Size: 5 << 30, Fit: fits}, {Name: "Q3_K_M", Ref: "hf.co/x/exaone:Q3_K_M", Size: 3 << 30, Fit: fits}}},
+	}
+	var out []CatalogModel
+	for _, m := range all {
+		if q == "" || strings.Contains(strings.ToLower(m.Name), strings.ToLower(q)) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (perchCatalog) Search(_ context.Context, q string) ([]CatalogModel, error) {
+	return []CatalogModel{{ID: "org/" + q + "-GGUF", Name: q, Downloads: 5, Quants: []Quant{{Name: "Q4_K_M", Ref: "hf.co/org/" + q + "-GGUF:Q4_K_M", Size: 1 << 30}}}}, nil
+}
+
+func (perchCatalog) Inspect(_ context.Context, ref string) (RemoteModel, error) {
+	if strings.Contains(ref, "nope") {
+		return RemoteModel{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, ref)
+	}
+	return RemoteModel{Ref: ref, Architecture: "qwen2", Layers: 28, ContextLength: 32768, SizeBytes: 4 << 30}, nil
+}
+
+// perchEnv is a server with every /perch dependency, on a real listener so that client
+// disconnects behave as they do for real.
+type perchEnv struct {
+	eng      *perchEngine
+	lib      *perchLib
+	settings *perchSettings
+	store    *chats.Store
+	srv      *httptest.Server
+	key      string
+}
+
+func newPerchEnv(t *testing.T, cfg Config, opts ...Option) *perchEnv {
+	t.Helper()
+	store, err := chats.Open(context.Background(), t.TempDir()+"/chats.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	st := config.Defaults()
+	st.DefaultModel = "stories260k"
+	env := &perchEnv{eng: newPerchEngine(), lib: newPerchLib(), settings: &perchSettings{cur: st}, store: store, key: cfg.APIKey}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	all := append([]Option{WithChats(store), WithSettings(env.settings), WithMemory(&perchMemory{}), WithFit(perchFit{}),
+		WithCatalog(perchCatalog{}), WithImporter(env.lib, t.TempDir()), withTick(10 * time.Millisecond)}, opts...)
+	s := New(cfg, env.eng, env.lib, all...)
+	env.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(env.srv.Close)
+	return env
+}
+
+func (e *perchEnv) req(t *testing.T, ctx context.Context, method, path, body string) *http.Response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r, err := http.NewRequestWithContext(ctx, method, e.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if e.key != "" {
+		r.Header.Set("Authorization", "Bearer "+e.key)
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// do sends a request and returns the status and body.
+func (e *perchEnv) do(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	resp := e.req(t, context.Background(), method, path, body)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

@@ -1,0 +1,233 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/perchapp/perch/engine"
+)
+
+// perchModel is an installed model as the Models view shows it.
+type perchModel struct {
+	Name          string    `json:"name"`
+	Size          int64     `json:"size"`
+	Quantization  string    `json:"quantization"`
+	Architecture  string    `json:"architecture"`
+	Parameters    uint64    `json:"parameters"`
+	ContextLength int       `json:"context_length"`
+	ModifiedAt    time.Time `json:"modified_at"`
+	Embedding     bool      `json:"embedding,omitempty"`
+	Default       bool      `json:"default"`
+	// LastUsed is when the model last answered in a chat here (zero: never).
+	LastUsed *time.Time   `json:"last_used,omitempty"`
+	Loaded   *loadedModel `json:"loaded,omitempty"`
+}
+
+// loadedModel is what a resident model holds.
+type loadedModel struct {
+	SlotCtx    int                `json:"slot_ctx"`
+	Slots      int                `json:"slots"`
+	Busy       int                `json:"busy"`
+	Generating bool               `json:"generating"`
+	Memory     engine.MemoryUsage `json:"memory"`
+	LoadedAt   time.Time          `json:"loaded_at"`
+	ExpiresAt  *time.Time         `json:"expires_at,omitempty"`
+}
+
+func loadedOf(st engine.Status) *loadedModel {
+	l := &loadedModel{SlotCtx: st.SlotCtx, Slots: st.Slots, Busy: st.Busy, Generating: st.Generating,
+		Memory: st.Memory, LoadedAt: st.LoadedAt}
+	if !st.ExpiresAt.IsZero() {
+		t := st.ExpiresAt
+		l.ExpiresAt = &t
+	}
+	return l
+}
+
+// models lists the library's models and the loaded ones (a loaded model may come from
+// outside the library, such as a file path).
+func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
+	lib, err := a.s.listModels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loaded := a.s.eng.Loaded()
+	var def string
+	if a.settings != nil {
+		def = a.settings.Get().DefaultModel
+	}
+	var used map[string]time.Time
+	if a.chats != nil {
+		used, _ = a.chats.LastUsed(ctx) // a missing "last used" is no reason to fail the list
+	}
+	out := make([]perchModel, 0, len(lib))
+	seen := map[string]bool{}
+	for _, m := range lib {
+		seen[m.Name] = true
+		out = append(out, perchModel{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
+			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding})
+	}
+	for _, st := range loaded {
+		if !seen[st.Name] {
+			m := modelFromStatus(st)
+			out = append(out, perchModel{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
+				Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt})
+		}
+	}
+	for i := range out {
+		m := &out[i]
+		m.Default = m.Name == def
+		if t, ok := used[m.Name]; ok {
+			m.LastUsed = &t
+		}
+		if j := slices.IndexFunc(loaded, func(st engine.Status) bool { return st.Name == m.Name }); j >= 0 {
+			m.Loaded = loadedOf(loaded[j])
+		}
+	}
+	slices.SortStableFunc(out, func(x, y perchModel) int { return strings.Compare(x.Name, y.Name) })
+	return out, nil
+}
+
+func (a *perchAPI) modelsList(w http.ResponseWriter, r *http.Request) {
+	ms, err := a.models(r.Context())
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	var def string
+	if a.settings != nil {
+		def = a.settings.Get().DefaultModel
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "default_model": def})
+}
+
+type modelRequest struct {
+	Name string `json:"name"`
+	// ContextLength, for load: the context per slot (0: the server's default).
+	ContextLength int `json:"num_ctx,omitempty"`
+}
+
+func decodeModelRequest(r *http.Request) (modelRequest, error) {
+	var req modelRequest
+	if err := decodeBody(r, &req); err != nil {
+		return req, err
+	}
+	if err := validateModelName("name", req.Name); err != nil {
+		return req, err
+	}
+	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
+		return req, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength)
+	}
+	return req, nil
+}
+
+// modelAfter returns one model's entry after a change.
+func (a *perchAPI) modelAfter(ctx context.Context, name string) (perchModel, bool) {
+	ms, err := a.models(ctx)
+	if err != nil {
+		return perchModel{}, false
+	}
+	i := slices.IndexFunc(ms, func(m perchModel) bool { return m.Name == name })
+	if i < 0 {
+		return perchModel{}, false
+	}
+	return ms[i], true
+}
+
+func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeModelRequest(r)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	noteModel(r, req.Name)
+	st, err := a.s.eng.Load(r.Context(), req.Name, engine.LoadOptions{ContextLength: req.ContextLength}, a.s.keepAlive(nil))
+	if err != nil {
+		a.s.countEngineError(err)
+		writeOpenAIError(w, r, err)
+		return
+	}
+	m, ok := a.modelAfter(r.Context(), req.Name)
+	if !ok {
+		lm := modelFromStatus(*st)
+		m = perchModel{Name: lm.Name, Size: lm.Size, Quantization: lm.Quantization, Architecture: lm.Architecture,
+			Parameters: lm.ParameterCount, ContextLength: lm.ContextLength, Loaded: loadedOf(*st)}
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (a *perchAPI) modelUnload(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeModelRequest(r)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	noteModel(r, req.Name)
+	if err := a.s.eng.Unload(r.Context(), req.Name); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"name": req.Name, "status": "unloaded"})
+}
+
+// modelDefault makes a model the one new chats start with.
+func (a *perchAPI) modelDefault(w http.ResponseWriter, r *http.Request) {
+	if a.settings == nil {
+		writeOpenAIError(w, r, unavailable("settings"))
+		return
+	}
+	req, err := decodeModelRequest(r)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if _, err := a.s.getModel(r.Context(), req.Name); err != nil {
+		writeOpenAIError(w, r, modelLookupError(req.Name, err))
+		return
+	}
+	st := a.settings.Get()
+	st.DefaultModel = req.Name
+	if err := a.settings.Update(st); err != nil {
+		writeOpenAIError(w, r, badRequest("", "%v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"default_model": req.Name})
+}
+
+// modelDelete unloads a model and removes it from the library.
+func (a *perchAPI) modelDelete(w http.ResponseWriter, r *http.Request) {
+	if a.s.lib == nil {
+		writeOpenAIError(w, r, errNoLibrary)
+		return
+	}
+	req, err := decodeModelRequest(r)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	noteModel(r, req.Name)
+	if _, err := a.s.lib.Get(r.Context(), req.Name); err != nil {
+		writeOpenAIError(w, r, modelLookupError(req.Name, err))
+		return
+	}
+	if slices.ContainsFunc(a.s.eng.Loaded(), func(st engine.Status) bool { return st.Name == req.Name }) {
+		if err := a.s.eng.Unload(r.Context(), req.Name); err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+	}
+	if err := a.s.lib.Remove(r.Context(), req.Name); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if a.settings != nil {
+		if st := a.settings.Get(); st.DefaultModel == req.Name {
+			st.DefaultModel = ""
+			_ = a.settings.Update(st) // the model is gone either way; a stale default only misleads
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

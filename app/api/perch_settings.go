@@ -1,0 +1,120 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+
+	"github.com/perchapp/perch/app/config"
+)
+
+// settingsView is what GET and PUT /perch/settings answer.
+type settingsView struct {
+	Settings config.Settings `json:"settings"`
+	// LAN is true when the address reaches beyond this machine.
+	LAN bool `json:"lan"`
+	// Listening is the address the server listens on now.
+	Listening string `json:"listening"`
+	// RestartNeeded names the changed settings that take effect when Perch restarts.
+	RestartNeeded []string `json:"restart_needed"`
+}
+
+// settingsExtras are PUT's actions besides the settings themselves.
+type settingsExtras struct {
+	// LAN switches the host between 0.0.0.0 and 127.0.0.1, keeping the port.
+	LAN *bool `json:"lan"`
+	// NewAPIKey replaces the API key with a fresh random one.
+	NewAPIKey bool `json:"new_api_key"`
+}
+
+func (a *perchAPI) settingsView() settingsView {
+	cur := a.settings.Get()
+	v := settingsView{Settings: cur, Listening: a.s.cfg.Addr, RestartNeeded: []string{}}
+	if h, _, err := net.SplitHostPort(cur.Address); err == nil {
+		v.LAN = !isLoopbackHost(h)
+	}
+	start := a.startSettings
+	changed := func(name string, differ bool) {
+		if differ {
+			v.RestartNeeded = append(v.RestartNeeded, name)
+		}
+	}
+	changed("address", cur.Address != start.Address)
+	changed("api_key", cur.APIKey != start.APIKey)
+	changed("allowed_origins", !slices.Equal(cur.AllowedOrigins, start.AllowedOrigins))
+	changed("keep_alive", cur.KeepAlive != start.KeepAlive)
+	changed("context_length", cur.ContextLength != start.ContextLength)
+	changed("slots", cur.Slots != start.Slots)
+	return v
+}
+
+func (a *perchAPI) settingsGet(w http.ResponseWriter, r *http.Request) {
+	if a.settings == nil {
+		writeOpenAIError(w, r, unavailable("settings"))
+		return
+	}
+	writeJSON(w, http.StatusOK, a.settingsView())
+}
+
+// settingsPut changes the fields the body has (the others keep their values) and saves.
+func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) {
+	if a.settings == nil {
+		writeOpenAIError(w, r, unavailable("settings"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeOpenAIError(w, r, tooLarge(mbe.Limit))
+			return
+		}
+		writeOpenAIError(w, r, badRequest("", "could not read the request body: %v", err))
+		return
+	}
+	next := a.settings.Get()
+	next.AllowedOrigins = slices.Clone(next.AllowedOrigins)
+	if err := decodeJSON(body, &next); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	var ex settingsExtras
+	if err := decodeJSON(body, &ex); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	host, port, err := net.SplitHostPort(next.Address)
+	if err != nil {
+		writeOpenAIError(w, r, badRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address))
+		return
+	}
+	if ex.LAN != nil {
+		switch {
+		case *ex.LAN && isLoopbackHost(host):
+			host = "0.0.0.0"
+		case !*ex.LAN && !isLoopbackHost(host):
+			host = "127.0.0.1"
+		}
+		next.Address = net.JoinHostPort(host, port)
+	}
+	// Reaching beyond this machine without a key is refused at start, so a key comes with
+	// LAN access rather than a server that will not start.
+	if ex.NewAPIKey || next.APIKey == "" && !isLoopbackHost(host) {
+		next.APIKey = newKey()
+	}
+	if err := a.settings.Update(next); err != nil {
+		writeOpenAIError(w, r, badRequest("", "%v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, a.settingsView())
+}
+
+func newKey() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return "perch-" + hex.EncodeToString(b)
+}
