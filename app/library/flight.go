@@ -111,17 +111,25 @@ func (g *flights[T]) list() []PullStatus {
 	return out
 }
 
-func (g *flights[T]) cancelKey(match func(key, label string) bool) bool {
+// cancelKey cancels the runs that match and returns channels closed when each has stopped.
+func (g *flights[T]) cancelKey(match func(key, label string) bool) []<-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	found := false
+	var stopped []<-chan struct{}
 	for k, f := range g.m {
 		if match(k, f.label) {
 			f.cancel()
-			found = true
+			stopped = append(stopped, f.done)
 		}
 	}
-	return found
+	return stopped
+}
+
+func (g *flights[T]) running(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.m[key]
+	return ok
 }
 
 // Pulls lists the pulls in progress (to show in the UI; to follow one, call Pull with the
@@ -130,10 +138,12 @@ func (s *Store) Pulls() []PullStatus { return s.pulls.list() }
 
 // CancelPull stops the pull of ref for every caller waiting on it; the partial download is
 // kept, so pulling again resumes. It says whether such a pull was running.
-func (s *Store) CancelPull(ref string) bool {
+func (s *Store) CancelPull(ref string) bool { return len(s.cancelPull(ref)) > 0 }
+
+func (s *Store) cancelPull(ref string) []<-chan struct{} {
 	r, err := s.parseRef(ref)
 	want := strings.TrimSpace(ref)
 	return s.pulls.cancelKey(func(key, label string) bool {
-		return label == want || (err == nil && strings.HasPrefix(key, r.key()))
+		return label == want || (err == nil && strings.HasPrefix(key, r.key()+"|"))
 	})
 }

@@ -91,19 +91,11 @@ func (s *Store) Pull(ctx context.Context, ref string, fn func(Progress), opts ..
 
 func (s *Store) pull(ctx context.Context, r Ref, rename Name, emit func(Progress)) (Model, error) {
 	emit(Progress{Status: "pulling manifest"})
-	var p plan
-	var err error
-	switch r.Kind {
-	case RefHF:
-		p, err = s.planHF(ctx, r)
-	case RefURL:
-		p, err = s.planURL(ctx, r)
-	default:
-		p, err = s.planOllama(ctx, r)
-	}
+	p, err := s.plan(ctx, r)
 	if err != nil {
 		return Model{}, err
 	}
+	s.partialsOf.set(r.key(), s.downloadPaths(p))
 	if rename.Model != "" {
 		p.name = rename
 	}
@@ -153,8 +145,44 @@ func (s *Store) pull(ctx context.Context, r Ref, rename Name, emit func(Progress
 	if err := s.commit(p.name, man); err != nil {
 		return Model{}, err
 	}
+	s.partialsOf.set(r.key(), nil)
 	emit(Progress{Status: "success"})
 	return s.Get(ctx, p.name.Full())
+}
+
+func (s *Store) plan(ctx context.Context, r Ref) (plan, error) {
+	switch r.Kind {
+	case RefHF:
+		return s.planHF(ctx, r)
+	case RefURL:
+		return s.planURL(ctx, r)
+	case RefOllama:
+		return s.planOllama(ctx, r)
+	}
+	return plan{}, fmt.Errorf("%s: nothing to download", r.Raw)
+}
+
+// downloadPaths are where a plan's files download to (before the .partial suffix).
+func (s *Store) downloadPaths(p plan) []string {
+	var out []string
+	for _, f := range p.files {
+		out = append(out, s.downloadPath(f))
+	}
+	return out
+}
+
+// downloadPath is the blob's path, or, when the digest is unknown, a name from the URL.
+func (s *Store) downloadPath(f remoteFile) string {
+	if f.digest != "" {
+		return s.blobPath(f.digest)
+	}
+	sum := sha256.Sum256([]byte(f.url))
+	return filepath.Join(s.root, "blobs", "url-"+hex.EncodeToString(sum[:12]))
+}
+
+// blobKeyOf is the blob flight key of a download path.
+func (s *Store) blobKeyOf(path string) string {
+	return strings.Replace(filepath.Base(path), "-", ":", 1)
 }
 
 // commit writes the manifest once its blobs are all in place (under s.mu, so a concurrent
@@ -221,14 +249,10 @@ func (s *Store) fetchBlob(ctx context.Context, f remoteFile, emit func(Progress)
 			return download.Result{Digest: f.digest, Size: fi.Size()}, nil
 		}
 	}
-	dest := s.blobPath(f.digest)
-	key := f.digest
+	dest := s.downloadPath(f)
+	key := s.blobKeyOf(dest)
 	if f.digest == "" {
-		// Digest unknown until it is computed: download under a name from the URL.
-		sum := sha256.Sum256([]byte(f.url))
-		dest = filepath.Join(s.root, "blobs", "url-"+hex.EncodeToString(sum[:12]))
-		key = "url:" + f.url
-		status = "pulling " + path.Base(f.title)
+		status = "pulling " + path.Base(f.title) // the digest is known only at the end
 	}
 	res, err := s.blobs.do(ctx, key, f.url, func(p Progress) {
 		if p.Status == "" {

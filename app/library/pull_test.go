@@ -475,3 +475,80 @@ func TestPullURL(t *testing.T) {
 		t.Errorf("endpoint URL pulled as %q, %v", m.Name, err)
 	}
 }
+
+func partialFiles(t *testing.T, s *Store) []string {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(s.Root(), "blobs"))
+	var out []string
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".partial") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// DiscardPull stops a running pull and deletes what it downloaded so far; without a
+// running pull (another process, a restart) it finds the partial files from the reference.
+func TestDiscardPull(t *testing.T) {
+	e := newEnv(t)
+	e.hub.SetFault(e.storiesHex, fakehub.Fault{BytesPerSecond: 100 << 10})
+	s := e.open(t)
+	ref := "hf.co/test/Stories-GGUF:Q4_K_M"
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Pull(context.Background(), ref, nil)
+		done <- err
+	}()
+	for len(s.Pulls()) == 0 || s.Pulls()[0].Progress.Completed == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.DiscardPull(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("pull ended with %v", err)
+	}
+	if p := partialFiles(t, s); len(p) != 0 {
+		t.Errorf("left: %v", p)
+	}
+
+	// A pull that failed in an earlier process.
+	e.hub.SetFault(e.storiesHex, fakehub.Fault{DropAfter: int64(len(e.stories)) / 2})
+	if _, err := e.open(t, WithRetries(0, 0)).Pull(context.Background(), ref, nil); err == nil {
+		t.Fatal("the cut pull succeeded")
+	}
+	s = e.open(t)
+	if len(partialFiles(t, s)) == 0 {
+		t.Fatal("no partial files to discard")
+	}
+	if err := s.DiscardPull(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	if p := partialFiles(t, s); len(p) != 0 {
+		t.Errorf("left: %v", p)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	m, err := s.Pull(context.Background(), "hf.co/test/Stories-GGUF:Q8_0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray := s.blobPath("sha256:" + e.storiesHex) // as a failed multi-file pull leaves
+	if err := os.WriteFile(stray, e.stories, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	freed, err := s.Prune(context.Background())
+	if err != nil || freed != int64(len(e.stories)) {
+		t.Fatalf("Prune = %d, %v; want %d", freed, err, len(e.stories))
+	}
+	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stray blob is still there")
+	}
+	if _, err := os.Stat(m.Path); err != nil {
+		t.Errorf("Prune removed a model's file: %v", err)
+	}
+}

@@ -39,6 +39,8 @@ type Store struct {
 	meta   metaCache
 	pulls  flights[Model]
 	blobs  flights[download.Result]
+	// partialsOf: the download paths of each pull, for DiscardPull.
+	partialsOf partials
 }
 
 type options struct {
