@@ -5,6 +5,8 @@
 package library
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -41,9 +43,15 @@ type Model struct {
 	Params   map[string]any `json:"params,omitempty"`
 }
 
-// Ref is what the engine needs to load the model.
+// Ref is what the engine needs to load the model. A models-directory file, which is not
+// hashed, gets a "file:" identity from its path, size and modification time instead of a
+// digest (enough to key saved conversation state).
 func (m Model) Ref() engine.ModelRef {
 	r := engine.ModelRef{Name: m.Name, Path: m.Path, Digest: m.Digest, Size: m.Size}
+	if r.Digest == "" {
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s|%d|%d", m.Path, m.Size, m.ModifiedAt.UnixNano()))
+		r.Digest = "file:" + hex.EncodeToString(sum[:16])
+	}
 	switch v := m.Params["stop"].(type) {
 	case string:
 		r.Stop = []string{v}

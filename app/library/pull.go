@@ -186,7 +186,8 @@ func (s *Store) blobKeyOf(path string) string {
 }
 
 // commit writes the manifest once its blobs are all in place (under s.mu, so a concurrent
-// Remove cannot take one away in between).
+// Remove cannot take one away in between). The blobs of a manifest it replaces are removed
+// when nothing else uses them.
 func (s *Store) commit(n Name, man *manifest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,7 +197,16 @@ func (s *Store) commit(n Name, man *manifest) error {
 			return fmt.Errorf("blob %s disappeared before the manifest of %s was written; pull again", l.Digest, n)
 		}
 	}
-	return s.writeManifest(n, man)
+	old, _, _ := readManifest(s.manifestPath(n))
+	if err := s.writeManifest(n, man); err != nil {
+		return err
+	}
+	if old != nil {
+		if err := s.collect(context.Background(), old, false); err != nil {
+			s.log.Warn("remove the replaced model's files", "name", n.String(), "err", err)
+		}
+	}
+	return nil
 }
 
 // checkGGUF makes sure the model layers are a GGUF model that parses, before any name
@@ -432,7 +442,11 @@ func (s *Store) planURL(ctx context.Context, r Ref) (plan, error) {
 		return plan{}, fmt.Errorf("reach %s: %w", r.URL, err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
+		// No HEAD here: size and digest are learned while downloading.
+		return plan{name: name, files: []remoteFile{f}}, nil
+	case resp.StatusCode != http.StatusOK:
 		return plan{}, fmt.Errorf("%s: the server answered %s", r.URL, resp.Status)
 	}
 	f.size = resp.ContentLength

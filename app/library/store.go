@@ -460,10 +460,10 @@ func (s *Store) Copy(ctx context.Context, src, dst string) (Model, error) {
 	if ext != nil {
 		return s.Import(ctx, ext.Path, dst)
 	}
-	s.mu.Lock()
-	err = s.writeManifest(dn, e.man)
-	s.mu.Unlock()
-	if err != nil {
+	if dn == e.name {
+		return s.model(*e)
+	}
+	if err := s.commit(dn, e.man); err != nil {
 		return Model{}, err
 	}
 	return s.Get(ctx, dn.Full())

@@ -255,3 +255,30 @@ func TestCopyAndRemoveRefuseBadNames(t *testing.T) {
 		t.Errorf("Copy of an unknown model: %v", err)
 	}
 }
+
+// A name given to other content no longer holds on to the old files.
+func TestReplacingANameFreesItsFiles(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.gguf"), filepath.Join(dir, "b.gguf")
+	copyTo(t, e.stories, a)
+	copyTo(t, e.tiny, b)
+	old, err := s.Import(ctx, a, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, b, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the replaced file is still in the store")
+	}
+	if got := blobs(t, s); len(got) != 1 || got[0] != "sha256-"+e.tinyHex {
+		t.Errorf("blobs %v", got)
+	}
+	if ref, err := s.Resolve(ctx, "x"); err != nil || ref.Digest != "sha256:"+e.tinyHex {
+		t.Errorf("x resolves to %+v, %v", ref, err)
+	}
+}

@@ -263,6 +263,10 @@ func (d *Downloader) probe(ctx context.Context, req Request) (int64, bool, error
 		}
 		return nil
 	})
+	var he *HTTPError
+	if errors.As(err, &he) && (he.StatusCode == http.StatusMethodNotAllowed || he.StatusCode == http.StatusNotImplemented) {
+		return -1, false, nil // no HEAD: stream it in one piece
+	}
 	if err != nil {
 		return 0, false, err
 	}
