@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/perchapp/perch/engine"
@@ -45,8 +46,8 @@ type LibraryModel struct {
 	ContextLength  int       `json:"context_length"`
 	EmbeddingSize  int       `json:"embedding_length,omitempty"`
 	ModifiedAt     time.Time `json:"modified_at"`
-	// Template is the chat template (the GGUF's, or a template layer's); empty when the model
-	// has none, in which case /api/generate sends the prompt as it is.
+	// Template is the publisher's prompt template (an Ollama template layer), shown by
+	// /api/show; whether the GGUF has a chat template is read from the loaded model.
 	Template string `json:"template,omitempty"`
 	System   string `json:"system,omitempty"`
 	License  string `json:"license,omitempty"`
@@ -72,10 +73,31 @@ const (
 	PullDone     PullPhase = "done"
 )
 
-// PullProgress is one progress report of a pull.
+// PullProgress is one progress report of a pull. Status, when set, is the library's own
+// words in Ollama's form ("pulling manifest", "pulling <digest prefix>", "verifying sha256
+// digest", "writing manifest", "success") and is shown as it is; otherwise it is derived from
+// Phase. PhaseOf gives the phase of such a status, for adapters.
 type PullProgress struct {
 	Phase     PullPhase
+	Status    string
 	Digest    string // "sha256:<hex>" of the file being downloaded
 	Total     int64
 	Completed int64
+}
+
+// PhaseOf classifies an Ollama-style pull status.
+func PhaseOf(status string) PullPhase {
+	switch {
+	case status == "pulling manifest":
+		return PullManifest
+	case strings.HasPrefix(status, "pulling "):
+		return PullDownload
+	case strings.HasPrefix(status, "verifying"):
+		return PullVerify
+	case strings.HasPrefix(status, "writing"):
+		return PullWrite
+	case status == "success":
+		return PullDone
+	}
+	return PullPhase(status)
 }

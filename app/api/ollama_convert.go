@@ -422,21 +422,32 @@ func processModelOf(st engine.Status, m LibraryModel) ollamaProcessModel {
 
 // pullStatus writes a library progress report in Ollama's words.
 func pullStatus(p PullProgress) ollamaProgress {
+	out := ollamaProgress{Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed}
+	if out.Status != "" {
+		return out
+	}
 	switch p.Phase {
 	case PullManifest:
-		return ollamaProgress{Status: "pulling manifest"}
+		out.Status = "pulling manifest"
 	case PullDownload:
 		short := stripDigest(p.Digest)
 		if len(short) > 12 {
 			short = short[:12]
 		}
-		return ollamaProgress{Status: "pulling " + short, Digest: p.Digest, Total: p.Total, Completed: p.Completed}
+		out.Status = "pulling " + short
 	case PullVerify:
-		return ollamaProgress{Status: "verifying sha256 digest"}
+		out.Status = "verifying sha256 digest"
 	case PullWrite:
-		return ollamaProgress{Status: "writing manifest"}
+		out.Status = "writing manifest"
 	case PullDone:
-		return ollamaProgress{Status: "success"}
+		out.Status = "success"
+	default:
+		out.Status = string(p.Phase)
 	}
-	return ollamaProgress{Status: string(p.Phase)}
+	return out
+}
+
+// isDownload tells byte-count reports from the steps around them.
+func isDownload(p PullProgress) bool {
+	return p.Phase == PullDownload || (p.Phase == "" && PhaseOf(p.Status) == PullDownload)
 }

@@ -46,10 +46,10 @@ type generatePlan struct {
 }
 
 // planGenerate picks the path. Raw prompts, suffixes (fill-in-the-middle), Ollama (Go)
-// template overrides and models without a chat template go to Complete with the text as
-// it is, as Ollama's default "{{ .Prompt }}" template would; everything else is a chat turn
-// rendered with the model's template (or a Jinja override).
-func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun) (generatePlan, error) {
+// template overrides and models without a chat template go to Complete with the text as it
+// is; everything else is a chat turn rendered with the model's template (or a Jinja
+// override).
+func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun, keepAlive *time.Duration) (generatePlan, error) {
 	prompt, useRaw := req.Prompt, req.Raw || req.Suffix != ""
 	jinja := ""
 	if !useRaw && req.Template != "" {
@@ -63,13 +63,14 @@ func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, ru
 			jinja = req.Template
 		}
 	}
-	if !useRaw && jinja == "" && s.lib != nil {
-		m, err := s.lib.Get(ctx, req.Model)
+	if !useRaw && jinja == "" {
+		// A model without a chat template takes the prompt as it is, as Ollama's default
+		// "{{ .Prompt }}" template does. Loading first is what the request would do anyway.
+		st, err := s.eng.Load(ctx, req.Model, run.Load, keepAlive)
 		if err != nil {
-			if toAPIError(err).Status == http.StatusNotFound {
-				return generatePlan{}, modelLookupError(req.Model, err)
-			}
-		} else if strings.TrimSpace(m.Template) == "" {
+			return generatePlan{}, err
+		}
+		if strings.TrimSpace(st.Info.ChatTemplate) == "" {
 			useRaw = true
 			if req.System != "" {
 				prompt = req.System + "\n\n" + prompt
@@ -155,8 +156,9 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
 		return
 	}
-	plan, err := s.planGenerate(r.Context(), req, run)
+	plan, err := s.planGenerate(r.Context(), req, run, keepAlive)
 	if err != nil {
+		s.countEngineError(err)
 		writeOllamaError(w, r, err)
 		return
 	}

@@ -244,7 +244,7 @@ func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) {
 		st := pullStatus(p)
 		mu.Lock()
 		// Byte counts can come thousands of times a second; a few lines a second suffice.
-		skip := p.Phase == PullDownload && st.Status == last && p.Completed < p.Total && s.now().Sub(lastSent) < 100*time.Millisecond
+		skip := isDownload(p) && st.Status == last && p.Completed < p.Total && s.now().Sub(lastSent) < 100*time.Millisecond
 		if !skip {
 			last, lastSent = st.Status, s.now()
 		}

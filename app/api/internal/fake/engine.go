@@ -30,6 +30,7 @@ type Model struct {
 	FIM           bool
 	Reply         string // default Story
 	Reasoning     string // streamed as thinking before the reply when Think is not false
+	ChatTemplate  string // reported in Status.Info; empty makes /api/generate raw
 	// Fail makes every request fail with this error; FailAfter tokens first, if set.
 	Fail      *engine.Error
 	FailAfter int
@@ -71,7 +72,7 @@ func New(slots int, models map[string]Model) *Engine {
 func Default() map[string]Model {
 	return map[string]Model{
 		"tiny":       {ContextLength: 256},
-		"tiny-think": {ContextLength: 256, Reasoning: "Let me think about a story."},
+		"tiny-think": {ContextLength: 256, Reasoning: "Let me think about a story.", ChatTemplate: "{% for m in messages %}{{ m.content }}{% endfor %}<think>"},
 		"fim":        {ContextLength: 256, FIM: true},
 		"embed":      {ContextLength: 64, Embedding: true, EmbeddingSize: 8},
 		"busy":       {Fail: &engine.Error{Kind: engine.KindUnavailable, Message: "the queue for busy is full; try again shortly", RetryAfter: 2}},
@@ -163,7 +164,7 @@ func (e *Engine) markLoaded(name string, m Model, opts engine.LoadOptions, keep 
 	e.lastLoad, e.lastKeep = opts, keep
 	st := &engine.Status{
 		Name: name, Path: "/models/" + name + ".gguf", Digest: digestOf(name), Options: opts, Slots: cap(e.slots), PID: 4242, LoadedAt: time.Now(),
-		Info:   engine.ModelInfo{Architecture: "llama", Parameters: 260_000, FileType: "Q8_0", SizeBytes: 1 << 20, ContextLength: m.ContextLength, EmbeddingSize: m.EmbeddingSize, FIM: m.FIM},
+		Info:   engine.ModelInfo{Architecture: "llama", Parameters: 260_000, FileType: "Q8_0", SizeBytes: 1 << 20, ContextLength: m.ContextLength, EmbeddingSize: m.EmbeddingSize, FIM: m.FIM, ChatTemplate: m.ChatTemplate},
 		Memory: engine.MemoryUsage{WeightsBytes: 1 << 20, KVBytes: 1 << 18, ComputeBytes: 1 << 17, RSSBytes: 3 << 20, Device: "CPU"},
 	}
 	switch {

@@ -131,7 +131,8 @@ func (l *Library) Pull(ctx context.Context, ref string, progress func(api.PullPr
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("pull %s: %w", ref, err)
 		}
-		progress(api.PullProgress{Phase: api.PullDownload, Digest: m.Digest, Total: total, Completed: done})
+		st := "pulling " + strings.TrimPrefix(m.Digest, "sha256:")[:12]
+		progress(api.PullProgress{Phase: api.PhaseOf(st), Status: st, Digest: m.Digest, Total: total, Completed: done})
 	}
 	progress(api.PullProgress{Phase: api.PullVerify})
 	progress(api.PullProgress{Phase: api.PullWrite})
