@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package system
+
+func hostPlatform() platform { return platform{} }
