@@ -2,6 +2,8 @@ package library
 
 import (
 	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +58,29 @@ func TestSanitize(t *testing.T) {
 			t.Errorf("sanitize(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// Whatever parses stays four plain path components below manifests/.
+func FuzzParseName(f *testing.F) {
+	for _, s := range []string{"llama3.2:3b", "hf.co/org/repo:Q4_K_M", "../../x", "a/b/c:d", "127.0.0.1:5000/ns/m:t", "x:..", "a\\..\\b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseName(s)
+		if err != nil {
+			return
+		}
+		parts := strings.Split(filepath.ToSlash(n.path()), "/")
+		if len(parts) != 4 {
+			t.Fatalf("%q → %q has %d parts", s, n.path(), len(parts))
+		}
+		for _, p := range parts {
+			if p == "" || p == "." || p == ".." || strings.ContainsAny(p, "\\/\x00") {
+				t.Fatalf("%q → unsafe part %q", s, p)
+			}
+		}
+		if again, err := ParseName(n.Full()); err != nil || again != n {
+			t.Fatalf("%q → %s does not parse back (%v)", s, n.Full(), err)
+		}
+	})
 }

@@ -149,7 +149,7 @@ func TestModelsDirs(t *testing.T) {
 
 	for _, name := range []string{"stories260k", "Stories260K", "stories260k:latest"} {
 		ref, err := s.Resolve(ctx, name)
-		if err != nil || ref.Path != filepath.Join(lm, "karpathy", "tinyllamas", "stories260K.gguf") {
+		if err != nil || ref.Path != filepath.Join(lm, "karpathy", "tinyllamas", "stories260K.gguf") || !strings.HasPrefix(ref.Digest, "file:") {
 			t.Errorf("Resolve(%q) = %+v, %v", name, ref, err)
 		}
 	}
