@@ -23,6 +23,8 @@ import (
 	"github.com/perchapp/perch/engine"
 )
 
+var _ engine.Resolver = (*Store)(nil)
+
 // Store is the model library. It is safe for concurrent use; several processes may share
 // one store (every file appears by an atomic rename, and partial downloads are locked).
 type Store struct {

@@ -86,8 +86,10 @@ func IsModelFile(p string) bool {
 	if !strings.HasSuffix(base, ".gguf") {
 		return false
 	}
-	for _, skip := range []string{"mmproj", "imatrix", "lora", "-vocab"} {
-		if strings.Contains(base, skip) {
+	toks := strings.FieldsFunc(strings.TrimSuffix(base, ".gguf"), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+	for _, t := range toks {
+		switch t {
+		case "mmproj", "imatrix", "lora", "vocab":
 			return false
 		}
 	}

@@ -32,6 +32,24 @@ func TestQuantOf(t *testing.T) {
 	}
 }
 
+func TestIsModelFile(t *testing.T) {
+	cases := map[string]bool{
+		"Florabella-7B-Q4_K_M.gguf":          true,
+		"mmproj-model-f16.gguf":              false,
+		"Qwen2-VL-7B-mmproj-F16.gguf":        false,
+		"model-imatrix.gguf":                 false,
+		"adapter-LoRA-F16.gguf":              false,
+		"ggml-vocab-llama.gguf":              false,
+		"sub/Model-Q8_0-00001-of-00002.gguf": true,
+		"model.safetensors":                  false,
+	}
+	for name, want := range cases {
+		if got := IsModelFile(name); got != want {
+			t.Errorf("IsModelFile(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestPick(t *testing.T) {
 	files := []File{
 		{Path: "README.md", Size: 1},
