@@ -1,0 +1,128 @@
+package memplan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/perchapp/perch/engine"
+)
+
+// Planner is the engine's memory check before a load (engine.Planner): it reads the model's
+// header, picks the context when none is asked, and says whether the model fits next to the
+// resident ones. The engine unloads idle models and asks again when it does not.
+type Planner struct {
+	// Machine reports the memory now (app/system's snapshot, or a simulated Mac).
+	Machine func(ctx context.Context) (Machine, error)
+	// Slots and KVType are the engine's defaults for loads that do not say (4 and f16).
+	Slots  int
+	KVType string
+
+	mu     sync.Mutex
+	shapes map[string]Shape // by path: headers do not change under a content-addressed store
+}
+
+// Fit implements engine.Planner.
+func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.LoadOptions, resident []engine.Status) (engine.Fit, error) {
+	if p.Machine == nil {
+		return engine.Fit{}, errors.New("memory planner has no machine")
+	}
+	s, err := p.shape(ref.Path)
+	if err != nil {
+		return engine.Fit{}, err
+	}
+	m, err := p.Machine(ctx)
+	if err != nil {
+		return engine.Fit{}, fmt.Errorf("read memory: %w", err)
+	}
+	res := residents(resident)
+	var used int64
+	for _, r := range res {
+		used += r.Bytes
+	}
+	b := BudgetFor(m, used)
+	o := Options{Context: opts.ContextLength, Slots: opts.Slots, KVTypeK: opts.KVType, KVTypeV: opts.KVType,
+		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn}
+	if o.Slots <= 0 {
+		o.Slots = p.Slots
+		if o.Slots <= 0 {
+			o.Slots = 4
+		}
+	}
+	if o.KVTypeK == "" {
+		o.KVTypeK, o.KVTypeV = p.KVType, p.KVType
+	}
+	if m.AppleSilicon {
+		o.Backend = BackendMetal
+	} else {
+		o.Backend = BackendCPU
+	}
+	out := engine.Fit{Options: opts}
+	out.Options.Slots = o.Slots
+	if o.Context <= 0 {
+		// The largest context that fits beside what is loaded; failing that, the largest that
+		// fits once idle models are unloaded.
+		n, note, err := ChooseContext(s, o, b.Bytes-used)
+		if errors.Is(err, ErrNoContextFits) {
+			n, note, err = ChooseContext(s, o, b.Bytes)
+		}
+		if err != nil {
+			o.Context = min(DefaultContextCap, max(s.ContextLength, minContext))
+		} else {
+			o.Context = n
+			out.Message = note
+		}
+		out.Options.ContextLength = o.Context
+	}
+	f, err := Check(s, o, b, res)
+	if err != nil {
+		return engine.Fit{}, err
+	}
+	out.Fits = f.Verdict != TooLarge && len(f.Unload) == 0
+	if !out.Fits || out.Message == "" {
+		out.Message = f.Message
+	}
+	return out, nil
+}
+
+func (p *Planner) shape(path string) (Shape, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.shapes[path]; ok {
+		return s, nil
+	}
+	s, err := ReadShape(path)
+	if err != nil {
+		return Shape{}, err
+	}
+	if p.shapes == nil {
+		p.shapes = map[string]Shape{}
+	}
+	p.shapes[path] = s
+	return s, nil
+}
+
+// residents turns the engine's loaded models into Residents, least recently used first: an
+// idle model's expiry time orders them; busy ones (no expiry) come last.
+func residents(st []engine.Status) []Resident {
+	st = append([]engine.Status(nil), st...)
+	sort.SliceStable(st, func(i, j int) bool {
+		a, b := st[i].ExpiresAt, st[j].ExpiresAt
+		switch {
+		case a.IsZero() != b.IsZero():
+			return !a.IsZero()
+		default:
+			return a.Before(b)
+		}
+	})
+	out := make([]Resident, 0, len(st))
+	for _, s := range st {
+		mu := s.Memory
+		n := max(mu.RSSBytes, mu.WeightsBytes+mu.KVBytes+mu.ComputeBytes+mu.OutputBytes)
+		out = append(out, Resident{Name: strings.TrimSpace(s.Name), Bytes: n})
+	}
+	return out
+}
