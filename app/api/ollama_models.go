@@ -99,7 +99,6 @@ func embedRequestFromOllama(req ollamaEmbedRequest) (engine.EmbedRequest, error)
 	}
 	er.Model, er.Inputs, er.Normalize, er.Load = req.Model, inputs, true, run.Load
 	er.Truncate = req.Truncate == nil || *req.Truncate // Ollama's default
-	er.Load.Embedding = true
 	return er, nil
 }
 
@@ -125,8 +124,9 @@ func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeOllamaError(w, r, err)
 		return
 	}
+	// Load options stay as the request gave them: the engine knows whether a model needs
+	// loading for embeddings.
 	load := run.Load
-	load.Embedding = true
 	if req.Prompt == "" {
 		if _, err := s.eng.Load(r.Context(), req.Model, load, s.keepAlive(keepAlive)); err != nil {
 			s.countEngineError(err)

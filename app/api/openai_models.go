@@ -67,7 +67,6 @@ func embedRequestFromOpenAI(req oaiEmbeddingRequest) (engine.EmbedRequest, error
 		return er, err
 	}
 	er.Model, er.Inputs, er.Tokens, er.Normalize = req.Model, texts, tokens, true
-	er.Load.Embedding = true
 	return er, nil
 }
 

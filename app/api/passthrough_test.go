@@ -135,7 +135,7 @@ func TestPassThrough(t *testing.T) {
 			t.Fatal(out)
 		}
 		post("/api/embeddings", `{"model":"embed","prompt":"hi"}`)
-		if e := ts.eng.LastEmbed(); e.Normalize || !e.Load.Embedding {
+		if e := ts.eng.LastEmbed(); e.Normalize || e.Load.Embedding {
 			t.Fatalf("legacy embeddings: %+v", e)
 		}
 		post("/v1/embeddings", `{"model":"embed","input":[[1,2],[3]]}`)

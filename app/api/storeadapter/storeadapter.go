@@ -5,6 +5,7 @@ package storeadapter
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/library"
@@ -83,9 +84,15 @@ func (a *Store) Pull(ctx context.Context, ref string, progress func(api.PullProg
 	return nil
 }
 
+// convert renames fields. A models-directory file is not hashed; its identity (from path,
+// size and time) stands in for the digest, which Ollama clients expect to be there.
 func convert(m library.Model) api.LibraryModel {
+	digest := m.Digest
+	if digest == "" {
+		digest = strings.TrimPrefix(m.Ref().Digest, "file:")
+	}
 	return api.LibraryModel{
-		Name: m.Name, Digest: m.Digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
+		Name: m.Name, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
 		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
 		Template: m.Template, System: m.System, License: m.License, Params: m.Params,
 	}
