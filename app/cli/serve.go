@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perchapp/perch/app/api"
+	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/frontend"
@@ -112,7 +113,11 @@ func openApp(f serveFlags) (*App, error) {
 		key = newAPIKey()
 	}
 
-	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log})
+	store, err := openStore(f.modelsDir)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +138,7 @@ func openApp(f serveFlags) (*App, error) {
 	srv := api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: s.AllowedHosts,
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
-	}, eng, nil, api.WithStatic(ui))
+	}, eng, storeadapter.New(store), api.WithStatic(ui))
 	return &App{paths: paths, settings: settings, engine: eng, server: srv, addr: addr, apiKey: key, log: log}, nil
 }
 
