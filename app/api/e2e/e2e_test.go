@@ -5,12 +5,17 @@
 package e2e_test
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,6 +75,8 @@ func TestRealStack(t *testing.T) {
 	tg := compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
+	t.Run("disconnect frees the slot", func(t *testing.T) { disconnect(t, tg, eng) })
+	t.Run("worker killed mid-stream", func(t *testing.T) { killWorker(t, tg, eng) })
 	t.Run("npm", func(t *testing.T) {
 		node, err := exec.LookPath("node")
 		dir := filepath.Join("..", "testdata", "npm")
@@ -87,4 +94,101 @@ func TestRealStack(t *testing.T) {
 			t.Fatalf("the npm clients failed: %v", err)
 		}
 	})
+}
+
+// endless asks for a generation that never ends by itself (context shift, no cap) and
+// returns the response after its first NDJSON line.
+func endless(t *testing.T, ctx context.Context, tg compat.Target) (*http.Response, *bufio.Reader) {
+	t.Helper()
+	body := `{"model":"` + tg.Model + `","prompt":"Once upon a time","raw":true,"options":{"num_predict":-1,"temperature":0}}`
+	req, _ := http.NewRequestWithContext(ctx, "POST", tg.BaseURL+"/api/generate", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || !strings.Contains(line, `"response"`) {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	return resp, br
+}
+
+func busy(eng *engine.Engine, model string) int {
+	for _, st := range eng.Loaded() {
+		if st.Name == model {
+			return st.Busy
+		}
+	}
+	return 0
+}
+
+func disconnect(t *testing.T, tg compat.Target, eng *engine.Engine) {
+	ctx, cancel := context.WithCancel(context.Background())
+	resp, _ := endless(t, ctx, tg)
+	if busy(eng, tg.Model) == 0 {
+		t.Fatal("no slot is busy during the stream")
+	}
+	cancel()
+	resp.Body.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for busy(eng, tg.Model) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slot is still busy 2 s after the client left")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func killWorker(t *testing.T, tg compat.Target, eng *engine.Engine) {
+	resp, br := endless(t, context.Background(), tg)
+	defer resp.Body.Close()
+	var pid int
+	for _, st := range eng.Loaded() {
+		if st.Name == tg.Model {
+			pid = st.PID
+		}
+	}
+	if pid <= 0 {
+		t.Fatal("no worker pid")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for {
+		line, err := br.ReadString('\n')
+		if strings.TrimSpace(line) != "" {
+			last = line
+		}
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(last, `"error"`) {
+		t.Fatalf("the stream ended without an error line; last line %q", last)
+	}
+	// The next request works: the worker is started again.
+	c := http.Client{Timeout: time.Minute}
+	req, _ := http.NewRequest("POST", tg.BaseURL+"/api/generate", strings.NewReader(`{"model":"`+tg.Model+`","prompt":"Once upon a time","raw":true,"stream":false,"options":{"num_predict":4}}`))
+	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
+	r, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Fatalf("after the crash: status %d", r.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", tg.BaseURL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
+	m, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Body.Close()
+	body, _ := io.ReadAll(m.Body)
+	if !strings.Contains(string(body), `perch_worker_restarts_total{model="`+tg.Model+`"} 1`) {
+		t.Fatal("the worker restart is not counted in /metrics")
+	}
 }
