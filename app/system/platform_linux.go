@@ -5,9 +5,6 @@ import (
 	"os"
 )
 
-// psiPath is where Linux publishes memory pressure stall information.
-const psiPath = "/proc/pressure/memory"
-
 func hostPlatform() platform {
 	return platform{pressure: linuxPressure}
 }

@@ -31,6 +31,9 @@ func DarwinPressure(level int) Pressure {
 	return PressureUnknown
 }
 
+// psiPath is where Linux publishes memory pressure stall information.
+const psiPath = "/proc/pressure/memory"
+
 // PSI is Linux's pressure stall information for memory (/proc/pressure/memory): the share of
 // time, in percent over the last 10, 60 and 300 seconds, that some task (Some) or every
 // non-idle task (Full) waited for memory.

@@ -82,6 +82,9 @@ func Build(ctx context.Context, spec Spec, vocabPath, quant, cacheDir string) (s
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", fmt.Errorf("quantize synthetic model: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return "", fmt.Errorf("quantize synthetic model: %w", err)
 	}

@@ -123,6 +123,9 @@ func generate(ctx context.Context, spec Spec, voc *Vocab, outPath string) (err e
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("generate model: %w", err)
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it private; models are not secrets
+		return fmt.Errorf("generate model: %w", err)
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("generate model: %w", err)
 	}
