@@ -170,6 +170,9 @@ func CheckExposure(addr, apiKey string) error {
 // Serve answers requests on ln until ctx is done, then shuts down gracefully: new
 // connections stop at once, requests in flight get up to 10 seconds.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := CheckExposure(ln.Addr().String(), s.cfg.APIKey); err != nil {
+		return err
+	}
 	if _, port, err := net.SplitHostPort(ln.Addr().String()); err == nil {
 		s.mu.Lock()
 		s.ownPorts[port] = true
