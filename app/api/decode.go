@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -145,4 +144,3 @@ func unmarshalField(raw json.RawMessage, dst any, field, want string) error {
 	return nil
 }
 
-func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }

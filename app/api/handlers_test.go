@@ -77,6 +77,8 @@ func TestBadInput(t *testing.T) {
 		{"embeddings on a chat model", "POST", "/v1/embeddings", `{"model":"tiny","input":"x"}`, 400, "not an embedding model", ""},
 		{"embeddings over context", "POST", "/v1/embeddings", `{"model":"embed","input":"` + long + `"}`, 400, "context holds 64", "exceed_context_size_error"},
 		{"unknown v1 route", "GET", "/v1/nothing", "", 404, "no endpoint", ""},
+		{"wrong method", "GET", "/v1/chat/completions", "", 405, "use POST", ""},
+		{"wrong ollama method", "POST", "/api/tags", "{}", 405, "use GET", ""},
 		{"ollama malformed", "POST", "/api/chat", `{"model":`, 400, "malformed JSON", ""},
 		{"ollama images", "POST", "/api/generate", `{"model":"tiny","prompt":"x","images":["aGk="]}`, 400, "text only", ""},
 		{"ollama chat images", "POST", "/api/chat", `{"model":"tiny","messages":[{"role":"user","content":"x","images":["aGk="]}]}`, 400, "text only", ""},

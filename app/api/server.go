@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -69,6 +70,8 @@ type Server struct {
 	handler http.Handler
 	now     func() time.Time
 
+	methods map[string][]string // path → methods, to answer 405 rather than 404
+
 	mu        sync.Mutex
 	ownPorts  map[string]bool // ports this server listens on, for its own UI origin
 	hostsOK   map[string]bool
@@ -103,6 +106,7 @@ func New(cfg Config, eng Engine, lib Library, opts ...Option) *Server {
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
 		values:   map[any]any{},
+		methods:  map[string][]string{},
 		ownPorts: map[string]bool{},
 		now:      time.Now,
 	}
@@ -134,6 +138,9 @@ func (s *Server) ObserveWorkerRestart(model string) {
 
 // handle registers a route. The pattern (Go 1.22 syntax) is also its name in metrics and logs.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	if method, path, ok := strings.Cut(pattern, " "); ok && !strings.Contains(path, "{") {
+		s.methods[path] = append(s.methods[path], method)
+	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if ri := infoOf(r); ri != nil {
 			ri.route = pattern
@@ -231,6 +238,12 @@ func init() {
 // answers unknown API paths in their API's error shape.
 func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
+	if allowed := s.methods[p]; len(allowed) > 0 && r.Method != http.MethodOptions {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeErrorFor(w, r, &apiError{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error", Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s does not accept %s; use %s", p, r.Method, strings.Join(allowed, " or "))})
+		return
+	}
 	switch {
 	case hasPathPrefix(p, "/v1"):
 		writeOpenAIError(w, r, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "unknown_url",
