@@ -143,4 +143,3 @@ func unmarshalField(raw json.RawMessage, dst any, field, want string) error {
 	}
 	return nil
 }
-
