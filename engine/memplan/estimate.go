@@ -73,6 +73,10 @@ func (o Options) withDefaults(s *Shape) Options {
 	if o.KVTypeV == "" {
 		o.KVTypeV = "f16"
 	}
+	if s.Embedding && o.Batch <= 0 && o.UBatch <= 0 {
+		// The worker decodes each embedding input in one micro-batch of a whole context.
+		o.Batch, o.UBatch = o.Context, o.Context
+	}
 	if o.Batch <= 0 {
 		o.Batch = DefaultBatch
 	}
@@ -223,8 +227,12 @@ func Compute(s Shape, o Options) (Estimate, error) {
 		}
 	}
 
-	// Output buffer: one row of logits per sequence (llama.cpp reserves n_seq_max outputs).
+	// Output buffer: one row of logits per sequence (llama.cpp reserves n_seq_max outputs);
+	// an embedding model's rows are embeddings, up to one per token of a micro-batch.
 	e.OutputBytes = int64(s.Vocab) * 4 * int64(nSeq)
+	if s.Embedding {
+		e.OutputBytes = int64(s.Embd) * 4 * int64(max(nSeq, min(o.UBatch, nCtx)))
+	}
 
 	e.ComputeBytes = computeBytes(&s, o, fa, tk.IsQuantized(), ctxSeq, min(o.UBatch, nCtx))
 
@@ -268,6 +276,9 @@ func computeBytes(s *Shape, o Options, fa, quantK bool, nKV, t int) int64 {
 	q := int64(s.Heads*s.HeadDimK) * rows
 	ffn := int64(max(s.FFN, s.ExpertFFN*s.ExpertsUsed)) * rows
 	logits := int64(s.Vocab) * rows
+	if s.Embedding {
+		logits = 0 // pooled embeddings, no logits (this case is not calibrated)
+	}
 	maskT := int64(pad(t, 64)) // GGML_KQ_MASK_PAD
 	if fa {
 		tail := logits + 3*emb

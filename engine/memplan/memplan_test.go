@@ -403,3 +403,25 @@ func TestDefaultWorkingSet(t *testing.T) {
 		t.Errorf("cpu budget %d", cpu.Bytes)
 	}
 }
+
+// TestEmbeddingModel: an embedding model runs a whole input per micro-batch and makes no
+// logits, so its compute buffer does not grow with its (often 250k) vocabulary.
+func TestEmbeddingModel(t *testing.T) {
+	s := mustShape(t, Summary{Architecture: "bert", FileBytes: 1 << 30, Layers: 24, Heads: 16, Embd: 1024,
+		Context: 8192, Vocab: 250002, FFN: 4096})
+	chat, _ := Compute(s, Options{Context: 8192, Backend: BackendCPU})
+	s.Embedding = true
+	emb, err := Compute(s, Options{Context: 8192, Backend: BackendCPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emb.UBatch != 8192 || emb.OutputBytes != 1024*4*8192 {
+		t.Errorf("ubatch %d, output %d", emb.UBatch, emb.OutputBytes)
+	}
+	if chat.ComputeBytes < 250002*512*4 {
+		t.Errorf("chat compute %d lacks the logits", chat.ComputeBytes)
+	}
+	if emb.ComputeBytes >= 250002*512*4 && emb.ComputeBytes == chat.ComputeBytes {
+		t.Errorf("embedding compute %d counts logits", emb.ComputeBytes)
+	}
+}

@@ -46,8 +46,9 @@ type Shape struct {
 	StateBytes int64  `json:"state_bytes_per_layer,omitempty"`
 	// Tensors lists the weights: the sum of their bytes is the model buffer.
 	Tensors []Tensor `json:"-"`
-	// NonCausal is true for encoders (embedding models).
-	NonCausal bool `json:"non_causal,omitempty"`
+	// Embedding is true for embedding models (a pooling type, or bidirectional attention):
+	// the worker runs them without logits, each input in one micro-batch.
+	Embedding bool `json:"embedding,omitempty"`
 }
 
 // Tensor is one weight of the model.
@@ -98,7 +99,7 @@ func ShapeFromGGUF(gf *gguf.GGUFFile) (s Shape, err error) {
 		SlidingWindow: int(ar.AttentionSlidingWindow),
 		SWAHeadDimK:   int(ar.AttentionKeyLengthSWA),
 		SWAHeadDimV:   int(ar.AttentionValueLengthSWA),
-		NonCausal:     !ar.AttentionCausal && ar.PoolingType != 0,
+		Embedding:     !ar.AttentionCausal || ar.PoolingType != 0,
 	}
 	if s.FileType == "" {
 		s.FileType = md.FileType.String()
