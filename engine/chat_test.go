@@ -118,3 +118,15 @@ func TestHostileTemplateKillsOnlyTheWorker(t *testing.T) {
 		t.Fatalf("the next chat: %v", err)
 	}
 }
+
+// TestEmbeddingLoadThenChat: a model loaded for embeddings only is reloaded for a chat.
+func TestEmbeddingLoadThenChat(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	if _, err := e.Embed(context.Background(), engine.EmbedRequest{Model: "stories", Inputs: []string{"a dog"}, Load: engine.LoadOptions{Embedding: true}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Hi"}}, MaxTokens: 3}, nil)
+	if err != nil || res.Usage.CompletionTokens != 3 {
+		t.Fatalf("chat after an embedding load: %v", err)
+	}
+}

@@ -25,7 +25,9 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 			return nil, &Error{Kind: KindInvalid, Param: "tool_choice", Message: fmt.Sprintf("tool_choice names %q, which is not among the tools", req.ToolChoice.Function)}
 		}
 	}
-	r, waited, err := e.acquire(ctx, req.Model, req.Load, req.KeepAlive)
+	load := req.Load
+	load.generate = true
+	r, waited, err := e.acquire(ctx, req.Model, load, req.KeepAlive)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,8 @@ func (r *runner) compatible(o LoadOptions) bool {
 		return false
 	case o.Embedding && !have.Embedding && r.proc != nil && !r.proc.info.Embedding:
 		return false
+	case o.generate && have.Embedding && r.proc != nil && r.proc.info.Embedding:
+		return false
 	case o.GPULayers != nil && (have.GPULayers == nil || *o.GPULayers != *have.GPULayers):
 		return false
 	case o.FlashAttn != "" && o.FlashAttn != have.FlashAttn:
@@ -384,7 +386,9 @@ func (e *Engine) Info(ctx context.Context, model string) (*WorkerInfo, error) {
 // error from fn stops the generation and is returned.
 func (e *Engine) Complete(ctx context.Context, req CompletionRequest, fn func(Event) error) (*CompletionResult, error) {
 	start := time.Now()
-	r, waited, err := e.acquire(ctx, req.Model, req.Load, req.KeepAlive)
+	load := req.Load
+	load.generate = true
+	r, waited, err := e.acquire(ctx, req.Model, load, req.KeepAlive)
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,10 @@ type LoadOptions struct {
 	BatchSize int `json:"num_batch,omitempty"`
 	// Embedding loads the model for embeddings (pooled outputs instead of logits).
 	Embedding bool `json:"embedding,omitempty"`
+
+	// generate is set by Complete and Chat: a worker loaded for embeddings only cannot serve
+	// them, so such a runner is reloaded.
+	generate bool
 }
 
 // Sampling chooses the next token. Temperature 0 is greedy and deterministic.
