@@ -63,6 +63,10 @@ type Status struct {
 	ExpiresAt time.Time   `json:"expires_at"` // zero: kept forever or in use
 	// Generating is true while any request is running on the model.
 	Generating bool `json:"generating"`
+	// Devices are the compute devices the worker found, with their memory.
+	Devices []Device `json:"devices,omitempty"`
+	// PlanNote is the memory planner's word on the load, e.g. which context it chose.
+	PlanNote string `json:"plan_note,omitempty"`
 }
 
 // Config configures an Engine. Zero values take the defaults.

@@ -26,6 +26,7 @@ type runner struct {
 	expiry    *time.Timer
 	expiresAt time.Time
 	unload    bool // unload as soon as the last request finishes
+	planNote  string
 }
 
 func (r *runner) ready() bool {
@@ -229,7 +230,7 @@ func (e *Engine) load(r *runner) {
 		r.loadedAt = time.Now()
 		r.opts.ContextLength = r.proc.info.SlotCtx
 		e.log.Info("model loaded", "model", r.name, "pid", r.proc.info.PID, "slot_ctx", r.proc.info.SlotCtx,
-			"slots", r.proc.info.Slots, "took", time.Since(start).Round(time.Millisecond))
+			"slots", r.proc.info.Slots, "took", time.Since(start).Round(time.Millisecond), "plan", r.planNote)
 		go e.watch(r)
 	}
 	close(r.loaded)
@@ -270,6 +271,7 @@ func (e *Engine) makeRoom(r *runner) error {
 			}
 			e.mu.Lock()
 			r.opts = f.Options
+			r.planNote = f.Message
 			e.mu.Unlock()
 			fits, msg = f.Fits, f.Message
 		}
@@ -332,7 +334,8 @@ func (r *runner) status() Status {
 	return Status{
 		Name: r.name, Path: r.ref.Path, Digest: r.ref.Digest, Info: info.Model, Options: r.opts,
 		SlotCtx: info.SlotCtx, Memory: info.Memory, Slots: info.Slots, Busy: info.Busy, Queued: info.Queued,
-		PID: info.PID, LoadedAt: r.loadedAt, ExpiresAt: r.expiresAt, Generating: r.refs > 0,
+		PID: info.PID, LoadedAt: r.loadedAt, ExpiresAt: r.expiresAt, Generating: r.refs > 0, Devices: info.Devices,
+		PlanNote: r.planNote,
 	}
 }
 

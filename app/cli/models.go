@@ -55,6 +55,8 @@ type engineOptions struct {
 	planner  engine.Planner
 	settings config.Settings
 	log      *slog.Logger
+	// onWorkerExit is told about workers that died (for metrics).
+	onWorkerExit func(model string, err error)
 }
 
 func newEngine(o engineOptions) (*engine.Engine, error) {
@@ -76,6 +78,7 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		Slots:         s.Slots,
 		ContextLength: s.ContextLength,
 		Log:           o.log,
+		OnWorkerExit:  o.onWorkerExit,
 	})
 }
 

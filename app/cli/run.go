@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -92,7 +93,17 @@ func runEngine(verbose bool) (*engine.Engine, error) {
 	}
 	_ = verbose
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	return newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: libraryResolver()})
+	sampler := system.NewSampler()
+	planner, err := newPlanner(sampler, 1, "")
+	if err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: libraryResolver(), planner: planner})
+	if err != nil {
+		return nil, err
+	}
+	sampler.Device = deviceMemory(eng)
+	return eng, nil
 }
 
 // chatSession is a conversation in the terminal.
@@ -191,8 +202,12 @@ func (r *chatSession) once(ctx context.Context, prompt string) error {
 func (r *chatSession) interactive(ctx context.Context, in io.Reader) error {
 	// Load first, so the wait happens before the first prompt.
 	fmt.Fprintf(r.errOut, "Loading %s…\n", r.model)
-	if _, err := r.eng.Load(ctx, r.model, r.request().Load, nil); err != nil {
+	st, err := r.eng.Load(ctx, r.model, r.request().Load, nil)
+	if err != nil {
 		return err
+	}
+	if st.PlanNote != "" {
+		fmt.Fprintln(r.errOut, st.PlanNote)
 	}
 	fmt.Fprintln(r.errOut, "Send a message (/? for help, /bye to leave).")
 	sigs := make(chan os.Signal, 1)

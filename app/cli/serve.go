@@ -17,6 +17,7 @@ import (
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/frontend"
 )
@@ -117,10 +118,22 @@ func openApp(f serveFlags) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store})
+	sampler := system.NewSampler()
+	planner, err := newPlanner(sampler, s.Slots, "")
 	if err != nil {
 		return nil, err
 	}
+	var srv *api.Server
+	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store, planner: planner,
+		onWorkerExit: func(model string, _ error) {
+			if srv != nil {
+				srv.ObserveWorkerRestart(model)
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	sampler.Device = deviceMemory(eng)
 	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	var ui http.Handler
 	if frontend.Built() {
@@ -135,7 +148,7 @@ func openApp(f serveFlags) (*App, error) {
 			fmt.Fprintln(w, "Perch is running. The web UI was not built into this binary (make build builds it); the APIs are at /v1 and /api.")
 		})
 	}
-	srv := api.New(api.Config{
+	srv = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: s.AllowedHosts,
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
 	}, eng, storeadapter.New(store), api.WithStatic(ui))
