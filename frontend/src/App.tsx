@@ -1,0 +1,144 @@
+import { useRef, useState } from 'react';
+import { setApiKey } from './api/client';
+import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
+import { AppProvider, hashOf, useApp, type View } from './state';
+import { ChatView } from './views/ChatView';
+import { MemoryView } from './views/MemoryView';
+import { ModelsView } from './views/ModelsView';
+import { SettingsView } from './views/SettingsView';
+import { TokensView } from './views/TokensView';
+
+const tabs: { view: View; label: MessageKey }[] = [
+  { view: 'chat', label: 'nav.chat' },
+  { view: 'models', label: 'nav.models' },
+  { view: 'memory', label: 'nav.memory' },
+  { view: 'tokens', label: 'nav.tokens' },
+  { view: 'settings', label: 'nav.settings' },
+];
+
+function Nav() {
+  const { t } = useI18n();
+  const { route, navigate } = useApp();
+  return (
+    <nav className="topbar" aria-label={t('nav.label')}>
+      <ul className="segmented">
+        {tabs.map((tab) => (
+          <li key={tab.view}>
+            <a
+              href={hashOf({ view: tab.view })}
+              aria-current={route.view === tab.view ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate({ view: tab.view });
+              }}
+            >
+              {t(tab.label)}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function KeyPrompt() {
+  const { t } = useI18n();
+  const { refreshStatus, refreshModels } = useApp();
+  const [key, setKey] = useState('');
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="key-title">
+      <form
+        className="card key-card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApiKey(key.trim());
+          void refreshStatus().then(refreshModels);
+        }}
+      >
+        <h1 id="key-title">{t('key.title')}</h1>
+        <p className="muted">{t('key.body')}</p>
+        <label className="field">
+          <span>{t('key.label')}</span>
+          <input type="password" value={key} onChange={(e) => setKey(e.target.value)} autoComplete="off" autoFocus />
+        </label>
+        <button type="submit" className="primary" disabled={!key.trim()}>
+          {t('key.submit')}
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function Offline() {
+  const { t } = useI18n();
+  const { refreshStatus, refreshModels } = useApp();
+  return (
+    <div className="empty">
+      <h1>{t('offline.title')}</h1>
+      <p className="muted">{t('offline.body')}</p>
+      <button type="button" className="primary" onClick={() => void refreshStatus().then(refreshModels)}>
+        {t('common.retry')}
+      </button>
+    </div>
+  );
+}
+
+function Shell() {
+  const { route, offline, needKey } = useApp();
+  // The chat stays mounted while other views are shown, so an answer keeps streaming (and
+  // the draft and scroll position stay) when the user looks at Memory meanwhile.
+  const lastChat = useRef<number | undefined>(undefined);
+  if (route.view === 'chat') lastChat.current = route.chatId;
+  let other;
+  switch (route.view) {
+    case 'models':
+      other = <ModelsView />;
+      break;
+    case 'memory':
+      other = <MemoryView />;
+      break;
+    case 'tokens':
+      other = <TokensView />;
+      break;
+    case 'settings':
+      other = <SettingsView />;
+      break;
+  }
+  return (
+    <div className="app">
+      <Nav />
+      <main className="view">
+        {offline ? (
+          <Offline />
+        ) : (
+          <>
+            <div className="pane" hidden={route.view !== 'chat'}>
+              <ChatView chatId={lastChat.current} />
+            </div>
+            {other}
+          </>
+        )}
+      </main>
+      {needKey && <KeyPrompt />}
+    </div>
+  );
+}
+
+function Localised() {
+  const { language } = useApp();
+  const lang = resolveLanguage(language, navigator.languages ?? [navigator.language]);
+  document.documentElement.lang = lang;
+  return (
+    <I18nProvider lang={lang}>
+      <Shell />
+    </I18nProvider>
+  );
+}
+
+export function App() {
+  return (
+    <AppProvider>
+      <Localised />
+    </AppProvider>
+  );
+}

@@ -1,0 +1,220 @@
+// Markdown rendered to React elements from marked's tokens. No model output ever reaches
+// innerHTML: raw HTML in an answer shows as text, and links are limited to http(s) and
+// mailto. Only highlight.js's own escaped output is inserted as HTML.
+
+import { Lexer, type Token, type Tokens } from 'marked';
+import { memo, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { decodeEntities } from '../lib/entities';
+import { useI18n } from '../i18n';
+import { CopyButton } from './CopyButton';
+
+type Highlighter = (code: string, lang: string | undefined) => string | null;
+let highlighter: Highlighter | undefined;
+let loading: Promise<Highlighter> | undefined;
+
+function loadHighlighter(): Promise<Highlighter> {
+  loading ??= import('../lib/highlight').then((m) => {
+    highlighter = m.highlight;
+    return m.highlight;
+  });
+  return loading;
+}
+
+function CodeBlock({ code, lang }: { code: string; lang: string | undefined }) {
+  const { t } = useI18n();
+  const [html, setHtml] = useState<string | null>(() => highlighter?.(code, lang) ?? null);
+  useEffect(() => {
+    let live = true;
+    if (highlighter) setHtml(highlighter(code, lang));
+    else
+      void loadHighlighter().then((h) => {
+        if (live) setHtml(h(code, lang));
+      });
+    return () => {
+      live = false;
+    };
+  }, [code, lang]);
+  const label = lang?.trim().split(/\s/)[0] ?? '';
+  return (
+    <div className="code-block">
+      <div className="code-head">
+        <span className="code-lang">{label || 'text'}</span>
+        <CopyButton text={code} label={t('common.copy')} showText />
+      </div>
+      <pre>
+        {html !== null ? (
+          <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
+        ) : (
+          <code className="hljs">{code}</code>
+        )}
+      </pre>
+    </div>
+  );
+}
+
+function safeHref(href: string): string | undefined {
+  try {
+    const u = new URL(href, 'https://invalid.example/');
+    if (u.origin === 'https://invalid.example') return undefined; // relative: nowhere to go
+    return ['http:', 'https:', 'mailto:'].includes(u.protocol) ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function inline(tokens: Token[] | undefined, key = ''): ReactNode[] {
+  if (!tokens) return [];
+  return tokens.map((tok, i) => {
+    const k = `${key}${i}`;
+    switch (tok.type) {
+      case 'text': {
+        const tt = tok as Tokens.Text;
+        return tt.tokens ? <span key={k}>{inline(tt.tokens, k + '.')}</span> : decodeEntities(tt.text);
+      }
+      case 'escape':
+        return (tok as Tokens.Escape).text;
+      case 'strong':
+        return <strong key={k}>{inline((tok as Tokens.Strong).tokens, k + '.')}</strong>;
+      case 'em':
+        return <em key={k}>{inline((tok as Tokens.Em).tokens, k + '.')}</em>;
+      case 'del':
+        return <del key={k}>{inline((tok as Tokens.Del).tokens, k + '.')}</del>;
+      case 'codespan':
+        return <code key={k}>{(tok as Tokens.Codespan).text}</code>;
+      case 'br':
+        return <br key={k} />;
+      case 'link': {
+        const l = tok as Tokens.Link;
+        const href = safeHref(l.href);
+        const children = inline(l.tokens, k + '.');
+        return href ? (
+          <a key={k} href={href} target="_blank" rel="noopener noreferrer" title={l.title ?? undefined}>
+            {children}
+          </a>
+        ) : (
+          <span key={k}>{children}</span>
+        );
+      }
+      case 'image': {
+        // Local answers should not make the page fetch remote images; show the alt text.
+        const im = tok as Tokens.Image;
+        return <span key={k} className="md-image">[{im.text || im.href}]</span>;
+      }
+      case 'checkbox':
+        return (
+          <input key={k} type="checkbox" checked={(tok as Tokens.Checkbox).checked} readOnly disabled aria-hidden="true" />
+        );
+      case 'html':
+        return (tok as Tokens.HTML).text;
+      default:
+        return 'raw' in tok ? (tok as { raw: string }).raw : null;
+    }
+  });
+}
+
+function block(tok: Token, k: string): ReactNode {
+  switch (tok.type) {
+    case 'space':
+    case 'def':
+      return null;
+    case 'paragraph':
+      return <p key={k}>{inline((tok as Tokens.Paragraph).tokens, k)}</p>;
+    case 'text': {
+      const tt = tok as Tokens.Text;
+      return <p key={k}>{tt.tokens ? inline(tt.tokens, k) : decodeEntities(tt.text)}</p>;
+    }
+    case 'heading': {
+      const h = tok as Tokens.Heading;
+      // Answers live inside the page's own headings; their levels start at h3.
+      const level = Math.min(6, h.depth + 2);
+      const Tag = `h${level}` as 'h3' | 'h4' | 'h5' | 'h6';
+      return <Tag key={k}>{inline(h.tokens, k)}</Tag>;
+    }
+    case 'code': {
+      const c = tok as Tokens.Code;
+      return <CodeBlock key={k} code={c.text} lang={c.lang} />;
+    }
+    case 'blockquote':
+      return <blockquote key={k}>{blocks((tok as Tokens.Blockquote).tokens, k)}</blockquote>;
+    case 'hr':
+      return <hr key={k} />;
+    case 'list': {
+      const l = tok as Tokens.List;
+      const items = l.items.map((it, i) => (
+        <li key={i} className={it.task ? 'task' : undefined}>
+          {it.loose ? blocks(it.tokens, `${k}.${i}.`) : it.tokens.map((t, j) => listChild(t, `${k}.${i}.${j}`))}
+        </li>
+      ));
+      return l.ordered ? (
+        <ol key={k} start={typeof l.start === 'number' && l.start !== 1 ? l.start : undefined}>
+          {items}
+        </ol>
+      ) : (
+        <ul key={k}>{items}</ul>
+      );
+    }
+    case 'table': {
+      const tb = tok as Tokens.Table;
+      const align = (a: string | null) => (a ? { textAlign: a as 'left' | 'center' | 'right' } : undefined);
+      return (
+        <div key={k} className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                {tb.header.map((c, i) => (
+                  <th key={i} style={align(c.align)}>
+                    {inline(c.tokens, `${k}h${i}`)}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {tb.rows.map((row, r) => (
+                <tr key={r}>
+                  {row.map((c, i) => (
+                    <td key={i} style={align(c.align)}>
+                      {inline(c.tokens, `${k}r${r}c${i}`)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      );
+    }
+    case 'html':
+      return <p key={k}>{(tok as Tokens.HTML).text}</p>;
+    default:
+      return 'raw' in tok ? <p key={k}>{(tok as { raw: string }).raw}</p> : null;
+  }
+}
+
+// In a tight list an item's text is a "text" token with inline children, not a paragraph.
+function listChild(tok: Token, k: string): ReactNode {
+  if (tok.type === 'text') {
+    const tt = tok as Tokens.Text;
+    return <span key={k}>{tt.tokens ? inline(tt.tokens, k) : decodeEntities(tt.text)}</span>;
+  }
+  if (tok.type === 'checkbox') return inline([tok], k);
+  return block(tok, k);
+}
+
+function blocks(tokens: Token[], key = ''): ReactNode[] {
+  return tokens.map((t, i) => block(t, `${key}${i}`));
+}
+
+const lexer = () => new Lexer({ gfm: true, breaks: true });
+
+/** Renders Markdown text. Memoised: a streaming answer re-renders only when it changes. */
+export const Markdown = memo(function Markdown({ text }: { text: string }) {
+  const tokens = useMemo(() => {
+    try {
+      return lexer().lex(text);
+    } catch {
+      return null;
+    }
+  }, [text]);
+  if (!tokens) return <p className="md-plain">{text}</p>;
+  return <div className="markdown">{blocks(tokens)}</div>;
+});

@@ -1,0 +1,132 @@
+import { memo, useState } from 'react';
+import type { Message, Stats } from '../api/types';
+import { useI18n } from '../i18n';
+import { Composer } from './Composer';
+import { CopyButton } from './CopyButton';
+import { Icon } from './Icon';
+import { Markdown } from './Markdown';
+
+export function StatsLine({ stats }: { stats: Stats }) {
+  const { t, fmt } = useI18n();
+  const parts: string[] = [];
+  if (stats.tokens_per_s > 0) parts.push(t('chat.stat.speed', { n: fmt.number(stats.tokens_per_s, 1) }));
+  parts.push(t('chat.stat.tokens', { n: fmt.number(stats.completion_tokens) }));
+  if (stats.prompt_tokens > 0) parts.push(t('chat.stat.prompt', { n: fmt.number(stats.prompt_tokens) }));
+  if (stats.cached_tokens > 0) parts.push(t('chat.stat.cached', { n: fmt.number(stats.cached_tokens) }));
+  if (stats.ttft_ms > 0) parts.push(t('chat.stat.ttft', { n: fmt.ms(stats.ttft_ms) }));
+  return <span className="stats">{parts.join(' · ')}</span>;
+}
+
+function Reasoning({ text, live }: { text: string; live: boolean }) {
+  const { t } = useI18n();
+  return (
+    <details className="reasoning">
+      <summary>{live ? t('chat.thinkingLive') : t('chat.thinking')}</summary>
+      <div className="reasoning-text">{text}</div>
+    </details>
+  );
+}
+
+interface Props {
+  message: Message;
+  /** The answer is still being written. */
+  streaming?: boolean;
+  /** The last answer can be regenerated. */
+  canRegenerate?: boolean;
+  /** User messages can be edited while no answer is being written. */
+  canEdit?: boolean;
+  onRegenerate?: () => void;
+  onEdit?: (content: string) => void;
+}
+
+export const MessageItem = memo(function MessageItem({ message, streaming, canRegenerate, canEdit, onRegenerate, onEdit }: Props) {
+  const { t } = useI18n();
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(message.content);
+
+  if (message.role === 'user') {
+    if (editing) {
+      return (
+        <div className="message user editing">
+          <div className="edit-box" aria-label={t('chat.editLabel')} role="group">
+            <Composer
+              value={draft}
+              onChange={setDraft}
+              onSend={() => {
+                setEditing(false);
+                onEdit?.(draft);
+              }}
+              onStop={() => undefined}
+              busy={false}
+              disabled={false}
+              placeholder={t('chat.editLabel')}
+            />
+            <div className="edit-actions">
+              <button type="button" className="text-button" onClick={() => setEditing(false)}>
+                {t('common.cancel')}
+              </button>
+              <button
+                type="button"
+                className="primary small"
+                disabled={draft.trim() === ''}
+                onClick={() => {
+                  setEditing(false);
+                  onEdit?.(draft);
+                }}
+              >
+                {t('chat.resend')}
+              </button>
+            </div>
+          </div>
+        </div>
+      );
+    }
+    return (
+      <div className="message user">
+        <div className="bubble">{message.content}</div>
+        <div className="message-actions">
+          <CopyButton text={message.content} />
+          {canEdit && (
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={t('chat.edit')}
+              title={t('chat.edit')}
+              onClick={() => {
+                setDraft(message.content);
+                setEditing(true);
+              }}
+            >
+              <Icon name="edit" size={14} />
+            </button>
+          )}
+        </div>
+      </div>
+    );
+  }
+
+  const reasoning = message.reasoning ?? '';
+  return (
+    <div className="message assistant" aria-busy={streaming || undefined}>
+      {reasoning && <Reasoning text={reasoning} live={!!streaming && !message.content} />}
+      {message.content ? (
+        <Markdown text={message.content} />
+      ) : streaming ? (
+        <p className="writing">{reasoning ? t('chat.thinkingLive') : t('chat.writing')}</p>
+      ) : null}
+      {!streaming && (
+        <div className="message-foot">
+          {message.stopped && <span className="tag">{t('chat.stopped')}</span>}
+          {message.stats && <StatsLine stats={message.stats} />}
+          <span className="spacer" />
+          {message.content && <CopyButton text={message.content} label={t('chat.copyAnswer')} />}
+          {canRegenerate && (
+            <button type="button" className="icon-button" aria-label={t('chat.regenerate')} title={t('chat.regenerate')} onClick={onRegenerate}>
+              <Icon name="refresh" size={14} />
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+});

@@ -1,0 +1,171 @@
+// App-wide state: the server's status, the settings, the installed models and the route.
+// Views read it with useApp(); each view fetches its own data besides.
+
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, ApiError, onUnauthorized } from './api/client';
+import type { Language, Model, Settings, SettingsView, Status, Theme } from './api/types';
+
+export type View = 'chat' | 'models' | 'memory' | 'tokens' | 'settings';
+export interface Route {
+  view: View;
+  chatId?: number;
+}
+
+const VIEWS: readonly View[] = ['chat', 'models', 'memory', 'tokens', 'settings'];
+
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/');
+  const view = VIEWS.find((v) => v === parts[0]) ?? 'chat';
+  if (view === 'chat' && parts[1]) {
+    const id = Number(parts[1]);
+    if (Number.isInteger(id) && id > 0) return { view, chatId: id };
+  }
+  return { view };
+}
+
+export function hashOf(r: Route): string {
+  return r.view === 'chat' && r.chatId ? `#/chat/${r.chatId}` : `#/${r.view}`;
+}
+
+export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean };
+
+interface AppState {
+  status: Status | null;
+  /** Set when the server could not be reached at all. */
+  offline: boolean;
+  needKey: boolean;
+  models: Model[];
+  modelsReady: boolean;
+  refreshModels: () => Promise<void>;
+  refreshStatus: () => Promise<void>;
+  settings: SettingsView | null;
+  saveSettings: (patch: SettingsPatch) => Promise<SettingsView>;
+  route: Route;
+  navigate: (r: Route, replace?: boolean) => void;
+  /** The language and theme the UI shows, before and after the settings load. */
+  language: Language;
+  theme: Theme;
+}
+
+const AppContext = createContext<AppState | null>(null);
+
+export function useApp(): AppState {
+  const s = useContext(AppContext);
+  if (!s) throw new Error('useApp outside AppProvider');
+  return s;
+}
+
+function cached<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+  try {
+    const v = localStorage.getItem(key);
+    return allowed.find((a) => a === v) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function remember(key: string, value: string) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // no storage: the setting still comes from the server next time
+  }
+}
+
+export function AppProvider({ children }: { children: ReactNode }) {
+  const [status, setStatus] = useState<Status | null>(null);
+  const [offline, setOffline] = useState(false);
+  const [needKey, setNeedKey] = useState(false);
+  const [models, setModels] = useState<Model[]>([]);
+  const [modelsReady, setModelsReady] = useState(false);
+  const [settings, setSettings] = useState<SettingsView | null>(null);
+  const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
+  const [language, setLanguage] = useState<Language>(() => cached('perch.language', ['system', 'en', 'ko'], 'system'));
+  const [theme, setTheme] = useState<Theme>(() => cached('perch.theme', ['system', 'light', 'dark'], 'system'));
+
+  useEffect(() => onUnauthorized(() => setNeedKey(true)), []);
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseHash(window.location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  const navigate = useCallback((r: Route, replace = false) => {
+    const h = hashOf(r);
+    if (window.location.hash !== h) {
+      if (replace) window.history.replaceState(null, '', h);
+      else window.history.pushState(null, '', h);
+    }
+    setRoute(r);
+  }, []);
+
+  const refreshStatus = useCallback(async () => {
+    try {
+      const st = await api<Status>('GET', '/perch/status');
+      setStatus(st);
+      setOffline(false);
+      setNeedKey(false);
+      if (st.features.settings) {
+        const sv = await api<SettingsView>('GET', '/perch/settings');
+        setSettings(sv);
+        setLanguage(sv.settings.language || 'system');
+        setTheme(sv.settings.theme || 'system');
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 0) setOffline(true);
+    }
+  }, []);
+
+  const refreshModels = useCallback(async () => {
+    try {
+      const res = await api<{ models: Model[] }>('GET', '/perch/models');
+      setModels(res.models);
+    } catch {
+      // The views show their own errors; the list keeps what it had.
+    } finally {
+      setModelsReady(true);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refreshStatus();
+    void refreshModels();
+  }, [refreshStatus, refreshModels]);
+
+  useEffect(() => {
+    remember('perch.theme', theme);
+    if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
+    else delete document.documentElement.dataset.theme;
+  }, [theme]);
+
+  useEffect(() => remember('perch.language', language), [language]);
+
+  const saveSettings = useCallback(async (patch: SettingsPatch) => {
+    const sv = await api<SettingsView>('PUT', '/perch/settings', patch);
+    setSettings(sv);
+    setLanguage(sv.settings.language || 'system');
+    setTheme(sv.settings.theme || 'system');
+    return sv;
+  }, []);
+
+  const value = useMemo<AppState>(
+    () => ({
+      status,
+      offline,
+      needKey,
+      models,
+      modelsReady,
+      refreshModels,
+      refreshStatus,
+      settings,
+      saveSettings,
+      route,
+      navigate,
+      language,
+      theme,
+    }),
+    [status, offline, needKey, models, modelsReady, refreshModels, refreshStatus, settings, saveSettings, route, navigate, language, theme],
+  );
+  return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}

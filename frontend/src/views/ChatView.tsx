@@ -1,0 +1,361 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { api, ApiError, stream } from '../api/client';
+import type { Chat, ChatEvent, Message } from '../api/types';
+import { Composer } from '../components/Composer';
+import { ContextMeter } from '../components/ContextMeter';
+import { Icon } from '../components/Icon';
+import { MessageItem } from '../components/MessageItem';
+import { ModelSelect } from '../components/ModelSelect';
+import { Recommended } from '../components/Recommended';
+import { useI18n } from '../i18n';
+import { useApp } from '../state';
+import { ChatHistory } from './chat/ChatHistory';
+import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
+
+/** An answer being written: which chat it belongs to and the text so far. */
+interface Generation {
+  chatId: number;
+  draft: Message;
+}
+
+function emptyDraft(chatId: number, model: string): Message {
+  return { id: -1, chat_id: chatId, role: 'assistant', content: '', reasoning: '', model, created_at: '' };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
+}
+
+export function ChatView({ chatId }: { chatId: number | undefined }) {
+  const { t } = useI18n();
+  const { models, modelsReady, status, settings, navigate, refreshModels } = useApp();
+  const [chat, setChat] = useState<Chat | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [input, setInput] = useState('');
+  const [gen, setGen] = useState<Generation | null>(null);
+  const [error, setError] = useState('');
+  const [announce, setAnnounce] = useState('');
+  const [historyOpen, setHistoryOpen] = useState(false);
+  const [optionsOpen, setOptionsOpen] = useState(false);
+  const [historyVersion, setHistoryVersion] = useState(0);
+  const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {} });
+
+  const created = useRef<number | null>(null);
+  const current = useRef<number | undefined>(chatId);
+  const running = useRef<{ chatId: number; abort: AbortController } | null>(null);
+  const draft = useRef({ content: '', reasoning: '' });
+  const frame = useRef<number | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+
+  const chatModels = models.filter((m) => !m.embedding);
+  const defaultModel = settings?.settings.default_model || status?.default_model || chatModels[0]?.name || '';
+  const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
+
+  const loadChat = useCallback(async (id: number) => {
+    try {
+      const c = await api<Chat>('GET', `/perch/chats/${id}`);
+      if (current.current === id) {
+        setChat(c);
+        setLoadError('');
+      }
+    } catch (e) {
+      if (current.current === id) setLoadError(errorText(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    current.current = chatId;
+    setError('');
+    setLoadError('');
+    setOptionsOpen(false);
+    if (!chatId) {
+      setChat(null);
+      return;
+    }
+    if (created.current === chatId) {
+      created.current = null; // made here a moment ago; the state already holds it
+      return;
+    }
+    setChat(null);
+    void loadChat(chatId);
+  }, [chatId, loadChat]);
+
+  // An answer started before a reload (or in another window) is followed until it is saved.
+  useEffect(() => {
+    if (!chat?.generating || running.current?.chatId === chat.id) return;
+    const timer = window.setTimeout(() => void loadChat(chat.id), 1000);
+    return () => window.clearTimeout(timer);
+  }, [chat, loadChat]);
+
+  // Keep the newest text in view while the user has not scrolled up.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [chat?.messages, gen]);
+
+  const flush = useCallback(() => {
+    frame.current = null;
+    const { content, reasoning } = draft.current;
+    setGen((g) => (g ? { ...g, draft: { ...g.draft, content, reasoning } } : g));
+  }, []);
+
+  const run = useCallback(
+    async (id: number, path: string, body: unknown, answering: string) => {
+      const abort = new AbortController();
+      running.current = { chatId: id, abort };
+      draft.current = { content: '', reasoning: '' };
+      stick.current = true;
+      setError('');
+      setAnnounce(t('chat.writing'));
+      setGen({ chatId: id, draft: emptyDraft(id, answering) });
+      let ended = false;
+      const here = () => current.current === id;
+      try {
+        await stream<ChatEvent>(
+          'POST',
+          path,
+          body,
+          (ev) => {
+            switch (ev.type) {
+              case 'start':
+                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.user.id), ev.user] } : c));
+                setGen((g) => (g ? { ...g, draft: emptyDraft(id, ev.model) } : g));
+                break;
+              case 'reasoning':
+              case 'delta':
+                if (ev.type === 'delta') draft.current.content += ev.text;
+                else draft.current.reasoning += ev.text;
+                // Many tokens a frame are drawn once: re-rendering Markdown per token would
+                // make long answers stutter.
+                frame.current ??= requestAnimationFrame(flush);
+                break;
+              case 'done':
+                ended = true;
+                if (here())
+                  setChat((c) =>
+                    c && c.id === id
+                      ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.message.id), ev.message], context: ev.context ?? c.context, generating: false }
+                      : c,
+                  );
+                break;
+              case 'error':
+                ended = true;
+                if (here()) {
+                  setError(ev.error.message);
+                  const saved = ev.message;
+                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []), saved] } : c));
+                }
+                break;
+            }
+          },
+          abort.signal,
+        );
+      } catch (e) {
+        if (here()) setError(errorText(e));
+      } finally {
+        if (frame.current !== null) cancelAnimationFrame(frame.current);
+        frame.current = null;
+        running.current = null;
+        setGen(null);
+        setAnnounce(t('chat.answerDone'));
+        setHistoryVersion((v) => v + 1);
+        void refreshModels();
+        // A stream that ended without its last event (aborted, connection lost) leaves the
+        // server's copy as the truth.
+        if (!ended && here()) void loadChat(id);
+      }
+    },
+    [flush, loadChat, refreshModels, t],
+  );
+
+  const send = async () => {
+    const text = input;
+    if (!text.trim() || running.current) return;
+    let id = chat?.id;
+    try {
+      if (!id) {
+        const c = await api<Chat>('POST', '/perch/chats', { model, system: newSetup.system, params: newSetup.params });
+        c.messages = [];
+        created.current = c.id;
+        current.current = c.id;
+        setChat(c);
+        navigate({ view: 'chat', chatId: c.id }, true);
+        id = c.id;
+      }
+    } catch (e) {
+      setError(errorText(e));
+      return;
+    }
+    setInput('');
+    await run(id, `/perch/chats/${id}/messages`, { content: text }, model);
+  };
+
+  const stop = async () => {
+    const r = running.current;
+    if (!r) return;
+    try {
+      await api('POST', `/perch/chats/${r.chatId}/stop`);
+      // The server ends the stream with the saved, stopped answer; if it does not within
+      // a few seconds, dropping the connection stops it too.
+      window.setTimeout(() => {
+        if (running.current === r) r.abort.abort();
+      }, 3000);
+    } catch {
+      r.abort.abort();
+    }
+  };
+
+  const patchChat = async (patch: Partial<ChatSetup>) => {
+    if (!chat) return;
+    const c = await api<Chat>('PATCH', `/perch/chats/${chat.id}`, patch);
+    setChat((prev) => (prev && prev.id === c.id ? { ...prev, ...c, messages: prev.messages, context: prev.context } : prev));
+    setHistoryVersion((v) => v + 1);
+  };
+
+  const onModel = (name: string) => {
+    if (chat) patchChat({ model: name }).catch((e: unknown) => setError(errorText(e)));
+    else setNewSetup((s) => ({ ...s, model: name }));
+  };
+
+  const busy = gen !== null;
+  const messages = chat?.messages ?? [];
+  const lastAssistant = [...messages].reverse().find((m) => m.role === 'assistant');
+  const lastIsAnswer = messages.length > 0 && messages[messages.length - 1]?.role === 'assistant';
+  const showDraft = gen && chat && gen.chatId === chat.id;
+  const noModels = modelsReady && chatModels.length === 0 && !chat;
+
+  return (
+    <div className={`chat-layout${historyOpen ? ' history-open' : ''}`}>
+      {historyOpen && <div className="backdrop" onClick={() => setHistoryOpen(false)} aria-hidden="true" />}
+      <ChatHistory
+        currentId={chat?.id}
+        version={historyVersion}
+        onOpen={(id) => {
+          setHistoryOpen(false);
+          navigate({ view: 'chat', chatId: id });
+        }}
+        onDeleted={(id) => {
+          if (id === chat?.id) navigate({ view: 'chat' });
+        }}
+        onClose={() => setHistoryOpen(false)}
+      />
+      <section className="chat-main" aria-label={chat?.title || t('chat.new')}>
+        <header className="chat-head">
+          <button
+            type="button"
+            className="icon-button history-toggle"
+            aria-label={t('chat.history')}
+            aria-expanded={historyOpen}
+            title={t('chat.history')}
+            onClick={() => setHistoryOpen((o) => !o)}
+          >
+            <Icon name="history" />
+          </button>
+          <h1 className="chat-title" title={chat?.title}>
+            {chat?.title || t('chat.new')}
+          </h1>
+          <ModelSelect className="model-select" models={models} value={model} onChange={onModel} label={t('chat.model')} />
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('chat.options')}
+            aria-expanded={optionsOpen}
+            title={t('chat.options')}
+            onClick={() => setOptionsOpen((o) => !o)}
+          >
+            <Icon name="sliders" />
+          </button>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('chat.new')}
+            title={t('chat.new')}
+            onClick={() => {
+              setNewSetup({ model: '', system: '', params: {} });
+              navigate({ view: 'chat' });
+            }}
+          >
+            <Icon name="plus" />
+          </button>
+        </header>
+        {optionsOpen && (
+          <ChatOptions
+            key={chat?.id ?? 'new'}
+            value={chat ? { model, system: chat.system, params: chat.params } : { ...newSetup, model }}
+            models={models}
+            onClose={() => setOptionsOpen(false)}
+            onSave={async (v) => {
+              if (chat) await patchChat(v);
+              else setNewSetup(v);
+            }}
+          />
+        )}
+        <div
+          className="messages"
+          ref={scroller}
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+          }}
+        >
+          {loadError && (
+            <p className="error" role="alert">
+              {t('chat.loadError')} {loadError}
+            </p>
+          )}
+          {noModels ? (
+            <Recommended title={t('chat.noModelsTitle')} body={t('chat.noModelsBody')} />
+          ) : (
+            messages.length === 0 &&
+            !showDraft &&
+            !loadError && (
+              <div className="empty welcome">
+                <h2>{t('chat.emptyTitle')}</h2>
+                <p className="muted">{t('chat.emptyBody')}</p>
+              </div>
+            )
+          )}
+          {messages.map((m) => (
+            <MessageItem
+              key={m.id}
+              message={m}
+              canEdit={!busy}
+              canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
+              onEdit={(content) => chat && void run(chat.id, `/perch/chats/${chat.id}/messages/${m.id}/edit`, { content }, model)}
+              onRegenerate={() => chat && void run(chat.id, `/perch/chats/${chat.id}/regenerate`, undefined, model)}
+            />
+          ))}
+          {showDraft && <MessageItem message={gen.draft} streaming />}
+          {chat?.generating && !showDraft && <p className="writing">{t('chat.writing')}</p>}
+          {error && (
+            <div className="error-box" role="alert">
+              <p>{error}</p>
+              {chat && messages.length > 0 && messages[messages.length - 1]?.role === 'user' && (
+                <button type="button" className="text-button small" onClick={() => void run(chat.id, `/perch/chats/${chat.id}/regenerate`, undefined, model)}>
+                  {t('common.retry')}
+                </button>
+              )}
+            </div>
+          )}
+        </div>
+        <footer className="chat-foot">
+          <ContextMeter meter={chat?.context} />
+          <Composer
+            value={input}
+            onChange={setInput}
+            onSend={() => void send()}
+            onStop={() => void stop()}
+            busy={busy}
+            disabled={!model}
+            placeholder={model ? t('chat.placeholder', { model }) : t('chat.placeholderNoModel')}
+          />
+          <p className="hint">{t('chat.hint')}</p>
+          <p className="visually-hidden" role="status" aria-live="polite">
+            {announce}
+          </p>
+        </footer>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,268 @@
+import { useEffect, useState } from 'react';
+import { ApiError } from '../api/client';
+import type { Language, Settings, Theme } from '../api/types';
+import { CopyButton } from '../components/CopyButton';
+import { useI18n, type MessageKey } from '../i18n';
+import { useApp } from '../state';
+
+const KEEP_ALIVE: { value: string; label: MessageKey }[] = [
+  { value: '1m', label: 'settings.keepAlive.1m' },
+  { value: '5m', label: 'settings.keepAlive.5m' },
+  { value: '30m', label: 'settings.keepAlive.30m' },
+  { value: '1h', label: 'settings.keepAlive.1h' },
+  { value: '-1', label: 'settings.keepAlive.forever' },
+];
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/i;
+
+/** Splits host:port (with [v6] hosts). */
+export function splitAddress(addr: string): { host: string; port: string } {
+  const m = /^(\[[^\]]*\]|[^:]*):(\d*)$/.exec(addr.trim());
+  if (!m) return { host: addr, port: '' };
+  return { host: m[1] ?? '', port: m[2] ?? '' };
+}
+
+export function validPort(port: string): boolean {
+  if (!/^\d{1,5}$/.test(port)) return false;
+  const n = Number(port);
+  return n >= 1 && n <= 65535;
+}
+
+interface Form {
+  host: string;
+  port: string;
+  origins: string;
+  keepAlive: string;
+  context: string;
+  launchAtLogin: boolean;
+  language: Language;
+  theme: Theme;
+}
+
+function formOf(s: Settings): Form {
+  const { host, port } = splitAddress(s.address);
+  return {
+    host,
+    port,
+    origins: (s.allowed_origins ?? []).join('\n'),
+    keepAlive: s.keep_alive || '5m',
+    context: String(s.context_length ?? 0),
+    launchAtLogin: s.launch_at_login,
+    language: s.language || 'system',
+    theme: s.theme || 'system',
+  };
+}
+
+export function SettingsView() {
+  const { t } = useI18n();
+  const { settings, saveSettings, status } = useApp();
+  const [form, setForm] = useState<Form | null>(settings ? formOf(settings.settings) : null);
+  const [state, setState] = useState<'idle' | 'saving' | 'saved'>('idle');
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    if (settings && !form) setForm(formOf(settings.settings));
+  }, [settings, form]);
+
+  if (status && !status.features.settings) {
+    return (
+      <div className="scroll-view">
+        <p className="muted section">{t('common.unavailable')}</p>
+      </div>
+    );
+  }
+  if (!settings || !form) {
+    return (
+      <div className="scroll-view">
+        <p className="muted section">{t('common.loading')}</p>
+      </div>
+    );
+  }
+
+  const set = <K extends keyof Form>(k: K, v: Form[K]) => {
+    setForm({ ...form, [k]: v });
+    setState('idle');
+  };
+  const lan = !LOOPBACK.test(form.host);
+  const portOK = validPort(form.port);
+  const key = settings.settings.api_key ?? '';
+
+  const save = async (extra: { new_api_key?: boolean } = {}) => {
+    if (!portOK) return;
+    setState('saving');
+    setError('');
+    try {
+      const sv = await saveSettings({
+        address: `${form.host}:${form.port}`,
+        allowed_origins: form.origins
+          .split('\n')
+          .map((o) => o.trim())
+          .filter(Boolean),
+        keep_alive: form.keepAlive,
+        context_length: Number(form.context) || 0,
+        launch_at_login: form.launchAtLogin,
+        language: form.language,
+        theme: form.theme,
+        ...extra,
+      });
+      setForm(formOf(sv.settings));
+      setState('saved');
+    } catch (e) {
+      setState('idle');
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const restart = settings.restart_needed.map((f) => t(`settings.field.${f}` as MessageKey)).join(', ');
+
+  return (
+    <form
+      className="scroll-view settings-view"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <fieldset className="section">
+        <legend className="section-title">{t('settings.server')}</legend>
+        <div className="grid2">
+          <label className="field">
+            <span>{t('settings.address')}</span>
+            <input className="mono" value={form.host} onChange={(e) => set('host', e.target.value)} spellCheck={false} />
+          </label>
+          <label className="field">
+            <span>{t('settings.port')}</span>
+            <input
+              className="mono"
+              inputMode="numeric"
+              value={form.port}
+              aria-invalid={!portOK}
+              aria-describedby={portOK ? undefined : 'port-error'}
+              onChange={(e) => set('port', e.target.value.trim())}
+            />
+          </label>
+        </div>
+        {!portOK && (
+          <p id="port-error" className="error small">
+            {t('settings.portInvalid')}
+          </p>
+        )}
+        <label className="check">
+          <input type="checkbox" checked={lan} onChange={(e) => set('host', e.target.checked ? '0.0.0.0' : '127.0.0.1')} />
+          <span>
+            {t('settings.lan')}
+            <span className="muted small block">{t('settings.lanHint')}</span>
+          </span>
+        </label>
+        <div className="field">
+          <span id="api-key-label">{t('settings.apiKey')}</span>
+          <div className="row">
+            <code className="key grow" aria-labelledby="api-key-label">
+              {key || t('settings.apiKeyNone')}
+            </code>
+            {key && <CopyButton text={key} label={t('common.copy')} />}
+            <button type="button" className="secondary small" onClick={() => void save({ new_api_key: true })}>
+              {t('settings.newKey')}
+            </button>
+          </div>
+        </div>
+        <label className="field">
+          <span>{t('settings.origins')}</span>
+          <textarea
+            className="mono"
+            rows={2}
+            value={form.origins}
+            placeholder="https://app.example.com"
+            aria-describedby="origins-hint"
+            onChange={(e) => set('origins', e.target.value)}
+            spellCheck={false}
+          />
+          <span id="origins-hint" className="muted small">
+            {t('settings.originsHint')}
+          </span>
+        </label>
+        <p className="muted small">{t('settings.listening', { addr: settings.listening })}</p>
+      </fieldset>
+
+      <fieldset className="section">
+        <legend className="section-title">{t('settings.models')}</legend>
+        <div className="grid2">
+          <label className="field">
+            <span>{t('settings.keepAlive')}</span>
+            <select value={form.keepAlive} onChange={(e) => set('keepAlive', e.target.value)}>
+              {!KEEP_ALIVE.some((k) => k.value === form.keepAlive) && <option value={form.keepAlive}>{form.keepAlive}</option>}
+              {KEEP_ALIVE.map((k) => (
+                <option key={k.value} value={k.value}>
+                  {t(k.label)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span>{t('settings.context')}</span>
+            <input
+              type="number"
+              min={0}
+              step={1024}
+              value={form.context}
+              aria-describedby="context-hint"
+              onChange={(e) => set('context', e.target.value)}
+            />
+            <span id="context-hint" className="muted small">
+              {t('settings.contextHint')}
+            </span>
+          </label>
+        </div>
+      </fieldset>
+
+      <fieldset className="section">
+        <legend className="section-title">{t('settings.app')}</legend>
+        <label className="check">
+          <input type="checkbox" checked={form.launchAtLogin} onChange={(e) => set('launchAtLogin', e.target.checked)} />
+          <span>{t('settings.launchAtLogin')}</span>
+        </label>
+        <div className="grid2">
+          <label className="field">
+            <span>{t('settings.language')}</span>
+            <select value={form.language} onChange={(e) => set('language', e.target.value as Language)}>
+              <option value="system">{t('settings.language.system')}</option>
+              <option value="en">{t('settings.language.en')}</option>
+              <option value="ko">{t('settings.language.ko')}</option>
+            </select>
+          </label>
+          <label className="field">
+            <span>{t('settings.theme')}</span>
+            <select value={form.theme} onChange={(e) => set('theme', e.target.value as Theme)}>
+              <option value="system">{t('settings.theme.system')}</option>
+              <option value="light">{t('settings.theme.light')}</option>
+              <option value="dark">{t('settings.theme.dark')}</option>
+            </select>
+          </label>
+        </div>
+      </fieldset>
+
+      <div className="section save-bar">
+        {restart && (
+          <p className="notice small" role="status">
+            {t('settings.restart', { fields: restart })}
+          </p>
+        )}
+        {error && (
+          <p className="error small" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row end">
+          <span className="muted small" role="status">
+            {state === 'saving' ? t('common.saving') : state === 'saved' ? t('common.saved') : ''}
+          </span>
+          {status && <span className="muted small">{t('settings.version', { v: status.version })}</span>}
+          <span className="spacer" />
+          <button type="submit" className="primary" disabled={!portOK || state === 'saving'}>
+            {t('common.save')}
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}

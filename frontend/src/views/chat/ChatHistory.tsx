@@ -1,0 +1,207 @@
+import { useEffect, useState } from 'react';
+import { api, ApiError } from '../../api/client';
+import type { ChatSummary } from '../../api/types';
+import { Icon } from '../../components/Icon';
+import { useI18n } from '../../i18n';
+
+interface Props {
+  currentId: number | undefined;
+  /** Bumped by the chat view when a chat changed, to reload the list. */
+  version: number;
+  onOpen: (id: number) => void;
+  onDeleted: (id: number) => void;
+  onClose?: () => void;
+}
+
+function HistoryItem({
+  chat,
+  current,
+  onOpen,
+  onChanged,
+  onDeleted,
+}: {
+  chat: ChatSummary;
+  current: boolean;
+  onOpen: () => void;
+  onChanged: () => void;
+  onDeleted: () => void;
+}) {
+  const { t, fmt } = useI18n();
+  const [mode, setMode] = useState<'view' | 'rename' | 'delete'>('view');
+  const [title, setTitle] = useState(chat.title);
+  const [error, setError] = useState('');
+  const shown = chat.title || t('chat.untitled');
+
+  const rename = async () => {
+    try {
+      await api('PATCH', `/perch/chats/${chat.id}`, { title });
+      setMode('view');
+      onChanged();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const remove = async () => {
+    try {
+      await api('DELETE', `/perch/chats/${chat.id}`);
+      onDeleted();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  if (mode === 'rename') {
+    return (
+      <li className="history-item editing">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void rename();
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setMode('view');
+          }}
+        >
+          <input aria-label={t('chat.renameLabel')} value={title} onChange={(e) => setTitle(e.target.value)} autoFocus maxLength={200} />
+          <button type="submit" className="primary small">
+            {t('common.save')}
+          </button>
+          <button type="button" className="text-button small" onClick={() => setMode('view')}>
+            {t('common.cancel')}
+          </button>
+        </form>
+        {error && (
+          <p className="error small" role="alert">
+            {error}
+          </p>
+        )}
+      </li>
+    );
+  }
+  if (mode === 'delete') {
+    return (
+      <li className="history-item confirming" role="group" aria-label={t('chat.deleteConfirm', { title: shown })}>
+        <p className="small">{t('chat.deleteConfirm', { title: shown })}</p>
+        <div className="row">
+          <button type="button" className="danger small" onClick={() => void remove()} autoFocus>
+            {t('common.delete')}
+          </button>
+          <button type="button" className="text-button small" onClick={() => setMode('view')}>
+            {t('common.cancel')}
+          </button>
+        </div>
+        {error && (
+          <p className="error small" role="alert">
+            {error}
+          </p>
+        )}
+      </li>
+    );
+  }
+  return (
+    <li className={`history-item${current ? ' current' : ''}`}>
+      <button type="button" className="history-open" onClick={onOpen} aria-current={current ? 'true' : undefined}>
+        <span className="history-title">{shown}</span>
+        <span className="history-meta">
+          {chat.snippet ? chat.snippet : `${chat.model || '—'} · ${fmt.relative(chat.updated_at)}`}
+        </span>
+      </button>
+      <div className="history-actions">
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={`${t('chat.rename')}: ${shown}`}
+          title={t('chat.rename')}
+          onClick={() => {
+            setTitle(chat.title);
+            setMode('rename');
+          }}
+        >
+          <Icon name="edit" size={13} />
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={`${t('common.delete')}: ${shown}`}
+          title={t('common.delete')}
+          onClick={() => setMode('delete')}
+        >
+          <Icon name="trash" size={13} />
+        </button>
+      </div>
+    </li>
+  );
+}
+
+export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose }: Props) {
+  const { t } = useI18n();
+  const [query, setQuery] = useState('');
+  const [chats, setChats] = useState<ChatSummary[] | null>(null);
+  const [error, setError] = useState('');
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    // Searching waits for a pause in typing; the plain list loads at once.
+    const delay = query ? 200 : 0;
+    const timer = window.setTimeout(() => {
+      api<{ chats: ChatSummary[] }>('GET', `/perch/chats?q=${encodeURIComponent(query)}`, undefined, ctrl.signal)
+        .then((r) => {
+          setChats(r.chats);
+          setError('');
+        })
+        .catch((e: unknown) => {
+          if (!ctrl.signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
+        });
+    }, delay);
+    return () => {
+      window.clearTimeout(timer);
+      ctrl.abort();
+    };
+  }, [query, version, reload]);
+
+  return (
+    <aside className="history" aria-label={t('chat.history')}>
+      <div className="history-head">
+        <label className="search">
+          <Icon name="search" size={13} />
+          <input
+            type="search"
+            placeholder={t('chat.searchHistory')}
+            aria-label={t('chat.searchHistory')}
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
+        </label>
+        {onClose && (
+          <button type="button" className="icon-button history-close" aria-label={t('chat.historyClose')} title={t('chat.historyClose')} onClick={onClose}>
+            <Icon name="close" size={14} />
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+      {chats && chats.length === 0 && (
+        <p className="muted small history-empty">{query ? t('chat.noMatches', { q: query }) : t('chat.noChats')}</p>
+      )}
+      <ul className="history-list">
+        {chats?.map((c) => (
+          <HistoryItem
+            key={c.id}
+            chat={c}
+            current={c.id === currentId}
+            onOpen={() => onOpen(c.id)}
+            onChanged={() => setReload((n) => n + 1)}
+            onDeleted={() => {
+              setReload((n) => n + 1);
+              onDeleted(c.id);
+            }}
+          />
+        ))}
+      </ul>
+    </aside>
+  );
+}

@@ -1,0 +1,157 @@
+import { useState } from 'react';
+import { ApiError } from '../../api/client';
+import type { Model, Params } from '../../api/types';
+import { ModelSelect } from '../../components/ModelSelect';
+import { useI18n } from '../../i18n';
+
+export interface ChatSetup {
+  model: string;
+  system: string;
+  params: Params;
+}
+
+interface Props {
+  value: ChatSetup;
+  models: Model[];
+  onSave: (v: ChatSetup) => Promise<void>;
+  onClose: () => void;
+}
+
+function numberOrUndefined(s: string): number | undefined {
+  if (s.trim() === '') return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A chat's model, system prompt and sampling parameters. */
+export function ChatOptions({ value, models, onSave, onClose }: Props) {
+  const { t } = useI18n();
+  const [v, setV] = useState<ChatSetup>(value);
+  const [state, setState] = useState<'idle' | 'saving' | 'saved'>('idle');
+  const [error, setError] = useState('');
+  const p = v.params;
+  const setParam = <K extends keyof Params>(k: K, val: Params[K] | undefined) => {
+    const next: Params = { ...p };
+    if (val === undefined) delete next[k];
+    else next[k] = val;
+    setV({ ...v, params: next });
+    setState('idle');
+  };
+
+  return (
+    <form
+      className="sheet chat-options"
+      aria-label={t('chat.options')}
+      onSubmit={(e) => {
+        e.preventDefault();
+        setState('saving');
+        setError('');
+        onSave(v)
+          .then(() => setState('saved'))
+          .catch((err: unknown) => {
+            setState('idle');
+            setError(err instanceof ApiError ? err.message : String(err));
+          });
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
+      <label className="field">
+        <span>{t('chat.model')}</span>
+        <ModelSelect models={models} value={v.model} onChange={(model) => setV({ ...v, model })} />
+      </label>
+      <label className="field">
+        <span>{t('chat.systemPrompt')}</span>
+        <textarea
+          rows={3}
+          value={v.system}
+          placeholder={t('chat.systemPlaceholder')}
+          onChange={(e) => {
+            setV({ ...v, system: e.target.value });
+            setState('idle');
+          }}
+        />
+      </label>
+      <fieldset className="params">
+        <legend>{t('chat.parameters')}</legend>
+        <label className="field inline">
+          <span>{t('chat.temperature')}</span>
+          <input
+            type="range"
+            min={0}
+            max={2}
+            step={0.05}
+            value={p.temperature ?? 0.8}
+            onChange={(e) => setParam('temperature', Number(e.target.value))}
+          />
+          <output>{p.temperature === undefined ? t('chat.paramAuto') : p.temperature.toFixed(2)}</output>
+        </label>
+        <label className="field inline">
+          <span>{t('chat.topP')}</span>
+          <input type="range" min={0} max={1} step={0.01} value={p.top_p ?? 0.9} onChange={(e) => setParam('top_p', Number(e.target.value))} />
+          <output>{p.top_p === undefined ? t('chat.paramAuto') : p.top_p.toFixed(2)}</output>
+        </label>
+        <div className="grid3">
+          <label className="field">
+            <span>{t('chat.topK')}</span>
+            <input
+              type="number"
+              min={0}
+              max={1000}
+              placeholder={t('chat.paramAuto')}
+              value={p.top_k ?? ''}
+              onChange={(e) => setParam('top_k', numberOrUndefined(e.target.value))}
+            />
+          </label>
+          <label className="field">
+            <span>{t('chat.maxTokens')}</span>
+            <input
+              type="number"
+              min={1}
+              placeholder={t('chat.paramAuto')}
+              value={p.max_tokens ?? ''}
+              onChange={(e) => setParam('max_tokens', numberOrUndefined(e.target.value))}
+            />
+          </label>
+          <label className="field">
+            <span>{t('chat.seed')}</span>
+            <input
+              type="number"
+              placeholder={t('chat.paramAuto')}
+              value={p.seed ?? ''}
+              onChange={(e) => setParam('seed', numberOrUndefined(e.target.value))}
+            />
+          </label>
+        </div>
+        <label className="field inline">
+          <span>{t('chat.think')}</span>
+          <select
+            value={p.think === undefined ? 'auto' : p.think ? 'on' : 'off'}
+            onChange={(e) => setParam('think', e.target.value === 'auto' ? undefined : e.target.value === 'on')}
+          >
+            <option value="auto">{t('chat.thinkAuto')}</option>
+            <option value="on">{t('chat.thinkOn')}</option>
+            <option value="off">{t('chat.thinkOff')}</option>
+          </select>
+        </label>
+      </fieldset>
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row end">
+        <span className="muted small" role="status">
+          {state === 'saving' ? t('common.saving') : state === 'saved' ? t('common.saved') : ''}
+        </span>
+        <button type="button" className="text-button" onClick={onClose}>
+          {t('common.close')}
+        </button>
+        <button type="submit" className="primary">
+          {t('common.save')}
+        </button>
+      </div>
+    </form>
+  );
+}

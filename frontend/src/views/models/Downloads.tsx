@@ -1,0 +1,136 @@
+import { useEffect, useRef, useState } from 'react';
+import { api, ApiError, stream } from '../../api/client';
+import type { Pull } from '../../api/types';
+import { Icon } from '../../components/Icon';
+import { ProgressBar } from '../../components/ProgressBar';
+import { useI18n, type MessageKey } from '../../i18n';
+import { useApp } from '../../state';
+
+/** Follows the server's downloads over SSE while the Models view is open, reconnecting after a drop. */
+export function usePulls(): Pull[] {
+  const { refreshModels } = useApp();
+  const [pulls, setPulls] = useState<Pull[]>([]);
+  const done = useRef(new Set<string>());
+  useEffect(() => {
+    const abort = new AbortController();
+    let timer: number | undefined;
+    const connect = () => {
+      stream<{ pulls: Pull[] }>(
+        'GET',
+        '/perch/pulls/events',
+        undefined,
+        (ev) => {
+          setPulls(ev.pulls);
+          // A finished download is a new installed model.
+          let fresh = false;
+          for (const p of ev.pulls) {
+            if (p.state === 'done' && !done.current.has(p.id)) {
+              done.current.add(p.id);
+              fresh = true;
+            }
+          }
+          if (fresh) void refreshModels();
+        },
+        abort.signal,
+      )
+        .catch(() => undefined)
+        .finally(() => {
+          if (!abort.signal.aborted) timer = window.setTimeout(connect, 2000);
+        });
+    };
+    connect();
+    return () => {
+      abort.abort();
+      window.clearTimeout(timer);
+    };
+  }, [refreshModels]);
+  return pulls;
+}
+
+function PullRow({ pull }: { pull: Pull }) {
+  const { t, fmt } = useI18n();
+  const [error, setError] = useState('');
+  const act = async (what: 'pause' | 'resume' | 'cancel' | 'dismiss') => {
+    setError('');
+    try {
+      if (what === 'dismiss') await api('DELETE', `/perch/pulls/${pull.id}`);
+      else await api('POST', `/perch/pulls/${pull.id}/${what}`);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const active = pull.state === 'downloading' || pull.state === 'queued' || pull.state === 'verifying';
+  const value = pull.total > 0 ? pull.completed / pull.total : undefined;
+  const details: string[] = [];
+  if (pull.total > 0) details.push(t('pull.progress', { done: fmt.bytes(pull.completed), total: fmt.bytes(pull.total) }));
+  if (pull.state === 'downloading' && pull.rate_bps > 0) details.push(t('pull.rate', { rate: fmt.rate(pull.rate_bps) }));
+  if (pull.state === 'downloading' && pull.eta_s > 0) details.push(t('pull.eta', { time: fmt.duration(pull.eta_s) }));
+  return (
+    <li className={`pull-row state-${pull.state}`} data-pull-state={pull.state}>
+      <div className="pull-head">
+        <strong className="pull-ref mono">{pull.ref}</strong>
+        <span className="badge">{t(`pull.${pull.state}` as MessageKey)}</span>
+      </div>
+      {pull.state !== 'done' && pull.state !== 'cancelled' && (
+        <ProgressBar value={pull.state === 'verifying' ? 1 : value} label={t('pull.progressLabel', { ref: pull.ref })} />
+      )}
+      <div className="pull-foot">
+        <span className="muted small pull-details">{details.join(' · ')}</span>
+        <span className="spacer" />
+        {active && (
+          <>
+            <button type="button" className="icon-button" aria-label={`${t('pull.pause')}: ${pull.ref}`} title={t('pull.pause')} onClick={() => void act('pause')}>
+              <Icon name="pause" size={14} />
+            </button>
+            <button type="button" className="icon-button" aria-label={`${t('pull.cancel')}: ${pull.ref}`} title={t('pull.cancel')} onClick={() => void act('cancel')}>
+              <Icon name="close" size={14} />
+            </button>
+          </>
+        )}
+        {(pull.state === 'paused' || pull.state === 'error') && (
+          <>
+            <button type="button" className="secondary small" onClick={() => void act('resume')}>
+              <Icon name="play" size={11} />
+              {pull.state === 'error' ? t('common.retry') : t('pull.resume')}
+            </button>
+            <button type="button" className="icon-button" aria-label={`${t('pull.cancel')}: ${pull.ref}`} title={t('pull.cancel')} onClick={() => void act('cancel')}>
+              <Icon name="close" size={14} />
+            </button>
+          </>
+        )}
+        {(pull.state === 'done' || pull.state === 'cancelled') && (
+          <button type="button" className="text-button small" onClick={() => void act('dismiss')}>
+            {t('pull.dismiss')}
+          </button>
+        )}
+      </div>
+      {pull.error && (
+        <p className="error small" role="alert">
+          {pull.error}
+        </p>
+      )}
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}
+
+export function Downloads({ pulls }: { pulls: Pull[] }) {
+  const { t } = useI18n();
+  if (pulls.length === 0) return null;
+  return (
+    <section className="section" aria-labelledby="downloads-title">
+      <h2 id="downloads-title" className="section-title">
+        {t('models.downloads')}
+      </h2>
+      <ul className="pull-list">
+        {pulls.map((p) => (
+          <PullRow key={p.id} pull={p} />
+        ))}
+      </ul>
+    </section>
+  );
+}

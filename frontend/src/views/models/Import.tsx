@@ -1,0 +1,138 @@
+import { useRef, useState, type DragEvent } from 'react';
+import { api, ApiError, putBytes } from '../../api/client';
+import type { Upload } from '../../api/types';
+import { Icon } from '../../components/Icon';
+import { ProgressBar } from '../../components/ProgressBar';
+import { useI18n } from '../../i18n';
+import { useApp } from '../../state';
+
+// Chunks stay well under the server's request-size limit; each one moves the progress bar.
+const CHUNK = 8 << 20;
+
+/**
+ * Import a local GGUF. A browser page never learns a dropped or picked file's path, so those
+ * are uploaded in chunks; a path typed here is read by the server directly (no copy through
+ * the browser, the better way for big files).
+ */
+export function Import() {
+  const { t } = useI18n();
+  const { refreshModels } = useApp();
+  const [over, setOver] = useState(false);
+  const [progress, setProgress] = useState<{ name: string; value: number } | null>(null);
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+  const [path, setPath] = useState('');
+  const input = useRef<HTMLInputElement>(null);
+
+  const upload = async (file: File) => {
+    setError('');
+    setMessage('');
+    if (!file.name.toLowerCase().endsWith('.gguf')) {
+      setError(t('models.notGGUF'));
+      return;
+    }
+    let up: Upload | undefined;
+    try {
+      up = await api<Upload>('POST', '/perch/uploads', { filename: file.name, size: file.size });
+      setProgress({ name: up.name, value: 0 });
+      for (let off = 0; off < file.size; off += CHUNK) {
+        await putBytes<Upload>(`/perch/uploads/${up.id}?offset=${off}`, file.slice(off, off + CHUNK));
+        setProgress({ name: up.name, value: Math.min(1, (off + CHUNK) / file.size) });
+      }
+      await api('POST', `/perch/uploads/${up.id}/finish`);
+      setMessage(t('models.imported', { name: up.name }));
+      await refreshModels();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+      if (up) void api('DELETE', `/perch/uploads/${up.id}`).catch(() => undefined);
+    } finally {
+      setProgress(null);
+    }
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const f = e.dataTransfer.files[0];
+    if (f) void upload(f);
+  };
+
+  return (
+    <section className="section" aria-labelledby="import-title">
+      <h2 id="import-title" className="section-title">
+        {t('models.import')}
+      </h2>
+      <div
+        className={`dropzone${over ? ' over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <Icon name="file" size={20} />
+        <span>{t('models.importDrop')}</span>
+        <button type="button" className="secondary small" onClick={() => input.current?.click()} disabled={progress !== null}>
+          {t('models.importChoose')}
+        </button>
+        <input
+          ref={input}
+          type="file"
+          accept=".gguf"
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void upload(f);
+            e.target.value = '';
+          }}
+        />
+      </div>
+      {progress && (
+        <div className="import-progress">
+          <span className="small">{t('models.importing', { name: progress.name, pct: `${Math.round(progress.value * 100)}%` })}</span>
+          <ProgressBar value={progress.value} label={t('models.importing', { name: progress.name, pct: '' })} />
+        </div>
+      )}
+      <form
+        className="row import-path"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError('');
+          setMessage('');
+          api<{ name: string }>('POST', '/perch/models/import', { path: path.trim() })
+            .then((m) => {
+              setMessage(t('models.imported', { name: m.name }));
+              setPath('');
+              return refreshModels();
+            })
+            .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+        }}
+      >
+        <input
+          className="mono grow"
+          value={path}
+          placeholder={t('models.importPath')}
+          aria-label={t('models.importPathLabel')}
+          onChange={(e) => setPath(e.target.value)}
+          spellCheck={false}
+        />
+        <button type="submit" className="secondary small" disabled={!path.trim()}>
+          {t('models.importPathButton')}
+        </button>
+      </form>
+      {message && (
+        <p className="ok-text small" role="status">
+          {message}
+        </p>
+      )}
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

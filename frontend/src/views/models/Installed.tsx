@@ -1,0 +1,135 @@
+import { useState } from 'react';
+import { api, ApiError } from '../../api/client';
+import type { Model } from '../../api/types';
+import { Icon } from '../../components/Icon';
+import { useI18n } from '../../i18n';
+import { useApp } from '../../state';
+
+function memoryOf(m: Model): number {
+  const mem = m.loaded?.memory;
+  return mem ? mem.weights_bytes + mem.kv_bytes + mem.compute_bytes + mem.output_bytes : 0;
+}
+
+function ModelRow({ model }: { model: Model }) {
+  const { t, fmt } = useI18n();
+  const { refreshModels, refreshStatus } = useApp();
+  const [busy, setBusy] = useState<'' | 'load' | 'unload' | 'default' | 'delete'>('');
+  const [confirm, setConfirm] = useState(false);
+  const [error, setError] = useState('');
+
+  const act = async (what: 'load' | 'unload' | 'default' | 'delete') => {
+    setBusy(what);
+    setError('');
+    try {
+      await api('POST', `/perch/models/${what}`, { name: model.name });
+      await refreshModels();
+      if (what === 'default') await refreshStatus();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy('');
+      setConfirm(false);
+    }
+  };
+
+  const facts = [
+    model.quantization,
+    fmt.bytes(model.size),
+    model.context_length ? t('models.ctx', { n: fmt.number(model.context_length) }) : '',
+    model.parameters ? `${fmt.number(model.parameters / 1e9, model.parameters < 1e9 ? 3 : 1)}B` : '',
+  ].filter(Boolean);
+
+  return (
+    <li className="model-row">
+      <div className="model-main">
+        <div className="model-name-line">
+          <strong className="model-name">{model.name}</strong>
+          {model.default && (
+            <span className="badge accent">
+              <Icon name="star" size={11} />
+              {t('models.isDefault')}
+            </span>
+          )}
+          {model.loaded ? <span className="badge ok">{t('models.loaded')}</span> : null}
+        </div>
+        <div className="model-facts muted small">{facts.join(' · ')}</div>
+        <div className="model-facts muted small">
+          {model.loaded ? t('models.memory', { size: fmt.bytes(memoryOf(model)) }) + ' · ' : ''}
+          {model.last_used ? t('models.lastUsed', { when: fmt.relative(model.last_used) }) : t('models.neverUsed')}
+        </div>
+        {error && (
+          <p className="error small" role="alert">
+            {error}
+          </p>
+        )}
+        {confirm && (
+          <div className="confirm" role="group" aria-label={t('models.deleteConfirm', { name: model.name })}>
+            <p className="small">{t('models.deleteConfirm', { name: model.name })}</p>
+            <div className="row">
+              <button type="button" className="danger small" disabled={busy !== ''} onClick={() => void act('delete')} autoFocus>
+                {t('common.delete')}
+              </button>
+              <button type="button" className="text-button small" onClick={() => setConfirm(false)}>
+                {t('common.cancel')}
+              </button>
+            </div>
+          </div>
+        )}
+      </div>
+      <div className="model-actions">
+        {model.loaded ? (
+          <button type="button" className="secondary small" disabled={busy !== ''} onClick={() => void act('unload')}>
+            {t('models.unload')}
+          </button>
+        ) : (
+          <button type="button" className="secondary small" disabled={busy !== '' || !!model.embedding} onClick={() => void act('load')}>
+            {busy === 'load' ? t('models.loading') : t('models.load')}
+          </button>
+        )}
+        {!model.default && !model.embedding && (
+          <button
+            type="button"
+            className="icon-button"
+            disabled={busy !== ''}
+            aria-label={`${t('models.setDefault')}: ${model.name}`}
+            title={t('models.setDefault')}
+            onClick={() => void act('default')}
+          >
+            <Icon name="star" size={14} />
+          </button>
+        )}
+        <button
+          type="button"
+          className="icon-button"
+          disabled={busy !== ''}
+          aria-label={`${t('models.delete')}: ${model.name}`}
+          title={t('models.delete')}
+          onClick={() => setConfirm(true)}
+        >
+          <Icon name="trash" size={14} />
+        </button>
+      </div>
+    </li>
+  );
+}
+
+export function Installed() {
+  const { t } = useI18n();
+  const { models } = useApp();
+  return (
+    <section className="section" aria-labelledby="installed-title">
+      <h2 id="installed-title" className="section-title">
+        {t('models.installed')}
+      </h2>
+      {models.length === 0 ? (
+        <p className="muted small">{t('models.none')}</p>
+      ) : (
+        <ul className="model-list">
+          {models.map((m) => (
+            <ModelRow key={m.name} model={m} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
