@@ -118,8 +118,8 @@ type recommendation struct {
 }
 
 // recommended picks, from the curated catalog's recommended chat models (preferring ones
-// strong in Korean with ?lang=ko), the first with a quantization that fits this machine:
-// Q4_K_M when it fits, else the largest that does.
+// strong in Korean with ?lang=ko), the first with a quantization that fits this machine: the
+// catalog's suggested quantization when it fits, else Q4_K_M, else the largest that does.
 func (a *perchAPI) recommended(w http.ResponseWriter, r *http.Request) {
 	if !a.needCatalog(w, r) {
 		return
@@ -156,19 +156,27 @@ func pickRecommended(ms []CatalogModel, lang string) (recommendation, bool) {
 		}
 	}
 	for _, m := range order {
-		var best *Quant
+		var best, q4, largest *Quant
 		for i := range m.Quants {
 			q := &m.Quants[i]
 			if q.Fit == nil || q.Fit.Verdict != VerdictFits {
 				continue
 			}
-			if strings.EqualFold(q.Name, "Q4_K_M") {
+			switch {
+			case q.Recommended:
 				best = q
-				break
+			case strings.EqualFold(q.Name, "Q4_K_M"):
+				q4 = q
 			}
-			if best == nil || q.Size > best.Size {
-				best = q
+			if largest == nil || q.Size > largest.Size {
+				largest = q
 			}
+		}
+		if best == nil {
+			best = q4
+		}
+		if best == nil {
+			best = largest
 		}
 		if best != nil {
 			return recommendation{Model: m, Quant: *best}, true

@@ -115,6 +115,8 @@ type Quant struct {
 	Name string `json:"name"` // Q4_K_M
 	Ref  string `json:"ref"`  // what to pull: hf.co/org/repo:Q4_K_M
 	Size int64  `json:"size"`
+	// Recommended marks the publisher's or catalog's suggested quantization.
+	Recommended bool `json:"recommended,omitempty"`
 	// Fit for this machine at the default context; nil when it could not be estimated.
 	Fit *Fit `json:"fit,omitempty"`
 }
@@ -152,6 +154,12 @@ type PullDiscarder interface {
 	DiscardPull(ctx context.Context, ref string) error
 }
 
+// ModelDetails adds what the library's list leaves out.
+type ModelDetails interface {
+	// External is true for a file in a models directory: served, never deleted.
+	External(ctx context.Context, name string) bool
+}
+
 type perchKey int
 
 const (
@@ -164,6 +172,7 @@ const (
 	keyUploadDir
 	keyDiscarder
 	keyTick
+	keyDetails
 )
 
 // WithChats stores conversations for the UI's chat.
@@ -207,6 +216,7 @@ type perch struct {
 	importer  ModelImporter
 	uploadDir string
 	discarder PullDiscarder
+	details   ModelDetails
 	tick      time.Duration
 	// startSettings are the settings the server started with, to tell which changes wait
 	// for a restart.
@@ -236,6 +246,7 @@ func newPerch(s *Server) *perch {
 	if p.discarder == nil {
 		p.discarder, _ = s.lib.(PullDiscarder)
 	}
+	p.details, _ = s.value(keyDetails).(ModelDetails)
 	if d, ok := s.value(keyTick).(time.Duration); ok && d > 0 {
 		p.tick = d
 	}

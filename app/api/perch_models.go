@@ -21,6 +21,8 @@ type perchModel struct {
 	ModifiedAt    time.Time `json:"modified_at"`
 	Embedding     bool      `json:"embedding,omitempty"`
 	Default       bool      `json:"default"`
+	// External models are files in a models directory: served, never deleted.
+	External bool `json:"external,omitempty"`
 	// LastUsed is when the model last answered in a chat here (zero: never).
 	LastUsed *time.Time   `json:"last_used,omitempty"`
 	Loaded   *loadedModel `json:"loaded,omitempty"`
@@ -80,6 +82,9 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 	for i := range out {
 		m := &out[i]
 		m.Default = m.Name == def
+		if a.details != nil {
+			m.External = a.details.External(ctx, m.Name)
+		}
 		if t, ok := used[m.Name]; ok {
 			m.LastUsed = &t
 		}

@@ -620,6 +620,10 @@ func TestPerchPickRecommended(t *testing.T) {
 			{Ref: "q3", Size: 3, Fit: fit("fits")}, {Ref: "q5", Size: 5, Fit: fit("fits")}, {Ref: "q8", Size: 8, Fit: fit("tight")}}}}, "", "q5", true},
 		{"q4_k_m preferred", []CatalogModel{{Recommended: true, Quants: []Quant{
 			{Name: "Q4_K_M", Ref: "q4", Size: 4, Fit: fit("fits")}, {Ref: "q5", Size: 5, Fit: fit("fits")}}}}, "", "q4", true},
+		{"suggested quant first", []CatalogModel{{Recommended: true, Quants: []Quant{
+			{Name: "Q4_K_M", Ref: "q4", Size: 4, Fit: fit("fits")}, {Ref: "q6", Size: 6, Recommended: true, Fit: fit("fits")}}}}, "", "q6", true},
+		{"suggested quant too big", []CatalogModel{{Recommended: true, Quants: []Quant{
+			{Name: "Q4_K_M", Ref: "q4", Size: 4, Fit: fit("fits")}, {Ref: "q8", Size: 8, Recommended: true, Fit: fit("too_large")}}}}, "", "q4", true},
 		{"no fit estimate", []CatalogModel{{Recommended: true, Quants: []Quant{{Ref: "a"}}}}, "", "", false},
 	}
 	for _, tt := range tests {
