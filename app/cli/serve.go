@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/api/storeadapter"
+	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/frontend"
@@ -148,10 +151,19 @@ func openApp(f serveFlags) (*App, error) {
 			fmt.Fprintln(w, "Perch is running. The web UI was not built into this binary (make build builds it); the APIs are at /v1 and /api.")
 		})
 	}
+	// The UI's /perch routes: chat history, settings, memory, catalog, fit and import.
+	chatStore, err := chats.Open(context.Background(), paths.ChatsDB())
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	libUI := api.NewLibraryUI(store, catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "")
 	srv = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: s.AllowedHosts,
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
-	}, eng, storeadapter.New(store), api.WithStatic(ui))
+	}, eng, storeadapter.New(store), api.WithStatic(ui),
+		api.WithChats(chatStore), api.WithSettings(settings), api.WithMemory(api.NewMemorySource(sampler)),
+		api.WithLibraryUI(libUI, filepath.Join(paths.Data, "uploads")))
 	return &App{paths: paths, settings: settings, engine: eng, server: srv, addr: addr, apiKey: key, log: log}, nil
 }
 
