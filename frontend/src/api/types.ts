@@ -133,6 +133,8 @@ export interface Model {
   modified_at: string;
   embedding?: boolean;
   default: boolean;
+  /** A file in a models directory: served, never deleted. */
+  external?: boolean;
   last_used?: string;
   loaded?: LoadedInfo;
 }

@@ -147,13 +147,21 @@ export function SettingsView() {
             {t('settings.portInvalid')}
           </p>
         )}
-        <label className="check">
-          <input type="checkbox" checked={lan} onChange={(e) => set('host', e.target.checked ? '0.0.0.0' : '127.0.0.1')} />
+        <div className="check">
+          <input
+            id="lan"
+            type="checkbox"
+            checked={lan}
+            aria-describedby="lan-hint"
+            onChange={(e) => set('host', e.target.checked ? '0.0.0.0' : '127.0.0.1')}
+          />
           <span>
-            {t('settings.lan')}
-            <span className="muted small block">{t('settings.lanHint')}</span>
+            <label htmlFor="lan">{t('settings.lan')}</label>
+            <span id="lan-hint" className="muted small block">
+              {t('settings.lanHint')}
+            </span>
           </span>
-        </label>
+        </div>
         <div className="field">
           <span id="api-key-label">{t('settings.apiKey')}</span>
           <div className="row">
@@ -166,9 +174,10 @@ export function SettingsView() {
             </button>
           </div>
         </div>
-        <label className="field">
-          <span>{t('settings.origins')}</span>
+        <div className="field">
+          <label htmlFor="origins">{t('settings.origins')}</label>
           <textarea
+            id="origins"
             className="mono"
             rows={2}
             value={form.origins}
@@ -180,7 +189,7 @@ export function SettingsView() {
           <span id="origins-hint" className="muted small">
             {t('settings.originsHint')}
           </span>
-        </label>
+        </div>
         <p className="muted small">{t('settings.listening', { addr: settings.listening })}</p>
       </fieldset>
 
@@ -198,9 +207,10 @@ export function SettingsView() {
               ))}
             </select>
           </label>
-          <label className="field">
-            <span>{t('settings.context')}</span>
+          <div className="field">
+            <label htmlFor="context">{t('settings.context')}</label>
             <input
+              id="context"
               type="number"
               min={0}
               step={1024}
@@ -211,7 +221,7 @@ export function SettingsView() {
             <span id="context-hint" className="muted small">
               {t('settings.contextHint')}
             </span>
-          </label>
+          </div>
         </div>
       </fieldset>
 

@@ -98,16 +98,18 @@ function ModelRow({ model }: { model: Model }) {
             <Icon name="star" size={14} />
           </button>
         )}
-        <button
-          type="button"
-          className="icon-button"
-          disabled={busy !== ''}
-          aria-label={`${t('models.delete')}: ${model.name}`}
-          title={t('models.delete')}
-          onClick={() => setConfirm(true)}
-        >
-          <Icon name="trash" size={14} />
-        </button>
+        {!model.external && (
+          <button
+            type="button"
+            className="icon-button"
+            disabled={busy !== ''}
+            aria-label={`${t('models.delete')}: ${model.name}`}
+            title={t('models.delete')}
+            onClick={() => setConfirm(true)}
+          >
+            <Icon name="trash" size={14} />
+          </button>
+        )}
       </div>
     </li>
   );

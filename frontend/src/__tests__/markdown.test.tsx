@@ -1,0 +1,66 @@
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import { Markdown } from '../components/Markdown';
+import { I18nProvider } from '../i18n';
+
+function md(text: string, lang: 'en' | 'ko' = 'en') {
+  return render(
+    <I18nProvider lang={lang}>
+      <Markdown text={text} />
+    </I18nProvider>,
+  );
+}
+
+describe('Markdown', () => {
+  it('renders block and inline elements', () => {
+    const { container } = md('# Title\n\nSome **bold**, *em*, ~~del~~ and `code`.\n\n- one\n- two\n\n1. first\n\n> quote\n\n| a | b |\n|---|---|\n| 1 | 2 |');
+    expect(container.querySelector('h3')?.textContent).toBe('Title');
+    expect(container.querySelector('strong')?.textContent).toBe('bold');
+    expect(container.querySelector('em')?.textContent).toBe('em');
+    expect(container.querySelector('del')?.textContent).toBe('del');
+    expect(container.querySelector('p code')?.textContent).toBe('code');
+    expect(container.querySelectorAll('ul li')).toHaveLength(2);
+    expect(container.querySelector('ol li')?.textContent).toBe('first');
+    expect(container.querySelector('blockquote')?.textContent).toContain('quote');
+    expect(container.querySelectorAll('td')).toHaveLength(2);
+  });
+
+  it('never turns model output into HTML', () => {
+    const { container } = md('Hi <img src=x onerror="alert(1)"> <script>alert(1)</script>\n\n[bad](javascript:alert(1)) [good](https://example.com)');
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelector('script')).toBeNull();
+    expect(container.textContent).toContain('<script>');
+    const links = container.querySelectorAll('a');
+    expect(links).toHaveLength(1);
+    expect(links[0]?.getAttribute('href')).toBe('https://example.com/');
+    expect(links[0]?.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+
+  it('decodes entities as text', () => {
+    const { container } = md('a &amp; b &lt;c&gt;');
+    expect(container.textContent).toBe('a & b <c>');
+  });
+
+  it('highlights code and copies it', async () => {
+    const writeText = vi.fn(() => Promise.resolve());
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const { container } = md('```go\nfunc main() { fmt.Println("hi") }\n```');
+    expect(container.querySelector('.code-lang')?.textContent).toBe('go');
+    await waitFor(() => expect(container.querySelector('.hljs-keyword')?.textContent).toBe('func'));
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Copy' }));
+    });
+    expect(writeText).toHaveBeenCalledWith('func main() { fmt.Println("hi") }');
+    expect(screen.getByRole('button', { name: 'Copied' })).toBeTruthy();
+  });
+
+  it('labels the copy button in Korean', () => {
+    md('```\nx\n```', 'ko');
+    expect(screen.getByRole('button', { name: '복사' })).toBeTruthy();
+  });
+
+  it('renders half-streamed text without throwing', () => {
+    const { container } = md('```py\nprint(1');
+    expect(container.querySelector('pre')?.textContent).toContain('print(1');
+  });
+});

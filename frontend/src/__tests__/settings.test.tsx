@@ -1,0 +1,86 @@
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Settings, SettingsView as SV } from '../api/types';
+import { App } from '../App';
+import { mockFetch, type Call } from '../test/fetchMock';
+
+const base: Settings = {
+  address: '127.0.0.1:11435',
+  keep_alive: '5m',
+  context_length: 0,
+  slots: 4,
+  max_loaded: 0,
+  launch_at_login: false,
+  language: 'en',
+  theme: 'system',
+};
+
+let current: SV;
+let calls: Call[];
+
+beforeEach(() => {
+  window.location.hash = '#/settings';
+  current = { settings: { ...base }, lan: false, listening: '127.0.0.1:11435', restart_needed: [] };
+  calls = mockFetch({
+    'GET /perch/status': () => ({
+      version: '0.1.0',
+      address: '127.0.0.1:11435',
+      api_key_required: false,
+      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: true },
+      default_model: '',
+      loaded: [],
+      generating: false,
+    }),
+    'GET /perch/settings': () => current,
+    'GET /perch/models': () => ({ models: [], default_model: '' }),
+    'GET /perch/chats': () => ({ chats: [] }),
+    'PUT /perch/settings': (body) => {
+      const b = body as Partial<Settings> & { lan?: boolean };
+      const next = { ...current.settings, ...b };
+      if (!next.address.startsWith('127.') && !next.api_key) next.api_key = 'perch-abc';
+      current = { ...current, settings: next, lan: !next.address.startsWith('127.'), restart_needed: next.address !== base.address ? ['address'] : [] };
+      return current;
+    },
+  });
+});
+
+describe('Settings', () => {
+  it('saves the form through the server and applies language and theme', async () => {
+    render(<App />);
+    const theme = await screen.findByLabelText('Theme');
+    fireEvent.change(theme, { target: { value: 'dark' } });
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'ko' } });
+    fireEvent.change(screen.getByLabelText('Allowed web origins'), { target: { value: 'https://a.example\n\n https://b.example ' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    });
+    const put = calls.find((c) => c.method === 'PUT');
+    expect(put?.body).toMatchObject({ theme: 'dark', language: 'ko', allowed_origins: ['https://a.example', 'https://b.example'], address: '127.0.0.1:11435' });
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe('dark'));
+    // The UI is now Korean.
+    expect(await screen.findByRole('button', { name: '저장' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: '설정' })).toBeTruthy();
+  });
+
+  it('turns on LAN access, shows the new key and the restart notice', async () => {
+    render(<App />);
+    const lan = await screen.findByLabelText(/Allow access from other devices/);
+    fireEvent.click(lan);
+    expect((screen.getByLabelText('Address') as HTMLInputElement).value).toBe('0.0.0.0');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    });
+    expect(await screen.findByText('perch-abc')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Copy' })).toBeTruthy();
+    expect(screen.getByText('Restart Perch to apply: address.')).toBeTruthy();
+  });
+
+  it('refuses a bad port before saving', async () => {
+    render(<App />);
+    const port = await screen.findByLabelText('Port');
+    fireEvent.change(port, { target: { value: '99999' } });
+    expect(screen.getByText('The port must be a number from 1 to 65535.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Save' })).toHaveProperty('disabled', true);
+    expect(port.getAttribute('aria-invalid')).toBe('true');
+  });
+});
