@@ -111,7 +111,7 @@ func newBenchCmd() *cobra.Command {
 	f.StringArrayVar(&models, "model", nil, "GGUF file to measure instead of synthetic models (repeatable)")
 	f.StringSliceVar(&presets, "preset", []string{"100m", "1b"}, "synthetic model shapes: "+strings.Join(synth.Presets(), ", "))
 	f.StringSliceVar(&quants, "quant", []string{"Q4_K_M", "Q8_0"}, "quantizations of the synthetic models")
-	f.StringVar(&vocab, "vocab", "", "GGUF whose tokenizer the synthetic models use (default: ../shared/vocab/ggml-vocab-llama-spm.gguf when present)")
+	f.StringVar(&vocab, "vocab", "", "GGUF whose tokenizer the synthetic models use (default: ../shared/vocab/ggml-vocab-phi-3.gguf when present)")
 	f.IntVar(&runs, "runs", 5, "runs per measurement (the median is reported)")
 	f.IntVar(&threads, "threads", 0, "threads for both paths (0: the worker's default)")
 	f.IntVar(&decode, "decode", 128, "tokens generated per run")
@@ -124,10 +124,12 @@ func newBenchCmd() *cobra.Command {
 func defaultVocab() string {
 	candidates := []string{}
 	if d := sharedtest.Find(); d != "" {
-		candidates = append(candidates, filepath.Join(d, "vocab", "ggml-vocab-llama-spm.gguf"))
+		// Phi-3's vocabulary comes with a chat template and special turn tokens, as real chat
+		// models do (Llama 2's has neither).
+		candidates = append(candidates, filepath.Join(d, "vocab", "ggml-vocab-phi-3.gguf"))
 	}
 	if exe, err := os.Executable(); err == nil {
-		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "..", "shared", "vocab", "ggml-vocab-llama-spm.gguf"))
+		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "..", "shared", "vocab", "ggml-vocab-phi-3.gguf"))
 	}
 	for _, c := range candidates {
 		if _, err := os.Stat(c); err == nil {
@@ -155,14 +157,14 @@ func printBench(cmd *cobra.Command, results []*bench.Result, threads int) {
 	tw.Flush()
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tresume ms\tprefill ms\tresume over prefill\t")
+	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\traw 4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tresume ms\tprefill ms\tresume over prefill\t")
 	for _, r := range results {
 		t1, tn := 0.0, 0.0
 		if len(r.TurnTTFTMs) > 0 {
 			t1, tn = r.TurnTTFTMs[0], r.TurnTTFTMs[len(r.TurnTTFTMs)-1]
 		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
-			r.Ratios.Aggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
+			r.Ratios.Aggregate4Over1, r.Ratios.RawAggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
 	}
 	tw.Flush()
 }

@@ -89,7 +89,10 @@ type Speed struct {
 
 // Ratios are the targets' figures.
 type Ratios struct {
-	DecodeRatioVsRaw      float64 `json:"decode_ratio_vs_raw"`
+	DecodeRatioVsRaw float64 `json:"decode_ratio_vs_raw"`
+	// RawAggregate4Over1 is what batching four sequences gains in the raw loop: the ceiling
+	// for Aggregate4Over1 on this machine and model.
+	RawAggregate4Over1    float64 `json:"raw_aggregate_4_over_1"`
 	TTFTOverheadMs        float64 `json:"ttft_overhead_ms"`
 	Aggregate4Over1       float64 `json:"aggregate_4_over_1"`
 	Turn10OverTurn1TTFT   float64 `json:"turn10_over_turn1_ttft"`
@@ -107,8 +110,12 @@ type Result struct {
 	Raw          Speed           `json:"raw"`
 	Engine       Speed           `json:"engine"`
 	Aggregate    map[int]float64 `json:"aggregate_decode_tokens_per_s"`
+	// RawAggregate is the raw loop decoding the same number of sequences in one batch.
+	RawAggregate map[int]float64 `json:"raw_aggregate_decode_tokens_per_s"`
 	TurnTTFTMs   []float64       `json:"turn_ttft_ms"`
-	ResumeTTFTMs float64         `json:"resume_ttft_ms"`
+	// TurnPrefill is the number of prompt tokens each turn had to prefill (not cached).
+	TurnPrefill  []int   `json:"turn_prefill_tokens"`
+	ResumeTTFTMs float64 `json:"resume_ttft_ms"`
 	// PrefillAgainTTFTMs is the same conversation's first token with no saved state.
 	PrefillAgainTTFTMs float64 `json:"prefill_again_ttft_ms"`
 	Ratios             Ratios  `json:"ratios"`
@@ -126,7 +133,7 @@ func (r resolver) Resolve(_ context.Context, name string) (engine.ModelRef, erro
 // Run measures one model.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaults()
-	res := &Result{Model: o.Name, Path: o.Path, Threads: o.Threads, Runs: o.Runs, Aggregate: map[int]float64{}}
+	res := &Result{Model: o.Name, Path: o.Path, Threads: o.Threads, Runs: o.Runs, Aggregate: map[int]float64{}, RawAggregate: map[int]float64{}}
 	cOpts := llama.ContextOptions{NCtx: o.SlotCtx * 4, NSeqMax: 4, NBatch: 512, NUBatch: 512, Threads: o.Threads}
 
 	// The raw ceiling first, then the engine, never both at once.
@@ -148,6 +155,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if i > 0 { // the first run warms caches and the thread pool
 			rawRuns = append(rawRuns, r)
 		}
+	}
+	for _, n := range o.Streams {
+		prompts := make([][]int32, n)
+		for i := range prompts {
+			prompts[i] = randomTokens(raw.model, o.PromptTokens, uint64(100+i))
+		}
+		var aggs []float64
+		for i := 0; i < o.Runs; i++ {
+			a, err := raw.parallel(prompts, o.DecodeTokens)
+			if err != nil {
+				raw.close()
+				return nil, err
+			}
+			aggs = append(aggs, a)
+		}
+		res.RawAggregate[n] = median(aggs, func(f float64) float64 { return f })
 	}
 	eos := raw.model.EOS()
 	longPrompt := randomTokens(raw.model, o.ResumeTokens, 2)
@@ -215,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	o.Progress(fmt.Sprintf("%d-turn chat", o.Turns))
-	if res.TurnTTFTMs, err = turns(ctx, e, o.Name, turnTexts, o.TurnTokens, greedy); err != nil {
+	if res.TurnTTFTMs, res.TurnPrefill, err = turns(ctx, e, o.Name, turnTexts, o.TurnTokens, greedy); err != nil {
 		return nil, err
 	}
 
@@ -229,6 +252,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.TTFTOverheadMs = res.Engine.TTFTMs - res.Raw.TTFTMs
 	if one := res.Aggregate[1]; one > 0 {
 		r.Aggregate4Over1 = res.Aggregate[4] / one
+	}
+	if one := res.RawAggregate[1]; one > 0 {
+		r.RawAggregate4Over1 = res.RawAggregate[4] / one
 	}
 	if len(res.TurnTTFTMs) >= 2 && res.TurnTTFTMs[0] > 0 {
 		r.Turn10OverTurn1TTFT = res.TurnTTFTMs[len(res.TurnTTFTMs)-1] / res.TurnTTFTMs[0]
@@ -314,9 +340,10 @@ func aggregate(ctx context.Context, e *engine.Engine, model string, n, tokens in
 }
 
 // turns holds a chat of len(texts) turns and returns each turn's time to first token.
-func turns(ctx context.Context, e *engine.Engine, model string, texts []string, answer int, s engine.Sampling) ([]float64, error) {
+func turns(ctx context.Context, e *engine.Engine, model string, texts []string, answer int, s engine.Sampling) ([]float64, []int, error) {
 	var msgs []chat.Message
 	out := make([]float64, 0, len(texts))
+	var prefill []int
 	for _, t := range texts {
 		msgs = append(msgs, chat.Message{Role: "user", Content: t})
 		start := time.Now()
@@ -328,15 +355,16 @@ func turns(ctx context.Context, e *engine.Engine, model string, texts []string, 
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if first == 0 {
 			first = time.Since(start)
 		}
 		msgs = append(msgs, res.Message)
 		out = append(out, ms(first))
+		prefill = append(prefill, res.Usage.PromptTokens-res.Usage.CachedTokens)
 	}
-	return out, nil
+	return out, prefill, nil
 }
 
 // resume saves a long conversation's state, unloads the model, and compares the next turn's

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/perchapp/perch/engine/llama"
@@ -49,6 +50,9 @@ func (r *rawLoop) close() {
 // run prefills prompt in batches of n_batch, then decodes n tokens greedily with EOS banned, as
 // the engine requests do.
 func (r *rawLoop) run(prompt []int32, n int) (rawRun, error) {
+	// As the worker's loop does: llama.cpp calls stay on one OS thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var out rawRun
 	r.ctx.Clear()
 	params := llama.SamplerParams{}
@@ -88,4 +92,56 @@ func (r *rawLoop) run(prompt []int32, n int) (rawRun, error) {
 	}
 	out.decode = float64(n-1) / time.Since(first).Seconds()
 	return out, nil
+}
+
+// parallel decodes n tokens for each of k sequences together, one token per sequence per
+// step, and returns the aggregate decode speed: the batched ceiling the engine's slots are
+// measured against.
+func (r *rawLoop) parallel(prompts [][]int32, n int) (float64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r.ctx.Clear()
+	k := len(prompts)
+	samplers := make([]*llama.Sampler, k)
+	for i := range samplers {
+		params := llama.SamplerParams{}
+		if r.eos >= 0 {
+			params.LogitBias = map[llama.Token]float32{r.eos: -100}
+		}
+		s, err := llama.NewSampler(r.model, params)
+		if err != nil {
+			return 0, err
+		}
+		defer s.Free()
+		samplers[i] = s
+	}
+	toks := make([]llama.Token, k)
+	pos := make([]int, k)
+	idx := make([]int, k)
+	for i, p := range prompts {
+		r.batch.Clear()
+		for j, t := range p {
+			idx[i] = r.batch.Add(t, j, i, j == len(p)-1)
+		}
+		if err := r.ctx.Decode(r.batch); err != nil {
+			return 0, fmt.Errorf("raw prefill: %w", err)
+		}
+		toks[i] = samplers[i].Sample(r.ctx, idx[i])
+		pos[i] = len(p)
+	}
+	start := time.Now()
+	for step := 1; step < n; step++ {
+		r.batch.Clear()
+		for i := range prompts {
+			idx[i] = r.batch.Add(toks[i], pos[i], i, true)
+			pos[i]++
+		}
+		if err := r.ctx.Decode(r.batch); err != nil {
+			return 0, fmt.Errorf("raw decode: %w", err)
+		}
+		for i := range prompts {
+			toks[i] = samplers[i].Sample(r.ctx, idx[i])
+		}
+	}
+	return float64(k*(n-1)) / time.Since(start).Seconds(), nil
 }

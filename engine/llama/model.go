@@ -293,6 +293,13 @@ func (m *Model) ValidToken(t Token) bool { return t >= 0 && int(t) < m.nVocab }
 // IsEOG reports whether t ends generation (EOS, EOT, ...).
 func (m *Model) IsEOG(t Token) bool { return yz.VocabIsEOG(m.v, yz.Token(t)) }
 
+// IsSpecial reports whether t is a control or user-defined token: one that tokenization
+// matches whole and never merges with the text around it.
+func (m *Model) IsSpecial(t Token) bool {
+	a := yz.VocabGetAttr(m.v, yz.Token(t))
+	return a&(yz.TokenAttrControl|yz.TokenAttrUserDef) != 0
+}
+
 // IsControl reports whether t is a control token.
 func (m *Model) IsControl(t Token) bool { return yz.VocabIsControl(m.v, yz.Token(t)) }
 

@@ -34,6 +34,7 @@ type loop struct {
 
 	incoming chan *job
 	queue    []*job
+	history  *history
 	states   *stateStore
 	embedder *embedder
 
@@ -380,6 +381,7 @@ func (l *loop) shift(s *slot) bool {
 func (l *loop) finish(s *slot, reason, word string) {
 	j := s.job
 	now := time.Now()
+	exact := len(s.partial) == 0 // the text is exactly the tokens' bytes
 	if reason != engine.FinishStop || word == "" {
 		// Nothing was cut by a stop string: what was held back belongs to the answer.
 		tail := s.stop.Flush()
@@ -415,6 +417,11 @@ func (l *loop) finish(s *slot, reason, word string) {
 	}
 	if n := len(s.tokens) - 1; n > 0 && t.PredictMs > 0 {
 		t.PredictPerS = float64(n) / (t.PredictMs / 1000)
+	}
+	// Remember the answer as the tokens the model produced, when the text is exactly theirs.
+	if l.history != nil && j.req.Prompt != "" && len(j.req.Tokens) == 0 && j.req.Suffix == "" &&
+		word == "" && reason != engine.FinishCancelled && exact {
+		l.history.add(j.req.Prompt+string(s.text), append(append([]llama.Token(nil), j.prompt...), s.tokens...))
 	}
 	if j.req.SaveState && l.states != nil && reason != engine.FinishCancelled && len(s.cache) > 0 {
 		l.states.save(l.ctx, s.id, s.cache)

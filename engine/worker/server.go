@@ -87,7 +87,10 @@ func (w *Worker) promptTokens(req *engine.CompletionRequest) ([]llama.Token, err
 		toks = append(toks, m.Tokenize(req.Suffix, false, false)...)
 		toks = append(toks, mid)
 	default:
-		toks = m.Tokenize(req.Prompt, true, true)
+		var ok bool
+		if toks, ok = spliceTokens(m, &w.history, req.Prompt); !ok {
+			toks = m.Tokenize(req.Prompt, true, true)
+		}
 	}
 	if len(toks) == 0 {
 		return nil, &engine.Error{Kind: engine.KindInvalid, Param: "prompt", Message: "the prompt is empty"}

@@ -69,6 +69,7 @@ type Worker struct {
 	memory    *memoryLog
 	info      func() engine.WorkerInfo
 	tmpls     templateCache
+	history   history
 }
 
 // readyLine is what the parent reads from the worker's stdout.
@@ -227,6 +228,7 @@ func start(cfg Config) (*Worker, error) {
 		w.embedder = newEmbedder(m, llama.ContextOptions{Threads: threads, TypeK: cfg.KVType, TypeV: cfg.KVType, FlashAttn: cfg.FlashAttn}, nil)
 	}
 	w.loop = newLoop(cfg.Log, m, c, w.states, w.embedder)
+	w.loop.history = &w.history
 	flash := cfg.FlashAttn
 	if flash == "" {
 		flash = "auto"
