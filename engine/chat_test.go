@@ -7,6 +7,7 @@ import (
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 // TestChatPromptTokens: stories260K has no template, so chats render as ChatML; llama.cpp's
@@ -128,5 +129,29 @@ func TestEmbeddingLoadThenChat(t *testing.T) {
 	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Hi"}}, MaxTokens: 3}, nil)
 	if err != nil || res.Usage.CompletionTokens != 3 {
 		t.Fatalf("chat after an embedding load: %v", err)
+	}
+}
+
+// TestNextTurnReusesAnswerTokens: with a real chat template (Phi-3's special turn tokens), a
+// conversation's next turn prefills only the new turn: the answer stays the tokens the model
+// produced rather than a fresh tokenization of its text.
+func TestNextTurnReusesAnswerTokens(t *testing.T) {
+	model := sharedtest.Synth(t, "tiny", "ggml-vocab-phi-3.gguf", "F16")
+	e := newEngine(t, engine.Config{Resolver: files{"phi": model}})
+	msgs := []chat.Message{{Role: "user", Content: "Write a short story about a cat."}}
+	first, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, MaxTokens: 40, Sampling: engine.Sampling{Temperature: 0.8, Seed: 3}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs = append(msgs, first.Message, chat.Message{Role: "user", Content: "And a dog?"})
+	second, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, MaxTokens: 4, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefilled := second.Usage.PromptTokens - second.Usage.CachedTokens
+	t.Logf("turn 1: %d prompt + %d answer tokens; turn 2: %d prompt, %d cached, %d prefilled",
+		first.Usage.PromptTokens, first.Usage.CompletionTokens, second.Usage.PromptTokens, second.Usage.CachedTokens, prefilled)
+	if want := first.Usage.PromptTokens + first.Usage.CompletionTokens - 1; second.Usage.CachedTokens < want {
+		t.Errorf("turn 2 reused %d tokens, want at least %d (turn 1's prompt and answer)", second.Usage.CachedTokens, want)
 	}
 }
