@@ -24,7 +24,11 @@ describe('MessageItem', () => {
   it('shows an answer with its speed and token counts, reasoning collapsed', () => {
     const { container } = wrap(<MessageItem message={answer} canRegenerate onRegenerate={() => undefined} />);
     expect(container.textContent).toContain('Once upon a time');
-    expect(screen.getByText(/221\.4 tok\/s · 40 tokens · 12 in · 13 ms to first token/)).toBeTruthy();
+    const stats = container.querySelector('.stats');
+    // Speed and tokens on the line; prompt and first-token time in the tooltip (and for screen readers).
+    expect(stats?.firstChild?.textContent).toBe('221.4 tok/s · 40 tokens');
+    expect(stats?.getAttribute('title')).toBe('221.4 tok/s · 40 tokens · 12 in · 13 ms to first token');
+    expect(stats?.textContent).toContain('12 in · 13 ms to first token');
     const details = container.querySelector('details');
     expect(details?.open).toBe(false);
     expect(details?.querySelector('summary')?.textContent).toBe('Thinking');

@@ -43,7 +43,7 @@ export function Composer({ value, onChange, onSend, onStop, busy, disabled, plac
     if (!el) return;
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, 180)}px`;
-  }, [value]);
+  }, [value, placeholder]);
 
   const canSend = !disabled && !busy && value.trim() !== '';
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {

@@ -6,15 +6,22 @@ import { CopyButton } from './CopyButton';
 import { Icon } from './Icon';
 import { Markdown } from './Markdown';
 
+/** Speed and tokens of an answer; the prompt, cache and first-token figures are in the tooltip to keep the line short. */
 export function StatsLine({ stats }: { stats: Stats }) {
   const { t, fmt } = useI18n();
   const parts: string[] = [];
   if (stats.tokens_per_s > 0) parts.push(t('chat.stat.speed', { n: fmt.number(stats.tokens_per_s, 1) }));
   parts.push(t('chat.stat.tokens', { n: fmt.number(stats.completion_tokens) }));
-  if (stats.prompt_tokens > 0) parts.push(t('chat.stat.prompt', { n: fmt.number(stats.prompt_tokens) }));
-  if (stats.cached_tokens > 0) parts.push(t('chat.stat.cached', { n: fmt.number(stats.cached_tokens) }));
-  if (stats.ttft_ms > 0) parts.push(t('chat.stat.ttft', { n: fmt.ms(stats.ttft_ms) }));
-  return <span className="stats">{parts.join(' · ')}</span>;
+  const more = [...parts];
+  if (stats.prompt_tokens > 0) more.push(t('chat.stat.prompt', { n: fmt.number(stats.prompt_tokens) }));
+  if (stats.cached_tokens > 0) more.push(t('chat.stat.cached', { n: fmt.number(stats.cached_tokens) }));
+  if (stats.ttft_ms > 0) more.push(t('chat.stat.ttft', { n: fmt.ms(stats.ttft_ms) }));
+  return (
+    <span className="stats" title={more.join(' · ')}>
+      {parts.join(' · ')}
+      <span className="visually-hidden"> · {more.slice(parts.length).join(' · ')}</span>
+    </span>
+  );
 }
 
 function Reasoning({ text, live }: { text: string; live: boolean }) {
@@ -83,6 +90,7 @@ export const MessageItem = memo(function MessageItem({ message, streaming, canRe
     }
     return (
       <div className="message user">
+        {/* The bubble comes first for screen readers; CSS shows the actions to its left. */}
         <div className="bubble">{message.content}</div>
         <div className="message-actions">
           <CopyButton text={message.content} />
@@ -117,6 +125,7 @@ export const MessageItem = memo(function MessageItem({ message, streaming, canRe
       {!streaming && (
         <div className="message-foot">
           {message.stopped && <span className="tag">{t('chat.stopped')}</span>}
+          {message.model && <span className="answer-model">{message.model}</span>}
           {message.stats && <StatsLine stats={message.stats} />}
           <span className="spacer" />
           {message.content && <CopyButton text={message.content} label={t('chat.copyAnswer')} />}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Recommendation } from '../api/types';
 import { useI18n } from '../i18n';
@@ -16,6 +16,7 @@ export function Recommended({ title, body }: { title: string; body: string }) {
   const [rec, setRec] = useState<Recommendation | null | undefined>(undefined);
   const [error, setError] = useState('');
   const [starting, setStarting] = useState(false);
+  const titleId = useId();
 
   useEffect(() => {
     if (!status?.features.catalog) {
@@ -44,8 +45,8 @@ export function Recommended({ title, body }: { title: string; body: string }) {
   };
 
   return (
-    <section className="empty recommended" aria-labelledby="rec-title">
-      <h1 id="rec-title">{title}</h1>
+    <section className="empty recommended" aria-labelledby={titleId}>
+      <h1 id={titleId}>{title}</h1>
       <p className="muted">{body}</p>
       {rec === undefined && <p className="muted">{t('common.loading')}</p>}
       {rec && (

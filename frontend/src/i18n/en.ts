@@ -201,6 +201,7 @@ export const en = {
   'tokens.empty': 'Tokens appear here.',
   'tokens.note': 'Tokenizing loads the model if it is not loaded yet.',
   'tokens.listLabel': 'Tokens of the text',
+  'tokens.charBytes': '{char}: {n} byte tokens',
 
   'settings.server': 'Server',
   'settings.address': 'Address',

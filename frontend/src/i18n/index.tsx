@@ -69,7 +69,8 @@ export function formatters(lang: Lang): Formatters {
     if (!Number.isFinite(n) || n < 0) return '—';
     let i = 0;
     let v = n;
-    while (v >= 1024 && i < UNITS.length - 1) {
+    // Step up at 1000 rather than 1024, so 1,004 KB reads as 1 MB.
+    while (v >= 1000 && i < UNITS.length - 1) {
       v /= 1024;
       i++;
     }

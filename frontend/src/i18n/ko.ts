@@ -201,6 +201,7 @@ export const ko: Record<MessageKey, string> = {
   'tokens.empty': '여기에 토큰이 표시됩니다.',
   'tokens.note': '모델이 로드되지 않았다면 토큰화할 때 로드합니다.',
   'tokens.listLabel': '텍스트의 토큰',
+  'tokens.charBytes': '{char}: 바이트 토큰 {n}개',
 
   'settings.server': '서버',
   'settings.address': '주소',

@@ -168,14 +168,25 @@ function ModelsBar({ sample }: { sample: Sample }) {
               </tr>
             </thead>
             <tbody>
-              {models.map((m) => (
-                <tr key={m.name}>
-                  <th scope="row">{m.name}</th>
-                  {KINDS.map((k) => (
-                    <td key={k.key}>{fmt.bytes(bytesOf(m, k.key))}</td>
-                  ))}
-                </tr>
-              ))}
+              {models.map((m) => {
+                const own = KINDS.reduce((k, kind) => k + bytesOf(m, kind.key), 0) || 1;
+                return (
+                  <tr key={m.name}>
+                    <th scope="row">
+                      {m.name}
+                      {/* The shares of this model alone: in the bar above a small model is a sliver. */}
+                      <div className="bar mini" aria-hidden="true">
+                        {KINDS.map((k) => (
+                          <div key={k.key} className={`seg seg-${k.key}`} style={{ width: `${(bytesOf(m, k.key) / own) * 100}%` }} />
+                        ))}
+                      </div>
+                    </th>
+                    {KINDS.map((k) => (
+                      <td key={k.key}>{fmt.bytes(bytesOf(m, k.key))}</td>
+                    ))}
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { TokenizeResult } from '../api/types';
 import { ModelSelect } from '../components/ModelSelect';
+import { groupTokens } from '../lib/tokens';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 
@@ -24,7 +25,9 @@ export function TokensView() {
   const [result, setResult] = useState<TokenizeResult | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const chosen = model || settings?.settings.default_model || status?.default_model || usable[0]?.name || '';
+  // The default model, else one already loaded (tokenizing it costs nothing), else the first.
+  const chosen =
+    model || settings?.settings.default_model || status?.default_model || usable.find((m) => m.loaded)?.name || usable[0]?.name || '';
 
   useEffect(() => {
     if (!chosen || !text) {
@@ -92,12 +95,27 @@ export function TokensView() {
               <span className="muted"> · {t('tokens.perChar', { n: fmt.number(result.tokens_per_char, 2) })}</span>
             </p>
             <ol className="chips" aria-label={t('tokens.listLabel')}>
-              {result.tokens.map((tok, i) => (
-                <li key={i} className={`chip c${i % 6}${tok.bytes ? ' bytes' : ''}`} title={`#${tok.id}`}>
-                  <span className="chip-piece">{showPiece(tok.piece)}</span>
-                  <span className="chip-id">{tok.id}</span>
-                </li>
-              ))}
+              {groupTokens(result.tokens).map((g, i) =>
+                g.char ? (
+                  // Byte tokens that spell one character share a colour and carry it above.
+                  <li key={i} className="chip-group" title={t('tokens.charBytes', { char: g.char, n: g.tokens.length })}>
+                    <span className="group-char">{g.char}</span>
+                    <span className="group-chips">
+                      {g.tokens.map((tok, j) => (
+                        <span key={j} className={`chip c${i % 6} bytes`}>
+                          <span className="chip-piece">{showPiece(tok.piece)}</span>
+                          <span className="chip-id">{tok.id}</span>
+                        </span>
+                      ))}
+                    </span>
+                  </li>
+                ) : (
+                  <li key={i} className={`chip c${i % 6}${g.tokens[0]?.bytes ? ' bytes' : ''}`} title={`#${g.tokens[0]?.id}`}>
+                    <span className="chip-piece">{showPiece(g.tokens[0]?.piece ?? '')}</span>
+                    <span className="chip-id">{g.tokens[0]?.id}</span>
+                  </li>
+                ),
+              )}
             </ol>
           </>
         ) : (

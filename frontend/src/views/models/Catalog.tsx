@@ -122,43 +122,44 @@ function PullByRef() {
           .finally(() => setState(''));
       }}
     >
-      <label className="field">
+      <label className="field" htmlFor="pull-ref">
         <span>{t('models.pullRef')}</span>
-        <div className="row">
-          <input
-            className="mono grow"
-            value={ref}
-            placeholder={t('models.pullRefHint')}
-            aria-label={t('models.pullRefLabel')}
-            onChange={(e) => {
-              setRef(e.target.value);
-              setInfo(null);
-            }}
-            autoCapitalize="off"
-            autoCorrect="off"
-            spellCheck={false}
-          />
-          <button
-            type="button"
-            className="secondary small"
-            disabled={!ref.trim() || state !== ''}
-            onClick={() => {
-              setState('checking');
-              setError('');
-              api<{ model: RemoteModel; fit?: Fit }>('POST', '/perch/inspect', { ref: ref.trim() })
-                .then(setInfo)
-                .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
-                .finally(() => setState(''));
-            }}
-          >
-            {t('models.checkFit')}
-          </button>
-          <button type="submit" className="primary small" disabled={!ref.trim() || state !== ''}>
-            <Icon name="download" size={13} />
-            {t('models.download')}
-          </button>
-        </div>
       </label>
+      <input
+        id="pull-ref"
+        className="mono full-width"
+        value={ref}
+        placeholder={t('models.pullRefHint')}
+        aria-label={t('models.pullRefLabel')}
+        onChange={(e) => {
+          setRef(e.target.value);
+          setInfo(null);
+        }}
+        autoCapitalize="off"
+        autoCorrect="off"
+        spellCheck={false}
+      />
+      <div className="row end pull-ref-actions">
+        <button
+          type="button"
+          className="secondary small"
+          disabled={!ref.trim() || state !== ''}
+          onClick={() => {
+            setState('checking');
+            setError('');
+            api<{ model: RemoteModel; fit?: Fit }>('POST', '/perch/inspect', { ref: ref.trim() })
+              .then(setInfo)
+              .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+              .finally(() => setState(''));
+          }}
+        >
+          {t('models.checkFit')}
+        </button>
+        <button type="submit" className="primary small" disabled={!ref.trim() || state !== ''}>
+          <Icon name="download" size={13} />
+          {t('models.download')}
+        </button>
+      </div>
       {info && (
         <p className="small inspect-result">
           <FitBadge fit={info.fit} />{' '}

@@ -5,6 +5,13 @@ import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
 
+/** 7.6B, 135M, 293K: how model sizes are written. */
+export function formatParams(n: number, num: (n: number, digits?: number) => string): string {
+  if (n >= 1e9) return `${num(n / 1e9, 1)}B`;
+  if (n >= 1e6) return `${num(n / 1e6, 0)}M`;
+  return `${num(n / 1e3, 0)}K`;
+}
+
 function memoryOf(m: Model): number {
   const mem = m.loaded?.memory;
   return mem ? mem.weights_bytes + mem.kv_bytes + mem.compute_bytes + mem.output_bytes : 0;
@@ -36,7 +43,7 @@ function ModelRow({ model }: { model: Model }) {
     model.quantization,
     fmt.bytes(model.size),
     model.context_length ? t('models.ctx', { n: fmt.number(model.context_length) }) : '',
-    model.parameters ? `${fmt.number(model.parameters / 1e9, model.parameters < 1e9 ? 3 : 1)}B` : '',
+    model.parameters ? formatParams(model.parameters, fmt.number) : '',
   ].filter(Boolean);
 
   return (

@@ -1,0 +1,490 @@
+#!/usr/bin/env node
+// End-to-end test of the UI: the real `perch serve` with ../shared/models, driven in
+// headless Chromium (Debian's /usr/bin/chromium through playwright-core), plus a local
+// Ollama registry for the download. Screenshots of every main view, light, dark and Korean,
+// go to frontend/test-results/. Everything started here is stopped at the end, also on
+// failure or timeout.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startRegistry } from './registry.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const frontend = resolve(here, '..');
+const repo = resolve(frontend, '..');
+const models = resolve(repo, '..', 'shared', 'models');
+const bin = join(repo, 'bin', 'perch');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const out = join(frontend, 'test-results');
+const require = createRequire(import.meta.url);
+
+for (const [what, path] of [
+  ['the perch binary (make build)', bin],
+  ['../shared/models/stories260K.gguf', join(models, 'stories260K.gguf')],
+  ['Chromium', chromiumPath],
+]) {
+  if (!existsSync(path)) {
+    console.log(`e2e: SKIP: ${what} is missing at ${path}`);
+    process.exit(0);
+  }
+}
+mkdirSync(out, { recursive: true });
+
+// Everything to stop, last started first.
+const stops = [];
+let stopping = false;
+async function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  while (stops.length) {
+    const [name, fn] = stops.pop();
+    try {
+      await Promise.race([fn(), new Promise((r) => setTimeout(r, 10_000))]);
+    } catch (e) {
+      console.error(`e2e: stopping ${name}: ${e.message}`);
+    }
+  }
+}
+const watchdog = setTimeout(
+  () => {
+    console.error('e2e: FAIL: timed out after 8 minutes');
+    void stopAll().finally(() => process.exit(1));
+  },
+  8 * 60_000,
+);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void stopAll().finally(() => process.exit(130)));
+
+function startPerch(home, extra = ['--models-dir', models], env = {}) {
+  const log = [];
+  const proc = spawn(bin, ['serve', '--host', '127.0.0.1:0', ...extra], {
+    env: { ...process.env, PERCH_HOME: home, PERCH_HOST: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  stops.push([
+    'perch',
+    () =>
+      new Promise((res) => {
+        if (proc.exitCode !== null) return res();
+        const kill = setTimeout(() => proc.kill('SIGKILL'), 8000);
+        proc.once('exit', () => {
+          clearTimeout(kill);
+          res();
+        });
+        proc.kill('SIGINT');
+      }),
+  ]);
+  const logName = extra.length ? 'perch.log' : 'perch-empty.log';
+  stops.push(['perch log', async () => writeFileSync(join(out, logName), log.join(''))]);
+  proc.stderr.on('data', (d) => log.push(String(d)));
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error('perch serve printed no URL within 60 s')), 60_000);
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      log.push(String(d));
+      buf += String(d);
+      const m = /Perch is serving at (http:\/\/[^\s]+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`perch serve exited with ${code}: ${log.join('').slice(-2000)}`));
+    });
+  });
+}
+
+const results = [];
+let page;
+let shotN = 0;
+
+async function shot(name) {
+  if (!page) return;
+  const file = join(out, `${name}.png`);
+  await page.screenshot({ path: file }).catch(() => undefined);
+  shotN++;
+  return file;
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`  ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e.message });
+    console.log(`  FAIL ${name}: ${e.message}`);
+    await shot(`failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`);
+    throw e;
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const axeFindings = [];
+
+async function axe(label) {
+  const res = await page.evaluate(async (src) => {
+    if (!window.axe) {
+      const s = document.createElement('script');
+      s.textContent = src;
+      document.head.appendChild(s);
+    }
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`).slice(0, 5) }));
+  }, axeSource);
+  for (const v of res) axeFindings.push({ view: label, ...v });
+  return res;
+}
+
+async function main() {
+  const home = mkdtempSync(join(tmpdir(), 'perch-e2e-home-'));
+  stops.push(['temp home', async () => rmSync(home, { recursive: true, force: true })]);
+  const profile = mkdtempSync(join(tmpdir(), 'perch-e2e-profile-'));
+  stops.push(['temp profile', async () => rmSync(profile, { recursive: true, force: true })]);
+
+  const registry = await startRegistry(join(models, 'stories260K.gguf'));
+  stops.push(['registry', () => registry.close()]);
+  const url = await startPerch(home);
+  console.log(`e2e: perch at ${url}, registry at ${registry.host}`);
+
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 420, height: 640 },
+    deviceScaleFactor: 1,
+    locale: 'en-US',
+    colorScheme: 'light',
+  });
+  stops.push(['browser', () => context.close()]);
+  page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(20_000);
+  const consoleErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const sent = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && /\/perch\/chats(\/\d+\/(messages|regenerate))?$/.test(r.url())) sent.push(r.url());
+  });
+
+  const api = async (method, path, body) => {
+    const r = await fetch(url + path, { method, headers: { 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.status === 204 ? undefined : r.json();
+  };
+  const lastAnswer = () => page.locator('.message.assistant').last();
+  const composer = () => page.getByRole('textbox', { name: 'Message', exact: true });
+
+  await page.goto(`${url}/#/chat`);
+  await page.getByRole('link', { name: 'Chat' }).waitFor();
+
+  await step('Korean composition does not send', async () => {
+    const box = composer();
+    await box.click();
+    await page.waitForFunction(() => document.querySelector('.composer textarea')?.getAttribute('placeholder')?.includes('stories260k') || document.querySelector('.composer textarea')?.getAttribute('placeholder')?.includes('llama'));
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Input.imeSetComposition', { text: '안', selectionStart: 1, selectionEnd: 1 });
+    await cdp.send('Input.imeSetComposition', { text: '안녕', selectionStart: 2, selectionEnd: 2 });
+    await page.keyboard.press('Enter'); // commits nothing and must not send
+    await cdp.send('Input.insertText', { text: '안녕' });
+    await page.waitForTimeout(400);
+    assert(sent.length === 0, `a message was sent during composition: ${sent.join(', ')}`);
+    assert((await page.locator('.message.user').count()) === 0, 'a user message appeared');
+    assert((await box.inputValue()).includes('안녕'), 'the composed text is not in the box');
+    await box.fill('');
+    await cdp.detach();
+  });
+
+  let chatId = 0;
+  await step('send a message to stories260k and see the answer stream', async () => {
+    // Pick the model explicitly and allow a long answer.
+    await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('stories260k');
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByLabel('Max tokens').fill('80');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await composer().fill('Once upon a time');
+    await page.keyboard.press('Enter');
+    // Growing text while the answer is marked busy is the stream.
+    const lengths = [];
+    const streaming = page.locator('.message.assistant[aria-busy="true"]');
+    await streaming.waitFor();
+    for (let i = 0; i < 40 && (await streaming.count()) > 0; i++) {
+      lengths.push((await streaming.textContent().catch(() => '')) ?? '');
+      await page.waitForTimeout(25);
+    }
+    const distinct = new Set(lengths.filter((t) => t && !t.includes('Writing')).map((t) => t.length));
+    await lastAnswer().locator('.stats').waitFor({ timeout: 120_000 });
+    const text = await lastAnswer().locator('.markdown').textContent();
+    assert(text && text.length > 20, `short answer: ${text}`);
+    assert(distinct.size >= 2, `the answer did not grow while streaming (${[...distinct].join(',')})`);
+    const stats = await lastAnswer().locator('.stats').textContent();
+    assert(/tok\/s/.test(stats ?? ''), `no speed in "${stats}"`);
+    assert(/\d+ tokens/.test(stats ?? ''), `no token count in "${stats}"`);
+    const meter = await page.locator('.context-meter').textContent();
+    assert(/of 2,048 tokens|of \d/.test(meter ?? ''), `no context meter: ${meter}`);
+    chatId = Number(/#\/chat\/(\d+)/.exec(page.url())?.[1]);
+    assert(chatId > 0, `no chat id in ${page.url()}`);
+  });
+
+  await step('stop mid-answer', async () => {
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByLabel('Max tokens').fill('1800');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await composer().fill('The little dog');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => {
+      const b = document.querySelector('.message.assistant[aria-busy="true"] .markdown');
+      return b && b.textContent.length > 0;
+    });
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await lastAnswer().getByText('Stopped').waitFor({ timeout: 10_000 });
+    const took = Date.now() - t0;
+    const stats = (await lastAnswer().locator('.stats').textContent()) ?? '';
+    const n = Number(/([\d,]+) tokens/.exec(stats)?.[1].replace(/,/g, ''));
+    assert(n > 0 && n < 1800, `stopped answer has ${n} tokens`);
+    assert(took < 5000, `stopping took ${took} ms`);
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+  });
+
+  await step('reload and find the chat in history', async () => {
+    await page.goto(`${url}/#/chat`);
+    await page.reload();
+    await page.getByRole('button', { name: 'History' }).click();
+    await page.getByRole('searchbox', { name: 'Search chats' }).fill('little dog');
+    const item = page.locator('.history-item').filter({ hasText: 'Once upon a time' });
+    await item.waitFor();
+    await item.locator('.history-open').click();
+    await page.waitForURL(new RegExp(`#/chat/${chatId}$`));
+    await page.locator('.message.user').filter({ hasText: 'The little dog' }).waitFor();
+    assert((await page.locator('.message.assistant').count()) === 2, 'both answers are not there');
+    await lastAnswer().getByText('Stopped').waitFor();
+  });
+
+  await step('switch models', async () => {
+    // A random model never ends on its own: keep its answers short.
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByLabel('Max tokens').fill('40');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('llama-2-tiny-random');
+    await page.waitForTimeout(300);
+    await composer().fill('Hello');
+    await page.keyboard.press('Enter');
+    await page.locator('.message.assistant').nth(2).locator('.stats').waitFor({ timeout: 120_000 });
+    const models = await page.locator('.answer-model').allTextContents();
+    assert(models[0] === 'stories260k' && models[2] === 'llama-2-tiny-random', `answers by ${models.join(', ')}`);
+    const chat = await api('GET', `/perch/chats/${chatId}`);
+    assert(chat.model === 'llama-2-tiny-random', `chat model ${chat.model}`);
+    // Back to stories260k for tidy screenshots.
+    await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('stories260k');
+  });
+
+  await step('edit and resend', async () => {
+    const first = page.locator('.message.user').first();
+    await first.hover();
+    await first.getByRole('button', { name: 'Edit' }).click();
+    const box = page.getByRole('group', { name: 'Edit your message' }).getByRole('textbox');
+    await box.fill('Once upon a time there was a cat');
+    await page.getByRole('button', { name: 'Save & send' }).click();
+    await page.locator('.message.assistant').first().locator('.stats').waitFor({ timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.message').length === 2);
+    assert((await page.locator('.message.user').first().textContent()).includes('there was a cat'), 'edit not shown');
+  });
+
+  await shot('chat-light-en');
+
+  await step('download with progress, cancel, and download again', async () => {
+    await page.getByRole('link', { name: 'Models' }).click();
+    const ref = `${registry.host}/library/tiny:latest`;
+    await page.getByRole('textbox', { name: 'Model reference' }).fill(ref);
+    await page.getByRole('button', { name: 'Download', exact: true }).first().click();
+    const row = page.locator('.pull-row').filter({ hasText: ref });
+    await row.first().waitFor();
+    await page.waitForFunction(
+      (r) => {
+        const rows = [...document.querySelectorAll('.pull-row')].filter((e) => e.textContent.includes(r));
+        const bar = rows[0]?.querySelector('[role="progressbar"]');
+        const v = Number(bar?.getAttribute('aria-valuenow') ?? 0);
+        const details = rows[0]?.querySelector('.pull-details')?.textContent ?? '';
+        return v > 5 && v < 90 && details.includes('/s') && details.includes('left');
+      },
+      ref,
+      { timeout: 20_000 },
+    );
+    const details = await row.locator('.pull-details').textContent();
+    assert(/of/.test(details ?? '') && /\/s/.test(details ?? ''), `no bytes and rate in "${details}"`);
+    await shot('models-light-en');
+    await row.getByRole('button', { name: `Cancel: ${ref}` }).first().click();
+    await page.locator(`.pull-row[data-pull-state="cancelled"]`).waitFor();
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await page.locator('.pull-row').first().waitFor({ state: 'detached' });
+    // Again, to the end: the model joins the installed list.
+    await page.getByRole('textbox', { name: 'Model reference' }).fill(ref);
+    await page.getByRole('button', { name: 'Download', exact: true }).first().click();
+    await page.locator('.pull-row[data-pull-state="done"]').waitFor({ timeout: 60_000 });
+    await page.locator('.model-row').filter({ hasText: ref }).waitFor();
+  });
+
+  let memoryClosed = false;
+  page.on('requestfailed', (r) => {
+    if (r.url().includes('/perch/memory/events')) memoryClosed = true;
+  });
+  await step('memory gauge streams while open', async () => {
+    await page.getByRole('link', { name: 'Memory' }).click();
+    await page.locator('.live.on').waitFor();
+    const first = await page.locator('.gauge-big').textContent();
+    assert(first && /B$/.test(first), `gauge says "${first}"`);
+    await page.locator('.bar.stacked').waitFor();
+    await shot('memory-light-en');
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await page.waitForTimeout(300);
+    assert(memoryClosed, 'the memory stream kept running after the view closed');
+  });
+
+  await step('tokens of Korean text', async () => {
+    await page.getByRole('combobox').selectOption('stories260k');
+    await page.getByRole('textbox', { name: 'Text' }).fill('안녕하세요 hello');
+    await page.locator('.chips .chip').first().waitFor();
+    const stats = await page.locator('.token-stats').textContent();
+    assert(/tokens per character/.test(stats ?? ''), `stats "${stats}"`);
+    assert((await page.locator('.chip.bytes').count()) > 0, 'Hangul did not fall back to byte tokens');
+    await shot('tokens-light-en');
+  });
+
+  await step('settings persist across reload', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Keep models loaded for').selectOption('30m');
+    await page.getByLabel('Open Perch at login').check();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    await shot('settings-light-en');
+    await page.reload();
+    await page.getByLabel('Keep models loaded for').waitFor();
+    assert((await page.getByLabel('Keep models loaded for').inputValue()) === '30m', 'keep-alive not kept');
+    assert(await page.getByLabel('Open Perch at login').isChecked(), 'launch at login not kept');
+    // Theme and language through the form too.
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByLabel('Language').selectOption('ko');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('link', { name: '설정' }).waitFor();
+    await page.reload();
+    await page.getByRole('link', { name: '설정' }).waitFor();
+    assert((await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark', 'dark theme not kept');
+    assert((await page.getByLabel('테마').inputValue()) === 'dark', 'theme select not dark');
+    const saved = await api('GET', '/perch/settings');
+    assert(saved.settings.keep_alive === '30m' && saved.settings.theme === 'dark' && saved.settings.language === 'ko', 'not saved on the server');
+  });
+
+  const views = [
+    ['chat', `#/chat/${chatId}`, '.message.assistant'],
+    ['models', '#/models', '.model-row'],
+    ['memory', '#/memory', '.live.on'],
+    ['tokens', '#/tokens', '.chips .chip'],
+    ['settings', '#/settings', '.settings-view'],
+  ];
+  async function visit(variant, typeKo) {
+    for (const [name, hash, ready] of views) {
+      // A new query string makes a full load, so the settings changed through the API apply.
+      await page.goto(`${url}/?${variant}${hash}`);
+      if (name === 'tokens') {
+        await page.locator('.tokens-view select').selectOption('stories260k');
+        await page.locator('.tokens-view textarea').fill(typeKo ? '다람쥐 헌 쳇바퀴에 타고파' : 'The quick brown fox');
+      }
+      await page.locator(ready).first().waitFor();
+      await page.waitForTimeout(350);
+      await shot(`${name}-${variant}`);
+      await axe(`${name}-${variant}`);
+      if (name === 'models') {
+        // The catalog with its fit badges, further down.
+        await page.locator('.catalog-card .badge').first().waitFor();
+        await page.locator('.catalog-controls').scrollIntoViewIfNeeded();
+        await page.evaluate(() => document.querySelector('.catalog-controls')?.scrollIntoView({ block: 'start' }));
+        await shot(`models-catalog-${variant}`);
+      }
+    }
+  }
+
+  await step('every view in dark (Korean), light (Korean) and dark (English), with axe-core', async () => {
+    await visit('dark-ko', true);
+    await api('PUT', '/perch/settings', { theme: 'light', language: 'ko' });
+    await visit('light-ko', true);
+    await api('PUT', '/perch/settings', { theme: 'dark', language: 'en' });
+    await visit('dark-en', false);
+    await api('PUT', '/perch/settings', { theme: 'light', language: 'en' });
+    await visit('light-en', false);
+  });
+
+  await step('no model yet: the empty state offers a recommended model that fits', async () => {
+    // A second Perch with no models at all (and nothing downloaded: the test stays offline).
+    const home2 = mkdtempSync(join(tmpdir(), 'perch-e2e-empty-'));
+    stops.push(['temp home 2', async () => rmSync(home2, { recursive: true, force: true })]);
+    // Judged for the first user's Mac: an M4 mini with 32 GB.
+    const url2 = await startPerch(home2, [], { PERCH_SIMULATE_MEMORY_GB: '32' });
+    await page.goto(`${url2}/#/chat`);
+    const card = page.locator('.chat-main .rec-card');
+    await card.waitFor();
+    assert((await card.locator('.badge.fit-fits').count()) === 1, 'the recommended model has no "Fits" badge');
+    const label = await card.getByRole('button').textContent();
+    assert(/Download .*GB/.test(label ?? ''), `download button says "${label}"`);
+    await shot('empty-light-en');
+    await axe('empty-light-en');
+    await page.goto(`${url2}/?dark#/models`);
+    await page.evaluate(() => {
+      document.documentElement.dataset.theme = 'dark';
+    });
+    await page.locator('.models-view .rec-card').waitFor();
+    await shot('empty-models-dark-en');
+    await axe('empty-models-dark-en');
+    await page.locator('.catalog-card .badge').first().waitFor();
+    await page.evaluate(() => document.querySelector('.catalog-controls')?.scrollIntoView({ block: 'start' }));
+    await page.locator('.models-view').evaluate((el) => el.scrollBy(0, 1300));
+    await shot('catalog-32gb-mac-dark-en');
+    const verdicts = new Set(await page.locator('.catalog-card .badge[class*="fit-"]').evaluateAll((els) => els.map((e) => e.className)));
+    assert([...verdicts].some((c) => c.includes('fit-too_large')) || [...verdicts].some((c) => c.includes('fit-tight')), `every quantization fits a 32 GB Mac? ${[...verdicts]}`);
+  });
+
+  await step('no accessibility violations (axe-core, WCAG 2.1 AA)', async () => {
+    if (axeFindings.length) {
+      writeFileSync(join(out, 'axe.json'), JSON.stringify(axeFindings, null, 2));
+      const summary = axeFindings.map((f) => `${f.view}: ${f.id} (${f.impact}) ${f.help}\n      ${f.nodes.join('\n      ')}`).join('\n    ');
+      throw new Error(`${axeFindings.length} violations:\n    ${summary}`);
+    }
+  });
+
+  await step('no errors in the browser console', async () => {
+    const real = consoleErrors.filter((e) => !/net::ERR_ABORTED|Failed to load resource.*(499|aborted)/i.test(e));
+    assert(real.length === 0, real.join('\n'));
+  });
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  code = 1;
+  if (!results.some((r) => !r.ok)) console.log(`  FAIL setup: ${e.stack ?? e}`);
+} finally {
+  await stopAll();
+  clearTimeout(watchdog);
+}
+const passed = results.filter((r) => r.ok).length;
+console.log(`e2e: ${passed}/${results.length} steps passed, ${shotN} screenshots in ${out}`);
+process.exit(code);
