@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -95,7 +96,7 @@ type perchStatus struct {
 
 func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) {
 	st := perchStatus{
-		Version: a.s.cfg.Version, Address: a.s.cfg.Addr, APIKey: a.s.cfg.APIKey != "",
+		Version: a.s.cfg.Version, Address: a.listening(), APIKey: a.s.cfg.APIKey != "",
 		Features: perchFeatures{
 			Chats: a.chats != nil, Library: a.s.lib != nil, Catalog: a.catalog != nil, Memory: a.memory != nil,
 			Fit: a.fit != nil, Import: a.importer != nil, Settings: a.settings != nil,
@@ -110,6 +111,23 @@ func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) {
 		st.Generating = st.Generating || l.Generating || l.Busy > 0
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// listening is the address the server listens on: the configured one, with the port the
+// listener really got when it was asked for port 0.
+func (a *perchAPI) listening() string {
+	host, port, err := net.SplitHostPort(a.s.cfg.Addr)
+	if err != nil || port != "0" {
+		return a.s.cfg.Addr
+	}
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	for p := range a.s.ownPorts {
+		if p != "0" {
+			return net.JoinHostPort(host, p)
+		}
+	}
+	return a.s.cfg.Addr
 }
 
 // perchErr writes err, mapping the chat store's errors to 404 and 400.

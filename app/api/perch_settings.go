@@ -33,7 +33,7 @@ type settingsExtras struct {
 
 func (a *perchAPI) settingsView() settingsView {
 	cur := a.settings.Get()
-	v := settingsView{Settings: cur, Listening: a.s.cfg.Addr, RestartNeeded: []string{}}
+	v := settingsView{Settings: cur, Listening: a.listening(), RestartNeeded: []string{}}
 	if h, _, err := net.SplitHostPort(cur.Address); err == nil {
 		v.LAN = !isLoopbackHost(h)
 	}
