@@ -131,6 +131,16 @@ export function AppProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void refreshStatus();
     void refreshModels();
+    // The popover is shown again after a while hidden: models may have come and gone (the
+    // CLI, another client), so look again.
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') {
+        void refreshStatus();
+        void refreshModels();
+      }
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
   }, [refreshStatus, refreshModels]);
 
   useEffect(() => {

@@ -226,7 +226,15 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
   const noModels = modelsReady && chatModels.length === 0 && !chat;
 
   return (
-    <div className={`chat-layout${historyOpen ? ' history-open' : ''}`}>
+    <div
+      className={`chat-layout${historyOpen ? ' history-open' : ''}`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && historyOpen) {
+          e.stopPropagation();
+          setHistoryOpen(false);
+        }
+      }}
+    >
       {historyOpen && <div className="backdrop" onClick={() => setHistoryOpen(false)} aria-hidden="true" />}
       <ChatHistory
         currentId={chat?.id}
@@ -239,6 +247,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
           if (id === chat?.id) navigate({ view: 'chat' });
         }}
         onClose={() => setHistoryOpen(false)}
+        focusSearch={historyOpen}
       />
       <section className="chat-main" aria-label={chat?.title || t('chat.new')}>
         <header className="chat-head">

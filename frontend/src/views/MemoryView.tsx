@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { stream } from '../api/client';
+import { usePageVisible } from '../lib/visibility';
 import type { MemoryView as Sample, ModelMemory } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
@@ -8,7 +9,9 @@ import { useApp } from '../state';
 function useMemory(): { sample: Sample | null; live: boolean } {
   const [sample, setSample] = useState<Sample | null>(null);
   const [live, setLive] = useState(false);
+  const visible = usePageVisible();
   useEffect(() => {
+    if (!visible) return;
     const abort = new AbortController();
     let timer: number | undefined;
     const connect = () => {
@@ -35,7 +38,7 @@ function useMemory(): { sample: Sample | null; live: boolean } {
       abort.abort();
       window.clearTimeout(timer);
     };
-  }, []);
+  }, [visible]);
   return { sample, live };
 }
 

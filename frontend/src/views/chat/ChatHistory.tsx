@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../../api/client';
 import type { ChatSummary } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -11,6 +11,8 @@ interface Props {
   onOpen: (id: number) => void;
   onDeleted: (id: number) => void;
   onClose?: () => void;
+  /** Moves focus to the search field (when the history opens over the chat). */
+  focusSearch?: boolean;
 }
 
 function HistoryItem({
@@ -133,8 +135,12 @@ function HistoryItem({
   );
 }
 
-export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose }: Props) {
+export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, focusSearch }: Props) {
   const { t } = useI18n();
+  const search = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (focusSearch) search.current?.focus();
+  }, [focusSearch]);
   const [query, setQuery] = useState('');
   const [chats, setChats] = useState<ChatSummary[] | null>(null);
   const [error, setError] = useState('');
@@ -166,6 +172,7 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose }: 
         <label className="search">
           <Icon name="search" size={13} />
           <input
+            ref={search}
             type="search"
             placeholder={t('chat.searchHistory')}
             aria-label={t('chat.searchHistory')}

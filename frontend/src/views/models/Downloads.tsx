@@ -4,6 +4,7 @@ import type { Pull } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n, type MessageKey } from '../../i18n';
+import { usePageVisible } from '../../lib/visibility';
 import { useApp } from '../../state';
 
 /** Follows the server's downloads over SSE while the Models view is open, reconnecting after a drop. */
@@ -11,7 +12,9 @@ export function usePulls(): Pull[] {
   const { refreshModels } = useApp();
   const [pulls, setPulls] = useState<Pull[]>([]);
   const done = useRef(new Set<string>());
+  const visible = usePageVisible();
   useEffect(() => {
+    if (!visible) return;
     const abort = new AbortController();
     let timer: number | undefined;
     const connect = () => {
@@ -43,7 +46,7 @@ export function usePulls(): Pull[] {
       abort.abort();
       window.clearTimeout(timer);
     };
-  }, [refreshModels]);
+  }, [refreshModels, visible]);
   return pulls;
 }
 
