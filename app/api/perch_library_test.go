@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/app/library/catalog"
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/memplan"
+)
+
+// sharedModel returns a file from ../shared/models, or skips.
+func sharedModel(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s is not here (%v)", p, err)
+	}
+	return p
+}
+
+func mac(gb int64) func(context.Context) (memplan.Machine, error) {
+	return func(context.Context) (memplan.Machine, error) { return memplan.SimulatedMac(gb << 30), nil }
+}
+
+func TestPerchLibraryUI(t *testing.T) {
+	ctx := context.Background()
+	gguf := sharedModel(t, "stories260K.gguf")
+	store, err := library.Open(t.TempDir(), library.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := NewLibraryUI(store, catalog.Embedded(), mac(32), func() []engine.Status { return nil }, 4, "")
+
+	m, err := u.Import(ctx, gguf, "stories")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "stories:latest" || m.Size != 1185376 || m.ContextLength != 2048 {
+		t.Errorf("imported %+v", m)
+	}
+	if u.External(ctx, "stories") {
+		t.Error("an imported model is marked external")
+	}
+
+	f, err := u.Fit(ctx, FitQuery{Model: "stories"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Verdict != VerdictFits || f.ContextLength != 2048 || f.WeightsBytes <= 0 || f.KVBytes <= 0 || f.TotalBytes < f.WeightsBytes {
+		t.Errorf("fit %+v", f)
+	}
+	if _, err := u.Fit(ctx, FitQuery{Model: "missing"}); err == nil {
+		t.Error("a fit for a missing model")
+	}
+
+	info, err := u.Inspect(ctx, gguf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Architecture != "llama" || info.Layers != 5 || info.KVHeads != 4 || info.SizeBytes != 1185376 {
+		t.Errorf("inspect %+v", info)
+	}
+	if f, err := u.Fit(ctx, FitQuery{Ref: gguf, ContextLength: 512}); err != nil || f.ContextLength != 512 {
+		t.Errorf("fit of a reference: %+v, %v", f, err)
+	}
+}
+
+// TestPerchCatalogVerdicts judges the embedded catalog for Macs of several sizes: more
+// memory never makes a quantization fit worse, and the largest entries are too large for a
+// small Mac.
+func TestPerchCatalogVerdicts(t *testing.T) {
+	ctx := context.Background()
+	store, err := library.Open(t.TempDir(), library.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rank := map[string]int{VerdictFits: 0, VerdictTight: 1, VerdictTooLarge: 2}
+	verdicts := map[int64]map[string]string{}
+	for _, gb := range []int64{8, 16, 32, 64} {
+		u := NewLibraryUI(store, catalog.Embedded(), mac(gb), nil, 1, "")
+		ms, err := u.Catalog(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 0 {
+			t.Fatal("empty catalog")
+		}
+		verdicts[gb] = map[string]string{}
+		for _, m := range ms {
+			for _, q := range m.Quants {
+				if q.Fit == nil {
+					t.Errorf("%s: no fit", q.Ref)
+					continue
+				}
+				verdicts[gb][q.Ref] = q.Fit.Verdict
+			}
+		}
+	}
+	tooLarge8 := 0
+	for ref, v8 := range verdicts[8] {
+		if v8 == VerdictTooLarge {
+			tooLarge8++
+		}
+		prev := v8
+		for _, gb := range []int64{16, 32, 64} {
+			v := verdicts[gb][ref]
+			if rank[v] > rank[prev] {
+				t.Errorf("%s: %s with less memory but %s with %d GB", ref, prev, v, gb)
+			}
+			prev = v
+		}
+	}
+	if tooLarge8 == 0 {
+		t.Error("every catalog file fits an 8 GB Mac")
+	}
+	u := NewLibraryUI(store, catalog.Embedded(), mac(32), nil, 4, "")
+	ms, _ := u.Catalog(ctx, "")
+	rec, ok := pickRecommended(ms, "ko")
+	if !ok || rec.Quant.Fit == nil || rec.Quant.Fit.Verdict != VerdictFits {
+		t.Fatalf("no recommendation for a 32 GB Mac: %+v", rec)
+	}
+	t.Logf("recommended for a 32 GB Mac (Korean): %s (%s, %d bytes)", rec.Model.Name, rec.Quant.Ref, rec.Quant.Size)
+}
