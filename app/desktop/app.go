@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/logger"
@@ -56,7 +57,9 @@ func Run(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	plat := newPlatform()
+	plat := newPlatform(o.Log)
+	var prewarmOnce sync.Once
+	origin := strings.TrimSuffix(o.URL, "/")
 	win := &wailsWindow{plat: plat}
 	if model := os.Getenv("PERCH_DESKTOP_SELFTEST"); model != "" {
 		// Test hook: stream an answer inside the window once it is first shown.
@@ -115,6 +118,14 @@ func Run(ctx context.Context, o Options) error {
 						arg = fmt.Sprint(data[0])
 					}
 					ctl.HandlePage(name, arg)
+					if name == EventReady && arg == origin {
+						prewarmOnce.Do(plat.prewarm)
+					}
+					if name == EventVisible {
+						if mapped, drawn, ok := plat.timings(); ok {
+							o.Log.Info("desktop: window mapped", "mapped_ms", ms(mapped), "first_draw_ms", ms(drawn))
+						}
+					}
 				})
 			}
 			if runtime.GOOS != "darwin" {
@@ -157,6 +168,8 @@ func stopTray(end func(), log *slog.Logger) {
 	}()
 	end()
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // wailsLogger sends Wails' log to slog.
 type wailsLogger struct{ log *slog.Logger }

@@ -73,6 +73,7 @@ type Controller struct {
 	detached     bool
 	hiddenAt     time.Time
 	hiddenByBlur bool
+	showStart    time.Time // when the last Show began, until the page reports it visible
 	menu         []MenuItem
 	menuSet      bool
 	busy         bool
@@ -167,15 +168,16 @@ const (
 	EventEscape   = "escape"   // Esc that the UI did not handle
 	EventHide     = "hide"     // the UI asks to hide
 	EventHidden   = "hidden"   // the page became invisible (closed, minimised, covered)
-	EventVisible  = "visible"  // the page became visible
+	EventVisible  = "visible"  // the page became visible (logs the show latency)
 	EventDetach   = "detach"   // make a normal window
 	EventAttach   = "attach"   // back to the popover
 	EventOpen     = "open"     // open a link (argument) in the browser
 	EventSelfTest = "selftest" // result of the streaming self-test (argument)
+	EventReady    = "ready"    // a page loaded; the argument is its origin
 )
 
 // PageEvents lists the events HandlePage accepts.
-var PageEvents = []string{EventBlur, EventEscape, EventHide, EventHidden, EventVisible, EventDetach, EventAttach, EventOpen, EventSelfTest}
+var PageEvents = []string{EventBlur, EventEscape, EventHide, EventHidden, EventVisible, EventDetach, EventAttach, EventOpen, EventSelfTest, EventReady}
 
 // HandlePage handles a window event from the page.
 func (c *Controller) HandlePage(name, arg string) {
@@ -199,7 +201,14 @@ func (c *Controller) HandlePage(name, arg string) {
 		// minimised or covered): the next tray click must show it, not "hide" it again.
 		c.visible = false
 	case EventVisible:
-		c.visible = true
+		// Not taken as "shown": the pre-warm makes the page visible unseen. Shows come from
+		// the controller, which already counts the window as visible.
+		if !c.showStart.IsZero() {
+			// The page is visible once the window is mapped and painted: this is the
+			// latency a user sees, from the click (or menu item) to the window.
+			c.log.Info("desktop: window shown", "latency_ms", float64(c.now().Sub(c.showStart).Microseconds())/1000)
+			c.showStart = time.Time{}
+		}
 	case EventDetach:
 		if !c.detached {
 			c.detached = true
@@ -223,6 +232,9 @@ func (c *Controller) HandlePage(name, arg string) {
 }
 
 func (c *Controller) showLocked() {
+	if !c.visible {
+		c.showStart = c.now()
+	}
 	c.win.Show(c.detached)
 	c.visible = true
 	c.hiddenByBlur = false

@@ -4,6 +4,7 @@ package desktop
 
 import (
 	"context"
+	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/menu"
 )
@@ -17,9 +18,17 @@ type platform interface {
 	appMenu() *menu.Menu
 	// started runs once the window exists (from Wails' OnStartup, on a goroutine).
 	started(ctx context.Context)
+	// prewarm draws the hidden window once, unseen, after the UI loaded, so that the first
+	// show is as fast as later ones; it may do nothing.
+	prewarm()
 	// captureAnchor runs on the tray click's own thread (the main thread on macOS), where the
 	// click's event, and with it the status item's frame, can be read.
 	captureAnchor()
+	// showing marks the start of a show, for timings.
+	showing()
+	// timings reports how long after the last show began the window was mapped and first
+	// drew; ok is false where the platform does not measure it.
+	timings() (mapped, drawn time.Duration, ok bool)
 	// place moves the hidden popover under the tray icon.
 	place(ctx context.Context, w, h int)
 	// setDetached switches between the frameless floating popover and a normal window.

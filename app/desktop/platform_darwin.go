@@ -108,6 +108,7 @@ import "C"
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -124,7 +125,7 @@ type darwinPlatform struct {
 	at     time.Time
 }
 
-func newPlatform() platform { return &darwinPlatform{} }
+func newPlatform(*slog.Logger) platform { return &darwinPlatform{} }
 
 func (*darwinPlatform) beforeRun() { C.perchAccessoryAfterLaunch() }
 
@@ -135,6 +136,15 @@ func (*darwinPlatform) appMenu() *menu.Menu {
 }
 
 func (*darwinPlatform) started(context.Context) { C.perchStyle(0) }
+
+func (*darwinPlatform) showing() {}
+
+// prewarm is not done on macOS: its cost there is unmeasured, and ordering a window in
+// unseen needs care (Spaces, focus) that cannot be tried here.
+func (*darwinPlatform) prewarm() {}
+
+// timings are not measured on macOS; the page's visibility event gives the latency.
+func (*darwinPlatform) timings() (mapped, drawn time.Duration, ok bool) { return 0, 0, false }
 
 func (p *darwinPlatform) captureAnchor() {
 	if C.perchIsMainThread() == 0 {

@@ -83,6 +83,7 @@ const ShimJS = `(() => {
     }
   }, true);
   window.dispatchEvent(new Event('perchdesktop'));
+  post('ready', location.origin);
 })();`
 
 // SelfTestJS streams a short chat answer from the server inside the window, the way the UI

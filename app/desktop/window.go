@@ -40,6 +40,7 @@ func (w *wailsWindow) Show(detached bool) {
 	if ctx == nil {
 		return
 	}
+	w.plat.showing()
 	if !detached {
 		w.plat.place(ctx, PopoverWidth, PopoverHeight)
 	}

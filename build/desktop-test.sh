@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# The desktop shell end to end on Linux, under Xvfb with a private D-Bus session bus:
+# perch starts with its window hidden; activating the tray item (StatusNotifierItem over
+# D-Bus, as a panel does on a click) shows it, and the latency is measured; the window streams
+# a chat answer from the server (SSE inside the WebView); Esc and focusing another window hide
+# it; the tray menu lists the loaded model and unloads it; Quit from the tray menu exits and
+# leaves no `perch engine` worker. It prints the idle resident memory and the CPU used while
+# hidden. Run by `make test-desktop` for a binary built with the desktop tags.
+#
+# Environment: PERCH_BIN (default ./bin/perch), PERCH_TEST_MODELS (default ../shared/models),
+# DESKTOP_TEST_OUT (screenshots; default a temporary folder that is kept).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${PERCH_BIN:-./bin/perch}
+MODELS=${PERCH_TEST_MODELS:-../shared/models}
+MODEL=stories260k
+
+skip() { echo "desktop-test: SKIP: $*"; exit 0; }
+fail() { echo "desktop-test: FAIL: $*" >&2; [ -n "${LOG:-}" ] && [ -f "$LOG" ] && { echo "--- perch log (last 40 lines)" >&2; tail -40 "$LOG" >&2; }; exit 1; }
+step() { printf 'desktop-test: %s\n' "$*"; }
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+[ -x "$BIN" ] || skip "$BIN is missing (make build)"
+for tool in Xvfb dbus-daemon dbus-send xdotool import xmessage curl; do
+	command -v "$tool" >/dev/null || skip "$tool is not installed (Debian: xvfb dbus x11-utils xdotool imagemagick curl)"
+done
+if ! grep -q libwebkit2gtk <<<"$(ldd "$BIN" 2>/dev/null)"; then
+	skip "$BIN was built without the desktop shell (make build with WebKitGTK 4.1 present)"
+fi
+[ -f "$MODELS/stories260K.gguf" ] || skip "no $MODELS/stories260K.gguf"
+MODELS=$(cd "$MODELS" && pwd)
+
+WORK=$(mktemp -d)
+OUT=${DESKTOP_TEST_OUT:-$(mktemp -d /tmp/perch-desktop-test.XXXXXX)}
+mkdir -p "$OUT"
+LOG=$WORK/perch.log
+PIDS=()  # everything started here, stopped in reverse order on exit
+cleanup() {
+	local i
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; done
+	# Helpers the private bus activated (GTK's at-spi, dbus services) carry its address.
+	if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+		for e in /proc/[0-9]*/environ; do
+			if grep -qzx "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" "$e" 2>/dev/null; then
+				p=${e#/proc/}; kill "${p%/environ}" 2>/dev/null || true
+			fi
+		done
+	fi
+	[ -n "${DBUS_PID:-}" ] && kill "$DBUS_PID" 2>/dev/null || true
+	cp "$LOG" /tmp/pd/last.log; rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A free X display and a free TCP port.
+for n in $(seq 90 130); do [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ] || { DISP=:$n; break; }; done
+[ -n "${DISP:-}" ] || fail "no free X display"
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 50); do PORT=$((20000 + RANDOM % 20000)); port_free "$PORT" && break; done
+
+Xvfb "$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+PIDS+=($!)
+export DISPLAY=$DISP
+for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
+xdotool getdisplaygeometry >/dev/null 2>&1 || fail "Xvfb did not start"
+
+BUS=$(dbus-daemon --session --fork --nopidfile --print-address=1 --print-pid=1)
+export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$BUS")
+DBUS_PID=$(sed -n 2p <<<"$BUS")
+
+# Perch in a private home: its settings, its login item, its workers' sockets.
+export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config PERCH_HOME=$WORK/perch
+export PERCH_HOST=127.0.0.1:$PORT PERCH_MODELS_DIRS=$MODELS PERCH_DESKTOP_SELFTEST=$MODEL
+export NO_AT_BRIDGE=1 # no accessibility bus to start and leave behind
+mkdir -p "$HOME"
+URL=http://127.0.0.1:$PORT
+T_START=$(date +%s%N)
+"$BIN" >"$WORK/stdout" 2>"$LOG" &
+PERCH=$!
+PIDS+=("$PERCH")
+SNI=org.kde.StatusNotifierItem-$PERCH-1
+
+on_bus() { grep -q "\"$1\"" <<<"$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.ListNames 2>/dev/null)"; }
+for _ in $(seq 200); do
+	on_bus "$SNI" && break
+	kill -0 "$PERCH" 2>/dev/null || fail "perch exited at start"
+	sleep 0.05
+done
+on_bus "$SNI" || fail "no tray item $SNI on the bus"
+curl -fsS "$URL/api/version" >/dev/null || fail "the server does not answer at $URL"
+step "started: tray item and server up in $(ms "$T_START") ms"
+
+visible() { xdotool search --onlyvisible --name '^Perch$' 2>/dev/null | head -1 || true; }
+# On Linux the window is drawn once at start, transparent and off-screen, then hidden (the
+# first draw is WebKit's slowest); wait for that before checking it is hidden.
+for _ in $(seq 100); do grep -q 'desktop: window pre-warmed' "$LOG" && break; sleep 0.05; done
+PREWARM=$(grep -m1 'desktop: window pre-warmed' "$LOG" | sed 's/.*ms=//' || true)
+[ -n "$(xdotool search --name '^Perch$' 2>/dev/null)" ] || fail "no Perch window was created"
+[ -z "$(visible)" ] || fail "the window is visible at start"
+step "ok: the window exists and is hidden at start (pre-warmed off-screen in ${PREWARM:-?} ms)"
+
+# Let the page load in the hidden window, then measure the idle app.
+for _ in $(seq 100); do grep -q 'path=/assets/' "$LOG" && break; sleep 0.1; done
+sleep 3
+rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+helpers() { pgrep -P "$PERCH" -f WebKit || true; }
+measure() { # $1: label
+	local h t0 t1 line="" c0=() c1=() i=0
+	h=$(helpers)
+	t0=$(ticks "$PERCH"); for p in $h; do c0+=("$(ticks "$p")"); done
+	sleep 5
+	t1=$(ticks "$PERCH"); for p in $h; do c1+=("$(ticks "$p")"); done
+	for p in $h; do
+		line+=" $(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{print $1}' | xargs basename) $(($(rss "$p") / 1024)) MB, $((c1[i] - c0[i])) ticks;"
+		i=$((i + 1))
+	done
+	step "$1: perch $(($(rss "$PERCH") / 1024)) MB resident, $((t1 - t0)) CPU ticks in 5 s (of $((5 * $(getconf CLK_TCK))));$line"
+}
+measure "idle, hidden, no model"
+
+# Tray click: D-Bus Activate, as a panel sends it; wait for the window to be mapped.
+activate() { dbus-send --session --print-reply=literal --dest="$SNI" /StatusNotifierItem org.kde.StatusNotifierItem.Activate int32:0 int32:0 >/dev/null; }
+wait_shown() { for _ in $(seq 400); do [ -n "$(visible)" ] && return 0; sleep 0.005; done; return 1; }
+wait_hidden() { for _ in $(seq 400); do [ -z "$(visible)" ] && return 0; sleep 0.005; done; return 1; }
+LAT=()
+ROUNDS=5
+for round in $(seq $ROUNDS); do
+	t=$(date +%s%N)
+	activate
+	wait_shown || fail "the window did not show after a tray click (round $round)"
+	LAT+=("$(ms "$t")")
+	[ "$round" = $ROUNDS ] && break
+	activate # a second click hides it
+	wait_hidden || fail "a second tray click did not hide the window"
+	sleep "${ROUND_PAUSE:-0.3}"
+done
+sleep 0.2
+# The app logs, per show, when GTK mapped the window and first drew it, and when the page
+# reported itself visible, each measured from the click.
+MAPPED=$(grep 'desktop: window mapped' "$LOG" | sed 's/.*mapped_ms=\([0-9.-]*\).*/\1/' | paste -sd' ' || true)
+DRAWN=$(grep 'desktop: window mapped' "$LOG" | sed 's/.*first_draw_ms=\([0-9.-]*\).*/\1/' | paste -sd' ' || true)
+PAGE=$(grep 'desktop: window shown' "$LOG" | sed 's/.*latency_ms=//' | paste -sd' ' || true)
+step "ok: a tray click shows the window (target 100 ms); from the click, in ms, over $ROUNDS shows:"
+step "    window mapped: ${MAPPED:-?}; first drawn: ${DRAWN:-?}; page visible: ${PAGE:-?}"
+step "    seen from outside (dbus-send, then xdotool polling; each a process start on a busy machine): ${LAT[*]}"
+WIN=$(visible)
+eval "$(xdotool getwindowgeometry --shell "$WIN")"
+step "window at $X,$Y size ${WIDTH}x$HEIGHT (screen 1280x800: top-right under the tray)"
+[ "$WIDTH" = 420 ] && [ "$HEIGHT" = 640 ] || fail "window size ${WIDTH}x$HEIGHT, want 420x640"
+[ "$(xdotool getwindowfocus)" = "$WIN" ] || fail "the shown window does not have the keyboard focus"
+
+# Streaming inside the window (the self-test runs on the first show).
+for _ in $(seq 150); do grep -q 'streaming self-test' "$LOG" && break; sleep 0.1; done
+ST=$(grep -m1 'streaming self-test' "$LOG" || true)
+[ -n "$ST" ] || fail "no streaming self-test result from the window"
+grep -q '\\"ok\\":true' <<<"$ST" || fail "streaming in the window failed: $ST"
+step "ok: SSE streams in the window: $(sed 's/.*result="//; s/"$//; s/\\"/"/g' <<<"$ST")"
+sleep 1
+import -window root "$OUT/window.png"
+step "screenshot: $OUT/window.png"
+
+# Esc hides the popover.
+xdotool key --window "$WIN" Escape
+wait_hidden || fail "Esc did not hide the window"
+step "ok: Esc hides the window"
+
+# Focusing another window hides it.
+activate
+wait_shown || fail "the window did not show again"
+xmessage -geometry 300x80+40+40 -name other "another window" &
+PIDS+=($!)
+for _ in $(seq 100); do OTHER=$(xdotool search --onlyvisible --name '^other$' 2>/dev/null | head -1 || true); [ -n "$OTHER" ] && break; sleep 0.05; done
+[ -n "${OTHER:-}" ] || fail "xmessage did not open"
+t=$(date +%s%N)
+xdotool windowfocus "$OTHER"
+wait_hidden || { import -window root "$OUT/not-hidden.png"; fail "focusing another window did not hide Perch"; }
+step "ok: focusing another window hides Perch ($(ms "$t") ms)"
+
+# The tray menu: the loaded model with Unload, then Quit.
+MENU=/StatusNotifierItem/menu
+layout() { dbus-send --session --print-reply --dest="$SNI" $MENU com.canonical.dbusmenu.GetLayout int32:0 int32:-1 array:string: 2>/dev/null; }
+# Prints "id<TAB>label" for each item of the layout.
+items() { layout | awk '/struct {/{s=1; next} s && /int32/{id=$2; s=0; next} {s=0} /string "label"/{getline; sub(/.*string "/, ""); sub(/"$/, ""); print id "\t" $0}'; }
+menu_id() { items | awk -F'\t' -v l="$1" '$2 == l {print $1; exit}'; }
+click() { dbus-send --session --print-reply --dest="$SNI" $MENU com.canonical.dbusmenu.Event int32:"$1" string:clicked variant:int32:0 uint32:0 >/dev/null; }
+opened() { dbus-send --session --print-reply --dest="$SNI" $MENU com.canonical.dbusmenu.Event int32:0 string:opened variant:int32:0 uint32:0 >/dev/null; }
+workers() { pgrep -P "$PERCH" -f ' engine ' || true; }
+
+[ -n "$(workers)" ] || fail "no worker after the self-test"
+curl -fsS -X POST "$URL/api/generate" -d "{\"model\":\"$MODEL\",\"prompt\":\"\"}" >/dev/null || fail "could not load $MODEL"
+for _ in $(seq 60); do opened; [ -n "$(menu_id "$MODEL")" ] && break; sleep 0.1; done
+[ -n "$(menu_id "$MODEL")" ] || fail "the tray menu does not list $MODEL: $(items | tr '\t\n' ': ')"
+step "ok: the tray menu lists the loaded model: $(items | cut -f2 | paste -sd'|')"
+measure "hidden, $MODEL loaded"
+W=$(workers)
+click "$(menu_id Unload)"
+for _ in $(seq 100); do [ -z "$(workers)" ] && break; sleep 0.1; done
+[ -z "$(workers)" ] || fail "Unload from the tray menu left a worker: $(workers)"
+for _ in $(seq 60); do opened; [ -n "$(menu_id 'No model loaded')" ] && break; sleep 0.1; done
+[ -n "$(menu_id 'No model loaded')" ] || fail "the tray menu still lists a model after Unload"
+step "ok: Unload from the tray menu stopped the worker and the menu says no model is loaded"
+
+curl -fsS -X POST "$URL/api/generate" -d "{\"model\":\"$MODEL\",\"prompt\":\"\"}" >/dev/null || fail "could not load $MODEL again"
+W=$(workers)
+[ -n "$W" ] || fail "no worker to check Quit with"
+QUIT=$(menu_id "Quit Perch")
+[ -n "$QUIT" ] || fail "no Quit item: $(items | tr '\t\n' ': ')"
+t=$(date +%s%N)
+click "$QUIT"
+for _ in $(seq 150); do kill -0 "$PERCH" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$PERCH" 2>/dev/null && fail "perch did not exit after Quit"
+set +e; wait "$PERCH"; RC=$?; set -e
+[ "$RC" = 0 ] || fail "perch exited with status $RC after Quit"
+for w in $W; do kill -0 "$w" 2>/dev/null && fail "worker $w outlived Quit"; done
+pgrep -f "$PERCH_HOME" >/dev/null && fail "a process still uses $PERCH_HOME: $(pgrep -af "$PERCH_HOME")"
+step "ok: Quit from the tray menu exited in $(ms "$t") ms (status 0) and left no worker"
+step "PASS"
