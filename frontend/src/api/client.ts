@@ -7,6 +7,8 @@ declare global {
   interface Window {
     /** Where the API is, when the page is not served by it (the desktop shell may set it). */
     PERCH_API_BASE?: string;
+    /** The API key, when the desktop shell knows it (so its window never asks). */
+    PERCH_API_KEY?: string;
   }
 }
 
@@ -34,6 +36,7 @@ export function onUnauthorized(fn: Listener): () => void {
 }
 
 export function getApiKey(): string {
+  if (typeof window !== 'undefined' && window.PERCH_API_KEY) return window.PERCH_API_KEY;
   try {
     return localStorage.getItem(KEY_STORAGE) ?? '';
   } catch {
