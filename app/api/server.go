@@ -185,12 +185,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.ownPorts[port] = true
 		s.mu.Unlock()
 	}
+	// Requests outlive ctx's values but not the shutdown: once it starts, streams are told to
+	// finish (generation stops, partial answers are saved) instead of holding it for the grace
+	// period.
+	base, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRequests()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(stopRequests)
 	done := make(chan error, 1)
 	go func() {
 		<-ctx.Done()

@@ -30,17 +30,13 @@ func (r fileResolver) Resolve(ctx context.Context, name string) (engine.ModelRef
 		if err != nil {
 			return engine.ModelRef{}, err
 		}
-		st, err := os.Stat(abs)
-		if err != nil {
-			if r.next == nil || os.IsNotExist(err) && !strings.HasSuffix(name, ".gguf") {
-				return engine.ModelRef{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, name)
-			}
-			return engine.ModelRef{}, fmt.Errorf("%w: no file %s", engine.ErrUnknownModel, abs)
+		if st, err := os.Stat(abs); err == nil && st.Mode().IsRegular() {
+			// A file outside the library has no content digest at hand; its path, size and time
+			// identify it well enough to key saved conversation state.
+			sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", abs, st.Size(), st.ModTime().UnixNano())))
+			return engine.ModelRef{Name: name, Path: abs, Size: st.Size(), Digest: "file:" + hex.EncodeToString(sum[:16])}, nil
 		}
-		// A file outside the library has no content digest at hand; its path, size and time
-		// identify it well enough to key saved conversation state.
-		sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", abs, st.Size(), st.ModTime().UnixNano())))
-		return engine.ModelRef{Name: name, Path: abs, Size: st.Size(), Digest: "file:" + hex.EncodeToString(sum[:16])}, nil
+		// Not a file: library names have slashes too (hf.co/org/repo:Q4_K_M, namespace/name).
 	}
 	if r.next == nil {
 		return engine.ModelRef{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, name)

@@ -32,6 +32,7 @@ type serveFlags struct {
 	host      string
 	apiKey    string
 	origins   []string
+	hosts     []string
 	modelsDir []string
 	verbose   bool
 }
@@ -63,7 +64,8 @@ func newServeCmd() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.host, "host", "", "address to listen on, host:port (default "+config.DefaultAddress+", or PERCH_HOST)")
 	fl.StringVar(&f.apiKey, "api-key", "", "require this key from clients (or PERCH_API_KEY); generated when listening beyond this machine")
-	fl.StringSliceVar(&f.origins, "origin", nil, "allow browser requests from this origin (repeatable)")
+	fl.StringSliceVar(&f.origins, "allowed-origin", nil, "allow browser requests from this origin (repeatable)")
+	fl.StringSliceVar(&f.hosts, "allowed-host", nil, "accept requests for this Host name besides loopback names (repeatable)")
 	fl.StringArrayVar(&f.modelsDir, "models-dir", nil, "also serve the .gguf files under this folder (repeatable; or PERCH_MODELS_DIRS, colon-separated)")
 	fl.BoolVar(&f.verbose, "verbose", false, "log every request and the engine's messages")
 	return cmd
@@ -75,6 +77,7 @@ type App struct {
 	settings *config.Store
 	engine   *engine.Engine
 	server   *api.Server
+	chats    *chats.Store
 	addr     string
 	apiKey   string
 	log      *slog.Logger
@@ -159,12 +162,12 @@ func openApp(f serveFlags) (*App, error) {
 	}
 	libUI := api.NewLibraryUI(store, catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "")
 	srv = api.New(api.Config{
-		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: s.AllowedHosts,
+		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
 	}, eng, storeadapter.New(store), api.WithStatic(ui),
 		api.WithChats(chatStore), api.WithSettings(settings), api.WithMemory(api.NewMemorySource(sampler)),
 		api.WithLibraryUI(libUI, filepath.Join(paths.Data, "uploads")))
-	return &App{paths: paths, settings: settings, engine: eng, server: srv, addr: addr, apiKey: key, log: log}, nil
+	return &App{paths: paths, settings: settings, engine: eng, server: srv, chats: chatStore, addr: addr, apiKey: key, log: log}, nil
 }
 
 // Serve listens and serves until ctx ends; ready is called with the URL once listening.
@@ -184,8 +187,13 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	return a.server.Serve(ctx, ln)
 }
 
-// Close stops every worker.
-func (a *App) Close() { a.engine.Close() }
+// Close stops every worker and closes the chat history.
+func (a *App) Close() {
+	a.engine.Close()
+	if err := a.chats.Close(); err != nil {
+		a.log.Warn("closing the chat history", "err", err)
+	}
+}
 
 func normalizeAddr(addr string) string {
 	addr = strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "https://")
