@@ -242,10 +242,7 @@ func (u *LibraryUI) Catalog(ctx context.Context, query string) ([]CatalogModel, 
 		for _, q := range e.Quants {
 			qv := Quant{Name: q.Name, Ref: e.Ref(q.Name), Size: q.Size, Recommended: strings.EqualFold(q.Name, e.Recommended)}
 			if haveBudget {
-				if s, err := memplan.ApproxShape(memplan.Summary{Architecture: e.Shape.Architecture, FileBytes: q.Size,
-					Layers: int(e.Shape.BlockCount), Heads: int(e.Shape.HeadCount), KVHeads: int(e.Shape.HeadCountKV),
-					HeadDim: int(e.Shape.HeadDim), Embd: int(e.Shape.EmbeddingLength), Context: int(e.Shape.ContextLength),
-					SlidingWindow: int(e.Shape.SlidingWindow)}); err == nil {
+				if s, err := memplan.ApproxShape(e.Summary(q)); err == nil {
 					if f, err := u.judge(s, FitQuery{}, b, res, backend); err == nil {
 						qv.Fit = &f
 					}
