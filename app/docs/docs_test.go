@@ -1,0 +1,493 @@
+package docs
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/perchapp/perch/app/docs/extract"
+	"github.com/perchapp/perch/app/docs/internal/pdftest"
+	"github.com/perchapp/perch/engine"
+)
+
+// library copies testdata/library (Markdown in English and Korean, German text, Go code,
+// Japanese HTML) to a temporary folder and adds what is better made here: a PDF with a text
+// layer, a scanned PDF without one, an image, a binary file, and files the scan must ignore.
+func library(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.WalkDir("testdata/library", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata/library", p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return write(dir, rel, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel, b := range map[string][]byte{
+		"manual.pdf":               pdftest.Text("Pump manual\nThe pump runs at 40 bar.", "Maintenance\nReplace the filter F-220 every year."),
+		"scans/scan.pdf":           pdftest.Drawing(2),
+		"photo.png":                {0x89, 'P', 'N', 'G', 0, 0, 0, 0},
+		"data.dat":                 {1, 2, 0, 3, 0, 0, 9},
+		".hidden.md":               []byte("# Hidden\n\nNever indexed."),
+		"node_modules/dep/read.md": []byte("# Dependency\n\nNever indexed."),
+	} {
+		if err := write(dir, rel, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func write(dir, rel string, b []byte) error {
+	p := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, b, 0o644)
+}
+
+// indexed creates a collection embedded with the synthetic model and indexes the library.
+func indexed(t *testing.T) (*Store, *countingEmbedder, Collection, string, []Progress) {
+	t.Helper()
+	emb := &countingEmbedder{Embedder: newEngine(t, testModels(t))}
+	s := openStore(t, emb)
+	ctx := context.Background()
+	c, err := s.Create(ctx, NewCollection{Name: "Library", EmbeddingModel: "synth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := library(t)
+	var events []Progress
+	sum, err := s.AddFolder(ctx, c.ID, dir, func(p Progress) { events = append(events, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files != 9 || sum.Indexed != 6 || sum.Skipped != 3 || sum.Unchanged != 0 {
+		t.Fatalf("summary %+v; want 9 files: 6 indexed, 3 skipped", sum)
+	}
+	return s, emb, c, dir, events
+}
+
+func TestIndexFolder(t *testing.T) {
+	s, emb, c, dir, events := indexed(t)
+	ctx := context.Background()
+
+	// Skips carry their reasons.
+	reasons := map[string]string{}
+	for _, p := range events {
+		if p.Phase == "file" && p.Status == Skipped {
+			reasons[filepath.Base(p.Path)] = p.Reason
+		}
+	}
+	for file, want := range map[string]string{"scan.pdf": "no text layer", "photo.png": "images hold no text", "data.dat": "not text"} {
+		if !strings.Contains(reasons[file], want) {
+			t.Errorf("%s skipped with %q, want a reason mentioning %q", file, reasons[file], want)
+		}
+	}
+	if last := events[len(events)-1]; last.Phase != "done" || last.Done != 9 || last.Total != 9 {
+		t.Errorf("last event %+v, want done 9 of 9", last)
+	}
+
+	docs, err := s.Documents(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	passages := 0
+	for _, d := range docs {
+		rel, _ := filepath.Rel(dir, d.Name)
+		names = append(names, rel+":"+d.Format)
+		passages += d.Passages
+		if d.Source != d.Name || d.Stale || d.EmbeddingModel != "synth" {
+			t.Errorf("document %+v", d)
+		}
+	}
+	want := []string{"guide.md:markdown", "manual.pdf:pdf", "notizen.txt:text", "release.html:html", "src/server.go:code", "안내.md:markdown"}
+	slices.Sort(names)
+	if !slices.Equal(names, want) {
+		t.Errorf("documents %q, want %q", names, want)
+	}
+	if got := len(emb.take()); got != passages {
+		t.Errorf("%d passages embedded for %d stored", got, passages)
+	}
+	c, _ = s.Get(ctx, c.ID)
+	if c.Status != StatusReady || c.Documents != 6 || c.Passages != passages || c.Dimensions != 128 {
+		t.Errorf("collection %+v", c)
+	}
+
+	// Passages follow headings (Korean too) and PDF pages.
+	byName := map[string]Document{}
+	for _, d := range docs {
+		byName[filepath.Base(d.Name)] = d
+	}
+	ko, err := s.Passages(ctx, c.ID, byName["안내.md"].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var headings []string
+	for _, p := range ko {
+		headings = append(headings, p.Heading)
+	}
+	if want := []string{"퍼치 사용 안내", "퍼치 사용 안내 › 메모리", "퍼치 사용 안내 › 문서와 대화하기"}; !slices.Equal(headings, want) {
+		t.Errorf("Korean passages under %q, want %q", headings, want)
+	}
+	pdf, err := s.Passages(ctx, c.ID, byName["manual.pdf"].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := map[int]bool{}
+	for _, p := range pdf {
+		pages[p.Page] = true
+	}
+	if !pages[1] || !pages[2] || byName["manual.pdf"].Pages != 2 {
+		t.Errorf("PDF passages on pages %v of %d", pages, byName["manual.pdf"].Pages)
+	}
+}
+
+// TestSearchOwnEmbedding: a query made from a passage's own embedding finds that passage
+// first, and it holds the exact phrase, in every language and format of the library.
+func TestSearchOwnEmbedding(t *testing.T) {
+	s, _, c, _, _ := indexed(t)
+	ctx := context.Background()
+	phrases := []string{
+		"Error ERR-4821 means the model file failed its checksum.",
+		"통합 메모리는 GPU와 함께 쓰기 때문입니다.",
+		"Der Kühlschrank im dritten Stock wird am Freitag abgetaut.",
+		"検索が速くなりました。",
+		"Replace the filter F-220 every year.",
+		"func Routes() []string",
+	}
+	for _, phrase := range phrases {
+		t.Run(phrase, func(t *testing.T) {
+			p := passageWith(t, s, c, phrase)
+			res, err := s.emb.Embed(ctx, engine.EmbedRequest{Model: c.EmbeddingModel, Inputs: []string{embedInput(c.DocumentPrefix, p.Heading, p.Text)}, Normalize: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := s.Search(ctx, c.ID, Query{Text: "", Vector: res.Embeddings[0], TopK: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Results) == 0 || f.Results[0].ID != p.ID || !strings.Contains(f.Results[0].Text, phrase) {
+				t.Fatalf("results %+v; want passage %d with %q first", f.Results, p.ID, phrase)
+			}
+			if f.Results[0].Similarity < 0.999 {
+				t.Errorf("similarity to itself %v, want 1", f.Results[0].Similarity)
+			}
+		})
+	}
+}
+
+// passageWith finds the stored passage containing phrase.
+func passageWith(t *testing.T, s *Store, c Collection, phrase string) Passage {
+	t.Helper()
+	docs, err := s.Documents(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		ps, err := s.Passages(context.Background(), c.ID, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			if strings.Contains(p.Text, phrase) {
+				return p
+			}
+		}
+	}
+	t.Fatalf("no passage contains %q", phrase)
+	return Passage{}
+}
+
+// TestKeywordSearch: names and numbers are found by the keyword part, Korean words despite
+// their particles. A zero query vector leaves the keyword scores alone in the ranking; with
+// the real (random-weight) embedding of the question the passage stays among the top three.
+func TestKeywordSearch(t *testing.T) {
+	s, _, c, _, _ := indexed(t)
+	c, _ = s.Get(context.Background(), c.ID)
+	zero := make([]float32, c.Dimensions)
+	for _, tt := range []struct{ query, want string }{
+		{"what does ERR-4821 mean?", "ERR-4821"},
+		{"filter F-220", "F-220"},
+		{"양자화를 바꾸려면?", "양자화"},
+		{"Kühlschrank Freitag", "Kühlschrank"},
+	} {
+		f, err := s.Search(context.Background(), c.ID, Query{Text: tt.query, TopK: 2, Vector: zero, MinScore: ptr(0.0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Results) == 0 || !strings.Contains(f.Results[0].Text, tt.want) || f.Results[0].Keyword <= 0 {
+			t.Errorf("%q by keywords alone: results %+v; want the passage with %q first", tt.query, f.Results, tt.want)
+		}
+		f, err = s.Search(context.Background(), c.ID, Query{Text: tt.query, TopK: 3, MinScore: ptr(-1.0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range f.Results {
+			if strings.Contains(r.Text, tt.want) {
+				found = true
+				if want := round(r.Similarity + KeywordWeight*r.Keyword); abs(r.Score-want) > 2e-4 || r.Keyword <= 0 {
+					t.Errorf("%q: score %v, similarity %v, keyword %v", tt.query, r.Score, r.Similarity, r.Keyword)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%q: the passage with %q is not among the top three: %+v", tt.query, tt.want, f.Results)
+		}
+	}
+}
+
+func abs(f float64) float64 { return max(f, -f) }
+
+// TestReindexOnlyChanged: after one file is edited, a second run embeds only its passages;
+// the other documents keep their passages; a deleted file's document goes.
+func TestReindexOnlyChanged(t *testing.T) {
+	s, emb, c, dir, _ := indexed(t)
+	ctx := context.Background()
+	emb.take()
+	before := map[string][]Passage{}
+	docs, _ := s.Documents(ctx, c.ID)
+	for _, d := range docs {
+		before[d.Name], _ = s.Passages(ctx, c.ID, d.ID)
+	}
+
+	notes := filepath.Join(dir, "notizen.txt")
+	if err := os.WriteFile(notes, []byte("Notizen vom Hausmeister\n\nDer Aufzug wird am Montag gewartet.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var events []Progress
+	sum, err := s.AddFolder(ctx, c.ID, dir, func(p Progress) { events = append(events, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Indexed != 1 || sum.Unchanged != 5 || sum.Skipped != 3 {
+		t.Fatalf("summary %+v; want 1 indexed, 5 unchanged", sum)
+	}
+	embedded := emb.take()
+	after, _ := s.Passages(ctx, c.ID, docID(t, s, c, notes))
+	if len(embedded) != len(after) || !strings.Contains(strings.Join(embedded, "|"), "Aufzug") {
+		t.Errorf("embedded %q; want only the %d passages of the edited file", embedded, len(after))
+	}
+	for name, ps := range before {
+		if name == notes {
+			continue
+		}
+		now, err := s.Passages(ctx, c.ID, docID(t, s, c, name))
+		if err != nil || len(now) != len(ps) || now[0].ID != ps[0].ID {
+			t.Errorf("%s was re-indexed: passages %v before, %v after", name, ps, now)
+		}
+	}
+	for _, p := range events {
+		if p.Phase == "file" && p.Status == Indexed && p.Path != notes {
+			t.Errorf("event %+v re-indexed an unchanged file", p)
+		}
+	}
+
+	// A file gone from the folder is removed from the collection.
+	if err := os.Remove(notes); err != nil {
+		t.Fatal(err)
+	}
+	sum, err = s.AddFolder(ctx, c.ID, dir, nil)
+	if err != nil || sum.Removed != 1 || sum.Indexed != 0 || len(emb.take()) != 0 {
+		t.Fatalf("after deleting a file: %+v %v", sum, err)
+	}
+	if _, err := s.Search(ctx, c.ID, Query{Text: "Aufzug Montag"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func docID(t *testing.T, s *Store, c Collection, name string) int64 {
+	t.Helper()
+	d, ok, err := s.docByName(context.Background(), c, name)
+	if err != nil || !ok {
+		t.Fatalf("no document %s: %v", name, err)
+	}
+	return d.ID
+}
+
+// TestModelSwitch: a new embedding model marks the collection for re-indexing, search
+// refuses until then, and Reindex re-embeds the stored passages without the files.
+func TestModelSwitch(t *testing.T) {
+	s, emb, c, dir, _ := indexed(t)
+	ctx := context.Background()
+	emb.take()
+	if err := os.RemoveAll(dir); err != nil { // the files are not needed to re-index
+		t.Fatal(err)
+	}
+	model := "stories"
+	c, err := s.Update(ctx, c.ID, Patch{EmbeddingModel: &model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != StatusNeedsReindex || c.StaleDocuments != 6 {
+		t.Fatalf("after switching: %+v", c)
+	}
+	if _, err := s.Search(ctx, c.ID, Query{Text: "memory"}); !errors.Is(err, ErrNeedsReindex) || !strings.Contains(err.Error(), "re-index") {
+		t.Fatalf("search before re-indexing: %v", err)
+	}
+	if _, err := s.Retrieve(ctx, c.ID, "memory", 0, nil); !errors.Is(err, ErrNeedsReindex) {
+		t.Fatalf("retrieve before re-indexing: %v", err)
+	}
+	sum, err := s.Reindex(ctx, c.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Indexed != 6 || sum.Embedded != c.Passages || len(emb.take()) != c.Passages {
+		t.Errorf("re-index %+v for %d passages", sum, c.Passages)
+	}
+	c, _ = s.Get(ctx, c.ID)
+	if c.Status != StatusReady || c.Dimensions != 64 {
+		t.Errorf("after re-indexing: %+v", c)
+	}
+	f, err := s.Search(ctx, c.ID, Query{Text: "ERR-4821", MinScore: ptr(-1.0)})
+	if err != nil || len(f.Results) == 0 {
+		t.Fatalf("search after re-indexing: %+v %v", f, err)
+	}
+	// Nothing is left to do the second time.
+	if sum, err := s.Reindex(ctx, c.ID, nil); err != nil || sum.Indexed != 0 || sum.Unchanged != 6 {
+		t.Errorf("second re-index %+v %v", sum, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestRetrievePrompt: the prompt cites the passages found, numbered, with their place; when
+// nothing passes the threshold it says so and cites nothing.
+func TestRetrievePrompt(t *testing.T) {
+	s, _, c, _, _ := indexed(t)
+	ctx := context.Background()
+	r, err := s.Retrieve(ctx, c.ID, "What does ERR-4821 mean?", 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sources) == 0 || !strings.Contains(r.Sources[0].Text, "ERR-4821") {
+		t.Fatalf("sources %+v", r.Sources)
+	}
+	p := r.Prompt()
+	for _, want := range []string{"[1] guide.md, lines ", "(Perch User Guide › Troubleshooting)", "Error ERR-4821 means the model file failed its checksum.", "Question: What does ERR-4821 mean?", "Cite the sources"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("prompt lacks %q:\n%s", want, p)
+		}
+	}
+	r, err = s.Retrieve(ctx, c.ID, "What does ERR-4821 mean?", 2, ptr(1.9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Sources) != 0 || !strings.Contains(r.Prompt(), "No passage in the document collection \"Library\" is relevant") {
+		t.Errorf("with nothing relevant: %d sources, prompt %q", len(r.Sources), r.Prompt())
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s := openStore(t, newEngine(t, testModels(t)))
+	ctx := context.Background()
+	c, err := s.Create(ctx, NewCollection{Name: "Notes", EmbeddingModel: "synth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+		do   func() error
+	}{
+		{"empty name", ErrInvalid, "name is required", func() error { _, err := s.Create(ctx, NewCollection{EmbeddingModel: "synth"}); return err }},
+		{"numeric name", ErrInvalid, "cannot be a number", func() error { _, err := s.Create(ctx, NewCollection{Name: "42", EmbeddingModel: "synth"}); return err }},
+		{"no model", ErrInvalid, "embedding_model is required", func() error { _, err := s.Create(ctx, NewCollection{Name: "x"}); return err }},
+		{"duplicate", ErrExists, "exists", func() error { _, err := s.Create(ctx, NewCollection{Name: "notes", EmbeddingModel: "synth"}); return err }},
+		{"min_score", ErrInvalid, "between -1 and 2", func() error { _, err := s.Create(ctx, NewCollection{Name: "y", EmbeddingModel: "synth", MinScore: ptr(5.0)}); return err }},
+		{"NUL text", extract.ErrBinary, "NUL", func() error { _, err := s.AddText(ctx, c.ID, "a.txt", "a\x00b"); return err }},
+		{"blank text", extract.ErrNoText, "empty", func() error { _, err := s.AddText(ctx, c.ID, "a.txt", "  \n"); return err }},
+		{"scanned PDF", extract.ErrNoText, "OCR", func() error { _, err := s.AddFile(ctx, c.ID, "scan.pdf", pdftest.Drawing(1)); return err }},
+		{"image", extract.ErrUnsupported, "images", func() error { _, err := s.AddFile(ctx, c.ID, "a.jpg", []byte{0xff, 0xd8}); return err }},
+		{"no document name", ErrInvalid, "document name is required", func() error { _, err := s.AddText(ctx, c.ID, "", "text"); return err }},
+		{"unknown collection", ErrNotFound, "no collection 99", func() error { _, err := s.AddText(ctx, 99, "a.txt", "text"); return err }},
+		{"relative folder", ErrInvalid, "absolute path", func() error { _, err := s.AddFolder(ctx, c.ID, "docs", nil); return err }},
+		{"missing folder", ErrInvalid, "cannot read the folder", func() error { _, err := s.AddFolder(ctx, c.ID, "/nonexistent/perch", nil); return err }},
+		{"empty query", ErrInvalid, "query is empty", func() error { _, err := s.Search(ctx, c.ID, Query{Text: " "}); return err }},
+		{"top_k", ErrInvalid, "top_k must be between 1 and 50", func() error { _, err := s.Search(ctx, c.ID, Query{Text: "x", TopK: 500}); return err }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.do()
+			if !errors.Is(err, tt.err) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v; want %v mentioning %q", err, tt.err, tt.want)
+			}
+		})
+	}
+
+	// An embedding model that is not installed: a clear error, and nothing half-written.
+	bad, err := s.Create(ctx, NewCollection{Name: "Bad", EmbeddingModel: "no-such-model"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddText(ctx, bad.ID, "a.md", "# A\n\ntext"); engine.KindOf(err) != engine.KindNotFound || !strings.Contains(err.Error(), "no-such-model") {
+		t.Errorf("unknown model: %v", err)
+	}
+	if docs, _ := s.Documents(ctx, bad.ID); len(docs) != 0 {
+		t.Errorf("a failed document was stored: %+v", docs)
+	}
+
+	// A document added twice is unchanged the second time; a new text replaces it in place.
+	a, err := s.AddText(ctx, c.ID, "a.md", "# A\n\nfirst")
+	if err != nil || a.Status != Indexed || a.Document.Passages != 1 {
+		t.Fatalf("%+v %v", a, err)
+	}
+	if b, err := s.AddText(ctx, c.ID, "a.md", "# A\n\nfirst"); err != nil || b.Status != Unchanged {
+		t.Errorf("same text again: %+v %v", b, err)
+	}
+	b, err := s.AddText(ctx, c.ID, "a.md", "# A\n\nsecond\n\n# B\n\nthird")
+	if err != nil || b.Status != Indexed || b.Document.ID != a.Document.ID || b.Document.Passages != 2 {
+		t.Errorf("changed text: %+v %v", b, err)
+	}
+	if err := s.DeleteDocument(ctx, c.ID, a.Document.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDocument(ctx, c.ID, a.Document.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete: %v", err)
+	}
+	if f, err := s.Search(ctx, c.ID, Query{Text: "second"}); err != nil || len(f.Results) != 0 {
+		t.Errorf("search after delete: %+v %v", f, err)
+	}
+	if err := s.Delete(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, c.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after delete: %v", err)
+	}
+}
+
+func TestFTSTerms(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"What does ERR-4821 mean?", `"what" "does" "err" "4821" "mean"`},
+		{"서울에서 맛집을 추천해 주세요", `"서울"* "맛집"* "추천해"* "주세요"*`},
+		{`a "quoted" OR NEAR(x)`, `"quoted" "or" "near"`},
+		{"東京 7", `"東京" "7"`},
+		{"", ``},
+	} {
+		if got := strings.Join(ftsTerms(tt.in), " "); got != tt.want {
+			t.Errorf("ftsTerms(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultPrefixes(t *testing.T) {
+	for model, want := range map[string]string{"bge-m3": "", "nomic-embed-text-v1.5": "search_query: ", "multilingual-e5-small": "query: "} {
+		if q, _ := defaultPrefixes(model); q != want {
+			t.Errorf("%s: query prefix %q, want %q", model, q, want)
+		}
+	}
+}
