@@ -408,8 +408,14 @@ func TestBadInput(t *testing.T) {
 		{"empty name", ErrInvalid, "name is required", func() error { _, err := s.Create(ctx, NewCollection{EmbeddingModel: "synth"}); return err }},
 		{"numeric name", ErrInvalid, "cannot be a number", func() error { _, err := s.Create(ctx, NewCollection{Name: "42", EmbeddingModel: "synth"}); return err }},
 		{"no model", ErrInvalid, "embedding_model is required", func() error { _, err := s.Create(ctx, NewCollection{Name: "x"}); return err }},
-		{"duplicate", ErrExists, "exists", func() error { _, err := s.Create(ctx, NewCollection{Name: "notes", EmbeddingModel: "synth"}); return err }},
-		{"min_score", ErrInvalid, "between -1 and 2", func() error { _, err := s.Create(ctx, NewCollection{Name: "y", EmbeddingModel: "synth", MinScore: ptr(5.0)}); return err }},
+		{"duplicate", ErrExists, "exists", func() error {
+			_, err := s.Create(ctx, NewCollection{Name: "notes", EmbeddingModel: "synth"})
+			return err
+		}},
+		{"min_score", ErrInvalid, "between -1 and 2", func() error {
+			_, err := s.Create(ctx, NewCollection{Name: "y", EmbeddingModel: "synth", MinScore: ptr(5.0)})
+			return err
+		}},
 		{"NUL text", extract.ErrBinary, "NUL", func() error { _, err := s.AddText(ctx, c.ID, "a.txt", "a\x00b"); return err }},
 		{"blank text", extract.ErrNoText, "empty", func() error { _, err := s.AddText(ctx, c.ID, "a.txt", "  \n"); return err }},
 		{"scanned PDF", extract.ErrNoText, "OCR", func() error { _, err := s.AddFile(ctx, c.ID, "scan.pdf", pdftest.Drawing(1)); return err }},
