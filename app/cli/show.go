@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/engine/memplan"
 )
 
 func init() { register(newShowCmd) }
@@ -62,6 +64,7 @@ func newShowCmd() *cobra.Command {
 				fmt.Fprintln(out, m.System)
 			default:
 				writeShow(out, m, info)
+				writeMemory(cmd.Context(), out, m)
 			}
 			return nil
 		},
@@ -171,4 +174,36 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// writeMemory adds the memory estimate at the context the server would pick (the largest that
+// fits up to the training context, capped), judged against this machine.
+func writeMemory(ctx context.Context, w io.Writer, m library.Model) {
+	shape, err := memplan.ReadShape(m.Path)
+	if err != nil {
+		return
+	}
+	budget, machine, err := fitBudget(ctx, "")
+	if err != nil {
+		return
+	}
+	o := memplan.Options{Slots: 1, KVTypeK: "f16", KVTypeV: "f16", Backend: memplan.BackendCPU}
+	if budget.Machine.AppleSilicon {
+		o.Backend = memplan.BackendMetal
+	}
+	if n, _, err := memplan.ChooseContext(shape, o, budget.Bytes); err == nil {
+		o.Context = n
+	} else {
+		o.Context = min(memplan.DefaultContextCap, max(shape.ContextLength, 512))
+	}
+	f, err := memplan.Check(shape, o, budget, nil)
+	if err != nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\n  Memory (perch fit for more)")
+	fmt.Fprintf(tw, "    at %d tokens of context\t%s total: weights %s, KV cache %s, compute %s\n", o.Context,
+		memplan.FormatBytes(f.TotalBytes), memplan.FormatBytes(f.WeightsBytes), memplan.FormatBytes(f.KVBytes+f.StateBytes), memplan.FormatBytes(f.ComputeBytes+f.OutputBytes))
+	fmt.Fprintf(tw, "    on %s\t%s (budget %s, largest context %d)\n", machine, f.Verdict, memplan.FormatBytes(f.BudgetBytes), f.MaxCtx)
+	_ = tw.Flush()
 }
