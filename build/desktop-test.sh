@@ -48,7 +48,7 @@ cleanup() {
 		done
 	fi
 	[ -n "${DBUS_PID:-}" ] && kill "$DBUS_PID" 2>/dev/null || true
-	cp "$LOG" /tmp/pd/last.log; rm -rf "$WORK"
+	[ -n "${LOG:-}" ] && [ -f "$LOG" ] && cp "$LOG" "$OUT/perch.log" 2>/dev/null; rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -74,6 +74,17 @@ export PERCH_HOST=127.0.0.1:$PORT PERCH_MODELS_DIRS=$MODELS PERCH_DESKTOP_SELFTE
 export NO_AT_BRIDGE=1 # no accessibility bus to start and leave behind
 mkdir -p "$HOME"
 URL=http://127.0.0.1:$PORT
+
+# For comparison: the same binary as `perch serve` (no window, no tray), idle.
+"$BIN" serve >"$WORK/serve.log" 2>&1 &
+SERVE=$!
+PIDS+=("$SERVE")
+for _ in $(seq 100); do curl -fsS "$URL/api/version" >/dev/null 2>&1 && break; sleep 0.05; done
+sleep 2
+SERVE_RSS=$(($(awk '/^VmRSS/{print $2}' "/proc/$SERVE/status") / 1024))
+kill "$SERVE"; wait "$SERVE" 2>/dev/null || true
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break; sleep 0.05; done
+step "perch serve (same binary), idle: $SERVE_RSS MB resident"
 T_START=$(date +%s%N)
 "$BIN" >"$WORK/stdout" 2>"$LOG" &
 PERCH=$!
@@ -103,6 +114,9 @@ step "ok: the window exists and is hidden at start (pre-warmed off-screen in ${P
 for _ in $(seq 100); do grep -q 'path=/assets/' "$LOG" && break; sleep 0.1; done
 sleep 3
 rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Proportional (shared pages split among their users) and private resident memory, kB.
+pss() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+uss() { awk '/^Private_(Clean|Dirty):/{s += $2} END{print s + 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 helpers() { pgrep -P "$PERCH" -f WebKit || true; }
 measure() { # $1: label
@@ -115,7 +129,7 @@ measure() { # $1: label
 		line+=" $(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{print $1}' | xargs basename) $(($(rss "$p") / 1024)) MB, $((c1[i] - c0[i])) ticks;"
 		i=$((i + 1))
 	done
-	step "$1: perch $(($(rss "$PERCH") / 1024)) MB resident, $((t1 - t0)) CPU ticks in 5 s (of $((5 * $(getconf CLK_TCK))));$line"
+	step "$1: perch $(($(rss "$PERCH") / 1024)) MB resident (proportional $(($(pss "$PERCH") / 1024)) MB, private $(($(uss "$PERCH") / 1024)) MB), $((t1 - t0)) CPU ticks in 5 s (of $((5 * $(getconf CLK_TCK))));$line"
 }
 measure "idle, hidden, no model"
 
@@ -123,17 +137,46 @@ measure "idle, hidden, no model"
 activate() { dbus-send --session --print-reply=literal --dest="$SNI" /StatusNotifierItem org.kde.StatusNotifierItem.Activate int32:0 int32:0 >/dev/null; }
 wait_shown() { for _ in $(seq 400); do [ -n "$(visible)" ] && return 0; sleep 0.005; done; return 1; }
 wait_hidden() { for _ in $(seq 400); do [ -z "$(visible)" ] && return 0; sleep 0.005; done; return 1; }
+# The keyboard focus is on the shown window (polled: it follows the map).
+has_focus() { for _ in $(seq 100); do [ "$(xdotool getwindowfocus -f 2>/dev/null || true)" = "$(visible)" ] && return 0; sleep 0.01; done; return 1; }
 LAT=()
-ROUNDS=5
-for round in $(seq $ROUNDS); do
+show() {
+	local t
 	t=$(date +%s%N)
 	activate
-	wait_shown || fail "the window did not show after a tray click (round $round)"
+	wait_shown || fail "the window did not show after a tray click"
 	LAT+=("$(ms "$t")")
+}
+show
+WIN=$(visible)
+eval "$(xdotool getwindowgeometry --shell "$WIN")"
+step "window at $X,$Y size ${WIDTH}x$HEIGHT (screen 1280x800: top-right, where Linux panels put the tray)"
+[ "$WIDTH" = 420 ] && [ "$HEIGHT" = 640 ] || fail "window size ${WIDTH}x$HEIGHT, want 420x640"
+has_focus || fail "the shown window does not have the keyboard focus"
+
+# The first show runs the self-test in the window: a chat answer streamed over SSE from the
+# server, then window.perchDesktop.detach() and attach().
+for _ in $(seq 150); do grep -q 'streaming self-test' "$LOG" && break; sleep 0.1; done
+ST=$(grep -m1 'streaming self-test' "$LOG" | sed 's/.*result="//; s/"$//; s/\\"/"/g' || true)
+[ -n "$ST" ] || fail "no streaming self-test result from the window"
+grep -q '"ok":true' <<<"$ST" || fail "streaming in the window failed: $ST"
+step "ok: SSE streams in the window: $ST"
+grep -q '"detached":"900x700"' <<<"$ST" || fail "detach did not make a 900x700 window: $ST"
+grep -q '"attached":"420x640"' <<<"$ST" || fail "attach did not bring the 420x640 popover back: $ST"
+step "ok: detach makes a normal 900x700 window, attach the 420x640 popover again"
+sleep 0.5
+import -window root "$OUT/window.png"
+step "screenshot: $OUT/window.png"
+activate
+wait_hidden || fail "a second tray click did not hide the window"
+
+ROUNDS=5
+for round in $(seq 2 $ROUNDS); do
+	sleep "${ROUND_PAUSE:-0.3}"
+	show
 	[ "$round" = $ROUNDS ] && break
 	activate # a second click hides it
 	wait_hidden || fail "a second tray click did not hide the window"
-	sleep "${ROUND_PAUSE:-0.3}"
 done
 sleep 0.2
 # The app logs, per show, when GTK mapped the window and first drew it, and when the page
@@ -141,24 +184,9 @@ sleep 0.2
 MAPPED=$(grep 'desktop: window mapped' "$LOG" | sed 's/.*mapped_ms=\([0-9.-]*\).*/\1/' | paste -sd' ' || true)
 DRAWN=$(grep 'desktop: window mapped' "$LOG" | sed 's/.*first_draw_ms=\([0-9.-]*\).*/\1/' | paste -sd' ' || true)
 PAGE=$(grep 'desktop: window shown' "$LOG" | sed 's/.*latency_ms=//' | paste -sd' ' || true)
-step "ok: a tray click shows the window (target 100 ms); from the click, in ms, over $ROUNDS shows:"
+step "ok: a tray click shows the window (target 100 ms); from the click, in ms, per show (the second is attach):"
 step "    window mapped: ${MAPPED:-?}; first drawn: ${DRAWN:-?}; page visible: ${PAGE:-?}"
 step "    seen from outside (dbus-send, then xdotool polling; each a process start on a busy machine): ${LAT[*]}"
-WIN=$(visible)
-eval "$(xdotool getwindowgeometry --shell "$WIN")"
-step "window at $X,$Y size ${WIDTH}x$HEIGHT (screen 1280x800: top-right under the tray)"
-[ "$WIDTH" = 420 ] && [ "$HEIGHT" = 640 ] || fail "window size ${WIDTH}x$HEIGHT, want 420x640"
-[ "$(xdotool getwindowfocus)" = "$WIN" ] || fail "the shown window does not have the keyboard focus"
-
-# Streaming inside the window (the self-test runs on the first show).
-for _ in $(seq 150); do grep -q 'streaming self-test' "$LOG" && break; sleep 0.1; done
-ST=$(grep -m1 'streaming self-test' "$LOG" || true)
-[ -n "$ST" ] || fail "no streaming self-test result from the window"
-grep -q '\\"ok\\":true' <<<"$ST" || fail "streaming in the window failed: $ST"
-step "ok: SSE streams in the window: $(sed 's/.*result="//; s/"$//; s/\\"/"/g' <<<"$ST")"
-sleep 1
-import -window root "$OUT/window.png"
-step "screenshot: $OUT/window.png"
 
 # Esc hides the popover.
 xdotool key --window "$WIN" Escape
@@ -200,6 +228,16 @@ for _ in $(seq 100); do [ -z "$(workers)" ] && break; sleep 0.1; done
 for _ in $(seq 60); do opened; [ -n "$(menu_id 'No model loaded')" ] && break; sleep 0.1; done
 [ -n "$(menu_id 'No model loaded')" ] || fail "the tray menu still lists a model after Unload"
 step "ok: Unload from the tray menu stopped the worker and the menu says no model is loaded"
+
+# Settings from the tray menu opens the window on the settings view.
+click "$(menu_id 'Settings…')"
+wait_shown || fail "Settings in the tray menu did not show the window"
+sleep 1
+import -window root "$OUT/settings.png"
+step "ok: Settings from the tray menu shows the window (screenshot: $OUT/settings.png)"
+has_focus || fail "the window shown from the menu does not have the keyboard focus"
+xdotool key --window "$(visible)" Escape
+wait_hidden || fail "Esc did not hide the window"
 
 curl -fsS -X POST "$URL/api/generate" -d "{\"model\":\"$MODEL\",\"prompt\":\"\"}" >/dev/null || fail "could not load $MODEL again"
 W=$(workers)

@@ -5,6 +5,9 @@ package desktop
 /*
 #cgo pkg-config: gtk+-3.0
 #include <gtk/gtk.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
 
 // perch_window finds the Wails window among GTK's toplevels by its title; Wails does not hand
 // out its GtkWindow.
@@ -42,8 +45,31 @@ static gboolean perch_style(gpointer data) {
 // clears them first, and they are read after the page reported itself visible.
 static gint64 perch_show_t, perch_map_t, perch_draw_t;
 
+// perch_activate raises the window and gives it the keyboard focus. The X server (and window
+// managers' focus-stealing prevention) ignore a focus request older than the last focus
+// change, and GTK would stamp it with the last input event this app saw, which is older than
+// the click on the tray icon that another process received. So on X11 the request carries
+// the server's current time, fetched with a round trip.
+static void perch_activate(GtkWindow *w) {
+	guint32 t = GDK_CURRENT_TIME;
+#ifdef GDK_WINDOWING_X11
+	GdkWindow *gw = gtk_widget_get_window(GTK_WIDGET(w));
+	if (gw != NULL && GDK_IS_X11_WINDOW(gw)) t = gdk_x11_get_server_time(gw);
+#endif
+	gtk_window_present_with_time(w, t);
+}
+
+// perch_want_focus: a show asked for the focus before the window was mapped; without a window
+// manager GDK sets the X input focus itself, which fails on a window not yet viewable, so it
+// is asked again once the map arrived.
+static gboolean perch_want_focus; // GTK's main thread only
+
 static gboolean perch_on_map(GtkWidget *w, GdkEvent *e, gpointer d) {
 	if (perch_map_t == 0) perch_map_t = g_get_monotonic_time();
+	if (perch_want_focus) {
+		perch_want_focus = FALSE;
+		perch_activate(GTK_WINDOW(w));
+	}
 	return FALSE;
 }
 
@@ -111,7 +137,7 @@ static void perch_timings(gint64 *mapped, gint64 *drawn) {
 }
 
 // perch_present raises the shown window and gives it the keyboard focus: Wails' show only
-// maps it, and without focus it could never lose it, so it would not hide on blur.
+// maps it, and without the focus it could never lose it, so it would not hide on blur.
 static gboolean perch_present(gpointer data) {
 	GtkWindow *w = perch_window();
 	if (w != NULL) {
@@ -119,7 +145,8 @@ static gboolean perch_present(gpointer data) {
 			perch_prewarming = FALSE;
 			perch_prewarm_restore(w);
 		}
-		gtk_window_present_with_time(w, GDK_CURRENT_TIME);
+		perch_want_focus = TRUE;
+		perch_activate(w);
 	}
 	return G_SOURCE_REMOVE;
 }

@@ -87,7 +87,8 @@ const ShimJS = `(() => {
 })();`
 
 // SelfTestJS streams a short chat answer from the server inside the window, the way the UI
-// does (fetch + SSE), and reports what arrived as a "selftest" event. It runs once, when the
+// does (fetch + SSE), then detaches and attaches the window, and reports what arrived and the
+// window's sizes as a "selftest" event. It runs once, when the
 // window is first shown, and only when PERCH_DESKTOP_SELFTEST names a model (the desktop test
 // sets it).
 func SelfTestJS(model string) string {
@@ -123,8 +124,24 @@ func SelfTestJS(model string) string {
         try { text += JSON.parse(ev.slice(6)).choices[0].delta.content || ''; } catch (e) {}
       }
     }
-    post(JSON.stringify({ok: r.ok, status: r.status, origin: location.origin, type: r.headers.get('content-type'),
-      events, reads, firstChunkMs: Math.round(first), totalMs: Math.round(performance.now() - t0), text: text.slice(0, 60)}));
+    const result = {ok: r.ok, status: r.status, origin: location.origin, type: r.headers.get('content-type'),
+      events, reads, firstChunkMs: Math.round(first), totalMs: Math.round(performance.now() - t0), text: text.slice(0, 60)};
+    // Detach and attach again, as the UI's control does; report the window's size in each.
+    const size = () => innerWidth + 'x' + innerHeight;
+    // Wait for the resize (up to 5 s on a busy machine), then let it settle.
+    const settle = () => new Promise((ok) => {
+      const done = () => setTimeout(ok, 300);
+      const t = setTimeout(done, 5000);
+      addEventListener('resize', () => { clearTimeout(t); done(); }, {once: true});
+    });
+    result.popover = size();
+    window.perchDesktop.detach();
+    await settle();
+    result.detached = size();
+    window.perchDesktop.attach();
+    await settle();
+    result.attached = size();
+    post(JSON.stringify(result));
   } catch (e) {
     post(JSON.stringify({ok: false, error: String(e)}));
   }
