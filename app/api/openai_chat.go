@@ -49,20 +49,25 @@ func sumUsage(us []engine.Usage) engine.Usage {
 }
 
 func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
-	var req oaiChatRequest
+	var req oaiChatWithCollection // Perch's extension: cite a document collection (perch_collections.go)
 	if err := decodeBody(r, &req); err != nil {
 		writeOpenAIError(w, r, err)
 		return
 	}
-	base, n, err := chatRequestFromOpenAI(req)
+	base, n, err := chatRequestFromOpenAI(req.oaiChatRequest)
 	if err != nil {
 		writeOpenAIError(w, r, err)
 		return
 	}
 	noteModel(r, base.Model)
 	base.KeepAlive = s.keepAlive(base.KeepAlive)
+	rag, err := s.withCollection(r.Context(), req.collectionField, &base)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
 	if req.Stream {
-		s.streamOpenAIChat(w, r, base, n, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		s.streamOpenAIChat(w, r, base, n, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, rag)
 		return
 	}
 	results := make([]*engine.ChatResult, n)
@@ -86,16 +91,19 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 	}
 	resp.Usage = usageToOpenAI(sumUsage(usages))
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, rag.openAIResponse(resp))
 }
 
-func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool) {
+func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *retrieval) {
 	sw := newSSE(w)
 	id, created := newID("chatcmpl-"), s.now().Unix()
 	chunk := func(choices []oaiChunkChoice, u *oaiUsage) oaiChatChunk {
 		return oaiChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
 	}
 	one := func(c oaiChunkChoice) error { return sw.Send(chunk([]oaiChunkChoice{c}, nil)) }
+	if rag.sendOpenAIChunk(sw, chunk(nil, nil)) != nil {
+		return
+	}
 	usages := make([]engine.Usage, n)
 	err := runN(r.Context(), n, func(ctx context.Context, i int) error {
 		cr := base

@@ -277,9 +277,17 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 	}
 	req := chatRequest(c, model, user.ID)
 	noteModel(r, model)
+	rag, err := a.s.chatCollection(ctx, id, user.ID, &req) // cite the attached collection (perch_collections.go)
+	if err != nil {
+		perchErr(w, r, err)
+		return
+	}
 
 	sw := newSSE(w)
 	if err := sw.Send(chatEvent{Type: "start", User: &user, Model: model}); err != nil {
+		return
+	}
+	if err := rag.sendUIEvent(sw); err != nil {
 		return
 	}
 	var (

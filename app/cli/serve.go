@@ -19,6 +19,7 @@ import (
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
@@ -73,14 +74,15 @@ func newServeCmd() *cobra.Command {
 
 // App is the running server and everything behind it; the desktop shell starts the same one.
 type App struct {
-	paths    config.Paths
-	settings *config.Store
-	engine   *engine.Engine
-	server   *api.Server
-	chats    *chats.Store
-	addr     string
-	apiKey   string
-	log      *slog.Logger
+	paths       config.Paths
+	settings    *config.Store
+	engine      *engine.Engine
+	server      *api.Server
+	chats       *chats.Store
+	collections *docs.Store
+	addr        string
+	apiKey      string
+	log         *slog.Logger
 }
 
 // openApp reads the settings, applies the flags and environment, and builds the engine and
@@ -160,14 +162,21 @@ func openApp(f serveFlags) (*App, error) {
 		eng.Close()
 		return nil, err
 	}
+	// Document collections (local RAG), embedded through the same engine.
+	collections, err := docs.Open(context.Background(), paths.CollectionsDB(), docs.Options{Embedder: eng, Log: log})
+	if err != nil {
+		eng.Close()
+		chatStore.Close()
+		return nil, err
+	}
 	libUI := api.NewLibraryUI(store, catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "")
 	srv = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
 	}, eng, storeadapter.New(store), api.WithStatic(ui),
 		api.WithChats(chatStore), api.WithSettings(settings), api.WithMemory(api.NewMemorySource(sampler)),
-		api.WithLibraryUI(libUI, filepath.Join(paths.Data, "uploads")))
-	return &App{paths: paths, settings: settings, engine: eng, server: srv, chats: chatStore, addr: addr, apiKey: key, log: log}, nil
+		api.WithLibraryUI(libUI, filepath.Join(paths.Data, "uploads")), api.WithCollections(collections))
+	return &App{paths: paths, settings: settings, engine: eng, server: srv, chats: chatStore, collections: collections, addr: addr, apiKey: key, log: log}, nil
 }
 
 // Serve listens and serves until ctx ends; ready is called with the URL once listening.
@@ -192,6 +201,9 @@ func (a *App) Close() {
 	a.engine.Close()
 	if err := a.chats.Close(); err != nil {
 		a.log.Warn("closing the chat history", "err", err)
+	}
+	if err := a.collections.Close(); err != nil {
+		a.log.Warn("closing the document collections", "err", err)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/perchapp/perch/app/docs/extract"
-	"github.com/perchapp/perch/app/docs/internal/pdftest"
+	"github.com/perchapp/perch/app/docs/pdftest"
 	"github.com/perchapp/perch/engine"
 )
 

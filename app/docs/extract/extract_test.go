@@ -11,7 +11,7 @@ import (
 	"golang.org/x/text/encoding/korean"
 
 	"github.com/perchapp/perch/app/docs/chunk"
-	"github.com/perchapp/perch/app/docs/internal/pdftest"
+	"github.com/perchapp/perch/app/docs/pdftest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

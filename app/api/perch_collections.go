@@ -1,0 +1,833 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/perchapp/perch/app/docs"
+	"github.com/perchapp/perch/app/docs/extract"
+	"github.com/perchapp/perch/engine"
+)
+
+// Document collections (local RAG): the /perch/collections routes, and the hook through
+// which chat requests that name a collection get the passages it finds (documented in
+// docs/ui-api.md's "Collections" part and below).
+//
+//	POST   /perch/collections                       {name, embedding_model, min_score?} → 201 collection ({id, ...})
+//	GET    /perch/collections                       → {collections: [...]}
+//	GET    /perch/collections/{id}                  → collection with its documents
+//	PATCH  /perch/collections/{id}                  {name?, embedding_model?, min_score?, query_prefix?, document_prefix?}
+//	DELETE /perch/collections/{id}                  → 204
+//	POST   /perch/collections/{id}/documents        {name, text} JSON, or multipart "file" (+ "name") → {id, passages, status, document}
+//	GET    /perch/collections/{id}/documents/{doc}  → {document, passages}: opens a source in its context
+//	DELETE /perch/collections/{id}/documents/{doc}  → 204
+//	POST   /perch/collections/{id}/folders          {path} → SSE progress, or JSON with "stream": false
+//	POST   /perch/collections/{id}/reindex          → SSE progress (after switching the embedding model)
+//	POST   /perch/collections/{id}/search           {query, top_k?, min_score?} → {results: [{document, text, score, ...}]}
+//	GET    /perch/chats/{id}/collection             → {collection: ... | null}
+//	PUT    /perch/chats/{id}/collection             {collection: id | name | null}
+//	GET    /perch/chats/{id}/sources                → {sources: {"<user message id>": [source, ...]}}
+//
+// Chat: POST /v1/chat/completions takes "collection": a name, an id, or {"name"|"id",
+// "top_k", "min_score"}. The last user message is searched and replaced, for the model only,
+// by a turn that cites the passages found as numbered sources ([1], [2]...) or says that
+// nothing relevant was found. The response carries them in an extra top-level "sources"
+// array (empty when nothing passed the threshold); a stream sends them first, in a chunk
+// with empty "choices" and the "sources". A UI chat with a collection attached (PUT
+// /perch/chats/{id}/collection) sends a {"type":"sources"} event after "start", and the
+// sources stay readable at GET /perch/chats/{id}/sources.
+
+// Collections is the document store; *docs.Store satisfies it.
+type Collections interface {
+	Create(ctx context.Context, n docs.NewCollection) (docs.Collection, error)
+	Get(ctx context.Context, id int64) (docs.Collection, error)
+	Find(ctx context.Context, ref string) (docs.Collection, error)
+	List(ctx context.Context) ([]docs.Collection, error)
+	Update(ctx context.Context, id int64, p docs.Patch) (docs.Collection, error)
+	Delete(ctx context.Context, id int64) error
+	AddText(ctx context.Context, id int64, name, text string) (docs.Added, error)
+	AddFile(ctx context.Context, id int64, name string, data []byte) (docs.Added, error)
+	AddFolder(ctx context.Context, id int64, dir string, progress func(docs.Progress)) (docs.Summary, error)
+	Reindex(ctx context.Context, id int64, progress func(docs.Progress)) (docs.Summary, error)
+	Documents(ctx context.Context, id int64) ([]docs.Document, error)
+	Document(ctx context.Context, id, doc int64) (docs.Document, error)
+	Passages(ctx context.Context, id, doc int64) ([]docs.Passage, error)
+	DeleteDocument(ctx context.Context, id, doc int64) error
+	Search(ctx context.Context, id int64, q docs.Query) (docs.Found, error)
+	Retrieve(ctx context.Context, id int64, question string, topK int, minScore *float64) (*docs.Retrieval, error)
+	AttachChat(ctx context.Context, chatID, collectionID int64) error
+	ChatCollection(ctx context.Context, chatID int64) (docs.Collection, bool, error)
+	SaveSources(ctx context.Context, chatID, messageID int64, src []docs.Source) error
+	ChatSources(ctx context.Context, chatID int64) (map[int64][]docs.Source, error)
+}
+
+type collectionsKey struct{}
+
+// WithCollections enables document collections and chats that cite them.
+func WithCollections(c Collections) Option { return WithValue(collectionsKey{}, c) }
+
+func (s *Server) collections() Collections {
+	c, _ := s.value(collectionsKey{}).(Collections)
+	return c
+}
+
+type collectionsAPI struct {
+	s     *Server
+	store Collections
+	chats ChatStore
+}
+
+func init() {
+	registerRoutes(func(s *Server) {
+		a := &collectionsAPI{s: s, store: s.collections()}
+		a.chats, _ = s.value(keyChats).(ChatStore)
+		s.handle("GET /perch/collections", a.need(a.list))
+		s.handle("POST /perch/collections", a.need(a.create))
+		s.handle("GET /perch/collections/{id}", a.need(a.get))
+		s.handle("PATCH /perch/collections/{id}", a.need(a.patch))
+		s.handle("DELETE /perch/collections/{id}", a.need(a.delete))
+		s.handle("POST /perch/collections/{id}/documents", a.need(a.addDocument))
+		s.handle("GET /perch/collections/{id}/documents/{doc}", a.need(a.getDocument))
+		s.handle("DELETE /perch/collections/{id}/documents/{doc}", a.need(a.deleteDocument))
+		s.handle("POST /perch/collections/{id}/folders", a.need(a.addFolder))
+		s.handle("POST /perch/collections/{id}/reindex", a.need(a.reindex))
+		s.handle("POST /perch/collections/{id}/search", a.need(a.search))
+		s.handle("GET /perch/chats/{id}/collection", a.need(a.chatCollection))
+		s.handle("PUT /perch/chats/{id}/collection", a.need(a.attach))
+		s.handle("GET /perch/chats/{id}/sources", a.need(a.chatSources))
+	})
+}
+
+// need answers 501 when the server has no collection store.
+func (a *collectionsAPI) need(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.store == nil {
+			writeOpenAIError(w, r, unavailable("document collections"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// collectionError maps the store's errors to statuses.
+func collectionError(err error) error {
+	var skip *docs.SkipError
+	code := ""
+	status := 0
+	switch {
+	case errors.As(err, &skip):
+		status, code = http.StatusUnprocessableEntity, skipCode(skip.Err)
+	case errors.Is(err, docs.ErrNotFound):
+		status, code = http.StatusNotFound, "not_found"
+	case errors.Is(err, docs.ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, docs.ErrExists):
+		status, code = http.StatusConflict, "exists"
+	case errors.Is(err, docs.ErrNeedsReindex):
+		status, code = http.StatusConflict, "needs_reindex"
+	case errors.Is(err, docs.ErrBusy):
+		status, code = http.StatusConflict, "busy"
+	default:
+		return err
+	}
+	msg := err.Error()
+	if code == "needs_reindex" {
+		msg += " (POST /perch/collections/{id}/reindex)"
+	}
+	// The sentinel's word is noise before a message that already says what is wrong.
+	for _, prefix := range []string{"invalid: ", "not found: ", "already exists: ", "busy: "} {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return &apiError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
+}
+
+func skipCode(err error) string {
+	switch {
+	case errors.Is(err, extract.ErrUnsupported):
+		return "unsupported_file"
+	case errors.Is(err, extract.ErrBinary):
+		return "binary_file"
+	case errors.Is(err, extract.ErrNoText):
+		return "no_text"
+	case errors.Is(err, extract.ErrUnreadable):
+		return "unreadable_file"
+	}
+	return "not_indexable"
+}
+
+func (a *collectionsAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeOpenAIError(w, r, collectionError(err))
+}
+
+func (a *collectionsAPI) list(w http.ResponseWriter, r *http.Request) {
+	list, err := a.store.List(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"collections": list})
+}
+
+// collectionView is a collection as the API returns it, with a warning the UI should show.
+type collectionView struct {
+	docs.Collection
+	Documents []docs.Document `json:"documents,omitempty"`
+	// Warning: the embedding model is a chat model (it embeds, but worse than a dedicated
+	// embedding model).
+	Warning string `json:"warning,omitempty"`
+}
+
+// checkModel refuses an embedding model the library does not have, and warns about a chat
+// model. Without a library the engine's error at indexing time says it instead.
+func (a *collectionsAPI) checkModel(ctx context.Context, name string) (string, error) {
+	if err := validateModelName("embedding_model", name); err != nil {
+		return "", err
+	}
+	if a.s.lib == nil {
+		return "", nil
+	}
+	m, err := a.s.lib.Get(ctx, name)
+	if err != nil {
+		e := toAPIError(err)
+		if e.Status == http.StatusNotFound {
+			e.Param = "embedding_model"
+			e.Message = fmt.Sprintf("embedding model %q is not installed; pull one first (the catalog recommends bge-m3, which handles Korean)", name)
+		}
+		return "", e
+	}
+	if !m.Embedding {
+		return fmt.Sprintf("%s is a chat model: it can embed, but a dedicated embedding model such as bge-m3 finds passages much better", name), nil
+	}
+	return "", nil
+}
+
+func (a *collectionsAPI) create(w http.ResponseWriter, r *http.Request) {
+	var n docs.NewCollection
+	if err := decodeBody(r, &n); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	warning, err := a.checkModel(r.Context(), n.EmbeddingModel)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	c, err := a.store.Create(r.Context(), n)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, collectionView{Collection: c, Warning: warning})
+}
+
+func (a *collectionsAPI) collectionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *collectionsAPI) get(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	c, err := a.store.Get(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	list, err := a.store.Documents(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, collectionView{Collection: c, Documents: list})
+}
+
+func (a *collectionsAPI) patch(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	var p docs.Patch
+	if err := decodeBody(r, &p); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	warning := ""
+	if p.EmbeddingModel != nil {
+		var err error
+		if warning, err = a.checkModel(r.Context(), *p.EmbeddingModel); err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+	}
+	c, err := a.store.Update(r.Context(), id, p)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, collectionView{Collection: c, Warning: warning})
+}
+
+func (a *collectionsAPI) delete(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	if err := a.store.Delete(r.Context(), id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// addedView is the answer to adding a document: its id and passage count up front.
+type addedView struct {
+	ID       int64         `json:"id"`
+	Passages int           `json:"passages"`
+	Status   string        `json:"status"`
+	Document docs.Document `json:"document"`
+}
+
+func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	var (
+		added docs.Added
+		err   error
+	)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		var name string
+		var data []byte
+		name, data, err = readUpload(r)
+		if err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+		added, err = a.store.AddFile(r.Context(), id, name, data)
+	} else {
+		var body struct {
+			Name string  `json:"name"`
+			Text *string `json:"text"`
+		}
+		if err := decodeBody(r, &body); err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+		if body.Text == nil {
+			writeOpenAIError(w, r, badRequest("text", `field "text" is required (or send the file as multipart/form-data in a "file" field)`))
+			return
+		}
+		added, err = a.store.AddText(r.Context(), id, body.Name, *body.Text)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if added.Status == docs.Unchanged {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, addedView{ID: added.Document.ID, Passages: added.Document.Passages, Status: added.Status, Document: added.Document})
+}
+
+// readUpload reads the "file" part of a multipart body (and an optional "name" part that
+// overrides its file name). The body is already limited by the server's body size limit.
+func readUpload(r *http.Request) (string, []byte, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", nil, badRequest("file", "the multipart body could not be read: %v", err)
+	}
+	var name, fileName string
+	var data []byte
+	found := false
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", nil, readError(err)
+		}
+		switch p.FormName() {
+		case "file":
+			if found {
+				return "", nil, badRequest("file", "send one file per request")
+			}
+			found, fileName = true, filepath.Base(p.FileName())
+			if data, err = io.ReadAll(p); err != nil {
+				return "", nil, readError(err)
+			}
+		case "name":
+			b, err := io.ReadAll(io.LimitReader(p, 4096))
+			if err != nil {
+				return "", nil, readError(err)
+			}
+			name = strings.TrimSpace(string(b))
+		}
+	}
+	if !found {
+		return "", nil, badRequest("file", `the multipart body has no "file" part`)
+	}
+	if name == "" {
+		name = fileName
+	}
+	if name == "" || name == "." {
+		return "", nil, badRequest("name", "the file has no name; add a \"name\" part (its extension picks the format)")
+	}
+	return name, data, nil
+}
+
+func readError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit)
+	}
+	return badRequest("file", "the upload could not be read: %v", err)
+}
+
+func (a *collectionsAPI) docID(w http.ResponseWriter, r *http.Request) (int64, int64, bool) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return 0, 0, false
+	}
+	doc, err := pathID(r, "doc")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return 0, 0, false
+	}
+	return id, doc, true
+}
+
+func (a *collectionsAPI) getDocument(w http.ResponseWriter, r *http.Request) {
+	id, doc, ok := a.docID(w, r)
+	if !ok {
+		return
+	}
+	d, err := a.store.Document(r.Context(), id, doc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ps, err := a.store.Passages(r.Context(), id, doc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"document": d, "passages": ps})
+}
+
+func (a *collectionsAPI) deleteDocument(w http.ResponseWriter, r *http.Request) {
+	id, doc, ok := a.docID(w, r)
+	if !ok {
+		return
+	}
+	if err := a.store.DeleteDocument(r.Context(), id, doc); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// progressEvent is one SSE event of a folder or re-indexing run: the store's progress
+// (phase scan, embed, file, done), then phase "summary" with the totals, or phase "error".
+type progressEvent struct {
+	docs.Progress
+	Summary *docs.Summary      `json:"summary,omitempty"`
+	Error   *openAIErrorObject `json:"error,omitempty"`
+}
+
+func (a *collectionsAPI) addFolder(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Path   string `json:"path"`
+		Stream *bool  `json:"stream"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if body.Path == "" {
+		writeOpenAIError(w, r, badRequest("path", `field "path" is required: the absolute path of a folder on this machine`))
+		return
+	}
+	a.run(w, r, body.Stream == nil || *body.Stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
+		return a.store.AddFolder(ctx, id, body.Path, progress)
+	})
+}
+
+func (a *collectionsAPI) reindex(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	stream := true
+	if r.ContentLength > 0 {
+		var body struct {
+			Stream *bool `json:"stream"`
+		}
+		if err := decodeBody(r, &body); err != nil {
+			writeOpenAIError(w, r, err)
+			return
+		}
+		stream = body.Stream == nil || *body.Stream
+	}
+	a.run(w, r, stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
+		return a.store.Reindex(ctx, id, progress)
+	})
+}
+
+// run streams an indexing run's progress as SSE, or answers its summary as JSON. Closing the
+// stream cancels the run; what it finished stays indexed, and running it again continues
+// where it stopped (unchanged files are recognized by their hash).
+func (a *collectionsAPI) run(w http.ResponseWriter, r *http.Request, stream bool, do func(context.Context, func(docs.Progress)) (docs.Summary, error)) {
+	ctx := r.Context()
+	if !stream {
+		sum, err := do(ctx, nil)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, sum)
+		return
+	}
+	sw := newSSE(w)
+	var sendErr error
+	sum, err := do(ctx, func(p docs.Progress) {
+		if sendErr == nil {
+			sendErr = sw.Send(progressEvent{Progress: p})
+		}
+	})
+	if err != nil {
+		if !sw.Started() {
+			a.fail(w, r, err)
+			return
+		}
+		e := toAPIError(collectionError(err))
+		noteError(r, e)
+		if ctx.Err() == nil {
+			obj := openAIError(e).Error
+			sw.Send(progressEvent{Progress: docs.Progress{Phase: "error"}, Error: &obj})
+		}
+		return
+	}
+	sw.Send(progressEvent{Progress: docs.Progress{Phase: "summary", Done: sum.Files, Total: sum.Files, Embedded: sum.Embedded, Elapsed: sum.ElapsedMs}, Summary: &sum})
+}
+
+func (a *collectionsAPI) search(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	var q docs.Query
+	if err := decodeBody(r, &q); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	found, err := a.store.Search(r.Context(), id, q)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, found)
+}
+
+func (a *collectionsAPI) chatID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return 0, false
+	}
+	if a.chats != nil {
+		if _, err := a.chats.Get(r.Context(), id); err != nil {
+			perchErr(w, r, err)
+			return 0, false
+		}
+	}
+	return id, true
+}
+
+func (a *collectionsAPI) chatCollection(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.chatID(w, r)
+	if !ok {
+		return
+	}
+	c, found, err := a.store.ChatCollection(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !found {
+		writeJSON(w, http.StatusOK, map[string]any{"collection": nil})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"collection": c})
+}
+
+func (a *collectionsAPI) attach(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.chatID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Collection json.RawMessage `json:"collection"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	if isNull(body.Collection) {
+		if err := a.store.AttachChat(r.Context(), id, 0); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"collection": nil})
+		return
+	}
+	ref, err := parseCollectionRef(body.Collection)
+	if err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
+	c, err := a.store.Find(r.Context(), ref.ref)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.store.AttachChat(r.Context(), id, c.ID); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"collection": c})
+}
+
+func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.chatID(w, r)
+	if !ok {
+		return
+	}
+	src, err := a.store.ChatSources(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make(map[string][]docs.Source, len(src))
+	for mid, s := range src {
+		out[strconv.FormatInt(mid, 10)] = s
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
+}
+
+// The chat hook.
+
+// collectionField is the "collection" member a chat request may carry. The OpenAI handler
+// decodes it beside its own fields.
+type collectionField struct {
+	Collection json.RawMessage `json:"collection"`
+}
+
+// oaiChatWithCollection is an OpenAI chat request with Perch's "collection" beside it.
+type oaiChatWithCollection struct {
+	oaiChatRequest
+	collectionField
+}
+
+// UnmarshalJSON decodes the two parts separately, so that errors name OpenAI's fields as
+// they are ("model", not "oaiChatRequest.model").
+func (c *oaiChatWithCollection) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &c.oaiChatRequest); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, &c.collectionField)
+}
+
+type collectionRef struct {
+	ref      string
+	topK     int
+	minScore *float64
+}
+
+// parseCollectionRef reads "notes", 3, or {"name": "notes" | "id": 3, "top_k": 6, "min_score": 0.4}.
+func parseCollectionRef(raw json.RawMessage) (collectionRef, error) {
+	raw = bytes.TrimSpace(raw)
+	var ref collectionRef
+	switch {
+	case len(raw) > 0 && raw[0] == '"':
+		if err := json.Unmarshal(raw, &ref.ref); err != nil {
+			return ref, badRequest("collection", `field "collection" must be a name, an id or an object`)
+		}
+	case len(raw) > 0 && raw[0] == '{':
+		var o struct {
+			ID       *int64   `json:"id"`
+			Name     string   `json:"name"`
+			TopK     int      `json:"top_k"`
+			MinScore *float64 `json:"min_score"`
+		}
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return ref, badRequest("collection", `field "collection" must be {"name" or "id", "top_k", "min_score"}: %v`, err)
+		}
+		ref.ref, ref.topK, ref.minScore = o.Name, o.TopK, o.MinScore
+		if o.ID != nil {
+			ref.ref = strconv.FormatInt(*o.ID, 10)
+		}
+	default:
+		var id int64
+		if err := json.Unmarshal(raw, &id); err != nil || id <= 0 {
+			return ref, badRequest("collection", `field "collection" must be a name, an id or an object, got %s`, jsonKind(raw))
+		}
+		ref.ref = strconv.FormatInt(id, 10)
+	}
+	if strings.TrimSpace(ref.ref) == "" {
+		return ref, badRequest("collection", `field "collection" names no collection`)
+	}
+	if ref.topK < 0 || ref.topK > docs.MaxTopK {
+		return ref, badRequest("collection.top_k", "collection.top_k must be between 1 and %d", docs.MaxTopK)
+	}
+	return ref, nil
+}
+
+// retrieval is what a collection added to one chat request; nil when none was named. Its
+// methods accept a nil receiver, so handlers call them without checking.
+type retrieval struct {
+	r *docs.Retrieval
+}
+
+// withCollection is the hook of POST /v1/chat/completions: when the request names a
+// collection, the last user message is searched and replaced (in req only) by the cited
+// prompt. It returns nil when no collection is named.
+func (s *Server) withCollection(ctx context.Context, f collectionField, req *engine.ChatRequest) (*retrieval, error) {
+	if isNull(f.Collection) {
+		return nil, nil
+	}
+	store := s.collections()
+	if store == nil {
+		return nil, unavailable("document collections")
+	}
+	ref, err := parseCollectionRef(f.Collection)
+	if err != nil {
+		return nil, err
+	}
+	c, err := store.Find(ctx, ref.ref)
+	if err != nil {
+		if errors.Is(err, docs.ErrNotFound) {
+			return nil, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "collection_not_found", Param: "collection", Message: err.Error()}
+		}
+		return nil, collectionError(err)
+	}
+	return augment(ctx, store, c, ref, req)
+}
+
+// augment searches for the last user message and swaps in the cited prompt.
+func augment(ctx context.Context, store Collections, c docs.Collection, ref collectionRef, req *engine.ChatRequest) (*retrieval, error) {
+	last := -1
+	for i, m := range req.Messages {
+		if m.Role == "user" {
+			last = i
+		}
+	}
+	if last < 0 || strings.TrimSpace(req.Messages[last].Content) == "" {
+		return nil, badRequest("messages", "a chat that names a collection needs a user message to search the documents for")
+	}
+	r, err := store.Retrieve(ctx, c.ID, req.Messages[last].Content, ref.topK, ref.minScore)
+	if err != nil {
+		// Say which part failed: an error about "the model" here is the embedding model.
+		e := toAPIError(collectionError(err))
+		e.Message = fmt.Sprintf("searching the collection %q: %s", c.Name, e.Message)
+		if e.Param == "model" {
+			e.Param = "collection"
+		}
+		return nil, e
+	}
+	// A copy: the caller's messages (the stored history) keep the question as asked.
+	req.Messages = append(req.Messages[:0:0], req.Messages...)
+	req.Messages[last].Content = r.Prompt()
+	return &retrieval{r: r}, nil
+}
+
+// chatCollection is the hook of the UI's chat: when the chat has a collection attached, the
+// user's turn is searched, the sources are saved with it, and req gets the cited prompt.
+func (s *Server) chatCollection(ctx context.Context, chatID, userMessageID int64, req *engine.ChatRequest) (*retrieval, error) {
+	store := s.collections()
+	if store == nil {
+		return nil, nil
+	}
+	c, found, err := store.ChatCollection(ctx, chatID)
+	if err != nil || !found {
+		return nil, err
+	}
+	rt, err := augment(ctx, store, c, collectionRef{ref: strconv.FormatInt(c.ID, 10)}, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.SaveSources(ctx, chatID, userMessageID, rt.r.Sources); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// sources are the cited passages; an empty (not nil) list when nothing was relevant.
+func (rt *retrieval) sources() []docs.Source {
+	if rt == nil {
+		return nil
+	}
+	return rt.r.Sources
+}
+
+// openAIResponse adds the top-level "sources" to a chat completion.
+func (rt *retrieval) openAIResponse(resp oaiChatResponse) any {
+	if rt == nil {
+		return resp
+	}
+	return struct {
+		oaiChatResponse
+		Sources []docs.Source `json:"sources"`
+	}{resp, rt.sources()}
+}
+
+// sendOpenAIChunk sends the sources first in a stream, in a chunk with no choices.
+func (rt *retrieval) sendOpenAIChunk(sw *streamWriter, c oaiChatChunk) error {
+	if rt == nil {
+		return nil
+	}
+	c.Choices = []oaiChunkChoice{}
+	return sw.Send(struct {
+		oaiChatChunk
+		Sources []docs.Source `json:"sources"`
+	}{c, rt.sources()})
+}
+
+// sourcesEvent is the UI chat's {"type": "sources"} event.
+type sourcesEvent struct {
+	Type       string        `json:"type"`
+	Collection string        `json:"collection"`
+	Sources    []docs.Source `json:"sources"`
+	MinScore   float64       `json:"min_score"`
+	Best       float64       `json:"best_score"`
+}
+
+// sendUIEvent sends the sources of a UI chat answer.
+func (rt *retrieval) sendUIEvent(sw *streamWriter) error {
+	if rt == nil {
+		return nil
+	}
+	return sw.Send(sourcesEvent{Type: "sources", Collection: rt.r.Collection.Name, Sources: rt.sources(), MinScore: rt.r.MinScore, Best: rt.r.Best})
+}
