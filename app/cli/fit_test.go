@@ -78,7 +78,7 @@ func TestFitCommand(t *testing.T) {
 		{[]string{"fit", model, "--kv", "q5"}, "--kv must be"},
 		{[]string{"fit", model, "--slots", "0"}, "--slots"},
 		{[]string{"fit", model, "--memory", "lots"}, "--memory"},
-		{[]string{"fit", "llama3"}, "neither"},
+		{[]string{"fit", "../../x"}, "invalid model name"},
 	} {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
 			if _, err := perch(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
