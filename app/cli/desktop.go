@@ -17,6 +17,10 @@ func init() { runDesktop = startDesktop }
 // startDesktop runs the server exactly as `perch serve` does and the desktop shell in front
 // of it; quitting from the tray (or a signal) stops the server and every worker.
 func startDesktop(cmd *cobra.Command) error {
+	if err := desktop.Available(); err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "perch: no desktop here (%v); serving the web UI instead\n", err)
+		return runServeDefaults(cmd)
+	}
 	app, err := openApp(serveFlags{})
 	if err != nil {
 		return err

@@ -34,11 +34,15 @@ type Options struct {
 	LoginItem func(enabled bool) error
 }
 
+// Available reports whether the desktop app can run here (the display opens). Call it on the
+// main goroutine before starting anything; when it fails, serve the web UI instead.
+func Available() error { return checkDisplay() }
+
 // Run shows the tray icon and keeps the window alive, hidden, until the user quits from the
 // tray menu or ctx ends. It must be called on the main goroutine (the main thread: AppKit
 // and GTK require it; fyne.io/systray locks it in its init). The caller owns the server and
 // the workers and stops them after Run returns.
-func Run(ctx context.Context, o Options) error {
+func Run(ctx context.Context, o Options) (err error) {
 	if o.Backend == nil || o.URL == "" {
 		return errors.New("desktop: a server URL and a backend are required")
 	}
@@ -56,6 +60,13 @@ func Run(ctx context.Context, o Options) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Wails panics when the toolkit cannot start; the caller must still stop its server and
+	// workers, so that is returned as an error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("desktop: %v", r)
+		}
+	}()
 
 	plat := newPlatform(o.Log)
 	var prewarmOnce sync.Once
@@ -91,7 +102,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	plat.beforeRun()
 
-	err := wails.Run(&options.App{
+	err = wails.Run(&options.App{
 		Title:             "Perch",
 		Width:             PopoverWidth,
 		Height:            PopoverHeight,

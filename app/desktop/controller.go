@@ -50,7 +50,7 @@ const (
 	// pollLoaded and pollIdle are how often the tray re-reads the loaded models: often while
 	// a model is loaded (the icon shows generation), rarely otherwise (a model loaded by
 	// another client). The menu is also refreshed each time it opens.
-	pollLoaded = 500 * time.Millisecond
+	pollLoaded = time.Second
 	pollIdle   = 5 * time.Second
 	// unloadTimeout bounds an Unload from the menu.
 	unloadTimeout = 30 * time.Second
@@ -67,6 +67,10 @@ type Controller struct {
 	quit      func()
 	loginItem func(enabled bool) error
 	now       func() time.Time
+
+	// refreshMu makes refreshes one at a time, so an older read of the models never
+	// replaces a newer menu; it is not held with mu, so the window never waits for it.
+	refreshMu sync.Mutex
 
 	mu           sync.Mutex
 	visible      bool
@@ -258,6 +262,8 @@ func (c *Controller) Visible() bool {
 
 // Refresh re-reads the loaded models and updates the menu and the icon when they changed.
 func (c *Controller) Refresh() {
+	c.refreshMu.Lock()
+	defer c.refreshMu.Unlock()
 	models := c.backend.Models()
 	menu := BuildMenu(models)
 	busy := anyGenerating(models)
@@ -266,7 +272,7 @@ func (c *Controller) Refresh() {
 	setBusy := busy != c.busy
 	c.menu, c.menuSet, c.busy, c.loaded = menu, true, busy, len(models) > 0
 	c.mu.Unlock()
-	// The tray calls run outside the lock: on macOS they wait for the main thread.
+	// The tray calls run outside mu: on macOS they wait for the main thread.
 	if setMenu {
 		c.tray.SetMenu(menu)
 	}

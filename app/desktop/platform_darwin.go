@@ -127,6 +127,9 @@ type darwinPlatform struct {
 
 func newPlatform(*slog.Logger) platform { return &darwinPlatform{} }
 
+// checkDisplay: a Mac's login session always has the window server.
+func checkDisplay() error { return nil }
+
 func (*darwinPlatform) beforeRun() { C.perchAccessoryAfterLaunch() }
 
 // appMenu gives the Edit menu's key equivalents (⌘C, ⌘V, ⌘A, ⌘Z) to the web view; an

@@ -163,6 +163,7 @@ static gboolean perch_realize_cb(gpointer data) {
 	return G_SOURCE_REMOVE;
 }
 
+static int perch_gtk_init(void) { return gtk_init_check(NULL, NULL); }
 static void perch_realize(void) { g_idle_add(perch_realize_cb, NULL); }
 static void perch_prewarm(void) { g_idle_add(perch_prewarm_begin, NULL); }
 static void perch_set_style(int detached) { g_idle_add(perch_style, GINT_TO_POINTER(detached)); }
@@ -172,9 +173,12 @@ import "C"
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/wailsapp/wails/v2/pkg/menu"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 )
@@ -189,9 +193,33 @@ func (linuxPlatform) beforeRun()          {}
 func (linuxPlatform) appMenu() *menu.Menu { return nil } // a menu would add a menu bar to the window
 func (linuxPlatform) captureAnchor()      {}
 
-func (linuxPlatform) started(context.Context) {
+// checkDisplay opens the display as Wails will (GTK initialises once; Wails' own call then
+// succeeds), so that a display that cannot be opened is an error rather than Wails' panic.
+func checkDisplay() error {
+	if C.perch_gtk_init() == 0 {
+		return fmt.Errorf("cannot open the display %q (DISPLAY) or %q (WAYLAND_DISPLAY)", os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY"))
+	}
+	return nil
+}
+
+func (p linuxPlatform) started(context.Context) {
 	C.perch_set_style(0)
 	C.perch_realize()
+	go p.checkTrayHost()
+}
+
+// checkTrayHost warns when no panel hosts StatusNotifierItems (GNOME without the AppIndicator
+// extension): the icon then shows nowhere, and the window is reached at the server's URL.
+func (p linuxPlatform) checkTrayHost() {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		p.log.Warn("desktop: no D-Bus session bus, so no tray icon", "err", err)
+		return
+	}
+	var has bool
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has); err != nil || !has {
+		p.log.Warn("desktop: this desktop shows no tray icons (no StatusNotifierWatcher); use the web UI's address, or install a tray extension")
+	}
 }
 
 func (p linuxPlatform) prewarm() {
