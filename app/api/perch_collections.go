@@ -19,8 +19,7 @@ import (
 )
 
 // Document collections (local RAG): the /perch/collections routes, and the hook through
-// which chat requests that name a collection get the passages it finds (documented in
-// docs/ui-api.md's "Collections" part and below).
+// which chat requests that name a collection get the passages it finds.
 //
 //	POST   /perch/collections                       {name, embedding_model, min_score?} → 201 collection ({id, ...})
 //	GET    /perch/collections                       → {collections: [...]}
@@ -28,6 +27,7 @@ import (
 //	PATCH  /perch/collections/{id}                  {name?, embedding_model?, min_score?, query_prefix?, document_prefix?}
 //	DELETE /perch/collections/{id}                  → 204
 //	POST   /perch/collections/{id}/documents        {name, text} JSON, or multipart "file" (+ "name") → {id, passages, status, document}
+//	GET    /perch/collections/{id}/documents        → {documents: [...]}
 //	GET    /perch/collections/{id}/documents/{doc}  → {document, passages}: opens a source in its context
 //	DELETE /perch/collections/{id}/documents/{doc}  → 204
 //	POST   /perch/collections/{id}/folders          {path} → SSE progress, or JSON with "stream": false
@@ -96,6 +96,7 @@ func init() {
 		s.handle("PATCH /perch/collections/{id}", a.need(a.patch))
 		s.handle("DELETE /perch/collections/{id}", a.need(a.delete))
 		s.handle("POST /perch/collections/{id}/documents", a.need(a.addDocument))
+		s.handle("GET /perch/collections/{id}/documents", a.need(a.listDocuments))
 		s.handle("GET /perch/collections/{id}/documents/{doc}", a.need(a.getDocument))
 		s.handle("DELETE /perch/collections/{id}/documents/{doc}", a.need(a.deleteDocument))
 		s.handle("POST /perch/collections/{id}/folders", a.need(a.addFolder))
@@ -413,6 +414,19 @@ func (a *collectionsAPI) docID(w http.ResponseWriter, r *http.Request) (int64, i
 		return 0, 0, false
 	}
 	return id, doc, true
+}
+
+func (a *collectionsAPI) listDocuments(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.collectionID(w, r)
+	if !ok {
+		return
+	}
+	list, err := a.store.Documents(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": list})
 }
 
 func (a *collectionsAPI) getDocument(w http.ResponseWriter, r *http.Request) {

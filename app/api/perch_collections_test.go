@@ -308,6 +308,10 @@ func TestCollectionsAPI(t *testing.T) {
 	if cs.call(t, "GET", "/perch/collections", nil, &list); len(list.Collections) != 1 || list.Collections[0].Documents != 2 || list.Collections[0].Status != docs.StatusReady {
 		t.Errorf("list: %+v", list)
 	}
+	var docList struct{ Documents []docs.Document }
+	if st := cs.call(t, "GET", id+"/documents", nil, &docList); st != 200 || len(docList.Documents) != 2 {
+		t.Errorf("documents: %d %+v", st, docList)
+	}
 	var opened struct {
 		Document docs.Document
 		Passages []docs.Passage

@@ -435,6 +435,19 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	// One indexing run at a time per collection: a second folder run is refused at once.
+	unlock, err := s.lock(ctx, c.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddFolder(ctx, c.ID, t.TempDir(), nil); !errors.Is(err, ErrBusy) {
+		t.Errorf("second run: %v", err)
+	}
+	if got, _ := s.Get(ctx, c.ID); got.Status != StatusIndexing {
+		t.Errorf("status while indexing: %s", got.Status)
+	}
+	unlock()
+
 	// An embedding model that is not installed: a clear error, and nothing half-written.
 	bad, err := s.Create(ctx, NewCollection{Name: "Bad", EmbeddingModel: "no-such-model"})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -199,76 +198,74 @@ func (s *Store) result(ctx context.Context, id int64) (Result, error) {
 	return r, nil
 }
 
-// keyword scores the passages that contain the query's words: the share of the question's
-// word weight (inverse document frequency, Lucene's smoothed form) that the passage holds,
-// in [0, 1]. Words found nowhere in the collection do not count, so a question phrased with
-// extra words still gives 1 to a passage holding all the words that can match; words found
-// almost everywhere weigh almost nothing. FTS5's own bm25() is used only to pick the
-// candidates: its IDF is zero or below for a word in half the passages, which in a small
-// collection erases exactly the names and numbers this part is for.
+// keyword scores the passages that contain the query's distinctive words: the share of
+// those words' weight (inverse document frequency, Lucene's smoothed form, which stays
+// positive where FTS5's bm25() goes to zero in small collections) that the passage holds, in
+// [0, 1]. Words found nowhere in the collection do not count, so extra words in a question
+// do not lower a passage that holds all the words that can match. Words in more than 1% of
+// the passages (and more than 50) are left to the embedding: they carry little weight, and
+// leaving them out keeps this part's cost proportional to the rare words' matches rather
+// than to the collection. At most limit passages, the best, are returned.
 func (s *Store) keyword(ctx context.Context, c Collection, text string, limit int) (map[int64]float64, error) {
 	terms := ftsTerms(text)
 	if len(terms) == 0 || c.Passages == 0 {
 		return nil, nil
 	}
-	scope := fmt.Sprintf(" AND coll : c%d", c.ID)
-	rows, err := s.db.QueryContext(ctx, `SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 0.5, 1.0, 0.0) LIMIT ?`,
-		"{heading text} : ("+strings.Join(terms, " OR ")+")"+scope, limit)
-	if err != nil {
-		return nil, fmt.Errorf("keyword search: %w", err)
-	}
-	var cands []string
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		cands = append(cands, strconv.FormatInt(id, 10))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(cands) == 0 {
-		return nil, err
-	}
-	in := strings.Join(cands, ",")
 	n := float64(c.Passages)
+	common := max(50, c.Passages/100)
 	held := map[int64]float64{}
 	total := 0.0
 	for _, t := range terms {
-		match := "{heading text} : " + t + scope
-		var df float64
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?`, match).Scan(&df); err != nil {
-			return nil, fmt.Errorf("keyword search: %w", err)
-		}
-		if df == 0 {
-			continue
-		}
-		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		total += idf
-		rows, err := s.db.QueryContext(ctx, `SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN (`+in+`)`, match)
+		match := fmt.Sprintf("{heading text} : %s AND coll : c%d", t, c.ID)
+		rows, err := s.db.QueryContext(ctx, `SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? LIMIT ?`, match, common+1)
 		if err != nil {
 			return nil, fmt.Errorf("keyword search: %w", err)
 		}
+		var ids []int64
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			held[id] += idf
+			ids = append(ids, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
+		if len(ids) == 0 || len(ids) > common {
+			continue
+		}
+		df := float64(len(ids))
+		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
+		total += idf
+		for _, id := range ids {
+			held[id] += idf
+		}
 	}
 	if total == 0 {
 		return nil, nil
 	}
-	for id, w := range held {
-		held[id] = w / total
+	type hit struct {
+		id int64
+		w  float64
 	}
-	return held, nil
+	hits := make([]hit, 0, len(held))
+	for id, w := range held {
+		hits = append(hits, hit{id, w / total})
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].w != hits[j].w {
+			return hits[i].w > hits[j].w
+		}
+		return hits[i].id < hits[j].id
+	})
+	out := make(map[int64]float64, min(limit, len(hits)))
+	for _, h := range hits[:min(limit, len(hits))] {
+		out[h.id] = h.w
+	}
+	return out, nil
 }
 
 // koreanParticles are endings stripped from Korean words so that "서울에서" finds "서울은":
@@ -311,7 +308,7 @@ func ftsTerms(q string) []string {
 			seen[t] = true
 			out = append(out, t)
 		}
-		if len(out) == 32 {
+		if len(out) == 16 {
 			break
 		}
 	}
