@@ -3,6 +3,7 @@ package docs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -508,5 +509,49 @@ func TestDefaultPrefixes(t *testing.T) {
 		if q, _ := defaultPrefixes(model); q != want {
 			t.Errorf("%s: query prefix %q, want %q", model, q, want)
 		}
+	}
+}
+
+// TestSearchWhileIndexing: searches run while documents are added (the vector cache is
+// dropped and reloaded under them) and always see whole documents.
+func TestSearchWhileIndexing(t *testing.T) {
+	s := openStore(t, newEngine(t, testModels(t)))
+	ctx := context.Background()
+	c, err := s.Create(ctx, NewCollection{Name: "Busy", EmbeddingModel: "synth", MinScore: ptr(-1.0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddText(ctx, c.ID, "first.md", "# First\n\nAlpha 100."); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := range 6 {
+			if _, err := s.AddText(ctx, c.ID, fmt.Sprintf("doc%d.md", i), fmt.Sprintf("# Doc %d\n\nPart one of %d.\n\n# More\n\nPart two of %d.", i, i, i)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for searching := true; searching; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			searching = false
+		default:
+		}
+		f, err := s.Search(ctx, c.ID, Query{Text: "part", TopK: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Searched%2 != 1 || len(f.Results) != f.Searched {
+			t.Fatalf("searched %d passages, %d results: a document was seen half-written", f.Searched, len(f.Results))
+		}
+	}
+	if f, _ := s.Search(ctx, c.ID, Query{Text: "part", TopK: 50}); f.Searched != 13 {
+		t.Errorf("searched %d passages at the end, want 13", f.Searched)
 	}
 }
