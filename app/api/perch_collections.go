@@ -23,7 +23,7 @@ import (
 //
 //	POST   /perch/collections                       {name, embedding_model, min_score?} → 201 collection ({id, ...})
 //	GET    /perch/collections                       → {collections: [...]}
-//	GET    /perch/collections/{id}                  → collection with its documents
+//	GET    /perch/collections/{id}                  → {collection, documents}
 //	PATCH  /perch/collections/{id}                  {name?, embedding_model?, min_score?, query_prefix?, document_prefix?}
 //	DELETE /perch/collections/{id}                  → 204
 //	POST   /perch/collections/{id}/documents        {name, text} JSON, or multipart "file" (+ "name") → {id, passages, status, document}
@@ -145,7 +145,7 @@ func collectionError(err error) error {
 		msg += " (POST /perch/collections/{id}/reindex)"
 	}
 	// The sentinel's word is noise before a message that already says what is wrong.
-	for _, prefix := range []string{"invalid: ", "not found: ", "already exists: ", "busy: "} {
+	for _, prefix := range []string{"invalid: ", "not found: ", "already exists: ", "busy: ", "needs re-indexing: "} {
 		msg = strings.TrimPrefix(msg, prefix)
 	}
 	return &apiError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
@@ -181,7 +181,6 @@ func (a *collectionsAPI) list(w http.ResponseWriter, r *http.Request) {
 // collectionView is a collection as the API returns it, with a warning the UI should show.
 type collectionView struct {
 	docs.Collection
-	Documents []docs.Document `json:"documents,omitempty"`
 	// Warning: the embedding model is a chat model (it embeds, but worse than a dedicated
 	// embedding model).
 	Warning string `json:"warning,omitempty"`
@@ -254,7 +253,7 @@ func (a *collectionsAPI) get(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, collectionView{Collection: c, Documents: list})
+	writeJSON(w, http.StatusOK, map[string]any{"collection": c, "documents": list})
 }
 
 func (a *collectionsAPI) patch(w http.ResponseWriter, r *http.Request) {

@@ -308,6 +308,13 @@ func TestCollectionsAPI(t *testing.T) {
 	if cs.call(t, "GET", "/perch/collections", nil, &list); len(list.Collections) != 1 || list.Collections[0].Documents != 2 || list.Collections[0].Status != docs.StatusReady {
 		t.Errorf("list: %+v", list)
 	}
+	var one struct {
+		Collection docs.Collection
+		Documents  []docs.Document
+	}
+	if st := cs.call(t, "GET", id, nil, &one); st != 200 || one.Collection.Documents != 2 || len(one.Documents) != 2 {
+		t.Errorf("get collection: %d %+v", st, one)
+	}
 	var docList struct{ Documents []docs.Document }
 	if st := cs.call(t, "GET", id+"/documents", nil, &docList); st != 200 || len(docList.Documents) != 2 {
 		t.Errorf("documents: %d %+v", st, docList)
