@@ -436,6 +436,15 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	// A link to a device is skipped, not read forever; an empty folder is fine.
+	odd := t.TempDir()
+	if err := os.Symlink("/dev/zero", filepath.Join(odd, "zero.txt")); err == nil {
+		sum, err := s.AddFolder(ctx, c.ID, odd, nil)
+		if err != nil || sum.Skipped != 1 || !strings.Contains(sum.Skips[0].Reason, "not a regular file") {
+			t.Errorf("link to /dev/zero: %+v %v", sum, err)
+		}
+	}
+
 	// One indexing run at a time per collection: a second folder run is refused at once.
 	unlock, err := s.lock(ctx, c.ID, false)
 	if err != nil {

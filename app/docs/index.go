@@ -654,6 +654,10 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 		r.skip(path, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
 		return nil
 	}
+	if !st.Mode().IsRegular() { // a link to a device or a pipe would never end
+		r.skip(path, "not a regular file")
+		return nil
+	}
 	if st.Size() > r.s.opt.MaxFileBytes {
 		r.skip(path, fmt.Sprintf("the file is %d MiB; the limit is %d MiB", st.Size()>>20, r.s.opt.MaxFileBytes>>20))
 		return nil
