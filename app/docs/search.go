@@ -163,6 +163,7 @@ func (s *Store) search(ctx context.Context, c Collection, q Query) (Found, error
 		}
 		return all[i].id < all[j].id
 	})
+	found.Best = 0
 	if len(all) > 0 {
 		found.Best = all[0].score
 	}
