@@ -44,12 +44,12 @@ func newRunCmd() *cobra.Command {
 			"without one it starts a chat: /bye leaves, /clear forgets the conversation, Ctrl-C stops the current answer.",
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := runEngine(f.verbose)
+			be, err := chooseBackend(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			defer eng.Close()
-			r := &chatSession{eng: eng, model: args[0], flags: f, out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr()}
+			defer be.Close()
+			r := &chatSession{be: be, model: args[0], flags: f, out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr()}
 			if f.system != "" {
 				r.history = append(r.history, chat.Message{Role: "system", Content: f.system})
 			}
@@ -79,7 +79,63 @@ func newRunCmd() *cobra.Command {
 	return cmd
 }
 
-func runEngine(verbose bool) (*engine.Engine, error) {
+// chatBackend answers the terminal's chat: the engine in this process, or a running Perch.
+type chatBackend interface {
+	// Load loads the model; hasTemplate says whether it has a chat template of its own.
+	Load(ctx context.Context, model string, opts engine.LoadOptions) (note string, hasTemplate bool, err error)
+	Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error)
+	// Complete continues a raw prompt, streaming text to fn.
+	Complete(ctx context.Context, req engine.CompletionRequest, fn func(string)) (*engine.CompletionResult, error)
+	// Memory reports what the model uses, when known.
+	Memory(model string) (engine.MemoryUsage, bool)
+	Close()
+}
+
+// chooseBackend talks to the Perch already running (the app or perch serve), so a model is
+// loaded once, not once per terminal; without one, or for a .gguf path (the server serves
+// only library names), it runs the engine here.
+func chooseBackend(ctx context.Context, model string) (chatBackend, error) {
+	if !looksLikePath(model) {
+		addr := serverAddress()
+		if pingServer(ctx, addr) == nil {
+			return &remoteBackend{base: "http://" + addr}, nil
+		}
+	}
+	eng, err := runEngine()
+	if err != nil {
+		return nil, err
+	}
+	return localBackend{eng}, nil
+}
+
+// localBackend is the engine in this process.
+type localBackend struct{ *engine.Engine }
+
+func (l localBackend) Load(ctx context.Context, model string, opts engine.LoadOptions) (string, bool, error) {
+	st, err := l.Engine.Load(ctx, model, opts, nil)
+	if err != nil {
+		return "", false, err
+	}
+	return st.PlanNote, st.Info.ChatTemplate != "", nil
+}
+
+func (l localBackend) Complete(ctx context.Context, req engine.CompletionRequest, fn func(string)) (*engine.CompletionResult, error) {
+	return l.Engine.Complete(ctx, req, func(ev engine.Event) error {
+		fn(ev.Text)
+		return nil
+	})
+}
+
+func (l localBackend) Memory(model string) (engine.MemoryUsage, bool) {
+	for _, s := range l.Loaded() {
+		if s.Name == model {
+			return s.Memory, true
+		}
+	}
+	return engine.MemoryUsage{}, false
+}
+
+func runEngine() (*engine.Engine, error) {
 	paths := config.DefaultPaths()
 	st, err := config.Open(paths.SettingsFile())
 	if err != nil {
@@ -91,7 +147,6 @@ func runEngine(verbose bool) (*engine.Engine, error) {
 	if os.Getenv("PERCH_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	_ = verbose
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	sampler := system.NewSampler()
 	planner, err := newPlanner(sampler, 1, "")
@@ -108,7 +163,7 @@ func runEngine(verbose bool) (*engine.Engine, error) {
 
 // chatSession is a conversation in the terminal.
 type chatSession struct {
-	eng     *engine.Engine
+	be      chatBackend
 	model   string
 	flags   runFlags
 	history []chat.Message
@@ -135,7 +190,7 @@ func (r *chatSession) ask(ctx context.Context, text string) error {
 	r.history = append(r.history, chat.Message{Role: "user", Content: text})
 	var answer strings.Builder
 	inThink := false
-	res, err := r.eng.Chat(ctx, r.request(), func(ev engine.ChatEvent) error {
+	res, err := r.be.Chat(ctx, r.request(), func(ev engine.ChatEvent) error {
 		if ev.Reasoning != "" {
 			if !inThink {
 				fmt.Fprint(r.out, "Thinking…\n")
@@ -179,22 +234,38 @@ func (r *chatSession) printStats(res *engine.ChatResult) {
 	if t.LoadMs > 1 {
 		fmt.Fprintf(r.errOut, "load:            %.0f ms\n", t.LoadMs)
 	}
-	for _, s := range r.eng.Loaded() {
-		if s.Name == r.model {
-			m := s.Memory
-			fmt.Fprintf(r.errOut, "memory:          weights %s, KV %s (%d of %d cells used), compute %s; worker resident %s\n",
-				humanBytes(m.WeightsBytes), humanBytes(m.KVBytes), m.KVUsedCells, m.KVCells, humanBytes(m.ComputeBytes), humanBytes(m.RSSBytes))
-		}
+	if m, ok := r.be.Memory(r.model); ok {
+		fmt.Fprintf(r.errOut, "memory:          weights %s, KV %s (%d of %d cells used), compute %s; worker resident %s\n",
+			humanBytes(m.WeightsBytes), humanBytes(m.KVBytes), m.KVUsedCells, m.KVCells, humanBytes(m.ComputeBytes), humanBytes(m.RSSBytes))
 	}
 }
 
+// once answers one prompt. A model without a chat template (a base model) continues the prompt
+// as it is, as ollama's {{ .Prompt }} template does; a chat model answers it as a message.
 func (r *chatSession) once(ctx context.Context, prompt string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	if prompt == "" {
 		return errors.New("the prompt is empty")
 	}
-	return r.ask(ctx, prompt)
+	_, hasTemplate, err := r.be.Load(ctx, r.model, r.request().Load)
+	if err != nil {
+		return err
+	}
+	if hasTemplate || r.flags.system != "" {
+		return r.ask(ctx, prompt)
+	}
+	req := r.request()
+	res, err := r.be.Complete(ctx, engine.CompletionRequest{Model: r.model, Prompt: prompt, MaxTokens: req.MaxTokens,
+		Sampling: req.Sampling, ContextShift: true, Load: req.Load}, func(text string) { fmt.Fprint(r.out, text) })
+	fmt.Fprintln(r.out)
+	if err != nil {
+		return err
+	}
+	if r.flags.verbose {
+		r.printStats(&engine.ChatResult{Usage: res.Usage, Timings: res.Timings})
+	}
+	return nil
 }
 
 // interactive reads messages until /bye or end of input. Ctrl-C stops the answer being
@@ -202,12 +273,12 @@ func (r *chatSession) once(ctx context.Context, prompt string) error {
 func (r *chatSession) interactive(ctx context.Context, in io.Reader) error {
 	// Load first, so the wait happens before the first prompt.
 	fmt.Fprintf(r.errOut, "Loading %s…\n", r.model)
-	st, err := r.eng.Load(ctx, r.model, r.request().Load, nil)
+	note, _, err := r.be.Load(ctx, r.model, r.request().Load)
 	if err != nil {
 		return err
 	}
-	if st.PlanNote != "" {
-		fmt.Fprintln(r.errOut, st.PlanNote)
+	if note != "" {
+		fmt.Fprintln(r.errOut, note)
 	}
 	fmt.Fprintln(r.errOut, "Send a message (/? for help, /bye to leave).")
 	sigs := make(chan os.Signal, 1)
