@@ -48,6 +48,7 @@ cleanup() {
 		done
 	fi
 	[ -n "${DBUS_PID:-}" ] && kill "$DBUS_PID" 2>/dev/null || true
+	wait 2>/dev/null || true
 	[ -n "${LOG:-}" ] && [ -f "$LOG" ] && cp "$LOG" "$OUT/perch.log" 2>/dev/null; rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -64,9 +65,12 @@ export DISPLAY=$DISP
 for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.05; done
 xdotool getdisplaygeometry >/dev/null 2>&1 || fail "Xvfb did not start"
 
-BUS=$(dbus-daemon --session --fork --nopidfile --print-address=1 --print-pid=1)
-export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$BUS")
-DBUS_PID=$(sed -n 2p <<<"$BUS")
+# The bus runs as a child of this script (no --fork), so it is reaped when stopped.
+dbus-daemon --session --nofork --nopidfile --print-address=1 >"$WORK/bus" 2>/dev/null &
+DBUS_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/bus" ] && break; sleep 0.02; done
+export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$WORK/bus")
+[ -n "$DBUS_SESSION_BUS_ADDRESS" ] || fail "dbus-daemon did not start"
 
 # Perch in a private home: its settings, its login item, its workers' sockets.
 export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config PERCH_HOME=$WORK/perch
@@ -138,7 +142,20 @@ activate() { dbus-send --session --print-reply=literal --dest="$SNI" /StatusNoti
 wait_shown() { for _ in $(seq 400); do [ -n "$(visible)" ] && return 0; sleep 0.005; done; return 1; }
 wait_hidden() { for _ in $(seq 400); do [ -z "$(visible)" ] && return 0; sleep 0.005; done; return 1; }
 # The keyboard focus is on the shown window (polled: it follows the map).
-has_focus() { for _ in $(seq 100); do [ "$(xdotool getwindowfocus -f 2>/dev/null || true)" = "$(visible)" ] && return 0; sleep 0.01; done; return 1; }
+# The keyboard focus is on the shown window or on GTK's focus child of it (polled: it follows
+# the map).
+focused_toplevel() {
+	local f p
+	f=$(xdotool getwindowfocus -f 2>/dev/null || true)
+	[ -n "$f" ] || return 0
+	p=$(xwininfo -id "$f" -tree 2>/dev/null | awk '/Parent window id:/{print $4}')
+	if [ -n "$p" ] && [ "$(printf '%d' "$p")" != "$(xwininfo -root | awk '/Window id:/{print $4}' | xargs printf '%d')" ]; then
+		printf '%d\n' "$p"
+	else
+		echo "$f"
+	fi
+}
+has_focus() { for _ in $(seq 200); do [ "$(focused_toplevel)" = "$(visible)" ] && return 0; sleep 0.01; done; return 1; }
 LAT=()
 show() {
 	local t
@@ -232,13 +249,26 @@ step "ok: Unload from the tray menu stopped the worker and the menu says no mode
 # Settings from the tray menu opens the window on the settings view.
 # (Menu item IDs change when the menu is rebuilt, so the click is retried with a fresh ID.)
 for _ in 1 2 3; do click "$(menu_id 'Settings…')"; wait_shown && break; done
-[ -n "$(visible)" ] || fail "Settings in the tray menu did not show the window"
+[ -n "$(visible)" ] || fail "Settings in the tray menu did not show the window (menu: $(items | tr '\t\n' ':|'))"
 sleep 1
 import -window root "$OUT/settings.png"
 step "ok: Settings from the tray menu shows the window (screenshot: $OUT/settings.png)"
-has_focus || fail "the window shown from the menu does not have the keyboard focus"
+has_focus || fail "the window shown from the menu does not have the keyboard focus (focus: $(xdotool getwindowfocus -f 2>&1))"
+# "Open Perch at login", saved in Settings, is applied when the window hides.
+AUTOSTART=$XDG_CONFIG_HOME/autostart/perch.desktop
+settings() { curl -fsS -X PUT "$URL/perch/settings" -H 'Content-Type: application/json' -d "{\"launch_at_login\":$1}" >/dev/null; }
+settings true || fail "could not save the setting"
 xdotool key --window "$(visible)" Escape
 wait_hidden || fail "Esc did not hide the window"
+for _ in $(seq 50); do [ -f "$AUTOSTART" ] && break; sleep 0.05; done
+grep -q "^Exec=\"$(readlink -f "$BIN")\"$" "$AUTOSTART" 2>/dev/null || fail "launch at login did not write $AUTOSTART: $(cat "$AUTOSTART" 2>&1)"
+settings false || fail "could not save the setting"
+show
+activate
+wait_hidden || fail "a tray click did not hide the window"
+for _ in $(seq 50); do [ -f "$AUTOSTART" ] || break; sleep 0.05; done
+[ ! -f "$AUTOSTART" ] || fail "turning launch at login off did not remove $AUTOSTART"
+step "ok: launch at login writes and removes the autostart entry (macOS: a LaunchAgent)"
 
 curl -fsS -X POST "$URL/api/generate" -d "{\"model\":\"$MODEL\",\"prompt\":\"\"}" >/dev/null || fail "could not load $MODEL again"
 W=$(workers)

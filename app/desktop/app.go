@@ -81,6 +81,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		quitOnce.Do(func() {
 			if wctx := win.context(); wctx != nil {
 				wruntime.Quit(wctx)
+				plat.quitting()
 			}
 		})
 	}

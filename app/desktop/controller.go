@@ -137,6 +137,7 @@ func (c *Controller) MenuClicked(id string) {
 		c.Show("#/settings")
 	case id == MenuQuit:
 		c.log.Info("desktop: quit from the tray menu")
+		c.ApplyLoginItem() // a setting changed just before quitting still counts
 		c.quit()
 	case len(id) > len(MenuUnloadPrefix) && id[:len(MenuUnloadPrefix)] == MenuUnloadPrefix:
 		name := id[len(MenuUnloadPrefix):]

@@ -24,6 +24,8 @@ type platform interface {
 	// captureAnchor runs on the tray click's own thread (the main thread on macOS), where the
 	// click's event, and with it the status item's frame, can be read.
 	captureAnchor()
+	// quitting runs after Wails was asked to quit.
+	quitting()
 	// showing marks the start of a show, for timings.
 	showing()
 	// timings reports how long after the last show began the window was mapped and first

@@ -103,6 +103,17 @@ static void perchSetTopLeft(double x, double y) {
 }
 
 static int perchIsMainThread(void) { return [NSThread isMainThread] ? 1 : 0; }
+
+// perchWake posts an empty application-defined event: Wails' quit sends -[NSApplication stop:],
+// which takes effect only after the main loop handles its next event, and a quit from the tray
+// menu arrives on another thread when no event may be coming.
+static void perchWake(void) {
+	dispatch_async(dispatch_get_main_queue(), ^{
+		NSEvent *e = [NSEvent otherEventWithType:NSEventTypeApplicationDefined location:NSZeroPoint
+			modifierFlags:0 timestamp:0 windowNumber:0 context:nil subtype:0 data1:0 data2:0];
+		[NSApp postEvent:e atStart:NO];
+	});
+}
 */
 import "C"
 
@@ -141,6 +152,8 @@ func (*darwinPlatform) appMenu() *menu.Menu {
 func (*darwinPlatform) started(context.Context) { C.perchStyle(0) }
 
 func (*darwinPlatform) showing() {}
+
+func (*darwinPlatform) quitting() { C.perchWake() }
 
 // prewarm is not done on macOS: its cost there is unmeasured, and ordering a window in
 // unseen needs care (Spaces, focus) that cannot be tried here.

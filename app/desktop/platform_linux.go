@@ -5,9 +5,6 @@ package desktop
 /*
 #cgo pkg-config: gtk+-3.0
 #include <gtk/gtk.h>
-#ifdef GDK_WINDOWING_X11
-#include <gdk/gdkx.h>
-#endif
 
 // perch_window finds the Wails window among GTK's toplevels by its title; Wails does not hand
 // out its GtkWindow.
@@ -48,15 +45,12 @@ static gint64 perch_show_t, perch_map_t, perch_draw_t;
 // perch_activate raises the window and gives it the keyboard focus. The X server (and window
 // managers' focus-stealing prevention) ignore a focus request older than the last focus
 // change, and GTK would stamp it with the last input event this app saw, which is older than
-// the click on the tray icon that another process received. So on X11 the request carries
-// the server's current time, fetched with a round trip.
+// the click on the tray icon that another process received. So the focus is asked for with
+// no timestamp, which the X server reads as "now".
 static void perch_activate(GtkWindow *w) {
-	guint32 t = GDK_CURRENT_TIME;
-#ifdef GDK_WINDOWING_X11
+	gtk_window_present(w);
 	GdkWindow *gw = gtk_widget_get_window(GTK_WIDGET(w));
-	if (gw != NULL && GDK_IS_X11_WINDOW(gw)) t = gdk_x11_get_server_time(gw);
-#endif
-	gtk_window_present_with_time(w, t);
+	if (gw != NULL) gdk_window_focus(gw, GDK_CURRENT_TIME);
 }
 
 // perch_want_focus: a show asked for the focus before the window was mapped; without a window
@@ -234,6 +228,8 @@ func (p linuxPlatform) prewarm() {
 }
 
 func (linuxPlatform) showing() { C.perch_mark_show() }
+
+func (linuxPlatform) quitting() {}
 
 func (linuxPlatform) timings() (mapped, drawn time.Duration, ok bool) {
 	var m, d C.gint64

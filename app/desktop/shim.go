@@ -64,8 +64,14 @@ const ShimJS = `(() => {
     attach: () => post('attach'),
     hide: () => post('hide'),
   });
+  // Esc hides on release, not press: a window hidden on the press never sees the release,
+  // and WebKit then takes the next press, shown again, for a held key (a repeat).
+  let escArmed = false;
   window.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !e.defaultPrevented && !e.isComposing) post('escape');
+    if (e.key === 'Escape' && !e.repeat) escArmed = !e.defaultPrevented && !e.isComposing;
+  });
+  window.addEventListener('keyup', (e) => {
+    if (e.key === 'Escape' && escArmed) { escArmed = false; post('escape'); }
   });
   window.addEventListener('blur', () => { if (!choosingFile) post('blur'); });
   window.addEventListener('focus', () => { choosingFile = false; });
