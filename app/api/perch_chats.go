@@ -153,7 +153,20 @@ func (a *perchAPI) chatDelete(w http.ResponseWriter, r *http.Request) {
 		perchErr(w, r, err)
 		return
 	}
+	// The chat is gone; its collection link and saved sources go with it. A failure here
+	// leaves only rows no chat can reach (ids are never reused), so it is logged, not answered.
+	if f, ok := a.s.collections().(chatForgetter); ok {
+		if err := f.ForgetChat(r.Context(), id); err != nil {
+			a.s.log.Warn("forget the deleted chat's collection and sources", "chat", id, "err", err)
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// chatForgetter is a store that keeps data about chats (*docs.Store: the collection a chat
+// cites and the sources of its answers).
+type chatForgetter interface {
+	ForgetChat(ctx context.Context, chatID int64) error
 }
 
 type contentRequest struct {

@@ -82,6 +82,8 @@ type perchFeatures struct {
 	Fit      bool `json:"fit"`
 	Import   bool `json:"import"`
 	Settings bool `json:"settings"`
+	// Collections: documents to chat with (/perch/collections).
+	Collections bool `json:"collections"`
 }
 
 type perchStatus struct {
@@ -100,6 +102,7 @@ func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) {
 		Features: perchFeatures{
 			Chats: a.chats != nil, Library: a.s.lib != nil, Catalog: a.catalog != nil, Memory: a.memory != nil,
 			Fit: a.fit != nil, Import: a.importer != nil, Settings: a.settings != nil,
+			Collections: a.s.collections() != nil,
 		},
 		Loaded: []string{},
 	}

@@ -34,7 +34,7 @@ type Entry struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name"`
 	Publisher   string   `json:"publisher"`
-	Tasks       []string `json:"tasks"`     // chat, coding, reasoning, embedding
+	Tasks       []string `json:"tasks"`     // chat, coding, reasoning, embedding; documents (TaskDocuments)
 	Languages   []string `json:"languages"` // ISO codes, and "multilingual"
 	Description string   `json:"description"`
 	// Repo is the Hugging Face repository ("org/name").
@@ -148,6 +148,21 @@ func (c *Catalog) Save(path string) error {
 func (c *Catalog) Get(id string) (Entry, bool) {
 	for _, e := range c.Models {
 		if strings.EqualFold(e.ID, id) {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// TaskDocuments marks the embedding model recommended for Documents (collections to chat
+// with): the UI offers it first and picks it by default when it is installed. Exactly one
+// entry carries it, an embedding model that handles Korean.
+const TaskDocuments = "documents"
+
+// DocumentsEmbedding returns the embedding model recommended for Documents.
+func (c *Catalog) DocumentsEmbedding() (Entry, bool) {
+	for _, e := range c.Models {
+		if slices.Contains(e.Tasks, TaskDocuments) && slices.Contains(e.Tasks, "embedding") {
 			return e, true
 		}
 	}

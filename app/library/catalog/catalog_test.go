@@ -46,6 +46,36 @@ func TestEmbedded(t *testing.T) {
 	}
 }
 
+// Documents offers one embedding model first: small enough for any Mac, and good at Korean.
+func TestDocumentsEmbedding(t *testing.T) {
+	c := Embedded()
+	if n := len(c.Filter(TaskDocuments)); n != 1 {
+		t.Fatalf("%d entries are marked %q, want exactly one", n, TaskDocuments)
+	}
+	e, ok := c.DocumentsEmbedding()
+	if !ok {
+		t.Fatal("no embedding model recommended for Documents")
+	}
+	q, _ := e.Quant(e.Recommended)
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"is bge-m3", e.ID == "bge-m3"},
+		{"handles Korean", slices.Contains(e.Languages, "ko") && slices.Contains(e.Languages, "multilingual")},
+		{"is small (under 1 GB at its recommended quantization)", q.Size > 0 && q.Size < 1e9},
+		{"is found by searching for documents", slices.ContainsFunc(c.Search("documents"), func(x Entry) bool { return x.ID == e.ID })},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			t.Errorf("the Documents embedding model %s: fails %q", e.ID, ch.name)
+		}
+	}
+	if _, ok := (&Catalog{Models: c.Filter("chat")}).DocumentsEmbedding(); ok {
+		t.Error("a catalog without embedding models recommends one")
+	}
+}
+
 func TestSearch(t *testing.T) {
 	c := Embedded()
 	cases := map[string]string{
