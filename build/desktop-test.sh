@@ -254,6 +254,7 @@ sleep 1
 import -window root "$OUT/settings.png"
 step "ok: Settings from the tray menu shows the window (screenshot: $OUT/settings.png)"
 has_focus || fail "the window shown from the menu does not have the keyboard focus (focus: $(xdotool getwindowfocus -f 2>&1))"
+
 # "Open Perch at login", saved in Settings, is applied when the window hides.
 AUTOSTART=$XDG_CONFIG_HOME/autostart/perch.desktop
 settings() { curl -fsS -X PUT "$URL/perch/settings" -H 'Content-Type: application/json' -d "{\"launch_at_login\":$1}" >/dev/null; }

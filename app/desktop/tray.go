@@ -130,10 +130,11 @@ func addItem(parent *systray.MenuItem, it MenuItem, onMenu func(string)) {
 	if it.ID == "" {
 		return
 	}
-	// ClickedCh is closed when ResetMenu removes the item, which ends this goroutine.
+	// ClickedCh is closed when ResetMenu removes the item, which ends this goroutine. The
+	// library drops a click when nobody is receiving, so the action runs on its own goroutine.
 	go func(id string, ch <-chan struct{}) {
 		for range ch {
-			onMenu(id)
+			go onMenu(id)
 		}
 	}(it.ID, mi.ClickedCh)
 }
