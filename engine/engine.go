@@ -160,6 +160,26 @@ func (e *Engine) Loaded() []Status {
 	return out
 }
 
+// Brief is a loaded model's name and whether it is answering, known without asking its worker.
+type Brief struct {
+	Name       string `json:"name"`
+	Generating bool   `json:"generating"`
+}
+
+// Resident lists the loaded models cheaply (no call to the workers), for a tray that polls.
+func (e *Engine) Resident() []Brief {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Brief, 0, len(e.runners))
+	for _, r := range e.runners {
+		if r.ready() {
+			out = append(out, Brief{Name: r.name, Generating: r.refs > 0})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // Close unloads every model and stops their workers.
 func (e *Engine) Close() {
 	e.mu.Lock()

@@ -53,7 +53,7 @@ func startDesktop(cmd *cobra.Command) error {
 type desktopBackend struct{ app *App }
 
 func (b desktopBackend) Models() []desktop.Model {
-	loaded := b.app.engine.Loaded()
+	loaded := b.app.engine.Resident()
 	out := make([]desktop.Model, 0, len(loaded))
 	for _, s := range loaded {
 		out = append(out, desktop.Model{Name: s.Name, Generating: s.Generating})

@@ -16,7 +16,9 @@ lib=build/engine/lib/darwin-arm64
 rm -rf "$app"
 mkdir -p "$app/Contents/MacOS" "$app/Contents/Frameworks" "$app/Contents/Resources"
 CGO_ENABLED=1 go build -tags desktop,production -ldflags "-s -w -X main.version=$version" -o "$app/Contents/MacOS/perch" .
-sed "s/@VERSION@/$version/g" build/darwin/Info.plist > "$app/Contents/Info.plist"
+cp build/darwin/Info.plist "$app/Contents/Info.plist"
+plutil -replace CFBundleShortVersionString -string "$version" "$app/Contents/Info.plist"
+plutil -replace CFBundleVersion -string "$version" "$app/Contents/Info.plist"
 # Links, not copies: libllama loads @rpath/libggml.metal.*.dylib, and dyld must see the file
 # yzma opened as libggml.dylib as that same image.
 cp -a "$lib"/. "$app/Contents/Frameworks/"
