@@ -25,7 +25,7 @@ TAGS :=
 CGO := 0
 endif
 
-.PHONY: all setup setup-test engine frontend build run serve test test-go test-frontend test-e2e test-desktop vet fmt clean app dmg
+.PHONY: all setup setup-test engine frontend api-npm build run serve test test-go test-frontend test-e2e test-desktop vet fmt clean app dmg
 
 all: build
 
@@ -68,7 +68,12 @@ fmt:
 
 test: setup-test build test-go test-frontend test-e2e test-desktop
 
-test-go:
+# The API's real-client tests also drive the npm openai and ollama packages.
+api-npm: app/api/testdata/npm/node_modules/.package-lock.json
+app/api/testdata/npm/node_modules/.package-lock.json: app/api/testdata/npm/package-lock.json
+	cd app/api/testdata/npm && npm ci --no-audit --no-fund --loglevel=error
+
+test-go: api-npm
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	CGO_ENABLED=$(CGO) $(GO) vet -tags "$(TAGS)" ./...
 	CGO_ENABLED=$(CGO) $(GO) test -tags "$(TAGS)" -timeout 20m ./...
