@@ -3,6 +3,7 @@ import { setApiKey } from './api/client';
 import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
 import { AppProvider, hashOf, useApp, type View } from './state';
 import { ChatView } from './views/ChatView';
+import { DocumentsView } from './views/DocumentsView';
 import { MemoryView } from './views/MemoryView';
 import { ModelsView } from './views/ModelsView';
 import { SettingsView } from './views/SettingsView';
@@ -10,6 +11,7 @@ import { TokensView } from './views/TokensView';
 
 const tabs: { view: View; label: MessageKey }[] = [
   { view: 'chat', label: 'nav.chat' },
+  { view: 'documents', label: 'nav.documents' },
   { view: 'models', label: 'nav.models' },
   { view: 'memory', label: 'nav.memory' },
   { view: 'tokens', label: 'nav.tokens' },
@@ -18,11 +20,13 @@ const tabs: { view: View; label: MessageKey }[] = [
 
 function Nav() {
   const { t } = useI18n();
-  const { route, navigate } = useApp();
+  const { route, navigate, status } = useApp();
+  // Documents only where the server has the collection store.
+  const shown = tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
   return (
     <nav className="topbar" aria-label={t('nav.label')}>
       <ul className="segmented">
-        {tabs.map((tab) => (
+        {shown.map((tab) => (
           <li key={tab.view}>
             <a
               href={hashOf({ view: tab.view })}
@@ -84,11 +88,16 @@ function Offline() {
 }
 
 function Shell() {
-  const { route, offline, needKey } = useApp();
+  const { route, offline, needKey, status } = useApp();
   // The chat stays mounted while other views are shown, so an answer keeps streaming (and
-  // the draft and scroll position stay) when the user looks at Memory meanwhile.
+  // the draft and scroll position stay) when the user looks at Memory meanwhile. Documents,
+  // once opened, stays too, so a folder being indexed goes on while the user chats.
   const lastChat = useRef<number | undefined>(undefined);
+  const docs = useRef<{ seen: boolean; collectionId?: number }>({ seen: false });
   if (route.view === 'chat') lastChat.current = route.chatId;
+  if (route.view === 'documents') docs.current = { seen: true, collectionId: route.collectionId };
+  const docsOn = !!status?.features.collections;
+  const { t } = useI18n();
   let other;
   switch (route.view) {
     case 'models':
@@ -103,6 +112,9 @@ function Shell() {
     case 'settings':
       other = <SettingsView />;
       break;
+    case 'documents':
+      if (status && !docsOn) other = <p className="muted section">{t('common.unavailable')}</p>;
+      break;
   }
   return (
     <div className="app">
@@ -115,6 +127,11 @@ function Shell() {
             <div className="pane" hidden={route.view !== 'chat'}>
               <ChatView chatId={lastChat.current} />
             </div>
+            {docsOn && docs.current.seen && (
+              <div className="pane" hidden={route.view !== 'documents'}>
+                <DocumentsView collectionId={docs.current.collectionId} active={route.view === 'documents'} />
+              </div>
+            )}
             {other}
           </>
         )}

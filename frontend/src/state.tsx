@@ -5,26 +5,31 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { api, ApiError, onUnauthorized } from './api/client';
 import type { Language, Model, Settings, SettingsView, Status, Theme } from './api/types';
 
-export type View = 'chat' | 'models' | 'memory' | 'tokens' | 'settings';
+export type View = 'chat' | 'documents' | 'models' | 'memory' | 'tokens' | 'settings';
 export interface Route {
   view: View;
   chatId?: number;
+  /** The collection open in the Documents view. */
+  collectionId?: number;
 }
 
-const VIEWS: readonly View[] = ['chat', 'models', 'memory', 'tokens', 'settings'];
+const VIEWS: readonly View[] = ['chat', 'documents', 'models', 'memory', 'tokens', 'settings'];
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
   const view = VIEWS.find((v) => v === parts[0]) ?? 'chat';
-  if (view === 'chat' && parts[1]) {
-    const id = Number(parts[1]);
-    if (Number.isInteger(id) && id > 0) return { view, chatId: id };
+  const id = Number(parts[1]);
+  if (parts[1] && Number.isInteger(id) && id > 0) {
+    if (view === 'chat') return { view, chatId: id };
+    if (view === 'documents') return { view, collectionId: id };
   }
   return { view };
 }
 
 export function hashOf(r: Route): string {
-  return r.view === 'chat' && r.chatId ? `#/chat/${r.chatId}` : `#/${r.view}`;
+  if (r.view === 'chat' && r.chatId) return `#/chat/${r.chatId}`;
+  if (r.view === 'documents' && r.collectionId) return `#/documents/${r.collectionId}`;
+  return `#/${r.view}`;
 }
 
 export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean };

@@ -121,6 +121,21 @@ export async function putBytes<T>(path: string, data: Blob, signal?: AbortSignal
   return (await res.json()) as T;
 }
 
+/** Posts a multipart form (a file upload); the browser sets the boundary. */
+export async function postForm<T>(path: string, form: FormData, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    const init: RequestInit = { method: 'POST', headers: headers(false), body: form };
+    if (signal) init.signal = signal;
+    res = await fetch(base() + path, init);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'Perch is not reachable. Is it running?');
+  }
+  if (!res.ok) throw await errorOf(res);
+  return (await res.json()) as T;
+}
+
 /** Splits an SSE byte stream into the JSON of its data lines. */
 export class SSEParser {
   private buf = '';

@@ -8,6 +8,8 @@ export interface Features {
   fit: boolean;
   import: boolean;
   settings: boolean;
+  /** Document collections (absent from older servers). */
+  collections?: boolean;
 }
 
 export interface Status {
@@ -96,6 +98,7 @@ export interface ApiErrorBody {
 /** One SSE event of an answer. */
 export type ChatEvent =
   | { type: 'start'; user: Message; model: string }
+  | ({ type: 'sources'; collection: string } & SourceSet)
   | { type: 'reasoning'; text: string }
   | { type: 'delta'; text: string }
   | { type: 'done'; message: Message; context?: ContextMeter }
@@ -158,6 +161,8 @@ export interface Quant {
   name: string;
   ref: string;
   size: number;
+  /** The catalog's suggested quantization. */
+  recommended?: boolean;
   fit?: Fit;
 }
 
@@ -286,4 +291,136 @@ export interface SettingsView {
   lan: boolean;
   listening: string;
   restart_needed: string[];
+}
+
+// Documents: collections of files to chat with (/perch/collections).
+
+export type CollectionStatus = 'empty' | 'ready' | 'needs_reindex' | 'indexing';
+
+export interface Collection {
+  id: number;
+  name: string;
+  embedding_model: string;
+  query_prefix: string;
+  document_prefix: string;
+  /** The relevance a passage needs to be cited. */
+  min_score: number;
+  documents: number;
+  passages: number;
+  dimensions: number;
+  stale_documents: number;
+  status: CollectionStatus;
+  created_at: string;
+  updated_at: string;
+  /** Set on create and update when the embedding model is a chat model. */
+  warning?: string;
+}
+
+/** A document in a collection (DocInfo: the DOM already has a Document). */
+export interface DocInfo {
+  id: number;
+  collection_id: number;
+  name: string;
+  /** The file it was read from, for documents added from a folder. */
+  source?: string;
+  format: string;
+  size: number;
+  hash: string;
+  passages: number;
+  pages?: number;
+  embedding_model: string;
+  stale: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Passage {
+  id: number;
+  document_id: number;
+  seq: number;
+  heading?: string;
+  text: string;
+  start: number;
+  end: number;
+  start_line: number;
+  end_line: number;
+  page?: number;
+}
+
+export interface SearchResult extends Passage {
+  document: string;
+  source?: string;
+  score: number;
+  similarity: number;
+  keyword: number;
+}
+
+export interface SearchResponse {
+  results: SearchResult[];
+  min_score: number;
+  best_score: number;
+  searched: number;
+}
+
+export interface AddedDocument {
+  id: number;
+  passages: number;
+  status: 'indexed' | 'unchanged';
+  document: DocInfo;
+}
+
+export interface IndexSkip {
+  path: string;
+  reason: string;
+}
+
+export interface IndexSummary {
+  files: number;
+  indexed: number;
+  unchanged: number;
+  skipped: number;
+  removed: number;
+  embedded: number;
+  skips: IndexSkip[];
+  elapsed_ms: number;
+  passages_per_second: number;
+}
+
+/** One SSE event of a folder or re-indexing run. */
+export interface IndexEvent {
+  phase: 'scan' | 'embed' | 'file' | 'done' | 'summary' | 'error';
+  path?: string;
+  status?: 'indexed' | 'unchanged' | 'skipped' | 'removed';
+  reason?: string;
+  passages?: number;
+  of?: number;
+  done: number;
+  total: number;
+  embedded: number;
+  elapsed_ms: number;
+  summary?: IndexSummary;
+  error?: ApiErrorBody;
+}
+
+/** A passage an answer cites. */
+export interface Source {
+  n: number;
+  collection_id: number;
+  document_id: number;
+  document: string;
+  passage_id: number;
+  seq: number;
+  heading?: string;
+  start_line: number;
+  end_line: number;
+  page?: number;
+  score: number;
+  text: string;
+}
+
+/** What one question found: the sources, and (from the live event) the threshold and best score. */
+export interface SourceSet {
+  sources: Source[];
+  min_score?: number;
+  best_score?: number;
 }

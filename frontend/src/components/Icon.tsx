@@ -18,6 +18,7 @@ const paths = {
   pause: 'M5.5 3.5v9M10.5 3.5v9',
   play: 'M5 3.5v9l7-4.5z',
   chevron: 'M6 4l4 4-4 4',
+  back: 'M10 4 6 8l4 4',
   search: 'M7 12a5 5 0 1 0 0-10 5 5 0 0 0 0 10zM10.5 10.5 14 14',
   file: 'M4 2h5.5L12 4.5V14H4zM9.5 2v2.5H12',
   key: 'M6 10a3.5 3.5 0 1 1 2.5-1l5 5M11 12l1.5-1.5',

@@ -1,10 +1,11 @@
 import { memo, useState } from 'react';
-import type { Message, Stats } from '../api/types';
+import type { Message, Source, SourceSet, Stats } from '../api/types';
 import { useI18n } from '../i18n';
 import { Composer } from './Composer';
 import { CopyButton } from './CopyButton';
 import { Icon } from './Icon';
 import { Markdown } from './Markdown';
+import { Sources } from './Sources';
 
 /** Speed and tokens of an answer; the prompt, cache and first-token figures are in the tooltip to keep the line short. */
 export function StatsLine({ stats }: { stats: Stats }) {
@@ -44,9 +45,12 @@ interface Props {
   canEdit?: boolean;
   onRegenerate?: () => void;
   onEdit?: (content: string) => void;
+  /** What the chat's collection gave this answer (undefined: the chat cites none). */
+  sources?: SourceSet;
+  onOpenSource?: (s: Source) => void;
 }
 
-export const MessageItem = memo(function MessageItem({ message, streaming, canRegenerate, canEdit, onRegenerate, onEdit }: Props) {
+export const MessageItem = memo(function MessageItem({ message, streaming, canRegenerate, canEdit, onRegenerate, onEdit, sources, onOpenSource }: Props) {
   const { t } = useI18n();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
@@ -122,6 +126,7 @@ export const MessageItem = memo(function MessageItem({ message, streaming, canRe
       ) : streaming ? (
         <p className="writing">{reasoning ? t('chat.thinkingLive') : t('chat.writing')}</p>
       ) : null}
+      {sources && <Sources set={sources} onOpen={(s) => onOpenSource?.(s)} />}
       {!streaming && (
         <div className="message-foot">
           {message.stopped && <span className="tag">{t('chat.stopped')}</span>}

@@ -1,21 +1,26 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { api, ApiError, stream } from '../api/client';
-import type { Chat, ChatEvent, Message } from '../api/types';
+import { chatDocs, collections as collectionsApi } from '../api/collections';
+import type { Chat, ChatEvent, Collection, Message, Source, SourceSet } from '../api/types';
 import { Composer } from '../components/Composer';
 import { ContextMeter } from '../components/ContextMeter';
 import { Icon } from '../components/Icon';
 import { MessageItem } from '../components/MessageItem';
 import { ModelSelect } from '../components/ModelSelect';
+import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
+import { CollectionBar } from './chat/CollectionBar';
 
 /** An answer being written: which chat it belongs to and the text so far. */
 interface Generation {
   chatId: number;
   draft: Message;
+  /** The user message being answered, once the server has saved it. */
+  userId?: number;
 }
 
 function emptyDraft(chatId: number, model: string): Message {
@@ -38,31 +43,48 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
   const [historyOpen, setHistoryOpen] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
   const [historyVersion, setHistoryVersion] = useState(0);
-  const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {} });
+  const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {}, collection: null });
+  // Documents: the collection the chat cites, the collections to pick from, the sources of
+  // each answer (by the id of the user message it answers), and a passage being read.
+  const [attached, setAttached] = useState<Collection | null>(null);
+  const [collectionList, setCollectionList] = useState<Collection[]>([]);
+  const [sources, setSources] = useState<Record<number, SourceSet>>({});
+  const [viewer, setViewer] = useState<PassageRef | null>(null);
 
   const created = useRef<number | null>(null);
   const current = useRef<number | undefined>(chatId);
   const running = useRef<{ chatId: number; abort: AbortController } | null>(null);
+  const asking = useRef<number | null>(null);
   const draft = useRef({ content: '', reasoning: '' });
   const frame = useRef<number | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
+  const docsOn = !!status?.features.collections;
   const chatModels = models.filter((m) => !m.embedding);
   const defaultModel = settings?.settings.default_model || status?.default_model || chatModels[0]?.name || '';
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
-  const loadChat = useCallback(async (id: number) => {
-    try {
-      const c = await api<Chat>('GET', `/perch/chats/${id}`);
-      if (current.current === id) {
-        setChat(c);
-        setLoadError('');
+  const loadChat = useCallback(
+    async (id: number) => {
+      try {
+        const [c, coll, src] = await Promise.all([
+          api<Chat>('GET', `/perch/chats/${id}`),
+          docsOn ? chatDocs.collection(id).catch(() => null) : null,
+          docsOn ? chatDocs.sources(id).catch(() => ({})) : {},
+        ]);
+        if (current.current === id) {
+          setChat(c);
+          setAttached(coll);
+          setSources(src);
+          setLoadError('');
+        }
+      } catch (e) {
+        if (current.current === id) setLoadError(errorText(e));
       }
-    } catch (e) {
-      if (current.current === id) setLoadError(errorText(e));
-    }
-  }, []);
+    },
+    [docsOn],
+  );
 
   useEffect(() => {
     current.current = chatId;
@@ -71,6 +93,8 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     setOptionsOpen(false);
     if (!chatId) {
       setChat(null);
+      setAttached(null);
+      setSources({});
       return;
     }
     if (created.current === chatId) {
@@ -78,8 +102,23 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
       return;
     }
     setChat(null);
+    setAttached(null);
+    setSources({});
     void loadChat(chatId);
   }, [chatId, loadChat]);
+
+  // The collections to pick from, fresh each time the options open.
+  useEffect(() => {
+    if (!docsOn || !optionsOpen) return;
+    let live = true;
+    collectionsApi
+      .list()
+      .then((l) => live && setCollectionList(l))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [docsOn, optionsOpen]);
 
   // An answer started before a reload (or in another window) is followed until it is saved.
   useEffect(() => {
@@ -104,6 +143,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     async (id: number, path: string, body: unknown, answering: string) => {
       const abort = new AbortController();
       running.current = { chatId: id, abort };
+      asking.current = null;
       draft.current = { content: '', reasoning: '' };
       stick.current = true;
       setError('');
@@ -119,9 +159,16 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
           (ev) => {
             switch (ev.type) {
               case 'start':
+                asking.current = ev.user.id;
                 if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.user.id), ev.user] } : c));
-                setGen((g) => (g ? { ...g, draft: emptyDraft(id, ev.model) } : g));
+                setGen((g) => (g ? { ...g, userId: ev.user.id, draft: emptyDraft(id, ev.model) } : g));
                 break;
+              case 'sources': {
+                const uid = asking.current;
+                const set: SourceSet = { sources: ev.sources ?? [], min_score: ev.min_score, best_score: ev.best_score };
+                if (uid !== null && here()) setSources((s) => ({ ...s, [uid]: set }));
+                break;
+              }
               case 'reasoning':
               case 'delta':
                 if (ev.type === 'delta') draft.current.content += ev.text;
@@ -177,9 +224,13 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
       if (!id) {
         const c = await api<Chat>('POST', '/perch/chats', { model, system: newSetup.system, params: newSetup.params });
         c.messages = [];
+        // Attached before the first question, so it is answered from the documents too.
+        const coll = newSetup.collection !== null ? await chatDocs.attach(c.id, newSetup.collection) : null;
         created.current = c.id;
         current.current = c.id;
         setChat(c);
+        setAttached(coll);
+        setSources({});
         navigate({ view: 'chat', chatId: c.id }, true);
         id = c.id;
       }
@@ -206,7 +257,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     }
   };
 
-  const patchChat = async (patch: Partial<ChatSetup>) => {
+  const patchChat = async (patch: Partial<Omit<ChatSetup, 'collection'>>) => {
     if (!chat) return;
     const c = await api<Chat>('PATCH', `/perch/chats/${chat.id}`, patch);
     setChat((prev) => (prev && prev.id === c.id ? { ...prev, ...c, messages: prev.messages, context: prev.context } : prev));
@@ -218,12 +269,32 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     else setNewSetup((s) => ({ ...s, model: name }));
   };
 
+  const attach = async (collection: number | null) => {
+    if (!chat) {
+      setNewSetup((s) => ({ ...s, collection }));
+      return;
+    }
+    const c = await chatDocs.attach(chat.id, collection);
+    setAttached(c);
+  };
+
+  const openSource = useCallback((s: Source) => setViewer({ collectionId: s.collection_id, documentId: s.document_id, passageId: s.passage_id }), []);
+
   const busy = gen !== null;
   const messages = chat?.messages ?? [];
   const lastAssistant = [...messages].reverse().find((m) => m.role === 'assistant');
   const lastIsAnswer = messages.length > 0 && messages[messages.length - 1]?.role === 'assistant';
   const showDraft = gen && chat && gen.chatId === chat.id;
   const noModels = modelsReady && chatModels.length === 0 && !chat;
+  const cited = chat ? attached : (collectionList.find((c) => c.id === newSetup.collection) ?? null);
+  // The sources of an answer are those found for the user message before it.
+  const sourcesOf = (i: number): SourceSet | undefined => {
+    for (let j = i - 1; j >= 0; j--) {
+      const m = messages[j];
+      if (m?.role === 'user') return sources[m.id];
+    }
+    return undefined;
+  };
 
   return (
     <div
@@ -281,7 +352,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
             aria-label={t('chat.new')}
             title={t('chat.new')}
             onClick={() => {
-              setNewSetup({ model: '', system: '', params: {} });
+              setNewSetup({ model: '', system: '', params: {}, collection: null });
               navigate({ view: 'chat' });
             }}
           >
@@ -291,13 +362,24 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
         {optionsOpen && (
           <ChatOptions
             key={chat?.id ?? 'new'}
-            value={chat ? { model, system: chat.system, params: chat.params } : { ...newSetup, model }}
+            value={chat ? { model, system: chat.system, params: chat.params, collection: attached?.id ?? null } : { ...newSetup, model }}
             models={models}
+            collections={docsOn ? collectionList : undefined}
             onClose={() => setOptionsOpen(false)}
             onSave={async (v) => {
-              if (chat) await patchChat(v);
-              else setNewSetup(v);
+              const { collection, ...setup } = v;
+              if (chat) {
+                await patchChat(setup);
+                if (collection !== (attached?.id ?? null)) await attach(collection);
+              } else setNewSetup(v);
             }}
+          />
+        )}
+        {docsOn && cited && (
+          <CollectionBar
+            collection={cited}
+            onDetach={() => void attach(null).catch((e: unknown) => setError(errorText(e)))}
+            onManage={() => navigate({ view: 'documents', collectionId: cited.id })}
           />
         )}
         <div
@@ -325,17 +407,21 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
               </div>
             )
           )}
-          {messages.map((m) => (
+          {messages.map((m, i) => (
             <MessageItem
               key={m.id}
               message={m}
+              sources={m.role === 'assistant' ? sourcesOf(i) : undefined}
+              onOpenSource={openSource}
               canEdit={!busy}
               canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
               onEdit={(content) => chat && void run(chat.id, `/perch/chats/${chat.id}/messages/${m.id}/edit`, { content }, model)}
               onRegenerate={() => chat && void run(chat.id, `/perch/chats/${chat.id}/regenerate`, undefined, model)}
             />
           ))}
-          {showDraft && <MessageItem message={gen.draft} streaming />}
+          {showDraft && (
+            <MessageItem message={gen.draft} streaming sources={gen.userId !== undefined ? sources[gen.userId] : undefined} onOpenSource={openSource} />
+          )}
           {chat?.generating && !showDraft && <p className="writing">{t('chat.writing')}</p>}
           {error && (
             <div className="error-box" role="alert">
@@ -364,6 +450,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
             {announce}
           </p>
         </footer>
+        {viewer && <PassageViewer {...viewer} onClose={() => setViewer(null)} />}
       </section>
     </div>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ApiError } from '../../api/client';
-import type { Model, Params } from '../../api/types';
+import type { Collection, Model, Params } from '../../api/types';
 import { ModelSelect } from '../../components/ModelSelect';
 import { useI18n } from '../../i18n';
 
@@ -8,11 +8,15 @@ export interface ChatSetup {
   model: string;
   system: string;
   params: Params;
+  /** The collection whose documents answers cite (null: none). */
+  collection: number | null;
 }
 
 interface Props {
   value: ChatSetup;
   models: Model[];
+  /** Collections to answer from; undefined hides the choice (no Documents in this build). */
+  collections?: Collection[];
   onSave: (v: ChatSetup) => Promise<void>;
   onClose: () => void;
 }
@@ -24,7 +28,7 @@ function numberOrUndefined(s: string): number | undefined {
 }
 
 /** A chat's model, system prompt and sampling parameters. */
-export function ChatOptions({ value, models, onSave, onClose }: Props) {
+export function ChatOptions({ value, models, collections, onSave, onClose }: Props) {
   const { t } = useI18n();
   const [v, setV] = useState<ChatSetup>(value);
   const [state, setState] = useState<'idle' | 'saving' | 'saved'>('idle');
@@ -61,6 +65,26 @@ export function ChatOptions({ value, models, onSave, onClose }: Props) {
         <span>{t('chat.model')}</span>
         <ModelSelect models={models} value={v.model} onChange={(model) => setV({ ...v, model })} />
       </label>
+      {collections && (
+        <label className="field">
+          <span>{t('chat.documents')}</span>
+          <select
+            value={v.collection ?? ''}
+            onChange={(e) => {
+              setV({ ...v, collection: e.target.value ? Number(e.target.value) : null });
+              setState('idle');
+            }}
+          >
+            <option value="">{t('chat.documentsNone')}</option>
+            {v.collection !== null && !collections.some((c) => c.id === v.collection) && <option value={v.collection}>…</option>}
+            {collections.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.status === 'ready' ? c.name : `${c.name} (${t(`docs.status.${c.status}`)})`}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label className="field">
         <span>{t('chat.systemPrompt')}</span>
         <textarea

@@ -5,7 +5,7 @@ import { FitBadge } from '../../components/FitBadge';
 import { Icon } from '../../components/Icon';
 import { useI18n, type MessageKey } from '../../i18n';
 
-const KNOWN_TAGS = ['chat', 'coding', 'reasoning', 'embedding', 'korean', 'vision'];
+const KNOWN_TAGS = ['chat', 'coding', 'reasoning', 'embedding', 'documents', 'korean', 'vision'];
 
 async function startPull(ref: string): Promise<void> {
   await api('POST', '/perch/pulls', { ref });

@@ -1,0 +1,154 @@
+import { useId, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { collections } from '../../api/collections';
+import type { IndexSkip } from '../../api/types';
+import { Icon } from '../../components/Icon';
+import { ProgressBar } from '../../components/ProgressBar';
+import { useI18n } from '../../i18n';
+import { count, errorText } from '../../lib/docs';
+import { SkipList } from './IndexRun';
+
+// A document travels in one request: keep under the server's 32 MiB body limit.
+const MAX_UPLOAD = 30 << 20;
+
+interface Props {
+  collectionId: number;
+  /** A folder or re-index run is going: adding waits. */
+  busy: boolean;
+  onAdded: () => void;
+  onFolder: (path: string) => void;
+  /** The folder run's progress, shown under the folder field. */
+  children?: ReactNode;
+}
+
+interface Outcome {
+  added: number;
+  unchanged: number;
+  passages: number;
+  skips: IndexSkip[];
+}
+
+/** Add files (picked or dropped; uploaded one by one) or a folder on this Mac (by path). */
+export function AddDocuments({ collectionId, busy, onAdded, onFolder, children }: Props) {
+  const { t, fmt } = useI18n();
+  const pathId = useId();
+  const [over, setOver] = useState(false);
+  const [uploading, setUploading] = useState<{ name: string; i: number; n: number } | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [path, setPath] = useState('');
+  const input = useRef<HTMLInputElement>(null);
+
+  const upload = async (files: File[]) => {
+    if (files.length === 0 || uploading) return;
+    const out: Outcome = { added: 0, unchanged: 0, passages: 0, skips: [] };
+    setOutcome(null);
+    for (const [i, f] of files.entries()) {
+      setUploading({ name: f.name, i, n: files.length });
+      if (f.size > MAX_UPLOAD) {
+        out.skips.push({ path: f.name, reason: t('docs.tooLarge', { size: fmt.bytes(f.size) }) });
+        continue;
+      }
+      try {
+        const r = await collections.upload(collectionId, f);
+        if (r.status === 'unchanged') out.unchanged++;
+        else out.added++;
+        out.passages += r.passages;
+      } catch (e) {
+        out.skips.push({ path: f.name, reason: errorText(e) });
+      }
+    }
+    setUploading(null);
+    setOutcome(out);
+    onAdded();
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    if (!busy) void upload([...e.dataTransfer.files]);
+  };
+
+  const disabled = busy || uploading !== null;
+  return (
+    <section className="section" aria-labelledby="add-title">
+      <h2 id="add-title" className="section-title">
+        {t('docs.add')}
+      </h2>
+      <div
+        className={`dropzone${over ? ' over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <Icon name="file" size={20} />
+        <span className="small">{t('docs.drop')}</span>
+        <button type="button" className="secondary small" onClick={() => input.current?.click()} disabled={disabled}>
+          {t('docs.chooseFiles')}
+        </button>
+        <input
+          ref={input}
+          type="file"
+          multiple
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          data-testid="docs-file-input"
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = '';
+            void upload(files);
+          }}
+        />
+      </div>
+      {uploading && (
+        <div className="import-progress">
+          <span className="small">{t('docs.uploading', { name: uploading.name, i: uploading.i + 1, n: uploading.n })}</span>
+          <ProgressBar value={uploading.n > 1 ? uploading.i / uploading.n : undefined} label={t('docs.uploadProgress')} />
+        </div>
+      )}
+      {outcome && (
+        <div className="run-result" role="status">
+          <p className="small">
+            {[
+              t('docs.uploaded', { added: fmt.number(outcome.added), passages: count(t, fmt, outcome.passages, 'passages') }),
+              outcome.unchanged > 0 ? t('docs.uploadedUnchanged', { n: fmt.number(outcome.unchanged) }) : '',
+            ]
+              .filter(Boolean)
+              .join(' · ')}
+          </p>
+          {outcome.skips.length > 0 && <SkipList skips={outcome.skips} />}
+        </div>
+      )}
+      <form
+        className="folder-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const p = path.trim();
+          if (p) onFolder(p);
+        }}
+      >
+        <label htmlFor={pathId} className="small folder-label">
+          {t('docs.folderLabel')}
+        </label>
+        <div className="row">
+          <input
+            id={pathId}
+            className="mono grow"
+            value={path}
+            placeholder={t('docs.folderPlaceholder')}
+            onChange={(e) => setPath(e.target.value)}
+            spellCheck={false}
+            autoComplete="off"
+          />
+          <button type="submit" className="secondary small" disabled={disabled || !path.trim()}>
+            {t('docs.addFolder')}
+          </button>
+        </div>
+        <p className="muted small">{t('docs.folderHint')}</p>
+      </form>
+      {children}
+    </section>
+  );
+}

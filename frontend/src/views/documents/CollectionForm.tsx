@@ -1,0 +1,90 @@
+import { useEffect, useId, useState } from 'react';
+import { collections } from '../../api/collections';
+import type { CatalogModel, Collection, Model } from '../../api/types';
+import { useI18n } from '../../i18n';
+import { errorText } from '../../lib/docs';
+import { defaultEmbedding, EmbeddingSelect, installedCopy } from './embedding';
+import { RecommendedEmbedding } from './RecommendedEmbedding';
+
+interface Props {
+  models: Model[];
+  recommended: CatalogModel | null;
+  onCreated: (c: Collection) => void;
+  onCancel?: () => void;
+}
+
+/** A new collection: its name and the model that embeds its passages. */
+export function CollectionForm({ models, recommended, onCreated, onCancel }: Props) {
+  const { t } = useI18n();
+  const ids = { name: useId(), model: useId() };
+  const [name, setName] = useState('');
+  const [model, setModel] = useState(() => defaultEmbedding(models, recommended));
+  const [touched, setTouched] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const rec = installedCopy(models, recommended);
+
+  // The default follows the models and the catalog as they arrive, until the user picks.
+  useEffect(() => {
+    if (!touched) setModel(defaultEmbedding(models, recommended));
+  }, [models, recommended, touched]);
+
+  const chosen = models.find((m) => m.name === model);
+  const isChatModel = chosen !== undefined && !chosen.embedding;
+
+  return (
+    <form
+      className="card collection-form"
+      aria-label={t('docs.newCollection')}
+      onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError('');
+        collections
+          .create(name.trim(), model)
+          .then(onCreated)
+          .catch((err: unknown) => setError(errorText(err)))
+          .finally(() => setBusy(false));
+      }}
+    >
+      <label className="field" htmlFor={ids.name}>
+        <span>{t('docs.name')}</span>
+        <input id={ids.name} value={name} placeholder={t('docs.namePlaceholder')} onChange={(e) => setName(e.target.value)} autoFocus />
+      </label>
+      <div className="field">
+        <label htmlFor={ids.model}>{t('docs.embeddingModel')}</label>
+        <EmbeddingSelect
+          id={ids.model}
+          models={models}
+          value={model}
+          recommended={rec?.name}
+          onChange={(m) => {
+            setTouched(true);
+            setModel(m);
+          }}
+        />
+        {isChatModel && (
+          <p className="notice small">
+            {t('docs.chatModelHint')}
+          </p>
+        )}
+      </div>
+      {recommended && !rec && <RecommendedEmbedding entry={recommended} />}
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row end">
+        {onCancel && (
+          <button type="button" className="text-button" onClick={onCancel}>
+            {t('common.cancel')}
+          </button>
+        )}
+        <button type="submit" className="primary" disabled={busy || !name.trim() || !model}>
+          {t('docs.create')}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,108 @@
+import { useId, useState } from 'react';
+import { collections } from '../../api/collections';
+import type { Collection, Model } from '../../api/types';
+import { useI18n } from '../../i18n';
+import { errorText } from '../../lib/docs';
+import { EmbeddingSelect } from './embedding';
+
+interface Props {
+  collection: Collection;
+  models: Model[];
+  recommended?: string;
+  onSaved: (c: Collection) => void;
+  onDeleted: () => void;
+  onClose: () => void;
+}
+
+/** Rename a collection, switch its embedding model (its documents then need re-indexing), or delete it. */
+export function CollectionSettings({ collection, models, recommended, onSaved, onDeleted, onClose }: Props) {
+  const { t } = useI18n();
+  const ids = { name: useId(), model: useId() };
+  const [name, setName] = useState(collection.name);
+  const [model, setModel] = useState(collection.embedding_model);
+  const [confirm, setConfirm] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const chosen = models.find((m) => m.name === model);
+  const switching = model !== collection.embedding_model;
+
+  const fail = (e: unknown) => {
+    setError(errorText(e));
+    setBusy(false);
+  };
+
+  return (
+    <form
+      className="sheet collection-settings"
+      aria-label={t('docs.settings')}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError('');
+        const patch: { name?: string; embedding_model?: string } = {};
+        if (name.trim() !== collection.name) patch.name = name.trim();
+        if (switching) patch.embedding_model = model;
+        collections
+          .update(collection.id, patch)
+          .then((c) => {
+            setBusy(false);
+            onSaved(c);
+          })
+          .catch(fail);
+      }}
+    >
+      <label className="field" htmlFor={ids.name}>
+        <span>{t('docs.name')}</span>
+        <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <div className="field">
+        <label htmlFor={ids.model}>{t('docs.embeddingModel')}</label>
+        <EmbeddingSelect id={ids.model} models={models} value={model} onChange={setModel} recommended={recommended} />
+        {chosen && !chosen.embedding && <p className="notice small">{t('docs.chatModelHint')}</p>}
+        {switching && collection.documents > 0 && <p className="muted small">{t('docs.switchHint')}</p>}
+      </div>
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="row end">
+        <button type="button" className="text-button danger-text" onClick={() => setConfirm(true)}>
+          {t('docs.deleteCollection')}
+        </button>
+        <span className="spacer" />
+        <button type="button" className="text-button" onClick={onClose}>
+          {t('common.close')}
+        </button>
+        <button type="submit" className="primary" disabled={busy || !name.trim() || (name.trim() === collection.name && !switching)}>
+          {t('common.save')}
+        </button>
+      </div>
+      {confirm && (
+        <div className="confirm" role="group" aria-label={t('docs.deleteCollectionConfirm', { name: collection.name })}>
+          <p className="small">{t('docs.deleteCollectionConfirm', { name: collection.name })}</p>
+          <div className="row">
+            <button
+              type="button"
+              className="danger small"
+              autoFocus
+              disabled={busy}
+              onClick={() => {
+                setBusy(true);
+                collections.remove(collection.id).then(onDeleted).catch(fail);
+              }}
+            >
+              {t('common.delete')}
+            </button>
+            <button type="button" className="text-button small" onClick={() => setConfirm(false)}>
+              {t('common.cancel')}
+            </button>
+          </div>
+        </div>
+      )}
+    </form>
+  );
+}

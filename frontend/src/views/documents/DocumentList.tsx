@@ -1,0 +1,99 @@
+import { useState } from 'react';
+import { collections } from '../../api/collections';
+import type { DocInfo } from '../../api/types';
+import { Icon } from '../../components/Icon';
+import { useI18n } from '../../i18n';
+import { baseName, count, errorText } from '../../lib/docs';
+
+function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => void; onDeleted: () => void }) {
+  const { t, fmt } = useI18n();
+  const [confirm, setConfirm] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const name = baseName(doc.name);
+  const facts = [
+    doc.format,
+    fmt.bytes(doc.size),
+    doc.pages ? count(t, fmt, doc.pages, 'pages') : '',
+    count(t, fmt, doc.passages, 'passages'),
+    fmt.relative(doc.updated_at),
+  ].filter(Boolean);
+
+  return (
+    <li className="doc-row">
+      <div className="doc-main">
+        <button type="button" className="doc-open" onClick={onOpen} title={doc.source || doc.name}>
+          <Icon name="file" size={14} />
+          <span className="doc-name">{name}</span>
+        </button>
+        {doc.stale && <span className="badge warn">{t('docs.stale')}</span>}
+        <span className="spacer" />
+        <button
+          type="button"
+          className="icon-button"
+          aria-label={t('docs.deleteDoc', { name })}
+          title={t('docs.deleteDoc', { name })}
+          onClick={() => setConfirm(true)}
+        >
+          <Icon name="trash" size={14} />
+        </button>
+      </div>
+      {doc.source && doc.source !== name && <span className="muted small mono doc-source">{doc.source}</span>}
+      <span className="muted small">{facts.join(' · ')}</span>
+      {confirm && (
+        <div className="confirm" role="group" aria-label={t('docs.deleteDocConfirm', { name })}>
+          <p className="small">{t('docs.deleteDocConfirm', { name })}</p>
+          <div className="row">
+            <button
+              type="button"
+              className="danger small"
+              disabled={busy}
+              autoFocus
+              onClick={() => {
+                setBusy(true);
+                collections
+                  .removeDocument(doc.collection_id, doc.id)
+                  .then(onDeleted)
+                  .catch((e: unknown) => {
+                    setError(errorText(e));
+                    setBusy(false);
+                  });
+              }}
+            >
+              {t('common.delete')}
+            </button>
+            <button type="button" className="text-button small" onClick={() => setConfirm(false)}>
+              {t('common.cancel')}
+            </button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}
+
+/** The documents of a collection: open one, or delete it. */
+export function DocumentList({ docs, onOpen, onChanged }: { docs: DocInfo[]; onOpen: (d: DocInfo) => void; onChanged: () => void }) {
+  const { t, fmt } = useI18n();
+  return (
+    <section className="section" aria-labelledby="doclist-title">
+      <h2 id="doclist-title" className="section-title">
+        {t('docs.documents')} <span className="muted">{fmt.number(docs.length)}</span>
+      </h2>
+      {docs.length === 0 ? (
+        <p className="muted small">{t('docs.noDocuments')}</p>
+      ) : (
+        <ul className="doc-list">
+          {docs.map((d) => (
+            <DocumentRow key={d.id} doc={d} onOpen={() => onOpen(d)} onDeleted={onChanged} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
