@@ -136,53 +136,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Model: o.Name, Path: o.Path, Threads: o.Threads, Runs: o.Runs, Aggregate: map[int]float64{}, RawAggregate: map[int]float64{}}
 	cOpts := llama.ContextOptions{NCtx: o.SlotCtx * 4, NSeqMax: 4, NBatch: 512, NUBatch: 512, Threads: o.Threads}
 
-	// The raw ceiling first, then the engine, never both at once.
-	o.Progress("raw llama.cpp loop")
+	// The raw loop and the engine are measured in turns, run by run, so noise from the rest
+	// of the machine falls on both alike; they never run at the same moment.
 	raw, err := openRaw(o.Path, cOpts)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if raw != nil {
+			raw.close()
+		}
+	}()
 	info := raw.model.Info()
 	res.Parameters, res.Quantization = info.Parameters, info.FileType
 	prompt := randomTokens(raw.model, o.PromptTokens, 1)
-	var rawRuns []rawRun
-	for i := 0; i < o.Runs+1; i++ {
-		r, err := raw.run(prompt, o.DecodeTokens)
-		if err != nil {
-			raw.close()
-			return nil, err
-		}
-		if i > 0 { // the first run warms caches and the thread pool
-			rawRuns = append(rawRuns, r)
-		}
-	}
-	for _, n := range o.Streams {
-		prompts := make([][]int32, n)
-		for i := range prompts {
-			prompts[i] = randomTokens(raw.model, o.PromptTokens, uint64(100+i))
-		}
-		var aggs []float64
-		for i := 0; i < o.Runs; i++ {
-			a, err := raw.parallel(prompts, o.DecodeTokens)
-			if err != nil {
-				raw.close()
-				return nil, err
-			}
-			aggs = append(aggs, a)
-		}
-		res.RawAggregate[n] = median(aggs, func(f float64) float64 { return f })
-	}
 	eos := raw.model.EOS()
 	longPrompt := randomTokens(raw.model, o.ResumeTokens, 2)
 	turnTexts := make([]string, o.Turns)
 	for i := range turnTexts {
 		turnTexts[i] = raw.model.Detokenize(randomTokens(raw.model, o.TurnTokens, uint64(10+i))[1:], true, false)
-	}
-	raw.close()
-	res.Raw = Speed{
-		TTFTMs:      median(rawRuns, func(r rawRun) float64 { return ms(r.ttft) }),
-		PrefillPerS: median(rawRuns, func(r rawRun) float64 { return r.prefill }),
-		DecodePerS:  median(rawRuns, func(r rawRun) float64 { return r.decode }),
 	}
 
 	stateDir, err := os.MkdirTemp(o.WorkDir, "bench-state-")
@@ -207,16 +179,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	o.Progress("engine, one stream")
+	o.Progress("one stream: raw loop and engine, in turns")
+	var rawRuns []rawRun
 	var engRuns []streamRun
 	for i := 0; i < o.Runs+1; i++ {
-		r, err := stream(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, MaxTokens: o.DecodeTokens, NoCache: true, Sampling: greedy})
+		r, err := raw.run(prompt, o.DecodeTokens)
 		if err != nil {
 			return nil, err
 		}
-		if i > 0 {
-			engRuns = append(engRuns, r)
+		s, err := stream(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, MaxTokens: o.DecodeTokens, NoCache: true, Sampling: greedy})
+		if err != nil {
+			return nil, err
 		}
+		if i > 0 { // the first run warms caches and the thread pool
+			rawRuns, engRuns = append(rawRuns, r), append(engRuns, s)
+		}
+	}
+	res.Raw = Speed{
+		TTFTMs:      median(rawRuns, func(r rawRun) float64 { return ms(r.ttft) }),
+		PrefillPerS: median(rawRuns, func(r rawRun) float64 { return r.prefill }),
+		DecodePerS:  median(rawRuns, func(r rawRun) float64 { return r.decode }),
 	}
 	res.Engine = Speed{
 		TTFTMs:      median(engRuns, func(r streamRun) float64 { return ms(r.ttft) }),
@@ -225,17 +207,28 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	for _, n := range o.Streams {
-		o.Progress(fmt.Sprintf("engine, %d streams", n))
-		var aggs []float64
+		o.Progress(fmt.Sprintf("%d streams: raw loop and engine, in turns", n))
+		prompts := make([][]int32, n)
+		for i := range prompts {
+			prompts[i] = randomTokens(raw.model, o.PromptTokens, uint64(100+i))
+		}
+		var rawAggs, aggs []float64
 		for i := 0; i < o.Runs; i++ {
+			ra, err := raw.parallel(prompts, o.DecodeTokens)
+			if err != nil {
+				return nil, err
+			}
 			a, err := aggregate(ctx, e, o.Name, n, o.DecodeTokens, greedy, prompt)
 			if err != nil {
 				return nil, err
 			}
-			aggs = append(aggs, a)
+			rawAggs, aggs = append(rawAggs, ra), append(aggs, a)
 		}
-		res.Aggregate[n] = median(aggs, func(f float64) float64 { return f })
+		id := func(f float64) float64 { return f }
+		res.RawAggregate[n], res.Aggregate[n] = median(rawAggs, id), median(aggs, id)
 	}
+	raw.close()
+	raw = nil
 
 	o.Progress(fmt.Sprintf("%d-turn chat", o.Turns))
 	if res.TurnTTFTMs, res.TurnPrefill, err = turns(ctx, e, o.Name, turnTexts, o.TurnTokens, greedy); err != nil {
