@@ -7,7 +7,7 @@ import (
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
-	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
 // TestChatPromptTokens: stories260K has no template, so chats render as ChatML; llama.cpp's
@@ -136,7 +136,7 @@ func TestEmbeddingLoadThenChat(t *testing.T) {
 // conversation's next turn prefills only the new turn: the answer stays the tokens the model
 // produced rather than a fresh tokenization of its text.
 func TestNextTurnReusesAnswerTokens(t *testing.T) {
-	model := sharedtest.Synth(t, "tiny", "ggml-vocab-phi-3.gguf", "F16")
+	model := synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16")
 	e := newEngine(t, engine.Config{Resolver: files{"phi": model}})
 	msgs := []chat.Message{{Role: "user", Content: "Write a short story about a cat."}}
 	first, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, MaxTokens: 40, Sampling: engine.Sampling{Temperature: 0.8, Seed: 3}}, nil)

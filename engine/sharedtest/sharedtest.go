@@ -4,13 +4,9 @@
 package sharedtest
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/perchapp/perch/engine/llama"
-	"github.com/perchapp/perch/engine/synth"
 )
 
 // EnvShared overrides where the shared material is.
@@ -72,35 +68,4 @@ func Path(t testing.TB, rel ...string) string {
 func Model(t testing.TB, name string) string {
 	t.Helper()
 	return Path(t, "models", name)
-}
-
-// SynthCache is where generated models are kept between test runs (PERCH_SYNTH_CACHE, or a
-// folder in the temporary directory). Files there are content-addressed and written
-// atomically, so a stale or half-written one is never reused.
-func SynthCache() string {
-	if d := os.Getenv("PERCH_SYNTH_CACHE"); d != "" {
-		return d
-	}
-	return filepath.Join(os.TempDir(), "perch-synth-cache")
-}
-
-// Synth returns a synthetic model of a preset shape with the tokenizer of a shared vocab file
-// (e.g. "ggml-vocab-phi-3.gguf"), built on first use. Quantized types need the llama.cpp
-// runtime; F16 does not.
-func Synth(t testing.TB, preset, vocab, quant string) string {
-	t.Helper()
-	spec, err := synth.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if quant != "F16" && quant != "F32" {
-		if err := llama.Init(""); err != nil {
-			t.Skipf("llama.cpp runtime not available: %v", err)
-		}
-	}
-	p, err := synth.Build(context.Background(), spec, Path(t, "vocab", vocab), quant, SynthCache())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

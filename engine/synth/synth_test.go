@@ -14,30 +14,11 @@ import (
 	gguf "github.com/gpustack/gguf-parser-go"
 
 	"github.com/perchapp/perch/engine/llama"
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 // sharedDir is ../shared beside the module root, where the test vocabularies are.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("module root not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "vocab")); err != nil {
-		t.Skipf("shared test data not found at %s", shared)
-	}
-	return shared
-}
+func sharedDir(t testing.TB) string { return sharedtest.Dir(t) }
 
 func spmVocab(t testing.TB) string {
 	return filepath.Join(sharedDir(t), "vocab", "ggml-vocab-llama-spm.gguf")

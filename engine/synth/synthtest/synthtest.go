@@ -1,0 +1,44 @@
+// Package synthtest builds synthetic models for other packages' tests, cached between runs.
+package synthtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/perchapp/perch/engine/llama"
+	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth"
+)
+
+// Cache is where generated models are kept between test runs (PERCH_SYNTH_CACHE, or a folder
+// in the temporary directory). Files there are content-addressed and written atomically, so a
+// stale or half-written one is never reused.
+func Cache() string {
+	if d := os.Getenv("PERCH_SYNTH_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "perch-synth-cache")
+}
+
+// Model returns a synthetic model of a preset shape with the tokenizer of a shared vocab file
+// (e.g. "ggml-vocab-phi-3.gguf"), built on first use. Quantized types need the llama.cpp
+// runtime; F16 and F32 do not.
+func Model(t testing.TB, preset, vocab, quant string) string {
+	t.Helper()
+	spec, err := synth.Preset(preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quant != "F16" && quant != "F32" {
+		if err := llama.Init(""); err != nil {
+			t.Skipf("llama.cpp runtime not available: %v", err)
+		}
+	}
+	p, err := synth.Build(context.Background(), spec, sharedtest.Path(t, "vocab", vocab), quant, Cache())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
