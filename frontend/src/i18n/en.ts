@@ -284,7 +284,7 @@ export const en = {
   'docs.passagesOne': '1 passage',
   'docs.pagesOne': '1 page',
   'docs.pagesN': '{n} pages',
-  'docs.needsReindex': '{n} documents were embedded with another model. Re-index them with {model} to search them again.',
+  'docs.needsReindex': '{docs} embedded with another model. Re-index with {model} to search again.',
   'docs.reindex': 'Re-index',
   'docs.reindexProgress': 'Re-indexing progress',
   'docs.add': 'Add documents',

@@ -284,7 +284,7 @@ export const ko: Record<MessageKey, string> = {
   'docs.passagesOne': '구절 1개',
   'docs.pagesOne': '1쪽',
   'docs.pagesN': '{n}쪽',
-  'docs.needsReindex': '문서 {n}개가 다른 모델로 임베딩되어 있습니다. {model}(으)로 다시 색인해야 검색할 수 있습니다.',
+  'docs.needsReindex': '{docs}가 다른 모델로 임베딩되어 있습니다. {model}(으)로 다시 색인해야 검색할 수 있습니다.',
   'docs.reindex': '다시 색인',
   'docs.reindexProgress': '재색인 진행률',
   'docs.add': '문서 추가',

@@ -19,7 +19,8 @@ export function mockFetch(routes: Record<string, Handler>): Call[] {
     vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = new URL(String(input), 'http://127.0.0.1:11435');
       const method = init?.method ?? 'GET';
-      const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+      const raw = init?.body;
+      const body = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw instanceof FormData ? raw : undefined;
       calls.push({ method, path: url.pathname + url.search, body });
       const h = routes[`${method} ${url.pathname}`];
       if (!h) {
@@ -31,4 +32,19 @@ export function mockFetch(routes: Record<string, Handler>): Call[] {
     }),
   );
   return calls;
+}
+
+/** An SSE response of these events, split mid-event as the network does. */
+export function sseResponse(events: unknown[]): Response {
+  const body = events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('');
+  const mid = Math.floor(body.length / 2);
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      const enc = new TextEncoder();
+      c.enqueue(enc.encode(body.slice(0, mid)));
+      c.enqueue(enc.encode(body.slice(mid)));
+      c.close();
+    },
+  });
+  return new Response(stream, { headers: { 'Content-Type': 'text/event-stream' } });
 }

@@ -65,26 +65,26 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
   const defaultModel = settings?.settings.default_model || status?.default_model || chatModels[0]?.name || '';
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
-  const loadChat = useCallback(
-    async (id: number) => {
-      try {
-        const [c, coll, src] = await Promise.all([
-          api<Chat>('GET', `/perch/chats/${id}`),
-          docsOn ? chatDocs.collection(id).catch(() => null) : null,
-          docsOn ? chatDocs.sources(id).catch(() => ({})) : {},
-        ]);
-        if (current.current === id) {
-          setChat(c);
-          setAttached(coll);
-          setSources(src);
-          setLoadError('');
-        }
-      } catch (e) {
-        if (current.current === id) setLoadError(errorText(e));
+  const loadChat = useCallback(async (id: number) => {
+    try {
+      const c = await api<Chat>('GET', `/perch/chats/${id}`);
+      if (current.current === id) {
+        setChat(c);
+        setLoadError('');
       }
-    },
-    [docsOn],
-  );
+    } catch (e) {
+      if (current.current === id) setLoadError(errorText(e));
+    }
+  }, []);
+
+  // The collection a chat cites and its answers' saved sources. Sources that arrived live
+  // meanwhile win over an older saved copy.
+  const loadDocs = useCallback(async (id: number) => {
+    const [coll, src] = await Promise.all([chatDocs.collection(id).catch(() => null), chatDocs.sources(id).catch(() => ({}))]);
+    if (current.current !== id) return;
+    setAttached(coll);
+    setSources((live) => ({ ...src, ...live }));
+  }, []);
 
   useEffect(() => {
     current.current = chatId;
@@ -107,6 +107,10 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     void loadChat(chatId);
   }, [chatId, loadChat]);
 
+  useEffect(() => {
+    if (docsOn && chatId && created.current !== chatId) void loadDocs(chatId);
+  }, [docsOn, chatId, loadDocs]);
+
   // The collections to pick from, fresh each time the options open.
   useEffect(() => {
     if (!docsOn || !optionsOpen) return;
@@ -123,9 +127,12 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
   // An answer started before a reload (or in another window) is followed until it is saved.
   useEffect(() => {
     if (!chat?.generating || running.current?.chatId === chat.id) return;
-    const timer = window.setTimeout(() => void loadChat(chat.id), 1000);
+    const timer = window.setTimeout(() => {
+      void loadChat(chat.id);
+      if (docsOn) void loadDocs(chat.id);
+    }, 1000);
     return () => window.clearTimeout(timer);
-  }, [chat, loadChat]);
+  }, [chat, loadChat, docsOn, loadDocs]);
 
   // Keep the newest text in view while the user has not scrolled up.
   useLayoutEffect(() => {

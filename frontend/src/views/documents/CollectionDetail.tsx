@@ -5,7 +5,7 @@ import type { Collection, DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { PassageViewer, type PassageRef } from '../../components/PassageViewer';
 import { useI18n } from '../../i18n';
-import { errorText } from '../../lib/docs';
+import { count, errorText } from '../../lib/docs';
 import { hashOf, useApp } from '../../state';
 import { AddDocuments } from './AddDocuments';
 import { CollectionSettings } from './CollectionSettings';
@@ -26,7 +26,7 @@ interface Props {
 
 /** One collection: add and delete documents, re-index, search, rename, switch model. */
 export function CollectionDetail({ id, active, warning, recommended, onDismissWarning }: Props) {
-  const { t } = useI18n();
+  const { t, fmt } = useI18n();
   const { models, navigate } = useApp();
   const [data, setData] = useState<{ collection: Collection; documents: DocInfo[] } | null>(null);
   const [error, setError] = useState('');
@@ -162,7 +162,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
         <section className="section reindex" aria-label={t('docs.reindex')}>
           {c.status === 'needs_reindex' && !running && (
             <div className="row">
-              <p className="small grow">{t('docs.needsReindex', { n: c.stale_documents, model: c.embedding_model })}</p>
+              <p className="small grow">{t('docs.needsReindex', { docs: count(t, fmt, c.stale_documents, 'documents'), model: c.embedding_model })}</p>
               <button type="button" className="primary small" onClick={() => void start('reindex', (on, signal) => collections.reindex(c.id, on, signal))}>
                 <Icon name="refresh" size={13} />
                 {t('docs.reindex')}
