@@ -217,17 +217,19 @@ async function main() {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await composer().fill('Once upon a time');
+    // Growing text while the answer is marked busy is the stream. A mutation observer sees
+    // every frame the page draws: stories260k writes 80 tokens in well under 100 ms here,
+    // too fast to sample from outside.
+    await page.evaluate(() => {
+      window.__lengths = [];
+      new MutationObserver(() => {
+        const busy = document.querySelector('.message.assistant[aria-busy="true"] .markdown');
+        if (busy) window.__lengths.push(busy.textContent.length);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.keyboard.press('Enter');
-    // Growing text while the answer is marked busy is the stream.
-    const lengths = [];
-    const streaming = page.locator('.message.assistant[aria-busy="true"]');
-    await streaming.waitFor();
-    for (let i = 0; i < 40 && (await streaming.count()) > 0; i++) {
-      lengths.push((await streaming.textContent().catch(() => '')) ?? '');
-      await page.waitForTimeout(25);
-    }
-    const distinct = new Set(lengths.filter((t) => t && !t.includes('Writing')).map((t) => t.length));
     await lastAnswer().locator('.stats').waitFor({ timeout: 120_000 });
+    const distinct = new Set((await page.evaluate(() => window.__lengths)).filter((n) => n > 0));
     const text = await lastAnswer().locator('.markdown').textContent();
     assert(text && text.length > 20, `short answer: ${text}`);
     assert(distinct.size >= 2, `the answer did not grow while streaming (${[...distinct].join(',')})`);
@@ -310,6 +312,122 @@ async function main() {
   });
 
   await shot('chat-light-en');
+
+  // Documents: a collection embedded by stories260k (a tiny English model: enough to test
+  // the plumbing), a Markdown file uploaded, one dropped, a folder added by path.
+  const phrase = 'The zebrafinch quokka sings at midnight';
+  const docsDir = mkdtempSync(join(tmpdir(), 'perch-e2e-docs-'));
+  stops.push(['temp docs', async () => rmSync(docsDir, { recursive: true, force: true })]);
+  const uploadFile = join(docsDir, 'upload', 'unique.md');
+  mkdirSync(join(docsDir, 'upload'));
+  writeFileSync(uploadFile, `# Unique\n\n${phrase}, far from the river.\n\n## 한국어\n\n얼룩말핀치 쿼카는 자정에 노래한다.\n`);
+  const folder = join(docsDir, 'folder');
+  mkdirSync(join(folder, 'sub'), { recursive: true });
+  writeFileSync(join(folder, 'heron.md'), '# Travel notes\n\nThe violet heron nests by the quiet lake.\n\n## 여행 메모\n\n보라색 왜가리는 조용한 호수 옆에 둥지를 튼다.\n');
+  writeFileSync(join(folder, 'sub', 'bread.txt'), 'Plain text about baking bread with rye flour.\n');
+  writeFileSync(join(folder, 'blob.bin'), Buffer.from([0, 1, 2, 3, 0, 255]));
+  let collectionId = 0;
+  let docsChatId = 0;
+
+  await step('documents: create a collection with stories260k as the embedding model', async () => {
+    await page.getByRole('link', { name: 'Documents' }).click();
+    const form = page.getByRole('form', { name: 'New collection' });
+    await form.getByLabel('Name').fill('Field notes');
+    await form.getByLabel('Embedding model').selectOption('stories260k');
+    await form.getByText('This is a chat model').waitFor();
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.locator('.collection-head h1', { hasText: 'Field notes' }).waitFor();
+    collectionId = Number(/#\/documents\/(\d+)/.exec(page.url())?.[1]);
+    assert(collectionId > 0, `no collection id in ${page.url()}`);
+    const warning = await page.locator('.collection-warning').textContent();
+    assert(/chat model/.test(warning ?? ''), `no warning about the chat model: ${warning}`);
+  });
+
+  await step('documents: upload a file (picker and drop) and add a folder by path', async () => {
+    await page.locator('.dropzone input[type=file]').setInputFiles(uploadFile);
+    await page.locator('.run-result', { hasText: 'Added 1' }).waitFor();
+    await page.evaluate(async () => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['Dropped note: the otter keeps a pebble.\n'], 'dropped.txt', { type: 'text/plain' }));
+      const zone = document.querySelector('.dropzone');
+      for (const type of ['dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    });
+    await page.locator('.doc-row', { hasText: 'dropped.txt' }).waitFor();
+    // Every progress value the bar shows while the folder is indexed.
+    await page.evaluate(() => {
+      window.__progress = [];
+      new MutationObserver(() => {
+        const bar = document.querySelector('[role="progressbar"][aria-label="Folder indexing progress"]');
+        if (bar) window.__progress.push(bar.getAttribute('aria-valuenow'));
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.getByLabel('Or a folder on this Mac').fill(folder);
+    await page.getByRole('button', { name: 'Add folder' }).click();
+    const result = page.locator('.run-result', { hasText: 'Indexed 2' });
+    await result.waitFor({ timeout: 60_000 });
+    const text = await result.textContent();
+    assert(/skipped 1/.test(text ?? ''), `summary: ${text}`);
+    assert(/blob\.bin/.test(text ?? '') && /not text|binary|unsupported/.test(text ?? ''), `no skipped file with a reason: ${text}`);
+    console.log(`       folder progress seen: ${JSON.stringify(await page.evaluate(() => window.__progress.slice(0, 12)))}`);
+    await page.locator('.collection-head').getByText('Ready').waitFor();
+    const facts = await page.locator('.collection-head').textContent();
+    assert(/4 documents/.test(facts ?? ''), `counts: ${facts}`);
+    await page.locator('.run-result', { hasText: 'Indexed 2' }).scrollIntoViewIfNeeded();
+    await shot('documents-added-light-en');
+  });
+
+  await step('documents: search finds the unique phrase first', async () => {
+    await page.getByRole('searchbox', { name: 'Search the documents' }).fill('zebrafinch quokka midnight');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const first = page.locator('.results .result').first();
+    await first.waitFor();
+    const text = await first.textContent();
+    assert(text?.includes(phrase) && text.includes('unique.md'), `first result: ${text}`);
+    assert(/\d\.\d\d/.test((await first.locator('.source-score').textContent()) ?? ''), 'no score');
+    await first.scrollIntoViewIfNeeded();
+    await shot('documents-search-light-en');
+    await first.click();
+    const dialog = page.getByRole('dialog');
+    const cited = dialog.locator('.passage.cited');
+    await cited.waitFor();
+    assert((await cited.textContent()).includes(phrase), 'the cited passage is not the one found');
+    await shot('documents-passage-light-en');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  await step('chat: attach the collection, ask, and see the sources under the answer', async () => {
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('stories260k');
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByLabel('Answer from documents').selectOption({ label: 'Field notes' });
+    await page.getByLabel('Max tokens').fill('30');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.locator('.chat-docs', { hasText: 'Field notes' }).waitFor();
+    await composer().fill('What does the zebrafinch quokka do at midnight?');
+    await page.keyboard.press('Enter');
+    await lastAnswer().locator('.stats').waitFor({ timeout: 120_000 });
+    const sources = lastAnswer().getByRole('group', { name: 'Sources' });
+    await sources.waitFor();
+    const first = sources.locator('.source').first();
+    const text = await first.textContent();
+    assert(text?.includes('unique.md') && /lines? \d/.test(text) && /\d\.\d\d/.test(text), `first source: ${text}`);
+    docsChatId = Number(/#\/chat\/(\d+)/.exec(page.url())?.[1]);
+    const attached = await api('GET', `/perch/chats/${docsChatId}/collection`);
+    assert(attached.collection?.id === collectionId, `chat collection: ${JSON.stringify(attached)}`);
+    await shot('chat-sources-light-en');
+    await first.click();
+    const cited = page.getByRole('dialog').locator('.passage.cited');
+    await cited.waitFor();
+    assert((await cited.textContent()).includes(phrase), 'the source opened another passage');
+    await page.keyboard.press('Escape');
+    // Reopened, the chat shows the saved sources.
+    await page.reload();
+    await lastAnswer().getByRole('group', { name: 'Sources' }).locator('.source', { hasText: 'unique.md' }).first().waitFor();
+  });
 
   await step('download with progress, cancel, and download again', async () => {
     await page.getByRole('link', { name: 'Models' }).click();
@@ -395,6 +513,9 @@ async function main() {
 
   const views = [
     ['chat', `#/chat/${chatId}`, '.message.assistant'],
+    ['chat-sources', `#/chat/${docsChatId}`, '.sources .source'],
+    ['documents', '#/documents', '.collection-row'],
+    ['collection', `#/documents/${collectionId}`, '.doc-row'],
     ['models', '#/models', '.model-row'],
     ['memory', '#/memory', '.live.on'],
     ['tokens', '#/tokens', '.chips .chip'],

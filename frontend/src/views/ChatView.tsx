@@ -55,6 +55,8 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
   const current = useRef<number | undefined>(chatId);
   const running = useRef<{ chatId: number; abort: AbortController } | null>(null);
   const asking = useRef<number | null>(null);
+  // The chat whose collection and sources are loaded (or were set here when it was made).
+  const docsFor = useRef<number | null>(null);
   const draft = useRef({ content: '', reasoning: '' });
   const frame = useRef<number | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
@@ -91,24 +93,21 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     setError('');
     setLoadError('');
     setOptionsOpen(false);
-    if (!chatId) {
-      setChat(null);
-      setAttached(null);
-      setSources({});
-      return;
-    }
     if (created.current === chatId) {
       created.current = null; // made here a moment ago; the state already holds it
       return;
     }
-    setChat(null);
+    docsFor.current = null;
     setAttached(null);
     setSources({});
-    void loadChat(chatId);
+    setChat(null);
+    if (chatId) void loadChat(chatId);
   }, [chatId, loadChat]);
 
   useEffect(() => {
-    if (docsOn && chatId && created.current !== chatId) void loadDocs(chatId);
+    if (!docsOn || !chatId || docsFor.current === chatId) return;
+    docsFor.current = chatId;
+    void loadDocs(chatId);
   }, [docsOn, chatId, loadDocs]);
 
   // The collections to pick from, fresh each time the options open.
@@ -235,6 +234,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
         const coll = newSetup.collection !== null ? await chatDocs.attach(c.id, newSetup.collection) : null;
         created.current = c.id;
         current.current = c.id;
+        docsFor.current = c.id;
         setChat(c);
         setAttached(coll);
         setSources({});
