@@ -125,7 +125,7 @@ function Shell() {
         ) : (
           <>
             <div className="pane" hidden={route.view !== 'chat'}>
-              <ChatView chatId={lastChat.current} />
+              <ChatView chatId={lastChat.current} askCollection={route.view === 'chat' && !route.chatId ? route.collectionId : undefined} />
             </div>
             {docsOn && docs.current.seen && (
               <div className="pane" hidden={route.view !== 'documents'}>

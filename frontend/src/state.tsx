@@ -9,25 +9,33 @@ export type View = 'chat' | 'documents' | 'models' | 'memory' | 'tokens' | 'sett
 export interface Route {
   view: View;
   chatId?: number;
-  /** The collection open in the Documents view. */
+  /** The collection open in the Documents view; in the chat, the one a new chat answers from. */
   collectionId?: number;
 }
 
 const VIEWS: readonly View[] = ['chat', 'documents', 'models', 'memory', 'tokens', 'settings'];
 
+const positive = (s: string | undefined | null) => {
+  const n = Number(s);
+  return s && Number.isInteger(n) && n > 0 ? n : undefined;
+};
+
+/** #/chat/7, #/documents/3, and #/chat?collection=3 (a new chat that answers from a collection). */
 export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/');
+  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const parts = path.split('/');
   const view = VIEWS.find((v) => v === parts[0]) ?? 'chat';
-  const id = Number(parts[1]);
-  if (parts[1] && Number.isInteger(id) && id > 0) {
-    if (view === 'chat') return { view, chatId: id };
-    if (view === 'documents') return { view, collectionId: id };
-  }
+  const id = positive(parts[1]);
+  if (id && view === 'chat') return { view, chatId: id };
+  if (id && view === 'documents') return { view, collectionId: id };
+  const ask = positive(new URLSearchParams(query).get('collection'));
+  if (view === 'chat' && ask) return { view, collectionId: ask };
   return { view };
 }
 
 export function hashOf(r: Route): string {
   if (r.view === 'chat' && r.chatId) return `#/chat/${r.chatId}`;
+  if (r.view === 'chat' && r.collectionId) return `#/chat?collection=${r.collectionId}`;
   if (r.view === 'documents' && r.collectionId) return `#/documents/${r.collectionId}`;
   return `#/${r.view}`;
 }

@@ -314,3 +314,36 @@ describe('Documents', () => {
     expect(calls.some((c) => c.method === 'DELETE' && c.path === '/perch/collections/3/documents/9')).toBe(true);
   });
 });
+
+describe('Ask', () => {
+  it('opens a new chat that answers from the collection', async () => {
+    window.location.hash = '#/documents/3';
+    routes([model('stories260k')], { 'GET /perch/collections': () => ({ collections: [current] }) });
+    render(<App />);
+    const ask = await screen.findByRole('link', { name: 'Ask' });
+    expect(ask.getAttribute('href')).toBe('#/chat?collection=3');
+    await act(async () => {
+      fireEvent.click(ask);
+    });
+    expect(window.location.hash).toBe('#/chat?collection=3');
+    await screen.findByText('Field notes', { selector: '.chat-docs button' });
+  });
+});
+
+describe('routes', () => {
+  it('reads and writes the Documents hashes', async () => {
+    const { parseHash, hashOf } = await import('../state');
+    const cases: [string, object][] = [
+      ['#/documents', { view: 'documents' }],
+      ['#/documents/3', { view: 'documents', collectionId: 3 }],
+      ['#/chat?collection=3', { view: 'chat', collectionId: 3 }],
+      ['#/chat/7', { view: 'chat', chatId: 7 }],
+      ['#/documents/x', { view: 'documents' }],
+      ['#/chat?collection=-1', { view: 'chat' }],
+    ];
+    for (const [hash, route] of cases) {
+      expect(parseHash(hash), hash).toEqual(route);
+      if (!hash.includes('x') && !hash.includes('-')) expect(hashOf(parseHash(hash))).toBe(hash);
+    }
+  });
+});

@@ -268,6 +268,7 @@ export const en = {
   'docs.recBody': 'A multilingual embedding model that handles Korean well.',
   'docs.recDownloaded': 'Downloaded. It is now the default choice.',
   'docs.create': 'Create',
+  'docs.ask': 'Ask',
   'docs.all': 'All collections',
   'docs.missing': 'This collection no longer exists.',
   'docs.settings': 'Collection settings',

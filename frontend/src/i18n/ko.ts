@@ -268,6 +268,7 @@ export const ko: Record<MessageKey, string> = {
   'docs.recBody': '한국어를 잘 다루는 다국어 임베딩 모델입니다.',
   'docs.recDownloaded': '다운로드했습니다. 이제 기본으로 선택됩니다.',
   'docs.create': '만들기',
+  'docs.ask': '질문하기',
   'docs.all': '모든 컬렉션',
   'docs.missing': '이 컬렉션은 더 이상 없습니다.',
   'docs.settings': '컬렉션 설정',

@@ -31,7 +31,13 @@ function errorText(e: unknown): string {
   return e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
 }
 
-export function ChatView({ chatId }: { chatId: number | undefined }) {
+interface Props {
+  chatId: number | undefined;
+  /** A new chat should answer from this collection (Documents' "Ask" button). */
+  askCollection?: number;
+}
+
+export function ChatView({ chatId, askCollection }: Props) {
   const { t } = useI18n();
   const { models, modelsReady, status, settings, navigate, refreshModels } = useApp();
   const [chat, setChat] = useState<Chat | null>(null);
@@ -110,9 +116,14 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     void loadDocs(chatId);
   }, [docsOn, chatId, loadDocs]);
 
-  // The collections to pick from, fresh each time the options open.
   useEffect(() => {
-    if (!docsOn || !optionsOpen) return;
+    if (askCollection) setNewSetup({ model: '', system: '', params: {}, collection: askCollection });
+  }, [askCollection]);
+
+  // The collections to pick from, fresh each time the options open (or a new chat names one).
+  const wanted = !chatId && newSetup.collection !== null && !collectionList.some((c) => c.id === newSetup.collection);
+  useEffect(() => {
+    if (!docsOn || !(optionsOpen || wanted)) return;
     let live = true;
     collectionsApi
       .list()
@@ -121,7 +132,7 @@ export function ChatView({ chatId }: { chatId: number | undefined }) {
     return () => {
       live = false;
     };
-  }, [docsOn, optionsOpen]);
+  }, [docsOn, optionsOpen, wanted]);
 
   // An answer started before a reload (or in another window) is followed until it is saved.
   useEffect(() => {

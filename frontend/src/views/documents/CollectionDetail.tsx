@@ -112,6 +112,18 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
           </h1>
           <CollectionFacts c={c} />
         </div>
+        {c.passages > 0 && c.status !== 'needs_reindex' && (
+          <a
+            className="primary small ask"
+            href={hashOf({ view: 'chat', collectionId: c.id })}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate({ view: 'chat', collectionId: c.id });
+            }}
+          >
+            {t('docs.ask')}
+          </a>
+        )}
         <button
           type="button"
           className="icon-button"
@@ -159,7 +171,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
         </p>
       )}
       {(c.status === 'needs_reindex' || run?.kind === 'reindex') && (
-        <section className="section reindex" aria-label={t('docs.reindex')}>
+        <section className={`section reindex${c.status === 'needs_reindex' ? ' warn' : ''}`} aria-label={t('docs.reindex')}>
           {c.status === 'needs_reindex' && !running && (
             <div className="row">
               <p className="small grow">{t('docs.needsReindex', { docs: count(t, fmt, c.stale_documents, 'documents'), model: c.embedding_model })}</p>
