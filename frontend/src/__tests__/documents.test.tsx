@@ -73,7 +73,7 @@ const doc: DocInfo = {
 let calls: Call[];
 let current: Collection;
 
-function routes(models: Model[], extra: Record<string, (body: unknown) => unknown> = {}) {
+function routes(models: Model[], extra: Record<string, (body: unknown, signal?: AbortSignal) => unknown> = {}) {
   calls = mockFetch({
     'GET /perch/status': () => status(true),
     'GET /perch/models': () => ({ models, default_model: 'stories260k' }),
@@ -227,6 +227,37 @@ describe('Documents', () => {
     expect(screen.getByText('unsupported file type: programs and libraries are not text')).toBeTruthy();
     // The collection is read again once the run ends.
     expect(calls.filter((c) => c.path === '/perch/collections/3').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stops a folder run on Cancel and reads the collection again', async () => {
+    window.location.hash = '#/documents/3';
+    routes([model('stories260k')], {
+      'POST /perch/collections/3/folders': (_body, signal) => {
+        const enc = new TextEncoder();
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            c.enqueue(enc.encode(`data: ${JSON.stringify({ phase: 'file', done: 2, total: 10, embedded: 4, elapsed_ms: 1, path: '/tmp/docs/b.md' })}\n\n`));
+            signal?.addEventListener('abort', () => c.error(new DOMException('aborted', 'AbortError')));
+          },
+        });
+        return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+      },
+    });
+    render(<App />);
+    await screen.findByRole('heading', { name: /Field notes/ });
+    fireEvent.change(screen.getByLabelText('Or a folder on this Mac'), { target: { value: '/tmp/docs' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Add folder' }));
+    });
+    const bar = await screen.findByRole('progressbar', { name: 'Folder indexing progress' });
+    expect(bar.getAttribute('aria-valuenow')).toBe('20');
+    expect(screen.getByText('b.md')).toBeTruthy();
+    const reads = calls.filter((c) => c.path === '/perch/collections/3').length;
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    });
+    await screen.findByText(/Stopped\. What was indexed stays/);
+    await waitFor(() => expect(calls.filter((c) => c.path === '/perch/collections/3').length).toBe(reads + 1));
   });
 
   it('re-indexes a collection that needs it, with progress', async () => {

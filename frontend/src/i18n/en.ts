@@ -301,6 +301,7 @@ export const en = {
   'docs.addFolder': 'Add folder',
   'docs.folderHint': 'Adding it again later indexes only what changed.',
   'docs.folderProgress': 'Folder indexing progress',
+  'docs.cancelled': 'Stopped. What was indexed stays; run it again to go on.',
   'docs.scanning': 'Looking for files…',
   'docs.progress': '{done} of {total} files · {embedded} passages embedded',
   'docs.summary': 'Indexed {indexed}, unchanged {unchanged}, skipped {skipped} · {embedded} passages embedded.',

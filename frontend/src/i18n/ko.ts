@@ -301,6 +301,7 @@ export const ko: Record<MessageKey, string> = {
   'docs.addFolder': '폴더 추가',
   'docs.folderHint': '나중에 다시 추가하면 바뀐 파일만 색인합니다.',
   'docs.folderProgress': '폴더 색인 진행률',
+  'docs.cancelled': '중지했습니다. 색인된 내용은 남아 있으며, 다시 실행하면 이어서 진행합니다.',
   'docs.scanning': '파일을 찾는 중…',
   'docs.progress': '파일 {total}개 중 {done}개 · 구절 {embedded}개 임베딩',
   'docs.summary': '색인 {indexed}개, 변경 없음 {unchanged}개, 건너뜀 {skipped}개 · 구절 {embedded}개 임베딩.',

@@ -6,7 +6,7 @@ export interface Call {
   body: unknown;
 }
 
-type Handler = (body: unknown) => unknown;
+type Handler = (body: unknown, signal?: AbortSignal) => unknown;
 
 /**
  * Replaces fetch with routes "METHOD /path" → handler. A handler's value is sent as JSON
@@ -26,7 +26,7 @@ export function mockFetch(routes: Record<string, Handler>): Call[] {
       if (!h) {
         return new Response(JSON.stringify({ error: { message: `no route ${method} ${url.pathname}` } }), { status: 404 });
       }
-      const out = h(body);
+      const out = h(body, init?.signal ?? undefined);
       if (out instanceof Response) return out;
       return new Response(JSON.stringify(out ?? {}), { status: 200, headers: { 'Content-Type': 'application/json' } });
     }),

@@ -17,6 +17,8 @@ export interface RunState {
   within: number;
   summary?: IndexSummary;
   error?: string;
+  /** Stopped by the user: what it finished stays indexed. */
+  cancelled?: boolean;
 }
 
 type Start = (onEvent: (ev: IndexEvent) => void, signal: AbortSignal) => Promise<void>;
@@ -28,7 +30,14 @@ type Start = (onEvent: (ev: IndexEvent) => void, signal: AbortSignal) => Promise
 export function useIndexRun(onFinished: () => void) {
   const [run, setRun] = useState<RunState | null>(null);
   const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      abort.current?.abort();
+    };
+  }, []);
 
   const start = useCallback(
     async (kind: RunState['kind'], go: Start) => {
@@ -51,12 +60,14 @@ export function useIndexRun(onFinished: () => void) {
           });
         }, ac.signal);
         if (!ended && !ac.signal.aborted) setRun((r) => (r ? { ...r, error: r.error ?? 'The run ended early.' } : r));
+        if (ac.signal.aborted) setRun((r) => (r ? { ...r, cancelled: true } : r));
       } catch (e) {
         setRun((r) => (r ? { ...r, error: errorText(e) } : r));
       } finally {
         abort.current = null;
         setRun((r) => (r ? { ...r, running: false } : r));
-        if (!ac.signal.aborted) onFinished();
+        // Also after a cancel: the files it finished are indexed.
+        if (mounted.current) onFinished();
       }
     },
     [onFinished],
@@ -108,6 +119,7 @@ export function RunProgress({ run, onCancel, onDismiss }: { run: RunState; onCan
             </p>
           )}
           {run.error && <p className="error small">{run.error}</p>}
+          {run.cancelled && <p className="small">{t('docs.cancelled')}</p>}
           {s && s.skips.length > 0 && <SkipList skips={s.skips} />}
           <button type="button" className="text-button small" onClick={onDismiss}>
             {t('pull.dismiss')}
