@@ -26,6 +26,7 @@ import (
 	"github.com/perchapp/perch/app/docs/pdftest"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth/synthtest"
 	"github.com/perchapp/perch/engine/worker"
 )
 
@@ -91,7 +92,7 @@ type collServer struct {
 func newCollServer(t *testing.T) *collServer {
 	t.Helper()
 	models := collModels{
-		"synth":   sharedtest.Synth(t, "tiny", "ggml-vocab-phi-3.gguf", "F16"),
+		"synth":   synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16"),
 		"stories": sharedtest.Model(t, "stories260K.gguf"),
 	}
 	e, err := engine.New(engine.Config{Resolver: models, RuntimeDir: t.TempDir(), Threads: 2,

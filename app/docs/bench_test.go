@@ -14,6 +14,7 @@ import (
 	"github.com/perchapp/perch/app/docs/vectors"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
 // BenchmarkIndex measures indexing throughput end to end (extract, split, embed through the
@@ -30,7 +31,7 @@ func BenchmarkIndex(b *testing.B) {
 	}
 	names := []string{"stories260K"}
 	for _, p := range presets {
-		models["synth-"+p] = sharedtest.Synth(b, p, "ggml-vocab-phi-3.gguf", "F16")
+		models["synth-"+p] = synthtest.Model(b, p, "ggml-vocab-phi-3.gguf", "F16")
 		names = append(names, "synth-"+p)
 	}
 	eng := newEngine(b, models)

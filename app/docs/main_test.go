@@ -11,6 +11,7 @@ import (
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth/synthtest"
 	"github.com/perchapp/perch/engine/worker"
 )
 
@@ -41,7 +42,7 @@ func (f files) Resolve(_ context.Context, name string) (engine.ModelRef, error) 
 func testModels(t testing.TB) files {
 	t.Helper()
 	return files{
-		"synth":   sharedtest.Synth(t, "tiny", "ggml-vocab-phi-3.gguf", "F16"),
+		"synth":   synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16"),
 		"stories": sharedtest.Model(t, "stories260K.gguf"),
 	}
 }
