@@ -1,6 +1,8 @@
 import { useRef, useState } from 'react';
 import { setApiKey } from './api/client';
+import { Icon } from './components/Icon';
 import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
+import { useDesktop } from './lib/desktop';
 import { AppProvider, hashOf, useApp, type View } from './state';
 import { ChatView } from './views/ChatView';
 import { DocumentsView } from './views/DocumentsView';
@@ -18,6 +20,31 @@ const tabs: { view: View; label: MessageKey }[] = [
   { view: 'settings', label: 'nav.settings' },
 ];
 
+// DetachButton turns the popover under the menu-bar icon into a normal window and back; it
+// exists only in the desktop window.
+function DetachButton() {
+  const { t } = useI18n();
+  const desktop = useDesktop();
+  const [detached, setDetached] = useState(false);
+  if (!desktop) return null;
+  const label = detached ? t('nav.attach') : t('nav.detach');
+  return (
+    <button
+      type="button"
+      className="icon-button"
+      aria-label={label}
+      title={label}
+      onClick={() => {
+        if (detached) desktop.attach();
+        else desktop.detach();
+        setDetached(!detached);
+      }}
+    >
+      <Icon name={detached ? 'attach' : 'detach'} />
+    </button>
+  );
+}
+
 function Nav() {
   const { t } = useI18n();
   const { route, navigate, status } = useApp();
@@ -25,6 +52,7 @@ function Nav() {
   const shown = tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
   return (
     <nav className="topbar" aria-label={t('nav.label')}>
+      <DetachButton />
       <ul className="segmented">
         {shown.map((tab) => (
           <li key={tab.view}>

@@ -22,6 +22,8 @@ const paths = {
   search: 'M7 12a5 5 0 1 0 0-10 5 5 0 0 0 0 10zM10.5 10.5 14 14',
   file: 'M4 2h5.5L12 4.5V14H4zM9.5 2v2.5H12',
   key: 'M6 10a3.5 3.5 0 1 1 2.5-1l5 5M11 12l1.5-1.5',
+  detach: 'M9.5 2.5h4v4M13.5 2.5 8 8M11.5 9v4.5h-9v-9H7',
+  attach: 'M8 8l5.5-5.5M8 8V4M8 8h4M11.5 9v4.5h-9v-9H7',
 } as const;
 
 export type IconName = keyof typeof paths;

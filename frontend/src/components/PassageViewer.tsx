@@ -64,6 +64,8 @@ export function PassageViewer({ collectionId, documentId, passageId, onClose }: 
         aria-labelledby={titleId}
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
+            // Handled here: the desktop window must not hide as well.
+            e.preventDefault();
             e.stopPropagation();
             onClose();
           } else if (e.key === 'Tab') {

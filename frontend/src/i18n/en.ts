@@ -8,6 +8,8 @@ export const en = {
   'nav.models': 'Models',
   'nav.memory': 'Memory',
   'nav.tokens': 'Tokens',
+  'nav.detach': 'Open as a window',
+  'nav.attach': 'Back under the menu bar',
   'nav.settings': 'Settings',
 
   'common.cancel': 'Cancel',

@@ -8,6 +8,8 @@ export const ko: Record<MessageKey, string> = {
   'nav.models': '모델',
   'nav.memory': '메모리',
   'nav.tokens': '토큰',
+  'nav.detach': '창으로 열기',
+  'nav.attach': '메뉴 막대 아래로',
   'nav.settings': '설정',
 
   'common.cancel': '취소',

@@ -319,6 +319,7 @@ export function ChatView({ chatId, askCollection }: Props) {
       className={`chat-layout${historyOpen ? ' history-open' : ''}`}
       onKeyDown={(e) => {
         if (e.key === 'Escape' && historyOpen) {
+          e.preventDefault();
           e.stopPropagation();
           setHistoryOpen(false);
         }

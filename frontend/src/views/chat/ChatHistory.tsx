@@ -61,7 +61,10 @@ function HistoryItem({
             void rename();
           }}
           onKeyDown={(e) => {
-            if (e.key === 'Escape') setMode('view');
+            if (e.key === 'Escape') {
+              e.preventDefault();
+              setMode('view');
+            }
           }}
         >
           <input aria-label={t('chat.renameLabel')} value={title} onChange={(e) => setTitle(e.target.value)} autoFocus maxLength={200} />

@@ -58,7 +58,10 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
           });
       }}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') onClose();
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          onClose();
+        }
       }}
     >
       <label className="field">

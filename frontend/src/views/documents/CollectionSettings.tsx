@@ -36,7 +36,10 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
       className="sheet collection-settings"
       aria-label={t('docs.settings')}
       onKeyDown={(e) => {
-        if (e.key === 'Escape') onClose();
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          onClose();
+        }
       }}
       onSubmit={(e) => {
         e.preventDefault();
