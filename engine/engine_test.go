@@ -305,8 +305,17 @@ func TestEmbedAndTokenize(t *testing.T) {
 			t.Fatalf("tokens %+v, want ids %v", toks, ids)
 		}
 	}
-	text, err := e.Detokenize(context.Background(), "stories", ids[1:])
+	text, err := e.Detokenize(context.Background(), "stories", ids[1:], false)
 	if err != nil || text != "Once upon a time" {
 		t.Fatalf("detokenize %q %v", text, err)
+	}
+	for _, c := range []struct {
+		special bool
+		want    string
+	}{{false, "Once upon a time"}, {true, "<s> Once upon a time"}} {
+		text, err := e.Detokenize(context.Background(), "stories", ids, c.special)
+		if err != nil || text != c.want {
+			t.Errorf("detokenize with BOS, special=%v: %q %v; want %q", c.special, text, err, c.want)
+		}
 	}
 }

@@ -439,15 +439,15 @@ func (e *Engine) Tokenize(ctx context.Context, model, text string, addSpecial, p
 	return res.Tokens, nil
 }
 
-// Detokenize turns tokens back into text.
-func (e *Engine) Detokenize(ctx context.Context, model string, tokens []int32) (string, error) {
+// Detokenize turns tokens back into text; special renders special tokens as their text.
+func (e *Engine) Detokenize(ctx context.Context, model string, tokens []int32, special bool) (string, error) {
 	r, _, err := e.acquire(ctx, model, LoadOptions{}, nil)
 	if err != nil {
 		return "", err
 	}
 	defer e.release(r)
 	var res DetokenizeResponse
-	if err := r.proc.call(ctx, http.MethodPost, "/detokenize", DetokenizeRequest{Tokens: tokens}, &res); err != nil {
+	if err := r.proc.call(ctx, http.MethodPost, "/detokenize", DetokenizeRequest{Tokens: tokens, Special: special}, &res); err != nil {
 		return "", err
 	}
 	return res.Text, nil

@@ -50,9 +50,11 @@ type TokenizeRequest struct {
 	ParseSpecial bool   `json:"parse_special"`
 }
 
-// DetokenizeRequest asks a worker to turn tokens into text.
+// DetokenizeRequest asks a worker to turn tokens into text; Special renders special tokens
+// (BOS, <|im_start|>) as their text instead of leaving them out.
 type DetokenizeRequest struct {
-	Tokens []int32 `json:"tokens"`
+	Tokens  []int32 `json:"tokens"`
+	Special bool    `json:"special,omitempty"`
 }
 
 // TokenizeResponse carries the tokens and their pieces.

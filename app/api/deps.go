@@ -14,7 +14,7 @@ type Engine interface {
 	Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error)
 	Embed(ctx context.Context, req engine.EmbedRequest) (*engine.EmbedResult, error)
 	Tokenize(ctx context.Context, model, text string, addSpecial, parseSpecial bool) ([]engine.TokenPiece, error)
-	Detokenize(ctx context.Context, model string, tokens []int32) (string, error)
+	Detokenize(ctx context.Context, model string, tokens []int32, special bool) (string, error)
 	Load(ctx context.Context, model string, opts engine.LoadOptions, keepAlive *time.Duration) (*engine.Status, error)
 	Unload(ctx context.Context, model string) error
 	Loaded() []engine.Status

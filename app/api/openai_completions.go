@@ -41,7 +41,7 @@ func (s *Server) echoTexts(ctx context.Context, model string, prompts []completi
 			out[i] = p.Text
 			continue
 		}
-		text, err := s.eng.Detokenize(ctx, model, p.Tokens)
+		text, err := s.eng.Detokenize(ctx, model, p.Tokens, false)
 		if err != nil {
 			return nil, err
 		}

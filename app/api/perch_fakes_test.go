@@ -101,7 +101,9 @@ func (e *perchEngine) Tokenize(_ context.Context, model, text string, _, _ bool)
 	return out, nil
 }
 
-func (e *perchEngine) Detokenize(context.Context, string, []int32) (string, error) { return "", nil }
+func (e *perchEngine) Detokenize(context.Context, string, []int32, bool) (string, error) {
+	return "", nil
+}
 
 func (e *perchEngine) Load(_ context.Context, model string, opts engine.LoadOptions, _ *time.Duration) (*engine.Status, error) {
 	if model == "missing" {

@@ -270,5 +270,17 @@ func (w *Worker) handleDetokenize(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(rw, http.StatusOK, engine.DetokenizeResponse{Text: w.model.Detokenize(req.Tokens, false, false)})
+	toks := req.Tokens
+	if !req.Special {
+		// Without special tokens, as Hugging Face's skip_special_tokens: leave the control
+		// tokens out first, so the text reads as if they were never there (llama.cpp's own
+		// removal keeps the word-start space a leading BOS hides).
+		toks = make([]int32, 0, len(req.Tokens))
+		for _, t := range req.Tokens {
+			if !w.model.IsControl(t) {
+				toks = append(toks, t)
+			}
+		}
+	}
+	writeJSON(rw, http.StatusOK, engine.DetokenizeResponse{Text: w.model.Detokenize(toks, false, req.Special)})
 }

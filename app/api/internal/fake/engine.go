@@ -507,7 +507,7 @@ func (e *Engine) Tokenize(ctx context.Context, model, text string, addSpecial, p
 	return out, nil
 }
 
-func (e *Engine) Detokenize(ctx context.Context, model string, tokens []int32) (string, error) {
+func (e *Engine) Detokenize(ctx context.Context, model string, tokens []int32, _ bool) (string, error) {
 	if _, err := e.model(model); err != nil {
 		return "", err
 	}
