@@ -5,14 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	"github.com/perchapp/perch/app/sqlitedb"
 )
 
 // schema is applied in steps; user_version records how many ran, so a database made by an
@@ -56,61 +53,17 @@ type Store struct {
 
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("chats: create folder: %w", err)
-	}
-	// WAL lets the history list read while an answer is being saved; busy_timeout waits out
-	// a writer instead of failing; foreign keys make deleting a chat delete its messages.
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("chats: open %s: %w", path, err)
-	}
 	// One connection serialises writers, which SQLite does anyway, and avoids SQLITE_BUSY
 	// between this process's own connections.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("chats: %s: %w", path, err)
+	db, err := sqlitedb.Open(ctx, path, schema, sqlitedb.Options{BusyTimeout: 5 * time.Second, MaxOpenConns: 1})
+	if err != nil {
+		return nil, fmt.Errorf("chats: %w", err)
 	}
-	return s, nil
+	return &Store{db: db, now: time.Now}, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
-
-func (s *Store) migrate(ctx context.Context) error {
-	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("read schema version (is it an SQLite database?): %w", err)
-	}
-	if v > len(schema) {
-		return fmt.Errorf("the database was written by a newer Perch (schema %d; this one knows %d)", v, len(schema))
-	}
-	for i := v; i < len(schema); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, schema[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("schema step %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 

@@ -15,16 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, with FTS5)
+	"github.com/perchapp/perch/app/sqlitedb"
 
 	"github.com/perchapp/perch/engine"
 )
@@ -164,60 +161,19 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	if o.CacheBytes <= 0 {
 		o.CacheBytes = 2 << 30
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("docs: create folder: %w", err)
-	}
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("docs: open %s: %w", path, err)
-	}
 	// A few connections let a search read while a document is written (WAL); writes are
 	// short transactions, so busy_timeout covers their rare overlap.
-	db.SetMaxOpenConns(4)
+	db, err := sqlitedb.Open(ctx, path, schema, sqlitedb.Options{BusyTimeout: 10 * time.Second, MaxOpenConns: 4})
+	if err != nil {
+		return nil, fmt.Errorf("docs: %w", err)
+	}
 	s := &Store{db: db, emb: o.Embedder, log: o.Log, opt: o, now: time.Now, writing: map[int64]chan struct{}{}}
 	s.vecs = newVectorCache(o.CacheBytes)
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("docs: %s: %w", path, err)
-	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
-
-func (s *Store) migrate(ctx context.Context) error {
-	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("read schema version (is it an SQLite database?): %w", err)
-	}
-	if v > len(schema) {
-		return fmt.Errorf("the database was written by a newer Perch (schema %d; this one knows %d)", v, len(schema))
-	}
-	for i := v; i < len(schema); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, schema[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("schema step %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // Collection is a named set of documents searched together.
 type Collection struct {
