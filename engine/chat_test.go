@@ -7,6 +7,7 @@ import (
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
@@ -137,7 +138,7 @@ func TestEmbeddingLoadThenChat(t *testing.T) {
 // produced rather than a fresh tokenization of its text.
 func TestNextTurnReusesAnswerTokens(t *testing.T) {
 	model := synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16")
-	e := newEngine(t, engine.Config{Resolver: files{"phi": model}})
+	e := newEngine(t, engine.Config{Resolver: enginetest.Files{"phi": model}})
 	msgs := []chat.Message{{Role: "user", Content: "Write a short story about a cat."}}
 	first, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, MaxTokens: 40, Sampling: engine.Sampling{Temperature: 0.8, Seed: 3}}, nil)
 	if err != nil {

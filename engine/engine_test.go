@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"math"
 	"os"
@@ -15,35 +13,17 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
-	"github.com/perchapp/perch/engine/worker"
 )
 
-// TestMain lets this test binary act as the worker: the engine starts it with "engine".
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "engine" {
-		os.Exit(worker.Main(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// files resolves model names to files for tests.
-type files map[string]string
-
-func (f files) Resolve(_ context.Context, name string) (engine.ModelRef, error) {
-	p, ok := f[name]
-	if !ok {
-		return engine.ModelRef{}, engine.ErrUnknownModel
-	}
-	// Each name gets its own identity, as two library models would.
-	sum := sha256.Sum256([]byte(name))
-	return engine.ModelRef{Name: name, Path: p, Digest: "sha256:" + hex.EncodeToString(sum[:])}, nil
-}
+// TestMain lets this test binary act as the engine's worker.
+func TestMain(m *testing.M) { enginetest.Main(m) }
 
 func newEngine(t *testing.T, cfg engine.Config) *engine.Engine {
 	t.Helper()
 	if cfg.Resolver == nil {
-		cfg.Resolver = files{
+		cfg.Resolver = enginetest.Files{
 			"stories": sharedtest.Model(t, "stories260K.gguf"),
 			"tiny":    sharedtest.Model(t, "llama-2-tiny-random.gguf"),
 		}
@@ -239,7 +219,7 @@ func TestBadInput(t *testing.T) {
 	}
 	truncated := filepath.Join(dir, "truncated.gguf")
 	os.WriteFile(truncated, src[:len(src)/3], 0o644)
-	e := newEngine(t, engine.Config{Resolver: files{
+	e := newEngine(t, engine.Config{Resolver: enginetest.Files{
 		"stories": sharedtest.Model(t, "stories260K.gguf"), "notgguf": notGGUF, "truncated": truncated,
 	}})
 	long := strings.Repeat("Once upon a time there was a dog. ", 200)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
 )
 
@@ -111,7 +112,7 @@ func TestBadSavedStateIsDeleted(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			stateDir := t.TempDir()
 			stories := sharedtest.Model(t, "stories260K.gguf")
-			e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1, Resolver: files{"stories": stories, "stories-copy": stories}})
+			e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1, Resolver: enginetest.Files{"stories": stories, "stories-copy": stories}})
 			ctx := context.Background()
 			prompt := tokensOf(t, e, "Once upon a time, there was a dog who liked to run in the park every day.")
 			first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, MaxTokens: 20, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}, nil)

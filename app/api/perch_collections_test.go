@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"io"
@@ -25,6 +23,7 @@ import (
 	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/docs/pdftest"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
 	"github.com/perchapp/perch/engine/worker"
@@ -39,19 +38,6 @@ func TestCollectionsWorkerProcess(t *testing.T) {
 		t.Skip("the engine's worker for the collections tests; not a test by itself")
 	}
 	os.Exit(worker.Main(context.Background(), args[1:], os.Stdin, os.Stdout, os.Stderr))
-}
-
-// collModels resolves the test models: "synth" (a small random-weight llama with Phi-3's
-// vocabulary and chat template, 128-dimensional embeddings) and "stories" (stories260K, 64).
-type collModels map[string]string
-
-func (m collModels) Resolve(_ context.Context, name string) (engine.ModelRef, error) {
-	p, ok := m[name]
-	if !ok {
-		return engine.ModelRef{}, engine.ErrUnknownModel
-	}
-	sum := sha256.Sum256([]byte(name))
-	return engine.ModelRef{Name: name, Path: p, Digest: "sha256:" + hex.EncodeToString(sum[:])}, nil
 }
 
 // recordingEngine is the real engine, keeping each chat request and the prompt it rendered.
@@ -91,7 +77,9 @@ type collServer struct {
 // 127.0.0.1.
 func newCollServer(t *testing.T) *collServer {
 	t.Helper()
-	models := collModels{
+	// "synth": a small random-weight llama with Phi-3's vocabulary and chat template
+	// (128-dimensional embeddings); "stories": stories260K (64).
+	models := enginetest.Files{
 		"synth":   synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16"),
 		"stories": sharedtest.Model(t, "stories260K.gguf"),
 	}

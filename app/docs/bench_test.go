@@ -13,6 +13,7 @@ import (
 
 	"github.com/perchapp/perch/app/docs/vectors"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
 )
@@ -24,7 +25,7 @@ import (
 //
 //	go test ./app/docs -run '^$' -bench Index -benchtime 1x
 func BenchmarkIndex(b *testing.B) {
-	models := files{"stories260K": sharedtest.Model(b, "stories260K.gguf")}
+	models := enginetest.Files{"stories260K": sharedtest.Model(b, "stories260K.gguf")}
 	presets := []string{"tiny", "mha"}
 	if p := os.Getenv("PERCH_BENCH_PRESETS"); p != "" {
 		presets = strings.Split(p, ",")

@@ -24,17 +24,12 @@ import (
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
-	"github.com/perchapp/perch/engine/worker"
 )
 
-// TestMain lets this test binary act as the worker: the engine starts it with "engine".
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "engine" {
-		os.Exit(worker.Main(context.Background(), os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
+// TestMain lets this test binary act as the engine's worker.
+func TestMain(m *testing.M) { enginetest.Main(m) }
 
 // stories260KGreedy is the model's greedy continuation of "Once upon a time" (16 tokens), from
 // shared/yardsticks/stories260K-reference.json.
