@@ -135,11 +135,3 @@ func stringOrList(raw json.RawMessage, field string) ([]string, error) {
 	}
 	return list, nil
 }
-
-// unmarshalField decodes a raw field into dst with a message naming the field.
-func unmarshalField(raw json.RawMessage, dst any, field, want string) error {
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return badRequest(field, "field %q must be %s, got %s", field, want, jsonKind(raw))
-	}
-	return nil
-}

@@ -12,7 +12,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"time"
 )
 
 // reqInfo collects what a handler learned about a request, for the log line and metrics.
@@ -346,6 +345,3 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// since returns the time from start in nanoseconds, Ollama's unit.
-func since(start time.Time, now time.Time) int64 { return int64(now.Sub(start)) }

@@ -200,9 +200,6 @@ func WithImporter(im ModelImporter, uploadDir string) Option {
 	}
 }
 
-// WithPullDiscarder lets a cancelled download delete its partial files.
-func WithPullDiscarder(d PullDiscarder) Option { return WithValue(keyDiscarder, d) }
-
 // withTick sets the memory stream's interval (tests use a short one).
 func withTick(d time.Duration) Option { return WithValue(keyTick, d) }
 

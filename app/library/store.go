@@ -65,9 +65,6 @@ func WithDirs(dirs ...string) Option { return func(o *options) { o.dirs = append
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithHTTPClient sets the HTTP client for registries and downloads.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
-
 // WithHF sets the Hugging Face endpoint and token instead of HF_ENDPOINT and HF_TOKEN.
 func WithHF(endpoint, token string) Option {
 	return func(o *options) { o.hfEndpoint, o.hfToken = &endpoint, &token }

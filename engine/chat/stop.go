@@ -109,6 +109,3 @@ func (m *StopMatcher) Flush() string {
 	m.held = ""
 	return h
 }
-
-// Stopped reports whether a stop string was found.
-func (m *StopMatcher) Stopped() bool { return m.stopped }

@@ -105,9 +105,6 @@ func NewTemplate(src, bos, eos string) (t *Template, err error) {
 	return t, nil
 }
 
-// Source is the template text as given ("" for the built-in ChatML).
-func (t *Template) Source() string { return t.src }
-
 // Family is the tool-call family detected from the template source.
 func (t *Template) Family() Family { return t.family }
 

@@ -162,16 +162,10 @@ func (c *Context) NSeqMax() int { return int(yz.NSeqMax(c.c)) }
 // NBatch is the logical batch size.
 func (c *Context) NBatch() int { return int(yz.NBatch(c.c)) }
 
-// NUBatch is the physical batch size.
-func (c *Context) NUBatch() int { return int(yz.NUBatch(c.c)) }
-
 // Pooling is the pooling type in effect for embeddings.
 func (c *Context) Pooling() string {
 	return poolingName(int(yz.GetPoolingType(c.c)))
 }
-
-// SetThreads changes the thread counts.
-func (c *Context) SetThreads(gen, batch int) { yz.SetNThreads(c.c, int32(gen), int32(batch)) }
 
 // ErrNoKVSlot means the batch did not fit in the KV cache (llama_decode returned 1).
 var ErrNoKVSlot = errors.New("no room left in the KV cache")
@@ -225,35 +219,15 @@ func (c *Context) SeqEmbedding(seq int) []float32 {
 	return append([]float32(nil), e...)
 }
 
-// TokenEmbedding returns the embedding of output i when pooling is none (a copy).
-func (c *Context) TokenEmbedding(i int) []float32 {
-	e, _ := yz.GetEmbeddingsIth(c.c, int32(i), int32(c.embd))
-	if e == nil {
-		return nil
-	}
-	return append([]float32(nil), e...)
-}
-
 // SeqRm removes the cells of seq at positions [p0, p1); -1 means open-ended. seq -1 means all.
 func (c *Context) SeqRm(seq, p0, p1 int) bool {
 	ok, _ := yz.MemorySeqRm(c.mem, yz.SeqId(seq), yz.Pos(p0), yz.Pos(p1))
 	return ok
 }
 
-// SeqCp copies the cells of src at [p0, p1) to dst.
-func (c *Context) SeqCp(src, dst, p0, p1 int) {
-	_ = yz.MemorySeqCp(c.mem, yz.SeqId(src), yz.SeqId(dst), yz.Pos(p0), yz.Pos(p1))
-}
-
 // SeqAdd shifts the positions of seq's cells in [p0, p1) by delta.
 func (c *Context) SeqAdd(seq, p0, p1, delta int) {
 	_ = yz.MemorySeqAdd(c.mem, yz.SeqId(seq), yz.Pos(p0), yz.Pos(p1), yz.Pos(delta))
-}
-
-// SeqPosMax is the largest position seq holds, -1 when empty.
-func (c *Context) SeqPosMax(seq int) int {
-	p, _ := yz.MemorySeqPosMax(c.mem, yz.SeqId(seq))
-	return int(p)
 }
 
 // CanShift reports whether the KV cache supports position shifts (context shifting).
@@ -285,20 +259,6 @@ func (c *Context) SetSeqState(seq int, data []byte) error {
 		return errors.New("llama.cpp refused the saved sequence state")
 	}
 	return nil
-}
-
-// Perf is llama.cpp's own timing of a context.
-type Perf struct {
-	PromptMs     float64 `json:"prompt_ms"`
-	PromptTokens int     `json:"prompt_tokens"`
-	EvalMs       float64 `json:"eval_ms"`
-	EvalTokens   int     `json:"eval_tokens"`
-}
-
-// Perf returns the context's timings.
-func (c *Context) Perf() Perf {
-	d := yz.PerfContext(c.c)
-	return Perf{PromptMs: d.TPromptEvalMs, PromptTokens: int(d.NPEval), EvalMs: d.TEvalMs, EvalTokens: int(d.NEval)}
 }
 
 // Batch is a set of tokens, each with a position, a sequence and whether to compute its

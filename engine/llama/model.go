@@ -92,9 +92,6 @@ func (m *Model) Close() {
 	}
 }
 
-// Path is the file the model was loaded from.
-func (m *Model) Path() string { return m.path }
-
 // NVocab is the vocabulary size.
 func (m *Model) NVocab() int { return m.nVocab }
 
@@ -186,18 +183,6 @@ func (m *Model) Info() Info {
 
 // Meta returns a GGUF metadata value rendered as a string.
 func (m *Model) Meta(key string) (string, bool) { return yz.ModelMetaValStr(m.m, key) }
-
-// MetaKeys lists every metadata key.
-func (m *Model) MetaKeys() []string {
-	n := yz.ModelMetaCount(m.m)
-	keys := make([]string, 0, n)
-	for i := int32(0); i < n; i++ {
-		if k, ok := yz.ModelMetaKeyByIndex(m.m, i); ok {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
 
 func (m *Model) metaInt(key string) (int, bool) {
 	s, ok := m.Meta(key)
@@ -306,7 +291,6 @@ func (m *Model) IsControl(t Token) bool { return yz.VocabIsControl(m.v, yz.Token
 // BOS, EOS and the fill-in-the-middle tokens; -1 when the vocabulary has none.
 func (m *Model) BOS() Token    { return Token(yz.VocabBOS(m.v)) }
 func (m *Model) EOS() Token    { return Token(yz.VocabEOS(m.v)) }
-func (m *Model) SEP() Token    { return Token(yz.VocabSEP(m.v)) }
 func (m *Model) FIMPre() Token { return Token(yz.VocabFIMPre(m.v)) }
 func (m *Model) FIMSuf() Token { return Token(yz.VocabFIMSuf(m.v)) }
 func (m *Model) FIMMid() Token { return Token(yz.VocabFIMMid(m.v)) }

@@ -143,12 +143,6 @@ func (s *Sampler) Sample(c *Context, idx int) Token {
 	return Token(yz.SamplerSample(s.chain, c.c, int32(idx)))
 }
 
-// Accept records a token the chain did not pick itself (a prompt token, for penalties).
-func (s *Sampler) Accept(t Token) { yz.SamplerAccept(s.chain, yz.Token(t)) }
-
-// Reset clears the chain's history.
-func (s *Sampler) Reset() { yz.SamplerReset(s.chain) }
-
 // Free releases the chain.
 func (s *Sampler) Free() {
 	if s != nil && s.chain != 0 {

@@ -18,9 +18,6 @@ func initLlama(t testing.TB) {
 	}
 }
 
-// synthCache is where generated models are kept between test runs.
-func synthCache() string { return synthtest.Cache() }
-
 // buildModel generates (or reuses) a synthetic model.
 func buildModel(t testing.TB, preset, vocab, quant string) string {
 	return synthtest.Model(t, preset, vocab, quant)

@@ -175,16 +175,6 @@ func (w *Writer) AddTensor(name string, t gguf.GGMLType, dims ...uint64) error {
 	return nil
 }
 
-// TensorSize is the number of data bytes tensor name takes (before padding).
-func (w *Writer) TensorSize(name string) (uint64, bool) {
-	for _, t := range w.tensors {
-		if t.name == name {
-			return t.size, true
-		}
-	}
-	return 0, false
-}
-
 // WriteTensor writes the data of the next tensor, which must be name, reading exactly its
 // size from r. The first call writes the header.
 func (w *Writer) WriteTensor(name string, r io.Reader) error {
