@@ -188,10 +188,7 @@ func (s *Store) Get(ctx context.Context, id int64) (Chat, error) {
 	if err != nil {
 		return Chat{}, err
 	}
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT id, chat_id, role, content, reasoning, model, stopped, finish_reason,
-			prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at
-		FROM messages WHERE chat_id = ? ORDER BY id`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? ORDER BY id`, id)
 	if err != nil {
 		return Chat{}, fmt.Errorf("chats: get %d: %w", id, err)
 	}
@@ -234,6 +231,10 @@ func (s *Store) chat(ctx context.Context, q querier, id int64) (Chat, error) {
 }
 
 type scanner interface{ Scan(dest ...any) error }
+
+// messageCols are the columns scanMessage reads, in its order.
+const messageCols = `id, chat_id, role, content, reasoning, model, stopped, finish_reason,
+	prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at`
 
 func scanMessage(r scanner) (Message, error) {
 	var (
@@ -383,10 +384,7 @@ func (s *Store) LastUserMessage(ctx context.Context, chatID int64) (Message, err
 	if _, err := s.chat(ctx, s.db, chatID); err != nil {
 		return Message{}, err
 	}
-	row := s.db.QueryRowContext(ctx, `
-		SELECT id, chat_id, role, content, reasoning, model, stopped, finish_reason,
-			prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at
-		FROM messages WHERE chat_id = ? AND role = 'user' ORDER BY id DESC LIMIT 1`, chatID)
+	row := s.db.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND role = 'user' ORDER BY id DESC LIMIT 1`, chatID)
 	m, err := scanMessage(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, fmt.Errorf("%w: chat %d has no message to answer yet", ErrInvalid, chatID)
@@ -398,10 +396,7 @@ func (s *Store) LastUserMessage(ctx context.Context, chatID int64) (Message, err
 }
 
 func messageIn(ctx context.Context, tx *sql.Tx, chatID, msgID int64) (Message, error) {
-	row := tx.QueryRowContext(ctx, `
-		SELECT id, chat_id, role, content, reasoning, model, stopped, finish_reason,
-			prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at
-		FROM messages WHERE chat_id = ? AND id = ?`, chatID, msgID)
+	row := tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND id = ?`, chatID, msgID)
 	m, err := scanMessage(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, fmt.Errorf("message %d in chat %d: %w", msgID, chatID, ErrNotFound)
@@ -428,16 +423,13 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 			return err
 		}
 		now := s.now()
-		var st Stats
-		if a.Stats != nil {
-			st = *a.Stats
-		}
+		st := statsColumns(a.Stats)
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
 				prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at)
 			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			chatID, a.Content, a.Reasoning, a.Model, boolInt(a.Stopped), a.FinishReason,
-			st.PromptTokens, st.CachedTokens, st.CompletionTokens, st.TTFTMs, st.TokensPerSecond, st.TotalMs, ms(now))
+			st[0], st[1], st[2], st[3], st[4], st[5], ms(now))
 		if err != nil {
 			return err
 		}
@@ -450,7 +442,10 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 		}
 		out = a
 		out.ID, out.ChatID, out.Role, out.CreatedAt = id, chatID, RoleAssistant, fromMs(ms(now))
-		out.Stats = &st
+		if a.Stats != nil {
+			st := *a.Stats
+			out.Stats = &st
+		}
 		return nil
 	})
 	return out, err
@@ -475,6 +470,15 @@ func (s *Store) LastUsed(ctx context.Context) (map[string]time.Time, error) {
 		out[model] = fromMs(at)
 	}
 	return out, rows.Err()
+}
+
+// statsColumns are an answer's statistics as column values: NULLs when it has none, so that
+// it reads back without statistics rather than with zeros.
+func statsColumns(st *Stats) [6]any {
+	if st == nil {
+		return [6]any{}
+	}
+	return [6]any{st.PromptTokens, st.CachedTokens, st.CompletionTokens, st.TTFTMs, st.TokensPerSecond, st.TotalMs}
 }
 
 func boolInt(b bool) int {

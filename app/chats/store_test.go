@@ -76,6 +76,29 @@ func TestPerchChatsConversationGolden(t *testing.T) {
 	}
 }
 
+// An answer saved without statistics (an error before the first token) reads back without
+// them, not with zero tokens and zero speed.
+func TestPerchChatsAnswerWithoutStats(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, _ := s.Create(ctx, NewChat{Model: "m"})
+	u, _ := s.AddUserMessage(ctx, c.ID, "hi")
+	saved, err := s.SaveAnswer(ctx, c.ID, u.ID, Message{Content: "", Model: "m", FinishReason: "error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Stats != nil {
+		t.Errorf("SaveAnswer returned stats %+v for an answer without them", *saved.Stats)
+	}
+	got, err := s.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Messages[len(got.Messages)-1]; a.Stats != nil {
+		t.Errorf("answer read back with stats %+v; it was saved without", *a.Stats)
+	}
+}
+
 func TestPerchChatsEditDropsLaterMessages(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
