@@ -42,6 +42,11 @@ type Info struct {
 	// ChatTemplate is tokenizer.chat_template ("" when absent).
 	ChatTemplate string `json:"chat_template,omitempty"`
 	License      string `json:"license,omitempty"`
+	// Embedding is true for an embedding model: its attention is not causal or it pools
+	// (the rule engine/memplan uses too).
+	Embedding bool `json:"embedding,omitempty"`
+	// FIM is true when the tokenizer names fill-in-the-middle tokens.
+	FIM bool `json:"fim,omitempty"`
 	// FileSize is the bytes of all parts together.
 	FileSize int64 `json:"file_size"`
 	// Parts is the number of files (more than 1 for a split GGUF).
@@ -103,7 +108,7 @@ func Read(path string) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("%s: %w: the header does not parse: %w", path, ErrNotGGUF, err)
 	}
-	return summarize(gf), nil
+	return summarize(path, gf)
 }
 
 // ReadRemote parses the header of the GGUF at url with HTTP Range requests, downloading only
@@ -118,13 +123,21 @@ func ReadRemote(ctx context.Context, url, token string) (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("read the GGUF header at %s: %w", url, err)
 	}
-	return summarize(gf), nil
+	return summarize(url, gf)
 }
 
-func summarize(gf *gguf.GGUFFile) Info {
+// summarize reads the summary from a parsed header. where names the file for errors.
+func summarize(where string, gf *gguf.GGUFFile) (info Info, err error) {
+	// gguf-parser-go panics on a key of the wrong type (general.architecture stored as a
+	// bool); a bad header, possibly from a URL, must be an error, not a crash of the server.
+	defer func() {
+		if r := recover(); r != nil {
+			info, err = Info{}, fmt.Errorf("%s: %w: malformed header: %v", where, ErrNotGGUF, r)
+		}
+	}()
 	md := gf.Metadata()
 	ar := gf.Architecture()
-	info := Info{
+	info = Info{
 		Type:            md.Type,
 		Architecture:    md.Architecture,
 		Name:            md.Name,
@@ -138,6 +151,8 @@ func summarize(gf *gguf.GGUFFile) Info {
 		ValueLength:     ar.AttentionValueLength,
 		TensorCount:     uint64(len(gf.TensorInfos)),
 		License:         md.License,
+		Embedding:       !ar.AttentionCausal || ar.PoolingType != 0,
+		FIM:             hasFIM(gf.Header.MetadataKV),
 		FileSize:        int64(gf.Size),
 		Parts:           max(1, len(gf.SplitSizes)),
 		File:            gf,
@@ -148,5 +163,27 @@ func summarize(gf *gguf.GGUFFile) Info {
 	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.chat_template"); ok && kv.ValueType == gguf.GGUFMetadataValueTypeString {
 		info.ChatTemplate = kv.ValueString()
 	}
-	return info
+	return info, nil
+}
+
+// fimKeys name the fill-in-the-middle prefix, suffix and middle tokens, each by llama.cpp's
+// key and by the older one it still reads.
+var fimKeys = [3][2]string{
+	{"tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.prefix_token_id"},
+	{"tokenizer.ggml.fim_suf_token_id", "tokenizer.ggml.suffix_token_id"},
+	{"tokenizer.ggml.fim_mid_token_id", "tokenizer.ggml.middle_token_id"},
+}
+
+// hasFIM says whether the header names all three fill-in-the-middle tokens. llama.cpp also
+// finds them by their text in the vocabulary, which the header summary does not read; a
+// loaded model's own answer is the final word.
+func hasFIM(kvs gguf.GGUFMetadataKVs) bool {
+	for _, keys := range fimKeys {
+		_, newKey := kvs.Get(keys[0])
+		_, oldKey := kvs.Get(keys[1])
+		if !newKey && !oldKey {
+			return false
+		}
+	}
+	return true
 }

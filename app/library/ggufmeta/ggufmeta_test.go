@@ -1,15 +1,23 @@
 package ggufmeta
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	gguf "github.com/gpustack/gguf-parser-go"
+
 	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/synth/ggufio"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -81,6 +89,88 @@ func TestReadRefusesNonGGUF(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %q, want it to mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+// writeGGUF writes a small GGUF with the given metadata (in order) and one tensor.
+func writeGGUF(t *testing.T, path string, kvs ...any) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := ggufio.NewWriter(f)
+	for i := 0; i+1 < len(kvs); i += 2 {
+		if err := w.AddKV(kvs[i].(string), kvs[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.AddTensor("token_embd.weight", gguf.GGMLTypeF32, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTensor("token_embd.weight", bytes.NewReader(make([]byte, 16))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadWrongKeyTypes: gguf-parser-go panics on a key of the wrong type; Read and
+// ReadRemote (which runs in a pull, inside the server) must return ErrNotGGUF instead.
+func TestReadWrongKeyTypes(t *testing.T) {
+	dir := t.TempDir()
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	cases := map[string][]any{
+		"architecture": {"general.architecture", true},
+		"context":      {"general.architecture", "llama", "llama.context_length", true},
+	}
+	for name, kvs := range cases {
+		t.Run(name, func(t *testing.T) {
+			writeGGUF(t, filepath.Join(dir, name+".gguf"), kvs...)
+			_, err := Read(filepath.Join(dir, name+".gguf"))
+			if !errors.Is(err, ErrNotGGUF) || !strings.Contains(err.Error(), "malformed header") {
+				t.Errorf("Read: err = %v, want ErrNotGGUF naming a malformed header", err)
+			}
+			_, err = ReadRemote(context.Background(), srv.URL+"/"+name+".gguf", "")
+			if !errors.Is(err, ErrNotGGUF) || !strings.Contains(err.Error(), "malformed header") {
+				t.Errorf("ReadRemote: err = %v, want ErrNotGGUF naming a malformed header", err)
+			}
+		})
+	}
+}
+
+func TestEmbeddingAndFIM(t *testing.T) {
+	dir := t.TempDir()
+	base := []any{"general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4)}
+	cases := []struct {
+		name           string
+		kvs            []any
+		embedding, fim bool
+	}{
+		{"chat", nil, false, false},
+		{"pooling", []any{"llama.pooling_type", uint32(1)}, true, false},
+		{"not causal", []any{"llama.attention.causal", false}, true, false},
+		{"fim", []any{"tokenizer.ggml.fim_pre_token_id", uint32(1), "tokenizer.ggml.fim_suf_token_id", uint32(2),
+			"tokenizer.ggml.fim_mid_token_id", uint32(3)}, false, true},
+		{"older fim keys", []any{"tokenizer.ggml.prefix_token_id", uint32(1), "tokenizer.ggml.suffix_token_id", uint32(2),
+			"tokenizer.ggml.middle_token_id", uint32(3)}, false, true},
+		{"fim without middle", []any{"tokenizer.ggml.fim_pre_token_id", uint32(1), "tokenizer.ggml.fim_suf_token_id", uint32(2)}, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".gguf")
+			writeGGUF(t, p, append(slices.Clone(base), c.kvs...)...)
+			info, err := Read(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Embedding != c.embedding || info.FIM != c.fim {
+				t.Errorf("Embedding=%v FIM=%v, want %v, %v", info.Embedding, info.FIM, c.embedding, c.fim)
 			}
 		})
 	}
