@@ -68,10 +68,13 @@ type grammar struct {
 	docs   int    // documents converted so far; numbers each document's $refs
 	prefix string // rule-name prefix of the current document
 	depth  int
+	// merging holds the $refs merge is expanding, so a schema that includes itself through
+	// allOf is refused instead of expanded forever.
+	merging map[string]bool
 }
 
 func newGrammar() *grammar {
-	return &grammar{rules: map[string]string{}, refs: map[string]string{}}
+	return &grammar{rules: map[string]string{}, refs: map[string]string{}, merging: map[string]bool{}}
 }
 
 // use adds a primitive rule and what it needs.
@@ -452,12 +455,16 @@ func (g *grammar) merge(a *object, b any, name string) (any, error) {
 	}
 	if ref, ok := bo.get("$ref"); ok {
 		r, _ := ref.(string)
+		if g.merging[r] {
+			return nil, fmt.Errorf("schema at %s: $ref %q includes itself through allOf, so it cannot be expanded", name, r)
+		}
 		target, err := g.resolve(r)
 		if err != nil {
 			return nil, fmt.Errorf("schema at %s: %w", name, err)
 		}
-		rest := without(bo, "$ref")
-		m, err := g.merge(rest, target, name)
+		g.merging[r] = true
+		m, err := g.merge(without(bo, "$ref"), target, name)
+		delete(g.merging, r)
 		if err != nil {
 			return nil, err
 		}

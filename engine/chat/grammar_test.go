@@ -74,6 +74,9 @@ func TestSchemaGrammarErrors(t *testing.T) {
 		{"type list of numbers", `{"type":[1]}`, "type list must hold strings"},
 		{"allOf conflict", `{"allOf":[{"type":"string"},{"type":"integer"}]}`, "combines type"},
 		{"deep", strings.Repeat(`{"type":"array","items":`, 80) + `{}` + strings.Repeat(`}`, 80), "nested more than"},
+		{"allOf includes itself", `{"allOf":[{"$ref":"#"}]}`, "includes itself"},
+		{"allOf cycle", `{"$defs":{"a":{"allOf":[{"$ref":"#/$defs/b"}]},"b":{"allOf":[{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}`, "includes itself"},
+		{"anyOf sibling includes itself", `{"type":"object","anyOf":[{"$ref":"#"}]}`, "nested more than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := SchemaGrammar(json.RawMessage(tc.schema))
