@@ -30,16 +30,22 @@ function numberOrUndefined(s: string): number | undefined {
 /** A chat's model, system prompt and sampling parameters. */
 export function ChatOptions({ value, models, collections, onSave, onClose }: Props) {
   const { t } = useI18n();
-  const [v, setV] = useState<ChatSetup>(value);
+  // Only the fields changed here are kept: the rest follow value, so a model picked in
+  // the chat's header while the sheet is open is not saved back over.
+  const [edits, setEdits] = useState<Partial<ChatSetup>>({});
   const [state, setState] = useState<'idle' | 'saving' | 'saved'>('idle');
   const [error, setError] = useState('');
+  const v: ChatSetup = { ...value, ...edits };
   const p = v.params;
+  const edit = (e: Partial<ChatSetup>) => {
+    setEdits((prev) => ({ ...prev, ...e }));
+    setState('idle');
+  };
   const setParam = <K extends keyof Params>(k: K, val: Params[K] | undefined) => {
     const next: Params = { ...p };
     if (val === undefined) delete next[k];
     else next[k] = val;
-    setV({ ...v, params: next });
-    setState('idle');
+    edit({ params: next });
   };
 
   return (
@@ -66,17 +72,14 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
     >
       <label className="field">
         <span>{t('chat.model')}</span>
-        <ModelSelect models={models} value={v.model} onChange={(model) => setV({ ...v, model })} />
+        <ModelSelect models={models} value={v.model} onChange={(model) => edit({ model })} />
       </label>
       {collections && (
         <label className="field">
           <span>{t('chat.documents')}</span>
           <select
             value={v.collection ?? ''}
-            onChange={(e) => {
-              setV({ ...v, collection: e.target.value ? Number(e.target.value) : null });
-              setState('idle');
-            }}
+            onChange={(e) => edit({ collection: e.target.value ? Number(e.target.value) : null })}
           >
             <option value="">{t('chat.documentsNone')}</option>
             {v.collection !== null && !collections.some((c) => c.id === v.collection) && <option value={v.collection}>…</option>}
@@ -94,10 +97,7 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
           rows={3}
           value={v.system}
           placeholder={t('chat.systemPlaceholder')}
-          onChange={(e) => {
-            setV({ ...v, system: e.target.value });
-            setState('idle');
-          }}
+          onChange={(e) => edit({ system: e.target.value })}
         />
       </label>
       <fieldset className="params">
