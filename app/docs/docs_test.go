@@ -311,6 +311,50 @@ func TestReindexOnlyChanged(t *testing.T) {
 	}
 }
 
+// TestRemoveGoneFileNonASCIIFolder: a file deleted from a folder whose name is Korean is
+// removed on the next run (the folder's path is longer in bytes than in characters).
+func TestRemoveGoneFileNonASCIIFolder(t *testing.T) {
+	emb := &countingEmbedder{Embedder: newEngine(t, testModels(t))}
+	s := openStore(t, emb)
+	ctx := context.Background()
+	c, err := s.Create(ctx, NewCollection{Name: "메모", EmbeddingModel: "synth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "회의록")
+	for name, text := range map[string]string{"월요일.md": "# 월요일\n\n엘리베이터 점검이 있습니다.\n", "화요일.md": "# 화요일\n\n소방 훈련이 있습니다.\n"} {
+		if err := write(dir, name, []byte(text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sum, err := s.AddFolder(ctx, c.ID, dir, nil); err != nil || sum.Indexed != 2 {
+		t.Fatalf("first run: %+v %v", sum, err)
+	}
+	// A sibling folder whose name starts with this one's is not part of it.
+	sibling := dir + "-사본"
+	if err := write(sibling, "수요일.md", []byte("# 수요일\n\n정전이 있습니다.\n")); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := s.AddFolder(ctx, c.ID, sibling, nil); err != nil || sum.Indexed != 1 {
+		t.Fatalf("sibling folder: %+v %v", sum, err)
+	}
+	if err := os.Remove(filepath.Join(dir, "화요일.md")); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.AddFolder(ctx, c.ID, dir, nil)
+	if err != nil || sum.Removed != 1 || sum.Unchanged != 1 {
+		t.Fatalf("after deleting a file: %+v %v; want 1 removed, 1 unchanged", sum, err)
+	}
+	docs, err := s.Documents(ctx, c.ID)
+	var names []string
+	for _, d := range docs {
+		names = append(names, d.Name)
+	}
+	if want := []string{filepath.Join(sibling, "수요일.md"), filepath.Join(dir, "월요일.md")}; err != nil || !slices.Equal(names, want) {
+		t.Errorf("documents %q %v; want %q", names, err, want)
+	}
+}
+
 func docID(t *testing.T, s *Store, c Collection, name string) int64 {
 	t.Helper()
 	d, ok, err := s.docByName(context.Background(), c, name)

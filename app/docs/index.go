@@ -576,9 +576,12 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 			return run.finish(), err
 		}
 	}
-	// Files that were indexed from this folder before and are gone now.
-	rows, err := s.db.QueryContext(ctx, `SELECT id, source FROM documents WHERE collection_id = ? AND source != '' AND (source = ? OR substr(source, 1, ?) = ?)`,
-		c.ID, dir, len(dir)+1, dir+string(filepath.Separator))
+	// Files that were indexed from this folder before and are gone now. The paths under dir
+	// sort from dir+"/" up to dir+"0" ('0' follows '/'): a byte-wise range, where substr
+	// would count characters, not bytes, and miss every non-ASCII folder.
+	under := strings.TrimSuffix(dir, string(filepath.Separator)) // "/" stays a prefix
+	rows, err := s.db.QueryContext(ctx, `SELECT id, source FROM documents WHERE collection_id = ? AND source != '' AND (source = ? OR (source >= ? AND source < ?))`,
+		c.ID, dir, under+string(filepath.Separator), under+string(filepath.Separator+1))
 	if err != nil {
 		return run.finish(), err
 	}
