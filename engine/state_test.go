@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -138,5 +140,79 @@ func TestBadSavedStateIsDeleted(t *testing.T) {
 				t.Errorf("damaged file kept: %v", left)
 			}
 		})
+	}
+}
+
+// refusedState rewrites a saved-state file so that it passes every check of its own (header,
+// checksum) but holds half a KV state, which llama.cpp refuses while loading it.
+func refusedState(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const magic = "PERCHKV1"
+	n := int(binary.LittleEndian.Uint32(b[len(magic):]))
+	var h map[string]any
+	if err := json.Unmarshal(b[len(magic)+4:len(magic)+4+n], &h); err != nil {
+		t.Fatal(err)
+	}
+	body := b[len(magic)+4+n:]
+	toks := int(h["n_tokens"].(float64)) * 4
+	body = body[:toks+(len(body)-toks)/2]
+	sum := sha256.Sum256(body)
+	h["state_size"], h["sha256"] = len(body)-toks, hex.EncodeToString(sum[:])
+	hb, _ := json.Marshal(h)
+	out := binary.LittleEndian.AppendUint32([]byte(magic), uint32(len(hb)))
+	out = append(append(out, hb...), body...)
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBadSavedStateKeepsCache: a damaged file found while another conversation's prefix sits
+// in the slot must leave that prefix usable (or cleared), never half-trusted: the answer is
+// the one a full prefill gives.
+func TestBadSavedStateKeepsCache(t *testing.T) {
+	t.Run("checksum", func(t *testing.T) {
+		badStateAfterOtherPrompt(t, func(t *testing.T, p string) {
+			b, _ := os.ReadFile(p)
+			b[len(b)-10] ^= 0xFF
+			os.WriteFile(p, b, 0o644)
+		})
+	})
+	t.Run("refused by llama.cpp", func(t *testing.T) { badStateAfterOtherPrompt(t, refusedState) })
+}
+
+func badStateAfterOtherPrompt(t *testing.T, damage func(t *testing.T, path string)) {
+	stateDir := t.TempDir()
+	e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1})
+	ctx := context.Background()
+	g := engine.Sampling{Temperature: 0}
+	p := tokensOf(t, e, "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.")
+	first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: p, MaxTokens: 20, SaveState: true, Sampling: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage(t, waitForState(t, stateDir, 1)[0])
+	// Another prompt sharing the first tokens fills the slot's cache.
+	q := append(append([]int32(nil), p[:10]...), tokensOf(t, e, " a big red dog ran fast")[1:]...)
+	if _, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: q, MaxTokens: 5, Sampling: g}, nil); err != nil {
+		t.Fatal(err)
+	}
+	next := append(append(append([]int32(nil), p...), first.Tokens...), tokensOf(t, e, " One day")[1:]...)
+	got, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 10, Sampling: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 10, NoCache: true, Sampling: g}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Timings.Restored || got.Text != want.Text {
+		t.Errorf("after a damaged state: %q (restored=%v, cached=%d); a full prefill gives %q", got.Text, got.Timings.Restored, got.Usage.CachedTokens, want.Text)
+	}
+	if left := savedStates(t, stateDir); len(left) != 0 {
+		t.Errorf("damaged file kept: %v", left)
 	}
 }

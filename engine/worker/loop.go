@@ -210,10 +210,10 @@ func (l *loop) start(s *slot, j *job) {
 	}
 	// A saved conversation that covers more of the prompt replaces the prefill.
 	if l.states != nil && !j.req.NoCache && n < len(j.prompt)-1 {
-		if m, ok := l.states.restore(l.ctx, s.id, j.prompt, n); ok {
+		if m, touched := l.states.restore(l.ctx, s.id, j.prompt, n); touched {
 			s.cache = append(s.cache[:0], j.prompt[:m]...)
 			n = m
-			s.restored = true
+			s.restored = m > 0
 		}
 	}
 	// At least one prompt token must be decoded to get the logits of the next one.

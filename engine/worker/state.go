@@ -103,8 +103,10 @@ func tokensHash(toks []llama.Token) string {
 }
 
 // restore loads into seq the saved state covering the longest prefix of prompt longer than
-// have tokens. It returns how many tokens the slot now holds.
-func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, have int) (int, bool) {
+// have tokens. When it changed the sequence (touched), the sequence now holds prompt[:n]:
+// the state loaded, or nothing (n = 0) when llama.cpp refused the state. Otherwise the
+// sequence is as it was.
+func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, have int) (n int, touched bool) {
 	s.mu.Lock()
 	var cands []*stateEntry
 	for _, e := range s.entries {
@@ -124,12 +126,15 @@ func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, ha
 			err = errors.New("tokens differ from the file name's hash")
 		}
 		if err == nil {
+			// Only now is the sequence changed; a file rejected above leaves it intact.
+			touched = true
 			c.SeqRm(seq, -1, -1)
-			err = c.SetSeqState(seq, data)
+			if err = c.SetSeqState(seq, data); err != nil {
+				c.SeqRm(seq, -1, -1) // a half-loaded state is no state
+			}
 		}
 		if err != nil {
 			s.log.Warn("deleting saved state that cannot be loaded", "file", e.name, "err", err)
-			c.SeqRm(seq, -1, -1)
 			s.remove(e.name)
 			continue
 		}
@@ -140,7 +145,7 @@ func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, ha
 		s.mu.Unlock()
 		return e.nTokens, true
 	}
-	return 0, false
+	return 0, touched
 }
 
 // save copies the sequence's state now (the loop goes on using the slot) and writes it in the
