@@ -53,7 +53,7 @@ describe('MessageItem', () => {
     const box = screen.getByRole('textbox', { name: 'Message' });
     fireEvent.change(box, { target: { value: 'hello again' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save & send' }));
-    expect(onEdit).toHaveBeenCalledWith('hello again');
+    expect(onEdit).toHaveBeenCalledWith('hello again', 1);
   });
 
   it('speaks Korean', () => {

@@ -44,7 +44,8 @@ interface Props {
   /** User messages can be edited while no answer is being written. */
   canEdit?: boolean;
   onRegenerate?: () => void;
-  onEdit?: (content: string) => void;
+  /** Called with the new text and the edited message's id. */
+  onEdit?: (content: string, id: number) => void;
   /** What the chat's collection gave this answer (undefined: the chat cites none). */
   sources?: SourceSet;
   onOpenSource?: (s: Source) => void;
@@ -65,7 +66,7 @@ export const MessageItem = memo(function MessageItem({ message, streaming, canRe
               onChange={setDraft}
               onSend={() => {
                 setEditing(false);
-                onEdit?.(draft);
+                onEdit?.(draft, message.id);
               }}
               onStop={() => undefined}
               busy={false}
@@ -82,7 +83,7 @@ export const MessageItem = memo(function MessageItem({ message, streaming, canRe
                 disabled={draft.trim() === ''}
                 onClick={() => {
                   setEditing(false);
-                  onEdit?.(draft);
+                  onEdit?.(draft, message.id);
                 }}
               >
                 {t('chat.resend')}

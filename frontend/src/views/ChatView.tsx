@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, stream } from '../api/client';
 import { chatDocs, collections as collectionsApi } from '../api/collections';
 import type { Chat, ChatEvent, Collection, Message, Source, SourceSet } from '../api/types';
@@ -22,6 +22,8 @@ interface Generation {
   /** The user message being answered, once the server has saved it. */
   userId?: number;
 }
+
+const noMessages: Message[] = [];
 
 function emptyDraft(chatId: number, model: string): Message {
   return { id: -1, chat_id: chatId, role: 'assistant', content: '', reasoning: '', model, created_at: '' };
@@ -298,21 +300,36 @@ export function ChatView({ chatId, askCollection }: Props) {
 
   const openSource = useCallback((s: Source) => setViewer({ collectionId: s.collection_id, documentId: s.document_id, passageId: s.passage_id }), []);
 
+  // Stable while an answer streams, so the memoised earlier messages are not redrawn each frame.
+  const chatNow = chat?.id;
+  const edit = useCallback(
+    (content: string, messageId: number) => {
+      if (chatNow) void run(chatNow, `/perch/chats/${chatNow}/messages/${messageId}/edit`, { content }, model);
+    },
+    [chatNow, model, run],
+  );
+  const regenerate = useCallback(() => {
+    if (chatNow) void run(chatNow, `/perch/chats/${chatNow}/regenerate`, undefined, model);
+  }, [chatNow, model, run]);
+
   const busy = gen !== null;
-  const messages = chat?.messages ?? [];
-  const lastAssistant = [...messages].reverse().find((m) => m.role === 'assistant');
+  const messages = chat?.messages ?? noMessages;
+  // The sources of an answer are those found for the user message before it.
+  const { sourcesAt, lastAssistant } = useMemo(() => {
+    const sourcesAt: (SourceSet | undefined)[] = [];
+    let asked: SourceSet | undefined;
+    let last: Message | undefined;
+    for (const m of messages) {
+      if (m.role === 'user') asked = sources[m.id];
+      else if (m.role === 'assistant') last = m;
+      sourcesAt.push(m.role === 'assistant' ? asked : undefined);
+    }
+    return { sourcesAt, lastAssistant: last };
+  }, [messages, sources]);
   const lastIsAnswer = messages.length > 0 && messages[messages.length - 1]?.role === 'assistant';
   const showDraft = gen && chat && gen.chatId === chat.id;
   const noModels = modelsReady && chatModels.length === 0 && !chat;
   const cited = chat ? attached : (collectionList.find((c) => c.id === newSetup.collection) ?? null);
-  // The sources of an answer are those found for the user message before it.
-  const sourcesOf = (i: number): SourceSet | undefined => {
-    for (let j = i - 1; j >= 0; j--) {
-      const m = messages[j];
-      if (m?.role === 'user') return sources[m.id];
-    }
-    return undefined;
-  };
 
   return (
     <div
@@ -430,12 +447,12 @@ export function ChatView({ chatId, askCollection }: Props) {
             <MessageItem
               key={m.id}
               message={m}
-              sources={m.role === 'assistant' ? sourcesOf(i) : undefined}
+              sources={sourcesAt[i]}
               onOpenSource={openSource}
               canEdit={!busy}
               canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
-              onEdit={(content) => chat && void run(chat.id, `/perch/chats/${chat.id}/messages/${m.id}/edit`, { content }, model)}
-              onRegenerate={() => chat && void run(chat.id, `/perch/chats/${chat.id}/regenerate`, undefined, model)}
+              onEdit={edit}
+              onRegenerate={regenerate}
             />
           ))}
           {showDraft && (
@@ -446,7 +463,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             <div className="error-box" role="alert">
               <p>{error}</p>
               {chat && messages.length > 0 && messages[messages.length - 1]?.role === 'user' && (
-                <button type="button" className="text-button small" onClick={() => void run(chat.id, `/perch/chats/${chat.id}/regenerate`, undefined, model)}>
+                <button type="button" className="text-button small" onClick={regenerate}>
                   {t('common.retry')}
                 </button>
               )}
