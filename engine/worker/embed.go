@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/llama"
@@ -22,25 +23,26 @@ type embedder struct {
 	pooling string
 	encoder bool
 	batch   *llama.Batch
+	// limit is the longest input one sequence takes. It is fixed at the start, so handlers
+	// read it while the loop replaces ctx.
+	limit int
 }
 
-func newEmbedder(m *llama.Model, base llama.ContextOptions, main *llama.Context) *embedder {
-	info := m.Info()
+func newEmbedder(info llama.Info, m *llama.Model, base llama.ContextOptions, main *llama.Context) *embedder {
 	e := &embedder{model: m, base: base, encoder: info.HasEncoder && !info.HasDecoder}
 	if main != nil {
 		e.ctx = main
 		e.pooling = main.Pooling()
 		e.batch = llama.NewBatch(main.NBatch())
+		e.limit = min(main.NCtxSeq(), main.NBatch())
+		return e
+	}
+	// The context made on first use holds one input of this size in one batch.
+	e.limit = min(max(info.ContextLength, 64), embedCtxMax)
+	if base.NCtx > 0 && base.NSeqMax > 0 {
+		e.limit = min(e.limit, base.NCtx/base.NSeqMax)
 	}
 	return e
-}
-
-// maxTokens is the longest input one sequence takes.
-func (e *embedder) maxTokens() int {
-	if e.ctx != nil {
-		return min(e.ctx.NCtxSeq(), e.ctx.NBatch())
-	}
-	return min(e.model.Info().ContextLength, embedCtxMax)
 }
 
 func (e *embedder) ensure(pooling string) error {
@@ -57,10 +59,7 @@ func (e *embedder) ensure(pooling string) error {
 		e.ctx.Close()
 		e.batch.Free()
 	}
-	n := min(max(e.model.Info().ContextLength, 64), embedCtxMax)
-	if e.base.NCtx > 0 && e.base.NSeqMax > 0 {
-		n = min(n, e.base.NCtx/e.base.NSeqMax)
-	}
+	n := e.limit
 	o := e.base
 	o.NCtx, o.NSeqMax, o.NBatch, o.NUBatch = n, 1, n, n
 	o.Embeddings, o.Pooling = true, pooling
@@ -73,13 +72,17 @@ func (e *embedder) ensure(pooling string) error {
 	return nil
 }
 
-func (e *embedder) embed(j *embedJob) ([][]float32, error) {
+// embed computes j's vectors, giving up between inputs once cancelled is set.
+func (e *embedder) embed(j *embedJob, cancelled *atomic.Bool) ([][]float32, error) {
 	if err := e.ensure(j.pooling); err != nil {
 		return nil, engine.Errorf(engine.KindWorker, "%v", err)
 	}
-	limit := e.maxTokens()
+	limit := e.limit
 	out := make([][]float32, 0, len(j.inputs))
 	for i, in := range j.inputs {
+		if cancelled.Load() {
+			return nil, engine.Errorf(engine.KindCancelled, "cancelled")
+		}
 		if len(in) == 0 {
 			return nil, engine.Errorf(engine.KindInvalid, "input %d is empty", i)
 		}

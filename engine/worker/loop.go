@@ -167,7 +167,7 @@ func (l *loop) runEmbeds() {
 			continue
 		}
 		l.queued.Add(-1)
-		vecs, err := l.embedder.embed(j.embed)
+		vecs, err := l.embedder.embed(j.embed, &j.cancelled)
 		j.embed.result <- embedResult{vectors: vecs, err: err}
 	}
 	l.queue = kept

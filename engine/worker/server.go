@@ -221,7 +221,7 @@ func (w *Worker) handleEmbed(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	total := 0
-	limit := w.embedder.maxTokens()
+	limit := w.embedder.limit
 	for i := range inputs {
 		if req.Truncate && len(inputs[i]) > limit {
 			inputs[i] = inputs[i][:limit]
@@ -230,7 +230,8 @@ func (w *Worker) handleEmbed(rw http.ResponseWriter, r *http.Request) {
 	}
 	ej := &embedJob{inputs: inputs, pooling: req.Pooling, normalize: req.Normalize, result: make(chan embedResult, 1)}
 	start := time.Now()
-	w.loop.submit(&job{embed: ej, arrived: start})
+	j := &job{embed: ej, arrived: start}
+	w.loop.submit(j)
 	select {
 	case res := <-ej.result:
 		if res.err != nil {
@@ -240,6 +241,7 @@ func (w *Worker) handleEmbed(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusOK, engine.EmbedResult{Embeddings: res.vectors, PromptTokens: total,
 			Timings: engine.Timings{TotalMs: ms(time.Since(start))}})
 	case <-r.Context().Done():
+		j.cancelled.Store(true) // the loop drops it, or stops between inputs
 	}
 }
 

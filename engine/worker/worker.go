@@ -223,9 +223,9 @@ func start(cfg Config) (*Worker, error) {
 		}
 	}
 	if embedOnly {
-		w.embedder = newEmbedder(m, opts, c)
+		w.embedder = newEmbedder(info, m, opts, c)
 	} else {
-		w.embedder = newEmbedder(m, llama.ContextOptions{Threads: threads, TypeK: cfg.KVType, TypeV: cfg.KVType, FlashAttn: cfg.FlashAttn}, nil)
+		w.embedder = newEmbedder(info, m, llama.ContextOptions{Threads: threads, TypeK: cfg.KVType, TypeV: cfg.KVType, FlashAttn: cfg.FlashAttn}, nil)
 	}
 	w.loop = newLoop(cfg.Log, m, c, w.states, w.embedder)
 	w.loop.history = &w.history

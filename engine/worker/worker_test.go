@@ -1,0 +1,92 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/perchapp/perch/engine/llama"
+	"github.com/perchapp/perch/engine/sharedtest"
+)
+
+// startStories loads stories260K in this process, as a worker would, and closes it at the end.
+func startStories(t *testing.T) *Worker {
+	t.Helper()
+	model := sharedtest.Model(t, "stories260K.gguf")
+	if err := llama.Init(""); err != nil {
+		t.Skipf("llama.cpp runtime not available (run make engine): %v", err)
+	}
+	w, err := start(Config{Model: model, Slots: 1, Threads: 1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	return w
+}
+
+// runLoop runs the worker's decode loop until the test ends.
+func runLoop(t *testing.T, w *Worker) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.loop.run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+func post(h http.HandlerFunc, ctx context.Context, body string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h(rec, httptest.NewRequestWithContext(ctx, http.MethodPost, "/", strings.NewReader(body)))
+	return rec
+}
+
+// TestEmbedWhilePoolingChanges: the handler's input limit must not read the embedding context
+// the loop replaces when a request asks for another pooling (run with -race).
+func TestEmbedWhilePoolingChanges(t *testing.T) {
+	w := startStories(t)
+	runLoop(t, w)
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				pooling := []string{"mean", "cls", "last"}[(g+i)%3]
+				rec := post(w.handleEmbed, context.Background(), `{"inputs":["Once upon a time"],"pooling":"`+pooling+`","truncate":true}`)
+				if rec.Code != http.StatusOK {
+					t.Errorf("embed with %s pooling: %d %s", pooling, rec.Code, rec.Body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestEmbedCancelled: an embedding request whose client went away is dropped by the loop,
+// not computed.
+func TestEmbedCancelled(t *testing.T) {
+	w := startStories(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	post(w.handleEmbed, ctx, `{"inputs":["Once upon a time","there was a dog"]}`)
+	j := <-w.loop.incoming
+	if !j.cancelled.Load() {
+		t.Fatal("the client went away but its embedding job is not marked cancelled")
+	}
+	w.loop.queue = append(w.loop.queue, j)
+	w.loop.dropCancelled()
+	w.loop.runEmbeds()
+	if res := <-j.embed.result; res.err == nil || res.vectors != nil {
+		t.Errorf("a cancelled embedding job was computed: %d vectors, err %v", len(res.vectors), res.err)
+	}
+}
