@@ -287,10 +287,14 @@ func (b *Batch) Len() int { return int(b.b.NTokens) }
 func (b *Batch) Cap() int { return b.cap }
 
 // Add appends a token at pos in sequence seq; output asks for its logits (or embedding).
-// It returns the token's index in the batch, the index to read its output by.
+// It returns the token's index in the batch, the index to read its output by, or -1 when the
+// batch already holds Cap tokens and the token was not added: callers split longer input
+// across Decodes.
 func (b *Batch) Add(t Token, pos, seq int, output bool) int {
 	i := int(b.b.NTokens)
 	b.seq[0] = yz.SeqId(seq)
-	_ = b.b.Add(yz.Token(t), yz.Pos(pos), b.seq, output)
+	if err := b.b.Add(yz.Token(t), yz.Pos(pos), b.seq, output); err != nil {
+		return -1
+	}
 	return i
 }

@@ -254,3 +254,26 @@ func TestTokenizerConformance(t *testing.T) {
 	}
 	t.Logf("tokenizer conformance:\n%s", strings.Join(report, "\n"))
 }
+
+// Add on a full batch adds nothing and says so, rather than returning an index whose logits
+// were never computed.
+func TestBatchAddFull(t *testing.T) {
+	setup(t)
+	b := llama.NewBatch(2)
+	defer b.Free()
+	for i := 0; i < 2; i++ {
+		if got := b.Add(1, i, 0, true); got != i {
+			t.Fatalf("Add %d returned %d", i, got)
+		}
+	}
+	if got := b.Add(1, 2, 0, true); got != -1 {
+		t.Errorf("Add on a full batch returned %d, want -1", got)
+	}
+	if b.Len() != 2 {
+		t.Errorf("Len %d after adding to a full batch, want 2", b.Len())
+	}
+	b.Clear()
+	if got := b.Add(1, 0, 0, true); got != 0 {
+		t.Errorf("Add after Clear returned %d, want 0", got)
+	}
+}
