@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -47,6 +48,26 @@ func (r *rawLoop) close() {
 	r.model.Close()
 }
 
+// prefill decodes prompt into sequence seq in batches of n_batch and returns the batch index of
+// the last token's output.
+func (r *rawLoop) prefill(prompt []int32, seq int) (int, error) {
+	if len(prompt) == 0 {
+		return 0, errors.New("raw prefill: empty prompt")
+	}
+	idx := 0
+	for i := 0; i < len(prompt); i += r.batch.Cap() {
+		r.batch.Clear()
+		end := min(i+r.batch.Cap(), len(prompt))
+		for j := i; j < end; j++ {
+			idx = r.batch.Add(prompt[j], j, seq, j == len(prompt)-1)
+		}
+		if err := r.ctx.Decode(r.batch); err != nil {
+			return 0, fmt.Errorf("raw prefill: %w", err)
+		}
+	}
+	return idx, nil
+}
+
 // run prefills prompt in batches of n_batch, then decodes n tokens greedily with EOS banned, as
 // the engine requests do.
 func (r *rawLoop) run(prompt []int32, n int) (rawRun, error) {
@@ -65,16 +86,9 @@ func (r *rawLoop) run(prompt []int32, n int) (rawRun, error) {
 	}
 	defer s.Free()
 	start := time.Now()
-	idx := 0
-	for i := 0; i < len(prompt); i += r.batch.Cap() {
-		r.batch.Clear()
-		end := min(i+r.batch.Cap(), len(prompt))
-		for j := i; j < end; j++ {
-			idx = r.batch.Add(prompt[j], j, 0, j == len(prompt)-1)
-		}
-		if err := r.ctx.Decode(r.batch); err != nil {
-			return out, fmt.Errorf("raw prefill: %w", err)
-		}
+	idx, err := r.prefill(prompt, 0)
+	if err != nil {
+		return out, err
 	}
 	tok := s.Sample(r.ctx, idx)
 	out.ttft = time.Since(start)
@@ -102,6 +116,9 @@ func (r *rawLoop) parallel(prompts [][]int32, n int) (float64, error) {
 	defer runtime.UnlockOSThread()
 	r.ctx.Clear()
 	k := len(prompts)
+	if k > r.batch.Cap() {
+		return 0, fmt.Errorf("raw parallel: %d sequences do not fit a batch of %d tokens", k, r.batch.Cap())
+	}
 	samplers := make([]*llama.Sampler, k)
 	for i := range samplers {
 		params := llama.SamplerParams{}
@@ -119,14 +136,11 @@ func (r *rawLoop) parallel(prompts [][]int32, n int) (float64, error) {
 	pos := make([]int, k)
 	idx := make([]int, k)
 	for i, p := range prompts {
-		r.batch.Clear()
-		for j, t := range p {
-			idx[i] = r.batch.Add(t, j, i, j == len(p)-1)
+		last, err := r.prefill(p, i)
+		if err != nil {
+			return 0, err
 		}
-		if err := r.ctx.Decode(r.batch); err != nil {
-			return 0, fmt.Errorf("raw prefill: %w", err)
-		}
-		toks[i] = samplers[i].Sample(r.ctx, idx[i])
+		toks[i] = samplers[i].Sample(r.ctx, last)
 		pos[i] = len(p)
 	}
 	start := time.Now()
