@@ -131,7 +131,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		defer wg.Done()
 		w.loop.run(ctx)
 	}()
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-ctx.Done()
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		defer c()
@@ -142,6 +144,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	err = srv.Serve(ln)
 	cancel()
 	wg.Wait()
+	// Serve returns as soon as Shutdown begins; the handlers still running use the model that
+	// the deferred close frees, so wait until they are done (or Shutdown gives up on them).
+	<-shutDown
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/perchapp/perch/engine/llama"
 	"github.com/perchapp/perch/engine/sharedtest"
@@ -88,5 +91,77 @@ func TestEmbedCancelled(t *testing.T) {
 	w.loop.runEmbeds()
 	if res := <-j.embed.result; res.err == nil || res.vectors != nil {
 		t.Errorf("a cancelled embedding job was computed: %d vectors, err %v", len(res.vectors), res.err)
+	}
+}
+
+// onWrite is an io.Writer that closes ch at the first write (the worker's ready line).
+type onWrite struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (s *onWrite) Write(p []byte) (int, error) {
+	s.once.Do(func() { close(s.ch) })
+	return len(p), nil
+}
+
+// TestShutdownWaitsForHandlers: when the worker is told to exit, Run returns (and frees the
+// model) only after the requests being handled are answered.
+func TestShutdownWaitsForHandlers(t *testing.T) {
+	model := sharedtest.Model(t, "stories260K.gguf")
+	if err := llama.Init(""); err != nil {
+		t.Skipf("llama.cpp runtime not available (run make engine): %v", err)
+	}
+	sock := filepath.Join(t.TempDir(), "w.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := &onWrite{ch: make(chan struct{})}
+	ran := make(chan error, 1)
+	go func() {
+		ran <- Run(ctx, Config{Model: model, Socket: sock, Slots: 1, Threads: 1, Ready: ready, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	select {
+	case <-ready.ch:
+	case err := <-ran:
+		t.Fatalf("the worker did not start: %v", err)
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}}
+	// A request whose body is still arriving keeps its handler running.
+	body, send := io.Pipe()
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := client.Post("http://worker/tokenize", "application/json", body)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, string(b), err}
+	}()
+	send.Write([]byte(`{"text":"Once upon`))
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned (%v) while a request was being handled", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	send.Write([]byte(` a time"}`))
+	send.Close()
+	a := <-answered
+	if a.err != nil || a.code != http.StatusOK || !strings.Contains(a.body, `"tokens"`) {
+		t.Errorf("the request in flight got %d %q (%v); want its tokens", a.code, a.body, a.err)
+	}
+	if err := <-ran; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }
