@@ -218,7 +218,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			a, err := aggregate(ctx, e, o.Name, n, o.DecodeTokens, greedy, prompt)
+			a, err := aggregate(ctx, e, o.Name, prompts, o.DecodeTokens, greedy)
 			if err != nil {
 				return nil, err
 			}
@@ -287,18 +287,17 @@ func stream(ctx context.Context, e *engine.Engine, req engine.CompletionRequest)
 	return r, err
 }
 
-// aggregate runs n streams at once and counts the tokens generated while all of them were
-// decoding, per second.
-func aggregate(ctx context.Context, e *engine.Engine, model string, n, tokens int, s engine.Sampling, prompt []int32) (float64, error) {
-	runs := make([]streamRun, n)
-	errs := make([]error, n)
+// aggregate runs one stream per prompt at once and counts the tokens generated while all of
+// them were decoding, per second. The prompts are the raw loop's, so the two aggregates are
+// measured on the same input.
+func aggregate(ctx context.Context, e *engine.Engine, model string, prompts [][]int32, tokens int, s engine.Sampling) (float64, error) {
+	runs := make([]streamRun, len(prompts))
+	errs := make([]error, len(prompts))
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	for i, p := range prompts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := append([]int32(nil), prompt...)
-			p[len(p)-1] = p[(i+1)%len(p)] // distinct prompts, no shared cache
 			runs[i], errs[i] = stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: p, MaxTokens: tokens, NoCache: true, Sampling: s})
 		}()
 	}
