@@ -59,6 +59,24 @@ describe('Markdown', () => {
     expect(screen.getByRole('button', { name: '복사' })).toBeTruthy();
   });
 
+  it('leaves code plain while the answer streams and highlights it when done', async () => {
+    const ui = (text: string, streaming: boolean) => (
+      <I18nProvider lang="en">
+        <Markdown text={text} streaming={streaming} />
+      </I18nProvider>
+    );
+    const { container, rerender } = render(ui('```go\nfunc a() {}\n```', false));
+    await waitFor(() => expect(container.querySelector('.hljs-keyword')).toBeTruthy()); // highlighter loaded
+    rerender(ui('```go\nfunc main() {\n  return', true));
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    expect(container.querySelector('pre')?.textContent).toContain('func main() {\n  return');
+    expect(container.querySelector('.hljs-keyword')).toBeNull();
+    rerender(ui('```go\nfunc main() {\n  return\n}\n```', false));
+    await waitFor(() => expect(container.querySelector('.hljs-keyword')?.textContent).toBe('func'));
+  });
+
   it('renders half-streamed text without throwing', () => {
     const { container } = md('```py\nprint(1');
     expect(container.querySelector('pre')?.textContent).toContain('print(1');

@@ -3,7 +3,7 @@
 // mailto. Only highlight.js's own escaped output is inserted as HTML.
 
 import { Lexer, type Token, type Tokens } from 'marked';
-import { memo, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, memo, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { decodeEntities } from '../lib/entities';
 import { useI18n } from '../i18n';
 import { CopyButton } from './CopyButton';
@@ -20,10 +20,16 @@ function loadHighlighter(): Promise<Highlighter> {
   return loading;
 }
 
+// Whether the text is an answer still being written. Its code is shown plain until it is
+// done: highlighting a growing block again on every frame costs more the longer it gets.
+const Streaming = createContext(false);
+
 function CodeBlock({ code, lang }: { code: string; lang: string | undefined }) {
   const { t } = useI18n();
-  const [html, setHtml] = useState<string | null>(() => highlighter?.(code, lang) ?? null);
+  const streaming = useContext(Streaming);
+  const [html, setHtml] = useState<string | null>(() => (streaming ? null : (highlighter?.(code, lang) ?? null)));
   useEffect(() => {
+    if (streaming) return;
     let live = true;
     if (highlighter) setHtml(highlighter(code, lang));
     else
@@ -33,7 +39,7 @@ function CodeBlock({ code, lang }: { code: string; lang: string | undefined }) {
     return () => {
       live = false;
     };
-  }, [code, lang]);
+  }, [code, lang, streaming]);
   const label = lang?.trim().split(/\s/)[0] ?? '';
   return (
     <div className="code-block">
@@ -42,7 +48,7 @@ function CodeBlock({ code, lang }: { code: string; lang: string | undefined }) {
         <CopyButton text={code} label={t('common.copy')} showText />
       </div>
       <pre>
-        {html !== null ? (
+        {html !== null && !streaming ? (
           <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
         ) : (
           <code className="hljs">{code}</code>
@@ -207,7 +213,7 @@ function blocks(tokens: Token[], key = ''): ReactNode[] {
 const lexer = () => new Lexer({ gfm: true, breaks: true });
 
 /** Renders Markdown text. Memoised: a streaming answer re-renders only when it changes. */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   const tokens = useMemo(() => {
     try {
       return lexer().lex(text);
@@ -216,5 +222,9 @@ export const Markdown = memo(function Markdown({ text }: { text: string }) {
     }
   }, [text]);
   if (!tokens) return <p className="md-plain">{text}</p>;
-  return <div className="markdown">{blocks(tokens)}</div>;
+  return (
+    <Streaming.Provider value={streaming}>
+      <div className="markdown">{blocks(tokens)}</div>
+    </Streaming.Provider>
+  );
 });

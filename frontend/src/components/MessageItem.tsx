@@ -123,7 +123,7 @@ export const MessageItem = memo(function MessageItem({ message, streaming, canRe
     <div className="message assistant" aria-busy={streaming || undefined}>
       {reasoning && <Reasoning text={reasoning} live={!!streaming && !message.content} />}
       {message.content ? (
-        <Markdown text={message.content} />
+        <Markdown text={message.content} streaming={streaming} />
       ) : streaming ? (
         <p className="writing">{reasoning ? t('chat.thinkingLive') : t('chat.writing')}</p>
       ) : null}
