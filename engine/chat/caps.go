@@ -114,7 +114,11 @@ func (t *Template) polyfill(msgs []Message, tools []Tool) []Message {
 		case len(m.ToolCalls) > 0 && !c.ToolCalls:
 			calls := make([]any, 0, len(m.ToolCalls))
 			for _, tc := range m.ToolCalls {
-				o := objectOf("name", tc.Function.Name, "arguments", argumentsObject(tc.Function.Arguments))
+				var args any = string(tc.Function.Arguments)
+				if v, _, err := decodeArguments(tc.Function.Arguments); err == nil {
+					args = v
+				}
+				o := objectOf("name", tc.Function.Name, "arguments", args)
 				if tc.ID != "" {
 					o.set("id", tc.ID)
 				}
@@ -124,7 +128,8 @@ func (t *Template) polyfill(msgs []Message, tools []Tool) []Message {
 			if m.Content != "" {
 				body.set("content", m.Content)
 			}
-			out = append(out, Message{Role: "assistant", Content: compactValue(body), Reasoning: m.Reasoning})
+			text, _ := compactValue(body) // fails only past 200 levels, which no template prints
+			out = append(out, Message{Role: "assistant", Content: text, Reasoning: m.Reasoning})
 		case m.Role == "tool" && !c.ToolResponses:
 			name := m.Name
 			if name == "" {
@@ -144,7 +149,7 @@ func (t *Template) polyfill(msgs []Message, tools []Tool) []Message {
 				}
 			}
 			resp.set("content", content)
-			text := compactValue(objectOf("tool_response", resp))
+			text, _ := compactValue(objectOf("tool_response", resp))
 			// Several results in a row become one user turn, so templates that insist on
 			// alternating roles still render.
 			if n := len(out); n > 0 && out[n-1].Role == "user" && strings.HasPrefix(out[n-1].Content, `{"tool_response"`) {
@@ -215,23 +220,14 @@ func genericToolPrompt(tools []Tool) string {
 		"\nOtherwise answer normally."
 }
 
-func argumentsObject(raw json.RawMessage) any {
-	v, err := decodeOrdered(raw)
-	if err != nil {
-		return string(raw)
-	}
-	if s, ok := v.(string); ok {
-		if inner, err := decodeOrdered([]byte(s)); err == nil {
-			return inner
-		}
-	}
-	return v
-}
-
-func compactValue(v any) string {
+// compactValue writes v on one line as Python's json.dumps does by default; it fails only on
+// values nested too deep to write.
+func compactValue(v any) (string, error) {
 	p := &pyJSON{itemSep: ", ", keySep: ": "}
-	_ = p.value(jinjaValue(v), 0)
-	return p.sb.String()
+	if err := p.value(jinjaValue(v), 0); err != nil {
+		return "", err
+	}
+	return p.sb.String(), nil
 }
 
 // perchToJSON is the name the tojson filter is renamed to in template sources: the engine's own

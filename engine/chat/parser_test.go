@@ -199,3 +199,40 @@ func BenchmarkParserLongAnswer(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(toks)), "ns/token")
 }
+
+// Tool-call arguments arrive as JSON or as a JSON string holding JSON; rendering, the polyfill
+// and the parsers all read them through decodeArguments.
+func TestDecodeArguments(t *testing.T) {
+	for _, tc := range []struct{ raw, text, compact string }{
+		{`{"city": "Paris"}`, `{"city": "Paris"}`, `{"city": "Paris"}`},
+		{`"{\"city\":\"Paris\"}"`, `{"city":"Paris"}`, `{"city": "Paris"}`},
+		{` "  " `, `{}`, `{}`},
+		{``, `{}`, `{}`},
+		{`null`, `{}`, `{}`},
+		{`"not json"`, `"not json"`, `"not json"`},
+		{`[1, 2]`, `[1, 2]`, `[1, 2]`},
+	} {
+		v, text, err := decodeArguments([]byte(tc.raw))
+		if err != nil {
+			t.Errorf("%s: %v", tc.raw, err)
+			continue
+		}
+		compact, err := compactValue(v)
+		if text != tc.text || err != nil || compact != tc.compact {
+			t.Errorf("%s: text %s, value %s (%v); want %s, %s", tc.raw, text, compact, err, tc.text, tc.compact)
+		}
+	}
+	if _, _, err := decodeArguments([]byte(`{"city": `)); err == nil {
+		t.Error("truncated JSON decoded")
+	}
+	for raw, want := range map[string]string{`"{ \"a\" : [1, 2] }"`: `{"a":[1,2]}`, `null`: `{}`} {
+		if got, err := normalizeArguments(json.RawMessage(raw)); err != nil || string(got) != want {
+			t.Errorf("normalizeArguments(%s) = %s, %v; want %s", raw, got, err, want)
+		}
+	}
+	for _, raw := range []string{`[1]`, `"not json"`, `"[1]"`, `{"a":`} {
+		if got, err := normalizeArguments(json.RawMessage(raw)); err == nil {
+			t.Errorf("normalizeArguments(%s) = %s, want an error", raw, got)
+		}
+	}
+}

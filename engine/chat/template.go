@@ -392,37 +392,17 @@ func (t *Template) messagesValue(msgs []Message) jinja.Value {
 // argumentsValue gives a template the arguments the way it prints them: a mapping for templates
 // that apply tojson, the JSON text for templates that concatenate it.
 func (t *Template) argumentsValue(raw json.RawMessage) any {
-	text := strings.TrimSpace(string(raw))
-	if text == "" || text == "null" {
-		text = "{}"
-	}
-	v, err := decodeOrdered([]byte(text))
+	v, text, err := decodeArguments(raw)
 	if err != nil {
-		return text // not JSON: only text makes sense
-	}
-	if s, ok := v.(string); ok { // arguments sent as a JSON string holding JSON
-		if inner, err := decodeOrdered([]byte(s)); err == nil {
-			v, text = inner, s
-		}
+		return strings.TrimSpace(string(raw)) // not JSON: only text makes sense
 	}
 	if t.caps.StringArguments {
-		return compactJSON(text)
+		if s, err := compactValue(v); err == nil {
+			return s
+		}
+		return text
 	}
 	return v
-}
-
-func compactJSON(s string) string {
-	var sb strings.Builder
-	p := &pyJSON{itemSep: ", ", keySep: ": "}
-	v, err := decodeOrdered([]byte(s))
-	if err != nil {
-		return s
-	}
-	if err := p.value(jinjaValue(v), 0); err != nil {
-		return s
-	}
-	sb.WriteString(p.sb.String())
-	return sb.String()
 }
 
 // idMap returns how tool-call ids are shown to the template. Mistral's templates refuse any id

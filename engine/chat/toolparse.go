@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -96,29 +97,40 @@ func (r rawCall) toolCall(strict bool) (ToolCall, error) {
 	return ToolCall{ID: r.ID, Type: "function", Function: FunctionCall{Name: name, Arguments: args}}, nil
 }
 
+// decodeArguments decodes tool-call arguments, which clients and models write either as JSON or
+// as a JSON string holding JSON (as OpenAI sends them); empty arguments and null mean none.
+// text is the JSON v was decoded from.
+func decodeArguments(raw []byte) (v any, text string, err error) {
+	text = strings.TrimSpace(string(raw))
+	if text == "" || text == "null" {
+		return newObject(), "{}", nil
+	}
+	if v, err = decodeOrdered([]byte(text)); err != nil {
+		return nil, "", err
+	}
+	if s, ok := v.(string); ok {
+		if s = strings.TrimSpace(s); s == "" {
+			return newObject(), "{}", nil
+		}
+		if inner, err := decodeOrdered([]byte(s)); err == nil {
+			return inner, s, nil
+		}
+	}
+	return v, text, nil
+}
+
 // normalizeArguments returns the arguments as a compact JSON object, whether the model wrote an
 // object or a string holding one.
 func normalizeArguments(raw json.RawMessage) (json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return json.RawMessage(`{}`), nil
+	v, text, err := decodeArguments(raw)
+	if err != nil {
+		return nil, fmt.Errorf("tool-call arguments: %w", err)
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return json.RawMessage(`{}`), nil
-		}
-		raw = []byte(s)
-	}
-	if raw[0] != '{' || !json.Valid(raw) {
+	if _, ok := v.(*object); !ok {
 		return nil, errors.New("tool-call arguments are not a JSON object")
 	}
 	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
+	if err := json.Compact(&buf, []byte(text)); err != nil {
 		return nil, err
 	}
 	return json.RawMessage(buf.Bytes()), nil
