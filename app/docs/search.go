@@ -328,7 +328,6 @@ func (s *Store) loadVectors(ctx context.Context, collectionID int64) (*vectors.I
 		return nil, fmt.Errorf("load vectors: %w", err)
 	}
 	defer rows.Close()
-	v := make([]float32, dim)
 	for rows.Next() {
 		var id int64
 		var b []byte
@@ -338,11 +337,13 @@ func (s *Store) loadVectors(ctx context.Context, collectionID int64) (*vectors.I
 		if len(b) != 4*dim {
 			return nil, fmt.Errorf("%w: passage %d has a %d-dimensional vector among %d-dimensional ones; re-index the collection", ErrNeedsReindex, id, len(b)/4, dim)
 		}
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		if err := idx.Add(id, v); err != nil {
+		// Stored vectors are unit length (embed asks for normalised ones).
+		v, err := idx.AddUnit(id)
+		if err != nil {
 			return nil, err
+		}
+		if _, err := binary.Decode(b, binary.LittleEndian, v); err != nil {
+			return nil, fmt.Errorf("load vector of passage %d: %w", id, err)
 		}
 	}
 	return idx, rows.Err()

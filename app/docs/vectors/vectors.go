@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -47,15 +48,29 @@ func (x *Index) Add(id int64, v []float32) error {
 	if len(v) != x.dim {
 		return fmt.Errorf("vector %d has %d dimensions, the index %d", id, len(v), x.dim)
 	}
+	row, err := x.AddUnit(id)
+	if err != nil {
+		return err
+	}
+	copy(row, v)
+	Normalize(row)
+	return nil
+}
+
+// AddUnit appends a zero row under id and returns it, for the caller to fill with a vector
+// of unit length: vectors stored already normalised are decoded straight into the index,
+// without a copy or a second normalisation.
+func (x *Index) AddUnit(id int64) ([]float32, error) {
 	if _, dup := x.rows[id]; dup {
-		return fmt.Errorf("vector %d is already in the index", id)
+		return nil, fmt.Errorf("vector %d is already in the index", id)
 	}
 	start := len(x.data)
-	x.data = append(x.data, v...)
-	Normalize(x.data[start:])
+	x.data = slices.Grow(x.data, x.dim)[:start+x.dim]
+	row := x.data[start:]
+	clear(row)
 	x.rows[id] = len(x.ids)
 	x.ids = append(x.ids, id)
-	return nil
+	return row, nil
 }
 
 // Normalize scales v to unit length in place (a zero vector stays zero).

@@ -67,6 +67,32 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	}
 }
 
+// TestAddUnit: a row filled in place is searched like one given to Add, and is taken as it
+// is (not scaled again).
+func TestAddUnit(t *testing.T) {
+	x := New(2, 0)
+	if err := x.Add(1, []float32{3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	row, err := x.AddUnit(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(row, []float32{0, 0.5}) // not unit: kept as given
+	if err := x.Add(3, []float32{-1, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := x.Score([]float32{0, 1}, 2); !ok || s != 0.5 {
+		t.Errorf("Score of the filled row = %v %v, want 0.5", s, ok)
+	}
+	if s, ok := x.Score([]float32{0, 1}, 1); !ok || abs(s-0.8) > 1e-6 {
+		t.Errorf("Score of the row added before = %v %v, want 0.8", s, ok)
+	}
+	if x.Len() != 3 {
+		t.Errorf("Len = %d, want 3", x.Len())
+	}
+}
+
 func TestIndexErrors(t *testing.T) {
 	x := New(4, 0)
 	if err := x.Add(1, []float32{1, 2, 3}); err == nil {
@@ -77,6 +103,9 @@ func TestIndexErrors(t *testing.T) {
 	}
 	if err := x.Add(1, []float32{0, 1, 0, 0}); err == nil {
 		t.Error("a duplicate id was accepted")
+	}
+	if _, err := x.AddUnit(1); err == nil {
+		t.Error("a duplicate id was accepted by AddUnit")
 	}
 	if _, err := x.Search(context.Background(), []float32{1}, 3); err == nil {
 		t.Error("a query of the wrong dimension was accepted")
