@@ -10,9 +10,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/perchapp/perch/app/docs/chunk"
 	"github.com/perchapp/perch/app/docs/extract"
 	"github.com/perchapp/perch/app/docs/pdftest"
+	"github.com/perchapp/perch/app/sqlitedb"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -355,6 +358,66 @@ func TestRemoveGoneFileNonASCIIFolder(t *testing.T) {
 	}
 }
 
+// TestFolderRunTrustsSizeAndTime: a file of the same size and modification time as when it
+// was indexed is not read again; one touched but not changed is read, found unchanged, and
+// its new time recorded, so the run after that does not read it either.
+func TestFolderRunTrustsSizeAndTime(t *testing.T) {
+	emb := &countingEmbedder{Embedder: newEngine(t, testModels(t))}
+	s := openStore(t, emb)
+	ctx := context.Background()
+	c, err := s.Create(ctx, NewCollection{Name: "Notes", EmbeddingModel: "synth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "note.md")
+	if err := write(dir, "note.md", []byte("# Note\n\nThe pump runs at 40 bar.\n")); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := s.AddFolder(ctx, c.ID, dir, nil); err != nil || sum.Indexed != 1 {
+		t.Fatalf("first run: %+v %v", sum, err)
+	}
+	emb.take()
+	// rewrite changes the bytes but not the size, and sets the time back to at: a change
+	// only reading the file would find.
+	rewrite := func(text string, at time.Time) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite("# Note\n\nThe pump runs at 50 bar.\n", st.ModTime())
+	if sum, err := s.AddFolder(ctx, c.ID, dir, nil); err != nil || sum.Unchanged != 1 || len(emb.take()) != 0 {
+		t.Fatalf("same size and time: %+v %v; want it unchanged, not read", sum, err)
+	}
+
+	// Touched: read, the same bytes as stored, so unchanged; the new time is kept.
+	rewrite("# Note\n\nThe pump runs at 40 bar.\n", st.ModTime().Add(time.Hour))
+	if sum, err := s.AddFolder(ctx, c.ID, dir, nil); err != nil || sum.Unchanged != 1 || len(emb.take()) != 0 {
+		t.Fatalf("touched: %+v %v; want it unchanged", sum, err)
+	}
+	rewrite("# Note\n\nThe pump runs at 60 bar.\n", st.ModTime().Add(time.Hour))
+	if sum, err := s.AddFolder(ctx, c.ID, dir, nil); err != nil || sum.Unchanged != 1 || len(emb.take()) != 0 {
+		t.Fatalf("after the touch was recorded: %+v %v; want it unchanged, not read", sum, err)
+	}
+
+	// A new time with new bytes is indexed.
+	rewrite("# Note\n\nThe pump runs at 70 bar.\n", st.ModTime().Add(2*time.Hour))
+	if sum, err := s.AddFolder(ctx, c.ID, dir, nil); err != nil || sum.Indexed != 1 {
+		t.Fatalf("changed: %+v %v; want it indexed", sum, err)
+	}
+	if got := strings.Join(emb.take(), "|"); !strings.Contains(got, "70 bar") {
+		t.Errorf("embedded %q; want the new text", got)
+	}
+}
+
 func docID(t *testing.T, s *Store, c Collection, name string) int64 {
 	t.Helper()
 	d, ok, err := s.docByName(context.Background(), c, name)
@@ -606,5 +669,58 @@ func TestSearchWhileIndexing(t *testing.T) {
 	}
 	if f, _ := s.Search(ctx, c.ID, Query{Text: "part", TopK: 50}); f.Searched != 13 {
 		t.Errorf("searched %d passages at the end, want 13", f.Searched)
+	}
+}
+
+// TestSplitPageLines: passages of a paged document carry the lines of the whole text, each
+// page's count carried on from the pages before it.
+func TestSplitPageLines(t *testing.T) {
+	var text strings.Builder
+	var pages []int
+	for page := range 4 {
+		pages = append(pages, text.Len())
+		fmt.Fprintf(&text, "Page %d\n\nFirst paragraph of page %d.\n\nSecond paragraph of page %d.\n", page+1, page+1, page+1)
+	}
+	doc := extract.Doc{Format: extract.FormatPDF, Kind: chunk.Text, Text: text.String(), Pages: pages}
+	s := &Store{opt: Options{MaxPassageSize: 30}}
+	parts := s.split(doc)
+	if len(parts) < 4 {
+		t.Fatalf("%d passages; want several per page", len(parts))
+	}
+	for _, p := range parts {
+		if want := strings.Count(doc.Text[:p.Start], "\n") + 1; p.StartLine != want || p.EndLine < p.StartLine {
+			t.Errorf("passage %d %q at byte %d: lines %d-%d, want it to start at line %d", p.Seq, p.Text, p.Start, p.StartLine, p.EndLine, want)
+		}
+	}
+}
+
+// TestOpenUpgrades: a database made before documents recorded their files' times opens,
+// its documents read back, and their time is unknown (so the next run reads them).
+func TestOpenUpgrades(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "collections.db")
+	db, err := sqlitedb.Open(ctx, path, schema[:1], sqlitedb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO collections (id, name, embedding_model, created_at, updated_at) VALUES (1, 'Old', 'synth', 0, 0);
+		INSERT INTO documents (collection_id, name, source, format, size, hash, chunker, embed_model, embed_prefix, passages, created_at, updated_at)
+		VALUES (1, '/notes/a.md', '/notes/a.md', 'markdown', 10, 'x', 1, 'synth', '', 0, 0, 0)`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path, Options{Embedder: newEngine(t, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, found, err := s.docByName(ctx, c, "/notes/a.md")
+	if err != nil || !found || d.mtime != 0 {
+		t.Errorf("document after the upgrade: %+v found %v, %v; want it with time 0", d, found, err)
 	}
 }

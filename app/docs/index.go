@@ -83,28 +83,21 @@ func (e *SkipError) Unwrap() error { return e.Err }
 // AddText indexes text given directly under name (its extension picks the structure: .md is
 // split as Markdown). A document of the same name is replaced, or left alone when unchanged.
 func (s *Store) AddText(ctx context.Context, collectionID int64, name, text string) (Added, error) {
-	if err := validDocName(name); err != nil {
-		return Added{}, err
-	}
-	unlock, err := s.lock(ctx, collectionID, true)
-	if err != nil {
-		return Added{}, err
-	}
-	defer unlock()
-	c, err := s.Get(ctx, collectionID)
-	if err != nil {
-		return Added{}, err
-	}
-	return s.index(ctx, c, source{name: name, data: []byte(text), direct: true}, nil)
+	return s.addOne(ctx, collectionID, source{name: name, data: []byte(text), direct: true})
 }
 
 // AddFile indexes a file's contents under name (a file name with its extension).
 func (s *Store) AddFile(ctx context.Context, collectionID int64, name string, data []byte) (Added, error) {
-	if err := validDocName(name); err != nil {
+	return s.addOne(ctx, collectionID, source{name: name, data: data})
+}
+
+// addOne indexes one document given by the caller, waiting for a run on the collection.
+func (s *Store) addOne(ctx context.Context, collectionID int64, src source) (Added, error) {
+	if err := validDocName(src.name); err != nil {
 		return Added{}, err
 	}
-	if int64(len(data)) > s.opt.MaxFileBytes {
-		return Added{}, &SkipError{Name: name, Reason: fmt.Sprintf("the file is %d MiB; the limit is %d MiB", len(data)>>20, s.opt.MaxFileBytes>>20), Err: ErrInvalid}
+	if !src.direct && int64(len(src.data)) > s.opt.MaxFileBytes {
+		return Added{}, &SkipError{Name: src.name, Reason: fmt.Sprintf("the file is %d MiB; the limit is %d MiB", len(src.data)>>20, s.opt.MaxFileBytes>>20), Err: ErrInvalid}
 	}
 	unlock, err := s.lock(ctx, collectionID, true)
 	if err != nil {
@@ -115,7 +108,15 @@ func (s *Store) AddFile(ctx context.Context, collectionID int64, name string, da
 	if err != nil {
 		return Added{}, err
 	}
-	return s.index(ctx, c, source{name: name, data: data}, nil)
+	old, _, err := s.docByName(ctx, c, src.name)
+	if err != nil {
+		return Added{}, err
+	}
+	added, err := s.index(ctx, c, src, old, nil)
+	if added.Status == Indexed {
+		s.vecs.invalidate(c.ID)
+	}
+	return added, err
 }
 
 func validDocName(name string) error {
@@ -132,22 +133,29 @@ func validDocName(name string) error {
 type source struct {
 	name   string
 	path   string // the file, for folder documents
+	mtime  int64  // and its modification time (Unix ns) when read
 	data   []byte
 	direct bool // text given directly, not a file's bytes
 }
 
-// index splits, embeds and stores one document, replacing an older version of it in one
-// transaction: a failure leaves the old version whole. The caller holds the collection lock.
-func (s *Store) index(ctx context.Context, c Collection, src source, onEmbed func(done, total int)) (Added, error) {
+// index splits, embeds and stores one document, replacing old, its stored version (zero ID:
+// none), in one transaction: a failure leaves the old version whole. The caller holds the
+// collection lock, and clears the collection's vectors from the cache when it is done.
+func (s *Store) index(ctx context.Context, c Collection, src source, old storedDoc, onEmbed func(done, total int)) (Added, error) {
 	sum := sha256.Sum256(src.data)
 	hash := hex.EncodeToString(sum[:])
-	old, found, err := s.docByName(ctx, c, src.name)
-	if err != nil {
-		return Added{}, err
-	}
-	if found && old.Hash == hash && !old.Stale && old.chunker == chunk.Version {
+	found := old.ID != 0
+	if found && old.Hash == hash && old.current() {
+		// Same bytes, newer time (a copy, a touch): record the time, so the next run
+		// need not read the file to know.
+		if src.mtime != old.mtime {
+			if _, err := s.db.ExecContext(ctx, `UPDATE documents SET mtime = ? WHERE id = ?`, src.mtime, old.ID); err != nil {
+				return Added{}, fmt.Errorf("store %s: %w", src.name, err)
+			}
+		}
 		return Added{Document: old.Document, Status: Unchanged}, nil
 	}
+	var err error
 	var doc extract.Doc
 	if src.direct {
 		doc, err = extract.Text(src.name, string(src.data))
@@ -185,14 +193,14 @@ func (s *Store) index(ctx context.Context, c Collection, src source, onEmbed fun
 		if _, err := tx.ExecContext(ctx, `DELETE FROM passages WHERE document_id = ?`, id); err != nil {
 			return Added{}, fmt.Errorf("replace %s: %w", src.name, err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE documents SET source = ?, format = ?, size = ?, hash = ?, chunker = ?, embed_model = ?, embed_prefix = ?,
+		_, err = tx.ExecContext(ctx, `UPDATE documents SET source = ?, mtime = ?, format = ?, size = ?, hash = ?, chunker = ?, embed_model = ?, embed_prefix = ?,
 			passages = ?, pages = ?, updated_at = ? WHERE id = ?`,
-			src.path, string(doc.Format), len(src.data), hash, chunk.Version, c.EmbeddingModel, c.DocumentPrefix, len(parts), len(doc.Pages), now, id)
+			src.path, src.mtime, string(doc.Format), len(src.data), hash, chunk.Version, c.EmbeddingModel, c.DocumentPrefix, len(parts), len(doc.Pages), now, id)
 	} else {
 		var res sql.Result
-		res, err = tx.ExecContext(ctx, `INSERT INTO documents (collection_id, name, source, format, size, hash, chunker, embed_model, embed_prefix, passages, pages, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, src.name, src.path, string(doc.Format), len(src.data), hash, chunk.Version, c.EmbeddingModel, c.DocumentPrefix, len(parts), len(doc.Pages), now, now)
+		res, err = tx.ExecContext(ctx, `INSERT INTO documents (collection_id, name, source, mtime, format, size, hash, chunker, embed_model, embed_prefix, passages, pages, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, src.name, src.path, src.mtime, string(doc.Format), len(src.data), hash, chunk.Version, c.EmbeddingModel, c.DocumentPrefix, len(parts), len(doc.Pages), now, now)
 		if err == nil {
 			id, _ = res.LastInsertId()
 		}
@@ -217,7 +225,6 @@ func (s *Store) index(ctx context.Context, c Collection, src source, onEmbed fun
 	if err := tx.Commit(); err != nil {
 		return Added{}, fmt.Errorf("store %s: %w", src.name, err)
 	}
-	s.vecs.invalidate(c.ID)
 	d, err := s.Document(ctx, c.ID, id)
 	return Added{Document: d, Status: Indexed}, err
 }
@@ -230,12 +237,14 @@ func (s *Store) split(doc extract.Doc) []chunk.Passage {
 		return chunk.Split(doc.Text, doc.Kind, o)
 	}
 	var out []chunk.Passage
+	lines, counted := 0, 0 // newlines in doc.Text[:counted]
 	for i, start := range doc.Pages {
 		end := len(doc.Text)
 		if i+1 < len(doc.Pages) {
 			end = doc.Pages[i+1]
 		}
-		lines := strings.Count(doc.Text[:start], "\n")
+		lines += strings.Count(doc.Text[counted:start], "\n")
+		counted = start
 		for _, p := range chunk.Split(doc.Text[start:end], doc.Kind, o) {
 			p.Seq = len(out)
 			p.Start += start
@@ -296,7 +305,7 @@ func (s *Store) embed(ctx context.Context, model string, inputs []string, progre
 func (s *Store) checkDims(ctx context.Context, c Collection, dims int) error {
 	var have sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT length(p.vector) / 4 FROM passages p JOIN documents d ON d.id = p.document_id
-		WHERE d.collection_id = ? AND d.embed_model = ? AND d.embed_prefix = ? LIMIT 1`, c.ID, c.EmbeddingModel, c.DocumentPrefix).Scan(&have)
+		WHERE d.collection_id = ? AND NOT `+staleDoc+` LIMIT 1`, c.ID, c.EmbeddingModel, c.DocumentPrefix).Scan(&have)
 	if errors.Is(err, sql.ErrNoRows) || !have.Valid {
 		return nil
 	}
@@ -322,16 +331,24 @@ func encodeVector(v []float32) []byte {
 type storedDoc struct {
 	Document
 	chunker int
+	mtime   int64 // of its file when read (Unix ns); 0: unknown
 }
 
-const docCols = `d.id, d.collection_id, d.name, d.source, d.format, d.size, d.hash, d.passages, d.pages, d.embed_model, d.created_at, d.updated_at, d.chunker,
-	(d.embed_model != c.embedding_model OR d.embed_prefix != coalesce(c.document_prefix, ?))`
+// current says the document was split by this splitter and embedded with the collection's
+// model and prefix: only its content can make it worth indexing again.
+func (d storedDoc) current() bool { return !d.Stale && d.chunker == chunk.Version }
+
+// staleDoc is true for a document d whose vectors are not from the collection's model and
+// document prefix (the arguments, in that order).
+const staleDoc = `(d.embed_model != ? OR d.embed_prefix != ?)`
+
+const docCols = `d.id, d.collection_id, d.name, d.source, d.format, d.size, d.hash, d.passages, d.pages, d.embed_model, d.created_at, d.updated_at, d.chunker, d.mtime, ` + staleDoc
 
 func (s *Store) scanDoc(row interface{ Scan(...any) error }) (storedDoc, error) {
 	var d storedDoc
 	var created, updated int64
 	err := row.Scan(&d.ID, &d.CollectionID, &d.Name, &d.Source, &d.Format, &d.Size, &d.Hash, &d.Passages, &d.Pages, &d.EmbeddingModel,
-		&created, &updated, &d.chunker, &d.Stale)
+		&created, &updated, &d.chunker, &d.mtime, &d.Stale)
 	d.CreatedAt, d.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	return d, err
 }
@@ -339,9 +356,8 @@ func (s *Store) scanDoc(row interface{ Scan(...any) error }) (storedDoc, error) 
 // docQuery selects documents of collection c with the stale flag computed against the
 // collection's model and effective document prefix.
 func (s *Store) docQuery(ctx context.Context, c Collection, where string, args ...any) (*sql.Rows, error) {
-	_, defDoc := defaultPrefixes(c.EmbeddingModel)
-	return s.db.QueryContext(ctx, `SELECT `+docCols+` FROM documents d JOIN collections c ON c.id = d.collection_id
-		WHERE d.collection_id = ? `+where, append([]any{defDoc, c.ID}, args...)...)
+	return s.db.QueryContext(ctx, `SELECT `+docCols+` FROM documents d WHERE d.collection_id = ? `+where,
+		append([]any{c.EmbeddingModel, c.DocumentPrefix, c.ID}, args...)...)
 }
 
 func (s *Store) docByName(ctx context.Context, c Collection, name string) (storedDoc, bool, error) {
@@ -605,9 +621,11 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		if err := s.deleteDoc(ctx, g.id); err != nil {
 			return run.finish(), err
 		}
-		s.vecs.invalidate(c.ID)
 		run.sum.Removed++
 		progress(Progress{Phase: "file", Path: g.path, Status: Removed, Done: run.done, Total: run.total, Embedded: run.sum.Embedded, Elapsed: run.elapsed()})
+	}
+	if len(stale) > 0 {
+		s.vecs.invalidate(c.ID)
 	}
 	sum := run.finish()
 	progress(Progress{Phase: "done", Done: run.done, Total: run.total, Embedded: sum.Embedded, Elapsed: sum.ElapsedMs})
@@ -665,13 +683,23 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 		r.skip(path, fmt.Sprintf("the file is %d MiB; the limit is %d MiB", st.Size()>>20, r.s.opt.MaxFileBytes>>20))
 		return nil
 	}
+	old, _, err := r.s.docByName(ctx, c, path)
+	if err != nil {
+		return err
+	}
+	mtime := st.ModTime().UnixNano()
+	if old.current() && old.mtime != 0 && old.mtime == mtime && old.Size == st.Size() {
+		// The same size and time as when it was read: not read, hashed or split again.
+		r.filed(path, Added{Document: old.Document, Status: Unchanged})
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		r.skip(path, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
 		return nil
 	}
 	base := r.sum.Embedded
-	added, err := r.s.index(ctx, c, source{name: path, path: path, data: data}, func(done, total int) {
+	added, err := r.s.index(ctx, c, source{name: path, path: path, mtime: mtime, data: data}, old, func(done, total int) {
 		r.sum.Embedded = base + done
 		if total > r.s.opt.EmbedBatch { // progress inside a large file only
 			r.progress(Progress{Phase: "embed", Path: path, Passages: done, Of: total, Done: r.done, Total: r.total, Embedded: r.sum.Embedded, Elapsed: r.elapsed()})
@@ -686,12 +714,21 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 		return err
 	}
 	if added.Status == Indexed {
+		// Searches during the run see each file as it is stored.
+		r.s.vecs.invalidate(c.ID)
+	}
+	r.filed(path, added)
+	return nil
+}
+
+// filed counts and reports a file indexed or found unchanged.
+func (r *run) filed(path string, added Added) {
+	if added.Status == Indexed {
 		r.sum.Indexed++
 	} else {
 		r.sum.Unchanged++
 	}
 	r.progress(Progress{Phase: "file", Path: path, Status: added.Status, Passages: added.Document.Passages, Done: r.done, Total: r.total, Embedded: r.sum.Embedded, Elapsed: r.elapsed()})
-	return nil
 }
 
 // Reindex embeds the stale documents of a collection again with its current model, from the
@@ -731,6 +768,9 @@ func (s *Store) Reindex(ctx context.Context, collectionID int64, progress func(P
 	rows.Close()
 	run.total = len(stale)
 	progress(Progress{Phase: "scan", Total: run.total})
+	// Search refuses a collection with stale documents, so no search loads vectors before
+	// the last one is done: one clearing at the end, whole or cancelled, is enough.
+	defer s.vecs.invalidate(c.ID)
 	for _, d := range stale {
 		if err := ctx.Err(); err != nil {
 			return run.finish(), err
@@ -780,9 +820,5 @@ func (s *Store) reembed(ctx context.Context, c Collection, d storedDoc, r *run) 
 		c.EmbeddingModel, c.DocumentPrefix, s.now().UnixMilli(), d.ID); err != nil {
 		return fmt.Errorf("re-index %s: %w", d.Name, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.vecs.invalidate(c.ID)
-	return nil
+	return tx.Commit()
 }

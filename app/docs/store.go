@@ -142,6 +142,9 @@ var schema = []string{
 		sources TEXT NOT NULL,           -- JSON array of Source
 		PRIMARY KEY (chat_id, message_id)
 	);`,
+	// A folder file's modification time (Unix ns) when it was read, so a run can pass over
+	// files of the same size and time without reading them; 0: unknown (read and hash).
+	`ALTER TABLE documents ADD COLUMN mtime INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Open opens (creating if needed) the database at path.
@@ -321,7 +324,7 @@ func (s *Store) scanCollection(row interface{ Scan(...any) error }) (Collection,
 
 // fill adds the stale count and the status.
 func (s *Store) fill(ctx context.Context, c *Collection) error {
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM documents WHERE collection_id = ? AND (embed_model != ? OR embed_prefix != ?)`,
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM documents d WHERE d.collection_id = ? AND `+staleDoc,
 		c.ID, c.EmbeddingModel, c.DocumentPrefix).Scan(&c.StaleDocuments)
 	if err != nil {
 		return err
