@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/enginetest"
@@ -297,5 +298,44 @@ func TestEmbedAndTokenize(t *testing.T) {
 		if err != nil || text != c.want {
 			t.Errorf("detokenize with BOS, special=%v: %q %v; want %q", c.special, text, err, c.want)
 		}
+	}
+}
+
+// TestSplitCharactersStreamWhole: stories260K spells Korean in byte tokens, so each character
+// arrives over three tokens. Every streamed piece is whole UTF-8, with or without a stop
+// string, and the pieces add up to the answer; a character cut by max_tokens ends as U+FFFD.
+func TestSplitCharactersStreamWhole(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	for _, c := range []struct {
+		name      string
+		max       int
+		stop      []string
+		want      string
+		finish    string
+		wantWords string
+	}{
+		{"whole", 0, nil, "한국어 이야기", engine.FinishStop, ""},
+		{"stop string", 0, []string{"이야"}, "한국어 ", engine.FinishStop, "이야"},
+		{"cut by max_tokens", 4, nil, "한\uFFFD", engine.FinishLength, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := greedy("stories", "Once upon a time", c.max)
+			req.Stop = c.stop
+			req.Sampling.Grammar = `root ::= "한국어 이야기"`
+			var streamed strings.Builder
+			res, err := e.Complete(context.Background(), req, func(ev engine.Event) error {
+				if !utf8.ValidString(ev.Text) {
+					t.Errorf("streamed a broken character: %q", ev.Text)
+				}
+				streamed.WriteString(ev.Text)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Text != c.want || streamed.String() != res.Text || res.FinishReason != c.finish || res.StopWord != c.wantWords {
+				t.Errorf("got %q (streamed %q, %s, stop %q); want %q (%s, stop %q)", res.Text, streamed.String(), res.FinishReason, res.StopWord, c.want, c.finish, c.wantWords)
+			}
+		})
 	}
 }

@@ -298,31 +298,6 @@ func (m *Model) FIMMid() Token { return Token(yz.VocabFIMMid(m.v)) }
 // AddBOS reports whether the tokenizer prepends BOS when asked to add special tokens.
 func (m *Model) AddBOS() bool { return yz.VocabGetAddBOS(m.v) }
 
-// UTF8Complete reports how many leading bytes of b form complete UTF-8 characters, so a
-// streamer can hold back a character split across tokens.
-func UTF8Complete(b []byte) int {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-3; i-- {
-		c := b[i]
-		if c&0xC0 == 0x80 { // a continuation byte: keep looking for its lead byte
-			continue
-		}
-		need := 1
-		switch {
-		case c >= 0xF0:
-			need = 4
-		case c >= 0xE0:
-			need = 3
-		case c >= 0xC0:
-			need = 2
-		}
-		if len(b)-i < need {
-			return i
-		}
-		return len(b)
-	}
-	return len(b)
-}
-
 // ErrQuantize is returned when llama.cpp could not quantize a file.
 var ErrQuantize = errors.New("quantize failed")
 

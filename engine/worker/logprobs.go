@@ -9,8 +9,8 @@ import (
 )
 
 // logprobOf returns the log-probability of tok under the model's raw distribution (before
-// sampling filters), with the top alternatives, as OpenAI reports them.
-func logprobOf(m *llama.Model, logits []float32, tok llama.Token, top int) *engine.Logprob {
+// sampling filters), with the top alternatives, as OpenAI reports them. piece is tok's text.
+func logprobOf(m *llama.Model, logits []float32, tok llama.Token, piece []byte, top int) *engine.Logprob {
 	if len(logits) == 0 {
 		return nil
 	}
@@ -25,7 +25,6 @@ func logprobOf(m *llama.Model, logits []float32, tok llama.Token, top int) *engi
 		sum += math.Exp(float64(v - maxL))
 	}
 	logZ := float64(maxL) + math.Log(sum)
-	piece := m.Piece(tok, false)
 	lp := &engine.Logprob{ID: tok, Token: string(piece), Bytes: piece, Logprob: float64(logits[tok]) - logZ}
 	if top <= 0 {
 		return lp

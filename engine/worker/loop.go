@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
@@ -318,10 +317,6 @@ func (l *loop) decodeFailed(err error) {
 func (l *loop) sample(s *slot) {
 	j := s.job
 	tok := j.sampler.Sample(l.ctx, s.out)
-	var lp *engine.Logprob
-	if j.req.Logprobs {
-		lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, j.req.TopLogprobs)
-	}
 	if s.firstAt.IsZero() {
 		s.firstAt = time.Now()
 	}
@@ -330,15 +325,16 @@ func (l *loop) sample(s *slot) {
 		return
 	}
 	s.tokens = append(s.tokens, tok)
-	s.partial = append(s.partial, l.model.Piece(tok, false)...)
-	k := llama.UTF8Complete(s.partial)
-	text := string(s.partial[:k])
-	s.partial = append(s.partial[:0], s.partial[k:]...)
-	emit, stopped, word := s.stop.Feed(text)
-	s.text = append(s.text, emit...)
-	if lp != nil {
-		s.logprobs = append(s.logprobs, *lp)
+	piece := l.model.Piece(tok, false)
+	var lp *engine.Logprob
+	if j.req.Logprobs {
+		if lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, piece, j.req.TopLogprobs); lp != nil {
+			s.logprobs = append(s.logprobs, *lp)
+		}
 	}
+	// The stop matcher also holds back a character split across tokens.
+	emit, stopped, word := s.stop.Feed(string(piece))
+	s.text = append(s.text, emit...)
 	j.out.push(engine.StreamLine{Event: &engine.Event{Text: emit, Token: tok, Logprob: lp}})
 	switch {
 	case stopped:
@@ -381,14 +377,13 @@ func (l *loop) shift(s *slot) bool {
 func (l *loop) finish(s *slot, reason, word string) {
 	j := s.job
 	now := time.Now()
-	exact := len(s.partial) == 0 // the text is exactly the tokens' bytes
+	exact := true // the text is exactly the tokens' bytes
 	if reason != engine.FinishStop || word == "" {
-		// Nothing was cut by a stop string: what was held back belongs to the answer.
-		tail := s.stop.Flush()
-		if len(s.partial) > 0 {
-			tail += strings.ToValidUTF8(string(s.partial), "\uFFFD")
-			s.partial = nil
-		}
+		// Nothing was cut by a stop string: what was held back belongs to the answer, a
+		// character the last token left unfinished as U+FFFD.
+		held := s.stop.Flush()
+		tail := strings.ToValidUTF8(held, "\uFFFD")
+		exact = tail == held
 		if tail != "" {
 			s.text = append(s.text, tail...)
 			j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
@@ -444,9 +439,6 @@ func (l *loop) release(s *slot) {
 	s.pending = nil
 	s.out = -1
 	s.lastUsed = time.Now()
-	if !utf8.Valid(s.partial) {
-		s.partial = nil
-	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -23,7 +23,6 @@ type slot struct {
 	out     int           // index of this slot's output in the current batch, -1 if none
 
 	stop      *chat.StopMatcher
-	partial   []byte // bytes of a character split across tokens
 	text      []byte
 	tokens    []int32
 	logprobs  []engine.Logprob
