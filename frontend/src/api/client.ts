@@ -57,12 +57,17 @@ function base(): string {
   return (typeof window !== 'undefined' && window.PERCH_API_BASE) || '';
 }
 
-function headers(json: boolean): Headers {
+function headers(contentType: string | undefined): Headers {
   const h = new Headers();
-  if (json) h.set('Content-Type', 'application/json');
+  if (contentType) h.set('Content-Type', contentType);
   const key = getApiKey();
   if (key) h.set('Authorization', `Bearer ${key}`);
   return h;
+}
+
+/** An error's message for the user: an ApiError's (or any Error's) text without its "Error:" prefix. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 async function errorOf(res: Response): Promise<ApiError> {
@@ -82,12 +87,13 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, message, code);
 }
 
-async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+/** Every request goes through here: the API key, and failures as ApiError (status 0: no answer). */
+async function send(method: string, path: string, body: BodyInit | undefined, contentType: string | undefined, signal?: AbortSignal): Promise<Response> {
+  const init: RequestInit = { method, headers: headers(contentType) };
+  if (body !== undefined) init.body = body;
+  if (signal) init.signal = signal;
   let res: Response;
   try {
-    const init: RequestInit = { method, headers: headers(body !== undefined) };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    if (signal) init.signal = signal;
     res = await fetch(base() + path, init);
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
@@ -97,43 +103,29 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
   return res;
 }
 
-/** Sends a request and decodes the JSON answer (undefined for 204). */
-export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await send(method, path, body, signal);
+function sendJSON(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  if (body === undefined) return send(method, path, undefined, undefined, signal);
+  return send(method, path, JSON.stringify(body), 'application/json', signal);
+}
+
+async function decode<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
+/** Sends a request and decodes the JSON answer (undefined for 204). */
+export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  return decode<T>(await sendJSON(method, path, body, signal));
+}
+
 /** Sends raw bytes (an upload chunk). */
 export async function putBytes<T>(path: string, data: Blob, signal?: AbortSignal): Promise<T> {
-  const h = headers(false);
-  h.set('Content-Type', 'application/octet-stream');
-  let res: Response;
-  try {
-    const init: RequestInit = { method: 'PUT', headers: h, body: data };
-    if (signal) init.signal = signal;
-    res = await fetch(base() + path, init);
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'Perch is not reachable. Is it running?');
-  }
-  if (!res.ok) throw await errorOf(res);
-  return (await res.json()) as T;
+  return decode<T>(await send('PUT', path, data, 'application/octet-stream', signal));
 }
 
 /** Posts a multipart form (a file upload); the browser sets the boundary. */
 export async function postForm<T>(path: string, form: FormData, signal?: AbortSignal): Promise<T> {
-  let res: Response;
-  try {
-    const init: RequestInit = { method: 'POST', headers: headers(false), body: form };
-    if (signal) init.signal = signal;
-    res = await fetch(base() + path, init);
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'Perch is not reachable. Is it running?');
-  }
-  if (!res.ok) throw await errorOf(res);
-  return (await res.json()) as T;
+  return decode<T>(await send('POST', path, form, undefined, signal));
 }
 
 /** Splits an SSE byte stream into the JSON of its data lines. */
@@ -175,7 +167,7 @@ export async function stream<T>(
 ): Promise<void> {
   let res: Response;
   try {
-    res = await send(method, path, body, signal);
+    res = await sendJSON(method, path, body, signal);
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') return;
     throw e;

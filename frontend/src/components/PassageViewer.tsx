@@ -1,8 +1,9 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import { errorText } from '../api/client';
 import { collections } from '../api/collections';
 import type { DocInfo, Passage } from '../api/types';
 import { useI18n } from '../i18n';
-import { baseName, count, errorText, position } from '../lib/docs';
+import { baseName, count, position } from '../lib/docs';
 import { Icon } from './Icon';
 
 export interface PassageRef {

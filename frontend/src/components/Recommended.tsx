@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import { api, ApiError } from '../api/client';
+import { api, errorText } from '../api/client';
 import type { Recommendation } from '../api/types';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
@@ -39,7 +39,7 @@ export function Recommended({ title, body }: { title: string; body: string }) {
       await api('POST', '/perch/pulls', { ref });
       navigate({ view: 'models' });
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
       setStarting(false);
     }
   };

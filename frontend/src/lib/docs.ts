@@ -21,10 +21,6 @@ export function score(n: number): string {
   return n.toFixed(2);
 }
 
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 type Counted = 'documents' | 'passages' | 'pages';
 
 /** "1 passage", "3 passages" (Korean has one form; the keys keep English right). */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, stream } from '../api/client';
+import { api, errorText, stream } from '../api/client';
 import { chatDocs, collections as collectionsApi } from '../api/collections';
 import type { Chat, ChatEvent, Collection, Message, Source, SourceSet } from '../api/types';
 import { Composer } from '../components/Composer';
@@ -27,10 +27,6 @@ const noMessages: Message[] = [];
 
 function emptyDraft(chatId: number, model: string): Message {
   return { id: -1, chat_id: chatId, role: 'assistant', content: '', reasoning: '', model, created_at: '' };
-}
-
-function errorText(e: unknown): string {
-  return e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
 }
 
 interface Props {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ApiError } from '../api/client';
+import { errorText } from '../api/client';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
 import { useI18n, type MessageKey } from '../i18n';
@@ -109,7 +109,7 @@ export function SettingsView() {
       setState('saved');
     } catch (e) {
       setState('idle');
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 

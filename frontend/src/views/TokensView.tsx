@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../api/client';
+import { api, errorText } from '../api/client';
 import type { TokenizeResult } from '../api/types';
 import { ModelSelect } from '../components/ModelSelect';
 import { groupTokens } from '../lib/tokens';
@@ -44,7 +44,7 @@ export function TokensView() {
           setError('');
         })
         .catch((e: unknown) => {
-          if (!ctrl.signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
+          if (!ctrl.signal.aborted) setError(errorText(e));
         })
         .finally(() => {
           if (!ctrl.signal.aborted) setBusy(false);

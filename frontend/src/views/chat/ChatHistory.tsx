@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, errorText } from '../../api/client';
 import type { ChatSummary } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
@@ -40,7 +40,7 @@ function HistoryItem({
       setMode('view');
       onChanged();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
   const remove = async () => {
@@ -48,7 +48,7 @@ function HistoryItem({
       await api('DELETE', `/perch/chats/${chat.id}`);
       onDeleted();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -160,7 +160,7 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
           setError('');
         })
         .catch((e: unknown) => {
-          if (!ctrl.signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
+          if (!ctrl.signal.aborted) setError(errorText(e));
         });
     }, delay);
     return () => {

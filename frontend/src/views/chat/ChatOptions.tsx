@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError } from '../../api/client';
+import { errorText } from '../../api/client';
 import type { Collection, Model, Params } from '../../api/types';
 import { ModelSelect } from '../../components/ModelSelect';
 import { useI18n } from '../../i18n';
@@ -60,7 +60,7 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
           .then(() => setState('saved'))
           .catch((err: unknown) => {
             setState('idle');
-            setError(err instanceof ApiError ? err.message : String(err));
+            setError(errorText(err));
           });
       }}
       onKeyDown={(e) => {

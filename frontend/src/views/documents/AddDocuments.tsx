@@ -1,10 +1,11 @@
 import { useId, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { IndexSkip } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
-import { count, errorText } from '../../lib/docs';
+import { count } from '../../lib/docs';
 import { SkipList } from './IndexRun';
 
 // A document travels in one request: keep under the server's 32 MiB body limit.

@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from '../../api/client';
+import { ApiError, errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { Collection, DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { PassageViewer, type PassageRef } from '../../components/PassageViewer';
 import { useI18n } from '../../i18n';
-import { count, errorText } from '../../lib/docs';
+import { count } from '../../lib/docs';
 import { hashOf, useApp } from '../../state';
 import { AddDocuments } from './AddDocuments';
 import { CollectionSettings } from './CollectionSettings';

@@ -1,8 +1,8 @@
 import { useEffect, useId, useState } from 'react';
+import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { CatalogModel, Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
-import { errorText } from '../../lib/docs';
 import { defaultEmbedding, EmbeddingSelect, installedCopy } from './embedding';
 import { RecommendedEmbedding } from './RecommendedEmbedding';
 

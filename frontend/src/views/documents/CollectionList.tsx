@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
+import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { CatalogModel, Collection } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
-import { errorText } from '../../lib/docs';
 import { hashOf, useApp } from '../../state';
 import { CollectionForm } from './CollectionForm';
 import { CollectionFacts, StatusBadge } from './StatusBadge';

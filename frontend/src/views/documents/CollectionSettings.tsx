@@ -1,8 +1,8 @@
 import { useId, useState } from 'react';
+import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
-import { errorText } from '../../lib/docs';
 import { EmbeddingSelect } from './embedding';
 
 interface Props {

@@ -1,9 +1,10 @@
 import { useState } from 'react';
+import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
-import { baseName, count, errorText } from '../../lib/docs';
+import { baseName, count } from '../../lib/docs';
 
 function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => void; onDeleted: () => void }) {
   const { t, fmt } = useI18n();

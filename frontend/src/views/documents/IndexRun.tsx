@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorText } from '../../api/client';
 import type { IndexEvent, IndexSkip, IndexSummary } from '../../api/types';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
-import { baseName, errorText } from '../../lib/docs';
+import { baseName } from '../../lib/docs';
 
 /** Where a folder or re-indexing run stands, from its SSE events. */
 export interface RunState {

@@ -1,10 +1,9 @@
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { api, errorText } from '../../api/client';
 import type { CatalogModel } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
-import { errorText } from '../../lib/docs';
 import { usePulls } from '../models/Downloads';
 
 /** The download of the recommended embedding model, followed here while it runs. */

@@ -1,9 +1,10 @@
 import { useEffect, useId, useState } from 'react';
+import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { Collection, SearchResponse, SearchResult } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
-import { baseName, errorText, position, score } from '../../lib/docs';
+import { baseName, position, score } from '../../lib/docs';
 
 interface Props {
   collection: Collection;

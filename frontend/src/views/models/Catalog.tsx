@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, errorText } from '../../api/client';
 import type { CatalogModel, Fit, Quant, RemoteModel } from '../../api/types';
 import { FitBadge } from '../../components/FitBadge';
 import { Icon } from '../../components/Icon';
@@ -31,7 +31,7 @@ function QuantRow({ quant }: { quant: Quant }) {
             setState('checking');
             api<{ fit?: Fit }>('POST', '/perch/inspect', { ref: quant.ref })
               .then((r) => setFit(r.fit))
-              .catch((e: unknown) => setError(e instanceof ApiError ? e.message : String(e)))
+              .catch((e: unknown) => setError(errorText(e)))
               .finally(() => setState(''));
           }}
         >
@@ -51,7 +51,7 @@ function QuantRow({ quant }: { quant: Quant }) {
             .then(() => setState('started'))
             .catch((e: unknown) => {
               setState('');
-              setError(e instanceof ApiError ? e.message : String(e));
+              setError(errorText(e));
             });
         }}
       >
@@ -118,7 +118,7 @@ function PullByRef() {
             setRef('');
             setInfo(null);
           })
-          .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+          .catch((err: unknown) => setError(errorText(err)))
           .finally(() => setState(''));
       }}
     >
@@ -149,7 +149,7 @@ function PullByRef() {
             setError('');
             api<{ model: RemoteModel; fit?: Fit }>('POST', '/perch/inspect', { ref: ref.trim() })
               .then(setInfo)
-              .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)))
+              .catch((err: unknown) => setError(errorText(err)))
               .finally(() => setState(''));
           }}
         >
@@ -205,7 +205,7 @@ export function Catalog({ available }: { available: boolean }) {
             setError('');
           })
           .catch((e: unknown) => {
-            if (!ctrl.signal.aborted) setError(e instanceof ApiError ? e.message : String(e));
+            if (!ctrl.signal.aborted) setError(errorText(e));
           })
           .finally(() => {
             if (!ctrl.signal.aborted) setLoading(false);

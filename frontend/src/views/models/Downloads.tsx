@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError, stream } from '../../api/client';
+import { api, errorText, stream } from '../../api/client';
 import type { Pull } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -59,7 +59,7 @@ function PullRow({ pull }: { pull: Pull }) {
       if (what === 'dismiss') await api('DELETE', `/perch/pulls/${pull.id}`);
       else await api('POST', `/perch/pulls/${pull.id}/${what}`);
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
   const active = pull.state === 'downloading' || pull.state === 'queued' || pull.state === 'verifying';

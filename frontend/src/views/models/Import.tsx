@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent } from 'react';
-import { api, ApiError, putBytes } from '../../api/client';
+import { api, errorText, putBytes } from '../../api/client';
 import type { Upload } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -43,7 +43,7 @@ export function Import() {
       setMessage(t('models.imported', { name: up.name }));
       await refreshModels();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
       if (up) void api('DELETE', `/perch/uploads/${up.id}`).catch(() => undefined);
     } finally {
       setProgress(null);
@@ -108,7 +108,7 @@ export function Import() {
               setPath('');
               return refreshModels();
             })
-            .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+            .catch((err: unknown) => setError(errorText(err)));
         }}
       >
         <input

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, errorText } from '../../api/client';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
@@ -32,7 +32,7 @@ function ModelRow({ model }: { model: Model }) {
       await refreshModels();
       if (what === 'default') await refreshStatus();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setBusy('');
       setConfirm(false);
