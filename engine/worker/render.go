@@ -7,23 +7,25 @@ import (
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/llama"
 )
 
-// templateCache compiles the model's own chat template once.
+// templateCache compiles the model's own chat template once, and keeps the last template a
+// request brought (a client that sends one sends the same one every turn).
 type templateCache struct {
 	once sync.Once
 	tmpl *chat.Template
 	err  error
+
+	mu      sync.Mutex
+	lastSrc string
+	last    *chat.Template
 }
 
 func (w *Worker) template(override string) (*chat.Template, error) {
-	info := w.model.Info()
+	info := &w.modelInfo
 	if override != "" {
-		t, err := chat.NewTemplate(override, info.BOS, info.EOS)
-		if err != nil {
-			return nil, &engine.Error{Kind: engine.KindInvalid, Param: "template", Message: err.Error()}
-		}
-		return t, nil
+		return w.tmpls.override(override, info)
 	}
 	w.tmpls.once.Do(func() {
 		w.tmpls.tmpl, w.tmpls.err = chat.NewTemplate(info.ChatTemplate, info.BOS, info.EOS)
@@ -34,6 +36,20 @@ func (w *Worker) template(override string) (*chat.Template, error) {
 		}
 	})
 	return w.tmpls.tmpl, w.tmpls.err
+}
+
+func (c *templateCache) override(src string, info *llama.Info) (*chat.Template, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last != nil && c.lastSrc == src {
+		return c.last, nil
+	}
+	t, err := chat.NewTemplate(src, info.BOS, info.EOS)
+	if err != nil {
+		return nil, &engine.Error{Kind: engine.KindInvalid, Param: "template", Message: err.Error()}
+	}
+	c.lastSrc, c.last = src, t
+	return t, nil
 }
 
 func (w *Worker) handleRender(rw http.ResponseWriter, r *http.Request) {
@@ -53,7 +69,7 @@ func (w *Worker) handleRender(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The tokenizer adds BOS (and some add EOS) itself; the template's own copy would double it.
-	info := w.model.Info()
+	info := &w.modelInfo
 	if info.AddBOS {
 		prompt = chat.StripBOS(prompt, info.BOS)
 	}

@@ -67,6 +67,7 @@ type Worker struct {
 	states    *stateStore
 	embedOnly bool
 	memory    *memoryLog
+	modelInfo llama.Info // read once: it makes some thirty library calls
 	info      func() engine.WorkerInfo
 	tmpls     templateCache
 	history   history
@@ -206,7 +207,7 @@ func start(cfg Config) (*Worker, error) {
 		m.Close()
 		return nil, engine.Errorf(engine.KindTooLarge, "%v", err)
 	}
-	w := &Worker{cfg: cfg, name: cfg.Name, model: m, ctx: c, embedOnly: embedOnly, memory: mem}
+	w := &Worker{cfg: cfg, name: cfg.Name, model: m, ctx: c, embedOnly: embedOnly, memory: mem, modelInfo: info}
 	if w.name == "" {
 		w.name = filepath.Base(cfg.Model)
 	}

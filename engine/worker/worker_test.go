@@ -165,3 +165,26 @@ func TestShutdownWaitsForHandlers(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// TestTemplateOverrideKept: a request's own template is compiled once while requests keep
+// sending it, and a different one replaces it.
+func TestTemplateOverrideKept(t *testing.T) {
+	w := startStories(t)
+	const a, b = "{% for m in messages %}{{ m.content }}{% endfor %}", "{{ messages[0].content }}"
+	ta, err := w.template(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := w.template(a); again != ta {
+		t.Error("the same template was compiled again")
+	}
+	if tb, _ := w.template(b); tb == ta {
+		t.Error("another template got the first one")
+	}
+	if _, err := w.template("{% if %}"); err == nil {
+		t.Error("a broken template compiled")
+	}
+	if own, _ := w.template(""); own == ta {
+		t.Error("no override gave the override")
+	}
+}
