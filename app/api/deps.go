@@ -59,6 +59,8 @@ type LibraryModel struct {
 	Embedding bool `json:"embedding,omitempty"`
 	// FIM is true when the vocabulary has fill-in-the-middle tokens.
 	FIM bool `json:"fim,omitempty"`
+	// External is true for a file in a models directory: served, never deleted.
+	External bool `json:"external,omitempty"`
 }
 
 // PullPhase is a step of a pull.

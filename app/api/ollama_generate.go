@@ -49,7 +49,7 @@ type generatePlan struct {
 // template overrides and models without a chat template go to Complete with the text as it
 // is; everything else is a chat turn rendered with the model's template (or a Jinja
 // override).
-func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun, keepAlive *time.Duration) (generatePlan, error) {
+func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun) (generatePlan, error) {
 	prompt, useRaw := req.Prompt, req.Raw || req.Suffix != ""
 	jinja := ""
 	if !useRaw && req.Template != "" {
@@ -65,8 +65,10 @@ func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, ru
 	}
 	if !useRaw && jinja == "" {
 		// A model without a chat template takes the prompt as it is, as Ollama's default
-		// "{{ .Prompt }}" template does. Loading first is what the request would do anyway.
-		st, err := s.eng.Load(ctx, req.Model, run.Load, keepAlive)
+		// "{{ .Prompt }}" template does. Loading first is what the request would do anyway;
+		// the keep-alive is left to the request itself, since a keep_alive of 0 here would
+		// unload the model before the request runs and make it load twice.
+		st, err := s.eng.Load(ctx, req.Model, run.Load, nil)
 		if err != nil {
 			return generatePlan{}, err
 		}
@@ -156,7 +158,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
 		return
 	}
-	plan, err := s.planGenerate(r.Context(), req, run, keepAlive)
+	plan, err := s.planGenerate(r.Context(), req, run)
 	if err != nil {
 		s.countEngineError(err)
 		writeOllamaError(w, r, err)
@@ -164,60 +166,72 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := req.Stream == nil || *req.Stream
 	sw := newNDJSON(w)
-	var text, thinking strings.Builder
-	var lps []engine.Logprob
-	piece := func(resp, think string, lp []engine.Logprob) error {
-		if !stream {
-			text.WriteString(resp)
-			thinking.WriteString(think)
-			lps = append(lps, lp...)
-			return nil
-		}
-		if resp == "" && think == "" && len(lp) == 0 {
-			return nil
-		}
-		return sw.Send(ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: logprobsToOllama(lp)})
-	}
-	var usage engine.Usage
-	var timings engine.Timings
-	var finish string
-	if plan.raw != nil {
-		plan.raw.KeepAlive = keepAlive
-		var res *engine.CompletionResult
-		res, err = s.eng.Complete(r.Context(), *plan.raw, func(ev engine.Event) error {
-			var lp []engine.Logprob
-			if ev.Logprob != nil {
-				lp = []engine.Logprob{*ev.Logprob}
+	var send func(resp, think string, lp []engine.Logprob) error
+	if stream { // otherwise the result holds the whole answer
+		send = func(resp, think string, lp []engine.Logprob) error {
+			if resp == "" && think == "" && len(lp) == 0 {
+				return nil
 			}
-			return piece(ev.Text, "", lp)
-		})
-		if err == nil {
-			usage, timings, finish = res.Usage, res.Timings, res.FinishReason
-		}
-	} else {
-		plan.chat.KeepAlive = keepAlive
-		var res *engine.ChatResult
-		res, err = s.eng.Chat(r.Context(), *plan.chat, func(ev engine.ChatEvent) error {
-			return piece(ev.Content, ev.Reasoning, ev.Logprobs)
-		})
-		if err == nil {
-			usage, timings, finish = res.Usage, res.Timings, res.FinishReason
+			return sw.Send(ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: logprobsToOllama(lp)})
 		}
 	}
+	g, err := s.runGenerate(r.Context(), plan, keepAlive, send)
 	if err != nil {
 		s.countEngineError(err)
 		s.endNDJSONWithError(w, r, sw, err)
 		return
 	}
-	s.recordGeneration(r, req.Model, usage, timings)
-	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(finish),
-		ollamaMetrics: metricsFromEngine(usage, timings, s.now().Sub(start))}
+	s.recordGeneration(r, req.Model, g.usage, g.timings)
+	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(g.finish),
+		ollamaMetrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start))}
 	if !stream {
-		final.Response, final.Thinking, final.Logprobs = text.String(), thinking.String(), logprobsToOllama(lps)
+		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, logprobsToOllama(g.logprobs)
 		writeJSON(w, http.StatusOK, final)
 		return
 	}
 	sw.Send(final)
+}
+
+// generated is what a generation produced, on either path.
+type generated struct {
+	text, thinking string
+	logprobs       []engine.Logprob
+	usage          engine.Usage
+	timings        engine.Timings
+	finish         string
+}
+
+// runGenerate runs a plan with keepAlive; send, when not nil, gets each piece as it comes.
+func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *time.Duration, send func(resp, think string, lp []engine.Logprob) error) (generated, error) {
+	if plan.raw != nil {
+		plan.raw.KeepAlive = keepAlive
+		var fn func(engine.Event) error
+		if send != nil {
+			fn = func(ev engine.Event) error {
+				var lp []engine.Logprob
+				if ev.Logprob != nil {
+					lp = []engine.Logprob{*ev.Logprob}
+				}
+				return send(ev.Text, "", lp)
+			}
+		}
+		res, err := s.eng.Complete(ctx, *plan.raw, fn)
+		if err != nil {
+			return generated{}, err
+		}
+		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason}, nil
+	}
+	plan.chat.KeepAlive = keepAlive
+	var fn func(engine.ChatEvent) error
+	if send != nil {
+		fn = func(ev engine.ChatEvent) error { return send(ev.Content, ev.Reasoning, ev.Logprobs) }
+	}
+	res, err := s.eng.Chat(ctx, *plan.chat, fn)
+	if err != nil {
+		return generated{}, err
+	}
+	return generated{text: res.Message.Content, thinking: res.Message.Reasoning, logprobs: res.Logprobs,
+		usage: res.Usage, timings: res.Timings, finish: res.FinishReason}, nil
 }
 
 // endNDJSONWithError answers with a status when nothing was streamed yet, and otherwise

@@ -280,13 +280,17 @@ func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := req.name()
-	if _, err := s.lib.Get(r.Context(), name); err != nil {
+	m, err := s.lib.Get(r.Context(), name)
+	if err != nil {
 		writeOllamaError(w, r, ollamaNotFound(name, err))
 		return
 	}
-	// A loaded model goes first, so its worker does not hold a deleted file.
-	if err := s.eng.Unload(r.Context(), name); err != nil && engine.KindOf(err) != engine.KindNotFound {
-		s.log.Warn("unload before delete", "model", name, "error", err)
+	// A loaded model goes first, so its worker does not hold a deleted file. A
+	// models-directory file is never deleted (Remove says why), so it stays loaded.
+	if !m.External {
+		if err := s.eng.Unload(r.Context(), name); err != nil && engine.KindOf(err) != engine.KindNotFound {
+			s.log.Warn("unload before delete", "model", name, "error", err)
+		}
 	}
 	if err := s.lib.Remove(r.Context(), name); err != nil {
 		writeOllamaError(w, r, ollamaNotFound(name, err))

@@ -154,12 +154,6 @@ type PullDiscarder interface {
 	DiscardPull(ctx context.Context, ref string) error
 }
 
-// ModelDetails adds what the library's list leaves out.
-type ModelDetails interface {
-	// External is true for a file in a models directory: served, never deleted.
-	External(ctx context.Context, name string) bool
-}
-
 type perchKey int
 
 const (
@@ -172,7 +166,6 @@ const (
 	keyUploadDir
 	keyDiscarder
 	keyTick
-	keyDetails
 )
 
 // WithChats stores conversations for the UI's chat.
@@ -213,7 +206,6 @@ type perch struct {
 	importer  ModelImporter
 	uploadDir string
 	discarder PullDiscarder
-	details   ModelDetails
 	tick      time.Duration
 	// startSettings are the settings the server started with, to tell which changes wait
 	// for a restart.
@@ -243,7 +235,6 @@ func newPerch(s *Server) *perch {
 	if p.discarder == nil {
 		p.discarder, _ = s.lib.(PullDiscarder)
 	}
-	p.details, _ = s.value(keyDetails).(ModelDetails)
 	if d, ok := s.value(keyTick).(time.Duration); ok && d > 0 {
 		p.tick = d
 	}

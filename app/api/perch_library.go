@@ -55,7 +55,6 @@ func WithLibraryUI(u *LibraryUI, uploadDir string) Option {
 		s.values[keyImporter] = u
 		s.values[keyUploadDir] = uploadDir
 		s.values[keyDiscarder] = u
-		s.values[keyDetails] = u
 	}
 }
 
@@ -87,8 +86,7 @@ func (u *LibraryUI) Import(ctx context.Context, path, name string) (LibraryModel
 	if err != nil {
 		return LibraryModel{}, err
 	}
-	return LibraryModel{Name: m.Name, Digest: m.Digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture,
-		ParameterCount: m.ParameterCount, Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt}, nil
+	return LibraryModelOf(m), nil
 }
 
 // DiscardPull implements PullDiscarder.
@@ -96,11 +94,19 @@ func (u *LibraryUI) DiscardPull(ctx context.Context, ref string) error {
 	return u.store.DiscardPull(ctx, ref)
 }
 
-// External says whether a model is a file in a models directory, which Perch serves but
-// never deletes.
-func (u *LibraryUI) External(ctx context.Context, name string) bool {
-	m, err := u.store.Get(ctx, name)
-	return err == nil && m.External
+// LibraryModelOf is a library model as the API shows it. A models-directory file is not
+// hashed; its identity (from path, size and time) stands in for the digest, which Ollama
+// clients expect to be there.
+func LibraryModelOf(m library.Model) LibraryModel {
+	digest := m.Digest
+	if digest == "" {
+		digest = strings.TrimPrefix(m.Ref().Digest, "file:")
+	}
+	return LibraryModel{
+		Name: m.Name, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
+		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
+		Template: m.Template, System: m.System, License: m.License, Params: m.Params, External: m.External,
+	}
 }
 
 // budget is this machine's budget with the loaded models as residents.

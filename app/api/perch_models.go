@@ -70,7 +70,8 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 	for _, m := range lib {
 		seen[m.Name] = true
 		out = append(out, perchModel{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
-			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding})
+			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding,
+			External: m.External})
 	}
 	for _, st := range loaded {
 		if !seen[st.Name] {
@@ -82,9 +83,6 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 	for i := range out {
 		m := &out[i]
 		m.Default = m.Name == def
-		if a.details != nil {
-			m.External = a.details.External(ctx, m.Name)
-		}
 		if t, ok := used[m.Name]; ok {
 			m.LastUsed = &t
 		}
@@ -214,11 +212,13 @@ func (a *perchAPI) modelDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noteModel(r, req.Name)
-	if _, err := a.s.lib.Get(r.Context(), req.Name); err != nil {
+	m, err := a.s.lib.Get(r.Context(), req.Name)
+	if err != nil {
 		writeOpenAIError(w, r, modelLookupError(req.Name, err))
 		return
 	}
-	if slices.ContainsFunc(a.s.eng.Loaded(), func(st engine.Status) bool { return st.Name == req.Name }) {
+	// A models-directory file is never deleted (Remove says why), so it stays loaded.
+	if !m.External && slices.ContainsFunc(a.s.eng.Loaded(), func(st engine.Status) bool { return st.Name == req.Name }) {
 		if err := a.s.eng.Unload(r.Context(), req.Name); err != nil {
 			writeOpenAIError(w, r, err)
 			return

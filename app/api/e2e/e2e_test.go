@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -46,8 +48,9 @@ func TestRealStack(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var srv *api.Server
+	resolver := &countingResolver{Store: store}
 	eng, err := engine.New(engine.Config{
-		Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 512, Log: log,
+		Resolver: resolver, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 512, Log: log,
 		OnWorkerExit: func(model string, _ error) { srv.ObserveWorkerRestart(model) },
 	})
 	if err != nil {
@@ -72,6 +75,8 @@ func TestRealStack(t *testing.T) {
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
 	t.Run("disconnect frees the slot", func(t *testing.T) { disconnect(t, tg, eng) })
 	t.Run("worker killed mid-stream", func(t *testing.T) { killWorker(t, tg, eng) })
+	t.Run("keep_alive 0 loads once", func(t *testing.T) { loadsOnce(t, tg, eng, resolver) })
+	t.Run("a models-directory file is not deleted", func(t *testing.T) { notDeleted(t, tg, eng) })
 	t.Run("npm", func(t *testing.T) {
 		node, err := exec.LookPath("node")
 		dir := filepath.Join("..", "testdata", "npm")
@@ -107,6 +112,74 @@ func endless(t *testing.T, ctx context.Context, tg compat.Target) (*http.Respons
 		t.Fatalf("first line %q, %v", line, err)
 	}
 	return resp, br
+}
+
+// countingResolver counts the engine's model loads (each resolves the name once).
+type countingResolver struct {
+	*library.Store
+	n atomic.Int32
+}
+
+func (c *countingResolver) Resolve(ctx context.Context, name string) (engine.ModelRef, error) {
+	c.n.Add(1)
+	return c.Store.Resolve(ctx, name)
+}
+
+// send sends an authorised JSON request and returns the status and body.
+func send(t *testing.T, tg compat.Target, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, tg.BaseURL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
+	req.Header.Set("Content-Type", "application/json")
+	c := http.Client{Timeout: time.Minute}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func loaded(eng *engine.Engine, model string) bool {
+	return slices.ContainsFunc(eng.Loaded(), func(st engine.Status) bool { return st.Name == model })
+}
+
+// loadsOnce: /api/generate with keep_alive 0 on a model that is not loaded loads it once
+// (a look at the model's template must not unload it before the answer).
+func loadsOnce(t *testing.T, tg compat.Target, eng *engine.Engine, res *countingResolver) {
+	if err := eng.Unload(context.Background(), tg.Model); err != nil {
+		t.Fatal(err)
+	}
+	before := res.n.Load()
+	code, body := send(t, tg, "POST", "/api/generate", `{"model":"`+tg.Model+`","prompt":"Once upon a time","keep_alive":0,"stream":false,"options":{"num_predict":4}}`)
+	if code != http.StatusOK || !strings.Contains(body, `"response"`) {
+		t.Fatalf("generate: %d %s", code, body)
+	}
+	if n := res.n.Load() - before; n != 1 {
+		t.Errorf("the model was loaded %d times for one request", n)
+	}
+	if loaded(eng, tg.Model) {
+		t.Error("the model is still loaded after keep_alive 0")
+	}
+}
+
+// notDeleted: deleting a models-directory file is refused with a 400, and the model stays
+// loaded.
+func notDeleted(t *testing.T, tg compat.Target, eng *engine.Engine) {
+	if _, err := eng.Load(context.Background(), tg.Model, engine.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for route, body := range map[string]string{"DELETE /api/delete": `{"model":"` + tg.Model + `"}`, "POST /perch/models/delete": `{"name":"` + tg.Model + `"}`} {
+		method, path, _ := strings.Cut(route, " ")
+		code, out := send(t, tg, method, path, body)
+		if code != http.StatusBadRequest || !strings.Contains(out, "models director") {
+			t.Errorf("%s: %d %s, want a 400 about the models directory", route, code, out)
+		}
+		if !loaded(eng, tg.Model) {
+			t.Fatalf("%s unloaded the model it did not delete", route)
+		}
+	}
 }
 
 func busy(eng *engine.Engine, model string) int {

@@ -4,11 +4,12 @@ package storeadapter
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/engine"
 )
 
 // Store adapts a library store.
@@ -26,23 +27,24 @@ func (a *Store) List(ctx context.Context) ([]api.LibraryModel, error) {
 	}
 	out := make([]api.LibraryModel, len(ms))
 	for i, m := range ms {
-		out[i] = convert(m)
+		out[i] = api.LibraryModelOf(m)
 	}
 	return out, nil
 }
 
-// Get adds what the GGUF header says (embedding size, fill-in-the-middle, metadata).
+// Get adds what the GGUF header says (embedding model, fill-in-the-middle, metadata).
 func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) {
 	m, err := a.s.Get(ctx, name)
 	if err != nil {
-		return api.LibraryModel{}, err
+		return api.LibraryModel{}, invalid("model", err)
 	}
-	out := convert(m)
+	out := api.LibraryModelOf(m)
 	info, err := a.s.Info(ctx, name)
 	if err != nil {
 		return out, nil // the listing facts are enough to answer
 	}
 	out.EmbeddingSize = int(info.EmbeddingLength)
+	out.Embedding, out.FIM = info.Embedding, info.FIM
 	if out.License == "" {
 		out.License = info.License
 	}
@@ -66,10 +68,25 @@ func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) 
 	return out, nil
 }
 
-func (a *Store) Remove(ctx context.Context, name string) error { return a.s.Remove(ctx, name) }
+// Remove refuses a models-directory file with a 400: Perch serves those but never deletes them.
+func (a *Store) Remove(ctx context.Context, name string) error {
+	return invalid("model", a.s.Remove(ctx, name))
+}
 
 func (a *Store) Copy(ctx context.Context, src, dst string) error {
+	if _, err := library.ParseName(dst); err != nil {
+		return invalid("destination", err)
+	}
 	_, err := a.s.Copy(ctx, src, dst)
+	return invalid("source", err)
+}
+
+// invalid makes the library's refusals (a models-directory file, a name that cannot be a
+// model's) a 400 naming param; other errors pass as they are.
+func invalid(param string, err error) error {
+	if errors.Is(err, library.ErrExternal) || errors.Is(err, library.ErrInvalidName) {
+		return &engine.Error{Kind: engine.KindInvalid, Param: param, Message: err.Error()}
+	}
 	return err
 }
 
@@ -82,18 +99,4 @@ func (a *Store) Pull(ctx context.Context, ref string, progress func(api.PullProg
 		return fmt.Errorf("pull %s: %w", ref, err)
 	}
 	return nil
-}
-
-// convert renames fields. A models-directory file is not hashed; its identity (from path,
-// size and time) stands in for the digest, which Ollama clients expect to be there.
-func convert(m library.Model) api.LibraryModel {
-	digest := m.Digest
-	if digest == "" {
-		digest = strings.TrimPrefix(m.Ref().Digest, "file:")
-	}
-	return api.LibraryModel{
-		Name: m.Name, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
-		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
-		Template: m.Template, System: m.System, License: m.License, Params: m.Params,
-	}
 }

@@ -1,13 +1,19 @@
 package storeadapter_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	gguf "github.com/gpustack/gguf-parser-go"
+
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/synth/ggufio"
 )
 
 // TestStore serves shared/models through a real store, as `perch serve --models-dir` does.
@@ -40,7 +46,88 @@ func TestStore(t *testing.T) {
 	if m.Architecture != "llama" || m.Path == "" || m.Metadata["general.architecture"] != "llama" || m.EmbeddingSize == 0 {
 		t.Fatalf("model %+v", m)
 	}
+	if m.Embedding || m.FIM || !m.External {
+		t.Errorf("stories260k: Embedding=%v FIM=%v External=%v, want false, false, true", m.Embedding, m.FIM, m.External)
+	}
 	if _, err := a.Get(ctx, "no-such-model"); err == nil {
 		t.Fatal("an unknown model was found")
+	}
+}
+
+// writeGGUF writes a small model file with the given metadata (in order).
+func writeGGUF(t *testing.T, path string, kvs ...any) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := ggufio.NewWriter(f)
+	for i := 0; i+1 < len(kvs); i += 2 {
+		if err := w.AddKV(kvs[i].(string), kvs[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.AddTensor("token_embd.weight", gguf.GGMLTypeF32, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTensor("token_embd.weight", bytes.NewReader(make([]byte, 16))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEmbeddingAndFIM: an embedding model and a fill-in-the-middle model in a models
+// directory say so, so the collections warning and /api/show's capabilities are right.
+func TestEmbeddingAndFIM(t *testing.T) {
+	dir := t.TempDir()
+	shape := []any{"general.architecture", "bert", "bert.block_count", uint32(1), "bert.embedding_length", uint32(4)}
+	writeGGUF(t, filepath.Join(dir, "bge.gguf"), append(shape, "bert.pooling_type", uint32(2), "bert.attention.causal", false)...)
+	writeGGUF(t, filepath.Join(dir, "coder.gguf"), "general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4),
+		"tokenizer.ggml.fim_pre_token_id", uint32(1), "tokenizer.ggml.fim_suf_token_id", uint32(2), "tokenizer.ggml.fim_mid_token_id", uint32(3))
+	s, err := library.Open(t.TempDir(), library.WithDirs(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := storeadapter.New(s)
+	ctx := context.Background()
+	for name, want := range map[string][2]bool{"bge": {true, false}, "coder": {false, true}} {
+		m, err := a.Get(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Embedding != want[0] || m.FIM != want[1] {
+			t.Errorf("%s: Embedding=%v FIM=%v, want %v, %v", name, m.Embedding, m.FIM, want[0], want[1])
+		}
+	}
+}
+
+// TestRefusalsAreInvalid: the library's refusals are 400s, not server errors.
+func TestRefusalsAreInvalid(t *testing.T) {
+	dir := t.TempDir()
+	writeGGUF(t, filepath.Join(dir, "file.gguf"), "general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4))
+	s, err := library.Open(t.TempDir(), library.WithDirs(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := storeadapter.New(s)
+	ctx := context.Background()
+	cases := map[string]struct {
+		err   error
+		param string
+	}{
+		"remove a models-directory file": {a.Remove(ctx, "file"), "model"},
+		"copy to a bad name":             {a.Copy(ctx, "file", "a b/c:d:e"), "destination"},
+	}
+	for name, c := range cases {
+		var ee *engine.Error
+		if !errors.As(c.err, &ee) || ee.Kind != engine.KindInvalid || ee.Param != c.param {
+			t.Errorf("%s: err = %#v, want an invalid-request error naming %s", name, c.err, c.param)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "file.gguf")); err != nil {
+		t.Errorf("the models-directory file is gone: %v", err)
 	}
 }
