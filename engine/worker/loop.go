@@ -129,13 +129,10 @@ func (l *loop) shutdown() {
 func (l *loop) fail(j *job, err *engine.Error) {
 	if j.embed != nil {
 		j.embed.result <- embedResult{err: err}
-	} else {
-		j.out.push(engine.StreamLine{Error: err})
+		return
 	}
-	if j.sampler != nil {
-		j.sampler.Free()
-		j.sampler = nil
-	}
+	j.out.push(engine.StreamLine{Error: err})
+	j.sampler.Free()
 }
 
 // dropCancelled finishes the jobs whose clients went away, freeing their slots at once.
@@ -193,17 +190,17 @@ func (l *loop) assign() {
 		}
 		l.queue = l.queue[1:]
 		l.queued.Add(-1)
-		l.start(best, j)
+		l.start(best, j, bestN)
 	}
 }
 
-func (l *loop) start(s *slot, j *job) {
+// start runs j in s, whose cache holds the first n tokens of j's prompt.
+func (l *loop) start(s *slot, j *job, n int) {
 	l.busy.Add(1)
 	now := time.Now()
-	*s = slot{id: s.id, cache: s.cache, job: j, out: -1, started: now, lastUsed: now, promptLen: len(j.prompt)}
+	*s = slot{id: s.id, cache: s.cache, job: j, out: -1, started: now, lastUsed: now}
 	s.stop = chat.NewStopMatcher(j.req.Stop)
 
-	n := commonPrefix(s.cache, j.prompt)
 	if j.req.NoCache {
 		n = 0
 	}
@@ -394,7 +391,7 @@ func (l *loop) finish(s *slot, reason, word string) {
 		Tokens:       s.tokens,
 		FinishReason: reason,
 		StopWord:     word,
-		Usage:        engine.Usage{PromptTokens: s.promptLen, CachedTokens: s.cached, CompletionTokens: len(s.tokens)},
+		Usage:        engine.Usage{PromptTokens: len(j.prompt), CachedTokens: s.cached, CompletionTokens: len(s.tokens)},
 		Logprobs:     s.logprobs,
 	}
 	first := s.firstAt
@@ -407,7 +404,7 @@ func (l *loop) finish(s *slot, reason, word string) {
 	t.FirstTokenM = ms(first.Sub(j.arrived))
 	t.PredictMs = ms(now.Sub(first))
 	t.Restored = s.restored
-	if n := s.promptLen - s.cached; n > 0 && t.PromptMs > 0 {
+	if n := len(j.prompt) - s.cached; n > 0 && t.PromptMs > 0 {
 		t.PromptPerS = float64(n) / (t.PromptMs / 1000)
 	}
 	if n := len(s.tokens) - 1; n > 0 && t.PredictMs > 0 {
@@ -422,15 +419,13 @@ func (l *loop) finish(s *slot, reason, word string) {
 		l.states.save(l.ctx, s.id, s.cache)
 	}
 	j.out.push(engine.StreamLine{Done: res})
+	j.sampler.Free()
 	l.release(s)
 }
 
-// release frees the slot, keeping its cache for the next request's prefix.
+// release frees the slot, keeping its cache for the next request's prefix. The job's end
+// (finish or fail) has freed its sampler.
 func (l *loop) release(s *slot) {
-	if s.job != nil && s.job.sampler != nil {
-		s.job.sampler.Free()
-		s.job.sampler = nil
-	}
 	if s.job != nil {
 		l.busy.Add(-1)
 	}

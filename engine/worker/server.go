@@ -59,17 +59,25 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
+// checkTokens says which token, if any, is outside the vocabulary; param names the field.
+func (w *Worker) checkTokens(param string, toks []llama.Token) *engine.Error {
+	for i, t := range toks {
+		if !w.model.ValidToken(t) {
+			return &engine.Error{Kind: engine.KindInvalid, Param: param,
+				Message: fmt.Sprintf("token %d at position %d is outside the vocabulary (0..%d)", t, i, w.model.NVocab()-1)}
+		}
+	}
+	return nil
+}
+
 // promptTokens turns a request's prompt into tokens, checking ids and the context size.
 func (w *Worker) promptTokens(req *engine.CompletionRequest) ([]llama.Token, error) {
 	m := w.model
 	var toks []llama.Token
 	switch {
 	case len(req.Tokens) > 0:
-		for i, t := range req.Tokens {
-			if !m.ValidToken(t) {
-				return nil, &engine.Error{Kind: engine.KindInvalid, Param: "prompt",
-					Message: fmt.Sprintf("token %d at position %d is outside the vocabulary (0..%d)", t, i, m.NVocab()-1)}
-			}
+		if err := w.checkTokens("prompt", req.Tokens); err != nil {
+			return nil, err
 		}
 		toks = req.Tokens
 	case req.Suffix != "":
@@ -208,11 +216,10 @@ func (w *Worker) handleEmbed(rw http.ResponseWriter, r *http.Request) {
 		inputs = append(inputs, w.model.Tokenize(s, true, true))
 	}
 	for i, toks := range req.Tokens {
-		for _, t := range toks {
-			if !w.model.ValidToken(t) {
-				writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "input", Message: fmt.Sprintf("input %d: token %d is outside the vocabulary", i, t)})
-				return
-			}
+		if err := w.checkTokens("input", toks); err != nil {
+			err.Message = fmt.Sprintf("input %d: %s", i, err.Message)
+			writeError(rw, err)
+			return
 		}
 		inputs = append(inputs, toks)
 	}
@@ -266,11 +273,9 @@ func (w *Worker) handleDetokenize(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, err)
 		return
 	}
-	for _, t := range req.Tokens {
-		if !w.model.ValidToken(t) {
-			writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "tokens", Message: fmt.Sprintf("token %d is outside the vocabulary (0..%d)", t, w.model.NVocab()-1)})
-			return
-		}
+	if err := w.checkTokens("tokens", req.Tokens); err != nil {
+		writeError(rw, err)
+		return
 	}
 	toks := req.Tokens
 	if !req.Special {

@@ -22,15 +22,14 @@ type slot struct {
 	gen     bool          // generating (else prefilling)
 	out     int           // index of this slot's output in the current batch, -1 if none
 
-	stop      *chat.StopMatcher
-	text      []byte
-	tokens    []int32
-	logprobs  []engine.Logprob
-	cached    int
-	restored  bool
-	started   time.Time
-	firstAt   time.Time
-	promptLen int
+	stop     *chat.StopMatcher
+	text     []byte
+	tokens   []int32
+	logprobs []engine.Logprob
+	cached   int
+	restored bool
+	started  time.Time
+	firstAt  time.Time
 }
 
 func (s *slot) idle() bool { return s.job == nil }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,7 +123,7 @@ func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, ha
 		}
 		path := filepath.Join(s.dir, e.name)
 		toks, data, err := readState(path)
-		if err == nil && !equalTokens(toks, prompt[:e.nTokens]) {
+		if err == nil && !slices.Equal(toks, prompt[:e.nTokens]) {
 			err = errors.New("tokens differ from the file name's hash")
 		}
 		if err == nil {
@@ -318,16 +319,4 @@ func readState(path string) ([]llama.Token, []byte, error) {
 		toks[i] = llama.Token(int32(binary.LittleEndian.Uint32(body[i*4:])))
 	}
 	return toks, body[h.NTokens*4:], nil
-}
-
-func equalTokens(a, b []llama.Token) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
