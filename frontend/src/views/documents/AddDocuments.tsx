@@ -1,8 +1,8 @@
-import { useId, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { IndexSkip } from '../../api/types';
-import { Icon } from '../../components/Icon';
+import { DropZone } from '../../components/DropZone';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
 import { count } from '../../lib/docs';
@@ -32,11 +32,9 @@ interface Outcome {
 export function AddDocuments({ collectionId, busy, onAdded, onFolder, children }: Props) {
   const { t, fmt } = useI18n();
   const pathId = useId();
-  const [over, setOver] = useState(false);
   const [uploading, setUploading] = useState<{ name: string; i: number; n: number } | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [path, setPath] = useState('');
-  const input = useRef<HTMLInputElement>(null);
 
   const upload = async (files: File[]) => {
     if (files.length === 0 || uploading) return;
@@ -62,47 +60,13 @@ export function AddDocuments({ collectionId, busy, onAdded, onFolder, children }
     onAdded();
   };
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    if (!busy) void upload([...e.dataTransfer.files]);
-  };
-
   const disabled = busy || uploading !== null;
   return (
     <section className="section" aria-labelledby="add-title">
       <h2 id="add-title" className="section-title">
         {t('docs.add')}
       </h2>
-      <div
-        className={`dropzone${over ? ' over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={onDrop}
-      >
-        <Icon name="file" size={20} />
-        <span className="small">{t('docs.drop')}</span>
-        <button type="button" className="secondary small" onClick={() => input.current?.click()} disabled={disabled}>
-          {t('docs.chooseFiles')}
-        </button>
-        <input
-          ref={input}
-          type="file"
-          multiple
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-hidden="true"
-          data-testid="docs-file-input"
-          onChange={(e) => {
-            const files = [...(e.target.files ?? [])];
-            e.target.value = '';
-            void upload(files);
-          }}
-        />
-      </div>
+      <DropZone text={t('docs.drop')} textClassName="small" choose={t('docs.chooseFiles')} disabled={disabled} multiple onFiles={(files) => void upload(files)} />
       {uploading && (
         <div className="import-progress">
           <span className="small">{t('docs.uploading', { name: uploading.name, i: uploading.i + 1, n: uploading.n })}</span>

@@ -1,7 +1,7 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useState } from 'react';
 import { api, errorText, putBytes } from '../../api/client';
 import type { Upload } from '../../api/types';
-import { Icon } from '../../components/Icon';
+import { DropZone } from '../../components/DropZone';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
@@ -17,12 +17,10 @@ const CHUNK = 8 << 20;
 export function Import() {
   const { t } = useI18n();
   const { refreshModels } = useApp();
-  const [over, setOver] = useState(false);
   const [progress, setProgress] = useState<{ name: string; value: number } | null>(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const [path, setPath] = useState('');
-  const input = useRef<HTMLInputElement>(null);
 
   const upload = async (file: File) => {
     setError('');
@@ -50,46 +48,18 @@ export function Import() {
     }
   };
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setOver(false);
-    const f = e.dataTransfer.files[0];
-    if (f) void upload(f);
-  };
-
   return (
     <section className="section" aria-labelledby="import-title">
       <h2 id="import-title" className="section-title">
         {t('models.import')}
       </h2>
-      <div
-        className={`dropzone${over ? ' over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={onDrop}
-      >
-        <Icon name="file" size={20} />
-        <span>{t('models.importDrop')}</span>
-        <button type="button" className="secondary small" onClick={() => input.current?.click()} disabled={progress !== null}>
-          {t('models.importChoose')}
-        </button>
-        <input
-          ref={input}
-          type="file"
-          accept=".gguf"
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-hidden="true"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) void upload(f);
-            e.target.value = '';
-          }}
-        />
-      </div>
+      <DropZone
+        text={t('models.importDrop')}
+        choose={t('models.importChoose')}
+        disabled={progress !== null}
+        accept=".gguf"
+        onFiles={([f]) => f && void upload(f)}
+      />
       {progress && (
         <div className="import-progress">
           <span className="small">{t('models.importing', { name: progress.name, pct: `${Math.round(progress.value * 100)}%` })}</span>
