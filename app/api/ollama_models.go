@@ -60,7 +60,7 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) {
 			writeOllamaError(w, r, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v)))
 			return
 		}
-		resp.Embeddings = append(resp.Embeddings, normalize(v))
+		resp.Embeddings = append(resp.Embeddings, v) // unit length: the worker normalised it
 	}
 	resp.PromptEvalCount = res.PromptTokens
 	resp.LoadDuration = int64(res.Timings.LoadMs * 1e6)

@@ -698,23 +698,6 @@ func embedInputs(raw json.RawMessage) (texts []string, tokens [][]int32, err err
 	return texts, tokens, nil
 }
 
-// normalize scales v to unit length (OpenAI's vectors are L2-normalised); zero stays zero.
-func normalize(v []float32) []float32 {
-	var sum float64
-	for _, x := range v {
-		sum += float64(x) * float64(x)
-	}
-	if sum == 0 {
-		return v
-	}
-	inv := 1 / math.Sqrt(sum)
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(float64(x) * inv)
-	}
-	return out
-}
-
 // encodeEmbedding gives a vector as floats or as base64 of little-endian float32s.
 func encodeEmbedding(v []float32, format string) any {
 	if format != "base64" {

@@ -80,7 +80,7 @@ func embeddingResponse(req oaiEmbeddingRequest, res *engine.EmbedResult) (oaiEmb
 		if req.Dimensions != nil && *req.Dimensions != len(v) {
 			return out, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v))
 		}
-		out.Data[i] = oaiEmbedding{Object: "embedding", Index: i, Embedding: encodeEmbedding(normalize(v), req.EncodingFormat)}
+		out.Data[i] = oaiEmbedding{Object: "embedding", Index: i, Embedding: encodeEmbedding(v, req.EncodingFormat)}
 	}
 	return out, nil
 }

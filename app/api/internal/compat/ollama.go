@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -251,6 +252,15 @@ func Ollama() []Case {
 			}
 			if res.Model != tg.EmbedModel || len(res.Embeddings) != 2 || len(res.Embeddings[0]) == 0 {
 				t.Fatalf("embed %+v", res)
+			}
+			for i, v := range res.Embeddings {
+				var sum float64
+				for _, x := range v {
+					sum += float64(x) * float64(x)
+				}
+				if math.Abs(math.Sqrt(sum)-1) > 1e-5 {
+					t.Fatalf("vector %d has norm %v", i, math.Sqrt(sum))
+				}
 			}
 			old, err := c.Embeddings(context.Background(), &api.EmbeddingRequest{Model: tg.EmbedModel, Prompt: "why is the sky blue?"})
 			if err != nil || len(old.Embedding) != len(res.Embeddings[0]) {
