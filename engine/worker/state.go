@@ -93,14 +93,44 @@ func openStateStore(log *slog.Logger, root, model string, budget int64) (*stateS
 	return s, nil
 }
 
-func tokensHash(toks []llama.Token) string {
+// tokenBytes is how tokens are stored and hashed: little-endian int32s.
+func tokenBytes(toks []llama.Token) []byte {
+	b, _ := binary.Append(make([]byte, 0, 4*len(toks)), binary.LittleEndian, toks)
+	return b
+}
+
+// hashName is the name a state's tokens are filed under: the start of their SHA-256.
+func hashName(sum []byte) string { return hex.EncodeToString(sum)[:40] }
+
+// prefixHashes returns the hashes of toks[:n] for each n of lens (ascending), hashing toks
+// once.
+func prefixHashes(toks []llama.Token, lens []int) []string {
 	h := sha256.New()
-	var b [4]byte
-	for _, t := range toks {
-		binary.LittleEndian.PutUint32(b[:], uint32(t))
-		h.Write(b[:])
+	out := make([]string, len(lens))
+	done := 0
+	for i, n := range lens {
+		h.Write(tokenBytes(toks[done:n]))
+		done = n
+		out[i] = hashName(h.Sum(nil))
 	}
-	return hex.EncodeToString(h.Sum(nil))[:40]
+	return out
+}
+
+// matching returns the entries whose hash is that of the same-length prefix of toks, sorted
+// by length, shortest first.
+func matching(ents []*stateEntry, toks []llama.Token) []*stateEntry {
+	sort.Slice(ents, func(i, j int) bool { return ents[i].nTokens < ents[j].nTokens })
+	lens := make([]int, len(ents))
+	for i, e := range ents {
+		lens[i] = e.nTokens
+	}
+	var out []*stateEntry
+	for i, h := range prefixHashes(toks, lens) {
+		if h == ents[i].hash {
+			out = append(out, ents[i])
+		}
+	}
+	return out
 }
 
 // restore loads into seq the saved state covering the longest prefix of prompt longer than
@@ -116,11 +146,9 @@ func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, ha
 		}
 	}
 	s.mu.Unlock()
-	sort.Slice(cands, func(i, j int) bool { return cands[i].nTokens > cands[j].nTokens })
-	for _, e := range cands {
-		if tokensHash(prompt[:e.nTokens]) != e.hash {
-			continue
-		}
+	cands = matching(cands, prompt)
+	for i := len(cands) - 1; i >= 0; i-- { // the longest first
+		e := cands[i]
 		path := filepath.Join(s.dir, e.name)
 		toks, data, err := readState(path)
 		if err == nil && !slices.Equal(toks, prompt[:e.nTokens]) {
@@ -152,6 +180,11 @@ func (s *stateStore) restore(c *llama.Context, seq int, prompt []llama.Token, ha
 // save copies the sequence's state now (the loop goes on using the slot) and writes it in the
 // background.
 func (s *stateStore) save(c *llama.Context, seq int, toks []llama.Token) {
+	// The loop is the only sender: a queue with room now still has room below.
+	if len(s.writes) == cap(s.writes) {
+		s.log.Warn("saved-state writer is busy; skipping this save")
+		return
+	}
 	data := c.SeqState(seq)
 	if len(data) == 0 {
 		return
@@ -174,57 +207,61 @@ func (s *stateStore) writer() {
 }
 
 func (s *stateStore) write(w stateWrite) error {
-	hash := tokensHash(w.tokens)
+	toks := tokenBytes(w.tokens)
+	nameSum := sha256.Sum256(toks)
+	hash := hashName(nameSum[:])
 	name := hash + ".kv"
-	var body bytes.Buffer
-	for _, t := range w.tokens {
-		binary.Write(&body, binary.LittleEndian, int32(t))
-	}
-	body.Write(w.data)
-	sum := sha256.Sum256(body.Bytes())
-	hdr, _ := json.Marshal(stateHeader{Model: filepath.Base(s.dir), NTokens: len(w.tokens), StateSize: len(w.data), Sum: hex.EncodeToString(sum[:])})
-	f, err := os.CreateTemp(s.dir, ".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	var pre bytes.Buffer
-	pre.WriteString(stateMagic)
-	binary.Write(&pre, binary.LittleEndian, uint32(len(hdr)))
-	pre.Write(hdr)
-	if _, err := f.Write(pre.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(body.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), filepath.Join(s.dir, name)); err != nil {
+	sum := sha256.New()
+	sum.Write(toks)
+	sum.Write(w.data)
+	hdr, _ := json.Marshal(stateHeader{Model: filepath.Base(s.dir), NTokens: len(w.tokens), StateSize: len(w.data), Sum: hex.EncodeToString(sum.Sum(nil))})
+	pre := binary.LittleEndian.AppendUint32([]byte(stateMagic), uint32(len(hdr)))
+	pre = append(pre, hdr...)
+	if err := s.writeFile(name, pre, toks, w.data); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.entries[name] = &stateEntry{name: name, nTokens: len(w.tokens), hash: hash, size: int64(pre.Len() + body.Len()), lastUsed: time.Now()}
 	// An earlier turn of the same conversation is a prefix of this one: its file is no longer
 	// needed.
-	var stale []string
-	for n, e := range s.entries {
-		if e.nTokens < len(w.tokens) && tokensHash(w.tokens[:e.nTokens]) == e.hash {
-			stale = append(stale, n)
+	var shorter []*stateEntry
+	for _, e := range s.entries {
+		if e.nTokens < len(w.tokens) {
+			shorter = append(shorter, e)
 		}
 	}
+	s.entries[name] = &stateEntry{name: name, nTokens: len(w.tokens), hash: hash, size: int64(len(pre) + len(toks) + len(w.data)), lastUsed: time.Now()}
 	s.mu.Unlock()
-	for _, n := range stale {
-		s.remove(n)
+	for _, e := range matching(shorter, w.tokens) {
+		s.remove(e.name)
 	}
 	s.evict()
+	return nil
+}
+
+// writeFile writes the parts to dir/name through a synced temporary file, so a crash leaves
+// the old file or the new one, never half of one.
+func (s *stateStore) writeFile(name string, parts ...[]byte) error {
+	f, err := os.CreateTemp(s.dir, ".tmp*")
+	if err != nil {
+		return fmt.Errorf("saved state: %w", err)
+	}
+	defer os.Remove(f.Name())
+	for _, p := range parts {
+		if _, err := f.Write(p); err != nil {
+			f.Close()
+			return fmt.Errorf("saved state: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("saved state: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("saved state: %w", err)
+	}
+	if err := os.Rename(f.Name(), filepath.Join(s.dir, name)); err != nil {
+		return fmt.Errorf("saved state: %w", err)
+	}
 	return nil
 }
 
