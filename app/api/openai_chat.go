@@ -49,19 +49,19 @@ func sumUsage(us []engine.Usage) engine.Usage {
 }
 
 func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
-	var req oaiChatWithCollection // Perch's extension: cite a document collection (perch_collections.go)
+	var req oaiChatRequest
 	if err := decodeBody(r, &req); err != nil {
 		writeOpenAIError(w, r, err)
 		return
 	}
-	base, n, err := chatRequestFromOpenAI(req.oaiChatRequest)
+	base, n, err := chatRequestFromOpenAI(req)
 	if err != nil {
 		writeOpenAIError(w, r, err)
 		return
 	}
 	noteModel(r, base.Model)
 	base.KeepAlive = s.keepAlive(base.KeepAlive)
-	rag, err := s.withCollection(r.Context(), req.collectionField, &base)
+	rag, err := s.withCollection(r.Context(), req.Collection, &base)
 	if err != nil {
 		writeOpenAIError(w, r, err)
 		return

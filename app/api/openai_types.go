@@ -30,6 +30,8 @@ type oaiChatRequest struct {
 	ParallelToolCalls   *bool              `json:"parallel_tool_calls"`
 	ReasoningEffort     string             `json:"reasoning_effort"`
 	KeepAlive           json.RawMessage    `json:"keep_alive"` // Ollama's extension, honoured here too
+	// Collection is Perch's extension: cite a document collection (perch_collections.go).
+	Collection json.RawMessage `json:"collection"`
 }
 
 type oaiStreamOpts struct {

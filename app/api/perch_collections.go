@@ -652,27 +652,6 @@ func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) {
 
 // The chat hook.
 
-// collectionField is the "collection" member a chat request may carry. The OpenAI handler
-// decodes it beside its own fields.
-type collectionField struct {
-	Collection json.RawMessage `json:"collection"`
-}
-
-// oaiChatWithCollection is an OpenAI chat request with Perch's "collection" beside it.
-type oaiChatWithCollection struct {
-	oaiChatRequest
-	collectionField
-}
-
-// UnmarshalJSON decodes the two parts separately, so that errors name OpenAI's fields as
-// they are ("model", not "oaiChatRequest.model").
-func (c *oaiChatWithCollection) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &c.oaiChatRequest); err != nil {
-		return err
-	}
-	return json.Unmarshal(b, &c.collectionField)
-}
-
 type collectionRef struct {
 	ref      string
 	topK     int
@@ -725,17 +704,17 @@ type retrieval struct {
 }
 
 // withCollection is the hook of POST /v1/chat/completions: when the request names a
-// collection, the last user message is searched and replaced (in req only) by the cited
-// prompt. It returns nil when no collection is named.
-func (s *Server) withCollection(ctx context.Context, f collectionField, req *engine.ChatRequest) (*retrieval, error) {
-	if isNull(f.Collection) {
+// collection (raw is its "collection" member), the last user message is searched and
+// replaced (in req only) by the cited prompt. It returns nil when no collection is named.
+func (s *Server) withCollection(ctx context.Context, raw json.RawMessage, req *engine.ChatRequest) (*retrieval, error) {
+	if isNull(raw) {
 		return nil, nil
 	}
 	store := s.collections()
 	if store == nil {
 		return nil, unavailable("document collections")
 	}
-	ref, err := parseCollectionRef(f.Collection)
+	ref, err := parseCollectionRef(raw)
 	if err != nil {
 		return nil, err
 	}
