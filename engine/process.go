@@ -298,7 +298,8 @@ func (p *process) fetchInfo(ctx context.Context) (WorkerInfo, error) {
 	return wi, err
 }
 
-// complete streams a completion from the worker.
+// complete streams a completion from the worker. The answer's text, tokens and logprobs come
+// once, in the events; the final line carries the rest of the result.
 func (p *process) complete(ctx context.Context, req CompletionRequest, fn func(Event) error) (*CompletionResult, error) {
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -317,19 +318,35 @@ func (p *process) complete(ctx context.Context, req CompletionRequest, fn func(E
 		return nil, decodeWorkerError(resp)
 	}
 	dec := json.NewDecoder(resp.Body)
+	var (
+		text     strings.Builder
+		tokens   []int32
+		logprobs []Logprob
+	)
 	for {
 		var line StreamLine
 		if err := dec.Decode(&line); err != nil {
 			return nil, p.transportError(ctx, err)
 		}
-		switch {
+		switch ev := line.Event; {
 		case line.Error != nil:
 			return nil, line.Error
 		case line.Done != nil:
-			return line.Done, nil
-		case line.Event != nil && fn != nil:
-			if err := fn(*line.Event); err != nil {
-				return nil, err
+			res := line.Done
+			res.Text, res.Tokens, res.Logprobs = text.String(), tokens, logprobs
+			return res, nil
+		case ev != nil:
+			text.WriteString(ev.Text)
+			if ev.Token >= 0 { // held-back text at the end comes without a token
+				tokens = append(tokens, ev.Token)
+			}
+			if ev.Logprob != nil {
+				logprobs = append(logprobs, *ev.Logprob)
+			}
+			if fn != nil {
+				if err := fn(*ev); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

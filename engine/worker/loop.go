@@ -325,9 +325,7 @@ func (l *loop) sample(s *slot) {
 	piece := l.model.Piece(tok, false)
 	var lp *engine.Logprob
 	if j.req.Logprobs {
-		if lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, piece, j.req.TopLogprobs); lp != nil {
-			s.logprobs = append(s.logprobs, *lp)
-		}
+		lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, piece, j.req.TopLogprobs)
 	}
 	// The stop matcher also holds back a character split across tokens.
 	emit, stopped, word := s.stop.Feed(string(piece))
@@ -386,13 +384,11 @@ func (l *loop) finish(s *slot, reason, word string) {
 			j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
 		}
 	}
+	// The text, tokens and logprobs went out in the events; the client puts them together.
 	res := &engine.CompletionResult{
-		Text:         string(s.text),
-		Tokens:       s.tokens,
 		FinishReason: reason,
 		StopWord:     word,
 		Usage:        engine.Usage{PromptTokens: len(j.prompt), CachedTokens: s.cached, CompletionTokens: len(s.tokens)},
-		Logprobs:     s.logprobs,
 	}
 	first := s.firstAt
 	if first.IsZero() {

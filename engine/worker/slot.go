@@ -3,7 +3,6 @@ package worker
 import (
 	"time"
 
-	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 	"github.com/perchapp/perch/engine/llama"
 )
@@ -23,9 +22,8 @@ type slot struct {
 	out     int           // index of this slot's output in the current batch, -1 if none
 
 	stop     *chat.StopMatcher
-	text     []byte
+	text     []byte // the answer so far, for the history
 	tokens   []int32
-	logprobs []engine.Logprob
 	cached   int
 	restored bool
 	started  time.Time
