@@ -3,6 +3,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Collection, DocInfo, Model } from '../api/types';
 import { App } from '../App';
 import { mockFetch, sseResponse, type Call } from '../test/fetchMock';
+import { I18nProvider } from '../i18n';
+import { CollectionForm } from '../views/documents/CollectionForm';
 import { defaultEmbedding, installedCopy } from '../views/documents/embedding';
 
 const status = (collections: boolean) => ({
@@ -98,6 +100,24 @@ describe('the recommended embedding model', () => {
     expect(defaultEmbedding([chat, model('nomic', true)], bge)).toBe('nomic');
     expect(defaultEmbedding([chat], bge)).toBe('');
     expect(defaultEmbedding([chat, model('nomic', true)], null)).toBe('nomic');
+  });
+
+  it('is the new collection form default as models arrive, until the user picks one', () => {
+    const form = (models: Model[]) => (
+      <I18nProvider lang="en">
+        <CollectionForm models={models} recommended={bge} onCreated={() => undefined} />
+      </I18nProvider>
+    );
+    const { rerender } = render(form([]));
+    const select = screen.getByLabelText('Embedding model') as HTMLSelectElement;
+    expect(select.value).toBe('');
+    rerender(form([model('stories260k'), model('nomic', true)]));
+    expect(select.value).toBe('nomic');
+    rerender(form([model('stories260k'), model('nomic', true), model(bgeRef, true)]));
+    expect(select.value).toBe(bgeRef);
+    fireEvent.change(select, { target: { value: 'nomic' } });
+    rerender(form([model('stories260k'), model('nomic', true), model(bgeRef, true), model('e5', true)]));
+    expect(select.value).toBe('nomic');
   });
 });
 

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { CatalogModel, Collection, Model } from '../../api/types';
@@ -18,16 +18,12 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
   const { t } = useI18n();
   const ids = { name: useId(), model: useId() };
   const [name, setName] = useState('');
-  const [model, setModel] = useState(() => defaultEmbedding(models, recommended));
-  const [touched, setTouched] = useState(false);
+  // Until the user picks, the default follows the models and the catalog as they arrive.
+  const [picked, setPicked] = useState<string | null>(null);
+  const model = picked ?? defaultEmbedding(models, recommended);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const rec = installedCopy(models, recommended);
-
-  // The default follows the models and the catalog as they arrive, until the user picks.
-  useEffect(() => {
-    if (!touched) setModel(defaultEmbedding(models, recommended));
-  }, [models, recommended, touched]);
 
   const chosen = models.find((m) => m.name === model);
   const isChatModel = chosen !== undefined && !chosen.embedding;
@@ -58,10 +54,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
           models={models}
           value={model}
           recommended={rec?.name}
-          onChange={(m) => {
-            setTouched(true);
-            setModel(m);
-          }}
+          onChange={setPicked}
         />
         {isChatModel && (
           <p className="notice small">
