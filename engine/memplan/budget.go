@@ -36,6 +36,14 @@ type Machine struct {
 	Simulated bool `json:"simulated,omitempty"`
 }
 
+// Backend is what llama.cpp runs models on there: Metal on Apple Silicon, else the CPU.
+func (m Machine) Backend() Backend {
+	if m.AppleSilicon {
+		return BackendMetal
+	}
+	return BackendCPU
+}
+
 // SimulatedMac is an Apple Silicon Mac with ram bytes of memory and macOS's default GPU limit.
 func SimulatedMac(ram int64) Machine {
 	return Machine{TotalBytes: ram, AvailableBytes: ram - macReserve, AppleSilicon: true,

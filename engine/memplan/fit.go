@@ -157,6 +157,10 @@ func MaxContext(s Shape, o Options, budget int64) int {
 // ErrNoContextFits is returned by ChooseContext when not even a minimal context fits.
 var ErrNoContextFits = errors.New("no context fits")
 
+// FallbackContext is the context judged when none fits: the training context capped at
+// DefaultContextCap (and at least 512), so that the verdict says by how much it misses.
+func FallbackContext(s Shape) int { return min(DefaultContextCap, max(s.ContextLength, minContext)) }
+
 // ChooseContext picks the context per slot when none is asked for: the training context
 // capped at DefaultContextCap, lowered to the largest that fits the budget. The message says
 // which and why.

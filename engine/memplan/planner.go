@@ -38,14 +38,39 @@ func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.Load
 	if err != nil {
 		return engine.Fit{}, fmt.Errorf("read memory: %w", err)
 	}
-	res := residents(resident)
+	pl, err := p.Plan(s, m, opts, residents(resident))
+	if err != nil {
+		return engine.Fit{}, err
+	}
+	out := engine.Fit{Options: opts, Message: pl.Note}
+	out.Options.Slots = pl.Options.Slots
+	out.Options.ContextLength = pl.Options.Context
+	out.Fits = pl.Fit.Verdict != TooLarge && len(pl.Fit.Unload) == 0
+	if !out.Fits || out.Message == "" {
+		out.Message = pl.Fit.Message
+	}
+	return out, nil
+}
+
+// Plan is how a model would be loaded and what that takes.
+type Plan struct {
+	// Options are the load's, with the planner's defaults and the context chosen.
+	Options Options
+	Fit     Fit
+	// Note says why the context was chosen, when the load did not ask for one.
+	Note string
+}
+
+// Plan decides a load of the model of shape s with opts on machine m beside the resident
+// models (least recently used first), as Fit does: what `perch show` reports uses it too.
+func (p *Planner) Plan(s Shape, m Machine, opts engine.LoadOptions, res []Resident) (Plan, error) {
 	var used int64
 	for _, r := range res {
 		used += r.Bytes
 	}
 	b := BudgetFor(m, used)
 	o := Options{Context: opts.ContextLength, Slots: opts.Slots, KVTypeK: opts.KVType, KVTypeV: opts.KVType,
-		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn}
+		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn, Backend: m.Backend()}
 	if o.Slots <= 0 {
 		o.Slots = p.Slots
 		if o.Slots <= 0 {
@@ -55,37 +80,25 @@ func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.Load
 	if o.KVTypeK == "" {
 		o.KVTypeK, o.KVTypeV = p.KVType, p.KVType
 	}
-	if m.AppleSilicon {
-		o.Backend = BackendMetal
-	} else {
-		o.Backend = BackendCPU
-	}
-	out := engine.Fit{Options: opts}
-	out.Options.Slots = o.Slots
+	var note string
 	if o.Context <= 0 {
 		// The largest context that fits beside what is loaded; failing that, the largest that
 		// fits once idle models are unloaded.
-		n, note, err := ChooseContext(s, o, b.Bytes-used)
+		n, why, err := ChooseContext(s, o, b.Bytes-used)
 		if errors.Is(err, ErrNoContextFits) {
-			n, note, err = ChooseContext(s, o, b.Bytes)
+			n, why, err = ChooseContext(s, o, b.Bytes)
 		}
 		if err != nil {
-			o.Context = min(DefaultContextCap, max(s.ContextLength, minContext))
+			o.Context = FallbackContext(s)
 		} else {
-			o.Context = n
-			out.Message = note
+			o.Context, note = n, why
 		}
-		out.Options.ContextLength = o.Context
 	}
 	f, err := Check(s, o, b, res)
 	if err != nil {
-		return engine.Fit{}, err
+		return Plan{}, err
 	}
-	out.Fits = f.Verdict != TooLarge && len(f.Unload) == 0
-	if !out.Fits || out.Message == "" {
-		out.Message = f.Message
-	}
-	return out, nil
+	return Plan{Options: f.Options, Fit: f, Note: note}, nil
 }
 
 func (p *Planner) shape(path string) (Shape, error) {

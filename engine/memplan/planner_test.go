@@ -52,3 +52,47 @@ func TestPlanner(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// TestPlannerPlan: Plan fills the planner's defaults and the machine's backend, chooses the
+// context when none is asked, falls back to the capped training context when none fits, and
+// judges exactly those options.
+func TestPlannerPlan(t *testing.T) {
+	s, err := ReadShape(filepath.Join(sharedDir(t), "models", "stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Planner{Slots: 3, KVType: "f32"}
+	mac := SimulatedMac(16 * gib)
+	pl, err := p.Plan(s, mac, engine.LoadOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := pl.Options
+	if o.Slots != 3 || o.KVTypeK != "f32" || o.Backend != BackendMetal || o.Context != 2048 || pl.Note == "" {
+		t.Errorf("Plan on a Mac: %+v, note %q", o, pl.Note)
+	}
+	want, err := Check(s, Options{Context: 2048, Slots: 3, KVTypeK: "f32", KVTypeV: "f32", Backend: BackendMetal}, BudgetFor(mac, 0), nil)
+	if err != nil || want.TotalBytes != pl.Fit.TotalBytes || want.Verdict != pl.Fit.Verdict {
+		t.Errorf("Plan's fit %+v, Check's %+v (%v)", pl.Fit, want, err)
+	}
+
+	tiny := Machine{TotalBytes: 1 * gib, AvailableBytes: 64 << 20}
+	pl, err = p.Plan(s, tiny, engine.LoadOptions{Slots: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.Options.Context != FallbackContext(s) || pl.Options.Backend != BackendCPU || pl.Options.Slots != 1 || pl.Fit.Verdict != TooLarge || pl.Note != "" {
+		t.Errorf("Plan on a tiny machine: %+v, verdict %s, note %q", pl.Options, pl.Fit.Verdict, pl.Note)
+	}
+}
+
+func TestFallbackContext(t *testing.T) {
+	for _, c := range []struct{ train, want int }{{0, 512}, {256, 512}, {2048, 2048}, {131072, DefaultContextCap}} {
+		if got := FallbackContext(Shape{ContextLength: c.train}); got != c.want {
+			t.Errorf("FallbackContext(training %d) = %d, want %d", c.train, got, c.want)
+		}
+	}
+	if (Machine{AppleSilicon: true}).Backend() != BackendMetal || (Machine{}).Backend() != BackendCPU {
+		t.Error("Machine.Backend: Apple Silicon is Metal, anything else the CPU")
+	}
+}
