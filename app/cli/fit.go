@@ -104,12 +104,7 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 	if err != nil {
 		return err
 	}
-	o := memplan.Options{Context: f.ctx, Slots: f.slots, KVTypeK: f.kv, KVTypeV: f.kv}
-	if budget.Machine.AppleSilicon {
-		o.Backend = memplan.BackendMetal
-	} else {
-		o.Backend = memplan.BackendCPU
-	}
+	o := memplan.Options{Context: f.ctx, Slots: f.slots, KVTypeK: f.kv, KVTypeV: f.kv, Backend: budget.Machine.Backend()}
 
 	if len(cands) > 1 {
 		best, ranked, err := memplan.BestQuant(cands, o, budget, nil)
@@ -135,7 +130,7 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 		}
 		if err != nil {
 			// Nothing fits: judge the capped default so the report says by how much.
-			n = min(memplan.DefaultContextCap, max(c.Shape.ContextLength, 512))
+			n = memplan.FallbackContext(c.Shape)
 			note = err.Error()
 		}
 		o.Context, rep.ContextNote = n, note

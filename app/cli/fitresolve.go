@@ -21,9 +21,13 @@ func resolveFit(ctx context.Context, ref string) ([]memplan.Candidate, error) {
 		return nil, err
 	}
 	if m, err := store.Get(ctx, ref); err == nil {
-		s, err := memplan.ReadShape(m.Path)
+		info, err := store.Info(ctx, m.Name) // the header the store has parsed already
 		if err != nil {
 			return nil, err
+		}
+		s, err := memplan.ShapeFromGGUF(info.File)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Path, err)
 		}
 		return []memplan.Candidate{{Name: m.Name, Shape: s}}, nil
 	}

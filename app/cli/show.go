@@ -12,8 +12,10 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/memplan"
 )
 
@@ -64,7 +66,7 @@ func newShowCmd() *cobra.Command {
 				fmt.Fprintln(out, m.System)
 			default:
 				writeShow(out, m, info)
-				writeMemory(cmd.Context(), out, m)
+				writeMemory(cmd.Context(), out, info)
 			}
 			return nil
 		},
@@ -176,10 +178,11 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// writeMemory adds the memory estimate at the context the server would pick (the largest that
-// fits up to the training context, capped), judged against this machine.
-func writeMemory(ctx context.Context, w io.Writer, m library.Model) {
-	shape, err := memplan.ReadShape(m.Path)
+// writeMemory adds the memory plan the server would make to load the model with nothing else
+// loaded, judged against this machine: its planner with the settings' slots and context (the
+// largest that fits up to the training context, capped, when the settings leave it to Perch).
+func writeMemory(ctx context.Context, w io.Writer, info ggufmeta.Info) {
+	shape, err := memplan.ShapeFromGGUF(info.File)
 	if err != nil {
 		return
 	}
@@ -187,22 +190,20 @@ func writeMemory(ctx context.Context, w io.Writer, m library.Model) {
 	if err != nil {
 		return
 	}
-	o := memplan.Options{Slots: 1, KVTypeK: "f16", KVTypeV: "f16", Backend: memplan.BackendCPU}
-	if budget.Machine.AppleSilicon {
-		o.Backend = memplan.BackendMetal
+	st := config.Defaults()
+	if s, err := config.Open(config.DefaultPaths().SettingsFile()); err == nil {
+		st = s.Get()
 	}
-	if n, _, err := memplan.ChooseContext(shape, o, budget.Bytes); err == nil {
-		o.Context = n
-	} else {
-		o.Context = min(memplan.DefaultContextCap, max(shape.ContextLength, 512))
-	}
-	f, err := memplan.Check(shape, o, budget, nil)
+	// As perch serve builds its planner (newPlanner) and engine (newEngine) from the settings.
+	p := memplan.Planner{Slots: st.Slots}
+	plan, err := p.Plan(shape, budget.Machine, engine.LoadOptions{Slots: st.Slots, ContextLength: st.ContextLength}, nil)
 	if err != nil {
 		return
 	}
+	f, o := plan.Fit, plan.Options
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\n  Memory (perch fit for more)")
-	fmt.Fprintf(tw, "    at %d tokens of context\t%s total: weights %s, KV cache %s, compute %s\n", o.Context,
+	fmt.Fprintf(tw, "    at %d tokens of context per slot × %d slot(s)\t%s total: weights %s, KV cache %s, compute %s\n", o.Context, o.Slots,
 		memplan.FormatBytes(f.TotalBytes), memplan.FormatBytes(f.WeightsBytes), memplan.FormatBytes(f.KVBytes+f.StateBytes), memplan.FormatBytes(f.ComputeBytes+f.OutputBytes))
 	fmt.Fprintf(tw, "    on %s\t%s (budget %s, largest context %d)\n", machine, f.Verdict, memplan.FormatBytes(f.BudgetBytes), f.MaxCtx)
 	_ = tw.Flush()

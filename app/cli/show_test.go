@@ -5,6 +5,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine/memplan"
 )
 
 func TestShowCommand(t *testing.T) {
@@ -54,5 +57,37 @@ func TestShowCommand(t *testing.T) {
 
 	if _, err := perch(t, "show", "nope"); err == nil || !strings.Contains(err.Error(), "perch pull nope") {
 		t.Errorf("show of an unknown model: %v", err)
+	}
+}
+
+// TestShowMemoryAsServer: the memory plan perch show prints is the server's, with the
+// settings' slots and context, not a single slot.
+func TestShowMemoryAsServer(t *testing.T) {
+	e := newLibEnv(t)
+	mustPerch(t, "pull", "hf.co/test/Stories-GGUF:Q4_K_M")
+	t.Setenv(memplan.EnvSimulateMemory, "16")
+	st, err := config.Open(config.DefaultPaths().SettingsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.Get()
+	s.Slots, s.ContextLength = 6, 1024
+	if err := st.Update(s); err != nil {
+		t.Fatal(err)
+	}
+	shape, err := memplan.ReadShape(e.storiesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := memplan.SimulatedMac(16 << 30)
+	want, err := memplan.Check(shape, memplan.Options{Context: 1024, Slots: 6, Backend: memplan.BackendMetal}, memplan.BudgetFor(mac, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := mustPerch(t, "show", "hf.co/test/Stories-GGUF:Q4_K_M")
+	line := "at 1024 tokens of context per slot × 6 slot(s)"
+	figures := memplan.FormatBytes(want.TotalBytes) + " total: weights " + memplan.FormatBytes(want.WeightsBytes) + ", KV cache " + memplan.FormatBytes(want.KVBytes+want.StateBytes)
+	if !strings.Contains(out, line) || !strings.Contains(out, figures) {
+		t.Errorf("show's memory lacks %q and %q:\n%s", line, figures, out)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/perchapp/perch/engine/memplan"
 )
 
 func hostPlatform() platform {
-	return platform{pressure: darwinPressure, compressed: darwinCompressed, wiredLimit: darwinWiredLimit, metal: isMetal()}
+	return platform{pressure: darwinPressure, compressed: darwinCompressed, wiredLimit: darwinWiredLimit, metal: memplan.HostBackend() == memplan.BackendMetal}
 }
 
 // darwinPressure reads the kernel's memory-pressure level, the one Activity Monitor shows.

@@ -7,7 +7,6 @@ package system
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -216,6 +215,3 @@ func (s *Sampler) loop(wake chan struct{}) {
 		}
 	}
 }
-
-// isMetal reports whether this build runs models on Metal.
-func isMetal() bool { return runtime.GOOS == "darwin" && runtime.GOARCH == "arm64" }
