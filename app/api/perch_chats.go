@@ -354,8 +354,10 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 	// Save even when the client is gone: the stopped answer belongs in the history.
 	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer done()
+	// A failed answer with nothing written is not saved; anything else is, a stopped one too.
+	failed := genErr != nil && !stopped
 	var saved *chats.Message
-	if genErr == nil || ans.Content != "" || ans.Reasoning != "" {
+	if !failed || ans.Content != "" || ans.Reasoning != "" {
 		m, err := a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
 		if err != nil {
 			a.s.log.Warn("chat answer not saved", "chat", id, "error", err)
@@ -364,26 +366,15 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 		}
 		saved = &m
 	}
-	if genErr != nil && !stopped {
+	if failed {
 		e := toAPIError(genErr)
 		noteError(r, e)
 		obj := openAIError(e).Error
 		sw.Send(chatEvent{Type: "error", Error: &obj, Message: saved})
 		return
 	}
-	if saved == nil { // stopped before anything was written and the engine said nothing
-		m, err := a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
-		if err != nil {
-			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
-			return
-		}
-		saved = &m
-	}
-	var meter *contextMeter
-	if full, err := a.chats.Get(saveCtx, id); err == nil {
-		meter = a.meter(full)
-	}
-	sw.Send(chatEvent{Type: "done", Message: saved, Context: meter})
+	// The saved answer is the chat's last message now, so it alone gives the meter.
+	sw.Send(chatEvent{Type: "done", Message: saved, Context: a.meterOf(c.Model, *saved)})
 }
 
 // chatRequest builds the engine request: the system prompt, then every message up to and
@@ -451,16 +442,21 @@ func roughStats(pieces int, start, first, end time.Time) *chats.Stats {
 
 // meter computes the context meter from the last answer's usage and the loaded model.
 func (a *perchAPI) meter(c chats.Chat) *contextMeter {
-	model := c.Model
-	used := 0
 	for i := len(c.Messages) - 1; i >= 0; i-- {
-		m := c.Messages[i]
-		if m.Role == chats.RoleAssistant && m.Stats != nil {
-			used = m.Stats.PromptTokens + m.Stats.CompletionTokens
-			if m.Model != "" {
-				model = m.Model
-			}
-			break
+		if m := c.Messages[i]; m.Role == chats.RoleAssistant && m.Stats != nil {
+			return a.meterOf(c.Model, m)
+		}
+	}
+	return a.meterOf(c.Model, chats.Message{})
+}
+
+// meterOf computes the meter from one answer: its usage and its model (else chatModel).
+func (a *perchAPI) meterOf(chatModel string, ans chats.Message) *contextMeter {
+	model, used := chatModel, 0
+	if ans.Stats != nil {
+		used = ans.Stats.PromptTokens + ans.Stats.CompletionTokens
+		if ans.Model != "" {
+			model = ans.Model
 		}
 	}
 	if model == "" {

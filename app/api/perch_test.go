@@ -373,7 +373,7 @@ func TestPerchModels(t *testing.T) {
 func TestPerchContextMeter(t *testing.T) {
 	env := newPerchEnv(t, Config{})
 	id := newChat(t, env, `{}`)
-	env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"hi"}`)
+	_, sent := env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"hi"}`)
 	_, body := env.do(t, "GET", fmt.Sprintf("/perch/chats/%d", id), "")
 	var c chatView
 	json.Unmarshal([]byte(body), &c)
@@ -381,6 +381,14 @@ func TestPerchContextMeter(t *testing.T) {
 	want := contextMeter{Model: "stories260k", UsedTokens: 14, ContextTokens: 256, KVBytesPerToken: 1000, KVBytes: 14000, Loaded: true}
 	if c.Context == nil || *c.Context != want {
 		t.Fatalf("meter %+v, want %+v", c.Context, want)
+	}
+	// The answer's done event carries the same meter.
+	events := sseEvents(t, strings.NewReader(sent))
+	if len(events) == 0 {
+		t.Fatalf("no events in %q", sent)
+	}
+	if done := decodeEvent(t, events[len(events)-1]); done.Type != "done" || done.Context == nil || *done.Context != want {
+		t.Fatalf("done event %+v, want the meter %+v", done, want)
 	}
 }
 
