@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/perchapp/perch/app/library/hf"
 )
 
 // EnvModelsDirs lists extra models directories, separated by ':' (';' on Windows).
@@ -105,11 +107,10 @@ func (s *Store) external(p string) (Model, bool) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return Model{}, false
 	}
-	base := filepath.Base(p)
-	stem := strings.TrimSuffix(base, filepath.Ext(base))
 	files := []string{p}
-	if m := shardRE.FindStringSubmatch(base); m != nil {
-		if m[1] != "00001" {
+	part, count, stem := hf.Shard(filepath.Base(p))
+	if count > 0 {
+		if part != 1 {
 			return Model{}, false // listed with its first part
 		}
 		parts, prefix, err := splitParts(p)

@@ -10,10 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/app/library/hf"
 	"github.com/perchapp/perch/app/library/registry"
 )
 
@@ -86,21 +85,16 @@ func (s *Store) importFile(ctx context.Context, path, name, source string, fn fu
 // splitParts returns path, or all parts when it is the first part of a split GGUF, and the
 // stem the model is named after.
 func splitParts(path string) ([]string, string, error) {
-	base := filepath.Base(path)
-	stem := strings.TrimSuffix(base, filepath.Ext(base))
-	m := shardRE.FindStringSubmatchIndex(base)
-	if m == nil {
-		return []string{path}, stem, nil
+	part, count, prefix := hf.Shard(filepath.Base(path))
+	if count == 0 {
+		return []string{path}, prefix, nil
 	}
-	part, _ := strconv.Atoi(base[m[2]:m[3]])
-	count, _ := strconv.Atoi(base[m[4]:m[5]])
-	prefix := base[:m[0]]
 	if part != 1 {
 		return nil, "", fmt.Errorf("import %s: it is part %d of a split GGUF; give the first part (…-00001-of-%05d.gguf)", path, part, count)
 	}
 	var parts []string
 	for i := 1; i <= count; i++ {
-		p := filepath.Join(filepath.Dir(path), fmt.Sprintf("%s-%05d-of-%05d.gguf", prefix, i, count))
+		p := filepath.Join(filepath.Dir(path), hf.ShardName(prefix, i, count))
 		if _, err := os.Stat(p); err != nil {
 			return nil, "", fmt.Errorf("import %s: split part %d of %d is missing (%s)", path, i, count, p)
 		}

@@ -343,8 +343,6 @@ func (s *Store) planHF(ctx context.Context, r Ref) (plan, error) {
 	return p, nil
 }
 
-var shardRE = regexp.MustCompile(`-(\d{5})-of-(\d{5})\.gguf$`)
-
 // pickFile finds the file a URL named, with its sibling parts when it is a split GGUF.
 func pickFile(repo string, files []hf.File, file string) (hf.Quant, error) {
 	byPath := map[string]hf.File{}
@@ -359,12 +357,10 @@ func pickFile(repo string, files []hf.File, file string) (hf.Quant, error) {
 	if q.Name == "" {
 		q.Name = strings.TrimSuffix(path.Base(file), path.Ext(file))
 	}
-	if m := shardRE.FindStringSubmatchIndex(file); m != nil {
-		count, _ := strconv.Atoi(file[m[4]:m[5]])
-		prefix := file[:m[0]]
+	if _, count, prefix := hf.Shard(file); count > 0 {
 		q.Files, q.Size = nil, 0
 		for i := 1; i <= count; i++ {
-			p := fmt.Sprintf("%s-%05d-of-%05d.gguf", prefix, i, count)
+			p := hf.ShardName(prefix, i, count)
 			part, ok := byPath[p]
 			if !ok {
 				return hf.Quant{}, fmt.Errorf("hf.co/%s: split GGUF part %s is missing", repo, p)
@@ -372,7 +368,7 @@ func pickFile(repo string, files []hf.File, file string) (hf.Quant, error) {
 			q.Files = append(q.Files, part)
 			q.Size += part.Size
 		}
-		q.Name = shardRE.ReplaceAllString(path.Base(file), "")
+		q.Name = path.Base(prefix)
 		if qq := hf.QuantOf(file); qq != "" {
 			q.Name = qq
 		}

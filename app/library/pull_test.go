@@ -32,6 +32,8 @@ func TestPullHuggingFace(t *testing.T) {
 		{"hf.co/test/Stories-GGUF:q8_0", "hf.co/test/Stories-GGUF:Q8_0", "F16", 1, int64(len(e.tiny))},
 		{"huggingface.co/test/Stories-GGUF:F32", "hf.co/test/Stories-GGUF:F32", "F32", 3, 0},
 		{"https://huggingface.co/test/Stories-GGUF/resolve/main/sub/dir/Tiny-IQ4_XS.gguf", "hf.co/test/Stories-GGUF:IQ4_XS", "F16", 1, int64(len(e.tiny))},
+		// A URL to a split GGUF's first part pulls every part.
+		{"https://huggingface.co/test/Stories-GGUF/resolve/main/F32/stories260K-F32-00001-of-00003.gguf", "hf.co/test/Stories-GGUF:F32", "F32", 3, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.ref, func(t *testing.T) {

@@ -66,9 +66,9 @@ func canonical(q string) string {
 	return q
 }
 
-// shard reads "-00002-of-00003" at the end of a .gguf name: the part, the count and the name
-// without it; part 0 when it is not a split part.
-func shard(name string) (part, count int, prefix string) {
+// Shard reads "-00002-of-00003" at the end of a .gguf name (a path or a file name): the part,
+// the count and the name without it and the extension; count 0 when it is not a split part.
+func Shard(name string) (part, count int, prefix string) {
 	stem := strings.TrimSuffix(name, path.Ext(name))
 	m := shardSuffix.FindStringSubmatchIndex(stem)
 	if m == nil {
@@ -77,6 +77,11 @@ func shard(name string) (part, count int, prefix string) {
 	part, _ = strconv.Atoi(stem[m[2]:m[3]])
 	count, _ = strconv.Atoi(stem[m[4]:m[5]])
 	return part, count, stem[:m[0]]
+}
+
+// ShardName is the name of part (from 1) of a split GGUF of count parts named prefix.
+func ShardName(prefix string, part, count int) string {
+	return fmt.Sprintf("%s-%05d-of-%05d.gguf", prefix, part, count)
 }
 
 // IsModelFile says whether a repository file is a GGUF model: not a vision projector
@@ -112,7 +117,7 @@ func Quants(files []File) []Quant {
 		if !IsModelFile(f.Path) {
 			continue
 		}
-		part, count, prefix := shard(f.Path)
+		part, count, prefix := Shard(f.Path)
 		g := groups[prefix]
 		if g == nil {
 			g = &group{prefix: prefix, count: count, parts: map[int]File{}}
@@ -220,7 +225,7 @@ func Pick(repo string, files []File, tag string) (Quant, error) {
 		}
 	}
 	for _, q := range qs {
-		_, _, stem := shard(path.Base(q.Files[0].Path))
+		_, _, stem := Shard(path.Base(q.Files[0].Path))
 		if strings.EqualFold(stem, tag) {
 			return q, nil
 		}

@@ -110,3 +110,24 @@ func TestPick(t *testing.T) {
 		}
 	})
 }
+
+func TestShard(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		part, count  int
+		prefix, back string
+	}{
+		{"F32/Model-F32-00002-of-00003.gguf", 2, 3, "F32/Model-F32", "F32/Model-F32-00002-of-00003.gguf"},
+		{"model-q4_k_m-00001-of-00001.GGUF", 1, 1, "model-q4_k_m", "model-q4_k_m-00001-of-00001.gguf"},
+		{"Model-Q4_K_M.gguf", 0, 0, "Model-Q4_K_M", ""},
+		{"Model-00001-of-2.gguf", 0, 0, "Model-00001-of-2", ""},
+	} {
+		part, count, prefix := Shard(c.name)
+		if part != c.part || count != c.count || prefix != c.prefix {
+			t.Errorf("Shard(%q) = %d, %d, %q; want %d, %d, %q", c.name, part, count, prefix, c.part, c.count, c.prefix)
+		}
+		if count > 0 && ShardName(prefix, part, count) != c.back {
+			t.Errorf("ShardName(%q, %d, %d) = %q, want %q", prefix, part, count, ShardName(prefix, part, count), c.back)
+		}
+	}
+}
