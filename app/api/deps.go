@@ -85,6 +85,9 @@ type PullProgress struct {
 	Digest    string // "sha256:<hex>" of the file being downloaded
 	Total     int64
 	Completed int64
+	// BytesPerSecond and ETA are the library's estimates for that file (zero: unknown).
+	BytesPerSecond float64
+	ETA            time.Duration
 }
 
 // PhaseOf classifies an Ollama-style pull status.

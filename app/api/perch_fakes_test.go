@@ -201,7 +201,9 @@ func (l *perchLib) Pull(ctx context.Context, ref string, progress func(PullProgr
 		done, step := l.pulled[ref], l.pullStep
 		size = l.pullSize
 		l.mu.Unlock()
-		progress(PullProgress{Phase: PullDownload, Digest: "sha256:abc", Total: size, Completed: done})
+		rate := float64(l.chunk) / step.Seconds()
+		progress(PullProgress{Phase: PullDownload, Digest: "sha256:abc", Total: size, Completed: done,
+			BytesPerSecond: rate, ETA: time.Duration(float64(size-done) / rate * float64(time.Second))})
 		if done >= size {
 			break
 		}

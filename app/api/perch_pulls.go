@@ -52,9 +52,6 @@ type pullJob struct {
 	intent string
 	// done is closed when the current run ends.
 	done chan struct{}
-	// rate estimation
-	lastAt    time.Time
-	lastBytes int64
 }
 
 type pullManager struct {
@@ -126,7 +123,6 @@ func (m *pullManager) runLocked(j *pullJob) {
 	j.cancel, j.intent, j.done = cancel, "", make(chan struct{})
 	j.view.State, j.view.Error, j.view.RateBps, j.view.ETASecs = pullRunning, "", 0, 0
 	j.view.UpdatedAt = m.now()
-	j.lastAt, j.lastBytes = time.Time{}, j.view.Completed
 	done := j.done
 	m.pingLocked(true)
 	go func() {
@@ -142,7 +138,6 @@ func (m *pullManager) progress(j *pullJob, p PullProgress) {
 	if j.intent != "" {
 		return // paused or cancelled: the last reports of the transfer no longer count
 	}
-	now := m.now()
 	j.view.Phase = string(p.Phase)
 	switch p.Phase {
 	case PullVerify:
@@ -162,23 +157,11 @@ func (m *pullManager) progress(j *pullJob, p PullProgress) {
 			c, t = c+f[0], t+f[1]
 		}
 		j.view.Completed, j.view.Total = c, t
-		// The rate is smoothed over half-second windows so the ETA does not jump about.
-		if j.lastAt.IsZero() {
-			j.lastAt, j.lastBytes = now, c
-		} else if dt := now.Sub(j.lastAt).Seconds(); dt >= 0.5 {
-			inst := float64(c-j.lastBytes) / dt
-			if j.view.RateBps == 0 {
-				j.view.RateBps = inst
-			} else {
-				j.view.RateBps = 0.7*j.view.RateBps + 0.3*inst
-			}
-			j.lastAt, j.lastBytes = now, c
-		}
-		if j.view.RateBps > 0 && t > c {
-			j.view.ETASecs = float64(t-c) / j.view.RateBps
-		}
+		// Files download one after another: the current file's rate is the pull's, and its
+		// time left is all that is known (later parts of a split model are not, yet).
+		j.view.RateBps, j.view.ETASecs = p.BytesPerSecond, p.ETA.Seconds()
 	}
-	j.view.UpdatedAt = now
+	j.view.UpdatedAt = m.now()
 	m.pingLocked(p.Phase != PullDownload)
 }
 

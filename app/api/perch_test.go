@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -433,7 +434,11 @@ func TestPerchPulls(t *testing.T) {
 	}
 	var v pullView
 	json.Unmarshal([]byte(body), &v)
-	waitFor("progress", func(ps []pullView) bool { return len(ps) == 1 && ps[0].Completed > 0 && ps[0].Total == 10000 })
+	ps := waitFor("progress", func(ps []pullView) bool { return len(ps) == 1 && ps[0].Completed > 0 && ps[0].Total == 10000 })
+	// The library's rate and time left are shown as they are.
+	if want := 100 / 0.02; ps[0].RateBps != want || math.Abs(ps[0].ETASecs-float64(10000-ps[0].Completed)/want) > 1e-6 {
+		t.Errorf("rate %v B/s, %v s left; want %v B/s and the rest at that rate", ps[0].RateBps, ps[0].ETASecs, want)
+	}
 
 	// Starting the same reference again joins the running download.
 	_, body2 := env.do(t, "POST", "/perch/pulls", `{"ref":"127.0.0.1:9/library/tiny:latest"}`)
@@ -453,7 +458,7 @@ func TestPerchPulls(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("resume: %d %s", code, body)
 	}
-	ps := waitFor("done", func(ps []pullView) bool { return len(ps) == 1 && ps[0].State == pullDone })
+	ps = waitFor("done", func(ps []pullView) bool { return len(ps) == 1 && ps[0].State == pullDone })
 	if ps[0].Completed != 10000 || paused == 0 || paused == 10000 {
 		t.Errorf("done at %d bytes (paused at %d)", ps[0].Completed, paused)
 	}

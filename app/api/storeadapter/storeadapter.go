@@ -93,7 +93,8 @@ func invalid(param string, err error) error {
 // Pull passes the library's progress on; its statuses are already Ollama's words.
 func (a *Store) Pull(ctx context.Context, ref string, progress func(api.PullProgress)) error {
 	_, err := a.s.Pull(ctx, ref, func(p library.Progress) {
-		progress(api.PullProgress{Phase: api.PhaseOf(p.Status), Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed})
+		progress(api.PullProgress{Phase: api.PhaseOf(p.Status), Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed,
+			BytesPerSecond: p.BytesPerSecond, ETA: p.ETA})
 	})
 	if err != nil {
 		return fmt.Errorf("pull %s: %w", ref, err)
