@@ -36,12 +36,14 @@ func (s *Server) countEngineError(err error) {
 	}
 }
 
-// sumUsage counts a shared prompt once and every choice's completion.
-func sumUsage(us []engine.Usage) engine.Usage {
+// sumUsage totals choices made n per prompt, in order: each prompt counts once, every
+// choice's completion counts.
+func sumUsage(us []engine.Usage, n int) engine.Usage {
 	var out engine.Usage
 	for i, u := range us {
-		if i == 0 {
-			out.PromptTokens, out.CachedTokens = u.PromptTokens, u.CachedTokens
+		if i%n == 0 {
+			out.PromptTokens += u.PromptTokens
+			out.CachedTokens += u.CachedTokens
 		}
 		out.CompletionTokens += u.CompletionTokens
 	}
@@ -90,7 +92,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 		usages[i] = res.Usage
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 	}
-	resp.Usage = usageToOpenAI(sumUsage(usages))
+	resp.Usage = usageToOpenAI(sumUsage(usages, n))
 	writeJSON(w, http.StatusOK, rag.openAIResponse(resp))
 }
 
@@ -156,7 +158,7 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 		return
 	}
 	if includeUsage {
-		if sw.Send(chunk([]oaiChunkChoice{}, usageToOpenAI(sumUsage(usages)))) != nil {
+		if sw.Send(chunk([]oaiChunkChoice{}, usageToOpenAI(sumUsage(usages, n)))) != nil {
 			return
 		}
 	}

@@ -89,7 +89,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := oaiCompletionResponse{ID: newID("cmpl-"), Object: "text_completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint,
 		Choices: make([]oaiCompletionChoice, len(jobs))}
-	var total engine.Usage
+	usages := make([]engine.Usage, len(jobs))
 	for k, job := range jobs {
 		res := results[k]
 		prefix := echo[job.Prompt]
@@ -100,13 +100,9 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Choices[job.Index] = c
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
-		if k%n == 0 { // each prompt counts once
-			total.PromptTokens += res.Usage.PromptTokens
-			total.CachedTokens += res.Usage.CachedTokens
-		}
-		total.CompletionTokens += res.Usage.CompletionTokens
+		usages[k] = res.Usage
 	}
-	resp.Usage = usageToOpenAI(total)
+	resp.Usage = usageToOpenAI(sumUsage(usages, n))
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -160,15 +156,7 @@ func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	if includeUsage {
-		var total engine.Usage
-		n := len(jobs) / len(echo)
-		for k, u := range usages {
-			if k%n == 0 {
-				total.PromptTokens += u.PromptTokens
-				total.CachedTokens += u.CachedTokens
-			}
-			total.CompletionTokens += u.CompletionTokens
-		}
+		total := sumUsage(usages, len(jobs)/len(echo)) // echo has one entry per prompt
 		if sw.Send(oaiCompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint,
 			Choices: []oaiCompletionChoice{}, Usage: usageToOpenAI(total)}) != nil {
 			return
