@@ -13,15 +13,24 @@ import (
 // offending field and say what was expected. Unknown fields are ignored, as clients send
 // fields of newer API versions.
 func decodeBody(r *http.Request, dst any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, dst)
+}
+
+// readBody reads the whole request body; one over the server's limit is a 413.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge(mbe.Limit)
+			return nil, tooLarge(mbe.Limit)
 		}
-		return badRequest("", "could not read the request body: %v", err)
+		return nil, badRequest("", "could not read the request body: %v", err)
 	}
-	return decodeJSON(body, dst)
+	return body, nil
 }
 
 func decodeJSON(body []byte, dst any) error {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perchapp/perch/app/library/ggufmeta"
 )
 
 // Importing a GGUF the user has. Two ways in:
@@ -92,24 +94,18 @@ func importName(name, filename string) (string, error) {
 
 // checkGGUF refuses what is not a readable GGUF file, before anything is copied.
 func checkGGUF(path string) error {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return badRequest("path", "no file at %s", path)
 		}
 		return badRequest("path", "cannot read %s: %v", path, err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return badRequest("path", "cannot read %s: %v", path, err)
-	}
 	if !st.Mode().IsRegular() {
 		return badRequest("path", "%s is not a regular file", path)
 	}
-	head := make([]byte, 4)
-	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, ggufMagic) {
-		return badRequest("path", "%s is not a GGUF model file (it does not start with \"GGUF\")", path)
+	if err := ggufmeta.CheckMagic(path); err != nil {
+		return badRequest("path", "%v", err)
 	}
 	return nil
 }

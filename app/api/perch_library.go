@@ -242,9 +242,8 @@ func (u *LibraryUI) Catalog(ctx context.Context, query string) ([]CatalogModel, 
 		if slices.Contains(e.Languages, "ko") {
 			cm.Tags = append(cm.Tags, "korean")
 		}
-		if p := e.Shape.Parameters; p > 0 {
-			cm.Parameters = formatParams(p)
-		}
+		// Ollama writes "8.0B"; the catalog, "8B".
+		cm.Parameters = strings.Replace(parameterSize(e.Shape.Parameters), ".0B", "B", 1)
 		for _, q := range e.Quants {
 			qv := Quant{Name: q.Name, Ref: e.Ref(q.Name), Size: q.Size, Recommended: strings.EqualFold(q.Name, e.Recommended)}
 			if haveBudget {
@@ -284,14 +283,4 @@ func (u *LibraryUI) Search(ctx context.Context, query string) ([]CatalogModel, e
 		out = append(out, cm)
 	}
 	return out, nil
-}
-
-func formatParams(p uint64) string {
-	switch {
-	case p >= 1e9:
-		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(p)/1e9), ".0") + "B"
-	case p >= 1e6:
-		return fmt.Sprintf("%.0fM", float64(p)/1e6)
-	}
-	return fmt.Sprint(p)
 }

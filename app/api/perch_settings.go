@@ -3,8 +3,6 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -66,14 +64,9 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) {
 		writeOpenAIError(w, r, unavailable("settings"))
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r) // decoded twice: into the settings and into the extras
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeOpenAIError(w, r, tooLarge(mbe.Limit))
-			return
-		}
-		writeOpenAIError(w, r, badRequest("", "could not read the request body: %v", err))
+		writeOpenAIError(w, r, err)
 		return
 	}
 	next := a.settings.Get()
