@@ -247,7 +247,7 @@ func (d *Downloader) start(ctx context.Context, req Request, osf *os.File) (*sta
 // probe asks the server for the size and whether it serves ranges (HEAD, redirects followed).
 func (d *Downloader) probe(ctx context.Context, req Request) (int64, bool, error) {
 	var resp *http.Response
-	err := d.retry(ctx, req.URL, func() error {
+	err := d.retrier(req.URL).Do(ctx, func() error {
 		r, err := http.NewRequestWithContext(ctx, http.MethodHead, req.URL, nil)
 		if err != nil {
 			return &localError{err}
@@ -414,39 +414,22 @@ func (d *Downloader) discard(path string) {
 	_ = os.Remove(statePath(path))
 }
 
-// retry runs op until it succeeds, fails for good, or runs out of attempts.
-func (d *Downloader) retry(ctx context.Context, url string, op func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := op()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !retryable(err) || attempt > d.retries {
-			return err
-		}
-		if err := d.wait(ctx, url, attempt, err); err != nil {
-			return err
-		}
-	}
+// retrier retries requests for url on network errors and temporary HTTP statuses.
+func (d *Downloader) retrier(url string) Retry {
+	return Retry{Times: d.retries, Backoff: d.backoff, Temporary: retryable, OnRetry: func(attempt int, wait time.Duration, err error) {
+		d.logRetry(url, attempt, wait, err)
+	}}
 }
 
-// wait sleeps before attempt+1: backoff doubling from d.backoff, capped at 30s, with jitter.
+func (d *Downloader) logRetry(url string, attempt int, wait time.Duration, err error) {
+	d.log.Info("download failed; retrying", "url", url, "attempt", attempt, "in", wait.Round(time.Millisecond), "err", err)
+}
+
+// wait sleeps before attempt+1 (see Backoff).
 func (d *Downloader) wait(ctx context.Context, url string, attempt int, cause error) error {
-	delay := d.backoff << min(attempt-1, 10)
-	delay = min(delay, 30*time.Second)
-	delay = delay/2 + time.Duration(jitter(int64(delay/2)+1))
-	d.log.Info("download failed; retrying", "url", url, "attempt", attempt, "in", delay.Round(time.Millisecond), "err", cause)
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	wait := Backoff(d.backoff, attempt)
+	d.logRetry(url, attempt, wait, cause)
+	return sleep(ctx, wait)
 }
 
 func copyHeader(dst, src http.Header) {

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/perchapp/perch/app/library/download"
 )
 
 // DefaultEndpoint is the Hub.
@@ -210,49 +212,42 @@ func (c *Client) Resolve(ctx context.Context, repo, tag string) (Quant, error) {
 	return Pick(repo, files, tag)
 }
 
-// getJSON GETs u into v, retrying 5xx and network errors, and explains 401/403/404.
+// getJSON GETs u into v, retrying 5xx, 429 and network errors, and explains 401/403/404.
 func (c *Client) getJSON(ctx context.Context, repo, u string, v any, hdr *http.Header) error {
-	var lastErr error
-	for attempt := 0; attempt <= c.retries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(c.backoff << (attempt - 1)):
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return fmt.Errorf("hugging face request: %w", err)
-		}
-		req.Header = c.Header()
-		req.Header.Set("Accept", "application/json")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			lastErr = fmt.Errorf("reach Hugging Face at %s: %w", c.endpoint, err)
-			continue
-		}
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			resp.Body.Close()
-			lastErr = fmt.Errorf("hugging face answered %s for %s", resp.Status, u)
-			continue
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return c.StatusError(repo, resp.StatusCode, resp.Header, resp.Body)
-		}
-		if hdr != nil {
-			*hdr = resp.Header
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
-			return fmt.Errorf("read Hugging Face's answer for %s: %w", u, err)
-		}
-		return nil
+	var temporary bool
+	r := download.Retry{Times: c.retries, Backoff: c.backoff, Temporary: func(error) bool { return temporary }}
+	return r.Do(ctx, func() (err error) {
+		temporary, err = c.getJSONOnce(ctx, repo, u, v, hdr)
+		return err
+	})
+}
+
+// getJSONOnce is one try of getJSON; temporary says a failure is worth another.
+func (c *Client) getJSONOnce(ctx context.Context, repo, u string, v any, hdr *http.Header) (temporary bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return false, fmt.Errorf("hugging face request: %w", err)
 	}
-	return lastErr
+	req.Header = c.Header()
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return true, fmt.Errorf("reach Hugging Face at %s: %w", c.endpoint, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return true, fmt.Errorf("hugging face answered %s for %s", resp.Status, u)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return false, c.StatusError(repo, resp.StatusCode, resp.Header, resp.Body)
+	}
+	if hdr != nil {
+		*hdr = resp.Header
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
+		return false, fmt.Errorf("read Hugging Face's answer for %s: %w", u, err)
+	}
+	return false, nil
 }
 
 // StatusError explains a failed Hub response about repo: a gated repository, a missing one,

@@ -3,8 +3,11 @@ package hf
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +135,33 @@ func TestRetriesServerErrors(t *testing.T) {
 	_, err := c.Model(context.Background(), "a/b")
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRetryRules: a busy Hub (503, 429) is asked again until it answers; a missing
+// repository (404) is not asked twice.
+func TestRetryRules(t *testing.T) {
+	var asked atomic.Int32
+	busy := map[int32]int{1: http.StatusServiceUnavailable, 2: http.StatusTooManyRequests}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := asked.Add(1)
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/a/missing"):
+			http.Error(w, `{"error":"Repository not found"}`, http.StatusNotFound)
+		case busy[n] != 0:
+			w.WriteHeader(busy[n])
+		default:
+			w.Write([]byte(`{"id":"a/b"}`))
+		}
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "", nil).WithRetries(3, time.Millisecond)
+	m, err := c.Model(context.Background(), "a/b")
+	if err != nil || m.ID != "a/b" || asked.Load() != 3 {
+		t.Errorf("busy twice: %+v, %v after %d requests; want the answer after 3", m, err, asked.Load())
+	}
+	asked.Store(10)
+	if _, err := c.Model(context.Background(), "a/missing"); !errors.Is(err, ErrNotFound) || asked.Load() != 11 {
+		t.Errorf("missing: %v after %d requests; want ErrNotFound after 1", err, asked.Load()-10)
 	}
 }

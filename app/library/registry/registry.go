@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/perchapp/perch/app/library/download"
 )
 
 // Media types of the layers of an Ollama model.
@@ -99,22 +101,16 @@ func BlobURL(host, namespace, name, digest string) string {
 func (c *Client) Manifest(ctx context.Context, host, namespace, name, tag string) (Manifest, error) {
 	u := fmt.Sprintf("%s/v2/%s/%s/manifests/%s", BaseURL(host), namespace, name, tag)
 	model := fmt.Sprintf("%s/%s/%s:%s", host, namespace, name, tag)
-	var lastErr error
-	for attempt := 0; attempt <= c.retries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return Manifest{}, ctx.Err()
-			case <-time.After(c.backoff << (attempt - 1)):
-			}
-		}
-		m, retry, err := c.manifest(ctx, u, model)
-		if err == nil || !retry {
-			return m, err
-		}
-		lastErr = err
-	}
-	return Manifest{}, lastErr
+	var (
+		m         Manifest
+		temporary bool
+	)
+	r := download.Retry{Times: c.retries, Backoff: c.backoff, Temporary: func(error) bool { return temporary }}
+	err := r.Do(ctx, func() (err error) {
+		m, temporary, err = c.manifest(ctx, u, model)
+		return err
+	})
+	return m, err
 }
 
 func (c *Client) manifest(ctx context.Context, u, model string) (Manifest, bool, error) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,5 +55,33 @@ func TestBaseURL(t *testing.T) {
 				t.Errorf("BaseURL(%q) = %q, want %q", host, got, want)
 			}
 		})
+	}
+}
+
+// TestManifestRetryRules: a registry that is down (502) is asked again; an unknown model
+// (404) is not asked twice.
+func TestManifestRetryRules(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := asked.Add(1)
+		switch {
+		case strings.Contains(r.URL.Path, "/nope/"):
+			http.NotFound(w, r)
+		case n == 1:
+			w.WriteHeader(http.StatusBadGateway)
+		default:
+			w.Write([]byte(`{"schemaVersion":2,"layers":[{"mediaType":"` + MediaModel + `","digest":"sha256:` + strings.Repeat("a", 64) + `","size":3}]}`))
+		}
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	c := New(nil).WithRetries(2, time.Millisecond)
+	m, err := c.Manifest(context.Background(), host, "library", "tiny", "latest")
+	if err != nil || len(m.Layers) != 1 || asked.Load() != 2 {
+		t.Errorf("down once: %+v, %v after %d requests; want the manifest after 2", m, err, asked.Load())
+	}
+	asked.Store(10)
+	if _, err := c.Manifest(context.Background(), host, "library", "nope", "latest"); !errors.Is(err, ErrNotFound) || asked.Load() != 11 {
+		t.Errorf("unknown: %v after %d requests; want ErrNotFound after 1", err, asked.Load()-10)
 	}
 }
