@@ -79,8 +79,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
-
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // middleware wraps the routes in the checks every request passes, outermost first.
