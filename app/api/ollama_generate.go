@@ -237,16 +237,7 @@ func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *
 // endNDJSONWithError answers with a status when nothing was streamed yet, and otherwise
 // with one last {"error": "..."} line, as Ollama does.
 func (s *Server) endNDJSONWithError(w http.ResponseWriter, r *http.Request, sw *streamWriter, err error) {
-	if !sw.Started() {
-		writeOllamaError(w, r, err)
-		return
-	}
-	e := toAPIError(err)
-	noteError(r, e)
-	if r.Context().Err() != nil {
-		return
-	}
-	sw.Send(map[string]string{"error": e.Message})
+	sw.fail(w, r, err, writeOllamaError, func(e *apiError) any { return map[string]string{"error": e.Message} })
 }
 
 func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {

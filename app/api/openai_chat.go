@@ -168,14 +168,5 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 // endStreamWithError answers with a status and JSON when nothing was streamed yet, and
 // otherwise sends the error as the last SSE event (openai clients raise it).
 func (s *Server) endStreamWithError(w http.ResponseWriter, r *http.Request, sw *streamWriter, err error) {
-	if !sw.Started() {
-		writeOpenAIError(w, r, err)
-		return
-	}
-	e := toAPIError(err)
-	noteError(r, e)
-	if r.Context().Err() != nil {
-		return // the client is gone
-	}
-	sw.Send(openAIError(e))
+	sw.fail(w, r, err, writeOpenAIError, func(e *apiError) any { return openAIError(e) })
 }

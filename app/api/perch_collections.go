@@ -531,16 +531,10 @@ func (a *collectionsAPI) run(w http.ResponseWriter, r *http.Request, stream bool
 		}
 	})
 	if err != nil {
-		if !sw.Started() {
-			a.fail(w, r, err)
-			return
-		}
-		e := toAPIError(collectionError(err))
-		noteError(r, e)
-		if ctx.Err() == nil {
+		sw.fail(w, r, collectionError(err), writeOpenAIError, func(e *apiError) any {
 			obj := openAIError(e).Error
-			sw.Send(progressEvent{Progress: docs.Progress{Phase: "error"}, Error: &obj})
-		}
+			return progressEvent{Progress: docs.Progress{Phase: "error"}, Error: &obj}
+		})
 		return
 	}
 	sw.Send(progressEvent{Progress: docs.Progress{Phase: "summary", Done: sum.Files, Total: sum.Files, Embedded: sum.Embedded, Elapsed: sum.ElapsedMs}, Summary: &sum})

@@ -79,6 +79,21 @@ func (s *streamWriter) raw(b []byte) error {
 	return nil
 }
 
+// fail ends a stream that failed with err. Before any event it answers with an error
+// status and body (write); after, with one last event (lastEvent), unless the client is gone.
+func (s *streamWriter) fail(w http.ResponseWriter, r *http.Request, err error, write func(http.ResponseWriter, *http.Request, error), lastEvent func(*apiError) any) {
+	if !s.Started() {
+		write(w, r, err)
+		return
+	}
+	e := toAPIError(err)
+	noteError(r, e)
+	if r.Context().Err() != nil {
+		return // the client is gone
+	}
+	s.Send(lastEvent(e))
+}
+
 // Done ends an SSE stream the OpenAI way.
 func (s *streamWriter) Done() error { return s.raw([]byte("[DONE]")) }
 
