@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 
+	"github.com/perchapp/perch/app/library/download"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/hf"
 	"github.com/perchapp/perch/app/library/registry"
@@ -60,17 +63,13 @@ func (s *Store) importFile(ctx context.Context, path, name, source string, fn fu
 
 	var layers []layer
 	for _, p := range parts {
-		digest, size, err := hashFile(ctx, p, func(done, total int64) {
+		digest, size, unpin, err := s.importBlob(ctx, p, func(done, total int64) {
 			fn(Progress{Status: "importing", Total: total, Completed: done})
 		})
 		if err != nil {
 			return Model{}, fmt.Errorf("import %s: %w", p, err)
 		}
-		unpin := s.pin([]string{digest})
 		defer unpin()
-		if err := s.placeBlob(p, digest); err != nil {
-			return Model{}, fmt.Errorf("import %s: %w", p, err)
-		}
 		layers = append(layers, layer{MediaType: registry.MediaModel, Digest: digest, Size: size,
 			Annotations: map[string]string{annTitle: filepath.Base(p)}})
 	}
@@ -103,8 +102,65 @@ func splitParts(path string) ([]string, string, error) {
 	return parts, prefix, nil
 }
 
-// hashFile computes a file's sha256, honouring ctx.
-func hashFile(ctx context.Context, path string, progress func(done, total int64)) (string, int64, error) {
+// importBlob puts the file at path into the store as a blob and returns its digest and size,
+// pinned until unpin is called. On the store's disk the file is hard-linked (nothing
+// copied); elsewhere it is copied. Either way it is read once, hashed as it goes, and a
+// cancelled ctx stops it. An existing blob of the same digest is kept.
+func (s *Store) importBlob(ctx context.Context, path string, progress func(done, total int64)) (digest string, size int64, unpin func(), err error) {
+	// The file goes to a name of its own in the blobs folder, renamed once its digest is known.
+	name := filepath.Join(s.root, "blobs", ".import-"+strconv.FormatUint(rand.Uint64(), 36))
+	defer os.Remove(name) // gone already once renamed into place
+	if os.Link(path, name) == nil {
+		digest, size, err = hashCopy(ctx, io.Discard, path, progress)
+	} else {
+		digest, size, err = copyInto(ctx, name, path, progress)
+	}
+	if err != nil {
+		return "", 0, nil, err
+	}
+	unpin = s.pin([]string{digest})
+	if err := placeTemp(name, s.blobPath(digest)); err != nil {
+		unpin()
+		return "", 0, nil, fmt.Errorf("copy into the store: %w", err)
+	}
+	return digest, size, unpin, nil
+}
+
+// copyInto copies the file at path to a new file dst, synced, and returns its digest and size.
+func copyInto(ctx context.Context, dst, path string, progress func(done, total int64)) (string, int64, error) {
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", 0, fmt.Errorf("copy into the store: %w", err)
+	}
+	defer f.Close()
+	digest, size, err := hashCopy(ctx, f, path, progress)
+	if err != nil {
+		return "", 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return "", 0, fmt.Errorf("copy into the store: %w", err)
+	}
+	return digest, size, f.Close()
+}
+
+// placeTemp renames the temporary file tmp to dst, unless dst exists already.
+func placeTemp(tmp, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	download.SyncDir(filepath.Dir(dst))
+	return nil
+}
+
+// hashCopy reads the file at path once, writing it to dst (io.Discard to hash only), and
+// returns its sha256 digest and size. ctx is checked between chunks, so that a copy of
+// many gigabytes can be cancelled.
+func hashCopy(ctx context.Context, dst io.Writer, path string, progress func(done, total int64)) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, err
@@ -115,6 +171,7 @@ func hashFile(ctx context.Context, path string, progress func(done, total int64)
 		return "", 0, err
 	}
 	h := sha256.New()
+	w := io.MultiWriter(h, dst)
 	buf := make([]byte, 1<<20)
 	var done int64
 	for {
@@ -122,7 +179,9 @@ func hashFile(ctx context.Context, path string, progress func(done, total int64)
 			return "", 0, err
 		}
 		n, err := f.Read(buf)
-		h.Write(buf[:n])
+		if _, werr := w.Write(buf[:n]); werr != nil {
+			return "", 0, werr
+		}
 		done += int64(n)
 		if n > 0 && done%(64<<20) < int64(n) {
 			progress(done, fi.Size())
@@ -135,32 +194,8 @@ func hashFile(ctx context.Context, path string, progress func(done, total int64)
 		}
 	}
 	progress(done, fi.Size())
+	if err := ctx.Err(); err != nil {
+		return "", 0, err
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), done, nil
-}
-
-// placeBlob puts the file into the store as blob digest: a hard link when possible, else a
-// copy through a temporary file. An existing blob is kept.
-func (s *Store) placeBlob(path, digest string) error {
-	dst := s.blobPath(digest)
-	if _, err := os.Stat(dst); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := os.Link(path, dst); err == nil {
-		syncDir(filepath.Dir(dst))
-		return nil
-	}
-	if err := copyFile(path, dst); err != nil {
-		return fmt.Errorf("copy into the store: %w", err)
-	}
-	syncDir(filepath.Dir(dst))
-	return nil
-}
-
-func syncDir(dir string) {
-	if f, err := os.Open(dir); err == nil {
-		_ = f.Sync()
-		f.Close()
-	}
 }

@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -280,5 +281,50 @@ func TestReplacingANameFreesItsFiles(t *testing.T) {
 	}
 	if ref, err := s.Resolve(ctx, "x"); err != nil || ref.Digest != "sha256:"+e.tinyHex {
 		t.Errorf("x resolves to %+v, %v", ref, err)
+	}
+}
+
+// TestImportOtherDisk: a file on another file system (a tmpfs) is copied into the store,
+// whole and with its digest, leaving no temporary file; a cancel that comes once the file has
+// been read stops the import instead of a second, uncancellable pass copying it.
+func TestImportOtherDisk(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "perch-import-")
+	if err != nil {
+		t.Skipf("no tmpfs to import from: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	e := newEnv(t)
+	s := e.open(t)
+	src := filepath.Join(other, "Stories260K.gguf")
+	copyTo(t, e.stories, src)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err = s.importFile(ctx, src, "", src, func(p Progress) {
+		if p.Status == "importing" && p.Total > 0 && p.Completed == p.Total {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import cancelled after the read: %v; want context.Canceled", err)
+	}
+	if _, err := os.Stat(s.blobPath("sha256:" + e.storiesHex)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a cancelled import left its blob: %v", err)
+	}
+
+	m, err := s.Import(context.Background(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.Stat(src)
+	b, _ := os.Stat(m.Path)
+	if m.Digest != "sha256:"+e.storiesHex || os.SameFile(a, b) || fileDigest(t, m.Path) != m.Digest {
+		t.Errorf("imported %+v; want a copy with the file's digest", m)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(m.Path))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file %s left in the blobs folder", e.Name())
+		}
 	}
 }

@@ -404,7 +404,7 @@ func (d *Downloader) finish(ctx context.Context, req Request, f File, st *state,
 		return Result{}, &localError{fmt.Errorf("move the finished download into place: %w", err)}
 	}
 	_ = os.Remove(statePath(req.Path))
-	syncDir(filepath.Dir(req.Path))
+	SyncDir(filepath.Dir(req.Path))
 	return Result{Digest: got, Size: st.Size}, nil
 }
 
@@ -448,7 +448,9 @@ func httpError(resp *http.Response) *HTTPError {
 	}
 }
 
-func syncDir(dir string) {
+// SyncDir flushes a folder's entries to disk, so that a file renamed into it stays there
+// after a crash.
+func SyncDir(dir string) {
 	if f, err := os.Open(dir); err == nil {
 		_ = f.Sync()
 		f.Close()
