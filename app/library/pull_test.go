@@ -278,7 +278,7 @@ func TestPullFaults(t *testing.T) {
 	t.Run("disk full", func(t *testing.T) {
 		e := newEnv(t)
 		s := e.open(t, WithDownloadOptions(download.WithFileWrapper(func(f *os.File) download.File {
-			return &fullDisk{File: f, limit: 200 << 10}
+			return &fakehub.FullDisk{File: f, Limit: 200 << 10}
 		})))
 		_, err := s.Pull(context.Background(), "hf.co/test/Stories-GGUF:Q4_K_M", nil)
 		if !errors.Is(err, syscall.ENOSPC) {
@@ -300,23 +300,6 @@ func TestPullFaults(t *testing.T) {
 			t.Errorf("err %q does not give the free space", err)
 		}
 	})
-}
-
-type fullDisk struct {
-	*os.File
-	mu      sync.Mutex
-	written int64
-	limit   int64
-}
-
-func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.written+int64(len(p)) > f.limit {
-		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
-	}
-	f.written += int64(len(p))
-	return f.File.WriteAt(p, off)
 }
 
 // Two pulls of one model at once share one download.

@@ -167,29 +167,11 @@ func TestFetchDigestMismatchDeletesPartial(t *testing.T) {
 	}
 }
 
-// fullDisk fails writes with ENOSPC once limit bytes are written.
-type fullDisk struct {
-	*os.File
-	mu      sync.Mutex
-	written int64
-	limit   int64
-}
-
-func (f *fullDisk) WriteAt(p []byte, off int64) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.written+int64(len(p)) > f.limit {
-		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
-	}
-	f.written += int64(len(p))
-	return f.File.WriteAt(p, off)
-}
-
 func TestFetchDiskFull(t *testing.T) {
 	hub, data, hx := fixture(t)
 	path := filepath.Join(t.TempDir(), "blob")
 	req := Request{URL: hub.BlobURL(hx), Digest: "sha256:" + hx, Size: int64(len(data)), Path: path}
-	d := newTest(t, WithFileWrapper(func(f *os.File) File { return &fullDisk{File: f, limit: 300 << 10} }))
+	d := newTest(t, WithFileWrapper(func(f *os.File) File { return &fakehub.FullDisk{File: f, Limit: 300 << 10} }))
 	_, err := d.Fetch(context.Background(), req, nil)
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("err = %v, want ENOSPC", err)
