@@ -36,7 +36,8 @@ type Device struct {
 }
 
 // StreamLine is one line of a worker's completion stream: an event, the final result, or an
-// error.
+// error. The final result leaves out Text, Tokens and Logprobs, which the events already
+// carried; the engine puts them back together from the events.
 type StreamLine struct {
 	Event *Event            `json:"event,omitempty"`
 	Done  *CompletionResult `json:"done,omitempty"`

@@ -106,6 +106,7 @@ func LibraryModelOf(m library.Model) LibraryModel {
 		Name: m.Name, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
 		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
 		Template: m.Template, System: m.System, License: m.License, Params: m.Params, External: m.External,
+		Embedding: m.Embedding, FIM: m.FIM,
 	}
 }
 
@@ -125,11 +126,7 @@ func (u *LibraryUI) budget(ctx context.Context) (memplan.Budget, []memplan.Resid
 			used += n
 		}
 	}
-	backend := memplan.BackendCPU
-	if m.AppleSilicon {
-		backend = memplan.BackendMetal
-	}
-	return memplan.BudgetFor(m, used), res, backend, nil
+	return memplan.BudgetFor(m, used), res, m.Backend(), nil
 }
 
 func (u *LibraryUI) judge(s memplan.Shape, q FitQuery, b memplan.Budget, res []memplan.Resident, backend memplan.Backend) (Fit, error) {

@@ -25,13 +25,16 @@ type Model struct {
 	// Path is the GGUF file, a plain file llama.cpp and other tools open (Files[0]).
 	Path string `json:"path"`
 	// Files are all parts of a split GGUF in order (one entry otherwise).
-	Files          []string  `json:"files"`
-	Size           int64     `json:"size"`
-	Quantization   string    `json:"quantization,omitempty"`
-	Architecture   string    `json:"architecture,omitempty"`
-	ParameterCount uint64    `json:"parameter_count,omitempty"`
-	ContextLength  uint64    `json:"context_length,omitempty"`
-	ModifiedAt     time.Time `json:"modified_at"`
+	Files          []string `json:"files"`
+	Size           int64    `json:"size"`
+	Quantization   string   `json:"quantization,omitempty"`
+	Architecture   string   `json:"architecture,omitempty"`
+	ParameterCount uint64   `json:"parameter_count,omitempty"`
+	ContextLength  uint64   `json:"context_length,omitempty"`
+	// Embedding marks a model that embeds rather than chats; FIM one that fills in the middle.
+	Embedding  bool      `json:"embedding,omitempty"`
+	FIM        bool      `json:"fim,omitempty"`
+	ModifiedAt time.Time `json:"modified_at"`
 	// Source is the reference the model was pulled or imported from.
 	Source string `json:"source,omitempty"`
 	// External marks a file in a models directory: served as it is, never deleted.

@@ -274,6 +274,7 @@ func fillInfo(m *Model, info ggufmeta.Info) {
 	m.Architecture = info.Architecture
 	m.ParameterCount = info.ParameterCount
 	m.ContextLength = info.ContextLength
+	m.Embedding, m.FIM = info.Embedding, info.FIM
 	if m.License == "" {
 		m.License = info.License
 	}

@@ -102,6 +102,20 @@ func TestEmbeddingAndFIM(t *testing.T) {
 			t.Errorf("%s: Embedding=%v FIM=%v, want %v, %v", name, m.Embedding, m.FIM, want[0], want[1])
 		}
 	}
+	// The list (what /perch/models shows) says the same.
+	list, err := a.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range list {
+		want := map[string][2]bool{"bge": {true, false}, "coder": {false, true}}[m.Name]
+		if m.Embedding != want[0] || m.FIM != want[1] {
+			t.Errorf("list %s: Embedding=%v FIM=%v, want %v, %v", m.Name, m.Embedding, m.FIM, want[0], want[1])
+		}
+	}
+	if len(list) != 2 {
+		t.Errorf("list has %d models, want 2", len(list))
+	}
 }
 
 // TestRefusalsAreInvalid: the library's refusals are 400s, not server errors.
