@@ -1,19 +1,16 @@
 package storeadapter_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
-	gguf "github.com/gpustack/gguf-parser-go"
-
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/synth/ggufio"
+	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
 // TestStore serves shared/models through a real store, as `perch serve --models-dir` does.
@@ -54,38 +51,13 @@ func TestStore(t *testing.T) {
 	}
 }
 
-// writeGGUF writes a small model file with the given metadata (in order).
-func writeGGUF(t *testing.T, path string, kvs ...any) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := ggufio.NewWriter(f)
-	for i := 0; i+1 < len(kvs); i += 2 {
-		if err := w.AddKV(kvs[i].(string), kvs[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.AddTensor("token_embd.weight", gguf.GGMLTypeF32, 4); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteTensor("token_embd.weight", bytes.NewReader(make([]byte, 16))); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestEmbeddingAndFIM: an embedding model and a fill-in-the-middle model in a models
 // directory say so, so the collections warning and /api/show's capabilities are right.
 func TestEmbeddingAndFIM(t *testing.T) {
 	dir := t.TempDir()
 	shape := []any{"general.architecture", "bert", "bert.block_count", uint32(1), "bert.embedding_length", uint32(4)}
-	writeGGUF(t, filepath.Join(dir, "bge.gguf"), append(shape, "bert.pooling_type", uint32(2), "bert.attention.causal", false)...)
-	writeGGUF(t, filepath.Join(dir, "coder.gguf"), "general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4),
+	synthtest.Header(t, filepath.Join(dir, "bge.gguf"), append(shape, "bert.pooling_type", uint32(2), "bert.attention.causal", false)...)
+	synthtest.Header(t, filepath.Join(dir, "coder.gguf"), "general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4),
 		"tokenizer.ggml.fim_pre_token_id", uint32(1), "tokenizer.ggml.fim_suf_token_id", uint32(2), "tokenizer.ggml.fim_mid_token_id", uint32(3))
 	s, err := library.Open(t.TempDir(), library.WithDirs(dir))
 	if err != nil {
@@ -121,7 +93,7 @@ func TestEmbeddingAndFIM(t *testing.T) {
 // TestRefusalsAreInvalid: the library's refusals are 400s, not server errors.
 func TestRefusalsAreInvalid(t *testing.T) {
 	dir := t.TempDir()
-	writeGGUF(t, filepath.Join(dir, "file.gguf"), "general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4))
+	synthtest.Header(t, filepath.Join(dir, "file.gguf"), "general.architecture", "llama", "llama.block_count", uint32(1), "llama.embedding_length", uint32(4))
 	s, err := library.Open(t.TempDir(), library.WithDirs(dir))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package ggufmeta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,10 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	gguf "github.com/gpustack/gguf-parser-go"
-
 	"github.com/perchapp/perch/engine/sharedtest"
-	"github.com/perchapp/perch/engine/synth/ggufio"
+	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -94,31 +91,6 @@ func TestReadRefusesNonGGUF(t *testing.T) {
 	}
 }
 
-// writeGGUF writes a small GGUF with the given metadata (in order) and one tensor.
-func writeGGUF(t *testing.T, path string, kvs ...any) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := ggufio.NewWriter(f)
-	for i := 0; i+1 < len(kvs); i += 2 {
-		if err := w.AddKV(kvs[i].(string), kvs[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.AddTensor("token_embd.weight", gguf.GGMLTypeF32, 4); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteTensor("token_embd.weight", bytes.NewReader(make([]byte, 16))); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestReadWrongKeyTypes: gguf-parser-go panics on a key of the wrong type; Read and
 // ReadRemote (which runs in a pull, inside the server) must return ErrNotGGUF instead.
 func TestReadWrongKeyTypes(t *testing.T) {
@@ -131,7 +103,7 @@ func TestReadWrongKeyTypes(t *testing.T) {
 	}
 	for name, kvs := range cases {
 		t.Run(name, func(t *testing.T) {
-			writeGGUF(t, filepath.Join(dir, name+".gguf"), kvs...)
+			synthtest.Header(t, filepath.Join(dir, name+".gguf"), kvs...)
 			_, err := Read(filepath.Join(dir, name+".gguf"))
 			if !errors.Is(err, ErrNotGGUF) || !strings.Contains(err.Error(), "malformed header") {
 				t.Errorf("Read: err = %v, want ErrNotGGUF naming a malformed header", err)
@@ -164,7 +136,7 @@ func TestEmbeddingAndFIM(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".gguf")
-			writeGGUF(t, p, append(slices.Clone(base), c.kvs...)...)
+			synthtest.Header(t, p, append(slices.Clone(base), c.kvs...)...)
 			info, err := Read(p)
 			if err != nil {
 				t.Fatal(err)

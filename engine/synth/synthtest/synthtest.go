@@ -1,15 +1,19 @@
-// Package synthtest builds synthetic models for other packages' tests, cached between runs.
+// Package synthtest builds synthetic models for other packages' tests (cached between runs) and
+// small GGUF headers for tests of what is read from them.
 package synthtest
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	gguf "github.com/gpustack/gguf-parser-go"
 	"github.com/perchapp/perch/engine/llama"
 	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth"
+	"github.com/perchapp/perch/engine/synth/ggufio"
 )
 
 // Cache is where generated models are kept between test runs (PERCH_SYNTH_CACHE, or a folder
@@ -41,4 +45,31 @@ func Model(t testing.TB, preset, vocab, quant string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Header writes a GGUF at path holding only the given metadata (key, value pairs, in order)
+// and one tiny tensor: enough for tests of what is read from headers, including values of the
+// wrong type.
+func Header(t testing.TB, path string, kvs ...any) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := ggufio.NewWriter(f)
+	for i := 0; i+1 < len(kvs); i += 2 {
+		if err := w.AddKV(kvs[i].(string), kvs[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.AddTensor("token_embd.weight", gguf.GGMLTypeF32, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteTensor("token_embd.weight", bytes.NewReader(make([]byte, 16))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
