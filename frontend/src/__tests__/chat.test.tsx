@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Chat } from '../api/types';
 import { App } from '../App';
-import { mockFetch, type Call } from '../test/fetchMock';
+import { mockFetch, type Call, perchStatus } from '../test/fetchMock';
 
 function sse(events: unknown[]): Response {
   const body = events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('');
@@ -36,15 +36,7 @@ let calls: Call[];
 beforeEach(() => {
   window.location.hash = '#/chat';
   calls = mockFetch({
-    'GET /perch/status': () => ({
-      version: '0.1.0',
-      address: '127.0.0.1:11435',
-      api_key_required: false,
-      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: false },
-      default_model: 'stories260k',
-      loaded: [],
-      generating: false,
-    }),
+    'GET /perch/status': () => perchStatus(),
     'GET /perch/models': () => ({
       models: [{ name: 'stories260k', size: 1185376, quantization: 'F32', architecture: 'llama', parameters: 292800, context_length: 2048, modified_at: '', default: true }],
       default_model: 'stories260k',

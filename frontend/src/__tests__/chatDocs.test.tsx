@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Chat, Collection, Source } from '../api/types';
 import { App } from '../App';
-import { mockFetch, sseResponse, type Call } from '../test/fetchMock';
+import { mockFetch, sseResponse, type Call, perchStatus } from '../test/fetchMock';
 
 const notes: Collection = {
   id: 3,
@@ -39,15 +39,7 @@ const cited: Source = {
 let calls: Call[];
 function routes(extra: Record<string, (body: unknown) => unknown> = {}) {
   calls = mockFetch({
-    'GET /perch/status': () => ({
-      version: '0.1.0',
-      address: '127.0.0.1:11435',
-      api_key_required: false,
-      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: false, collections: true },
-      default_model: 'stories260k',
-      loaded: [],
-      generating: false,
-    }),
+    'GET /perch/status': () => perchStatus({ collections: true }),
     'GET /perch/models': () => ({
       models: [{ name: 'stories260k', size: 1, quantization: 'F32', architecture: 'llama', parameters: 1, context_length: 2048, modified_at: '', default: true }],
     }),

@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Chat } from '../api/types';
 import { App } from '../App';
-import { mockFetch, type Call } from '../test/fetchMock';
+import { mockFetch, type Call, perchStatus } from '../test/fetchMock';
 
 const model = (name: string) => ({ name, size: 1, quantization: 'F32', architecture: 'llama', parameters: 1, context_length: 2048, modified_at: '' });
 let chat: Chat;
@@ -12,15 +12,7 @@ beforeEach(() => {
   window.location.hash = '#/chat/7';
   chat = { id: 7, title: 'Stories', model: 'stories260k', system: 'Be brief.', params: {}, created_at: '', updated_at: '', messages: [] };
   calls = mockFetch({
-    'GET /perch/status': () => ({
-      version: '0.1.0',
-      address: '127.0.0.1:11435',
-      api_key_required: false,
-      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: false },
-      default_model: 'stories260k',
-      loaded: [],
-      generating: false,
-    }),
+    'GET /perch/status': () => perchStatus(),
     'GET /perch/models': () => ({ models: [model('stories260k'), model('tinyllama')] }),
     'GET /perch/chats': () => ({ chats: [] }),
     'GET /perch/chats/7': () => chat,

@@ -3,7 +3,7 @@ import { createElement, type ComponentProps } from 'react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Chat, Message } from '../api/types';
 import { App } from '../App';
-import { mockFetch } from '../test/fetchMock';
+import { mockFetch, perchStatus } from '../test/fetchMock';
 
 // Each message draws a CopyButton (not memoised) whenever the message itself renders,
 // so counting them by text counts each message's renders.
@@ -31,15 +31,7 @@ beforeEach(() => {
   renders.clear();
   window.location.hash = '#/chat/7';
   mockFetch({
-    'GET /perch/status': () => ({
-      version: '0.1.0',
-      address: '127.0.0.1:11435',
-      api_key_required: false,
-      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: false },
-      default_model: 'stories260k',
-      loaded: [],
-      generating: false,
-    }),
+    'GET /perch/status': () => perchStatus(),
     'GET /perch/models': () => ({ models: [{ name: 'stories260k', size: 1, quantization: 'F32', architecture: 'llama', parameters: 1, context_length: 2048, modified_at: '' }] }),
     'GET /perch/chats': () => ({ chats: [] }),
     'GET /perch/chats/7': () => chat,

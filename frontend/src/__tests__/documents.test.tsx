@@ -2,20 +2,12 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Collection, DocInfo, Model } from '../api/types';
 import { App } from '../App';
-import { mockFetch, sseResponse, type Call } from '../test/fetchMock';
+import { mockFetch, sseResponse, type Call, perchStatus } from '../test/fetchMock';
 import { I18nProvider } from '../i18n';
 import { CollectionForm } from '../views/documents/CollectionForm';
 import { defaultEmbedding, installedCopy } from '../views/documents/embedding';
 
-const status = (collections: boolean) => ({
-  version: '0.1.0',
-  address: '127.0.0.1:11435',
-  api_key_required: false,
-  features: { chats: true, library: true, catalog: true, memory: false, fit: false, import: false, settings: false, collections },
-  default_model: 'stories260k',
-  loaded: [],
-  generating: false,
-});
+const status = (collections: boolean) => perchStatus({ catalog: true, collections });
 
 const model = (name: string, embedding = false): Model => ({
   name,

@@ -48,3 +48,16 @@ export function sseResponse(events: unknown[]): Response {
   });
   return new Response(stream, { headers: { 'Content-Type': 'text/event-stream' } });
 }
+
+/** A /perch/status answer for stories260k with chats and the library on, plus features. */
+export function perchStatus(features: Record<string, boolean> = {}) {
+  return {
+    version: '0.1.0',
+    address: '127.0.0.1:11435',
+    api_key_required: false,
+    features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: false, ...features },
+    default_model: 'stories260k',
+    loaded: [],
+    generating: false,
+  };
+}
