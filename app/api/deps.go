@@ -2,11 +2,37 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/perchapp/perch/engine"
 )
+
+// Deps are everything a Server serves from, built in one place (the CLI's openApp). Only
+// Engine is required; a nil field turns off the routes that need it (they answer 501).
+type Deps struct {
+	Engine  Engine
+	Library Library
+	// Static serves the UI's files for every path no route claims. It is public.
+	Static http.Handler
+
+	Chats       ChatStore     // the UI's chat history
+	Settings    SettingsStore // the settings the UI reads and changes
+	Memory      MemorySource  // the memory view
+	Fit         FitEstimator  // fit badges and /perch/fit
+	Catalog     Catalog       // the catalog, Hugging Face search and inspection
+	Collections Collections   // documents to chat with
+	// Importer imports local GGUF files. UploadDir holds files the browser sends until they
+	// are imported; it should be on the same disk as the store, so the import can hard-link
+	// instead of copying gigabytes. Uploads need both.
+	Importer  ModelImporter
+	UploadDir string
+	// Discarder deletes what a cancelled pull left behind.
+	Discarder PullDiscarder
+	// MemoryTick is the memory stream's interval; default one second (tests use less).
+	MemoryTick time.Duration
+}
 
 // Engine is what the handlers need from the engine; *engine.Engine satisfies it.
 type Engine interface {

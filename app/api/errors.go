@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -38,11 +39,18 @@ func notFound(format string, args ...any) *apiError {
 	return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "model_not_found", Param: "model", Message: fmt.Sprintf(format, args...)}
 }
 
-// toAPIError classifies any error from decoding, the engine or the library.
+// toAPIError classifies any error from decoding, the engine, the library or the chat store
+// (whose not-found and invalid errors become 404 and 400).
 func toAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
+	}
+	switch {
+	case errors.Is(err, chats.ErrNotFound):
+		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
+	case errors.Is(err, chats.ErrInvalid):
+		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: err.Error()}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -10,13 +10,6 @@ import (
 	"github.com/perchapp/perch/engine/chat"
 )
 
-func init() {
-	registerRoutes(func(s *Server) {
-		s.handle("POST /api/generate", s.ollamaGenerate)
-		s.handle("POST /api/chat", s.ollamaChat)
-	})
-}
-
 // passthroughTemplate renders the one user message as it is: /api/generate uses it for raw
 // prompts that need what only Chat offers (format).
 const passthroughTemplate = "{% for m in messages %}{{ m.content }}{% endfor %}"
@@ -117,52 +110,44 @@ func checkTopLogprobs(n int) error {
 	return nil
 }
 
-func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
 	var req ollamaGenerateRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	if err := validateModelName("model", req.Model); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, req.Model)
 	if err := refuseImages("images", req.Images); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	run, err := ollamaOptions(req.Options)
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	keepAlive = s.keepAlive(keepAlive)
 	if req.Prompt == "" && req.Suffix == "" {
 		reason, err := s.loadOrUnload(r.Context(), req.Model, run.Load, keepAlive)
 		if err != nil {
 			s.countEngineError(err)
-			writeOllamaError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
-		return
+		return nil
 	}
 	plan, err := s.planGenerate(r.Context(), req, run)
 	if err != nil {
 		s.countEngineError(err)
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	stream := req.Stream == nil || *req.Stream
 	sw := newNDJSON(w)
@@ -179,7 +164,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.countEngineError(err)
 		s.endNDJSONWithError(w, r, sw, err)
-		return
+		return nil
 	}
 	s.recordGeneration(r, req.Model, g.usage, g.timings)
 	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(g.finish),
@@ -187,9 +172,10 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 	if !stream {
 		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, logprobsToOllama(g.logprobs)
 		writeJSON(w, http.StatusOK, final)
-		return
+		return nil
 	}
 	sw.Send(final)
+	return nil
 }
 
 // generated is what a generation produced, on either path.
@@ -272,38 +258,33 @@ func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {
 	}, nil
 }
 
-func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
 	var req ollamaChatRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	if err := validateModelName("model", req.Model); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, req.Model)
 	cr, err := chatRequestFromOllama(req)
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	cr.KeepAlive = s.keepAlive(keepAlive)
 	if len(cr.Messages) == 0 {
 		reason, err := s.loadOrUnload(r.Context(), req.Model, cr.Load, cr.KeepAlive)
 		if err != nil {
 			s.countEngineError(err)
-			writeOllamaError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true, DoneReason: reason})
-		return
+		return nil
 	}
 	stream := req.Stream == nil || *req.Stream
 	sw := newNDJSON(w)
@@ -317,7 +298,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.countEngineError(err)
 		s.endNDJSONWithError(w, r, sw, err)
-		return
+		return nil
 	}
 	s.recordGeneration(r, req.Model, res.Usage, res.Timings)
 	final := ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true,
@@ -327,13 +308,14 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 		final.Message = ollamaRespMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}
 		final.Logprobs = logprobsToOllama(res.Logprobs)
 		writeJSON(w, http.StatusOK, final)
-		return
+		return nil
 	}
 	// Tool calls arrive parsed at the end; Ollama streams them in a message of their own.
 	if len(calls) > 0 {
 		if err := sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant", ToolCalls: calls}}); err != nil {
-			return
+			return nil
 		}
 	}
 	sw.Send(final)
+	return nil
 }

@@ -9,33 +9,17 @@ import (
 	"github.com/perchapp/perch/engine"
 )
 
-func init() {
-	registerRoutes(func(s *Server) {
-		s.handle("POST /api/embed", s.ollamaEmbed)
-		s.handle("POST /api/embeddings", s.ollamaEmbeddings)
-		s.handle("GET /api/tags", s.ollamaTags)
-		s.handle("POST /api/show", s.ollamaShow)
-		s.handle("GET /api/ps", s.ollamaPS)
-		s.handle("POST /api/pull", s.ollamaPull)
-		s.handle("DELETE /api/delete", s.ollamaDelete)
-		s.handle("POST /api/copy", s.ollamaCopy)
-		s.handle("GET /api/version", s.ollamaVersion)
-	})
-}
-
 var errNoLibrary = &apiError{Status: http.StatusNotImplemented, Type: "not_supported_error", Message: "this server has no model library; manage models with the perch command"}
 
-func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
 	var req ollamaEmbedRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	er, err := embedRequestFromOllama(req)
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, er.Model)
 	er.KeepAlive = s.keepAlive(er.KeepAlive)
@@ -43,22 +27,19 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) {
 	if len(er.Inputs) == 0 { // Ollama loads the model and answers with no vectors
 		if _, err := s.eng.Load(r.Context(), er.Model, er.Load, er.KeepAlive); err != nil {
 			s.countEngineError(err)
-			writeOllamaError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, resp)
-		return
+		return nil
 	}
 	res, err := s.eng.Embed(r.Context(), er)
 	if err != nil {
 		s.countEngineError(err)
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	for _, v := range res.Embeddings {
 		if req.Dimensions > 0 && req.Dimensions != len(v) {
-			writeOllamaError(w, r, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v)))
-			return
+			return badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v))
 		}
 		resp.Embeddings = append(resp.Embeddings, v) // unit length: the worker normalised it
 	}
@@ -68,6 +49,7 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) {
 	noteTokens(r, res.PromptTokens, 0)
 	s.metrics.tokens.WithLabelValues(er.Model, "prompt").Add(float64(res.PromptTokens))
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 func embedRequestFromOllama(req ollamaEmbedRequest) (engine.EmbedRequest, error) {
@@ -103,26 +85,22 @@ func embedRequestFromOllama(req ollamaEmbedRequest) (engine.EmbedRequest, error)
 }
 
 // ollamaEmbeddings is the older endpoint: one prompt, a vector of float64, not normalised.
-func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) error {
 	var req ollamaEmbeddingsRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	if err := validateModelName("model", req.Model); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, req.Model)
 	run, err := ollamaOptions(req.Options)
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	// Load options stay as the request gave them: the engine knows whether a model needs
 	// loading for embeddings.
@@ -130,17 +108,15 @@ func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) {
 	if req.Prompt == "" {
 		if _, err := s.eng.Load(r.Context(), req.Model, load, s.keepAlive(keepAlive)); err != nil {
 			s.countEngineError(err)
-			writeOllamaError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, map[string][]float64{"embedding": {}})
-		return
+		return nil
 	}
 	res, err := s.eng.Embed(r.Context(), engine.EmbedRequest{Model: req.Model, Inputs: []string{req.Prompt}, Truncate: true, KeepAlive: s.keepAlive(keepAlive), Load: load})
 	if err != nil {
 		s.countEngineError(err)
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	out := []float64{}
 	if len(res.Embeddings) > 0 {
@@ -150,13 +126,13 @@ func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	noteTokens(r, res.PromptTokens, 0)
 	writeJSON(w, http.StatusOK, map[string][]float64{"embedding": out})
+	return nil
 }
 
-func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) error {
 	ms, err := s.listModels(r.Context())
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	out := struct {
 		Models []ollamaListModel `json:"models"`
@@ -165,6 +141,7 @@ func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) {
 		out.Models = append(out.Models, listModelToOllama(m))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // decodeName reads {"model": ...} (or the older "name") and validates it.
@@ -176,18 +153,17 @@ func decodeName(r *http.Request) (ollamaNameRequest, error) {
 	return req, validateModelName("model", req.name())
 }
 
-func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) error {
 	req, err := decodeName(r)
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	m, err := s.getModel(r.Context(), req.name())
 	if err != nil {
-		writeOllamaError(w, r, ollamaNotFound(req.name(), err))
-		return
+		return ollamaNotFound(req.name(), err)
 	}
 	writeJSON(w, http.StatusOK, showResponseOf(m))
+	return nil
 }
 
 // ollamaNotFound words an unknown model as Ollama does.
@@ -198,7 +174,7 @@ func ollamaNotFound(name string, err error) error {
 	return err
 }
 
-func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Models []ollamaProcessModel `json:"models"`
 	}{Models: []ollamaProcessModel{}}
@@ -212,24 +188,19 @@ func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) {
 		out.Models = append(out.Models, processModelOf(st, m))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) error {
 	var req ollamaNameRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	ref := req.name()
 	if err := validatePullRef("model", ref); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, ref)
-	if s.lib == nil {
-		writeOllamaError(w, r, errNoLibrary)
-		return
-	}
 	stream := req.Stream == nil || *req.Stream
 	sw := newNDJSON(w)
 	var (
@@ -255,35 +226,30 @@ func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.lib.Pull(r.Context(), ref, progress); err != nil {
 		s.endNDJSONWithError(w, r, sw, err)
-		return
+		return nil
 	}
 	mu.Lock()
 	done := last == "success"
 	mu.Unlock()
 	if !stream {
 		writeJSON(w, http.StatusOK, ollamaProgress{Status: "success"})
-		return
+		return nil
 	}
 	if !done {
 		sw.Send(ollamaProgress{Status: "success"})
 	}
+	return nil
 }
 
-func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) error {
 	req, err := decodeName(r)
 	if err != nil {
-		writeOllamaError(w, r, err)
-		return
-	}
-	if s.lib == nil {
-		writeOllamaError(w, r, errNoLibrary)
-		return
+		return err
 	}
 	name := req.name()
 	m, err := s.lib.Get(r.Context(), name)
 	if err != nil {
-		writeOllamaError(w, r, ollamaNotFound(name, err))
-		return
+		return ollamaNotFound(name, err)
 	}
 	// A loaded model goes first, so its worker does not hold a deleted file. A
 	// models-directory file is never deleted (Remove says why), so it stays loaded.
@@ -293,38 +259,32 @@ func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.lib.Remove(r.Context(), name); err != nil {
-		writeOllamaError(w, r, ollamaNotFound(name, err))
-		return
+		return ollamaNotFound(name, err)
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
-func (s *Server) ollamaCopy(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaCopy(w http.ResponseWriter, r *http.Request) error {
 	var req ollamaCopyRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	if err := validateModelName("source", req.Source); err != nil {
-		writeOllamaError(w, r, err)
-		return
+		return err
 	}
 	if err := validateModelName("destination", req.Destination); err != nil {
-		writeOllamaError(w, r, err)
-		return
-	}
-	if s.lib == nil {
-		writeOllamaError(w, r, errNoLibrary)
-		return
+		return err
 	}
 	if err := s.lib.Copy(r.Context(), req.Source, req.Destination); err != nil {
-		writeOllamaError(w, r, ollamaNotFound(req.Source, err))
-		return
+		return ollamaNotFound(req.Source, err)
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
-func (s *Server) ollamaVersion(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ollamaVersion(w http.ResponseWriter, r *http.Request) error {
 	// Clients compare it as a semantic version, so a leading "v" is dropped.
 	writeJSON(w, http.StatusOK, map[string]string{"version": strings.TrimPrefix(s.cfg.Version, "v")})
+	return nil
 }

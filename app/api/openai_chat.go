@@ -7,12 +7,6 @@ import (
 	"github.com/perchapp/perch/engine"
 )
 
-func init() {
-	registerRoutes(func(s *Server) {
-		s.handle("POST /v1/chat/completions", s.openaiChat)
-	})
-}
-
 const fingerprint = "fp_perch"
 
 // seedFor gives choice i its own seed, so n choices differ unless sampling is greedy.
@@ -50,27 +44,24 @@ func sumUsage(us []engine.Usage, n int) engine.Usage {
 	return out
 }
 
-func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
+func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 	var req oaiChatRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	base, n, err := chatRequestFromOpenAI(req)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, base.Model)
 	base.KeepAlive = s.keepAlive(base.KeepAlive)
 	rag, err := s.withCollection(r.Context(), req.Collection, &base)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if req.Stream {
 		s.streamOpenAIChat(w, r, base, n, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, rag)
-		return
+		return nil
 	}
 	results := make([]*engine.ChatResult, n)
 	err = runN(r.Context(), n, func(ctx context.Context, i int) error {
@@ -82,8 +73,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.countEngineError(err)
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	resp := oaiChatResponse{ID: newID("chatcmpl-"), Object: "chat.completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint}
 	usages := make([]engine.Usage, n)
@@ -94,6 +84,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Usage = usageToOpenAI(sumUsage(usages, n))
 	writeJSON(w, http.StatusOK, rag.openAIResponse(resp))
+	return nil
 }
 
 func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *retrieval) {

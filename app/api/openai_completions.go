@@ -7,12 +7,6 @@ import (
 	"github.com/perchapp/perch/engine"
 )
 
-func init() {
-	registerRoutes(func(s *Server) {
-		s.handle("POST /v1/completions", s.openaiCompletions)
-	})
-}
-
 // completionJob is one (prompt, choice) pair; Index is its place in choices.
 type completionJob struct {
 	Index  int
@@ -50,16 +44,14 @@ func (s *Server) echoTexts(ctx context.Context, model string, prompts []completi
 	return out, nil
 }
 
-func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
+func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error {
 	var req oaiCompletionRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	base, prompts, n, err := completionRequestFromOpenAI(req)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, base.Model)
 	base.KeepAlive = s.keepAlive(base.KeepAlive)
@@ -67,14 +59,13 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
 	if req.Echo {
 		if echo, err = s.echoTexts(r.Context(), base.Model, prompts); err != nil {
 			s.countEngineError(err)
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	}
 	jobs := completionJobs(base, prompts, n)
 	if req.Stream {
 		s.streamOpenAICompletions(w, r, req.Model, jobs, echo, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
-		return
+		return nil
 	}
 	results := make([]*engine.CompletionResult, len(jobs))
 	err = runN(r.Context(), len(jobs), func(ctx context.Context, i int) error {
@@ -84,8 +75,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.countEngineError(err)
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	resp := oaiCompletionResponse{ID: newID("cmpl-"), Object: "text_completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint,
 		Choices: make([]oaiCompletionChoice, len(jobs))}
@@ -104,6 +94,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Usage = usageToOpenAI(sumUsage(usages, n))
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request, model string, jobs []completionJob, echo []string, includeUsage bool) {

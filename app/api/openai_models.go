@@ -9,41 +9,30 @@ import (
 	"github.com/perchapp/perch/engine"
 )
 
-func init() {
-	registerRoutes(func(s *Server) {
-		s.handle("POST /v1/embeddings", s.openaiEmbeddings)
-		s.handle("GET /v1/models", s.openaiModels)
-		s.handle("GET /v1/models/{id...}", s.openaiModel)
-	})
-}
-
-func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) {
+func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error {
 	var req oaiEmbeddingRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	er, err := embedRequestFromOpenAI(req)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, er.Model)
 	er.KeepAlive = s.keepAlive(er.KeepAlive)
 	res, err := s.eng.Embed(r.Context(), er)
 	if err != nil {
 		s.countEngineError(err)
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	resp, err := embeddingResponse(req, res)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteTokens(r, res.PromptTokens, 0)
 	s.metrics.tokens.WithLabelValues(er.Model, "prompt").Add(float64(res.PromptTokens))
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 func embedRequestFromOpenAI(req oaiEmbeddingRequest) (engine.EmbedRequest, error) {
@@ -127,31 +116,30 @@ func toOAIModel(m LibraryModel) oaiModel {
 	return oaiModel{ID: m.Name, Object: "model", Created: created, OwnedBy: "perch"}
 }
 
-func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) {
+func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	ms, err := s.listModels(r.Context())
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	out := oaiModelList{Object: "list", Data: make([]oaiModel, 0, len(ms))}
 	for _, m := range ms {
 		out.Data = append(out.Data, toOAIModel(m))
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) {
+func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := validateModelName("id", id); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	m, err := s.getModel(r.Context(), id)
 	if err != nil {
-		writeOpenAIError(w, r, modelLookupError(id, err))
-		return
+		return modelLookupError(id, err)
 	}
 	writeJSON(w, http.StatusOK, toOAIModel(m))
+	return nil
 }
 
 // modelLookupError says plainly that a model is unknown, and passes other failures on.

@@ -7,14 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-func (a *perchAPI) needCatalog(w http.ResponseWriter, r *http.Request) bool {
-	if a.catalog == nil {
-		writeOpenAIError(w, r, unavailable("the model catalog"))
-		return false
-	}
-	return true
-}
-
 func searchQuery(r *http.Request) (string, error) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 200 || !utf8.ValidString(q) {
@@ -23,49 +15,40 @@ func searchQuery(r *http.Request) (string, error) {
 	return q, nil
 }
 
-func (a *perchAPI) catalogList(w http.ResponseWriter, r *http.Request) {
-	if !a.needCatalog(w, r) {
-		return
-	}
+func (a *perchAPI) catalogList(w http.ResponseWriter, r *http.Request) error {
 	q, err := searchQuery(r)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	ms, err := a.catalog.Catalog(r.Context(), q)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if ms == nil {
 		ms = []CatalogModel{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms})
+	return nil
 }
 
 // catalogSearch searches Hugging Face for GGUF repositories.
-func (a *perchAPI) catalogSearch(w http.ResponseWriter, r *http.Request) {
-	if !a.needCatalog(w, r) {
-		return
-	}
+func (a *perchAPI) catalogSearch(w http.ResponseWriter, r *http.Request) error {
 	q, err := searchQuery(r)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if q == "" {
-		writeOpenAIError(w, r, badRequest("q", "type something to search Hugging Face for"))
-		return
+		return badRequest("q", "type something to search Hugging Face for")
 	}
 	ms, err := a.catalog.Search(r.Context(), q)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if ms == nil {
 		ms = []CatalogModel{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms})
+	return nil
 }
 
 type inspectRequest struct {
@@ -79,27 +62,20 @@ type inspectResponse struct {
 }
 
 // catalogInspect reads a remote GGUF's header (no download) and estimates its fit.
-func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) {
-	if !a.needCatalog(w, r) {
-		return
-	}
+func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error {
 	var req inspectRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if err := validatePullRef("ref", req.Ref); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
-		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength))
-		return
+		return badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength)
 	}
 	m, err := a.catalog.Inspect(r.Context(), req.Ref)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	resp := inspectResponse{Model: m}
 	if a.fit != nil {
@@ -109,6 +85,7 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 // recommendation is the model the empty Models and Chat views offer to download.
@@ -120,22 +97,18 @@ type recommendation struct {
 // recommended picks, from the curated catalog's recommended chat models (preferring ones
 // strong in Korean with ?lang=ko), the first with a quantization that fits this machine: the
 // catalog's suggested quantization when it fits, else Q4_K_M, else the largest that does.
-func (a *perchAPI) recommended(w http.ResponseWriter, r *http.Request) {
-	if !a.needCatalog(w, r) {
-		return
-	}
+func (a *perchAPI) recommended(w http.ResponseWriter, r *http.Request) error {
 	ms, err := a.catalog.Catalog(r.Context(), "")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	rec, ok := pickRecommended(ms, r.URL.Query().Get("lang"))
 	if !ok {
-		writeOpenAIError(w, r, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "none_fits",
-			Message: "no recommended model fits this machine's memory; browse the catalog for smaller ones"})
-		return
+		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "none_fits",
+			Message: "no recommended model fits this machine's memory; browse the catalog for smaller ones"}
 	}
 	writeJSON(w, http.StatusOK, rec)
+	return nil
 }
 
 func pickRecommended(ms []CatalogModel, lang string) (recommendation, bool) {

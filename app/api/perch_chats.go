@@ -34,124 +34,91 @@ type contextMeter struct {
 	Loaded bool `json:"loaded"`
 }
 
-func (a *perchAPI) needChats(w http.ResponseWriter, r *http.Request) bool {
-	if a.chats == nil {
-		writeOpenAIError(w, r, unavailable("chat history"))
-		return false
-	}
-	return true
-}
-
-func (a *perchAPI) chatsList(w http.ResponseWriter, r *http.Request) {
-	if !a.needChats(w, r) {
-		return
-	}
+func (a *perchAPI) chatsList(w http.ResponseWriter, r *http.Request) error {
 	o := chats.ListOptions{Query: r.URL.Query().Get("q")}
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			writeOpenAIError(w, r, badRequest("limit", "limit must be a whole number from 1 to 1000, got %q", v))
-			return
+			return badRequest("limit", "limit must be a whole number from 1 to 1000, got %q", v)
 		}
 		o.Limit = n
 	}
 	if len(o.Query) > 500 {
-		writeOpenAIError(w, r, badRequest("q", "the search text is %d bytes; the limit is 500", len(o.Query)))
-		return
+		return badRequest("q", "the search text is %d bytes; the limit is 500", len(o.Query))
 	}
 	list, err := a.chats.List(r.Context(), o)
 	if err != nil {
-		perchErr(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"chats": list})
+	return nil
 }
 
-func (a *perchAPI) chatCreate(w http.ResponseWriter, r *http.Request) {
-	if !a.needChats(w, r) {
-		return
-	}
+func (a *perchAPI) chatCreate(w http.ResponseWriter, r *http.Request) error {
 	var n chats.NewChat
 	if err := decodeBody(r, &n); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if n.Model == "" && a.settings != nil {
 		n.Model = a.settings.Get().DefaultModel
 	}
 	if n.Model != "" {
 		if err := validateModelName("model", n.Model); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	}
 	c, err := a.chats.Create(r.Context(), n)
 	if err != nil {
-		perchErr(w, r, err)
-		return
+		return err
 	}
 	c.Messages = []chats.Message{}
 	writeJSON(w, http.StatusCreated, chatView{Chat: c})
+	return nil
 }
 
-func (a *perchAPI) chatGet(w http.ResponseWriter, r *http.Request) {
-	if !a.needChats(w, r) {
-		return
-	}
+func (a *perchAPI) chatGet(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	c, err := a.chats.Get(r.Context(), id)
 	if err != nil {
-		perchErr(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c), Generating: a.gens.active(id)})
+	return nil
 }
 
-func (a *perchAPI) chatPatch(w http.ResponseWriter, r *http.Request) {
-	if !a.needChats(w, r) {
-		return
-	}
+func (a *perchAPI) chatPatch(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	var p chats.Patch
 	if err := decodeBody(r, &p); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if p.Model != nil && *p.Model != "" {
 		if err := validateModelName("model", *p.Model); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	}
 	c, err := a.chats.Update(r.Context(), id, p)
 	if err != nil {
-		perchErr(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, chatView{Chat: c, Generating: a.gens.active(id)})
+	return nil
 }
 
-func (a *perchAPI) chatDelete(w http.ResponseWriter, r *http.Request) {
-	if !a.needChats(w, r) {
-		return
-	}
+func (a *perchAPI) chatDelete(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	a.gens.stop(id) // an answer being written to a deleted chat has nowhere to go
 	if err := a.chats.Delete(r.Context(), id); err != nil {
-		perchErr(w, r, err)
-		return
+		return err
 	}
 	// The chat is gone; its collection link and saved sources go with it. A failure here
 	// leaves only rows no chat can reach (ids are never reused), so it is logged, not answered.
@@ -161,6 +128,7 @@ func (a *perchAPI) chatDelete(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // chatForgetter is a store that keeps data about chats (*docs.Store: the collection a chat
@@ -185,7 +153,7 @@ func decodeContent(r *http.Request) (string, error) {
 }
 
 // chatSend appends the user's message and streams the answer.
-func (a *perchAPI) chatSend(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) chatSend(w http.ResponseWriter, r *http.Request) error {
 	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
 		content, err := decodeContent(r)
 		if err != nil {
@@ -193,18 +161,20 @@ func (a *perchAPI) chatSend(w http.ResponseWriter, r *http.Request) {
 		}
 		return a.chats.AddUserMessage(ctx, id, content)
 	})
+	return nil
 }
 
 // chatRegenerate answers the last user message again; the new answer replaces the old one
 // once it is saved (a failed attempt leaves the old one in place).
-func (a *perchAPI) chatRegenerate(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) chatRegenerate(w http.ResponseWriter, r *http.Request) error {
 	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
 		return a.chats.LastUserMessage(ctx, id)
 	})
+	return nil
 }
 
 // chatEdit changes one of the user's messages, drops what followed it and answers it.
-func (a *perchAPI) chatEdit(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) chatEdit(w http.ResponseWriter, r *http.Request) error {
 	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
 		mid, err := pathID(r, "mid")
 		if err != nil {
@@ -216,17 +186,18 @@ func (a *perchAPI) chatEdit(w http.ResponseWriter, r *http.Request) {
 		}
 		return a.chats.EditUserMessage(ctx, id, mid, content)
 	})
+	return nil
 }
 
 // chatStop stops the answer being written in a chat; its stream ends with the saved,
 // stopped answer.
-func (a *perchAPI) chatStop(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) chatStop(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"stopped": a.gens.stop(id)})
+	return nil
 }
 
 // chatEvent is one SSE event of an answer. Type is start, reasoning, delta, done or error.
@@ -247,9 +218,6 @@ type chatEvent struct {
 // respond runs the common part of send, regenerate and edit: claim the chat (one answer at
 // a time), store the user's turn (prepare), stream the model's answer, save it.
 func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(ctx context.Context, id int64) (chats.Message, error)) {
-	if !a.needChats(w, r) {
-		return
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		writeOpenAIError(w, r, err)
@@ -266,7 +234,7 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 
 	c, err := a.chats.Get(ctx, id)
 	if err != nil {
-		perchErr(w, r, err)
+		writeOpenAIError(w, r, err)
 		return
 	}
 	model := c.Model
@@ -279,20 +247,20 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 	}
 	user, err := prepare(ctx, id)
 	if err != nil {
-		perchErr(w, r, err)
+		writeOpenAIError(w, r, err)
 		return
 	}
 	// The history up to and including the user's turn, re-read after prepare changed it.
 	c, err = a.chats.Get(ctx, id)
 	if err != nil {
-		perchErr(w, r, err)
+		writeOpenAIError(w, r, err)
 		return
 	}
 	req := chatRequest(c, model, user.ID)
 	noteModel(r, model)
 	rag, err := a.s.chatCollection(ctx, id, user.ID, &req) // cite the attached collection (perch_collections.go)
 	if err != nil {
-		perchErr(w, r, err)
+		writeOpenAIError(w, r, err)
 		return
 	}
 

@@ -70,53 +70,12 @@ type Collections interface {
 	ChatSources(ctx context.Context, chatID int64) (map[int64][]docs.Source, error)
 }
 
-type collectionsKey struct{}
-
-// WithCollections enables document collections and chats that cite them.
-func WithCollections(c Collections) Option { return WithValue(collectionsKey{}, c) }
-
-func (s *Server) collections() Collections {
-	c, _ := s.value(collectionsKey{}).(Collections)
-	return c
-}
+func (s *Server) collections() Collections { return s.deps.Collections }
 
 type collectionsAPI struct {
 	s     *Server
 	store Collections
 	chats ChatStore
-}
-
-func init() {
-	registerRoutes(func(s *Server) {
-		a := &collectionsAPI{s: s, store: s.collections()}
-		a.chats, _ = s.value(keyChats).(ChatStore)
-		s.handle("GET /perch/collections", a.need(a.list))
-		s.handle("POST /perch/collections", a.need(a.create))
-		s.handle("GET /perch/collections/{id}", a.need(a.get))
-		s.handle("PATCH /perch/collections/{id}", a.need(a.patch))
-		s.handle("DELETE /perch/collections/{id}", a.need(a.delete))
-		s.handle("POST /perch/collections/{id}/documents", a.need(a.addDocument))
-		s.handle("GET /perch/collections/{id}/documents", a.need(a.listDocuments))
-		s.handle("GET /perch/collections/{id}/documents/{doc}", a.need(a.getDocument))
-		s.handle("DELETE /perch/collections/{id}/documents/{doc}", a.need(a.deleteDocument))
-		s.handle("POST /perch/collections/{id}/folders", a.need(a.addFolder))
-		s.handle("POST /perch/collections/{id}/reindex", a.need(a.reindex))
-		s.handle("POST /perch/collections/{id}/search", a.need(a.search))
-		s.handle("GET /perch/chats/{id}/collection", a.need(a.chatCollection))
-		s.handle("PUT /perch/chats/{id}/collection", a.need(a.attach))
-		s.handle("GET /perch/chats/{id}/sources", a.need(a.chatSources))
-	})
-}
-
-// need answers 501 when the server has no collection store.
-func (a *collectionsAPI) need(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if a.store == nil {
-			writeOpenAIError(w, r, unavailable("document collections"))
-			return
-		}
-		h(w, r)
-	}
 }
 
 // collectionError maps the store's errors to statuses.
@@ -169,13 +128,14 @@ func (a *collectionsAPI) fail(w http.ResponseWriter, r *http.Request, err error)
 	writeOpenAIError(w, r, collectionError(err))
 }
 
-func (a *collectionsAPI) list(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) list(w http.ResponseWriter, r *http.Request) error {
 	list, err := a.store.List(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collections": list})
+	return nil
 }
 
 // collectionView is a collection as the API returns it, with a warning the UI should show.
@@ -210,23 +170,22 @@ func (a *collectionsAPI) checkModel(ctx context.Context, name string) (string, e
 	return "", nil
 }
 
-func (a *collectionsAPI) create(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) create(w http.ResponseWriter, r *http.Request) error {
 	var n docs.NewCollection
 	if err := decodeBody(r, &n); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	warning, err := a.checkModel(r.Context(), n.EmbeddingModel)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	c, err := a.store.Create(r.Context(), n)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusCreated, collectionView{Collection: c, Warning: warning})
+	return nil
 }
 
 func (a *collectionsAPI) collectionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -238,60 +197,61 @@ func (a *collectionsAPI) collectionID(w http.ResponseWriter, r *http.Request) (i
 	return id, true
 }
 
-func (a *collectionsAPI) get(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) get(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	c, err := a.store.Get(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	list, err := a.store.Documents(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collection": c, "documents": list})
+	return nil
 }
 
-func (a *collectionsAPI) patch(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) patch(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	var p docs.Patch
 	if err := decodeBody(r, &p); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	warning := ""
 	if p.EmbeddingModel != nil {
 		var err error
 		if warning, err = a.checkModel(r.Context(), *p.EmbeddingModel); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	}
 	c, err := a.store.Update(r.Context(), id, p)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, collectionView{Collection: c, Warning: warning})
+	return nil
 }
 
-func (a *collectionsAPI) delete(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if err := a.store.Delete(r.Context(), id); err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // addedView is the answer to adding a document: its id and passage count up front.
@@ -302,10 +262,10 @@ type addedView struct {
 	Document docs.Document `json:"document"`
 }
 
-func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	var (
 		added docs.Added
@@ -317,8 +277,7 @@ func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) {
 		var data []byte
 		name, data, err = readUpload(r)
 		if err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 		added, err = a.store.AddFile(r.Context(), id, name, data)
 	} else {
@@ -327,24 +286,23 @@ func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) {
 			Text *string `json:"text"`
 		}
 		if err := decodeBody(r, &body); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 		if body.Text == nil {
-			writeOpenAIError(w, r, badRequest("text", `field "text" is required (or send the file as multipart/form-data in a "file" field)`))
-			return
+			return badRequest("text", `field "text" is required (or send the file as multipart/form-data in a "file" field)`)
 		}
 		added, err = a.store.AddText(r.Context(), id, body.Name, *body.Text)
 	}
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	status := http.StatusCreated
 	if added.Status == docs.Unchanged {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, addedView{ID: added.Document.ID, Passages: added.Document.Passages, Status: added.Status, Document: added.Document})
+	return nil
 }
 
 // readUpload reads the "file" part of a multipart body (and an optional "name" part that
@@ -415,47 +373,50 @@ func (a *collectionsAPI) docID(w http.ResponseWriter, r *http.Request) (int64, i
 	return id, doc, true
 }
 
-func (a *collectionsAPI) listDocuments(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) listDocuments(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	list, err := a.store.Documents(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"documents": list})
+	return nil
 }
 
-func (a *collectionsAPI) getDocument(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) getDocument(w http.ResponseWriter, r *http.Request) error {
 	id, doc, ok := a.docID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	d, err := a.store.Document(r.Context(), id, doc)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	ps, err := a.store.Passages(r.Context(), id, doc)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"document": d, "passages": ps})
+	return nil
 }
 
-func (a *collectionsAPI) deleteDocument(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) deleteDocument(w http.ResponseWriter, r *http.Request) error {
 	id, doc, ok := a.docID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	if err := a.store.DeleteDocument(r.Context(), id, doc); err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // progressEvent is one SSE event of a folder or re-indexing run: the store's progress
@@ -466,32 +427,31 @@ type progressEvent struct {
 	Error   *openAIErrorObject `json:"error,omitempty"`
 }
 
-func (a *collectionsAPI) addFolder(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) addFolder(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	var body struct {
 		Path   string `json:"path"`
 		Stream *bool  `json:"stream"`
 	}
 	if err := decodeBody(r, &body); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if body.Path == "" {
-		writeOpenAIError(w, r, badRequest("path", `field "path" is required: the absolute path of a folder on this machine`))
-		return
+		return badRequest("path", `field "path" is required: the absolute path of a folder on this machine`)
 	}
 	a.run(w, r, body.Stream == nil || *body.Stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
 		return a.store.AddFolder(ctx, id, body.Path, progress)
 	})
+	return nil
 }
 
-func (a *collectionsAPI) reindex(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) reindex(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	stream := true
 	if r.ContentLength > 0 {
@@ -499,14 +459,14 @@ func (a *collectionsAPI) reindex(w http.ResponseWriter, r *http.Request) {
 			Stream *bool `json:"stream"`
 		}
 		if err := decodeBody(r, &body); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 		stream = body.Stream == nil || *body.Stream
 	}
 	a.run(w, r, stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
 		return a.store.Reindex(ctx, id, progress)
 	})
+	return nil
 }
 
 // run streams an indexing run's progress as SSE, or answers its summary as JSON. Closing the
@@ -540,22 +500,22 @@ func (a *collectionsAPI) run(w http.ResponseWriter, r *http.Request, stream bool
 	sw.Send(progressEvent{Progress: docs.Progress{Phase: "summary", Done: sum.Files, Total: sum.Files, Embedded: sum.Embedded, Elapsed: sum.ElapsedMs}, Summary: &sum})
 }
 
-func (a *collectionsAPI) search(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) search(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.collectionID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	var q docs.Query
 	if err := decodeBody(r, &q); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	found, err := a.store.Search(r.Context(), id, q)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, found)
+	return nil
 }
 
 func (a *collectionsAPI) chatID(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -566,82 +526,83 @@ func (a *collectionsAPI) chatID(w http.ResponseWriter, r *http.Request) (int64, 
 	}
 	if a.chats != nil {
 		if _, err := a.chats.Get(r.Context(), id); err != nil {
-			perchErr(w, r, err)
+			writeOpenAIError(w, r, err)
 			return 0, false
 		}
 	}
 	return id, true
 }
 
-func (a *collectionsAPI) chatCollection(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) chatCollection(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.chatID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	c, found, err := a.store.ChatCollection(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	if !found {
 		writeJSON(w, http.StatusOK, map[string]any{"collection": nil})
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collection": c})
+	return nil
 }
 
-func (a *collectionsAPI) attach(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) attach(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.chatID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	var body struct {
 		Collection json.RawMessage `json:"collection"`
 	}
 	if err := decodeBody(r, &body); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if isNull(body.Collection) {
 		if err := a.store.AttachChat(r.Context(), id, 0); err != nil {
 			a.fail(w, r, err)
-			return
+			return nil
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"collection": nil})
-		return
+		return nil
 	}
 	ref, err := parseCollectionRef(body.Collection)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	c, err := a.store.Find(r.Context(), ref.ref)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	if err := a.store.AttachChat(r.Context(), id, c.ID); err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collection": c})
+	return nil
 }
 
-func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) {
+func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) error {
 	id, ok := a.chatID(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	src, err := a.store.ChatSources(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return nil
 	}
 	out := make(map[string][]docs.Source, len(src))
 	for mid, s := range src {
 		out[strconv.FormatInt(mid, 10)] = s
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
+	return nil
 }
 
 // The chat hook.

@@ -101,8 +101,8 @@ func newCollServer(t *testing.T) *collServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { history.Close() })
-	srv := api.New(api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, rec, nil,
-		api.WithCollections(store), api.WithChats(history))
+	srv := api.New(api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		api.Deps{Engine: rec, Collections: store, Chats: history})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,9 @@ import (
 )
 
 // The UI's /perch routes need more than the engine and the library: the chat history, the
-// settings, memory figures, fit estimates and the catalog. Each comes in through an option
-// below; a route whose dependency is missing answers 501 with a message saying so, and
-// GET /perch/status lists which features are present so the UI can hide the others.
+// settings, memory figures, fit estimates and the catalog. Each is a field of Deps; a route
+// whose dependency is missing answers 501 with a message saying so (requires in routes.go),
+// and GET /perch/status lists which features are present so the UI can hide the others.
 
 // ChatStore is the conversation history; *chats.Store satisfies it.
 type ChatStore interface {
@@ -154,48 +154,6 @@ type PullDiscarder interface {
 	DiscardPull(ctx context.Context, ref string) error
 }
 
-type perchKey int
-
-const (
-	keyChats perchKey = iota
-	keySettings
-	keyMemory
-	keyFit
-	keyCatalog
-	keyImporter
-	keyUploadDir
-	keyDiscarder
-	keyTick
-)
-
-// WithChats stores conversations for the UI's chat.
-func WithChats(c ChatStore) Option { return WithValue(keyChats, c) }
-
-// WithSettings lets the UI read and change the settings.
-func WithSettings(st SettingsStore) Option { return WithValue(keySettings, st) }
-
-// WithMemory feeds the memory view.
-func WithMemory(m MemorySource) Option { return WithValue(keyMemory, m) }
-
-// WithFit gives fit badges and the /perch/fit route.
-func WithFit(f FitEstimator) Option { return WithValue(keyFit, f) }
-
-// WithCatalog gives the catalog, Hugging Face search and inspection.
-func WithCatalog(c Catalog) Option { return WithValue(keyCatalog, c) }
-
-// WithImporter enables importing local GGUF files. uploadDir holds files the browser sends
-// until they are imported; it should be on the same disk as the store, so the import can
-// hard-link instead of copying gigabytes.
-func WithImporter(im ModelImporter, uploadDir string) Option {
-	return func(s *Server) {
-		s.values[keyImporter] = im
-		s.values[keyUploadDir] = uploadDir
-	}
-}
-
-// withTick sets the memory stream's interval (tests use a short one).
-func withTick(d time.Duration) Option { return WithValue(keyTick, d) }
-
 // perch holds the /perch routes' dependencies and state, read once at registration.
 type perch struct {
 	chats     ChatStore
@@ -216,27 +174,14 @@ type perch struct {
 	uploads *uploads
 }
 
-func newPerch(s *Server) *perch {
-	p := &perch{tick: time.Second}
-	p.chats, _ = s.value(keyChats).(ChatStore)
-	p.settings, _ = s.value(keySettings).(SettingsStore)
+func newPerch(s *Server, d Deps) *perch {
+	p := &perch{tick: time.Second, chats: d.Chats, settings: d.Settings, memory: d.Memory, fit: d.Fit,
+		catalog: d.Catalog, importer: d.Importer, uploadDir: d.UploadDir, discarder: d.Discarder}
 	if p.settings != nil {
 		p.startSettings = p.settings.Get()
 	}
-	p.memory, _ = s.value(keyMemory).(MemorySource)
-	p.fit, _ = s.value(keyFit).(FitEstimator)
-	p.catalog, _ = s.value(keyCatalog).(Catalog)
-	p.importer, _ = s.value(keyImporter).(ModelImporter)
-	if p.importer == nil {
-		p.importer, _ = s.lib.(ModelImporter)
-	}
-	p.uploadDir, _ = s.value(keyUploadDir).(string)
-	p.discarder, _ = s.value(keyDiscarder).(PullDiscarder)
-	if p.discarder == nil {
-		p.discarder, _ = s.lib.(PullDiscarder)
-	}
-	if d, ok := s.value(keyTick).(time.Duration); ok && d > 0 {
-		p.tick = d
+	if d.MemoryTick > 0 {
+		p.tick = d.MemoryTick
 	}
 	p.gens = newGenerations()
 	p.pulls = newPullManager(s.lib, p.discarder, s.log, s.now)

@@ -316,6 +316,12 @@ func (perchCatalog) Inspect(_ context.Context, ref string) (RemoteModel, error) 
 	return RemoteModel{Ref: ref, Architecture: "qwen2", Layers: 28, ContextLength: 32768, SizeBytes: 4 << 30}, nil
 }
 
+// Option changes the dependencies of a test server.
+type Option func(*Deps)
+
+// WithCollections gives a test server a document store.
+func WithCollections(c Collections) Option { return func(d *Deps) { d.Collections = c } }
+
 // perchEnv is a server with every /perch dependency, on a real listener so that client
 // disconnects behave as they do for real.
 type perchEnv struct {
@@ -324,6 +330,7 @@ type perchEnv struct {
 	settings *perchSettings
 	store    *chats.Store
 	srv      *httptest.Server
+	api      *Server
 	key      string
 }
 
@@ -340,9 +347,14 @@ func newPerchEnv(t *testing.T, cfg Config, opts ...Option) *perchEnv {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	all := append([]Option{WithChats(store), WithSettings(env.settings), WithMemory(&perchMemory{}), WithFit(perchFit{}),
-		WithCatalog(perchCatalog{}), WithImporter(env.lib, t.TempDir()), withTick(10 * time.Millisecond)}, opts...)
-	s := New(cfg, env.eng, env.lib, all...)
+	d := Deps{Engine: env.eng, Library: env.lib, Chats: store, Settings: env.settings, Memory: &perchMemory{},
+		Fit: perchFit{}, Catalog: perchCatalog{}, Importer: env.lib, UploadDir: t.TempDir(), Discarder: env.lib,
+		MemoryTick: 10 * time.Millisecond}
+	for _, o := range opts {
+		o(&d)
+	}
+	s := New(cfg, d)
+	env.api = s
 	env.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(env.srv.Close)
 	return env

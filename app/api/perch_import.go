@@ -42,36 +42,28 @@ type importPathRequest struct {
 	Name string `json:"name"`
 }
 
-func (a *perchAPI) modelImportPath(w http.ResponseWriter, r *http.Request) {
-	if a.importer == nil {
-		writeOpenAIError(w, r, unavailable("importing models"))
-		return
-	}
+func (a *perchAPI) modelImportPath(w http.ResponseWriter, r *http.Request) error {
 	var req importPathRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if req.Path == "" || !filepath.IsAbs(req.Path) {
-		writeOpenAIError(w, r, badRequest("path", "path must be the absolute path of a .gguf file on this machine, got %q", req.Path))
-		return
+		return badRequest("path", "path must be the absolute path of a .gguf file on this machine, got %q", req.Path)
 	}
 	path := filepath.Clean(req.Path)
 	name, err := importName(req.Name, path)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if err := checkGGUF(path); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	m, err := a.importer.Import(r.Context(), path, name)
 	if err != nil {
-		writeOpenAIError(w, r, fmt.Errorf("import %s: %w", path, err))
-		return
+		return fmt.Errorf("import %s: %w", path, err)
 	}
 	writeJSON(w, http.StatusCreated, m)
+	return nil
 }
 
 // importName is the given name, or the file's stem in lower case (as --models-dir names).
@@ -187,40 +179,24 @@ type uploadStartRequest struct {
 	Name     string `json:"name"`
 }
 
-func (a *perchAPI) needUploads(w http.ResponseWriter, r *http.Request) bool {
-	if a.importer == nil || a.uploadDir == "" {
-		writeOpenAIError(w, r, unavailable("importing models"))
-		return false
-	}
-	return true
-}
-
-func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) {
-	if !a.needUploads(w, r) {
-		return
-	}
+func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) error {
 	var req uploadStartRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if !strings.HasSuffix(strings.ToLower(req.Filename), ".gguf") {
-		writeOpenAIError(w, r, badRequest("filename", "only .gguf model files can be imported, got %q", req.Filename))
-		return
+		return badRequest("filename", "only .gguf model files can be imported, got %q", req.Filename)
 	}
 	if req.Size < int64(len(ggufMagic)) {
-		writeOpenAIError(w, r, badRequest("size", "size must be the file's size in bytes, got %d", req.Size))
-		return
+		return badRequest("size", "size must be the file's size in bytes, got %d", req.Size)
 	}
 	name, err := importName(req.Name, req.Filename)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	a.uploads.sweep()
 	if err := os.MkdirAll(a.uploadDir, 0o755); err != nil {
-		writeOpenAIError(w, r, fmt.Errorf("create the upload folder: %w", err))
-		return
+		return fmt.Errorf("create the upload folder: %w", err)
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -228,8 +204,7 @@ func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) {
 	path := filepath.Join(a.uploadDir, id+".upload")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
-		writeOpenAIError(w, r, fmt.Errorf("create the upload file: %w", err))
-		return
+		return fmt.Errorf("create the upload file: %w", err)
 	}
 	f.Close()
 	up := &upload{ID: id, Filename: filepath.Base(req.Filename), Name: name, Size: req.Size, path: path, touched: a.s.now()}
@@ -237,40 +212,33 @@ func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) {
 	a.uploads.all[id] = up
 	a.uploads.mu.Unlock()
 	writeJSON(w, http.StatusCreated, up)
+	return nil
 }
 
 // uploadChunk appends the body at ?offset=, which must be where the upload stands (so a
 // retried chunk is not written twice).
-func (a *perchAPI) uploadChunk(w http.ResponseWriter, r *http.Request) {
-	if !a.needUploads(w, r) {
-		return
-	}
+func (a *perchAPI) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 	up, err := a.uploads.get(r.PathValue("id"))
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	off, err := strconv.ParseInt(r.URL.Query().Get("offset"), 10, 64)
 	if err != nil || off < 0 {
-		writeOpenAIError(w, r, badRequest("offset", "offset must be the byte position of this chunk, got %q", r.URL.Query().Get("offset")))
-		return
+		return badRequest("offset", "offset must be the byte position of this chunk, got %q", r.URL.Query().Get("offset"))
 	}
 	up.mu.Lock()
 	defer up.mu.Unlock()
 	if off != up.Received {
-		writeOpenAIError(w, r, &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "wrong_offset",
-			Message: fmt.Sprintf("the upload stands at byte %d, not %d; send the chunk that starts there", up.Received, off)})
-		return
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "wrong_offset",
+			Message: fmt.Sprintf("the upload stands at byte %d, not %d; send the chunk that starts there", up.Received, off)}
 	}
 	f, err := os.OpenFile(up.path, os.O_WRONLY, 0)
 	if err != nil {
-		writeOpenAIError(w, r, fmt.Errorf("open the upload file: %w", err))
-		return
+		return fmt.Errorf("open the upload file: %w", err)
 	}
 	defer f.Close()
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		writeOpenAIError(w, r, fmt.Errorf("seek the upload file: %w", err))
-		return
+		return fmt.Errorf("seek the upload file: %w", err)
 	}
 	limit := min(up.Size-off, maxChunk)
 	body := io.Reader(r.Body)
@@ -278,8 +246,7 @@ func (a *perchAPI) uploadChunk(w http.ResponseWriter, r *http.Request) {
 		// Refuse a file that is not a GGUF at its first chunk, not after gigabytes.
 		head := make([]byte, len(ggufMagic))
 		if _, err := io.ReadFull(r.Body, head); err != nil || !bytes.Equal(head, ggufMagic) {
-			writeOpenAIError(w, r, badRequest("file", "%s is not a GGUF model file (it does not start with \"GGUF\")", up.Filename))
-			return
+			return badRequest("file", "%s is not a GGUF model file (it does not start with \"GGUF\")", up.Filename)
 		}
 		body = io.MultiReader(bytes.NewReader(head), r.Body)
 	}
@@ -294,36 +261,30 @@ func (a *perchAPI) uploadChunk(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &mbe) {
 			err = tooLarge(mbe.Limit)
 		}
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	up.Received = off + n
 	up.touched = a.s.now()
 	writeJSON(w, http.StatusOK, up)
+	return nil
 }
 
-func (a *perchAPI) uploadFinish(w http.ResponseWriter, r *http.Request) {
-	if !a.needUploads(w, r) {
-		return
-	}
+func (a *perchAPI) uploadFinish(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	up, err := a.uploads.get(id)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	up.mu.Lock()
 	received, size, path, name := up.Received, up.Size, up.path, up.Name
 	up.mu.Unlock()
 	if received != size {
-		writeOpenAIError(w, r, &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "incomplete",
-			Message: fmt.Sprintf("the upload has %d of %d bytes; send the rest first", received, size)})
-		return
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "incomplete",
+			Message: fmt.Sprintf("the upload has %d of %d bytes; send the rest first", received, size)}
 	}
 	if err := checkGGUF(path); err != nil {
 		a.uploads.drop(id)
-		writeOpenAIError(w, r, badRequest("file", "%s is not a GGUF model file (it does not start with \"GGUF\")", up.Filename))
-		return
+		return badRequest("file", "%s is not a GGUF model file (it does not start with \"GGUF\")", up.Filename)
 	}
 	// The import may take a while (hashing gigabytes); it must not be cut short by a
 	// client that stops waiting, or the store would be left to clean up after it.
@@ -332,21 +293,18 @@ func (a *perchAPI) uploadFinish(w http.ResponseWriter, r *http.Request) {
 	m, err := a.importer.Import(ctx, path, name)
 	a.uploads.drop(id)
 	if err != nil {
-		writeOpenAIError(w, r, fmt.Errorf("import %s: %w", up.Filename, err))
-		return
+		return fmt.Errorf("import %s: %w", up.Filename, err)
 	}
 	writeJSON(w, http.StatusCreated, m)
+	return nil
 }
 
-func (a *perchAPI) uploadDiscard(w http.ResponseWriter, r *http.Request) {
-	if !a.needUploads(w, r) {
-		return
-	}
+func (a *perchAPI) uploadDiscard(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if _, err := a.uploads.get(id); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	a.uploads.drop(id)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

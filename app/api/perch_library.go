@@ -46,16 +46,10 @@ func NewLibraryUI(store *library.Store, cat *catalog.Catalog, machine func(ctx c
 		shapes: map[string]memplan.Shape{}}
 }
 
-// WithLibraryUI plugs the adapter in as the catalog, the fit estimator, the importer (with
+// Provide plugs the adapter in as the catalog, the fit estimator, the importer (with
 // uploads kept in uploadDir until imported) and the remover of cancelled downloads.
-func WithLibraryUI(u *LibraryUI, uploadDir string) Option {
-	return func(s *Server) {
-		s.values[keyCatalog] = u
-		s.values[keyFit] = u
-		s.values[keyImporter] = u
-		s.values[keyUploadDir] = uploadDir
-		s.values[keyDiscarder] = u
-	}
+func (u *LibraryUI) Provide(d *Deps, uploadDir string) {
+	d.Catalog, d.Fit, d.Importer, d.UploadDir, d.Discarder = u, u, u, uploadDir, u
 }
 
 // NewMemorySource reads memory through app/system's sampler.

@@ -51,18 +51,18 @@ func (a *perchAPI) sampleMemory(ctx context.Context) (memoryView, error) {
 	return v, nil
 }
 
-func (a *perchAPI) memoryGet(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) memoryGet(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.sampleMemory(r.Context())
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // memoryEvents sends a sample about once a second while the client listens. Sampling runs
 // only inside this handler, so nothing is measured when no Memory view is open.
-func (a *perchAPI) memoryEvents(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) memoryEvents(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sw := newSSE(w)
 	t := time.NewTicker(a.tick)
@@ -71,70 +71,58 @@ func (a *perchAPI) memoryEvents(w http.ResponseWriter, r *http.Request) {
 		v, err := a.sampleMemory(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			e := toAPIError(err)
 			obj := openAIError(e).Error
 			if sw.Send(map[string]any{"error": obj}) != nil {
-				return
+				return nil
 			}
 		} else if sw.Send(v) != nil {
-			return
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
 }
 
-func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) {
-	if a.fit == nil {
-		writeOpenAIError(w, r, unavailable("memory estimates"))
-		return
-	}
+func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
 	var q FitQuery
 	if err := decodeBody(r, &q); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	switch {
 	case q.Model != "" && q.Ref != "":
-		writeOpenAIError(w, r, badRequest("model", "give either model (installed) or ref (to download), not both"))
-		return
+		return badRequest("model", "give either model (installed) or ref (to download), not both")
 	case q.Model != "":
 		if err := validateModelName("model", q.Model); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	case q.Ref != "":
 		if err := validatePullRef("ref", q.Ref); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	default:
-		writeOpenAIError(w, r, badRequest("model", "give model (an installed model) or ref (one to download)"))
-		return
+		return badRequest("model", "give model (an installed model) or ref (one to download)")
 	}
 	if q.ContextLength < 0 || q.ContextLength > 1<<22 {
-		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, q.ContextLength))
-		return
+		return badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, q.ContextLength)
 	}
 	if q.Slots < 0 || q.Slots > 64 {
-		writeOpenAIError(w, r, badRequest("slots", "slots must be from 0 (default) to 64, got %d", q.Slots))
-		return
+		return badRequest("slots", "slots must be from 0 (default) to 64, got %d", q.Slots)
 	}
 	switch q.KVType {
 	case "", "f16", "q8_0", "q4_0":
 	default:
-		writeOpenAIError(w, r, badRequest("kv_type", "kv_type must be f16, q8_0 or q4_0, got %q", q.KVType))
-		return
+		return badRequest("kv_type", "kv_type must be f16, q8_0 or q4_0, got %q", q.KVType)
 	}
 	f, err := a.fit.Fit(r.Context(), q)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, f)
+	return nil
 }

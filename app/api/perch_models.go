@@ -94,17 +94,17 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 	return out, nil
 }
 
-func (a *perchAPI) modelsList(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) modelsList(w http.ResponseWriter, r *http.Request) error {
 	ms, err := a.models(r.Context())
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	var def string
 	if a.settings != nil {
 		def = a.settings.Get().DefaultModel
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms, "default_model": def})
+	return nil
 }
 
 type modelRequest struct {
@@ -140,18 +140,16 @@ func (a *perchAPI) modelAfter(ctx context.Context, name string) (perchModel, boo
 	return ms[i], true
 }
 
-func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) error {
 	req, err := decodeModelRequest(r)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, req.Name)
 	st, err := a.s.eng.Load(r.Context(), req.Name, engine.LoadOptions{ContextLength: req.ContextLength}, a.s.keepAlive(nil))
 	if err != nil {
 		a.s.countEngineError(err)
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	m, ok := a.modelAfter(r.Context(), req.Name)
 	if !ok {
@@ -160,73 +158,62 @@ func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) {
 			Parameters: lm.ParameterCount, ContextLength: lm.ContextLength, Loaded: loadedOf(*st)}
 	}
 	writeJSON(w, http.StatusOK, m)
+	return nil
 }
 
-func (a *perchAPI) modelUnload(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) modelUnload(w http.ResponseWriter, r *http.Request) error {
 	req, err := decodeModelRequest(r)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, req.Name)
 	if err := a.s.eng.Unload(r.Context(), req.Name); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"name": req.Name, "status": "unloaded"})
+	return nil
 }
 
 // modelDefault makes a model the one new chats start with.
-func (a *perchAPI) modelDefault(w http.ResponseWriter, r *http.Request) {
-	if a.settings == nil {
-		writeOpenAIError(w, r, unavailable("settings"))
-		return
-	}
+func (a *perchAPI) modelDefault(w http.ResponseWriter, r *http.Request) error {
 	req, err := decodeModelRequest(r)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if _, err := a.s.getModel(r.Context(), req.Name); err != nil {
-		writeOpenAIError(w, r, modelLookupError(req.Name, err))
-		return
+		return modelLookupError(req.Name, err)
 	}
 	st := a.settings.Get()
 	st.DefaultModel = req.Name
 	if err := a.settings.Update(st); err != nil {
-		writeOpenAIError(w, r, badRequest("", "%v", err))
-		return
+		return badRequest("", "%v", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"default_model": req.Name})
+	return nil
 }
 
 // modelDelete unloads a model and removes it from the library.
-func (a *perchAPI) modelDelete(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) modelDelete(w http.ResponseWriter, r *http.Request) error {
 	if a.s.lib == nil {
-		writeOpenAIError(w, r, errNoLibrary)
-		return
+		return errNoLibrary
 	}
 	req, err := decodeModelRequest(r)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	noteModel(r, req.Name)
 	m, err := a.s.lib.Get(r.Context(), req.Name)
 	if err != nil {
-		writeOpenAIError(w, r, modelLookupError(req.Name, err))
-		return
+		return modelLookupError(req.Name, err)
 	}
 	// A models-directory file is never deleted (Remove says why), so it stays loaded.
 	if !m.External && slices.ContainsFunc(a.s.eng.Loaded(), func(st engine.Status) bool { return st.Name == req.Name }) {
 		if err := a.s.eng.Unload(r.Context(), req.Name); err != nil {
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 	}
 	if err := a.s.lib.Remove(r.Context(), req.Name); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if a.settings != nil {
 		if st := a.settings.Get(); st.DefaultModel == req.Name {
@@ -235,4 +222,5 @@ func (a *perchAPI) modelDelete(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

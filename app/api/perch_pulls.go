@@ -343,87 +343,106 @@ func (a *perchAPI) pullErr(w http.ResponseWriter, r *http.Request, err error) {
 	writeOpenAIError(w, r, err)
 }
 
-func (a *perchAPI) pullStart(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullStart(w http.ResponseWriter, r *http.Request) error {
 	if a.s.lib == nil {
-		writeOpenAIError(w, r, errNoLibrary)
-		return
+		return errNoLibrary
 	}
 	var req pullRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if err := validatePullRef("ref", req.Ref); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	v, err := a.pulls.start(req.Ref)
 	if err != nil {
 		a.pullErr(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusAccepted, v)
+	return nil
 }
 
-func (a *perchAPI) pullList(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullList(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"pulls": a.pulls.list()})
+	return nil
 }
 
 // pullEvents streams {"pulls": [...]} now and after every change until the client leaves.
-func (a *perchAPI) pullEvents(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullEvents(w http.ResponseWriter, r *http.Request) error {
 	ch, stop := a.pulls.watch()
 	defer stop()
 	sw := newSSE(w)
 	if err := sw.Send(map[string]any{"pulls": a.pulls.list()}); err != nil {
-		return
+		return nil
 	}
 	for {
 		select {
 		case <-r.Context().Done():
-			return
+			return nil
 		case <-ch:
 			if err := sw.Send(map[string]any{"pulls": a.pulls.list()}); err != nil {
-				return
+				return nil
 			}
 		}
 	}
 }
 
-func (a *perchAPI) pullPause(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullPause(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.pulls.stop(r.PathValue("id"), pullPaused)
 	if err != nil {
 		a.pullErr(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
-func (a *perchAPI) pullCancel(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullCancel(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.pulls.stop(r.PathValue("id"), pullCancelled)
 	if err != nil {
 		a.pullErr(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
-func (a *perchAPI) pullResume(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullResume(w http.ResponseWriter, r *http.Request) error {
 	if a.s.lib == nil {
-		writeOpenAIError(w, r, errNoLibrary)
-		return
+		return errNoLibrary
 	}
 	v, err := a.pulls.resume(r.PathValue("id"))
 	if err != nil {
 		a.pullErr(w, r, err)
-		return
+		return nil
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
 }
 
-func (a *perchAPI) pullDismiss(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) pullDismiss(w http.ResponseWriter, r *http.Request) error {
 	if err := a.pulls.dismiss(r.PathValue("id")); err != nil {
 		a.pullErr(w, r, err)
-		return
+		return nil
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// close pauses every running download, so its partial files stay for a later pull to resume,
+// and waits (up to 30 seconds) for the transfers to end. Downloads started afterwards are
+// not tracked by close; the server is closed once, when it has stopped serving.
+func (m *pullManager) close() {
+	m.mu.Lock()
+	var ids []string
+	for id, j := range m.jobs {
+		if st := j.view.State; st == pullQueued || st == pullRunning || st == pullVerifying {
+			ids = append(ids, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, id := range ids {
+		m.stop(id, pullPaused)
+	}
 }

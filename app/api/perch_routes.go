@@ -1,13 +1,10 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
-
-	"github.com/perchapp/perch/app/chats"
 )
 
 // perchAPI serves the UI's /perch routes (documented in docs/ui-api.md). Errors use the
@@ -17,60 +14,10 @@ type perchAPI struct {
 	*perch
 }
 
-func init() {
-	registerRoutes(func(s *Server) {
-		a := &perchAPI{s: s, perch: newPerch(s)}
-		s.handle("GET /perch/status", a.status)
-
-		s.handle("GET /perch/chats", a.chatsList)
-		s.handle("POST /perch/chats", a.chatCreate)
-		s.handle("GET /perch/chats/{id}", a.chatGet)
-		s.handle("PATCH /perch/chats/{id}", a.chatPatch)
-		s.handle("DELETE /perch/chats/{id}", a.chatDelete)
-		s.handle("POST /perch/chats/{id}/messages", a.chatSend)
-		s.handle("POST /perch/chats/{id}/regenerate", a.chatRegenerate)
-		s.handle("POST /perch/chats/{id}/messages/{mid}/edit", a.chatEdit)
-		s.handle("POST /perch/chats/{id}/stop", a.chatStop)
-
-		s.handle("GET /perch/models", a.modelsList)
-		s.handle("POST /perch/models/load", a.modelLoad)
-		s.handle("POST /perch/models/unload", a.modelUnload)
-		s.handle("POST /perch/models/default", a.modelDefault)
-		s.handle("POST /perch/models/delete", a.modelDelete)
-		s.handle("POST /perch/models/import", a.modelImportPath)
-		s.handle("POST /perch/uploads", a.uploadStart)
-		s.handle("PUT /perch/uploads/{id}", a.uploadChunk)
-		s.handle("POST /perch/uploads/{id}/finish", a.uploadFinish)
-		s.handle("DELETE /perch/uploads/{id}", a.uploadDiscard)
-
-		s.handle("GET /perch/catalog", a.catalogList)
-		s.handle("GET /perch/search", a.catalogSearch)
-		s.handle("POST /perch/inspect", a.catalogInspect)
-		s.handle("GET /perch/recommended", a.recommended)
-		s.handle("POST /perch/fit", a.fitRoute)
-
-		s.handle("POST /perch/pulls", a.pullStart)
-		s.handle("GET /perch/pulls", a.pullList)
-		s.handle("GET /perch/pulls/events", a.pullEvents)
-		s.handle("POST /perch/pulls/{id}/pause", a.pullPause)
-		s.handle("POST /perch/pulls/{id}/resume", a.pullResume)
-		s.handle("POST /perch/pulls/{id}/cancel", a.pullCancel)
-		s.handle("DELETE /perch/pulls/{id}", a.pullDismiss)
-
-		s.handle("GET /perch/memory", a.memoryGet)
-		s.handle("GET /perch/memory/events", a.memoryEvents)
-
-		s.handle("POST /perch/tokenize", a.tokenize)
-
-		s.handle("GET /perch/settings", a.settingsGet)
-		s.handle("PUT /perch/settings", a.settingsPut)
-
-		// Anything else under /perch is an API miss, not a UI page.
-		s.handle("/perch/", func(w http.ResponseWriter, r *http.Request) {
-			writeOpenAIError(w, r, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "unknown_url",
-				Message: fmt.Sprintf("no endpoint %s %s; docs/ui-api.md lists the /perch routes", r.Method, r.URL.Path)})
-		})
-	})
+// perchMiss answers anything else under /perch: an API miss, not a UI page.
+func perchMiss(w http.ResponseWriter, r *http.Request) error {
+	return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "unknown_url",
+		Message: fmt.Sprintf("no endpoint %s %s; docs/ui-api.md lists the /perch routes", r.Method, r.URL.Path)}
 }
 
 // Features say which optional parts are wired, so the UI shows only what works.
@@ -96,7 +43,7 @@ type perchStatus struct {
 	Generating   bool          `json:"generating"`
 }
 
-func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) error {
 	st := perchStatus{
 		Version: a.s.cfg.Version, Address: a.listening(), APIKey: a.s.cfg.APIKey != "",
 		Features: perchFeatures{
@@ -114,6 +61,7 @@ func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) {
 		st.Generating = st.Generating || l.Generating || l.Busy > 0
 	}
 	writeJSON(w, http.StatusOK, st)
+	return nil
 }
 
 // listening is the address the server listens on: the configured one, with the port the
@@ -131,17 +79,6 @@ func (a *perchAPI) listening() string {
 		}
 	}
 	return a.s.cfg.Addr
-}
-
-// perchErr writes err, mapping the chat store's errors to 404 and 400.
-func perchErr(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, chats.ErrNotFound):
-		err = &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
-	case errors.Is(err, chats.ErrInvalid):
-		err = &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: err.Error()}
-	}
-	writeOpenAIError(w, r, err)
 }
 
 // unavailable is the answer of a route whose dependency this server was built without.

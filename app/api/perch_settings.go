@@ -50,40 +50,29 @@ func (a *perchAPI) settingsView() settingsView {
 	return v
 }
 
-func (a *perchAPI) settingsGet(w http.ResponseWriter, r *http.Request) {
-	if a.settings == nil {
-		writeOpenAIError(w, r, unavailable("settings"))
-		return
-	}
+func (a *perchAPI) settingsGet(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, a.settingsView())
+	return nil
 }
 
 // settingsPut changes the fields the body has (the others keep their values) and saves.
-func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) {
-	if a.settings == nil {
-		writeOpenAIError(w, r, unavailable("settings"))
-		return
-	}
+func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	body, err := readBody(r) // decoded twice: into the settings and into the extras
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	next := a.settings.Get()
 	next.AllowedOrigins = slices.Clone(next.AllowedOrigins)
 	if err := decodeJSON(body, &next); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	var ex settingsExtras
 	if err := decodeJSON(body, &ex); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	host, port, err := net.SplitHostPort(next.Address)
 	if err != nil {
-		writeOpenAIError(w, r, badRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address))
-		return
+		return badRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address)
 	}
 	if ex.LAN != nil {
 		switch {
@@ -100,10 +89,10 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) {
 		next.APIKey = newKey()
 	}
 	if err := a.settings.Update(next); err != nil {
-		writeOpenAIError(w, r, badRequest("", "%v", err))
-		return
+		return badRequest("", "%v", err)
 	}
 	writeJSON(w, http.StatusOK, a.settingsView())
+	return nil
 }
 
 func newKey() string {

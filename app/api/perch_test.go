@@ -287,7 +287,7 @@ func TestPerchBadInput(t *testing.T) {
 }
 
 func TestPerchMissingDependencies(t *testing.T) {
-	s := New(Config{}, newPerchEngine(), nil)
+	s := New(Config{}, Deps{Engine: newPerchEngine()})
 	for _, p := range []struct{ method, path, body string }{
 		{"GET", "/perch/chats", ""},
 		{"GET", "/perch/settings", ""},

@@ -32,19 +32,16 @@ type tokenPiece struct {
 	Bytes []int  `json:"bytes,omitempty"`
 }
 
-func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) {
+func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
 	var req tokenizeRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if err := validateModelName("model", req.Model); err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	if len(req.Text) > maxTokenizeBytes {
-		writeOpenAIError(w, r, badRequest("text", "the text has %d bytes; the limit is %d", len(req.Text), maxTokenizeBytes))
-		return
+		return badRequest("text", "the text has %d bytes; the limit is %d", len(req.Text), maxTokenizeBytes)
 	}
 	noteModel(r, req.Model)
 	resp := tokenizeResponse{Model: req.Model, Tokens: []tokenPiece{}, Characters: utf8.RuneCountInString(req.Text), Bytes: len(req.Text)}
@@ -52,8 +49,7 @@ func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) {
 		pieces, err := a.s.eng.Tokenize(r.Context(), req.Model, req.Text, false, false)
 		if err != nil {
 			a.s.countEngineError(err)
-			writeOpenAIError(w, r, err)
-			return
+			return err
 		}
 		for _, p := range pieces {
 			resp.Tokens = append(resp.Tokens, pieceOf(p.ID, p.Piece, p.Bytes))
@@ -64,6 +60,7 @@ func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) {
 		resp.TokensPerChar = float64(resp.Count) / float64(resp.Characters)
 	}
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 func pieceOf(id int32, piece string, raw []byte) tokenPiece {

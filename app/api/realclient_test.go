@@ -44,7 +44,7 @@ type testServer struct {
 }
 
 // newServer runs a Server with the fake engine and library on 127.0.0.1.
-func newServer(t *testing.T, cfg api.Config, opts ...api.Option) *testServer {
+func newServer(t *testing.T, cfg api.Config) *testServer {
 	t.Helper()
 	ts := &testServer{eng: fake.New(4, fake.Default()), lib: fake.DefaultLibrary(), logs: &syncBuffer{}}
 	if cfg.Logger == nil {
@@ -53,7 +53,7 @@ func newServer(t *testing.T, cfg api.Config, opts ...api.Option) *testServer {
 	if cfg.Version == "" {
 		cfg.Version = "1.2.3"
 	}
-	ts.srv = api.New(cfg, ts.eng, ts.lib, opts...)
+	ts.srv = api.New(cfg, api.Deps{Engine: ts.eng, Library: ts.lib})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

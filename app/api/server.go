@@ -2,9 +2,9 @@
 // Ollama-compatible /api routes, the UI's /perch routes, /health and /metrics, behind the
 // safety checks every request passes (Host, Origin, API key, body size).
 //
-// Route groups live in their own files and register themselves with registerRoutes, so a new
-// group (the UI's perch_*.go) is one new file. Wire formats are converted to and from engine
-// types by pure functions (openai_convert.go, ollama_convert.go); handlers only move data.
+// Every route is listed in routes.go, built from the typed dependencies in Deps; handlers
+// return their error and an adapter per wire format (OpenAI, Ollama, the UI's) writes it.
+// Wire formats are converted to and from engine types by pure functions (openai_convert.go, ollama_convert.go); handlers only move data.
 package api
 
 import (
@@ -47,16 +47,6 @@ const DefaultAddr = "127.0.0.1:11435"
 
 const defaultMaxBody = 32 << 20
 
-// Option adds an optional dependency to a Server.
-type Option func(*Server)
-
-// WithStatic serves h (the UI's files) for every path no route claims. It is public.
-func WithStatic(h http.Handler) Option { return func(s *Server) { s.static = h } }
-
-// WithValue attaches a dependency for a route group in another file (as context values do):
-// the group reads it with s.value(key) in its registration function.
-func WithValue(key, val any) Option { return func(s *Server) { s.values[key] = val } }
-
 // Server answers the HTTP API. Create it with New.
 type Server struct {
 	cfg     Config
@@ -66,7 +56,8 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	static  http.Handler
-	values  map[any]any
+	deps    Deps
+	perch   *perch // the /perch routes' state (generations, pulls, uploads)
 	handler http.Handler
 	now     func() time.Time
 
@@ -78,15 +69,10 @@ type Server struct {
 	originsOK []string
 }
 
-// routeGroups are the registration functions of each routes file, filled by their init.
-var routeGroups []func(*Server)
-
-// registerRoutes adds a route group; each routes file calls it from init.
-func registerRoutes(f func(*Server)) { routeGroups = append(routeGroups, f) }
-
-// New builds a Server. lib may be nil: the model-management routes then answer 501 and
-// model lists show loaded models only.
-func New(cfg Config, eng Engine, lib Library, opts ...Option) *Server {
+// New builds a Server from its dependencies. Only d.Engine is required: without d.Library the
+// model-management routes answer 501 and model lists show loaded models only, and each /perch
+// route whose dependency is missing answers 501 (see routes.go).
+func New(cfg Config, d Deps) *Server {
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
@@ -101,32 +87,36 @@ func New(cfg Config, eng Engine, lib Library, opts ...Option) *Server {
 	}
 	s := &Server{
 		cfg:      cfg,
-		eng:      eng,
-		lib:      lib,
+		eng:      d.Engine,
+		lib:      d.Library,
+		static:   d.Static,
+		deps:     d,
 		log:      cfg.Logger,
 		mux:      http.NewServeMux(),
-		values:   map[any]any{},
 		methods:  map[string][]string{},
 		ownPorts: map[string]bool{},
 		now:      time.Now,
-	}
-	for _, o := range opts {
-		o(s)
 	}
 	s.hostsOK, s.originsOK = allowedHosts(cfg), cfg.AllowedOrigins
 	if _, port, err := net.SplitHostPort(cfg.Addr); err == nil && port != "0" {
 		s.ownPorts[port] = true
 	}
 	s.metrics = newMetrics(s)
-	for _, g := range routeGroups {
-		g(s)
+	s.perch = newPerch(s, d)
+	for _, rt := range s.routes() {
+		s.handle(rt.pattern(), rt.h)
 	}
 	s.handler = s.middleware(s.mux)
 	return s
 }
 
-// value returns a dependency given by WithValue, or nil.
-func (s *Server) value(key any) any { return s.values[key] }
+// Close stops the work the server runs beyond requests: downloads the UI started are paused
+// (their partial files stay, so a later pull resumes) and their goroutines end. Call it after
+// Serve has returned; it does not close the dependencies, which their owner closes.
+func (s *Server) Close() error {
+	s.perch.pulls.close()
+	return nil
+}
 
 // Handler is the whole server as an http.Handler, safety checks included.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -230,14 +220,8 @@ func (s *Server) keepAlive(d *time.Duration) *time.Duration {
 	return d
 }
 
-func init() {
-	registerRoutes(func(s *Server) {
-		s.handle("GET /health", func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-		})
-		s.handle("GET /metrics", s.metrics.serve)
-		s.handle("/", s.fallback)
-	})
+func health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // fallback serves the UI's files, or says Perch is running (Ollama clients probe "/"), and

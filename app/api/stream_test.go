@@ -12,7 +12,7 @@ import (
 // TestStreamFlushesThroughMiddleware: an event reaches the client when it is sent, not when
 // the handler returns, through the middleware's statusWriter.
 func TestStreamFlushesThroughMiddleware(t *testing.T) {
-	s := New(Config{}, newPerchEngine(), nil)
+	s := New(Config{}, Deps{Engine: newPerchEngine()})
 	release := make(chan struct{})
 	ts := httptest.NewServer(s.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		newNDJSON(w).Send(map[string]string{"first": "event"})

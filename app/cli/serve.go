@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -74,20 +75,61 @@ func newServeCmd() *cobra.Command {
 
 // App is the running server and everything behind it; the desktop shell starts the same one.
 type App struct {
-	paths       config.Paths
-	settings    *config.Store
-	engine      *engine.Engine
-	server      *api.Server
-	chats       *chats.Store
-	collections *docs.Store
-	addr        string
-	apiKey      string
-	log         *slog.Logger
+	paths    config.Paths
+	settings *config.Store
+	engine   *engine.Engine
+	server   *api.Server
+	addr     string
+	apiKey   string
+	log      *slog.Logger
+	// closers undo what openApp opened, in reverse order.
+	closers closers
 }
 
-// openApp reads the settings, applies the flags and environment, and builds the engine and
-// the server.
-func openApp(f serveFlags) (*App, error) {
+// closers is a stack of cleanups: each part openApp opens pushes its own, and they run in
+// reverse order, on every error path of openApp as on App.Close.
+type closers []func() error
+
+func (c *closers) push(f func() error) { *c = append(*c, f) }
+
+// close runs the cleanups, last pushed first, and returns their errors joined.
+func (c *closers) close() error {
+	var errs []error
+	for i := len(*c) - 1; i >= 0; i-- {
+		errs = append(errs, (*c)[i]())
+	}
+	*c = nil
+	return errors.Join(errs...)
+}
+
+// listenConfig is where and how the server listens, from the flags, the environment and the
+// settings, in that order.
+func listenConfig(f serveFlags, s config.Settings) (addr, key string) {
+	addr = s.Address
+	if h := os.Getenv("PERCH_HOST"); h != "" {
+		addr = h
+	}
+	if f.host != "" {
+		addr = f.host
+	}
+	addr = normalizeAddr(addr)
+	key = s.APIKey
+	if k := os.Getenv("PERCH_API_KEY"); k != "" {
+		key = k
+	}
+	if f.apiKey != "" {
+		key = f.apiKey
+	}
+	if key == "" && api.CheckExposure(addr, "") != nil {
+		key = newAPIKey()
+	}
+	return addr, key
+}
+
+// openApp is Perch's composition root: it reads the settings, applies the flags and
+// environment, and builds the engine, the stores and the server from them. What it opened is
+// closed again, in reverse order, when a later step fails.
+func openApp(f serveFlags) (_ *App, err error) {
 	paths := config.DefaultPaths()
 	if err := paths.Ensure(); err != nil {
 		return nil, err
@@ -102,25 +144,13 @@ func openApp(f serveFlags) (*App, error) {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-
-	addr := s.Address
-	if h := os.Getenv("PERCH_HOST"); h != "" {
-		addr = h
-	}
-	if f.host != "" {
-		addr = f.host
-	}
-	addr = normalizeAddr(addr)
-	key := s.APIKey
-	if k := os.Getenv("PERCH_API_KEY"); k != "" {
-		key = k
-	}
-	if f.apiKey != "" {
-		key = f.apiKey
-	}
-	if key == "" && api.CheckExposure(addr, "") != nil {
-		key = newAPIKey()
-	}
+	addr, key := listenConfig(f, s)
+	app := &App{paths: paths, settings: settings, addr: addr, apiKey: key, log: log}
+	defer func() {
+		if err != nil {
+			app.closers.close()
+		}
+	}()
 
 	store, err := openStore(f.modelsDir)
 	if err != nil {
@@ -131,52 +161,69 @@ func openApp(f serveFlags) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	var srv *api.Server
 	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store, planner: planner,
 		onWorkerExit: func(model string, _ error) {
-			if srv != nil {
-				srv.ObserveWorkerRestart(model)
+			if app.server != nil {
+				app.server.ObserveWorkerRestart(model)
 			}
 		}})
 	if err != nil {
 		return nil, err
 	}
+	app.engine = eng
+	app.closers.push(func() error { eng.Close(); return nil })
 	sampler.Device = deviceMemory(eng)
-	keep, _ := config.ParseKeepAlive(s.KeepAlive)
-	var ui http.Handler
-	if frontend.Built() {
-		ui = http.FileServerFS(frontend.Files())
-	} else {
-		ui = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/" {
-				http.NotFound(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			fmt.Fprintln(w, "Perch is running. The web UI was not built into this binary (make build builds it); the APIs are at /v1 and /api.")
-		})
-	}
+
 	// The UI's /perch routes: chat history, settings, memory, catalog, fit and import.
 	chatStore, err := chats.Open(context.Background(), paths.ChatsDB())
 	if err != nil {
-		eng.Close()
 		return nil, err
 	}
+	app.closers.push(closeLogged(log, "the chat history", chatStore.Close))
 	// Document collections (local RAG), embedded through the same engine.
 	collections, err := docs.Open(context.Background(), paths.CollectionsDB(), docs.Options{Embedder: eng, Log: log})
 	if err != nil {
-		eng.Close()
-		chatStore.Close()
 		return nil, err
 	}
+	app.closers.push(closeLogged(log, "the document collections", collections.Close))
+
+	d := api.Deps{Engine: eng, Library: storeadapter.New(store), Static: staticUI(),
+		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections}
 	libUI := api.NewLibraryUI(store, catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "")
-	srv = api.New(api.Config{
+	libUI.Provide(&d, filepath.Join(paths.Data, "uploads"))
+	keep, _ := config.ParseKeepAlive(s.KeepAlive)
+	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
-	}, eng, storeadapter.New(store), api.WithStatic(ui),
-		api.WithChats(chatStore), api.WithSettings(settings), api.WithMemory(api.NewMemorySource(sampler)),
-		api.WithLibraryUI(libUI, filepath.Join(paths.Data, "uploads")), api.WithCollections(collections))
-	return &App{paths: paths, settings: settings, engine: eng, server: srv, chats: chatStore, collections: collections, addr: addr, apiKey: key, log: log}, nil
+	}, d)
+	app.closers.push(app.server.Close)
+	return app, nil
+}
+
+// closeLogged is a closer that logs its failure rather than returning it: on the way out there
+// is nothing else to do about it.
+func closeLogged(log *slog.Logger, what string, close func() error) func() error {
+	return func() error {
+		if err := close(); err != nil {
+			log.Warn("closing "+what, "err", err)
+		}
+		return nil
+	}
+}
+
+// staticUI serves the web UI built into the binary, or a note that it was not built.
+func staticUI() http.Handler {
+	if frontend.Built() {
+		return http.FileServerFS(frontend.Files())
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Perch is running. The web UI was not built into this binary (make build builds it); the APIs are at /v1 and /api.")
+	})
 }
 
 // Serve listens and serves until ctx ends; ready is called with the URL once listening.
@@ -196,15 +243,10 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	return a.server.Serve(ctx, ln)
 }
 
-// Close stops every worker and closes the chat history.
+// Close pauses the server's downloads, closes the document collections and the chat history
+// and stops every worker: what openApp opened, in reverse order.
 func (a *App) Close() {
-	a.engine.Close()
-	if err := a.chats.Close(); err != nil {
-		a.log.Warn("closing the chat history", "err", err)
-	}
-	if err := a.collections.Close(); err != nil {
-		a.log.Warn("closing the document collections", "err", err)
-	}
+	a.closers.close()
 }
 
 func normalizeAddr(addr string) string {
