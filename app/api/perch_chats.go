@@ -154,28 +154,26 @@ func decodeContent(r *http.Request) (string, error) {
 
 // chatSend appends the user's message and streams the answer.
 func (a *perchAPI) chatSend(w http.ResponseWriter, r *http.Request) error {
-	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
+	return a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
 		content, err := decodeContent(r)
 		if err != nil {
 			return chats.Message{}, err
 		}
 		return a.chats.AddUserMessage(ctx, id, content)
 	})
-	return nil
 }
 
 // chatRegenerate answers the last user message again; the new answer replaces the old one
 // once it is saved (a failed attempt leaves the old one in place).
 func (a *perchAPI) chatRegenerate(w http.ResponseWriter, r *http.Request) error {
-	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
+	return a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
 		return a.chats.LastUserMessage(ctx, id)
 	})
-	return nil
 }
 
 // chatEdit changes one of the user's messages, drops what followed it and answers it.
 func (a *perchAPI) chatEdit(w http.ResponseWriter, r *http.Request) error {
-	a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
+	return a.respond(w, r, func(ctx context.Context, id int64) (chats.Message, error) {
 		mid, err := pathID(r, "mid")
 		if err != nil {
 			return chats.Message{}, err
@@ -186,7 +184,6 @@ func (a *perchAPI) chatEdit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return a.chats.EditUserMessage(ctx, id, mid, content)
 	})
-	return nil
 }
 
 // chatStop stops the answer being written in a chat; its stream ends with the saved,
@@ -217,59 +214,52 @@ type chatEvent struct {
 
 // respond runs the common part of send, regenerate and edit: claim the chat (one answer at
 // a time), store the user's turn (prepare), stream the model's answer, save it.
-func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(ctx context.Context, id int64) (chats.Message, error)) {
+func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(ctx context.Context, id int64) (chats.Message, error)) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	if !a.gens.claim(id, cancel) {
-		writeOpenAIError(w, r, &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy",
-			Message: "an answer is already being written in this chat; stop it first"})
-		return
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy",
+			Message: "an answer is already being written in this chat; stop it first"}
 	}
 	defer a.gens.release(id)
 
 	c, err := a.chats.Get(ctx, id)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	model := c.Model
 	if model == "" && a.settings != nil {
 		model = a.settings.Get().DefaultModel
 	}
 	if model == "" {
-		writeOpenAIError(w, r, badRequest("model", "this chat has no model: choose one (PATCH the chat's model, or set a default model)"))
-		return
+		return badRequest("model", "this chat has no model: choose one (PATCH the chat's model, or set a default model)")
 	}
 	user, err := prepare(ctx, id)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	// The history up to and including the user's turn, re-read after prepare changed it.
 	c, err = a.chats.Get(ctx, id)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 	req := chatRequest(c, model, user.ID)
 	noteModel(r, model)
 	rag, err := a.s.chatCollection(ctx, id, user.ID, &req) // cite the attached collection (perch_collections.go)
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return
+		return err
 	}
 
 	sw := newSSE(w)
 	if err := sw.Send(chatEvent{Type: "start", User: &user, Model: model}); err != nil {
-		return
+		return nil
 	}
 	if err := rag.sendUIEvent(sw); err != nil {
-		return
+		return nil
 	}
 	var (
 		content, reasoning strings.Builder
@@ -330,7 +320,7 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 		if err != nil {
 			a.s.log.Warn("chat answer not saved", "chat", id, "error", err)
 			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
-			return
+			return nil
 		}
 		saved = &m
 	}
@@ -339,10 +329,11 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 		noteError(r, e)
 		obj := openAIError(e).Error
 		sw.Send(chatEvent{Type: "error", Error: &obj, Message: saved})
-		return
+		return nil
 	}
 	// The saved answer is the chat's last message now, so it alone gives the meter.
 	sw.Send(chatEvent{Type: "done", Message: saved, Context: a.meterOf(c.Model, *saved)})
+	return nil
 }
 
 // chatRequest builds the engine request: the system prompt, then every message up to and
