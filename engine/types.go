@@ -10,11 +10,42 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/engine/chat"
-	"github.com/perchapp/perch/engine/llama"
 )
 
-// ModelInfo are a model's facts as llama.cpp read them in the worker.
-type ModelInfo = llama.Info
+// ModelInfo are a model's facts as llama.cpp read them in the worker. It has the fields of
+// engine/llama's Info, which the worker converts: engine itself must not import engine/llama,
+// or every package that uses engine would link llama.cpp's bindings (docs/architecture.md).
+type ModelInfo struct {
+	Architecture  string `json:"architecture"`
+	Name          string `json:"name,omitempty"`
+	Description   string `json:"description"`
+	Parameters    uint64 `json:"parameters"`
+	FileType      string `json:"file_type"`
+	SizeBytes     uint64 `json:"size_bytes"`
+	ContextLength int    `json:"context_length"`
+	Layers        int    `json:"layers"`
+	Heads         int    `json:"heads"`
+	KVHeads       int    `json:"kv_heads"`
+	EmbeddingSize int    `json:"embedding_size"`
+	HeadDimK      int    `json:"head_dim_k"`
+	HeadDimV      int    `json:"head_dim_v"`
+	SlidingWindow int    `json:"sliding_window,omitempty"`
+	VocabSize     int    `json:"vocab_size"`
+	VocabType     string `json:"vocab_type"`
+	Recurrent     bool   `json:"recurrent,omitempty"`
+	Hybrid        bool   `json:"hybrid,omitempty"`
+	HasEncoder    bool   `json:"has_encoder,omitempty"`
+	HasDecoder    bool   `json:"has_decoder"`
+	ChatTemplate  string `json:"chat_template,omitempty"`
+	BOS           string `json:"bos_token,omitempty"`
+	EOS           string `json:"eos_token,omitempty"`
+	AddBOS        bool   `json:"add_bos"`
+	AddEOS        bool   `json:"add_eos"`
+	// Pooling is the GGUF's pooling type for embedding models (none, mean, cls, last, rank).
+	Pooling string `json:"pooling,omitempty"`
+	// FIM is true when the vocabulary has fill-in-the-middle tokens.
+	FIM bool `json:"fim,omitempty"`
+}
 
 // LoadOptions choose how a model is loaded; zero values take the defaults.
 type LoadOptions struct {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/engine/bench"
-	"github.com/perchapp/perch/engine/sharedtest"
+	"github.com/perchapp/perch/engine/shareddir"
 	"github.com/perchapp/perch/engine/synth"
 	"github.com/perchapp/perch/engine/worker"
 )
@@ -123,7 +123,7 @@ func newBenchCmd() *cobra.Command {
 
 func defaultVocab() string {
 	candidates := []string{}
-	if d := sharedtest.Find(); d != "" {
+	if d := shareddir.Find(); d != "" {
 		// Phi-3's vocabulary comes with a chat template and special turn tokens, as real chat
 		// models do (Llama 2's has neither).
 		candidates = append(candidates, filepath.Join(d, "vocab", "ggml-vocab-phi-3.gguf"))

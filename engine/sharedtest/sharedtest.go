@@ -7,41 +7,31 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/perchapp/perch/engine/shareddir"
 )
 
 // EnvShared overrides where the shared material is.
-const EnvShared = "PERCH_SHARED"
+const EnvShared = shareddir.EnvShared
+
+// EnvRequire, set to 1 (as .ci/run does), turns the skips for missing shared material or a
+// missing llama.cpp runtime into failures, so a green run means the real-model tests ran.
+const EnvRequire = "PERCH_REQUIRE_SHARED"
 
 // Root returns the repository root (the folder with go.mod), or "" when not found.
-func Root() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			return ""
-		}
-	}
-}
+func Root() string { return shareddir.Root() }
 
 // Find returns the shared folder, or "" when it is missing.
-func Find() string {
-	if d := os.Getenv(EnvShared); d != "" {
-		return d
+func Find() string { return shareddir.Find() }
+
+// Skipf skips the test because something it needs from outside the repository (../shared,
+// the llama.cpp runtime) is missing, or fails it when PERCH_REQUIRE_SHARED=1.
+func Skipf(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatalf(format+" ("+EnvRequire+"=1: failing instead of skipping)", args...)
 	}
-	root := Root()
-	if root == "" {
-		return ""
-	}
-	d := filepath.Join(root, "..", "shared")
-	if _, err := os.Stat(filepath.Join(d, "models")); err != nil {
-		return ""
-	}
-	return filepath.Clean(d)
+	t.Skipf(format, args...)
 }
 
 // Dir returns the shared folder or skips the test.
@@ -49,7 +39,7 @@ func Dir(t testing.TB) string {
 	t.Helper()
 	d := Find()
 	if d == "" {
-		t.Skip("../shared (real models and test vectors) is not here; skipping")
+		Skipf(t, "../shared (real models and test vectors) is not here; skipping")
 	}
 	return d
 }
@@ -59,7 +49,7 @@ func Path(t testing.TB, rel ...string) string {
 	t.Helper()
 	p := filepath.Join(append([]string{Dir(t)}, rel...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is missing; skipping", p)
+		Skipf(t, "%s is missing; skipping", p)
 	}
 	return p
 }

@@ -245,7 +245,8 @@ func start(cfg Config) (*Worker, error) {
 	}
 	build, _ := llama.ReadBuildInfo(llama.Dir())
 	static := engine.WorkerInfo{
-		PID: os.Getpid(), Model: info, Slots: c.NSeqMax(), SlotCtx: c.NCtxSeq(), Batch: c.NBatch(),
+		// The conversion compiles only while engine.ModelInfo has llama.Info's fields.
+		PID: os.Getpid(), Model: engine.ModelInfo(info), Slots: c.NSeqMax(), SlotCtx: c.NCtxSeq(), Batch: c.NBatch(),
 		Threads: threads, KVType: kvType, FlashAttn: flash, Embedding: embedOnly,
 		SystemInfo: llama.SystemInfo(), Backends: llama.Backends(), LibDir: llama.Dir(), Release: build.Release,
 	}
