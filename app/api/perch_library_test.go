@@ -12,6 +12,7 @@ import (
 	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/memplan"
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 // sharedModel returns a file from ../shared/models, or skips.
@@ -22,7 +23,7 @@ func sharedModel(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is not here (%v)", p, err)
+		sharedtest.Skipf(t, "%s is not here (%v)", p, err)
 	}
 	return p
 }

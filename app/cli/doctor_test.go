@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/perchapp/perch/engine/llama"
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 func TestDoctor(t *testing.T) {
 	if _, err := llama.Locate(); err != nil {
-		t.Skipf("engine runtime not built: %v", err)
+		sharedtest.Skipf(t, "engine runtime not built: %v", err)
 	}
 	t.Setenv("PERCH_HOME", t.TempDir())
 	t.Setenv("PERCH_HOST", "127.0.0.1:1") // nothing listens there

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/engine/memplan"
+	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth"
 )
 
@@ -22,7 +23,7 @@ func fitModel(t *testing.T) string {
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	vocab := filepath.Join(root, "..", "shared", "vocab", "ggml-vocab-llama-spm.gguf")
 	if _, err := os.Stat(vocab); err != nil {
-		t.Skipf("shared vocabulary not found at %s", vocab)
+		sharedtest.Skipf(t, "shared vocabulary not found at %s", vocab)
 	}
 	s, _ := synth.Preset("tiny")
 	p, err := synth.Build(context.Background(), s, vocab, "F16", t.TempDir())

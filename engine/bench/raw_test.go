@@ -12,7 +12,7 @@ func openStories(t *testing.T, o llama.ContextOptions) *rawLoop {
 	path := sharedtest.Model(t, "stories260K.gguf")
 	r, err := openRaw(path, o)
 	if err != nil {
-		t.Skipf("llama.cpp runtime not available (run make engine): %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available (run make engine): %v", err)
 	}
 	t.Cleanup(r.close)
 	return r

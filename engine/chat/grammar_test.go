@@ -101,7 +101,7 @@ func initLlama(t *testing.T) {
 		llamaErr = llama.Init("")
 	})
 	if llamaErr != nil {
-		t.Skipf("llama.cpp runtime not available (run `make engine`): %v", llamaErr)
+		sharedtest.Skipf(t, "llama.cpp runtime not available (run `make engine`): %v", llamaErr)
 	}
 }
 

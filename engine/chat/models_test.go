@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -47,7 +49,7 @@ func modelTemplates(t *testing.T) map[string]string {
 	dir := filepath.Join(sharedDir(t), "chat_templates", "llama.cpp-models-templates")
 	files, err := filepath.Glob(filepath.Join(dir, "*.jinja"))
 	if err != nil || len(files) == 0 {
-		t.Skipf("no templates in %s", dir)
+		sharedtest.Skipf(t, "no templates in %s", dir)
 	}
 	out := map[string]string{}
 	for _, f := range files {

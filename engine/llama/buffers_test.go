@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 // mibs turns a logged size into bytes as the parser does.
@@ -111,10 +113,10 @@ func TestBuffersObserve(t *testing.T) {
 func TestBuffersFromLlamaCpp(t *testing.T) {
 	path := filepath.Join("..", "..", "..", "shared", "models", "stories260K.gguf")
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared model not found at %s", path)
+		sharedtest.Skipf(t, "shared model not found at %s", path)
 	}
 	if err := Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available: %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available: %v", err)
 	}
 	var b Buffers
 	SetLogSink(func(_, line string) { b.Observe(line) })

@@ -24,7 +24,7 @@ var (
 func setup(t *testing.T) {
 	t.Helper()
 	if err := llama.Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available (run make engine): %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available (run make engine): %v", err)
 	}
 	llama.SetLogSink(func(_, line string) {
 		logMu.Lock()

@@ -14,7 +14,7 @@ func sharedDir(t testing.TB) string { return sharedtest.Dir(t) }
 func initLlama(t testing.TB) {
 	t.Helper()
 	if err := llama.Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available: %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available: %v", err)
 	}
 }
 

@@ -30,6 +30,7 @@ func Skipf(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv(EnvRequire) == "1" {
 		t.Fatalf(format+" ("+EnvRequire+"=1: failing instead of skipping)", args...)
+		return
 	}
 	t.Skipf(format, args...)
 }

@@ -27,7 +27,7 @@ func spmVocab(t testing.TB) string {
 func initLlama(t testing.TB) {
 	t.Helper()
 	if err := llama.Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available: %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available: %v", err)
 	}
 }
 

@@ -22,7 +22,7 @@ func startStories(t *testing.T) *Worker {
 	t.Helper()
 	model := sharedtest.Model(t, "stories260K.gguf")
 	if err := llama.Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available (run make engine): %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available (run make engine): %v", err)
 	}
 	w, err := start(Config{Model: model, Slots: 1, Threads: 1, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -110,7 +110,7 @@ func (s *onWrite) Write(p []byte) (int, error) {
 func TestShutdownWaitsForHandlers(t *testing.T) {
 	model := sharedtest.Model(t, "stories260K.gguf")
 	if err := llama.Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available (run make engine): %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available (run make engine): %v", err)
 	}
 	sock := filepath.Join(t.TempDir(), "w.sock")
 	ctx, cancel := context.WithCancel(context.Background())

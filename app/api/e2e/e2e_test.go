@@ -58,7 +58,7 @@ func TestRealStack(t *testing.T) {
 	}
 	t.Cleanup(eng.Close)
 	if _, err := eng.Load(context.Background(), "stories260k", engine.LoadOptions{}, nil); err != nil {
-		t.Skipf("the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
+		sharedtest.Skipf(t, "the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}
 	srv = api.New(api.Config{APIKey: "e2e-key", Version: "0.1.0", Logger: log}, api.Deps{Engine: eng, Library: storeadapter.New(store)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

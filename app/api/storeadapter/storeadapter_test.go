@@ -10,6 +10,7 @@ import (
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestStore(t *testing.T) {
 	models := filepath.Join("..", "..", "..", "..", "shared", "models")
 	if _, err := os.Stat(filepath.Join(models, "stories260K.gguf")); err != nil {
-		t.Skipf("shared/models is not beside the repository: %v", err)
+		sharedtest.Skipf(t, "shared/models is not beside the repository: %v", err)
 	}
 	s, err := library.Open(t.TempDir(), library.WithDirs(models))
 	if err != nil {

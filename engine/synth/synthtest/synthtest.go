@@ -37,7 +37,7 @@ func Model(t testing.TB, preset, vocab, quant string) string {
 	}
 	if quant != "F16" && quant != "F32" {
 		if err := llama.Init(""); err != nil {
-			t.Skipf("llama.cpp runtime not available: %v", err)
+			sharedtest.Skipf(t, "llama.cpp runtime not available: %v", err)
 		}
 	}
 	p, err := synth.Build(context.Background(), spec, sharedtest.Path(t, "vocab", vocab), quant, Cache())
