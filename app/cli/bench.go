@@ -19,8 +19,6 @@ import (
 	"github.com/perchapp/perch/engine/worker"
 )
 
-func init() { register(newBenchCmd) }
-
 func newBenchCmd() *cobra.Command {
 	var (
 		models   []string

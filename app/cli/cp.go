@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newCpCmd) }
-
 func newCpCmd() *cobra.Command {
 	var dirs []string
 	cmd := &cobra.Command{

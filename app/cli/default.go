@@ -8,14 +8,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// runDesktop starts the desktop app (tray and window). desktop.go sets it in builds with the
-// `desktop` tag; other builds leave it nil.
-var runDesktop func(cmd *cobra.Command) error
-
 // runDefault is what a bare `perch` does: the desktop app where it was built in and there is
 // a display, and otherwise the server with the web UI's address printed, as `perch serve`.
-var runDefault = func(cmd *cobra.Command) error {
-	if runDesktop != nil && hasDisplay(runtime.GOOS, os.Getenv) {
+// runDesktop (desktop_on.go, desktop_off.go) starts the desktop app.
+func runDefault(cmd *cobra.Command) error {
+	if desktopBuilt && hasDisplay(runtime.GOOS, os.Getenv) {
 		return runDesktop(cmd)
 	}
 	return runServeDefaults(cmd)

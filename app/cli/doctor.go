@@ -21,8 +21,6 @@ import (
 	"github.com/perchapp/perch/engine/worker"
 )
 
-func init() { register(newDoctorCmd) }
-
 // check is one line of the doctor's report.
 type check struct {
 	Name   string `json:"name"`

@@ -8,8 +8,6 @@ import (
 	"github.com/perchapp/perch/engine/worker"
 )
 
-func init() { register(newEngineCmd) }
-
 // newEngineCmd is the hidden worker: one model, served to the parent over a Unix socket. The
 // worker parses its own flags so tests can start it without this package.
 func newEngineCmd() *cobra.Command {

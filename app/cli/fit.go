@@ -18,19 +18,11 @@ import (
 	"github.com/perchapp/perch/engine/memplan"
 )
 
-func init() { register(newFitCmd) }
-
 // FitResolver turns a model reference that is neither a .gguf path nor an http(s) URL (a
 // library name, hf.co/org/repo:QUANT, a catalog entry) into the shapes of its
 // quantizations: one candidate is judged alone, several are ranked and the best that fits is
-// named. The library sets it with SetFitResolver; until then such references get a clear
-// error.
+// named. perch fit uses resolveFit (fitresolve.go); tests give their own to newFitCmdWith.
 type FitResolver func(ctx context.Context, ref string) ([]memplan.Candidate, error)
-
-var fitResolver FitResolver
-
-// SetFitResolver plugs in the resolver perch fit uses for names.
-func SetFitResolver(r FitResolver) { fitResolver = r }
 
 type fitFlags struct {
 	ctx    int
@@ -38,10 +30,15 @@ type fitFlags struct {
 	slots  int
 	memory string
 	asJSON bool
+	// resolve turns names into candidates; nil refuses them.
+	resolve FitResolver
 }
 
-func newFitCmd() *cobra.Command {
-	var f fitFlags
+func newFitCmd() *cobra.Command { return newFitCmdWith(resolveFit) }
+
+// newFitCmdWith is perch fit with names resolved by resolve.
+func newFitCmdWith(resolve FitResolver) *cobra.Command {
+	f := fitFlags{resolve: resolve}
 	cmd := &cobra.Command{
 		Use:   "fit REF",
 		Short: "Say whether a model fits in memory, and with how much context",
@@ -96,7 +93,7 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 	default:
 		return fmt.Errorf("--kv must be f16, q8_0 or q4_0, not %q", f.kv)
 	}
-	cands, err := fitCandidates(ctx, ref)
+	cands, err := fitCandidates(ctx, ref, f.resolve)
 	if err != nil {
 		return err
 	}
@@ -146,7 +143,7 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 }
 
 // fitCandidates reads the model's shape from a file, a URL, or the resolver.
-func fitCandidates(ctx context.Context, ref string) ([]memplan.Candidate, error) {
+func fitCandidates(ctx context.Context, ref string, resolve FitResolver) ([]memplan.Candidate, error) {
 	switch {
 	case strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://"):
 		u, err := url.Parse(ref)
@@ -169,10 +166,10 @@ func fitCandidates(ctx context.Context, ref string) ([]memplan.Candidate, error)
 		}
 		return []memplan.Candidate{{Name: filepath.Base(ref), Shape: s}}, nil
 	}
-	if fitResolver == nil {
+	if resolve == nil {
 		return nil, fmt.Errorf("perch fit takes a .gguf file or an http(s) URL to one; %q is neither", ref)
 	}
-	cands, err := fitResolver(ctx, ref)
+	cands, err := resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

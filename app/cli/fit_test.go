@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -111,11 +112,10 @@ func TestFitRemoteAndResolver(t *testing.T) {
 	}
 	big := shape
 	big.Tensors = []memplan.Tensor{{Name: "weights", Bytes: 40 << 30}}
-	SetFitResolver(func(_ context.Context, ref string) ([]memplan.Candidate, error) {
+	resolve := func(_ context.Context, ref string) ([]memplan.Candidate, error) {
 		return []memplan.Candidate{{Name: "Q4_K_M", Shape: shape}, {Name: "F16", Shape: big}}, nil
-	})
-	defer SetFitResolver(nil)
-	out = mustPerch(t, "fit", "tiny:latest", "--memory", "16GB")
+	}
+	out = mustFit(t, resolve, "tiny:latest", "--memory", "16GB")
 	if !strings.Contains(out, "Q4_K_M") || !strings.Contains(out, "best that fits") || !strings.Contains(out, "too_large") {
 		t.Errorf("catalog fit:\n%s", out)
 	}
@@ -126,10 +126,24 @@ func TestFitRemoteAndResolver(t *testing.T) {
 			Verdict string `json:"verdict"`
 		} `json:"quants"`
 	}
-	if err := json.Unmarshal([]byte(mustPerch(t, "fit", "tiny:latest", "--memory", "16GB", "--json")), &rep); err != nil {
+	if err := json.Unmarshal([]byte(mustFit(t, resolve, "tiny:latest", "--memory", "16GB", "--json")), &rep); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Best != "Q4_K_M" || len(rep.Quants) != 2 || rep.Quants[0].Model != "F16" || rep.Quants[0].Verdict != "too_large" {
 		t.Errorf("catalog JSON %+v", rep)
 	}
+}
+
+// mustFit runs perch fit with names resolved by resolve.
+func mustFit(t *testing.T, resolve FitResolver, args ...string) string {
+	t.Helper()
+	cmd := newFitCmdWith(resolve)
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("perch fit %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/perchapp/perch/engine/memplan"
 )
 
-func init() { SetFitResolver(resolveFit) }
-
 // resolveFit finds the shapes perch fit judges for a name: an installed model (its file), a
 // catalog entry (every quantization, from the catalog's figures, no network), or a
 // reference such as hf.co/org/repo:Q4_K_M (the remote header, read by Range requests).

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -15,26 +14,7 @@ import (
 
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library"
-	"github.com/perchapp/perch/engine"
 )
-
-func init() {
-	register(newListCmd)
-	// `perch run NAME` resolves library names and models-directory files (from
-	// PERCH_MODELS_DIRS and the settings) through the store.
-	libraryResolver = func() engine.Resolver {
-		s, err := openStore(nil)
-		if err != nil {
-			slog.Warn("model library unavailable", "err", err)
-			return nil
-		}
-		return s
-	}
-}
-
-// InUse reports which models the running server has loaded, by name. The server fills it in
-// (say, from its /api/ps); without it `perch list` leaves the IN USE column empty.
-var InUse func(ctx context.Context) map[string]bool
 
 // addModelsDirFlag adds --models-dir to a command that reads the library.
 func addModelsDirFlag(cmd *cobra.Command, dirs *[]string) {
@@ -82,10 +62,7 @@ func newListCmd() *cobra.Command {
 				fmt.Fprintln(out, "No models yet. Get one with `perch pull hf.co/Qwen/Qwen3-4B-GGUF` or find one with `perch search`.")
 				return nil
 			}
-			var used map[string]bool
-			if InUse != nil {
-				used = InUse(cmd.Context())
-			}
+			used := loadedOnServer(cmd.Context())
 			tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tQUANT\tSIZE\tMODIFIED\tIN USE\tWHERE")
 			for _, m := range models {

@@ -1,8 +1,9 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +19,16 @@ func TestListCommand(t *testing.T) {
 	if err := os.Symlink(e.storiesPath, filepath.Join(dir, "stories260K.gguf")); err != nil {
 		t.Fatal(err)
 	}
-	InUse = func(context.Context) map[string]bool { return map[string]bool{"stories260k": true} }
-	t.Cleanup(func() { InUse = nil })
+	// The running server (here a stand-in for its /api/ps) has stories260k loaded.
+	ps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/ps" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`{"models":[{"name":"stories260k"}]}`))
+	}))
+	t.Cleanup(ps.Close)
+	t.Setenv("PERCH_HOST", ps.Listener.Addr().String())
 
 	out := mustPerch(t, "ls", "--models-dir", dir)
 	lines := strings.Split(strings.TrimSpace(out), "\n")

@@ -78,6 +78,14 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 	})
 }
 
-// libraryResolver returns the model library's resolver (library names and models folders),
-// or nil until it is available.
-var libraryResolver = func() engine.Resolver { return nil }
+// libraryResolver returns the model library's resolver, so that `perch run NAME` finds library
+// names and models-directory files (from PERCH_MODELS_DIRS and the settings); nil when the
+// library cannot be opened.
+func libraryResolver() engine.Resolver {
+	s, err := openStore(nil)
+	if err != nil {
+		slog.Warn("model library unavailable", "err", err)
+		return nil
+	}
+	return s
+}

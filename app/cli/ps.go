@@ -12,24 +12,22 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	register(newPsCmd)
-	// perch list shows which models the running server has loaded.
-	InUse = func(ctx context.Context) map[string]bool {
-		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-		defer cancel()
-		var out struct {
-			Models []psModel `json:"models"`
-		}
-		if err := getJSON(ctx, "http://"+serverAddress()+"/api/ps", &out); err != nil {
-			return nil
-		}
-		in := map[string]bool{}
-		for _, m := range out.Models {
-			in[m.Name] = true
-		}
-		return in
+// loadedOnServer reports which models the running server has loaded, by name, from its
+// /api/ps; nil when no server answers (perch list then leaves the IN USE column empty).
+func loadedOnServer(ctx context.Context) map[string]bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	var out struct {
+		Models []psModel `json:"models"`
 	}
+	if err := getJSON(ctx, "http://"+serverAddress()+"/api/ps", &out); err != nil {
+		return nil
+	}
+	in := map[string]bool{}
+	for _, m := range out.Models {
+		in[m.Name] = true
+	}
+	return in
 }
 
 // psModel is what the server's /api/ps reports of a loaded model (Ollama's shape).

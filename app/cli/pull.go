@@ -17,8 +17,6 @@ import (
 	"github.com/perchapp/perch/app/library"
 )
 
-func init() { register(newPullCmd) }
-
 func newPullCmd() *cobra.Command {
 	var name string
 	cmd := &cobra.Command{

@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newRmCmd) }
-
 func newRmCmd() *cobra.Command {
 	var dirs []string
 	cmd := &cobra.Command{

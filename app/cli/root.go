@@ -1,6 +1,8 @@
-// Package cli holds Perch's commands (cobra), one file each: serve, run, pull, list, show, rm,
-// ps, fit, bench, search, doctor, and the hidden engine worker. Each command parses its flags
-// and calls into the app and engine packages; the logic lives there.
+// Package cli holds Perch's commands (cobra), one file each and all listed in New: serve,
+// run, pull, list, show, cp, rm, ps, fit, search, bench, doctor, and the hidden engine worker.
+// Each command parses its flags and calls into the app and engine packages; the logic lives
+// there. What differs between builds is a file pair with build tags (desktop_on.go,
+// desktop_off.go), not a hook set from init.
 package cli
 
 import (
@@ -40,16 +42,23 @@ func New(version string) *cobra.Command {
 			return runDefault(cmd)
 		},
 	}
-	for _, add := range commands {
-		root.AddCommand(add())
-	}
+	root.AddCommand(
+		newServeCmd(),  // serve.go: the API server and web UI
+		newRunCmd(),    // run.go: chat with a model in the terminal
+		newPullCmd(),   // pull.go
+		newListCmd(),   // list.go (ls)
+		newShowCmd(),   // show.go
+		newCpCmd(),     // cp.go
+		newRmCmd(),     // rm.go
+		newPsCmd(),     // ps.go: what the running server has loaded
+		newFitCmd(),    // fit.go: does a model fit in memory
+		newSearchCmd(), // search.go: the catalog and Hugging Face
+		newBenchCmd(),  // bench.go
+		newDoctorCmd(), // doctor.go
+		newEngineCmd(), // engine.go: the hidden worker
+	)
 	return root
 }
 
 // versionString is the binary's version, for the API's /api/version.
 var versionString = "0.0.0"
-
-// commands is filled by each command's file in its init, so adding a command touches one file.
-var commands []func() *cobra.Command
-
-func register(f func() *cobra.Command) { commands = append(commands, f) }

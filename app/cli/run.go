@@ -22,8 +22,6 @@ import (
 	"github.com/perchapp/perch/engine/chat"
 )
 
-func init() { register(newRunCmd) }
-
 type runFlags struct {
 	temperature float32
 	topP        float32

@@ -15,8 +15,6 @@ import (
 	"github.com/perchapp/perch/app/library/catalog"
 )
 
-func init() { register(newSearchCmd) }
-
 func newSearchCmd() *cobra.Command {
 	var (
 		limit                    int

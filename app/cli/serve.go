@@ -27,8 +27,6 @@ import (
 	"github.com/perchapp/perch/frontend"
 )
 
-func init() { register(newServeCmd) }
-
 // serveFlags are the command-line choices that override the settings file.
 type serveFlags struct {
 	host      string

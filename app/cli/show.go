@@ -19,8 +19,6 @@ import (
 	"github.com/perchapp/perch/engine/memplan"
 )
 
-func init() { register(newShowCmd) }
-
 type showFlags struct {
 	dirs                                         []string
 	path, asJSON, template, params, license, sys bool

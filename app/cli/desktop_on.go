@@ -12,11 +12,12 @@ import (
 	"github.com/perchapp/perch/app/desktop"
 )
 
-func init() { runDesktop = startDesktop }
+// desktopBuilt says the desktop shell is in this build (desktop_off.go says it is not).
+const desktopBuilt = true
 
-// startDesktop runs the server exactly as `perch serve` does and the desktop shell in front
+// runDesktop runs the server exactly as `perch serve` does and the desktop shell in front
 // of it; quitting from the tray (or a signal) stops the server and every worker.
-func startDesktop(cmd *cobra.Command) error {
+func runDesktop(cmd *cobra.Command) error {
 	if err := desktop.Available(); err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "perch: no desktop here (%v); serving the web UI instead\n", err)
 		return runServeDefaults(cmd)
