@@ -13,6 +13,7 @@ import (
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/format"
 )
 
 // Pure conversions between Ollama JSON and engine types. Absent options take
@@ -270,26 +271,11 @@ func ollamaDoneReason(finish string) string {
 func stripDigest(d string) string { return strings.TrimPrefix(d, "sha256:") }
 
 func detailsOf(m LibraryModel) ollamaModelDetails {
-	d := ollamaModelDetails{Format: "gguf", Family: m.Architecture, ParameterSize: parameterSize(m.ParameterCount), QuantizationLevel: m.Quantization}
+	d := ollamaModelDetails{Format: "gguf", Family: m.Architecture, ParameterSize: format.OllamaParams(m.ParameterCount), QuantizationLevel: m.Quantization}
 	if m.Architecture != "" {
 		d.Families = []string{m.Architecture}
 	}
 	return d
-}
-
-// parameterSize writes a parameter count the way Ollama shows it: "7.6B", "125M", "260K".
-func parameterSize(n uint64) string {
-	switch {
-	case n == 0:
-		return ""
-	case n >= 1e9:
-		return fmt.Sprintf("%.1fB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.0fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.0fK", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }
 
 func listModelToOllama(m LibraryModel) ollamaListModel {

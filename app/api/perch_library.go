@@ -13,6 +13,7 @@ import (
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/memplan"
 )
 
@@ -234,7 +235,7 @@ func (u *LibraryUI) Catalog(ctx context.Context, query string) ([]CatalogModel, 
 			cm.Tags = append(cm.Tags, "korean")
 		}
 		// Ollama writes "8.0B"; the catalog, "8B".
-		cm.Parameters = strings.Replace(parameterSize(e.Shape.Parameters), ".0B", "B", 1)
+		cm.Parameters = strings.Replace(format.OllamaParams(e.Shape.Parameters), ".0B", "B", 1)
 		for _, q := range e.Quants {
 			qv := Quant{Name: q.Name, Ref: e.Ref(q.Name), Size: q.Size, Recommended: strings.EqualFold(q.Name, e.Recommended)}
 			if haveBudget {

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/llama"
 	"github.com/perchapp/perch/engine/worker"
 )
@@ -87,7 +88,7 @@ func doctor(ctx context.Context) ([]check, bool) {
 			for _, d := range probe.Devices {
 				if d.Type == "gpu" || d.Type == "igpu" {
 					gpu = true
-					add("GPU "+d.Name, true, "%s; working-set limit %s, %s free", d.Description, humanBytes(int64(d.TotalBytes)), humanBytes(int64(d.FreeBytes)))
+					add("GPU "+d.Name, true, "%s; working-set limit %s, %s free", d.Description, format.Memory(int64(d.TotalBytes)), format.Memory(int64(d.FreeBytes)))
 				}
 			}
 			if !gpu {
@@ -196,18 +197,4 @@ func pingServer(ctx context.Context, addr string) error {
 		return fmt.Errorf("%s", resp.Status)
 	}
 	return nil
-}
-
-// humanBytes prints a size in binary units, as memory is measured.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perchapp/perch/app/system"
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/memplan"
 )
 
@@ -191,21 +192,21 @@ func fitBudget(ctx context.Context, memory string) (memplan.Budget, string, erro
 		if err != nil {
 			return memplan.Budget{}, "", fmt.Errorf("--memory: %w", err)
 		}
-		return memplan.BudgetFor(memplan.SimulatedMac(n), 0), "Apple Silicon Mac with " + memplan.FormatBytes(n) + " (simulated)", nil
+		return memplan.BudgetFor(memplan.SimulatedMac(n), 0), "Apple Silicon Mac with " + format.Memory(n) + " (simulated)", nil
 	}
 	if m, ok, err := memplan.SimulatedFromEnv(); err != nil {
 		return memplan.Budget{}, "", err
 	} else if ok {
-		return memplan.BudgetFor(m, 0), "Apple Silicon Mac with " + memplan.FormatBytes(m.TotalBytes) + " (simulated by " + memplan.EnvSimulateMemory + ")", nil
+		return memplan.BudgetFor(m, 0), "Apple Silicon Mac with " + format.Memory(m.TotalBytes) + " (simulated by " + memplan.EnvSimulateMemory + ")", nil
 	}
 	snap, err := system.NewSampler().Sample(ctx)
 	if err != nil {
 		return memplan.Budget{}, "", err
 	}
 	m := snap.Machine()
-	desc := fmt.Sprintf("this machine: %s, %s available", memplan.FormatBytes(m.TotalBytes), memplan.FormatBytes(m.AvailableBytes))
+	desc := fmt.Sprintf("this machine: %s, %s available", format.Memory(m.TotalBytes), format.Memory(m.AvailableBytes))
 	if m.AppleSilicon {
-		desc = fmt.Sprintf("this Mac: %s, Metal working set %s (%s)", memplan.FormatBytes(m.TotalBytes), memplan.FormatBytes(m.WorkingSetBytes), snap.GPU.Source)
+		desc = fmt.Sprintf("this Mac: %s, Metal working set %s (%s)", format.Memory(m.TotalBytes), format.Memory(m.WorkingSetBytes), snap.GPU.Source)
 	}
 	return memplan.BudgetFor(m, 0), desc, nil
 }
@@ -244,7 +245,7 @@ func writeFit(out io.Writer, r fitReport, s memplan.Shape, b memplan.Budget) err
 		if row.name == "recurrent state" && row.n == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%10s\n", row.name, memplan.FormatBytes(row.n))
+		fmt.Fprintf(tw, "%s\t%10s\n", row.name, format.Memory(row.n))
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "verdict\t%s\n", r.Verdict)
@@ -258,7 +259,7 @@ func writeFit(out io.Writer, r fitReport, s memplan.Shape, b memplan.Budget) err
 
 func writeCatalogFit(out io.Writer, r catalogReport, b memplan.Budget) error {
 	fmt.Fprintf(out, "model    %s\nmachine  %s\nbudget   %s (%s)\ncontext  %d per slot × %d slot(s), KV cache %s\n\n",
-		r.Model, r.Machine, memplan.FormatBytes(r.Budget), b.Rule, r.Quants[0].Context, r.Options.Slots, r.Options.KVTypeK)
+		r.Model, r.Machine, format.Memory(r.Budget), b.Rule, r.Quants[0].Context, r.Options.Slots, r.Options.KVTypeK)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUANT\tWEIGHTS\tTOTAL\tVERDICT\tMAX CONTEXT\t")
 	for _, q := range r.Quants {
@@ -266,7 +267,7 @@ func writeCatalogFit(out io.Writer, r catalogReport, b memplan.Budget) error {
 		if q.Model == r.Best {
 			mark = "  ← best that fits"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", q.Model, memplan.FormatBytes(q.WeightsBytes), memplan.FormatBytes(q.TotalBytes), q.Verdict, q.MaxCtx, mark)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", q.Model, format.Memory(q.WeightsBytes), format.Memory(q.TotalBytes), q.Verdict, q.MaxCtx, mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/engine/format"
 )
 
 // addModelsDirFlag adds --models-dir to a command that reads the library.
@@ -74,7 +75,7 @@ func newListCmd() *cobra.Command {
 				if m.External {
 					where = shortPath(filepath.Dir(m.Path))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, orDash(m.Quantization), humanize.Bytes(uint64(m.Size)),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, orDash(m.Quantization), format.Size(m.Size),
 					humanize.Time(m.ModifiedAt), inUse, where)
 			}
 			return tw.Flush()

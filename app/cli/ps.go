@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/perchapp/perch/engine/format"
 )
 
 // loadedOnServer reports which models the running server has loaded, by name, from its
@@ -66,7 +68,7 @@ func newPsCmd() *cobra.Command {
 				if !m.ExpiresAt.IsZero() && m.ExpiresAt.Year() < 2200 {
 					until = humanUntil(time.Until(m.ExpiresAt))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", m.Name, m.Details.QuantizationLevel, humanBytes(m.Size), m.ContextLength, until)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", m.Name, m.Details.QuantizationLevel, format.Memory(m.Size), m.ContextLength, until)
 			}
 			return tw.Flush()
 		},

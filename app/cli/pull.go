@@ -10,11 +10,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/engine/format"
 )
 
 func newPullCmd() *cobra.Command {
@@ -62,7 +62,7 @@ HF_TOKEN gives access to gated repositories; HF_ENDPOINT points at a mirror.`,
 				}
 				return err
 			}
-			fmt.Fprintf(out, "%s is ready: %s, %s %s, %s\n", m.Name, orDash(m.Architecture), formatParams(m.ParameterCount), orDash(m.Quantization), humanize.Bytes(uint64(m.Size)))
+			fmt.Fprintf(out, "%s is ready: %s, %s %s, %s\n", m.Name, orDash(m.Architecture), format.Params(m.ParameterCount), orDash(m.Quantization), format.Size(m.Size))
 			return nil
 		},
 	}
@@ -126,9 +126,9 @@ func (p *pullPrinter) update(pr library.Progress) {
 		fmt.Fprintln(p.w, pr.Status)
 		return
 	}
-	line := fmt.Sprintf("%s: %s of %s (%d%%)", pr.Status, humanize.Bytes(uint64(pr.Completed)), humanize.Bytes(uint64(pr.Total)), pr.Completed*100/pr.Total)
+	line := fmt.Sprintf("%s: %s of %s (%d%%)", pr.Status, format.Size(pr.Completed), format.Size(pr.Total), pr.Completed*100/pr.Total)
 	if pr.BytesPerSecond > 0 {
-		line += fmt.Sprintf(", %s/s", humanize.Bytes(uint64(pr.BytesPerSecond)))
+		line += fmt.Sprintf(", %s/s", format.Size(pr.BytesPerSecond))
 	}
 	if pr.ETA > 0 {
 		line += ", " + pr.ETA.String() + " left"
@@ -150,19 +150,4 @@ func (p *pullPrinter) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.finishBar()
-}
-
-// formatParams writes a parameter count the way model cards do: 7.6B, 292.8K.
-func formatParams(n uint64) string {
-	switch {
-	case n == 0:
-		return "-"
-	case n >= 1e9:
-		return fmt.Sprintf("%.1fB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1fK", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }

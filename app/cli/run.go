@@ -20,6 +20,7 @@ import (
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/format"
 )
 
 type runFlags struct {
@@ -234,7 +235,7 @@ func (r *chatSession) printStats(res *engine.ChatResult) {
 	}
 	if m, ok := r.be.Memory(r.model); ok {
 		fmt.Fprintf(r.errOut, "memory:          weights %s, KV %s (%d of %d cells used), compute %s; worker resident %s\n",
-			humanBytes(m.WeightsBytes), humanBytes(m.KVBytes), m.KVUsedCells, m.KVCells, humanBytes(m.ComputeBytes), humanBytes(m.RSSBytes))
+			format.Memory(m.WeightsBytes), format.Memory(m.KVBytes), m.KVUsedCells, m.KVCells, format.Memory(m.ComputeBytes), format.Memory(m.RSSBytes))
 	}
 }
 

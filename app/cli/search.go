@@ -13,6 +13,7 @@ import (
 
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library/catalog"
+	"github.com/perchapp/perch/engine/format"
 )
 
 func newSearchCmd() *cobra.Command {
@@ -102,7 +103,7 @@ func writeSearch(w io.Writer, res catalog.Results) {
 		for _, e := range res.Catalog {
 			size := "-"
 			if q, ok := e.Quant(e.Recommended); ok {
-				size = humanize.Bytes(uint64(q.Size))
+				size = format.Size(q.Size)
 				if e.Approximate {
 					size = "~" + size
 				}

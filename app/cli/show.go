@@ -16,6 +16,7 @@ import (
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/memplan"
 )
 
@@ -95,13 +96,13 @@ func writeShow(w io.Writer, m library.Model, info ggufmeta.Info) {
 	fmt.Fprintln(tw, "  Model")
 	row("name", m.Name)
 	row("architecture", orDash(info.Architecture))
-	row("parameters", formatParams(info.ParameterCount))
+	row("parameters", format.Params(info.ParameterCount))
 	row("quantization", orDash(info.Quantization))
 	row("context length", info.ContextLength)
 	row("embedding length", info.EmbeddingLength)
 	row("layers", info.BlockCount)
 	row("heads", fmt.Sprintf("%d (%d for K/V)", info.HeadCount, info.HeadCountKV))
-	row("size", humanize.Bytes(uint64(m.Size)))
+	row("size", format.Size(m.Size))
 	if len(m.Files) > 1 {
 		row("parts", len(m.Files))
 	}
@@ -202,7 +203,7 @@ func writeMemory(ctx context.Context, w io.Writer, info ggufmeta.Info) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\n  Memory (perch fit for more)")
 	fmt.Fprintf(tw, "    at %d tokens of context per slot × %d slot(s)\t%s total: weights %s, KV cache %s, compute %s\n", o.Context, o.Slots,
-		memplan.FormatBytes(f.TotalBytes), memplan.FormatBytes(f.WeightsBytes), memplan.FormatBytes(f.KVBytes+f.StateBytes), memplan.FormatBytes(f.ComputeBytes+f.OutputBytes))
-	fmt.Fprintf(tw, "    on %s\t%s (budget %s, largest context %d)\n", machine, f.Verdict, memplan.FormatBytes(f.BudgetBytes), f.MaxCtx)
+		format.Memory(f.TotalBytes), format.Memory(f.WeightsBytes), format.Memory(f.KVBytes+f.StateBytes), format.Memory(f.ComputeBytes+f.OutputBytes))
+	fmt.Fprintf(tw, "    on %s\t%s (budget %s, largest context %d)\n", machine, f.Verdict, format.Memory(f.BudgetBytes), f.MaxCtx)
 	_ = tw.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/memplan"
 )
 
@@ -86,7 +87,7 @@ func TestShowMemoryAsServer(t *testing.T) {
 	}
 	out := mustPerch(t, "show", "hf.co/test/Stories-GGUF:Q4_K_M")
 	line := "at 1024 tokens of context per slot × 6 slot(s)"
-	figures := memplan.FormatBytes(want.TotalBytes) + " total: weights " + memplan.FormatBytes(want.WeightsBytes) + ", KV cache " + memplan.FormatBytes(want.KVBytes+want.StateBytes)
+	figures := format.Memory(want.TotalBytes) + " total: weights " + format.Memory(want.WeightsBytes) + ", KV cache " + format.Memory(want.KVBytes+want.StateBytes)
 	if !strings.Contains(out, line) || !strings.Contains(out, figures) {
 		t.Errorf("show's memory lacks %q and %q:\n%s", line, figures, out)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/memplan"
 )
 
@@ -133,8 +134,8 @@ func TestSampleHere(t *testing.T) {
 			t.Errorf("machine %+v", m)
 		}
 	}
-	t.Logf("total %s, available %s, swap %s used, pressure %s (%s)", memplan.FormatBytes(s.TotalBytes),
-		memplan.FormatBytes(s.AvailableBytes), memplan.FormatBytes(s.SwapUsedBytes), s.Pressure, s.PressureSource)
+	t.Logf("total %s, available %s, swap %s used, pressure %s (%s)", format.Memory(s.TotalBytes),
+		format.Memory(s.AvailableBytes), format.Memory(s.SwapUsedBytes), s.Pressure, s.PressureSource)
 }
 
 // TestGPUSources picks the Metal limit from the worker's report, then the sysctl, then the

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/perchapp/perch/engine/format"
 )
 
 const (
@@ -90,11 +92,11 @@ func BudgetFor(m Machine, residentBytes int64) Budget {
 		b := min(ws-metalReserve, m.TotalBytes-macReserve)
 		return Budget{Bytes: max(b, 0), Machine: m, Rule: fmt.Sprintf(
 			"Apple Silicon, %s: the smaller of Metal's working set %s less 1 GiB and RAM less 4 GiB",
-			FormatBytes(m.TotalBytes), FormatBytes(ws))}
+			format.Memory(m.TotalBytes), format.Memory(ws))}
 	}
 	b := m.AvailableBytes + residentBytes - cpuMargin(m.TotalBytes)
 	return Budget{Bytes: max(b, 0), Machine: m, Rule: fmt.Sprintf(
-		"CPU: available memory %s less a margin of %s", FormatBytes(m.AvailableBytes+residentBytes), FormatBytes(cpuMargin(m.TotalBytes)))}
+		"CPU: available memory %s less a margin of %s", format.Memory(m.AvailableBytes+residentBytes), format.Memory(cpuMargin(m.TotalBytes)))}
 }
 
 // SimulatedFromEnv returns the Mac that PERCH_SIMULATE_MEMORY_GB describes, if it is set.
@@ -133,16 +135,4 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("memory size %q is not a size like 16GB or 512MB", s)
 	}
 	return int64(f * float64(mult)), nil
-}
-
-// FormatBytes renders a size for people: 1.5 GiB, 640 MiB.
-func FormatBytes(n int64) string {
-	switch {
-	case n >= gib || -n >= gib:
-		return fmt.Sprintf("%.1f GiB", float64(n)/float64(gib))
-	case n >= 1<<20 || -n >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
-	default:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
 }

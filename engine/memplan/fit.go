@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/perchapp/perch/engine/format"
 )
 
 // Verdict is the planner's answer.
@@ -94,20 +96,20 @@ func Check(s Shape, o Options, b Budget, resident []Resident) (Fit, error) {
 }
 
 func (f Fit) describe() string {
-	need := fmt.Sprintf("needs %s (weights %s, KV cache %s, compute %s)", FormatBytes(f.TotalBytes),
-		FormatBytes(f.WeightsBytes), FormatBytes(f.KVBytes+f.StateBytes), FormatBytes(f.ComputeBytes))
+	need := fmt.Sprintf("needs %s (weights %s, KV cache %s, compute %s)", format.Memory(f.TotalBytes),
+		format.Memory(f.WeightsBytes), format.Memory(f.KVBytes+f.StateBytes), format.Memory(f.ComputeBytes))
 	switch f.Verdict {
 	case Fits:
-		return fmt.Sprintf("fits: %s of %s", need, FormatBytes(f.FreeBytes))
+		return fmt.Sprintf("fits: %s of %s", need, format.Memory(f.FreeBytes))
 	case Tight:
 		if len(f.Unload) > 0 {
-			return fmt.Sprintf("fits after unloading %s: %s, %s free now", strings.Join(f.Unload, ", "), need, FormatBytes(f.FreeBytes))
+			return fmt.Sprintf("fits after unloading %s: %s, %s free now", strings.Join(f.Unload, ", "), need, format.Memory(f.FreeBytes))
 		}
-		return fmt.Sprintf("tight: %s of %s, less than %.0f%% to spare", need, FormatBytes(f.FreeBytes), headroom*100)
+		return fmt.Sprintf("tight: %s of %s, less than %.0f%% to spare", need, format.Memory(f.FreeBytes), headroom*100)
 	}
 	if f.WeightsBytes+f.OverheadBytes > f.BudgetBytes {
 		return fmt.Sprintf("too large: the weights alone need %s but the budget is %s; try a smaller quantization or a smaller model",
-			FormatBytes(f.WeightsBytes), FormatBytes(f.BudgetBytes))
+			format.Memory(f.WeightsBytes), format.Memory(f.BudgetBytes))
 	}
 	var try []string
 	if f.MaxCtx >= minContext && f.MaxCtx < f.Context {
@@ -120,7 +122,7 @@ func (f Fit) describe() string {
 		try = append(try, "fewer slots")
 	}
 	try = append(try, "a smaller quantization")
-	return fmt.Sprintf("too large: %s but the budget is %s; try %s", need, FormatBytes(f.BudgetBytes), strings.Join(try, ", or "))
+	return fmt.Sprintf("too large: %s but the budget is %s; try %s", need, format.Memory(f.BudgetBytes), strings.Join(try, ", or "))
 }
 
 // MaxContext is the largest context per slot, a multiple of 256 up to the training context
@@ -181,9 +183,9 @@ func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
 		return want, msg, nil
 	case most >= minContext:
 		return most, fmt.Sprintf("context %d per slot: the largest that fits in %s (the model supports %d)",
-			most, FormatBytes(budget), s.ContextLength), nil
+			most, format.Memory(budget), s.ContextLength), nil
 	}
-	return 0, "", fmt.Errorf("%w: even %d tokens need more than %s", ErrNoContextFits, minContext, FormatBytes(budget))
+	return 0, "", fmt.Errorf("%w: even %d tokens need more than %s", ErrNoContextFits, minContext, format.Memory(budget))
 }
 
 // Candidate is one quantization of a catalog entry.

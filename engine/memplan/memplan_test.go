@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/llama"
 )
 
@@ -273,7 +274,7 @@ func TestBestQuant(t *testing.T) {
 		{8 * gib, ""},
 	}
 	for _, tc := range tests {
-		t.Run(FormatBytes(tc.ram), func(t *testing.T) {
+		t.Run(format.Memory(tc.ram), func(t *testing.T) {
 			best, all, err := BestQuant(cands, Options{Backend: BackendMetal}, BudgetFor(SimulatedMac(tc.ram), 0), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -395,7 +396,7 @@ func TestDefaultWorkingSet(t *testing.T) {
 		{36 * gib, 27 * gib}, {64 * gib, 48 * gib}, {128 * gib, 96 * gib},
 	} {
 		if got := DefaultWorkingSet(tc.ram); got != tc.want {
-			t.Errorf("%s: %d, want %d", FormatBytes(tc.ram), got, tc.want)
+			t.Errorf("%s: %d, want %d", format.Memory(tc.ram), got, tc.want)
 		}
 	}
 	cpu := BudgetFor(Machine{TotalBytes: 16 * gib, AvailableBytes: 10 * gib}, 2*gib)

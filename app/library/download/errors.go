@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/dustin/go-humanize"
+	"github.com/perchapp/perch/engine/format"
 )
 
 // ErrDigestMismatch is returned (wrapped) when a finished file's sha256 is not the one
@@ -49,7 +49,7 @@ type SpaceError struct {
 
 func (e *SpaceError) Error() string {
 	return fmt.Sprintf("not enough disk space in %s: the download needs %s more but only %s is free; free up %s and pull again",
-		e.Dir, humanize.Bytes(e.Need), humanize.Bytes(e.Free), humanize.Bytes(e.Need-e.Free))
+		e.Dir, format.Size(e.Need), format.Size(e.Free), format.Size(e.Need-e.Free))
 }
 
 // localError marks a failure of this machine (disk full, permissions): retrying the network
