@@ -26,9 +26,11 @@ func TestChatPromptTokens(t *testing.T) {
 		t.Run(c.user, func(t *testing.T) {
 			var streamed strings.Builder
 			res, err := e.Chat(context.Background(), engine.ChatRequest{
-				Model:     "stories",
-				Messages:  []chat.Message{{Role: "system", Content: c.system}, {Role: "user", Content: c.user}},
-				MaxTokens: 8, Sampling: engine.Sampling{Temperature: 0},
+				Model:    "stories",
+				Messages: []chat.Message{{Role: "system", Content: c.system}, {Role: "user", Content: c.user}},
+				RequestOptions: engine.RequestOptions{
+					MaxTokens: 8, Sampling: engine.Sampling{Temperature: 0},
+				},
 			}, func(ev engine.ChatEvent) error {
 				streamed.WriteString(ev.Content)
 				return nil
@@ -78,8 +80,11 @@ func TestChatConstrained(t *testing.T) {
 	e := newEngine(t, engine.Config{})
 	user := []chat.Message{{Role: "user", Content: "What is the weather in Seoul?"}}
 	res, err := e.Chat(context.Background(), engine.ChatRequest{
-		Model: "stories", Messages: user, MaxTokens: 200, Sampling: engine.Sampling{Temperature: 0.8, Seed: 1},
+		Model: "stories", Messages: user,
 		Format: &engine.Format{Type: "json_schema", Schema: []byte(`{"type":"object","properties":{"status":{"type":"string","enum":["ok"]}},"required":["status"],"additionalProperties":false}`)},
+		RequestOptions: engine.RequestOptions{
+			MaxTokens: 200, Sampling: engine.Sampling{Temperature: 0.8, Seed: 1},
+		},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +96,9 @@ func TestChatConstrained(t *testing.T) {
 		Parameters: []byte(`{"type":"object","properties":{"city":{"type":"string","maxLength":20}},"required":["city"]}`)}}}
 	res, err = e.Chat(context.Background(), engine.ChatRequest{
 		Model: "stories", Messages: user, Tools: tools, ToolChoice: chat.ToolChoice{Mode: "required"},
-		MaxTokens: 200, Sampling: engine.Sampling{Temperature: 0.8, Seed: 2},
+		RequestOptions: engine.RequestOptions{
+			MaxTokens: 200, Sampling: engine.Sampling{Temperature: 0.8, Seed: 2},
+		},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +122,7 @@ func TestHostileTemplateKillsOnlyTheWorker(t *testing.T) {
 		t.Fatal("a template that recurses forever rendered")
 	}
 	t.Logf("hostile template: %v", err)
-	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: user, MaxTokens: 4}, nil)
+	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: user, RequestOptions: engine.RequestOptions{MaxTokens: 4}}, nil)
 	if err != nil || res.Usage.CompletionTokens != 4 {
 		t.Fatalf("the next chat: %v", err)
 	}
@@ -127,7 +134,7 @@ func TestEmbeddingLoadThenChat(t *testing.T) {
 	if _, err := e.Embed(context.Background(), engine.EmbedRequest{Model: "stories", Inputs: []string{"a dog"}, Load: engine.LoadOptions{Embedding: true}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Hi"}}, MaxTokens: 3}, nil)
+	res, err := e.Chat(context.Background(), engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Hi"}}, RequestOptions: engine.RequestOptions{MaxTokens: 3}}, nil)
 	if err != nil || res.Usage.CompletionTokens != 3 {
 		t.Fatalf("chat after an embedding load: %v", err)
 	}
@@ -140,12 +147,12 @@ func TestNextTurnReusesAnswerTokens(t *testing.T) {
 	model := synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16")
 	e := newEngine(t, engine.Config{Resolver: enginetest.Files{"phi": model}})
 	msgs := []chat.Message{{Role: "user", Content: "Write a short story about a cat."}}
-	first, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, MaxTokens: 40, Sampling: engine.Sampling{Temperature: 0.8, Seed: 3}}, nil)
+	first, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, RequestOptions: engine.RequestOptions{MaxTokens: 40, Sampling: engine.Sampling{Temperature: 0.8, Seed: 3}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	msgs = append(msgs, first.Message, chat.Message{Role: "user", Content: "And a dog?"})
-	second, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, MaxTokens: 4, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	second, err := e.Chat(context.Background(), engine.ChatRequest{Model: "phi", Messages: msgs, RequestOptions: engine.RequestOptions{MaxTokens: 4, Sampling: engine.Sampling{Temperature: 0}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

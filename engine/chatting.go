@@ -58,9 +58,12 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		return fn(ev)
 	}
 	creq := CompletionRequest{
-		Model: req.Model, Prompt: prompt, MaxTokens: req.MaxTokens, Stop: append(append([]string(nil), req.Stop...), r.ref.Stop...),
-		Sampling: sampling, Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs,
-		ContextShift: req.ContextShift, SaveState: req.SaveState,
+		Model: req.Model, Prompt: prompt,
+		RequestOptions: RequestOptions{
+			MaxTokens: req.MaxTokens, Stop: append(append([]string(nil), req.Stop...), r.ref.Stop...),
+			Sampling: sampling, Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs,
+			ContextShift: req.ContextShift, SaveState: req.SaveState,
+		},
 	}
 	res, err := r.proc.complete(ctx, creq, func(ev Event) error {
 		content, reasoning := parser.Feed(ev.Text)

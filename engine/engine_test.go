@@ -45,7 +45,7 @@ func newEngine(t *testing.T, cfg engine.Config) *engine.Engine {
 }
 
 func greedy(model, prompt string, n int) engine.CompletionRequest {
-	return engine.CompletionRequest{Model: model, Prompt: prompt, MaxTokens: n, Sampling: engine.Sampling{Temperature: 0, Seed: 1}}
+	return engine.CompletionRequest{Model: model, Prompt: prompt, RequestOptions: engine.RequestOptions{MaxTokens: n, Sampling: engine.Sampling{Temperature: 0, Seed: 1}}}
 }
 
 func TestStoriesGreedy(t *testing.T) {
@@ -144,7 +144,7 @@ func TestKilledWorkerFailsFastAndReloads(t *testing.T) {
 	var once sync.Once
 	errc := make(chan error, 1)
 	go func() {
-		req := engine.CompletionRequest{Model: "stories", Prompt: "Once upon a time", Sampling: engine.Sampling{Temperature: 1, Seed: 7}, MaxTokens: 100000, ContextShift: true}
+		req := engine.CompletionRequest{Model: "stories", Prompt: "Once upon a time", RequestOptions: engine.RequestOptions{Sampling: engine.Sampling{Temperature: 1, Seed: 7}, MaxTokens: 100000, ContextShift: true}}
 		_, err := e.Complete(context.Background(), req, func(engine.Event) error {
 			once.Do(func() { close(started) })
 			return nil
@@ -184,7 +184,7 @@ func TestCancelFreesSlot(t *testing.T) {
 	e := newEngine(t, engine.Config{Slots: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	_, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Prompt: "Once", MaxTokens: 1000, ContextShift: true, Sampling: engine.Sampling{Temperature: 1, Seed: 3}}, func(engine.Event) error {
+	_, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Prompt: "Once", RequestOptions: engine.RequestOptions{MaxTokens: 1000, ContextShift: true, Sampling: engine.Sampling{Temperature: 1, Seed: 3}}}, func(engine.Event) error {
 		n++
 		if n == 5 {
 			cancel()
@@ -233,11 +233,11 @@ func TestBadInput(t *testing.T) {
 		{"unknown model", greedy("nope", "hi", 1), engine.KindNotFound, "not found"},
 		{"not gguf", greedy("notgguf", "hi", 1), engine.KindInvalid, "not a GGUF"},
 		{"truncated gguf", greedy("truncated", "hi", 1), engine.KindInvalid, "could not load"},
-		{"prompt over context", engine.CompletionRequest{Model: "stories", Prompt: long, Load: engine.LoadOptions{ContextLength: 256}}, engine.KindContextExceeded, "context holds 256"},
+		{"prompt over context", engine.CompletionRequest{Model: "stories", Prompt: long, RequestOptions: engine.RequestOptions{Load: engine.LoadOptions{ContextLength: 256}}}, engine.KindContextExceeded, "context holds 256"},
 		{"token out of range", engine.CompletionRequest{Model: "stories", Tokens: []int32{1, 9999}}, engine.KindInvalid, "outside the vocabulary"},
-		{"bad grammar", engine.CompletionRequest{Model: "stories", Prompt: "x", Sampling: engine.Sampling{Grammar: "root ::= ("}}, engine.KindInvalid, "grammar"},
-		{"bad temperature", engine.CompletionRequest{Model: "stories", Prompt: "x", Sampling: engine.Sampling{Temperature: -1}}, engine.KindInvalid, "temperature"},
-		{"bad top_p", engine.CompletionRequest{Model: "stories", Prompt: "x", Sampling: engine.Sampling{Temperature: 1, TopP: 2}}, engine.KindInvalid, "top_p"},
+		{"bad grammar", engine.CompletionRequest{Model: "stories", Prompt: "x", RequestOptions: engine.RequestOptions{Sampling: engine.Sampling{Grammar: "root ::= ("}}}, engine.KindInvalid, "grammar"},
+		{"bad temperature", engine.CompletionRequest{Model: "stories", Prompt: "x", RequestOptions: engine.RequestOptions{Sampling: engine.Sampling{Temperature: -1}}}, engine.KindInvalid, "temperature"},
+		{"bad top_p", engine.CompletionRequest{Model: "stories", Prompt: "x", RequestOptions: engine.RequestOptions{Sampling: engine.Sampling{Temperature: 1, TopP: 2}}}, engine.KindInvalid, "top_p"},
 		{"no suffix support", engine.CompletionRequest{Model: "stories", Prompt: "x", Suffix: "y"}, engine.KindInvalid, "fill-in-the-middle"},
 	}
 	for _, c := range cases {

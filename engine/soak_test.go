@@ -26,9 +26,12 @@ func TestMixedRequestsDoNotLeak(t *testing.T) {
 	run := func(i int, cancels *atomic.Int64) error {
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
 		req := engine.CompletionRequest{
-			Model: "stories", Prompt: prompts[i%len(prompts)], MaxTokens: 4 + rng.IntN(40),
-			Sampling: engine.Sampling{Temperature: float32(rng.IntN(2)), Seed: int64(i), TopK: 40, TopP: 0.9},
-			Logprobs: i%7 == 0, TopLogprobs: i % 3, Stop: []string{"\n\n"},
+			Model: "stories", Prompt: prompts[i%len(prompts)],
+			RequestOptions: engine.RequestOptions{
+				MaxTokens: 4 + rng.IntN(40),
+				Sampling:  engine.Sampling{Temperature: float32(rng.IntN(2)), Seed: int64(i), TopK: 40, TopP: 0.9},
+				Logprobs:  i%7 == 0, TopLogprobs: i % 3, Stop: []string{"\n\n"},
+			},
 		}
 		rctx, cancel := context.WithCancel(ctx)
 		defer cancel()

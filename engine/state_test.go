@@ -56,7 +56,7 @@ func TestSavedStateResumes(t *testing.T) {
 	e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1})
 	ctx := context.Background()
 	prompt := tokensOf(t, e, "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.")
-	first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, MaxTokens: 40, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, RequestOptions: engine.RequestOptions{MaxTokens: 40, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestSavedStateResumes(t *testing.T) {
 	if err := e.Unload(ctx, "stories"); err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 20, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	resumed, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, RequestOptions: engine.RequestOptions{MaxTokens: 20, Sampling: engine.Sampling{Temperature: 0}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestSavedStateResumes(t *testing.T) {
 		t.Fatalf("restored=%v cached=%d; want the saved %d tokens restored", resumed.Timings.Restored, resumed.Usage.CachedTokens, len(prompt)+len(first.Tokens)-1)
 	}
 	e.Unload(ctx, "stories")
-	fresh, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 20, NoCache: true, Sampling: engine.Sampling{Temperature: 0}}, nil)
+	fresh, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, NoCache: true, RequestOptions: engine.RequestOptions{MaxTokens: 20, Sampling: engine.Sampling{Temperature: 0}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestBadSavedStateIsDeleted(t *testing.T) {
 			e := newEngine(t, engine.Config{StateDir: stateDir, Slots: 1, Resolver: enginetest.Files{"stories": stories, "stories-copy": stories}})
 			ctx := context.Background()
 			prompt := tokensOf(t, e, "Once upon a time, there was a dog who liked to run in the park every day.")
-			first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, MaxTokens: 20, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}, nil)
+			first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: prompt, RequestOptions: engine.RequestOptions{MaxTokens: 20, SaveState: true, Sampling: engine.Sampling{Temperature: 0}}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func TestBadSavedStateIsDeleted(t *testing.T) {
 				model = "stories-copy"
 			}
 			next := append(append([]int32(nil), prompt...), first.Tokens...)
-			res, err := e.Complete(ctx, engine.CompletionRequest{Model: model, Tokens: next, MaxTokens: 10, Sampling: engine.Sampling{Temperature: 0}}, nil)
+			res, err := e.Complete(ctx, engine.CompletionRequest{Model: model, Tokens: next, RequestOptions: engine.RequestOptions{MaxTokens: 10, Sampling: engine.Sampling{Temperature: 0}}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,22 +190,22 @@ func badStateAfterOtherPrompt(t *testing.T, damage func(t *testing.T, path strin
 	ctx := context.Background()
 	g := engine.Sampling{Temperature: 0}
 	p := tokensOf(t, e, "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.")
-	first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: p, MaxTokens: 20, SaveState: true, Sampling: g}, nil)
+	first, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: p, RequestOptions: engine.RequestOptions{MaxTokens: 20, SaveState: true, Sampling: g}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	damage(t, waitForState(t, stateDir, 1)[0])
 	// Another prompt sharing the first tokens fills the slot's cache.
 	q := append(append([]int32(nil), p[:10]...), tokensOf(t, e, " a big red dog ran fast")[1:]...)
-	if _, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: q, MaxTokens: 5, Sampling: g}, nil); err != nil {
+	if _, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: q, RequestOptions: engine.RequestOptions{MaxTokens: 5, Sampling: g}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	next := append(append(append([]int32(nil), p...), first.Tokens...), tokensOf(t, e, " One day")[1:]...)
-	got, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 10, Sampling: g}, nil)
+	got, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, RequestOptions: engine.RequestOptions{MaxTokens: 10, Sampling: g}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, MaxTokens: 10, NoCache: true, Sampling: g}, nil)
+	want, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Tokens: next, NoCache: true, RequestOptions: engine.RequestOptions{MaxTokens: 10, Sampling: g}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

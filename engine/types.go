@@ -103,6 +103,16 @@ type CompletionRequest struct {
 	Tokens []int32 `json:"tokens,omitempty"`
 	// Suffix asks for fill-in-the-middle between Prompt and Suffix.
 	Suffix string `json:"suffix,omitempty"`
+	// Keep is how many of the first tokens a context shift keeps (RequestOptions.ContextShift).
+	Keep int `json:"keep,omitempty"`
+	// NoCache prefills the whole prompt instead of reusing a slot's cached prefix.
+	NoCache bool `json:"no_cache,omitempty"`
+	RequestOptions
+}
+
+// RequestOptions are what a completion and a chat request share: how much to generate, how
+// to sample, what to report, and how the model is loaded and kept.
+type RequestOptions struct {
 	// MaxTokens caps the tokens generated; 0 means until the context is full.
 	MaxTokens int      `json:"max_tokens,omitempty"`
 	Stop      []string `json:"stop,omitempty"`
@@ -110,12 +120,9 @@ type CompletionRequest struct {
 	// Logprobs asks for each token's log-probability, with TopLogprobs alternatives.
 	Logprobs    bool `json:"logprobs,omitempty"`
 	TopLogprobs int  `json:"top_logprobs,omitempty"`
-	// ContextShift, when the context fills, drops the oldest tokens after the first Keep
-	// instead of finishing with reason "length".
+	// ContextShift, when the context fills, drops the oldest tokens (after the first Keep of
+	// a completion) instead of finishing with reason "length".
 	ContextShift bool `json:"context_shift,omitempty"`
-	Keep         int  `json:"keep,omitempty"`
-	// NoCache prefills the whole prompt instead of reusing a slot's cached prefix.
-	NoCache bool `json:"no_cache,omitempty"`
 	// SaveState writes the slot's KV state to disk after the answer, so the conversation can
 	// resume without a prefill after the model is unloaded.
 	SaveState bool `json:"save_state,omitempty"`
@@ -210,17 +217,8 @@ type ChatRequest struct {
 	Template string `json:"template,omitempty"`
 	// Think turns a reasoning model's thinking on or off where its template allows; nil leaves
 	// the template's default.
-	Think        *bool    `json:"think,omitempty"`
-	MaxTokens    int      `json:"max_tokens,omitempty"`
-	Stop         []string `json:"stop,omitempty"`
-	Sampling     Sampling `json:"sampling"`
-	Logprobs     bool     `json:"logprobs,omitempty"`
-	TopLogprobs  int      `json:"top_logprobs,omitempty"`
-	ContextShift bool     `json:"context_shift,omitempty"`
-	SaveState    bool     `json:"save_state,omitempty"`
-
-	KeepAlive *time.Duration `json:"-"`
-	Load      LoadOptions    `json:"-"`
+	Think *bool `json:"think,omitempty"`
+	RequestOptions
 }
 
 // ChatEvent is a streamed piece of the answer: visible text, reasoning text, or both.

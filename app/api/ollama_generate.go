@@ -83,8 +83,11 @@ func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, ru
 	shift := req.Shift == nil || *req.Shift
 	if useRaw && format == nil && think == nil {
 		return generatePlan{raw: &engine.CompletionRequest{
-			Model: req.Model, Prompt: prompt, Suffix: req.Suffix, MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling,
-			Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs, ContextShift: shift, Keep: run.Keep, Load: run.Load,
+			Model: req.Model, Prompt: prompt, Suffix: req.Suffix, Keep: run.Keep,
+			RequestOptions: engine.RequestOptions{
+				MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
+				TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
+			},
 		}}, nil
 	}
 	if req.Suffix != "" {
@@ -98,8 +101,11 @@ func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, ru
 	}
 	msgs = append(msgs, chat.Message{Role: "user", Content: prompt})
 	return generatePlan{chat: &engine.ChatRequest{
-		Model: req.Model, Messages: msgs, Format: format, Template: jinja, Think: think, MaxTokens: run.MaxTokens, Stop: run.Stop,
-		Sampling: run.Sampling, Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
+		Model: req.Model, Messages: msgs, Format: format, Template: jinja, Think: think,
+		RequestOptions: engine.RequestOptions{
+			MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
+			TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
+		},
 	}}, nil
 }
 
@@ -253,8 +259,10 @@ func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {
 	}
 	return engine.ChatRequest{
 		Model: req.Model, Messages: msgs, Tools: tools, ToolChoice: chat.ToolChoice{Mode: "auto"}, Format: format, Think: think,
-		MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs, TopLogprobs: req.TopLogprobs,
-		ContextShift: req.Shift == nil || *req.Shift, Load: run.Load,
+		RequestOptions: engine.RequestOptions{
+			MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
+			TopLogprobs: req.TopLogprobs, ContextShift: req.Shift == nil || *req.Shift, Load: run.Load,
+		},
 	}, nil
 }
 

@@ -339,7 +339,7 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 // chatRequest builds the engine request: the system prompt, then every message up to and
 // including the user's turn replyTo, with the chat's parameters.
 func chatRequest(c chats.Chat, model string, replyTo int64) engine.ChatRequest {
-	req := engine.ChatRequest{Model: model, Sampling: engine.DefaultSampling()}
+	req := engine.ChatRequest{Model: model, RequestOptions: engine.RequestOptions{Sampling: engine.DefaultSampling()}}
 	if strings.TrimSpace(c.System) != "" {
 		req.Messages = append(req.Messages, chat.Message{Role: "system", Content: c.System})
 	}

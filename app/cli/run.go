@@ -173,14 +173,14 @@ type chatSession struct {
 func (r *chatSession) request() engine.ChatRequest {
 	f := r.flags
 	return engine.ChatRequest{
-		Model:     r.model,
-		Messages:  r.history,
-		Sampling:  engine.Sampling{Temperature: f.temperature, TopP: f.topP, TopK: f.topK, Seed: f.seed, RepeatPenalty: 1.1, RepeatLastN: 64},
-		MaxTokens: f.numPredict,
+		Model:    r.model,
+		Messages: r.history,
 		// A terminal chat runs on; the oldest turns give way when the context fills.
-		ContextShift: true,
-		SaveState:    true,
-		Load:         engine.LoadOptions{ContextLength: f.ctx, Slots: 1},
+		RequestOptions: engine.RequestOptions{
+			Sampling:  engine.Sampling{Temperature: f.temperature, TopP: f.topP, TopK: f.topK, Seed: f.seed, RepeatPenalty: 1.1, RepeatLastN: 64},
+			MaxTokens: f.numPredict, ContextShift: true, SaveState: true,
+			Load: engine.LoadOptions{ContextLength: f.ctx, Slots: 1},
+		},
 	}
 }
 
@@ -255,8 +255,11 @@ func (r *chatSession) once(ctx context.Context, prompt string) error {
 		return r.ask(ctx, prompt)
 	}
 	req := r.request()
-	res, err := r.be.Complete(ctx, engine.CompletionRequest{Model: r.model, Prompt: prompt, MaxTokens: req.MaxTokens,
-		Sampling: req.Sampling, ContextShift: true, Load: req.Load}, func(text string) { fmt.Fprint(r.out, text) })
+	res, err := r.be.Complete(ctx, engine.CompletionRequest{Model: r.model, Prompt: prompt,
+		RequestOptions: engine.RequestOptions{
+			MaxTokens: req.MaxTokens, Sampling: req.Sampling, ContextShift: true, Load: req.Load,
+		},
+	}, func(text string) { fmt.Fprint(r.out, text) })
 	fmt.Fprintln(r.out)
 	if err != nil {
 		return err

@@ -187,7 +187,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := stream(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, MaxTokens: o.DecodeTokens, NoCache: true, Sampling: greedy})
+		s, err := stream(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, NoCache: true, RequestOptions: engine.RequestOptions{MaxTokens: o.DecodeTokens, Sampling: greedy}})
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +298,7 @@ func aggregate(ctx context.Context, e *engine.Engine, model string, prompts [][]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runs[i], errs[i] = stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: p, MaxTokens: tokens, NoCache: true, Sampling: s})
+			runs[i], errs[i] = stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: p, NoCache: true, RequestOptions: engine.RequestOptions{MaxTokens: tokens, Sampling: s}})
 		}()
 	}
 	wg.Wait()
@@ -340,7 +340,7 @@ func turns(ctx context.Context, e *engine.Engine, model string, texts []string, 
 		msgs = append(msgs, chat.Message{Role: "user", Content: t})
 		start := time.Now()
 		var first time.Duration
-		res, err := e.Chat(ctx, engine.ChatRequest{Model: model, Messages: msgs, MaxTokens: answer, Sampling: s}, func(engine.ChatEvent) error {
+		res, err := e.Chat(ctx, engine.ChatRequest{Model: model, Messages: msgs, RequestOptions: engine.RequestOptions{MaxTokens: answer, Sampling: s}}, func(engine.ChatEvent) error {
 			if first == 0 {
 				first = time.Since(start)
 			}
@@ -362,7 +362,7 @@ func turns(ctx context.Context, e *engine.Engine, model string, texts []string, 
 // resume saves a long conversation's state, unloads the model, and compares the next turn's
 // first token when restored from disk with the same turn prefilled from nothing.
 func resume(ctx context.Context, e *engine.Engine, model string, conv []int32, s engine.Sampling, stateDir string, runs int) (float64, float64, error) {
-	first, err := e.Complete(ctx, engine.CompletionRequest{Model: model, Tokens: conv, MaxTokens: 8, SaveState: true, Sampling: s}, nil)
+	first, err := e.Complete(ctx, engine.CompletionRequest{Model: model, Tokens: conv, RequestOptions: engine.RequestOptions{MaxTokens: 8, SaveState: true, Sampling: s}}, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -379,7 +379,7 @@ func resume(ctx context.Context, e *engine.Engine, model string, conv []int32, s
 			if _, err := e.Load(ctx, model, engine.LoadOptions{}, nil); err != nil {
 				return 0, 0, err
 			}
-			r, err := stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: next, MaxTokens: 2, NoCache: noCache, Sampling: s})
+			r, err := stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: next, NoCache: noCache, RequestOptions: engine.RequestOptions{MaxTokens: 2, Sampling: s}})
 			if err != nil {
 				return 0, 0, err
 			}
