@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchapp/perch/app/docs/vectors"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
+	"github.com/perchapp/perch/engine/vecmath"
 )
 
 // BenchmarkIndex measures indexing throughput end to end (extract, split, embed through the
@@ -165,7 +165,7 @@ func syntheticCollection(b *testing.B, n, dim int) (*Store, Collection, Query) {
 		for j := range v {
 			v[j] = float32(rng.NormFloat64())
 		}
-		vectors.Normalize(v)
+		vecmath.Normalize(v)
 		if i == n/2 {
 			query = append([]float32(nil), v...)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/perchapp/perch/app/docs/vectors"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/vecmath"
 )
 
 // Query is a search in one collection.
@@ -115,7 +116,7 @@ func (s *Store) search(ctx context.Context, c Collection, q Query) (Found, error
 		qv = res.Embeddings[0]
 	}
 	qv = append([]float32(nil), qv...)
-	vectors.Normalize(qv)
+	vecmath.Normalize(qv)
 	idx, err := s.vecs.get(ctx, c.ID, s.loadVectors)
 	if err != nil {
 		return Found{}, err

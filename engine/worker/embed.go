@@ -2,11 +2,11 @@ package worker
 
 import (
 	"fmt"
-	"math"
 	"sync/atomic"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/llama"
+	"github.com/perchapp/perch/engine/vecmath"
 )
 
 // embedCtxMax caps the context of the embedding context a chat model gets on demand, so an
@@ -111,26 +111,12 @@ func (e *embedder) embed(j *embedJob, cancelled *atomic.Bool) ([][]float32, erro
 			return nil, engine.Errorf(engine.KindWorker, "llama.cpp returned no pooled embedding (pooling %s)", e.pooling)
 		}
 		if j.normalize {
-			normalize(v)
+			vecmath.Normalize(v)
 		}
 		out = append(out, v)
 	}
 	e.ctx.Clear()
 	return out, nil
-}
-
-func normalize(v []float32) {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	if s == 0 {
-		return
-	}
-	inv := float32(1 / math.Sqrt(s))
-	for i := range v {
-		v[i] *= inv
-	}
 }
 
 func (e *embedder) close() {

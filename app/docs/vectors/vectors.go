@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/perchapp/perch/engine/vecmath"
 )
 
 // Hit is a vector's id and its cosine similarity to the query.
@@ -53,7 +55,7 @@ func (x *Index) Add(id int64, v []float32) error {
 		return err
 	}
 	copy(row, v)
-	Normalize(row)
+	vecmath.Normalize(row)
 	return nil
 }
 
@@ -71,21 +73,6 @@ func (x *Index) AddUnit(id int64) ([]float32, error) {
 	x.rows[id] = len(x.ids)
 	x.ids = append(x.ids, id)
 	return row, nil
-}
-
-// Normalize scales v to unit length in place (a zero vector stays zero).
-func Normalize(v []float32) {
-	var s float64
-	for _, f := range v {
-		s += float64(f) * float64(f)
-	}
-	if s == 0 {
-		return
-	}
-	inv := float32(1 / math.Sqrt(s))
-	for i := range v {
-		v[i] *= inv
-	}
 }
 
 // Score is the cosine similarity of the unit query q to the vector stored under id.

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/perchapp/perch/engine/vecmath"
 )
 
 func randomIndex(n, dim int, seed uint64) (*Index, [][]float32) {
@@ -20,7 +22,7 @@ func randomIndex(n, dim int, seed uint64) (*Index, [][]float32) {
 		if err := x.Add(int64(1000+i), v); err != nil {
 			panic(err)
 		}
-		Normalize(v)
+		vecmath.Normalize(v)
 		vs[i] = v
 	}
 	return x, vs
@@ -34,7 +36,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 			x, vs := randomIndex(tt.n, tt.dim, uint64(tt.n))
 			q := append([]float32(nil), vs[tt.n/2]...)
 			q[0] += 0.1
-			Normalize(q)
+			vecmath.Normalize(q)
 			got, err := x.Search(context.Background(), q, tt.k)
 			if err != nil {
 				t.Fatal(err)
