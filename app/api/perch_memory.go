@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -125,4 +126,26 @@ func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, f)
 	return nil
+}
+
+// NewMemorySource reads memory through app/system's sampler.
+func NewMemorySource(s *system.Sampler) MemorySource { return samplerSource{s} }
+
+type samplerSource struct{ s *system.Sampler }
+
+func (m samplerSource) Memory(ctx context.Context) (MemorySnapshot, error) {
+	snap, err := m.s.Sample(ctx)
+	if err != nil {
+		return MemorySnapshot{}, err
+	}
+	out := MemorySnapshot{
+		TotalBytes: snap.TotalBytes, UsedBytes: snap.UsedBytes, AvailableBytes: snap.AvailableBytes,
+		WiredBytes: snap.WiredBytes, CompressedBytes: snap.CompressedBytes,
+		SwapUsedBytes: snap.SwapUsedBytes, SwapTotalBytes: snap.SwapTotalBytes,
+		Pressure: string(snap.Pressure), GPUBudgetBytes: snap.GPU.LimitBytes,
+	}
+	if snap.GPU.FreeBytes > 0 && snap.GPU.LimitBytes >= snap.GPU.FreeBytes {
+		out.GPUUsedBytes = snap.GPU.LimitBytes - snap.GPU.FreeBytes
+	}
+	return out, nil
 }

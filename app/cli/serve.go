@@ -185,10 +185,11 @@ func openApp(f serveFlags) (_ *App, err error) {
 	}
 	app.closers.push(closeLogged(log, "the document collections", collections.Close))
 
-	d := api.Deps{Engine: eng, Library: storeadapter.New(store), Static: staticUI(),
+	d := api.Deps{Engine: eng, Static: staticUI(),
 		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections}
-	libUI := api.NewLibraryUI(store, catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "")
-	libUI.Provide(&d, filepath.Join(paths.Data, "uploads"))
+	storeadapter.New(store).
+		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
+		Provide(&d, filepath.Join(paths.Data, "uploads"))
 	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),

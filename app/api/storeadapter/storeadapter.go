@@ -1,19 +1,36 @@
-// Package storeadapter lets a *library.Store serve as the API's model library: it renames
-// fields, adds the GGUF facts /api/show needs, and drops the results the API does not use.
+// Package storeadapter is the one adapter between Perch's model store and the API: a
+// *library.Store serves as the API's model library (it renames fields, adds the GGUF facts
+// /api/show needs, and drops the results the API does not use) and, in ui.go, as the UI's
+// importer, catalog and fit estimator.
 package storeadapter
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/memplan"
 )
 
 // Store adapts a library store.
-type Store struct{ s *library.Store }
+type Store struct {
+	s *library.Store
+
+	// Set by WithCatalog (ui.go).
+	catalog *catalog.Catalog
+	machine func(ctx context.Context) (memplan.Machine, error)
+	loaded  func() []engine.Status
+	slots   int
+	kvType  string
+	mu      sync.Mutex
+	shapes  map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
+}
 
 // New wraps s.
 func New(s *library.Store) *Store { return &Store{s: s} }
@@ -27,7 +44,7 @@ func (a *Store) List(ctx context.Context) ([]api.LibraryModel, error) {
 	}
 	out := make([]api.LibraryModel, len(ms))
 	for i, m := range ms {
-		out[i] = api.LibraryModelOf(m)
+		out[i] = modelOf(m)
 	}
 	return out, nil
 }
@@ -38,7 +55,7 @@ func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) 
 	if err != nil {
 		return api.LibraryModel{}, invalid("model", err)
 	}
-	out := api.LibraryModelOf(m)
+	out := modelOf(m)
 	info, err := a.s.Info(ctx, name)
 	if err != nil {
 		return out, nil // the listing facts are enough to answer
@@ -66,6 +83,22 @@ func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) 
 		out.Metadata["general.name"] = info.Name
 	}
 	return out, nil
+}
+
+// modelOf is a library model as the API shows it. A models-directory file is not
+// hashed; its identity (from path, size and time) stands in for the digest, which Ollama
+// clients expect to be there.
+func modelOf(m library.Model) api.LibraryModel {
+	digest := m.Digest
+	if digest == "" {
+		digest = strings.TrimPrefix(m.Ref().Digest, "file:")
+	}
+	return api.LibraryModel{
+		Name: m.Name, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
+		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
+		Template: m.Template, System: m.System, License: m.License, Params: m.Params, External: m.External,
+		Embedding: m.Embedding, FIM: m.FIM,
+	}
 }
 
 // Remove refuses a models-directory file with a 400: Perch serves those but never deletes them.

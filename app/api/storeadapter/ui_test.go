@@ -1,13 +1,17 @@
-package api
+package storeadapter_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
+	"github.com/perchapp/perch/app/api"
+	"github.com/perchapp/perch/app/api/internal/fake"
+	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/engine"
@@ -15,31 +19,18 @@ import (
 	"github.com/perchapp/perch/engine/sharedtest"
 )
 
-// sharedModel returns a file from ../shared/models, or skips.
-func sharedModel(t *testing.T, name string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		sharedtest.Skipf(t, "%s is not here (%v)", p, err)
-	}
-	return p
-}
-
 func mac(gb int64) func(context.Context) (memplan.Machine, error) {
 	return func(context.Context) (memplan.Machine, error) { return memplan.SimulatedMac(gb << 30), nil }
 }
 
 func TestPerchLibraryUI(t *testing.T) {
 	ctx := context.Background()
-	gguf := sharedModel(t, "stories260K.gguf")
+	gguf := sharedtest.Model(t, "stories260K.gguf")
 	store, err := library.Open(t.TempDir(), library.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := NewLibraryUI(store, catalog.Embedded(), mac(32), func() []engine.Status { return nil }, 4, "")
+	u := storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(32), func() []engine.Status { return nil }, 4, "")
 
 	m, err := u.Import(ctx, gguf, "stories")
 	if err != nil {
@@ -52,14 +43,14 @@ func TestPerchLibraryUI(t *testing.T) {
 		t.Error("an imported model is marked external")
 	}
 
-	f, err := u.Fit(ctx, FitQuery{Model: "stories"})
+	f, err := u.Fit(ctx, api.FitQuery{Model: "stories"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Verdict != VerdictFits || f.ContextLength != 2048 || f.WeightsBytes <= 0 || f.KVBytes <= 0 || f.TotalBytes < f.WeightsBytes {
+	if f.Verdict != api.VerdictFits || f.ContextLength != 2048 || f.WeightsBytes <= 0 || f.KVBytes <= 0 || f.TotalBytes < f.WeightsBytes {
 		t.Errorf("fit %+v", f)
 	}
-	if _, err := u.Fit(ctx, FitQuery{Model: "missing"}); err == nil {
+	if _, err := u.Fit(ctx, api.FitQuery{Model: "missing"}); err == nil {
 		t.Error("a fit for a missing model")
 	}
 
@@ -70,7 +61,7 @@ func TestPerchLibraryUI(t *testing.T) {
 	if info.Architecture != "llama" || info.Layers != 5 || info.KVHeads != 4 || info.SizeBytes != 1185376 {
 		t.Errorf("inspect %+v", info)
 	}
-	if f, err := u.Fit(ctx, FitQuery{Ref: gguf, ContextLength: 512}); err != nil || f.ContextLength != 512 {
+	if f, err := u.Fit(ctx, api.FitQuery{Ref: gguf, ContextLength: 512}); err != nil || f.ContextLength != 512 {
 		t.Errorf("fit of a reference: %+v, %v", f, err)
 	}
 }
@@ -84,10 +75,10 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rank := map[string]int{VerdictFits: 0, VerdictTight: 1, VerdictTooLarge: 2}
+	rank := map[string]int{api.VerdictFits: 0, api.VerdictTight: 1, api.VerdictTooLarge: 2}
 	verdicts := map[int64]map[string]string{}
 	for _, gb := range []int64{8, 16, 32, 64} {
-		u := NewLibraryUI(store, catalog.Embedded(), mac(gb), nil, 1, "")
+		u := storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(gb), nil, 1, "")
 		ms, err := u.Catalog(ctx, "")
 		if err != nil {
 			t.Fatal(err)
@@ -108,7 +99,7 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	}
 	tooLarge8 := 0
 	for ref, v8 := range verdicts[8] {
-		if v8 == VerdictTooLarge {
+		if v8 == api.VerdictTooLarge {
 			tooLarge8++
 		}
 		prev := v8
@@ -123,11 +114,23 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	if tooLarge8 == 0 {
 		t.Error("every catalog file fits an 8 GB Mac")
 	}
-	u := NewLibraryUI(store, catalog.Embedded(), mac(32), nil, 4, "")
-	ms, _ := u.Catalog(ctx, "")
-	rec, ok := pickRecommended(ms, "ko")
-	if !ok || rec.Quant.Fit == nil || rec.Quant.Fit.Verdict != VerdictFits {
-		t.Fatalf("no recommendation for a 32 GB Mac: %+v", rec)
+	// The recommendation for a 32 GB Mac fits it (GET /perch/recommended over this catalog).
+	d := api.Deps{Engine: fake.New(1, fake.Default())}
+	storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(32), nil, 4, "").Provide(&d, t.TempDir())
+	srv := httptest.NewServer(api.New(api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d).Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/perch/recommended?lang=ko")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rec struct {
+		Model api.CatalogModel `json:"model"`
+		Quant api.Quant        `json:"quant"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil || resp.StatusCode != http.StatusOK ||
+		rec.Quant.Fit == nil || rec.Quant.Fit.Verdict != api.VerdictFits {
+		t.Fatalf("no recommendation for a 32 GB Mac: %d %+v %v", resp.StatusCode, rec, err)
 	}
 	t.Logf("recommended for a 32 GB Mac (Korean): %s (%s, %d bytes)", rec.Model.Name, rec.Quant.Ref, rec.Quant.Size)
 }

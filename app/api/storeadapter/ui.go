@@ -1,0 +1,233 @@
+package storeadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/perchapp/perch/app/api"
+	"github.com/perchapp/perch/app/library/catalog"
+	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/format"
+	"github.com/perchapp/perch/engine/memplan"
+)
+
+// The UI's side of the store: importing files, deleting what a cancelled download left,
+// inspecting remote headers, the curated catalog and Hugging Face search, and fit estimates
+// from engine/memplan against this machine's memory.
+
+// WithCatalog gives the adapter what the catalog and fit estimates need. machine reports the
+// memory now (the engine's planner uses the same function); loaded lists the resident models;
+// slots and kvType are the server's load defaults, so a badge judges a model as the server
+// would load it.
+func (a *Store) WithCatalog(cat *catalog.Catalog, machine func(ctx context.Context) (memplan.Machine, error),
+	loaded func() []engine.Status, slots int, kvType string) *Store {
+	if slots <= 0 {
+		slots = 4
+	}
+	if kvType == "" {
+		kvType = "f16"
+	}
+	a.catalog, a.machine, a.loaded, a.slots, a.kvType = cat, machine, loaded, slots, kvType
+	a.shapes = map[string]memplan.Shape{}
+	return a
+}
+
+// Provide plugs the adapter in as the model library, the importer (with uploads kept in
+// uploadDir until imported) and the remover of cancelled downloads, and, after WithCatalog,
+// as the catalog and the fit estimator.
+func (a *Store) Provide(d *api.Deps, uploadDir string) {
+	d.Library, d.Importer, d.UploadDir, d.Discarder = a, a, uploadDir, a
+	if a.catalog != nil {
+		d.Catalog, d.Fit = a, a
+	}
+}
+
+// Import implements api.ModelImporter.
+func (a *Store) Import(ctx context.Context, path, name string) (api.LibraryModel, error) {
+	m, err := a.s.Import(ctx, path, name)
+	if err != nil {
+		return api.LibraryModel{}, err
+	}
+	return modelOf(m), nil
+}
+
+// DiscardPull implements api.PullDiscarder.
+func (a *Store) DiscardPull(ctx context.Context, ref string) error {
+	return a.s.DiscardPull(ctx, ref)
+}
+
+// budget is this machine's budget with the loaded models as residents.
+func (a *Store) budget(ctx context.Context) (memplan.Budget, []memplan.Resident, memplan.Backend, error) {
+	m, err := a.machine(ctx)
+	if err != nil {
+		return memplan.Budget{}, nil, "", fmt.Errorf("read memory: %w", err)
+	}
+	var res []memplan.Resident
+	var used int64
+	if a.loaded != nil {
+		for _, st := range a.loaded() {
+			mu := st.Memory
+			n := max(mu.RSSBytes, mu.WeightsBytes+mu.KVBytes+mu.ComputeBytes+mu.OutputBytes)
+			res = append(res, memplan.Resident{Name: st.Name, Bytes: n})
+			used += n
+		}
+	}
+	return memplan.BudgetFor(m, used), res, m.Backend(), nil
+}
+
+func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []memplan.Resident, backend memplan.Backend) (api.Fit, error) {
+	kv := q.KVType
+	if kv == "" {
+		kv = a.kvType
+	}
+	slots := q.Slots
+	if slots <= 0 {
+		slots = a.slots
+	}
+	ctxLen := q.ContextLength
+	if ctxLen <= 0 {
+		ctxLen = memplan.CatalogContext
+		if s.ContextLength > 0 {
+			ctxLen = min(ctxLen, s.ContextLength)
+		}
+	}
+	f, err := memplan.Check(s, memplan.Options{Context: ctxLen, Slots: slots, KVTypeK: kv, KVTypeV: kv, Backend: backend}, b, res)
+	if err != nil {
+		return api.Fit{}, err
+	}
+	verdict := string(f.Verdict)
+	return api.Fit{
+		WeightsBytes: f.WeightsBytes, KVBytes: f.KVBytes + f.StateBytes, ComputeBytes: f.ComputeBytes + f.OutputBytes,
+		OverheadBytes: f.OverheadBytes, TotalBytes: f.TotalBytes, BudgetBytes: f.BudgetBytes, Verdict: verdict,
+		ContextLength: f.Options.Context, MaxContext: f.MaxCtx, Message: f.Message,
+	}, nil
+}
+
+// Fit implements api.FitEstimator for installed models (their file) and references (the remote
+// header, read without downloading).
+func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
+	var (
+		s   memplan.Shape
+		err error
+	)
+	if q.Model != "" {
+		m, gerr := a.s.Get(ctx, q.Model)
+		if gerr != nil {
+			return api.Fit{}, gerr
+		}
+		s, err = memplan.ReadShape(m.Path)
+	} else {
+		s, err = a.remoteShape(ctx, q.Ref)
+	}
+	if err != nil {
+		return api.Fit{}, err
+	}
+	b, res, backend, err := a.budget(ctx)
+	if err != nil {
+		return api.Fit{}, err
+	}
+	return a.judge(s, q, b, res, backend)
+}
+
+func (a *Store) remoteShape(ctx context.Context, ref string) (memplan.Shape, error) {
+	a.mu.Lock()
+	s, ok := a.shapes[ref]
+	a.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	info, err := a.s.Inspect(ctx, ref)
+	if err != nil {
+		return memplan.Shape{}, err
+	}
+	return a.rememberShape(ref, info)
+}
+
+func (a *Store) rememberShape(ref string, info ggufmeta.Info) (memplan.Shape, error) {
+	if info.File == nil {
+		return memplan.Shape{}, errors.New("the model's header could not be read for an estimate")
+	}
+	s, err := memplan.ShapeFromGGUF(info.File)
+	if err != nil {
+		return memplan.Shape{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.shapes) >= 64 { // a small cache: drop it all rather than track ages
+		clear(a.shapes)
+	}
+	a.shapes[ref] = s
+	return s, nil
+}
+
+// Inspect implements api.Catalog: the header of any reference, without the weights.
+func (a *Store) Inspect(ctx context.Context, ref string) (api.RemoteModel, error) {
+	info, err := a.s.Inspect(ctx, ref)
+	if err != nil {
+		return api.RemoteModel{}, err
+	}
+	_, _ = a.rememberShape(ref, info) // only an optimisation for the Fit that follows
+	return api.RemoteModel{Ref: ref, Architecture: info.Architecture, Parameters: info.ParameterCount, Quantization: info.Quantization,
+		Layers: int(info.BlockCount), Heads: int(info.HeadCount), KVHeads: int(info.HeadCountKV), ContextLength: int(info.ContextLength),
+		HasChatTemplate: info.ChatTemplate != "", SizeBytes: info.FileSize}, nil
+}
+
+// Catalog implements api.Catalog: the curated entries matching query, each quantization judged
+// from the catalog's recorded shape (no network).
+func (a *Store) Catalog(ctx context.Context, query string) ([]api.CatalogModel, error) {
+	entries := a.catalog.Search(query)
+	b, res, backend, err := a.budget(ctx)
+	haveBudget := err == nil
+	out := make([]api.CatalogModel, 0, len(entries))
+	for _, e := range entries {
+		cm := api.CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description,
+			Tags: slices.Clone(e.Tasks), ContextLength: int(e.Shape.ContextLength), Recommended: true}
+		if slices.Contains(e.Languages, "ko") {
+			cm.Tags = append(cm.Tags, "korean")
+		}
+		// Ollama writes "8.0B"; the catalog, "8B".
+		cm.Parameters = strings.Replace(format.OllamaParams(e.Shape.Parameters), ".0B", "B", 1)
+		for _, q := range e.Quants {
+			qv := api.Quant{Name: q.Name, Ref: e.Ref(q.Name), Size: q.Size, Recommended: strings.EqualFold(q.Name, e.Recommended)}
+			if haveBudget {
+				if s, err := memplan.ApproxShape(e.Summary(q)); err == nil {
+					if f, err := a.judge(s, api.FitQuery{}, b, res, backend); err == nil {
+						qv.Fit = &f
+					}
+				}
+			}
+			cm.Quants = append(cm.Quants, qv)
+		}
+		out = append(out, cm)
+	}
+	return out, nil
+}
+
+// Search implements api.Catalog: Hugging Face repositories with GGUF files. Sizes and fits are
+// unknown until a quantization is inspected.
+func (a *Store) Search(ctx context.Context, query string) ([]api.CatalogModel, error) {
+	h := a.s.HF()
+	if h == nil {
+		return nil, errors.New("Hugging Face search is not configured")
+	}
+	rs, err := h.Search(ctx, query, 20)
+	if err != nil {
+		return nil, fmt.Errorf("search Hugging Face: %w", err)
+	}
+	out := make([]api.CatalogModel, 0, len(rs))
+	for _, r := range rs {
+		cm := api.CatalogModel{ID: r.Repo, Name: r.Repo, Downloads: int64(r.Downloads), Quants: []api.Quant{}}
+		if i := strings.IndexByte(r.Repo, '/'); i > 0 {
+			cm.Publisher = r.Repo[:i]
+		}
+		for _, q := range r.Quants {
+			cm.Quants = append(cm.Quants, api.Quant{Name: q, Ref: "hf.co/" + r.Repo + ":" + q})
+		}
+		out = append(out, cm)
+	}
+	return out, nil
+}
