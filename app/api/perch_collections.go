@@ -683,15 +683,11 @@ func (s *Server) withCollection(ctx context.Context, raw json.RawMessage, req *e
 	return augment(ctx, store, c, ref, req)
 }
 
-// augment searches for the last user message and swaps in the cited prompt.
+// augment searches the collection for the chat's question and gives the model the prompt
+// that cites what was found (app/docs); here only the errors become the API's.
 func augment(ctx context.Context, store Collections, c docs.Collection, ref collectionRef, req *engine.ChatRequest) (*retrieval, error) {
-	last := -1
-	for i, m := range req.Messages {
-		if m.Role == "user" {
-			last = i
-		}
-	}
-	if last < 0 || strings.TrimSpace(req.Messages[last].Content) == "" {
+	last, ok := docs.Question(req.Messages)
+	if !ok {
 		return nil, badRequest("messages", "a chat that names a collection needs a user message to search the documents for")
 	}
 	r, err := store.Retrieve(ctx, c.ID, req.Messages[last].Content, ref.topK, ref.minScore)
@@ -705,8 +701,7 @@ func augment(ctx context.Context, store Collections, c docs.Collection, ref coll
 		return nil, e
 	}
 	// A copy: the caller's messages (the stored history) keep the question as asked.
-	req.Messages = append(req.Messages[:0:0], req.Messages...)
-	req.Messages[last].Content = r.Prompt()
+	req.Messages = r.Cite(req.Messages, last)
 	return &retrieval{r: r}, nil
 }
 
