@@ -39,8 +39,8 @@ func notFound(format string, args ...any) *apiError {
 	return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "model_not_found", Param: "model", Message: fmt.Sprintf(format, args...)}
 }
 
-// toAPIError classifies any error from decoding, the engine, the library or the chat store
-// (whose not-found and invalid errors become 404 and 400).
+// toAPIError classifies any error from decoding, the engine, the library, the chat store (whose
+// not-found and invalid errors become 404 and 400) or the UI's downloads.
 func toAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -51,6 +51,8 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	case errors.Is(err, chats.ErrInvalid):
 		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: err.Error()}
+	case errors.Is(err, errPullNotFound):
+		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

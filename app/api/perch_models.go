@@ -194,9 +194,6 @@ func (a *perchAPI) modelDefault(w http.ResponseWriter, r *http.Request) error {
 
 // modelDelete unloads a model and removes it from the library.
 func (a *perchAPI) modelDelete(w http.ResponseWriter, r *http.Request) error {
-	if a.s.lib == nil {
-		return errNoLibrary
-	}
 	req, err := decodeModelRequest(r)
 	if err != nil {
 		return err

@@ -336,17 +336,7 @@ type pullRequest struct {
 	Ref string `json:"ref"`
 }
 
-func (a *perchAPI) pullErr(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, errPullNotFound) {
-		err = &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
-	}
-	writeOpenAIError(w, r, err)
-}
-
 func (a *perchAPI) pullStart(w http.ResponseWriter, r *http.Request) error {
-	if a.s.lib == nil {
-		return errNoLibrary
-	}
 	var req pullRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -356,8 +346,7 @@ func (a *perchAPI) pullStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	v, err := a.pulls.start(req.Ref)
 	if err != nil {
-		a.pullErr(w, r, err)
-		return nil
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, v)
 	return nil
@@ -391,8 +380,7 @@ func (a *perchAPI) pullEvents(w http.ResponseWriter, r *http.Request) error {
 func (a *perchAPI) pullPause(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.pulls.stop(r.PathValue("id"), pullPaused)
 	if err != nil {
-		a.pullErr(w, r, err)
-		return nil
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -401,21 +389,16 @@ func (a *perchAPI) pullPause(w http.ResponseWriter, r *http.Request) error {
 func (a *perchAPI) pullCancel(w http.ResponseWriter, r *http.Request) error {
 	v, err := a.pulls.stop(r.PathValue("id"), pullCancelled)
 	if err != nil {
-		a.pullErr(w, r, err)
-		return nil
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
 func (a *perchAPI) pullResume(w http.ResponseWriter, r *http.Request) error {
-	if a.s.lib == nil {
-		return errNoLibrary
-	}
 	v, err := a.pulls.resume(r.PathValue("id"))
 	if err != nil {
-		a.pullErr(w, r, err)
-		return nil
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -423,8 +406,7 @@ func (a *perchAPI) pullResume(w http.ResponseWriter, r *http.Request) error {
 
 func (a *perchAPI) pullDismiss(w http.ResponseWriter, r *http.Request) error {
 	if err := a.pulls.dismiss(r.PathValue("id")); err != nil {
-		a.pullErr(w, r, err)
-		return nil
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -114,7 +114,7 @@ func (s *Server) routes() []route {
 		{"POST", "/perch/models/load", ui(a.modelLoad)},
 		{"POST", "/perch/models/unload", ui(a.modelUnload)},
 		{"POST", "/perch/models/default", ui(settings(a.modelDefault))},
-		{"POST", "/perch/models/delete", ui(a.modelDelete)},
+		{"POST", "/perch/models/delete", ui(library(a.modelDelete))},
 		{"POST", "/perch/models/import", ui(importer(a.modelImportPath))},
 		{"POST", "/perch/uploads", ui(uploads(a.uploadStart))},
 		{"PUT", "/perch/uploads/{id}", ui(uploads(a.uploadChunk))},
@@ -127,11 +127,11 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/recommended", ui(catalog(a.recommended))},
 		{"POST", "/perch/fit", ui(fit(a.fitRoute))},
 
-		{"POST", "/perch/pulls", ui(a.pullStart)},
+		{"POST", "/perch/pulls", ui(library(a.pullStart))},
 		{"GET", "/perch/pulls", ui(a.pullList)},
 		{"GET", "/perch/pulls/events", ui(a.pullEvents)},
 		{"POST", "/perch/pulls/{id}/pause", ui(a.pullPause)},
-		{"POST", "/perch/pulls/{id}/resume", ui(a.pullResume)},
+		{"POST", "/perch/pulls/{id}/resume", ui(library(a.pullResume))},
 		{"POST", "/perch/pulls/{id}/cancel", ui(a.pullCancel)},
 		{"DELETE", "/perch/pulls/{id}", ui(a.pullDismiss)},
 
