@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -51,8 +52,12 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	case errors.Is(err, chats.ErrInvalid):
 		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: err.Error()}
-	case errors.Is(err, errPullNotFound):
+	case errors.Is(err, pulls.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
+	}
+	var conflict *pulls.ConflictError
+	if errors.As(err, &conflict) {
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: conflict.Code, Message: conflict.Message}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

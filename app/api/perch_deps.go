@@ -6,6 +6,7 @@ import (
 
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/library/pulls"
 )
 
 // The UI's /perch routes need more than the engine and the library: the chat history, the
@@ -170,7 +171,7 @@ type perch struct {
 	startSettings config.Settings
 
 	gens    *generations
-	pulls   *pullManager
+	pulls   *pulls.Manager
 	uploads *uploads
 }
 
@@ -184,7 +185,7 @@ func newPerch(s *Server, d Deps) *perch {
 		p.tick = d.MemoryTick
 	}
 	p.gens = newGenerations()
-	p.pulls = newPullManager(s.lib, p.discarder, s.log, s.now)
+	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) string { return toAPIError(err).Message }, s.log, s.now)
 	p.uploads = newUploads(p.uploadDir, s.now)
 	return p
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -400,19 +401,19 @@ func TestPerchPulls(t *testing.T) {
 	defer cancel()
 	evResp := env.req(t, ctx, "GET", "/perch/pulls/events", "")
 	defer evResp.Body.Close()
-	events := make(chan []pullView, 100)
+	events := make(chan []pulls.View, 100)
 	go func() {
 		sc := bufio.NewScanner(evResp.Body)
 		for sc.Scan() {
 			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var v struct{ Pulls []pullView }
+				var v struct{ Pulls []pulls.View }
 				json.Unmarshal([]byte(d), &v)
 				events <- v.Pulls
 			}
 		}
 		close(events)
 	}()
-	waitFor := func(what string, ok func([]pullView) bool) []pullView {
+	waitFor := func(what string, ok func([]pulls.View) bool) []pulls.View {
 		t.Helper()
 		timeout := time.After(5 * time.Second)
 		for {
@@ -426,15 +427,15 @@ func TestPerchPulls(t *testing.T) {
 			}
 		}
 	}
-	waitFor("the empty list", func(ps []pullView) bool { return len(ps) == 0 })
+	waitFor("the empty list", func(ps []pulls.View) bool { return len(ps) == 0 })
 
 	code, body := env.do(t, "POST", "/perch/pulls", `{"ref":"127.0.0.1:9/library/tiny:latest"}`)
 	if code != http.StatusAccepted {
 		t.Fatalf("start: %d %s", code, body)
 	}
-	var v pullView
+	var v pulls.View
 	json.Unmarshal([]byte(body), &v)
-	ps := waitFor("progress", func(ps []pullView) bool { return len(ps) == 1 && ps[0].Completed > 0 && ps[0].Total == 10000 })
+	ps := waitFor("progress", func(ps []pulls.View) bool { return len(ps) == 1 && ps[0].Completed > 0 && ps[0].Total == 10000 })
 	// The library's rate and time left are shown as they are.
 	if want := 100 / 0.02; ps[0].RateBps != want || math.Abs(ps[0].ETASecs-float64(10000-ps[0].Completed)/want) > 1e-6 {
 		t.Errorf("rate %v B/s, %v s left; want %v B/s and the rest at that rate", ps[0].RateBps, ps[0].ETASecs, want)
@@ -458,7 +459,7 @@ func TestPerchPulls(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("resume: %d %s", code, body)
 	}
-	ps = waitFor("done", func(ps []pullView) bool { return len(ps) == 1 && ps[0].State == pullDone })
+	ps = waitFor("done", func(ps []pulls.View) bool { return len(ps) == 1 && ps[0].State == pulls.Done })
 	if ps[0].Completed != 10000 || paused == 0 || paused == 10000 {
 		t.Errorf("done at %d bytes (paused at %d)", ps[0].Completed, paused)
 	}
@@ -483,11 +484,11 @@ func TestPerchPulls(t *testing.T) {
 	// A failing pull reports the library's error.
 	_, body = env.do(t, "POST", "/perch/pulls", `{"ref":"broken:1b"}`)
 	json.Unmarshal([]byte(body), &v)
-	ps = waitFor("error", func(ps []pullView) bool {
-		i := slices.IndexFunc(ps, func(p pullView) bool { return p.ID == v.ID })
-		return i >= 0 && ps[i].State == pullFailed
+	ps = waitFor("error", func(ps []pulls.View) bool {
+		i := slices.IndexFunc(ps, func(p pulls.View) bool { return p.ID == v.ID })
+		return i >= 0 && ps[i].State == pulls.Failed
 	})
-	if i := slices.IndexFunc(ps, func(p pullView) bool { return p.ID == v.ID }); !strings.Contains(ps[i].Error, "no such model") {
+	if i := slices.IndexFunc(ps, func(p pulls.View) bool { return p.ID == v.ID }); !strings.Contains(ps[i].Error, "no such model") {
 		t.Errorf("error %q", ps[i].Error)
 	}
 	if code, _ := env.do(t, "DELETE", "/perch/pulls/"+v.ID, ""); code != http.StatusNoContent {

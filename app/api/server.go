@@ -114,8 +114,7 @@ func New(cfg Config, d Deps) *Server {
 // (their partial files stay, so a later pull resumes) and their goroutines end. Call it after
 // Serve has returned; it does not close the dependencies, which their owner closes.
 func (s *Server) Close() error {
-	s.perch.pulls.close()
-	return nil
+	return s.perch.pulls.Close()
 }
 
 // Handler is the whole server as an http.Handler, safety checks included.

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/perchapp/perch/app/library/pulls"
 )
 
 // Close pauses the downloads the UI started, so none outlives the server and a later pull
@@ -31,8 +33,8 @@ func TestServerClosePausesPulls(t *testing.T) {
 	if err := env.api.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ps := env.api.perch.pulls.list()
-	if len(ps) != 1 || ps[0].State != pullPaused {
+	ps := env.api.perch.pulls.List()
+	if len(ps) != 1 || ps[0].State != pulls.Paused {
 		t.Fatalf("after Close: %+v, want one paused download", ps)
 	}
 	env.lib.mu.Lock()
