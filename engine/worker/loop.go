@@ -41,6 +41,12 @@ type loop struct {
 	queued atomic.Int32
 	// kvUsed is the number of KV cells the slots' caches fill, for the memory report.
 	kvUsed atomic.Int64
+
+	// spec enables prompt-lookup speculation (speculate.go); drafted and accepted count its
+	// draft tokens since start, for /info and the metrics.
+	spec     bool
+	drafted  atomic.Int64
+	accepted atomic.Int64
 }
 
 func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateStore, emb *embedder) *loop {
@@ -236,12 +242,19 @@ func (l *loop) step() {
 	b.Clear()
 	generating := 0
 	for _, s := range l.slots {
+		if !s.idle() && s.gen {
+			generating++
+		}
+	}
+	left := generating
+	for _, s := range l.slots {
 		s.out = -1
 		if !s.idle() && s.gen {
 			s.out = b.Add(s.last, s.nPast, s.id, true)
 			s.cache = append(s.cache, s.last)
 			s.nPast++
-			generating++
+			left--
+			l.addDraft(s, l.nBatch-b.Len()-left)
 		}
 	}
 	budget := l.nBatch - b.Len()
@@ -312,40 +325,56 @@ func (l *loop) decodeFailed(err error) {
 }
 
 func (l *loop) sample(s *slot) {
+	if s.draft != nil {
+		l.verify(s)
+		return
+	}
+	tok := s.job.sampler.Sample(l.ctx, s.out)
+	l.take(s, tok, s.out)
+}
+
+// take handles one sampled token of s, whose logits are at batch index idx, and says whether
+// the slot goes on generating.
+func (l *loop) take(s *slot, tok llama.Token, idx int) bool {
 	j := s.job
-	tok := j.sampler.Sample(l.ctx, s.out)
 	if s.firstAt.IsZero() {
 		s.firstAt = time.Now()
 	}
 	if l.model.IsEOG(tok) {
 		l.finish(s, engine.FinishStop, "")
-		return
+		return false
 	}
 	s.tokens = append(s.tokens, tok)
 	piece := l.model.Piece(tok, false)
 	var lp *engine.Logprob
 	if j.req.Logprobs {
-		lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, piece, j.req.TopLogprobs)
+		lp = logprobOf(l.model, l.ctx.Logits(idx), tok, piece, j.req.TopLogprobs)
+		if j.quiet {
+			s.logprobs = append(s.logprobs, *lp)
+		}
 	}
 	// The stop matcher also holds back a character split across tokens.
 	emit, stopped, word := s.stop.Feed(string(piece))
 	s.text = append(s.text, emit...)
-	j.out.push(engine.StreamLine{Event: &engine.Event{Text: emit, Token: tok, Logprob: lp}})
+	if !j.quiet {
+		j.out.push(engine.StreamLine{Event: &engine.Event{Text: emit, Token: tok, Logprob: lp}})
+	}
 	switch {
 	case stopped:
 		l.finish(s, engine.FinishStop, word)
-		return
+		return false
 	case j.req.MaxTokens > 0 && len(s.tokens) >= j.req.MaxTokens:
 		l.finish(s, engine.FinishLength, "")
-		return
+		return false
 	case s.nPast >= l.slotCtx:
 		if !j.req.ContextShift || !l.shift(s) {
 			l.finish(s, engine.FinishLength, "")
-			return
+			return false
 		}
 	}
 	s.last = tok
 	s.gen = true
+	return true
 }
 
 // shift drops the older half of the tokens after the first Keep so generation can go on.
@@ -381,7 +410,9 @@ func (l *loop) finish(s *slot, reason, word string) {
 		exact = tail == held
 		if tail != "" {
 			s.text = append(s.text, tail...)
-			j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
+			if !j.quiet {
+				j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
+			}
 		}
 	}
 	// The text, tokens and logprobs went out in the events; the client puts them together.
@@ -389,6 +420,12 @@ func (l *loop) finish(s *slot, reason, word string) {
 		FinishReason: reason,
 		StopWord:     word,
 		Usage:        engine.Usage{PromptTokens: len(j.prompt), CachedTokens: s.cached, CompletionTokens: len(s.tokens)},
+	}
+	if j.quiet { // no events carried the answer
+		res.Text, res.Tokens, res.Logprobs = string(s.text), s.tokens, s.logprobs
+		if res.Tokens == nil {
+			res.Tokens = []int32{}
+		}
 	}
 	first := s.firstAt
 	if first.IsZero() {
@@ -400,6 +437,7 @@ func (l *loop) finish(s *slot, reason, word string) {
 	t.FirstTokenM = ms(first.Sub(j.arrived))
 	t.PredictMs = ms(now.Sub(first))
 	t.Restored = s.restored
+	t.DraftTokens, t.DraftAccepted = s.spec.drafted, s.spec.accepted
 	if n := len(j.prompt) - s.cached; n > 0 && t.PromptMs > 0 {
 		t.PromptPerS = float64(n) / (t.PromptMs / 1000)
 	}
