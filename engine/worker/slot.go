@@ -27,10 +27,10 @@ type slot struct {
 	tokens   []int32
 	logprobs []engine.Logprob // of a quiet job, sent with the final line
 
-	spec    spec          // speculation state of this job
-	draft   []llama.Token // draft tokens in the current batch, after last
-	outs    []int         // batch indices of last and the drafts
-	sampled []llama.Token // scratch for verify
+	spec     spec          // speculation state of this job
+	draft    []llama.Token // draft tokens in the current batch, after last
+	outs     []int         // batch indices of last and the drafts
+	sampled  []llama.Token // scratch for verify
 	cached   int
 	restored bool
 	started  time.Time
