@@ -33,6 +33,8 @@ func newBenchCmd() *cobra.Command {
 		decode   int
 		prompt   int
 		resumeTk int
+		sweep    []int
+		specPath string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -90,7 +92,7 @@ func newBenchCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "benchmarking %s\n", t.name)
 				r, err := bench.Run(cmd.Context(), bench.Options{
 					Name: t.name, Path: t.path, Threads: threads, Runs: runs, DecodeTokens: decode, PromptTokens: prompt,
-					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: []string{exe, "engine"},
+					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: []string{exe, "engine"}, ThreadCounts: sweep,
 					Progress: func(s string) { fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", s) },
 				})
 				if err != nil {
@@ -98,12 +100,19 @@ func newBenchCmd() *cobra.Command {
 				}
 				results = append(results, r)
 			}
+			spec, err := benchSpecStories(cmd, specPath, bench.Options{Threads: threads, Runs: runs, WorkDir: paths.Runtime, Command: []string{exe, "engine"}})
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"machine": machine(), "threads": threads, "results": results})
+				return enc.Encode(map[string]any{"machine": machine(), "threads": threads, "results": results, "spec_ngram": spec})
 			}
 			printBench(cmd, results, threads)
+			if spec != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nspeculation (%s): %.2fx, %.0f%% of drafts accepted\n", spec.Workload, spec.Speedup, 100*spec.Acceptance)
+			}
 			return nil
 		},
 	}
@@ -118,7 +127,32 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&prompt, "prompt", 128, "prompt tokens per run")
 	f.IntVar(&resumeTk, "resume-tokens", 2000, "length of the conversation resumed from saved state")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	f.IntSliceVar(&sweep, "sweep-threads", nil, "thread counts of the single-stream comparison (default: 1 and every core)")
+	f.StringVar(&specPath, "spec-model", "", "model for the speculative-decoding run where drafts are often right (default: ../shared/models/stories260K.gguf when present; \"none\" skips it)")
 	return cmd
+}
+
+// benchSpecStories measures prompt-lookup speculation on stories260K's own stories.
+func benchSpecStories(cmd *cobra.Command, path string, o bench.Options) (*bench.SpecResult, error) {
+	if path == "none" {
+		return nil, nil
+	}
+	if path == "" {
+		d := sharedtest.Find()
+		if d == "" {
+			return nil, nil
+		}
+		path = filepath.Join(d, "models", "stories260K.gguf")
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "speculative decoding on %s\n", filepath.Base(path))
+	r, err := bench.SpecStories(cmd.Context(), o, path)
+	if err != nil {
+		return nil, fmt.Errorf("speculation run: %w", err)
+	}
+	return &r, nil
 }
 
 func defaultVocab() string {
