@@ -401,13 +401,11 @@ func (l *loop) shift(s *slot) bool {
 func (l *loop) finish(s *slot, reason, word string) {
 	j := s.job
 	now := time.Now()
-	exact := true // the text is exactly the tokens' bytes
 	if reason != engine.FinishStop || word == "" {
 		// Nothing was cut by a stop string: what was held back belongs to the answer, a
 		// character the last token left unfinished as U+FFFD.
 		held := s.stop.Flush()
 		tail := strings.ToValidUTF8(held, "\uFFFD")
-		exact = tail == held
 		if tail != "" {
 			s.text = append(s.text, tail...)
 			if !j.quiet {
@@ -444,9 +442,11 @@ func (l *loop) finish(s *slot, reason, word string) {
 	if n := len(s.tokens) - 1; n > 0 && t.PredictMs > 0 {
 		t.PredictPerS = float64(n) / (t.PredictMs / 1000)
 	}
-	// Remember the answer as the tokens the model produced, when the text is exactly theirs.
+	// Remember the answer as the tokens the model produced. Where the text is not exactly
+	// their bytes (a character left unfinished, shown as U+FFFD), the next turn still gets the
+	// model's own tokens for it: what it produced, and what its cache holds.
 	if l.history != nil && j.req.Prompt != "" && len(j.req.Tokens) == 0 && j.req.Suffix == "" &&
-		word == "" && reason != engine.FinishCancelled && exact {
+		word == "" && reason != engine.FinishCancelled {
 		l.history.add(j.req.Prompt+string(s.text), append(append([]llama.Token(nil), j.prompt...), s.tokens...))
 	}
 	if j.req.SaveState && l.states != nil && reason != engine.FinishCancelled && len(s.cache) > 0 {
