@@ -47,6 +47,7 @@ type loop struct {
 	spec     bool
 	drafted  atomic.Int64
 	accepted atomic.Int64
+	costs    stepCosts
 }
 
 func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateStore, emb *embedder) *loop {
@@ -285,9 +286,13 @@ func (l *loop) step() {
 		return
 	}
 	defer l.countCells()
+	t0 := time.Now()
 	if err := l.ctx.Decode(b); err != nil {
 		l.decodeFailed(err)
 		return
+	}
+	if generating > 0 && b.Len() == l.genTokens() {
+		l.costs.observe(b.Len(), time.Since(t0).Seconds())
 	}
 	for _, s := range l.slots {
 		if s.out < 0 || s.idle() {
@@ -295,6 +300,18 @@ func (l *loop) step() {
 		}
 		l.sample(s)
 	}
+}
+
+// genTokens is the number of batch tokens the generating slots (and their drafts) take; a
+// step with exactly these has no prefill in it, so its time says what generation costs.
+func (l *loop) genTokens() int {
+	n := 0
+	for _, s := range l.slots {
+		if !s.idle() && s.gen {
+			n += 1 + len(s.draft)
+		}
+	}
+	return n
 }
 
 func (l *loop) countCells() {

@@ -28,6 +28,66 @@ type spec struct {
 	misses   int  // guesses in a row that were wrong from their first token
 	drafted  int
 	accepted int
+	// hit and miss are decayed counts of draft positions that were right and wrong: the
+	// chance that the next draft token is right is about (hit+1)/(hit+miss+2).
+	hit, miss float64
+}
+
+// stepCosts remembers how long a decode step takes by the number of tokens in its batch, so
+// a draft is only decoded when the tokens it is expected to win pay for the bigger batch.
+// On a GPU a few more tokens cost almost nothing; on a CPU they can cost nearly as much as
+// a step each.
+type stepCosts [draftLimit + 8]float64
+
+func (c *stepCosts) observe(n int, seconds float64) {
+	if n <= 0 || n >= len(c) {
+		return
+	}
+	switch {
+	case c[n] == 0:
+		c[n] = seconds
+	case seconds < c[n]:
+		c[n] += 0.5 * (seconds - c[n])
+	default:
+		// Slow steps are mostly other processes taking the cores; follow them slowly, or one
+		// preempted step would keep a batch size judged too dear for good.
+		c[n] += 0.05 * (seconds - c[n])
+	}
+}
+
+// of is the cost of a batch of n tokens; unmeasured sizes are guessed from the nearest
+// measured smaller one as nearly free, so each size is tried before it is judged.
+func (c *stepCosts) of(n int) float64 {
+	if n < len(c) && c[n] > 0 {
+		return c[n]
+	}
+	for m := min(n, len(c)-1); m > 0; m-- {
+		if c[m] > 0 {
+			return c[m] * (1 + 0.02*float64(n-m))
+		}
+	}
+	return 0
+}
+
+// worth returns how many of k draft tokens to decode in a batch that holds base tokens
+// already: the number that gives the most expected tokens per second, or 0 when plain
+// decoding gives more.
+func (l *loop) worth(sp *spec, base, k int) int {
+	p := (sp.hit + 1) / (sp.hit + sp.miss + 2)
+	plain := l.costs.of(base)
+	if plain <= 0 {
+		return k // nothing measured yet
+	}
+	best, bestRate := 0, 1/plain
+	expect, pi := 1.0, 1.0
+	for n := 1; n <= k; n++ {
+		pi *= p
+		expect += pi
+		if c := l.costs.of(base + n); c > 0 && expect/c > bestRate*1.03 {
+			best, bestRate = n, expect/c
+		}
+	}
+	return best
 }
 
 // specAllowed says whether j may speculate: its sampler must be one that sampling draft
@@ -51,7 +111,8 @@ func (l *loop) draft(s *slot, n int) []llama.Token {
 	if n <= 0 {
 		return nil
 	}
-	return lookup(s.job.prompt, s.tokens, n)
+	d := lookup(s.job.prompt, s.tokens, n)
+	return d[:l.worth(sp, l.batch.Len(), len(d))]
 }
 
 // lookup finds the latest earlier occurrence of the sequence's last ngramMax..ngramMin tokens
@@ -94,6 +155,10 @@ func lookup(prompt, answer []llama.Token, n int) []llama.Token {
 func (sp *spec) judge(d, a int) {
 	sp.drafted += d
 	sp.accepted += a
+	sp.hit, sp.miss = 0.9*sp.hit+float64(a), 0.9*sp.miss
+	if a < d {
+		sp.miss++
+	}
 	switch {
 	case a == d:
 		sp.max = min(sp.max*2, draftLimit)
