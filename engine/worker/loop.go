@@ -47,7 +47,8 @@ type loop struct {
 	spec     bool
 	drafted  atomic.Int64
 	accepted atomic.Int64
-	costs    stepCosts
+	pace     pace
+	produced int // tokens taken since start, for pace
 }
 
 func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateStore, emb *embedder) *loop {
@@ -286,13 +287,11 @@ func (l *loop) step() {
 		return
 	}
 	defer l.countCells()
-	t0 := time.Now()
+	t0, p0 := time.Now(), l.produced
+	pure, drafted := l.genOnly(b.Len())
 	if err := l.ctx.Decode(b); err != nil {
 		l.decodeFailed(err)
 		return
-	}
-	if generating > 0 && b.Len() == l.genTokens() {
-		l.costs.observe(b.Len(), time.Since(t0).Seconds())
 	}
 	for _, s := range l.slots {
 		if s.out < 0 || s.idle() {
@@ -300,18 +299,22 @@ func (l *loop) step() {
 		}
 		l.sample(s)
 	}
+	if pure && l.spec {
+		l.pace.observe(drafted, l.produced-p0, time.Since(t0).Seconds())
+	}
 }
 
-// genTokens is the number of batch tokens the generating slots (and their drafts) take; a
-// step with exactly these has no prefill in it, so its time says what generation costs.
-func (l *loop) genTokens() int {
-	n := 0
+// genOnly says whether a batch of n tokens holds generation only (no prefill), so its time
+// says what generating costs, and whether any slot drafted in it.
+func (l *loop) genOnly(n int) (pure, drafted bool) {
+	gen := 0
 	for _, s := range l.slots {
 		if !s.idle() && s.gen {
-			n += 1 + len(s.draft)
+			gen += 1 + len(s.draft)
+			drafted = drafted || len(s.draft) > 0
 		}
 	}
-	return n
+	return gen == n, drafted
 }
 
 func (l *loop) countCells() {
@@ -362,6 +365,7 @@ func (l *loop) take(s *slot, tok llama.Token, idx int) bool {
 		return false
 	}
 	s.tokens = append(s.tokens, tok)
+	l.produced++
 	piece := l.model.Piece(tok, false)
 	var lp *engine.Logprob
 	if j.req.Logprobs {

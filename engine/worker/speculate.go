@@ -11,10 +11,13 @@ import (
 // was sampled: the tokens, and the sampler's state (penalties, the random draw), are those of
 // plain decoding, so the output does not change; only the number of steps does.
 const (
-	ngramMax   = 4  // the longest suffix looked up
-	ngramMin   = 2  // the shortest; one token matches too often to be worth a guess
-	draftStart = 4  // draft length at first
-	draftLimit = 12 // and at most
+	ngramMax = 4 // the longest suffix looked up
+	ngramMin = 2 // the shortest; one token matches too often to be worth a guess
+	// draftLen is the number of draft positions in every speculating step. It is fixed, and a
+	// shorter guess is padded, because llama.cpp reuses its compute graph only while the
+	// batch keeps its shape: on a CPU, rebuilding it costs several plain steps (stories260K:
+	// 1.2 ms a plain step, 5 ms one of another size).
+	draftLen = 4
 	// A job whose drafts are mostly wrong stops drafting: verification is not free.
 	specJudgeAfter = 48
 	specMinRate    = 0.35
@@ -23,96 +26,39 @@ const (
 // spec is a slot's speculation state for its current job.
 type spec struct {
 	off      bool // switched off for this job
-	max      int  // current draft length
+	real     int  // guessed (not padding) positions of the current draft
 	cool     int  // steps to wait before the next guess
 	misses   int  // guesses in a row that were wrong from their first token
 	drafted  int
 	accepted int
-	// hit and miss are decayed counts of draft positions that were right and wrong: the
-	// chance that the next draft token is right is about (hit+1)/(hit+miss+2).
-	hit, miss float64
-}
-
-// stepCosts remembers how long a decode step takes by the number of tokens in its batch, so
-// a draft is only decoded when the tokens it is expected to win pay for the bigger batch.
-// On a GPU a few more tokens cost almost nothing; on a CPU they can cost nearly as much as
-// a step each.
-type stepCosts [draftLimit + 8]float64
-
-func (c *stepCosts) observe(n int, seconds float64) {
-	if n <= 0 || n >= len(c) {
-		return
-	}
-	switch {
-	case c[n] == 0:
-		c[n] = seconds
-	case seconds < c[n]:
-		c[n] += 0.5 * (seconds - c[n])
-	default:
-		// Slow steps are mostly other processes taking the cores; follow them slowly, or one
-		// preempted step would keep a batch size judged too dear for good.
-		c[n] += 0.05 * (seconds - c[n])
-	}
-}
-
-// of is the cost of a batch of n tokens; unmeasured sizes are guessed from the nearest
-// measured smaller one as nearly free, so each size is tried before it is judged.
-func (c *stepCosts) of(n int) float64 {
-	if n < len(c) && c[n] > 0 {
-		return c[n]
-	}
-	for m := min(n, len(c)-1); m > 0; m-- {
-		if c[m] > 0 {
-			return c[m] * (1 + 0.02*float64(n-m))
-		}
-	}
-	return 0
-}
-
-// worth returns how many of k draft tokens to decode in a batch that holds base tokens
-// already: the number that gives the most expected tokens per second, or 0 when plain
-// decoding gives more.
-func (l *loop) worth(sp *spec, base, k int) int {
-	p := (sp.hit + 1) / (sp.hit + sp.miss + 2)
-	plain := l.costs.of(base)
-	if plain <= 0 {
-		return k // nothing measured yet
-	}
-	best, bestRate := 0, 1/plain
-	expect, pi := 1.0, 1.0
-	for n := 1; n <= k; n++ {
-		pi *= p
-		expect += pi
-		if c := l.costs.of(base + n); c > 0 && expect/c > bestRate*1.03 {
-			best, bestRate = n, expect/c
-		}
-	}
-	return best
 }
 
 // specAllowed says whether j may speculate: its sampler must be one that sampling draft
 // positions in order cannot disturb (a grammar is stateful across rejected positions' calls).
 func (l *loop) specAllowed(s *slot) bool {
 	j := s.job
-	return l.spec && !s.spec.off && !j.req.NoDraft && j.req.Sampling.Grammar == "" && j.embed == nil
+	return l.spec && !s.spec.off && !j.req.NoDraft && j.req.Sampling.Grammar == "" && j.embed == nil && l.pace.allows()
 }
 
 // draft proposes up to n tokens to follow s.last, or none.
 func (l *loop) draft(s *slot, n int) []llama.Token {
 	sp := &s.spec
-	if sp.max == 0 {
-		sp.max = draftStart
-	}
 	if sp.cool > 0 {
 		sp.cool--
 		return nil
 	}
-	n = min(n, sp.max)
-	if n <= 0 {
+	if n < draftLen {
+		return nil // near the end: plain steps keep the graph as it is
+	}
+	d := lookup(s.job.prompt, s.tokens, draftLen)
+	if len(d) == 0 {
 		return nil
 	}
-	d := lookup(s.job.prompt, s.tokens, n)
-	return d[:l.worth(sp, l.batch.Len(), len(d))]
+	sp.real = len(d)
+	for len(d) < draftLen {
+		d = append(d, d[len(d)-1])
+	}
+	return d
 }
 
 // lookup finds the latest earlier occurrence of the sequence's last ngramMax..ngramMin tokens
@@ -155,20 +101,10 @@ func lookup(prompt, answer []llama.Token, n int) []llama.Token {
 func (sp *spec) judge(d, a int) {
 	sp.drafted += d
 	sp.accepted += a
-	sp.hit, sp.miss = 0.9*sp.hit+float64(a), 0.9*sp.miss
-	if a < d {
-		sp.miss++
-	}
-	switch {
-	case a == d:
-		sp.max = min(sp.max*2, draftLimit)
-		sp.misses = 0
-	case a == 0:
+	if a == 0 {
 		sp.misses++
-		sp.max = max(sp.max/2, 1)
 		sp.cool = 1 << min(sp.misses, 5) // wrong guesses in a row back off
-	default:
-		sp.max = max(a+1, 2)
+	} else {
 		sp.misses = 0
 	}
 	if sp.drafted >= specJudgeAfter && float64(sp.accepted) < specMinRate*float64(sp.drafted) {
@@ -214,9 +150,11 @@ func (l *loop) verify(s *slot) {
 	}
 	s.sampled = toks
 	a := len(toks) - 1
-	s.spec.judge(len(d), a)
-	l.drafted.Add(int64(len(d)))
-	l.accepted.Add(int64(a))
+	// Padding is not a guess: only the guessed positions count.
+	guessed, right := s.spec.real, min(a, s.spec.real)
+	s.spec.judge(guessed, right)
+	l.drafted.Add(int64(guessed))
+	l.accepted.Add(int64(right))
 	keep := base + a + 1
 	ok := true
 	if keep < len(s.cache) {
@@ -253,4 +191,53 @@ func (l *loop) specFailed(s *slot, j *job) {
 	s.gen = false
 	s.nPast = 0
 	s.pending = append(append([]llama.Token(nil), j.prompt...), s.tokens...)
+}
+
+// pace compares the tokens per second of steps that carried drafts with those of plain steps,
+// both with nothing but generation in them, and switches drafting off in this worker while
+// it loses: draft positions cost more on some machines and models than they win (a CPU, a
+// tiny model whose step is all overhead). It probes again after a while, since the load and
+// the requests change.
+type pace struct {
+	specSec, specTok   float64
+	plainSec, plainTok float64
+	specN, plainN      int
+	offFor             int // steps left with drafting off
+}
+
+const (
+	paceMin   = 32   // steps of each kind before judging
+	paceProbe = 2048 // plain steps before drafting is tried again
+)
+
+func (p *pace) observe(drafted bool, tokens int, seconds float64) {
+	const keep = 0.98 // recent steps weigh more
+	if drafted {
+		p.specSec, p.specTok = p.specSec*keep+seconds, p.specTok*keep+float64(tokens)
+		p.specN++
+		return
+	}
+	p.plainSec, p.plainTok = p.plainSec*keep+seconds, p.plainTok*keep+float64(tokens)
+	p.plainN++
+	if p.offFor > 0 {
+		p.offFor--
+		if p.offFor == 0 { // probe again, judging drafted steps afresh
+			p.specSec, p.specTok, p.specN = 0, 0, 0
+		}
+	}
+}
+
+// allows says whether drafting may run now.
+func (p *pace) allows() bool {
+	if p.offFor > 0 {
+		return false
+	}
+	if p.specN < paceMin || p.plainN < paceMin || p.specSec <= 0 || p.plainSec <= 0 {
+		return true
+	}
+	if p.specTok/p.specSec < p.plainTok/p.plainSec {
+		p.offFor = paceProbe
+		return false
+	}
+	return true
 }
