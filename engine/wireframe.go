@@ -82,6 +82,12 @@ type frameReader struct {
 	buf []byte
 }
 
+// NewFrameReader reads a worker's completion stream (for tests of the worker).
+func NewFrameReader(r io.Reader) interface{ Next(*StreamLine) error } { return newFrameReader(r) }
+
+// Next reads one frame into line.
+func (f *frameReader) Next(line *StreamLine) error { return f.next(line) }
+
 func newFrameReader(r io.Reader) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, 32<<10)}
 }
