@@ -40,7 +40,7 @@ func (l *loop) specAllowed(s *slot) bool {
 	return l.spec && !s.spec.off && !j.req.NoDraft && j.req.Sampling.Grammar == "" && j.embed == nil && l.pace.allows()
 }
 
-// draft proposes up to n tokens to follow s.last, or none.
+// draft proposes draftLen tokens to follow s.last (n or more must fit), or none.
 func (l *loop) draft(s *slot, n int) []llama.Token {
 	sp := &s.spec
 	if sp.cool > 0 {
