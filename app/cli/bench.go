@@ -191,14 +191,24 @@ func printBench(cmd *cobra.Command, results []*bench.Result, threads int) {
 	tw.Flush()
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\traw 4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tresume ms\tprefill ms\tresume over prefill\t")
+	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\traw 4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tworst turn\tworst over 1\tresume ms\tprefill ms\tresume over prefill\t")
 	for _, r := range results {
 		t1, tn := 0.0, 0.0
 		if len(r.TurnTTFTMs) > 0 {
 			t1, tn = r.TurnTTFTMs[0], r.TurnTTFTMs[len(r.TurnTTFTMs)-1]
 		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
-			r.Ratios.Aggregate4Over1, r.Ratios.RawAggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%d\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
+			r.Ratios.Aggregate4Over1, r.Ratios.RawAggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.WorstTurn, r.Ratios.WorstTurnOverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tthreads\tdecode ratio\tttft +ms\tcold first token ms\trss over model MB\tspec speedup\tspec accepted\t")
+	for _, r := range results {
+		for _, b := range r.ByThreads {
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%+.1f\t%.0f\t%.1f\t%.2f\t%.0f%%\t\n", r.Model, b.Threads, b.DecodeRatioVsRaw, b.TTFTOverheadMs,
+				r.FirstTokenColdMs, float64(r.RSSLoadedOverModelBytes)/(1<<20), r.Spec.Speedup, 100*r.Spec.Acceptance)
+		}
 	}
 	tw.Flush()
 }
