@@ -126,6 +126,9 @@ type RequestOptions struct {
 	// SaveState writes the slot's KV state to disk after the answer, so the conversation can
 	// resume without a prefill after the model is unloaded.
 	SaveState bool `json:"save_state,omitempty"`
+	// NoDraft turns speculative decoding off for this request (it is on by default where the
+	// model and sampler allow, and switches itself off when its guesses are mostly wrong).
+	NoDraft bool `json:"no_draft,omitempty"`
 
 	// KeepAlive is how long the model stays loaded after this request; nil takes the default,
 	// negative keeps it forever, zero unloads it after the answer.
@@ -156,6 +159,9 @@ type Event struct {
 	Text    string   `json:"text"`
 	Token   int32    `json:"token"`
 	Logprob *Logprob `json:"logprob,omitempty"`
+	// Merged counts the tokens of the same decode step folded into this event before Token
+	// (speculative decoding accepts several at once), so a client flushes once per step.
+	Merged int `json:"-"`
 }
 
 // Finish reasons.
@@ -186,6 +192,9 @@ type Timings struct {
 	PredictPerS float64 `json:"predict_per_s"`
 	// Restored is true when the prompt was restored from saved KV state.
 	Restored bool `json:"restored,omitempty"`
+	// DraftTokens were guessed by speculative decoding; DraftAccepted of them were right.
+	DraftTokens   int `json:"draft_tokens,omitempty"`
+	DraftAccepted int `json:"draft_accepted,omitempty"`
 }
 
 // CompletionResult is the whole of a finished completion.

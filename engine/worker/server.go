@@ -163,13 +163,18 @@ func (w *Worker) handleCompletion(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: param, Message: err.Error()})
 		return
 	}
-	j := &job{req: req, prompt: prompt, sampler: smp, out: newStream(), arrived: arrived}
+	quiet := r.URL.RawQuery == engine.QueryNoEvents
+	j := &job{req: req, prompt: prompt, sampler: smp, out: newStream(), arrived: arrived, quiet: quiet}
 	w.loop.submit(j)
+	writeFrames(rw, r, j)
+}
 
-	rw.Header().Set("Content-Type", "application/x-ndjson")
+// writeFrames sends a job's stream: what a decode step produced, in one write and one flush.
+func writeFrames(rw http.ResponseWriter, r *http.Request, j *job) {
+	rw.Header().Set("Content-Type", engine.StreamContentType)
 	rw.WriteHeader(http.StatusOK)
 	fl, _ := rw.(http.Flusher)
-	enc := json.NewEncoder(rw)
+	buf := make([]byte, 0, 4<<10)
 	for {
 		lines, ok := j.out.next(r.Context())
 		if !ok {
@@ -178,11 +183,13 @@ func (w *Worker) handleCompletion(rw http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+		buf = buf[:0]
 		for i := range lines {
-			if err := enc.Encode(&lines[i]); err != nil {
-				j.cancelled.Store(true)
-				return
-			}
+			buf = engine.AppendFrame(buf, &lines[i])
+		}
+		if _, err := rw.Write(buf); err != nil {
+			j.cancelled.Store(true)
+			return
 		}
 		if fl != nil {
 			fl.Flush()

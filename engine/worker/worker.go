@@ -235,6 +235,8 @@ func start(cfg Config) (*Worker, error) {
 	}
 	w.loop = newLoop(cfg.Log, m, c, w.states, w.embedder)
 	w.loop.history = &w.history
+	// Dropping rejected drafts needs a cache that can forget a sequence's tail.
+	w.loop.spec = !embedOnly && !info.Recurrent && !info.Hybrid && os.Getenv("PERCH_SPECULATE") != "off"
 	flash := cfg.FlashAttn
 	if flash == "" {
 		flash = "auto"
