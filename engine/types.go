@@ -18,10 +18,14 @@ type ModelInfo = llama.Info
 
 // LoadOptions choose how a model is loaded; zero values take the defaults.
 type LoadOptions struct {
-	// ContextLength is the context of each slot, in tokens.
+	// ContextLength is the KV cache in tokens: one cache the slots share (any one request
+	// may fill it), or, with PerSlotKV, each slot's own.
 	ContextLength int `json:"num_ctx,omitempty"`
 	// Slots is the number of requests the model serves at once.
 	Slots int `json:"slots,omitempty"`
+	// PerSlotKV gives every slot a cache of ContextLength cells (memory × Slots) instead of
+	// one shared cache.
+	PerSlotKV bool `json:"per_slot_kv,omitempty"`
 	// KVType is the KV cache type: f16 (default), q8_0 or q4_0.
 	KVType string `json:"kv_type,omitempty"`
 	// FlashAttn is auto (default), on or off.

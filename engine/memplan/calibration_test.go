@@ -47,9 +47,13 @@ func measured(t *testing.T, m *llama.Model, weights llama.Buffers, o Options) (l
 	var b llama.Buffers
 	llama.SetLogSink(func(_, line string) { b.Observe(line) })
 	defer llama.SetLogSink(nil)
+	nCtx := o.Context
+	if o.PerSlot {
+		nCtx *= o.Slots
+	}
 	c, err := m.NewContext(llama.ContextOptions{
-		NCtx: o.Context * o.Slots, NSeqMax: o.Slots, NBatch: o.Batch, NUBatch: o.UBatch,
-		TypeK: o.KVTypeK, TypeV: o.KVTypeV, FlashAttn: o.FlashAttn, Threads: 1,
+		NCtx: nCtx, NSeqMax: o.Slots, NBatch: o.Batch, NUBatch: o.UBatch, KVUnified: !o.PerSlot,
+		TypeK: o.KVTypeK, TypeV: o.KVTypeV, FlashAttn: o.FlashAttn, Threads: 1, SWAFull: o.SWAFull,
 	})
 	if err != nil {
 		return b, err

@@ -157,30 +157,57 @@ func MaxContext(s Shape, o Options, budget int64) int {
 // ErrNoContextFits is returned by ChooseContext when not even a minimal context fits.
 var ErrNoContextFits = errors.New("no context fits")
 
-// FallbackContext is the context judged when none fits: the training context capped at
-// DefaultContextCap (and at least 512), so that the verdict says by how much it misses.
-func FallbackContext(s Shape) int { return min(DefaultContextCap, max(s.ContextLength, minContext)) }
+// ContextSteps are the contexts a default is chosen from, the way a careful user would.
+var ContextSteps = []int{4096, 8192, 16384, 32768}
 
-// ChooseContext picks the context per slot when none is asked for: the training context
-// capped at DefaultContextCap, lowered to the largest that fits the budget. The message says
-// which and why.
-func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
-	want := DefaultContextCap
-	why := fmt.Sprintf("the default cap of %d", DefaultContextCap)
-	if s.ContextLength > 0 && s.ContextLength <= want {
-		want = s.ContextLength
-		why = "the model's training context"
+// FallbackContext is the context judged when none fits: the smallest step (or the training
+// context when shorter), so that the verdict says by how much it misses.
+func FallbackContext(s Shape) int { return trainedCap(s, ContextSteps[0]) }
+
+// trainedCap caps n at the training context (when known).
+func trainedCap(s Shape, n int) int {
+	if s.ContextLength > 0 {
+		return min(n, s.ContextLength)
 	}
-	most := MaxContext(s, o, budget)
-	switch {
-	case most >= want:
-		msg := fmt.Sprintf("context %d per slot: %s", want, why)
-		if s.ContextLength > want {
-			msg += fmt.Sprintf(" (the model supports %d; ask for more with --ctx)", s.ContextLength)
+	return n
+}
+
+// ChooseContext picks the context when none is asked for: the largest of ContextSteps that
+// fits the budget with the usual headroom, never above the training context; failing even
+// the smallest step, the largest context up to it that fits at all. The message says which
+// and why.
+func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
+	best := 0
+	for _, step := range ContextSteps {
+		o.Context = trainedCap(s, step)
+		e, err := Compute(s, o)
+		if err != nil {
+			return 0, "", err
 		}
-		return want, msg, nil
-	case most >= minContext:
-		return most, fmt.Sprintf("context %d per slot: the largest that fits in %s (the model supports %d)",
+		if float64(budget-e.TotalBytes) < headroom*float64(budget) {
+			break
+		}
+		best = o.Context
+		if best < step {
+			break // the training context
+		}
+	}
+	if best > 0 {
+		why := fmt.Sprintf("the largest of 4K/8K/16K/32K that fits %s with %.0f%% to spare", FormatBytes(budget), headroom*100)
+		switch {
+		case best == s.ContextLength:
+			why = "the model's training context"
+		case best == ContextSteps[len(ContextSteps)-1]:
+			why = "the largest default step"
+		}
+		msg := fmt.Sprintf("context %d: %s", best, why)
+		if s.ContextLength > best {
+			msg += fmt.Sprintf(" (the model supports %d; ask for more with --ctx or num_ctx)", s.ContextLength)
+		}
+		return best, msg, nil
+	}
+	if most := min(MaxContext(s, o, budget), FallbackContext(s)); most >= minContext {
+		return most, fmt.Sprintf("context %d: the largest that fits in %s (the model supports %d)",
 			most, FormatBytes(budget), s.ContextLength), nil
 	}
 	return 0, "", fmt.Errorf("%w: even %d tokens need more than %s", ErrNoContextFits, minContext, FormatBytes(budget))

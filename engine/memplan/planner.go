@@ -45,6 +45,7 @@ func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.Load
 	out := engine.Fit{Options: opts, Message: pl.Note}
 	out.Options.Slots = pl.Options.Slots
 	out.Options.ContextLength = pl.Options.Context
+	out.Options.PerSlotKV = pl.Options.PerSlot
 	out.Fits = pl.Fit.Verdict != TooLarge && len(pl.Fit.Unload) == 0
 	if !out.Fits || out.Message == "" {
 		out.Message = pl.Fit.Message
@@ -70,7 +71,9 @@ func (p *Planner) Plan(s Shape, m Machine, opts engine.LoadOptions, res []Reside
 	}
 	b := BudgetFor(m, used)
 	o := Options{Context: opts.ContextLength, Slots: opts.Slots, KVTypeK: opts.KVType, KVTypeV: opts.KVType,
-		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn, Backend: m.Backend()}
+		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn, Backend: m.Backend(), PerSlot: opts.PerSlotKV}
+	// A context beyond the training context is wasted memory (Ollama caps it too).
+	o.Context = trainedCap(s, o.Context)
 	if o.Slots <= 0 {
 		o.Slots = p.Slots
 		if o.Slots <= 0 {

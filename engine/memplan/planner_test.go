@@ -87,7 +87,7 @@ func TestPlannerPlan(t *testing.T) {
 }
 
 func TestFallbackContext(t *testing.T) {
-	for _, c := range []struct{ train, want int }{{0, 512}, {256, 512}, {2048, 2048}, {131072, DefaultContextCap}} {
+	for _, c := range []struct{ train, want int }{{0, 4096}, {256, 256}, {2048, 2048}, {131072, 4096}} {
 		if got := FallbackContext(Shape{ContextLength: c.train}); got != c.want {
 			t.Errorf("FallbackContext(training %d) = %d, want %d", c.train, got, c.want)
 		}

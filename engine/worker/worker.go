@@ -32,6 +32,9 @@ type Config struct {
 	Socket    string // Unix socket to serve on
 	SlotCtx   int    // context per slot; 0 = the training context, capped at DefaultSlotCtx
 	Slots     int    // parallel sequences
+	// PerSlotKV gives each slot its own cache of SlotCtx cells; by default the slots share
+	// one unified cache of SlotCtx cells (llama.cpp's kv_unified), so memory is one context.
+	PerSlotKV bool
 	KVType    string // f16, q8_0, q4_0
 	FlashAttn string // auto, on, off
 	GPULayers int    // layers on the GPU; negative = all
@@ -190,8 +193,11 @@ func start(cfg Config) (*Worker, error) {
 		batch = 512
 	}
 	opts := llama.ContextOptions{
-		NCtx: slotCtx * slots, NSeqMax: slots, NBatch: batch, NUBatch: min(batch, 512),
+		NCtx: slotCtx, NSeqMax: slots, NBatch: batch, NUBatch: min(batch, 512), KVUnified: !cfg.PerSlotKV,
 		Threads: threads, TypeK: cfg.KVType, TypeV: cfg.KVType, FlashAttn: cfg.FlashAttn,
+	}
+	if cfg.PerSlotKV {
+		opts.NCtx = slotCtx * slots
 	}
 	if embedOnly {
 		opts.Embeddings = true
@@ -246,7 +252,7 @@ func start(cfg Config) (*Worker, error) {
 	build, _ := llama.ReadBuildInfo(llama.Dir())
 	static := engine.WorkerInfo{
 		PID: os.Getpid(), Model: info, Slots: c.NSeqMax(), SlotCtx: c.NCtxSeq(), Batch: c.NBatch(),
-		Threads: threads, KVType: kvType, FlashAttn: flash, Embedding: embedOnly,
+		Threads: threads, KVType: kvType, FlashAttn: flash, Embedding: embedOnly, KVUnified: !cfg.PerSlotKV,
 		SystemInfo: llama.SystemInfo(), Backends: llama.Backends(), LibDir: llama.Dir(), Release: build.Release,
 	}
 	w.info = func() engine.WorkerInfo {
