@@ -138,14 +138,8 @@ func (u *LibraryUI) judge(s memplan.Shape, q FitQuery, b memplan.Budget, res []m
 	if slots <= 0 {
 		slots = u.slots
 	}
-	ctxLen := q.ContextLength
-	if ctxLen <= 0 {
-		ctxLen = memplan.CatalogContext
-		if s.ContextLength > 0 {
-			ctxLen = min(ctxLen, s.ContextLength)
-		}
-	}
-	f, err := memplan.Check(s, memplan.Options{Context: ctxLen, Slots: slots, KVTypeK: kv, KVTypeV: kv, Backend: backend}, b, res)
+	// No context asked: the default context the server would pick (as docs/fit-table.md).
+	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, Backend: backend}, b, res)
 	if err != nil {
 		return Fit{}, err
 	}
@@ -234,7 +228,7 @@ func (u *LibraryUI) Catalog(ctx context.Context, query string) ([]CatalogModel, 
 	haveBudget := err == nil
 	out := make([]CatalogModel, 0, len(entries))
 	for _, e := range entries {
-		cm := CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description,
+		cm := CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description + " " + e.Suits(),
 			Tags: slices.Clone(e.Tasks), ContextLength: int(e.Shape.ContextLength), Recommended: true}
 		if slices.Contains(e.Languages, "ko") {
 			cm.Tags = append(cm.Tags, "korean")

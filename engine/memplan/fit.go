@@ -28,7 +28,8 @@ const (
 	// DefaultContextCap caps the context picked when none is asked for: long enough for
 	// chats with documents, short enough that prefill stays quick and several slots fit.
 	DefaultContextCap = 8192
-	// CatalogContext is the context a catalog entry's quantizations are judged at.
+	// CatalogContext is the context the catalog's sizing claims are stated at ("fits a 16 GB
+	// Mac at 8K"); badges judge at the default context (Judge).
 	CatalogContext = 8192
 	// minContext is the smallest context worth loading a model with.
 	minContext = 512
@@ -213,6 +214,37 @@ func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
 	return 0, "", fmt.Errorf("%w: even %d tokens need more than %s", ErrNoContextFits, minContext, FormatBytes(budget))
 }
 
+// Judge estimates a load the way the server makes it. With no context asked it takes the
+// default context (ChooseContext) for what is free beside the resident models, failing that
+// for the whole budget (idle models would be unloaded), failing that FallbackContext; an asked
+// context is capped at the training context. note says which context the verdict assumes.
+func Judge(s Shape, o Options, b Budget, res []Resident) (f Fit, note string, err error) {
+	var used int64
+	for _, r := range res {
+		used += r.Bytes
+	}
+	if o.Context > 0 {
+		o.Context = trainedCap(s, o.Context)
+		note = fmt.Sprintf("context %d: as asked", o.Context)
+	} else {
+		n, why, err := ChooseContext(s, o, b.Bytes-used)
+		if errors.Is(err, ErrNoContextFits) {
+			n, why, err = ChooseContext(s, o, b.Bytes)
+		}
+		switch {
+		case errors.Is(err, ErrNoContextFits):
+			o.Context = FallbackContext(s)
+			note = fmt.Sprintf("context %d: the smallest default, which does not fit", o.Context)
+		case err != nil:
+			return Fit{}, "", err
+		default:
+			o.Context, note = n, why
+		}
+	}
+	f, err = Check(s, o, b, res)
+	return f, note, err
+}
+
 // Candidate is one quantization of a catalog entry.
 type Candidate struct {
 	Name  string // Q4_K_M, Q8_0, ...
@@ -225,20 +257,13 @@ type Ranked struct {
 	Fit  Fit    `json:"fit"`
 }
 
-// BestQuant judges every quantization at CatalogContext (unless o says otherwise) and returns
+// BestQuant judges every quantization at its default context (Judge; o.Context overrides) and returns
 // the best that fits: the one with the largest weights (the most bits per weight) among those
 // that fit, else among those that are tight; best is "" when none does. The list is ordered
 // from the largest weights down.
 func BestQuant(cands []Candidate, o Options, b Budget, resident []Resident) (best string, all []Ranked, err error) {
-	if o.Context <= 0 {
-		o.Context = CatalogContext
-	}
 	for _, c := range cands {
-		oc := o
-		if c.Shape.ContextLength > 0 {
-			oc.Context = min(oc.Context, c.Shape.ContextLength)
-		}
-		f, err := Check(c.Shape, oc, b, resident)
+		f, _, err := Judge(c.Shape, o, b, resident)
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", c.Name, err)
 		}

@@ -72,8 +72,6 @@ func (p *Planner) Plan(s Shape, m Machine, opts engine.LoadOptions, res []Reside
 	b := BudgetFor(m, used)
 	o := Options{Context: opts.ContextLength, Slots: opts.Slots, KVTypeK: opts.KVType, KVTypeV: opts.KVType,
 		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn, Backend: m.Backend(), PerSlot: opts.PerSlotKV}
-	// A context beyond the training context is wasted memory (Ollama caps it too).
-	o.Context = trainedCap(s, o.Context)
 	if o.Slots <= 0 {
 		o.Slots = p.Slots
 		if o.Slots <= 0 {
@@ -83,21 +81,7 @@ func (p *Planner) Plan(s Shape, m Machine, opts engine.LoadOptions, res []Reside
 	if o.KVTypeK == "" {
 		o.KVTypeK, o.KVTypeV = p.KVType, p.KVType
 	}
-	var note string
-	if o.Context <= 0 {
-		// The largest context that fits beside what is loaded; failing that, the largest that
-		// fits once idle models are unloaded.
-		n, why, err := ChooseContext(s, o, b.Bytes-used)
-		if errors.Is(err, ErrNoContextFits) {
-			n, why, err = ChooseContext(s, o, b.Bytes)
-		}
-		if err != nil {
-			o.Context = FallbackContext(s)
-		} else {
-			o.Context, note = n, why
-		}
-	}
-	f, err := Check(s, o, b, res)
+	f, note, err := Judge(s, o, b, res)
 	if err != nil {
 		return Plan{}, err
 	}
