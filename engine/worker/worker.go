@@ -26,12 +26,12 @@ import (
 
 // Config is how the parent starts a worker.
 type Config struct {
-	Name      string // the model's name, for messages
-	Model     string // GGUF path (the first part of a split model)
-	Digest    string // the model's identity, for saved state
-	Socket    string // Unix socket to serve on
-	SlotCtx   int    // context per slot; 0 = the training context, capped at DefaultSlotCtx
-	Slots     int    // parallel sequences
+	Name    string // the model's name, for messages
+	Model   string // GGUF path (the first part of a split model)
+	Digest  string // the model's identity, for saved state
+	Socket  string // Unix socket to serve on
+	SlotCtx int    // context per slot; 0 = the training context, capped at DefaultSlotCtx
+	Slots   int    // parallel sequences
 	// PerSlotKV gives each slot its own cache of SlotCtx cells; by default the slots share
 	// one unified cache of SlotCtx cells (llama.cpp's kv_unified), so memory is one context.
 	PerSlotKV bool
