@@ -42,7 +42,16 @@ func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.Load
 	if err != nil {
 		return engine.Fit{}, err
 	}
-	out := engine.Fit{Options: opts, Message: pl.Note}
+	out := engine.Fit{Options: opts, Message: pl.Note, DefaultContext: pl.Options.Context}
+	if opts.ContextLength > 0 {
+		// What a load without num_ctx would get, so that such a request can be served by
+		// this one when it has as much.
+		def := opts
+		def.ContextLength = 0
+		if d, err := p.Plan(s, m, def, residents(resident)); err == nil {
+			out.DefaultContext = d.Options.Context
+		}
+	}
 	out.Options.Slots = pl.Options.Slots
 	out.Options.ContextLength = pl.Options.Context
 	out.Options.PerSlotKV = pl.Options.PerSlot

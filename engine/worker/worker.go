@@ -184,6 +184,9 @@ func start(cfg Config) (*Worker, error) {
 	if slotCtx <= 0 {
 		slotCtx = DefaultSlotCtx
 	}
+	if info.ContextLength > 0 {
+		slotCtx = min(slotCtx, info.ContextLength) // more than the model was trained on is waste
+	}
 	threads := cfg.Threads
 	if threads <= 0 {
 		threads = DefaultThreads()
