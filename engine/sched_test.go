@@ -262,3 +262,31 @@ func TestBadLoadOptions(t *testing.T) {
 		t.Errorf("%d models loaded after bad options", n)
 	}
 }
+
+// TestSharedCacheGivesWay: with one KV cache shared by the slots, the prefix an idle slot
+// keeps cached gives way to a request that needs the cells.
+func TestSharedCacheGivesWay(t *testing.T) {
+	e := newEngine(t, engine.Config{Slots: 2, ContextLength: 256})
+	// Two requests at once leave two cached prompts of 80 and 100 tokens; a third of
+	// about 220 tokens with another beginning then needs cells one of them holds.
+	var wg sync.WaitGroup
+	for _, prompt := range []string{strings.Repeat("Once upon a time there was a girl. ", 6), strings.Repeat("The sun was hot and bright. ", 7)} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.Complete(context.Background(), greedy("stories", prompt, 4), nil); err != nil {
+				t.Errorf("%q: %v", prompt, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := e.Loaded(); len(st) == 1 {
+		t.Logf("cells used after two requests: %d of %d", st[0].Memory.KVUsedCells, st[0].Memory.KVCells)
+	}
+	if _, err := e.Complete(context.Background(), greedy("stories", strings.Repeat("The dog ran to the park. ", 18), 4), nil); err != nil {
+		t.Fatalf("a request needing cells idle slots hold: %v", err)
+	}
+	if st := e.Loaded(); len(st) != 1 || st[0].SlotCtx != 256 || st[0].Slots != 2 {
+		t.Errorf("loaded %+v", st)
+	}
+}

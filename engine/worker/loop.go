@@ -30,6 +30,10 @@ type loop struct {
 	slotCtx int
 	nBatch  int
 	canShft bool
+	// shared is true when the slots share one KV cache of cells cells (llama.cpp's
+	// kv_unified): idle slots' cached prefixes then give way to running ones.
+	shared bool
+	cells  int
 
 	incoming chan *job
 	queue    []*job
@@ -49,6 +53,8 @@ func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateSt
 		slotCtx:  c.NCtxSeq(),
 		nBatch:   c.NBatch(),
 		canShft:  c.CanShift(),
+		shared:   c.NSeqMax() > 1 && c.NCtxSeq() == c.NCtx(),
+		cells:    c.NCtx(),
 		incoming: make(chan *job, 1024),
 	}
 	l.batch = llama.NewBatch(l.nBatch)
@@ -272,6 +278,7 @@ func (l *loop) step() {
 		return
 	}
 	defer l.countCells()
+	l.freeSharedCells()
 	if err := l.ctx.Decode(b); err != nil {
 		l.decodeFailed(err)
 		return
@@ -281,6 +288,32 @@ func (l *loop) step() {
 			continue
 		}
 		l.sample(s)
+	}
+}
+
+// freeSharedCells drops the cached prefixes of idle slots, least recently used first, while
+// the slots' sequences would overflow a KV cache they share.
+func (l *loop) freeSharedCells() {
+	if !l.shared {
+		return
+	}
+	used := 0
+	for _, s := range l.slots {
+		used += len(s.cache)
+	}
+	for used > l.cells {
+		var victim *slot
+		for _, s := range l.slots {
+			if s.idle() && len(s.cache) > 0 && (victim == nil || s.lastUsed.Before(victim.lastUsed)) {
+				victim = s
+			}
+		}
+		if victim == nil {
+			return // the running sequences alone overflow it: the decode says so
+		}
+		l.ctx.SeqRm(victim.id, -1, -1)
+		used -= len(victim.cache)
+		victim.cache = victim.cache[:0]
 	}
 }
 
