@@ -87,7 +87,9 @@ type Config struct {
 	KeepAlive time.Duration
 	// MaxLoaded caps resident models (0: as many as the planner allows, or 3 without one).
 	MaxLoaded int
-	// Defaults for loads that do not say.
+	// Defaults for loads that do not say. The slots share one KV cache of ContextLength
+	// cells unless PerSlotKV gives each its own.
+	PerSlotKV     bool
 	Slots         int
 	ContextLength int
 	KVType        string

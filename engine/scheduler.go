@@ -67,7 +67,7 @@ func (r *runner) compatible(o LoadOptions) bool {
 		return false
 	case o.KVType != "" && o.KVType != have.KVType:
 		return false
-	case o.PerSlotKV != have.PerSlotKV && o.request:
+	case o.PerSlotKV && !have.PerSlotKV:
 		return false
 	case o.Embedding && !have.Embedding && r.proc != nil && !r.proc.info.Embedding:
 		return false
@@ -99,6 +99,7 @@ func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	if o.KVType == "" {
 		o.KVType = e.cfg.KVType
 	}
+	o.PerSlotKV = o.PerSlotKV || e.cfg.PerSlotKV
 	if o.Threads <= 0 {
 		o.Threads = e.cfg.Threads
 	}

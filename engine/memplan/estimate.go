@@ -240,6 +240,14 @@ func Compute(s Shape, o Options) (Estimate, error) {
 	}
 
 	e.ComputeBytes = computeBytes(&s, o, fa, tk.IsQuantized(), ctxSeq, min(o.UBatch, nCtx))
+	if swaCells < ctxSeq && len(s.SWALayers) > 0 {
+		// Windowed sliding-window layers get their own attention mask, alive with the other.
+		maskRow := int64(2)
+		if !fa {
+			maskRow = 4
+		}
+		e.ComputeBytes += int64(swaCells) * int64(pad(min(o.UBatch, nCtx), 64)) * maskRow
+	}
 
 	// Weights, and what stays on the host under Metal (the token embeddings: llama.cpp looks
 	// them up on the CPU).

@@ -34,6 +34,8 @@ type loop struct {
 	// kv_unified): idle slots' cached prefixes then give way to running ones.
 	shared bool
 	cells  int
+	// swa is the window of sliding-window layers, whose caches keep only the last positions.
+	swa int
 
 	incoming chan *job
 	queue    []*job
@@ -55,6 +57,7 @@ func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateSt
 		canShft:  c.CanShift(),
 		shared:   c.NSeqMax() > 1 && c.NCtxSeq() == c.NCtx(),
 		cells:    c.NCtx(),
+		swa:      m.SlidingWindow(),
 		incoming: make(chan *job, 1024),
 	}
 	l.batch = llama.NewBatch(l.nBatch)
@@ -221,6 +224,12 @@ func (l *loop) start(s *slot, j *job, n int) {
 	// At least one prompt token must be decoded to get the logits of the next one.
 	if n >= len(j.prompt) {
 		n = len(j.prompt) - 1
+	}
+	if n < len(s.cache) && l.swa > 0 && n > 0 && l.ctx.SeqPosMin(s.id) > max(0, n-l.swa) {
+		// The sliding-window layers no longer hold the window before position n: the prefix
+		// cannot be continued from there.
+		l.ctx.SeqRm(s.id, -1, -1)
+		s.cache, n, s.restored = s.cache[:0], 0, false
 	}
 	if n < len(s.cache) {
 		if !l.ctx.SeqRm(s.id, n, -1) {
