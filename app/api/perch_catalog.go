@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/perchapp/perch/engine"
 	"net/http"
 	"slices"
 	"strings"
@@ -92,8 +93,8 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) {
 		writeOpenAIError(w, r, err)
 		return
 	}
-	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
-		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength))
+	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
+		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength))
 		return
 	}
 	m, err := a.catalog.Inspect(r.Context(), req.Ref)

@@ -117,8 +117,8 @@ func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) {
 		writeOpenAIError(w, r, badRequest("model", "give model (an installed model) or ref (one to download)"))
 		return
 	}
-	if q.ContextLength < 0 || q.ContextLength > 1<<22 {
-		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, q.ContextLength))
+	if q.ContextLength < 0 || (q.ContextLength > 0 && q.ContextLength < engine.MinContext) || q.ContextLength > 1<<22 {
+		writeOpenAIError(w, r, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, q.ContextLength))
 		return
 	}
 	if q.Slots < 0 || q.Slots > 64 {

@@ -311,4 +311,13 @@ func oneRunnerPerModel(t *testing.T, tg compat.Target, eng *engine.Engine) {
 	if p := psNow(); len(p.Models) != 1 || p.Models[0].ContextLength != 512 {
 		t.Errorf("a request without num_ctx after num_ctx 256: %+v, want the default 512", p.Models)
 	}
+	// A context below 256 is a 400 naming the field, and loads nothing.
+	eng.Unload(context.Background(), "stories260k")
+	code, body := send(t, tg, "POST", "/api/generate", `{"model":"stories260k","prompt":"Once","stream":false,"options":{"num_ctx":100}}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "num_ctx") {
+		t.Errorf("num_ctx 100: %d %s", code, body)
+	}
+	if p := psNow(); len(p.Models) != 0 {
+		t.Errorf("bad options loaded %+v", p.Models)
+	}
 }
