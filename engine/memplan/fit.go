@@ -25,9 +25,6 @@ const headroom = 0.10
 
 // Context defaults.
 const (
-	// DefaultContextCap caps the context picked when none is asked for: long enough for
-	// chats with documents, short enough that prefill stays quick and several slots fit.
-	DefaultContextCap = 8192
 	// CatalogContext is the context the catalog's sizing claims are stated at ("fits a 16 GB
 	// Mac at 8K"); badges judge at the default context (Judge).
 	CatalogContext = 8192
