@@ -40,22 +40,46 @@ func (e Entry) JudgeOn(q Quant, macGB int64) (memplan.Fit, error) {
 }
 
 // Suits says in words which Macs the entry's quantizations fit (verdict "fits" at the
-// default context), e.g. "Fits 16 GB Macs at Q4_K_M; Q8_0 from 24 GB."
+// default context), e.g. "Suits 16 GB Macs and up (Q4_K_M to Q6_K); Q8_0 from 24 GB."
 func (e Entry) Suits() string {
-	var parts []string
+	type group struct {
+		first, last string
+		gb          int64
+	}
+	var gs []group
 	for _, q := range e.Quants {
-		for _, gb := range TableMacs {
-			f, err := e.JudgeOn(q, gb)
-			if err == nil && f.Verdict == memplan.Fits {
-				parts = append(parts, fmt.Sprintf("%s from %d GB", q.Name, gb))
+		gb := int64(0)
+		for _, m := range TableMacs {
+			if f, err := e.JudgeOn(q, m); err == nil && f.Verdict == memplan.Fits {
+				gb = m
 				break
 			}
 		}
+		if n := len(gs); n > 0 && gs[n-1].gb == gb {
+			gs[n-1].last = q.Name
+			continue
+		}
+		gs = append(gs, group{q.Name, q.Name, gb})
 	}
-	if len(parts) == 0 {
+	var parts []string
+	for i, g := range gs {
+		names := g.first
+		if g.last != g.first {
+			names += " to " + g.last
+		}
+		switch {
+		case g.gb == 0:
+			parts = append(parts, fmt.Sprintf("%s needs more than %d GB", names, TableMacs[len(TableMacs)-1]))
+		case i == 0:
+			parts = append(parts, fmt.Sprintf("Suits %d GB Macs and up (%s)", g.gb, names))
+		default:
+			parts = append(parts, fmt.Sprintf("%s from %d GB", names, g.gb))
+		}
+	}
+	if gs[0].gb == 0 {
 		return fmt.Sprintf("Needs more than %d GB.", TableMacs[len(TableMacs)-1])
 	}
-	return "Suits Macs with " + strings.Join(parts, ", ") + "."
+	return strings.Join(parts, "; ") + "."
 }
 
 // WriteFitTable writes the markdown table of every entry × quantization × Mac in TableMacs:

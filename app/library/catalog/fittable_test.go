@@ -78,7 +78,7 @@ func TestEveryEntrySaysWhichMacs(t *testing.T) {
 		}
 	}
 	e, _ := Embedded().Get("gemma-3-12b-it")
-	if s := e.Suits(); !strings.Contains(s, "Q8_0 from 32 GB") {
+	if s := e.Suits(); s != "Suits 24 GB Macs and up (Q4_K_M to Q6_K); Q8_0 from 32 GB." {
 		t.Errorf("gemma 3 12B: %q", s)
 	}
 }
