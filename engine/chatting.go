@@ -26,7 +26,7 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		}
 	}
 	load := req.Load
-	load.generate = true
+	load.generate, load.request = true, true
 	r, waited, err := e.acquire(ctx, req.Model, load, req.KeepAlive)
 	if err != nil {
 		return nil, err

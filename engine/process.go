@@ -91,6 +91,9 @@ func (s workerSpec) args() []string {
 	if o.FlashAttn != "" {
 		a = append(a, "--flash-attn", o.FlashAttn)
 	}
+	if o.PerSlotKV {
+		a = append(a, "--per-slot-kv")
+	}
 	if o.Embedding {
 		a = append(a, "--embedding")
 	}

@@ -7,6 +7,8 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/perchapp/perch/engine/chat"
@@ -49,10 +51,14 @@ type ModelInfo struct {
 
 // LoadOptions choose how a model is loaded; zero values take the defaults.
 type LoadOptions struct {
-	// ContextLength is the context of each slot, in tokens.
+	// ContextLength is the KV cache in tokens: one cache the slots share (any one request
+	// may fill it), or, with PerSlotKV, each slot's own.
 	ContextLength int `json:"num_ctx,omitempty"`
 	// Slots is the number of requests the model serves at once.
 	Slots int `json:"slots,omitempty"`
+	// PerSlotKV gives every slot a cache of ContextLength cells (memory × Slots) instead of
+	// one shared cache.
+	PerSlotKV bool `json:"per_slot_kv,omitempty"`
 	// KVType is the KV cache type: f16 (default), q8_0 or q4_0.
 	KVType string `json:"kv_type,omitempty"`
 	// FlashAttn is auto (default), on or off.
@@ -69,7 +75,44 @@ type LoadOptions struct {
 	// generate is set by Complete and Chat: a worker loaded for embeddings only cannot serve
 	// them, so such a runner is reloaded.
 	generate bool
+	// request is set by the calls whose options are the caller's (Complete, Chat, Embed,
+	// Load): without a context they want the default one. Info and Tokenize take any.
+	request bool
 }
+
+// validate rejects options no load could honour, naming the field; nothing is loaded.
+func (o LoadOptions) validate() error {
+	bad := func(param, format string, a ...any) error {
+		return &Error{Kind: KindInvalid, Param: param, Message: fmt.Sprintf(format, a...)}
+	}
+	switch {
+	case o.ContextLength < 0 || (o.ContextLength > 0 && o.ContextLength < MinContext):
+		return bad("num_ctx", "num_ctx must be 0 (the default) or at least %d tokens, not %d", MinContext, o.ContextLength)
+	case o.Slots < 0 || o.Slots > MaxSlots:
+		return bad("slots", "slots must be from 1 to %d, not %d", MaxSlots, o.Slots)
+	case o.BatchSize < 0:
+		return bad("num_batch", "num_batch must be positive, not %d", o.BatchSize)
+	}
+	switch strings.ToLower(o.KVType) {
+	case "", "f16", "q8_0", "q4_0", "f32", "bf16":
+	default:
+		return bad("kv_type", "kv_type must be f16, q8_0 or q4_0, not %q", o.KVType)
+	}
+	switch o.FlashAttn {
+	case "", "auto", "on", "off":
+	default:
+		return bad("flash_attn", "flash_attn must be auto, on or off, not %q", o.FlashAttn)
+	}
+	return nil
+}
+
+// Limits of LoadOptions.
+const (
+	// MinContext is the smallest context a model is loaded with.
+	MinContext = 256
+	// MaxSlots is the most parallel requests one model serves.
+	MaxSlots = 64
+)
 
 // Sampling chooses the next token. Temperature 0 is greedy and deterministic.
 type Sampling struct {

@@ -7,23 +7,25 @@ import "github.com/perchapp/perch/engine/chat"
 
 // WorkerInfo is what a worker reports about itself and its model.
 type WorkerInfo struct {
-	PID        int         `json:"pid"`
-	Model      ModelInfo   `json:"model"`
-	Memory     MemoryUsage `json:"memory"`
-	Slots      int         `json:"slots"`
-	SlotCtx    int         `json:"slot_ctx"` // tokens each slot may hold
-	Batch      int         `json:"batch"`
-	Threads    int         `json:"threads"`
-	KVType     string      `json:"kv_type"`
-	FlashAttn  string      `json:"flash_attn"`
-	Embedding  bool        `json:"embedding"`
-	Busy       int         `json:"busy"`
-	Queued     int         `json:"queued"`
-	SystemInfo string      `json:"system_info"`
-	Backends   []string    `json:"backends"`
-	Devices    []Device    `json:"devices"`
-	LibDir     string      `json:"lib_dir"`
-	Release    string      `json:"llama_release,omitempty"`
+	PID     int         `json:"pid"`
+	Model   ModelInfo   `json:"model"`
+	Memory  MemoryUsage `json:"memory"`
+	Slots   int         `json:"slots"`
+	SlotCtx int         `json:"slot_ctx"` // tokens each slot may hold
+	// KVUnified is true when the slots share one cache of SlotCtx cells.
+	KVUnified  bool     `json:"kv_unified"`
+	Batch      int      `json:"batch"`
+	Threads    int      `json:"threads"`
+	KVType     string   `json:"kv_type"`
+	FlashAttn  string   `json:"flash_attn"`
+	Embedding  bool     `json:"embedding"`
+	Busy       int      `json:"busy"`
+	Queued     int      `json:"queued"`
+	SystemInfo string   `json:"system_info"`
+	Backends   []string `json:"backends"`
+	Devices    []Device `json:"devices"`
+	LibDir     string   `json:"lib_dir"`
+	Release    string   `json:"llama_release,omitempty"`
 }
 
 // Device is a compute device llama.cpp found, with its memory.

@@ -121,8 +121,8 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 	if err := validateModelName("name", req.Name); err != nil {
 		return req, err
 	}
-	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
-		return req, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength)
+	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
+		return req, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
 	}
 	return req, nil
 }

@@ -28,10 +28,16 @@ type Settings struct {
 	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 	// KeepAlive is how long an idle model stays loaded, as a Go duration ("5m"); "-1" forever.
 	KeepAlive string `json:"keep_alive"`
-	// ContextLength is the default context per slot; 0 picks the largest that fits (capped).
+	// ContextLength is the default context; 0 picks the largest of 4K/8K/16K/32K that fits,
+	// never above the model's training context.
 	ContextLength int `json:"context_length"`
-	// Slots is the number of parallel requests per model.
+	// Slots is the number of parallel requests per model. They share one KV cache of the
+	// context (llama.cpp's unified KV), so more slots cost almost no memory.
 	Slots int `json:"slots"`
+	// PerSlotKV gives every slot its own cache of the whole context instead (memory × slots).
+	// It only wins when several long conversations run at once and each must keep its full
+	// context; a desktop's single user does not need it.
+	PerSlotKV bool `json:"per_slot_kv,omitempty"`
 	// MaxLoaded caps the models resident at once (0: as many as memory allows).
 	MaxLoaded int `json:"max_loaded"`
 	// DefaultModel is the model the UI starts new chats with.
@@ -72,8 +78,8 @@ func (s Settings) Validate() error {
 	if _, err := ParseKeepAlive(s.KeepAlive); err != nil {
 		return err
 	}
-	if s.ContextLength < 0 {
-		return fmt.Errorf("context_length must be 0 (automatic) or more, got %d", s.ContextLength)
+	if s.ContextLength < 0 || (s.ContextLength > 0 && s.ContextLength < 256) {
+		return fmt.Errorf("context_length must be 0 (automatic) or at least 256, got %d", s.ContextLength)
 	}
 	if s.Slots < 0 || s.Slots > 64 {
 		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)

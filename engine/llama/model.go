@@ -21,6 +21,9 @@ type ModelOptions struct {
 	NoMmap bool
 	// VocabOnly loads only the tokenizer (for tokenizer tests and quick facts).
 	VocabOnly bool
+	// NoExtraBuffers keeps the weights in plain buffers: no CPU repacked or AMX copies
+	// (the memory calibration measures what a Mac allocates).
+	NoExtraBuffers bool
 }
 
 // Model is a loaded GGUF model and its vocabulary.
@@ -75,6 +78,9 @@ func LoadModel(path string, opts ModelOptions) (*Model, error) {
 	}
 	if opts.VocabOnly {
 		p.VocabOnly = 1
+	}
+	if opts.NoExtraBuffers {
+		p.UseExtraBufts = 0
 	}
 	m, err := yz.ModelLoadFromFile(path, p)
 	if err != nil {
@@ -296,6 +302,10 @@ func (m *Model) FIMSuf() Token { return Token(yz.VocabFIMSuf(m.v)) }
 func (m *Model) FIMMid() Token { return Token(yz.VocabFIMMid(m.v)) }
 
 // AddBOS reports whether the tokenizer prepends BOS when asked to add special tokens.
+// SlidingWindow is the window of the model's sliding-window attention layers (0: none).
+func (m *Model) SlidingWindow() int { return int(yz.ModelNSWA(m.m)) }
+
+// AddBOS reports whether the tokenizer adds a beginning-of-sequence token.
 func (m *Model) AddBOS() bool { return yz.VocabGetAddBOS(m.v) }
 
 // ErrQuantize is returned when llama.cpp could not quantize a file.

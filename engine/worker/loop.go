@@ -30,6 +30,12 @@ type loop struct {
 	slotCtx int
 	nBatch  int
 	canShft bool
+	// shared is true when the slots share one KV cache of cells cells (llama.cpp's
+	// kv_unified): idle slots' cached prefixes then give way to running ones.
+	shared bool
+	cells  int
+	// swa is the window of sliding-window layers, whose caches keep only the last positions.
+	swa int
 
 	incoming chan *job
 	queue    []*job
@@ -57,6 +63,9 @@ func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateSt
 		slotCtx:  c.NCtxSeq(),
 		nBatch:   c.NBatch(),
 		canShft:  c.CanShift(),
+		shared:   c.NSeqMax() > 1 && c.NCtxSeq() == c.NCtx(),
+		cells:    c.NCtx(),
+		swa:      m.SlidingWindow(),
 		incoming: make(chan *job, 1024),
 	}
 	l.batch = llama.NewBatch(l.nBatch)
@@ -224,6 +233,12 @@ func (l *loop) start(s *slot, j *job, n int) {
 	if n >= len(j.prompt) {
 		n = len(j.prompt) - 1
 	}
+	if n < len(s.cache) && l.swa > 0 && n > 0 && l.ctx.SeqPosMin(s.id) > max(0, n-l.swa) {
+		// The sliding-window layers no longer hold the window before position n: the prefix
+		// cannot be continued from there.
+		l.ctx.SeqRm(s.id, -1, -1)
+		s.cache, n, s.restored = s.cache[:0], 0, false
+	}
 	if n < len(s.cache) {
 		if !l.ctx.SeqRm(s.id, n, -1) {
 			// The cache cannot drop a suffix (recurrent models): start from nothing.
@@ -287,6 +302,7 @@ func (l *loop) step() {
 		return
 	}
 	defer l.countCells()
+	l.freeSharedCells()
 	t0, p0 := time.Now(), l.produced
 	pure, drafted := l.genOnly(b.Len())
 	if err := l.ctx.Decode(b); err != nil {
@@ -315,6 +331,32 @@ func (l *loop) genOnly(n int) (pure, drafted bool) {
 		}
 	}
 	return gen == n, drafted
+}
+
+// freeSharedCells drops the cached prefixes of idle slots, least recently used first, while
+// the slots' sequences would overflow a KV cache they share.
+func (l *loop) freeSharedCells() {
+	if !l.shared {
+		return
+	}
+	used := 0
+	for _, s := range l.slots {
+		used += len(s.cache)
+	}
+	for used > l.cells {
+		var victim *slot
+		for _, s := range l.slots {
+			if s.idle() && len(s.cache) > 0 && (victim == nil || s.lastUsed.Before(victim.lastUsed)) {
+				victim = s
+			}
+		}
+		if victim == nil {
+			return // the running sequences alone overflow it: the decode says so
+		}
+		l.ctx.SeqRm(victim.id, -1, -1)
+		used -= len(victim.cache)
+		victim.cache = victim.cache[:0]
+	}
 }
 
 func (l *loop) countCells() {

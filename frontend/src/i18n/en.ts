@@ -167,7 +167,7 @@ export const en = {
   'fit.tight': 'Tight',
   'fit.too_large': 'Too large',
   'fit.unknown': 'Unknown fit',
-  'fit.detail': 'Needs {total} of {budget} available to models',
+  'fit.detail': 'Needs {total} of {budget} available to models at {ctx} tokens of context',
 
   'memory.title': 'Memory',
   'memory.used': 'Used',

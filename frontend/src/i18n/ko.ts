@@ -167,7 +167,7 @@ export const ko: Record<MessageKey, string> = {
   'fit.tight': '빠듯함',
   'fit.too_large': '너무 큼',
   'fit.unknown': '알 수 없음',
-  'fit.detail': '모델에 쓸 수 있는 {budget} 중 {total} 필요',
+  'fit.detail': '컨텍스트 {ctx} 토큰 기준, 모델에 쓸 수 있는 {budget} 중 {total} 필요',
 
   'memory.title': '메모리',
   'memory.used': '사용 중',
