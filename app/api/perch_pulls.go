@@ -40,6 +40,7 @@ type pullView struct {
 	RateBps   float64   `json:"rate_bps"`
 	ETASecs   float64   `json:"eta_s"`
 	Error     string    `json:"error,omitempty"`
+	ErrorCode string    `json:"error_code,omitempty"`
 	StartedAt time.Time `json:"started_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -121,7 +122,7 @@ func (m *pullManager) trimLocked() {
 func (m *pullManager) runLocked(j *pullJob) {
 	ctx, cancel := context.WithCancel(context.Background())
 	j.cancel, j.intent, j.done = cancel, "", make(chan struct{})
-	j.view.State, j.view.Error, j.view.RateBps, j.view.ETASecs = pullRunning, "", 0, 0
+	j.view.State, j.view.Error, j.view.ErrorCode, j.view.RateBps, j.view.ETASecs = pullRunning, "", "", 0, 0
 	j.view.UpdatedAt = m.now()
 	done := j.done
 	m.pingLocked(true)
@@ -176,7 +177,8 @@ func (m *pullManager) finish(j *pullJob, err error) {
 	case intent == pullCancelled:
 		j.view.State = pullCancelled
 	case err != nil:
-		j.view.State, j.view.Error = pullFailed, toAPIError(err).Message
+		ae := toAPIError(err)
+		j.view.State, j.view.Error, j.view.ErrorCode = pullFailed, ae.Message, ae.Code
 		m.log.Warn("download failed", "ref", j.view.Ref, "error", err)
 	default:
 		j.view.State, j.view.Phase = pullDone, string(PullDone)
