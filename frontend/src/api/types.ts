@@ -209,6 +209,8 @@ export interface Pull {
   rate_bps: number;
   eta_s: number;
   error?: string;
+  /** A stable code for error (app/api/errors.go) the UI maps to a sentence. */
+  error_code?: string;
   started_at: string;
   updated_at: string;
 }

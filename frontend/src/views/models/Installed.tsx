@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
@@ -22,7 +23,7 @@ function ModelRow({ model }: { model: Model }) {
   const { refreshModels, refreshStatus } = useApp();
   const [busy, setBusy] = useState<'' | 'load' | 'unload' | 'default' | 'delete'>('');
   const [confirm, setConfirm] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
 
   const act = async (what: 'load' | 'unload' | 'default' | 'delete') => {
     setBusy(what);
@@ -32,7 +33,7 @@ function ModelRow({ model }: { model: Model }) {
       await refreshModels();
       if (what === 'default') await refreshStatus();
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
     } finally {
       setBusy('');
       setConfirm(false);
@@ -64,11 +65,7 @@ function ModelRow({ model }: { model: Model }) {
           {model.loaded ? t('models.memory', { size: fmt.bytes(memoryOf(model)) }) + ' · ' : ''}
           {model.last_used ? t('models.lastUsed', { when: fmt.relative(model.last_used) }) : t('models.neverUsed')}
         </div>
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorMessage error={error} className="error small" />
         {confirm && (
           <div className="confirm" role="group" aria-label={t('models.deleteConfirm', { name: model.name })}>
             <p className="small">{t('models.deleteConfirm', { name: model.name })}</p>
