@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"syscall"
 
@@ -80,11 +81,13 @@ func toAPIError(err error) *apiError {
 	return &apiError{Status: http.StatusInternalServerError, Type: "server_error", Code: codeServer, Message: err.Error()}
 }
 
-// isNetworkError says whether err is a failure to reach another host (DNS, refused, reset).
+// isNetworkError says whether err is a failure to reach another host (DNS, refused, reset,
+// a connection cut before the answer: a *url.Error is only made for transport failures).
 func isNetworkError(err error) bool {
 	var dns *net.DNSError
 	var op *net.OpError
-	return errors.As(err, &dns) || errors.As(err, &op)
+	var ue *url.Error
+	return errors.As(err, &dns) || errors.As(err, &op) || errors.As(err, &ue)
 }
 
 // withCode fills in a code by status for errors made without one, so every body has one.

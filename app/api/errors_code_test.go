@@ -3,8 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"syscall"
 	"testing"
 
@@ -21,6 +23,7 @@ func TestErrorCodes(t *testing.T) {
 	}{
 		{"offline", fmt.Errorf("reach Hugging Face: %w", &net.DNSError{Err: "no such host", Name: "huggingface.co"}), http.StatusBadGateway, codeOffline},
 		{"refused", fmt.Errorf("get: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), http.StatusBadGateway, codeOffline},
+		{"cut", fmt.Errorf("reach Hugging Face: %w", &url.Error{Op: "Get", URL: "http://hf", Err: io.EOF}), http.StatusBadGateway, codeOffline},
 		{"disk full", fmt.Errorf("write /tmp/x.partial: %w", syscall.ENOSPC), http.StatusInsufficientStorage, codeDiskFull},
 		{"not gguf", fmt.Errorf("/data/uploads/c7.upload: %w", ggufmeta.ErrNotGGUF), http.StatusBadRequest, codeInvalidModel},
 		{"other", errors.New("boom"), http.StatusInternalServerError, codeServer},

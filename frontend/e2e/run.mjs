@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { issue15 } from './issue15.mjs';
 import { startRegistry } from './registry.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -190,6 +191,12 @@ async function main() {
 
   await page.goto(`${url}/#/chat`);
   await page.getByRole('link', { name: 'Chat' }).waitFor();
+
+  const issue15Steps = () => issue15({ page, context, step, shot, assert, bin, models, out, stops });
+  if (process.env.E2E_ONLY === 'issue15') {
+    await issue15Steps();
+    return;
+  }
 
   await step('Korean composition does not send', async () => {
     const box = composer();
@@ -593,6 +600,8 @@ async function main() {
     const verdicts = new Set(await page.locator('.catalog-card .badge[class*="fit-"]').evaluateAll((els) => els.map((e) => e.className)));
     assert([...verdicts].some((c) => c.includes('fit-too_large')) || [...verdicts].some((c) => c.includes('fit-tight')), `every quantization fits a 32 GB Mac? ${[...verdicts]}`);
   });
+
+  await issue15Steps();
 
   await step('no accessibility violations (axe-core, WCAG 2.1 AA)', async () => {
     if (axeFindings.length) {
