@@ -126,6 +126,37 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await shots('chat-titled-light-en');
   });
 
+  await step('issue 15 #7: display names in the picker at 420 px, with size and loaded state; the placeholder stays', async () => {
+    const picker = page.getByRole('combobox', { name: 'Model', exact: true });
+    const label = await picker.evaluate((el) => el.selectedOptions[0]?.textContent ?? '');
+    // The stand-in serves stories260K (F32) under every quantization's name: the file's own
+    // quantization is what the name shows.
+    const shown = 'Qwen3 8B · F32';
+    assert(label.startsWith(shown), `picker shows "${label}"`);
+    assert(!label.includes('hf.co'), `picker shows the reference: "${label}"`);
+    assert(/MB|GB/.test(label) && /Loaded/.test(label), `no size or loaded state in "${label}"`);
+    // The display name itself is not cut at 420 px: it fits the closed picker's width.
+    const fits = await picker.evaluate((el) => {
+      const c = document.createElement('canvas').getContext('2d');
+      c.font = getComputedStyle(el).font;
+      return c.measureText('Qwen3 8B · F32').width <= el.clientWidth - 16;
+    });
+    assert(fits, 'the display name is cut in the picker at 420 px');
+    const ph = await composer().getAttribute('placeholder');
+    assert(ph === `Message ${shown}`, `placeholder "${ph}"`);
+    await page.getByRole('link', { name: 'Models' }).click();
+    const row = page.locator('.model-row').first();
+    assert((await row.locator('.model-name').textContent()) === shown, 'installed row not by display name');
+    assert((await row.locator('.model-ref').textContent())?.includes('hf.co/Qwen/Qwen3-8B-GGUF'), 'no reference as secondary text');
+    const inst = page.locator('.quant-row', { hasText: 'Installed' }).first();
+    await inst.waitFor();
+    assert(/Q4_K_M/.test((await inst.textContent()) ?? ''), 'the installed quantization is not marked');
+    await inst.scrollIntoViewIfNeeded();
+    await shots('models-installed-light-en');
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.waitForURL(new RegExp(`#/chat/${chatId}$`));
+  });
+
   await step('issue 15 #2: tab switches, Back and Forward keep the conversation; Stop stays with its chat', async () => {
     await page.getByRole('link', { name: 'Memory' }).click();
     await page.getByRole('link', { name: 'Chat' }).click();
@@ -219,6 +250,20 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
       document.documentElement.dataset.theme = 'dark';
     });
     await shots('error-offline-dark-en');
+    await page.evaluate(() => {
+      document.documentElement.lang = 'ko';
+    });
+    await fetch(`${url}/perch/settings`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ language: 'ko', theme: 'dark' }) });
+    await page.reload();
+    await page.getByRole('link', { name: '모델' }).waitFor();
+    await page.getByRole('textbox', { name: /모델 참조|Model reference/ }).fill('hf.co/acme/Nothing-GGUF:Q4_K_M');
+    await page.locator('.pull-ref-form button[type="submit"]').click();
+    await page.locator('.models-view .human-error').first().waitFor({ timeout: 30_000 });
+    const ko = await visibleText();
+    assert(!RAW.test(ko), `raw error text on screen (ko): ${RAW.exec(ko)?.[0]}`);
+    assert(/오프라인/.test(ko), 'no Korean offline sentence');
+    await shots('error-offline-dark-ko');
+    await fetch(`${url}/perch/settings`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ language: 'en', theme: 'light' }) });
     await hub.setOffline(false);
   });
 }

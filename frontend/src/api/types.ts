@@ -136,6 +136,8 @@ export interface Model {
   modified_at: string;
   embedding?: boolean;
   default: boolean;
+  /** The GGUF's general.name, where the server sends it (else the UI derives one from name). */
+  display_name?: string;
   /** A file in a models directory: served, never deleted. */
   external?: boolean;
   last_used?: string;

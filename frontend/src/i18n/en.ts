@@ -374,6 +374,7 @@ export const en = {
   'fit.context': "at {ctx} tokens of context",
   'models.recommendedQuant': "Recommended",
   'models.openChat': "Open chat",
+  'models.paramsLabel': '{n} parameters',
   'models.quantExplain': "Q4 files are smaller and faster; Q8 answers a little better but needs about twice the memory.",
 } as const;
 

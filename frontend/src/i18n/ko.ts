@@ -374,5 +374,6 @@ export const ko: Record<MessageKey, string> = {
   'fit.context': "컨텍스트 {ctx} 토큰 기준",
   'models.recommendedQuant': "추천",
   'models.openChat': "채팅 열기",
+  'models.paramsLabel': '매개변수 {n}',
   'models.quantExplain': "Q4 파일은 작고 빠르며, Q8은 답이 조금 더 좋지만 메모리가 두 배쯤 필요합니다.",
 };

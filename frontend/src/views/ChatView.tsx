@@ -12,6 +12,7 @@ import { ModelSelect } from '../components/ModelSelect';
 import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
+import { displayName } from '../lib/modelName';
 import { activePulls, useApp } from '../state';
 import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
@@ -379,6 +380,11 @@ export function ChatView({ chatId, askCollection }: Props) {
   const noModels = modelsReady && chatModels.length === 0 && !chat;
   const downloading = activePulls(pulls);
   const lost = chat ? interrupted[chat.id] : undefined;
+  const modelInfo = models.find((m) => m.name === model);
+  const modelLabel = modelInfo ? displayName(modelInfo) : model;
+  // Until the server names the chat, its first message does.
+  const firstAsked = messages.find((m) => m.role === 'user')?.content.split('\n')[0]?.slice(0, 80);
+  const title = chat?.title || firstAsked || t('chat.new');
   const cited = chat ? attached : (collectionList.find((c) => c.id === newSetup.collection) ?? null);
 
   return (
@@ -406,7 +412,7 @@ export function ChatView({ chatId, askCollection }: Props) {
         onClose={() => setHistoryOpen(false)}
         focusSearch={historyOpen}
       />
-      <section className="chat-main" aria-label={chat?.title || t('chat.new')}>
+      <section className="chat-main" aria-label={title}>
         <header className="chat-head">
           <button
             type="button"
@@ -418,8 +424,8 @@ export function ChatView({ chatId, askCollection }: Props) {
           >
             <Icon name="history" />
           </button>
-          <h1 className="chat-title" title={chat?.title}>
-            {chat?.title || t('chat.new')}
+          <h1 className="chat-title" title={title}>
+            {title}
           </h1>
           <ModelSelect className="model-select" models={models} value={model} onChange={onModel} label={t('chat.model')} />
           <button
@@ -476,7 +482,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
           }}
         >
-          {loadError !== '' && (
+          {loadError !== '' && !(offline && loadError instanceof ApiError && loadError.status === 0) && (
             <div className="load-error">
               <p className="error">{t('chat.loadError')}</p>
               <ErrorMessage error={loadError} />
@@ -547,7 +553,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             busy={busy}
             disabled={!model || otherBusy}
             focusToken={focusToken}
-            placeholder={otherBusy ? t('chat.otherBusy') : model ? t('chat.placeholder', { model }) : t('chat.placeholderNoModel')}
+            placeholder={otherBusy ? t('chat.otherBusy') : model ? t('chat.placeholder', { model: modelLabel }) : t('chat.placeholderNoModel')}
           />
           <p className="hint">{t('chat.hint')}</p>
           <p className="visually-hidden" role="status" aria-live="polite">

@@ -26,7 +26,7 @@ function QuantRow({ quant }: { quant: Quant }) {
   const running = !!pull && ['queued', 'downloading', 'verifying', 'paused'].includes(pull.state);
   const installed = models.find((m) => m.name.toLowerCase() === quant.ref.toLowerCase());
   return (
-    <li className={`quant-row${quant.recommended ? ' recommended' : ''}`}>
+    <li className={`quant-row${quant.recommended ? ' rec-quant' : ''}`}>
       <span className="quant-name mono">{quant.name}</span>
       {quant.recommended && <span className="tag rec-tag">{t('models.recommendedQuant')}</span>}
       <span className="muted small">{quant.size > 0 ? fmt.bytes(quant.size) : ''}</span>

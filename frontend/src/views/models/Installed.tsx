@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { displayName } from '../../lib/modelName';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
@@ -44,14 +45,14 @@ function ModelRow({ model }: { model: Model }) {
     model.quantization,
     fmt.bytes(model.size),
     model.context_length ? t('models.ctx', { n: fmt.number(model.context_length) }) : '',
-    model.parameters ? formatParams(model.parameters, fmt.number) : '',
+    model.parameters ? t('models.paramsLabel', { n: formatParams(model.parameters, fmt.number) }) : '',
   ].filter(Boolean);
 
   return (
     <li className="model-row">
       <div className="model-main">
         <div className="model-name-line">
-          <strong className="model-name">{model.name}</strong>
+          <strong className="model-name">{displayName(model)}</strong>
           {model.default && (
             <span className="badge accent">
               <Icon name="star" size={11} />
@@ -60,6 +61,7 @@ function ModelRow({ model }: { model: Model }) {
           )}
           {model.loaded ? <span className="badge ok">{t('models.loaded')}</span> : null}
         </div>
+        <div className="model-ref muted small mono">{model.name}</div>
         <div className="model-facts muted small">{facts.join(' · ')}</div>
         <div className="model-facts muted small">
           {model.loaded ? t('models.memory', { size: fmt.bytes(memoryOf(model)) }) + ' · ' : ''}
