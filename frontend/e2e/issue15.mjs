@@ -52,9 +52,12 @@ function perchOn({ bin, home, port, env, out, stops }) {
       proc.once('exit', () => res());
       proc.kill('SIGKILL');
     });
+  const ensure = async () => {
+    if (!proc || proc.exitCode !== null || proc.signalCode) await start();
+  };
   stops.push(['perch (issue 15)', kill]);
   stops.push(['perch (issue 15) log', async () => writeFileSync(join(out, 'perch-issue15.log'), log.join(''))]);
-  return { start, kill };
+  return { start, kill, ensure };
 }
 
 export async function issue15({ page, context, step, shot, assert, bin, models, out, stops }) {
@@ -94,12 +97,12 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     });
     const card = page.locator('.chat-main .rec-card');
     await card.waitFor();
-    const needs = await card.locator('.rec-needs').textContent();
-    assert(/Needs about .*GB of memory/.test(needs ?? ''), `no memory need in words: ${needs}`);
     await shots('first-run-card-light-en');
     await card.getByRole('button', { name: /Download/ }).click();
     // Progress in place, in Chat; the Models tab shows a badge meanwhile.
     await card.locator('[role="progressbar"]').waitFor({ timeout: 15_000 });
+    const needs = await card.locator('.rec-needs').textContent();
+    assert(/Needs about .*GB of memory/.test(needs ?? ''), `no memory need in words: ${needs}`);
     await page.locator('.topbar .nav-badge').waitFor();
     await shots('first-run-downloading-light-en');
     // Ready by itself, from the server's download event.
@@ -119,7 +122,24 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     assert(chatId > 0, `no chat id in ${page.url()}`);
   });
 
+  // When step #1 failed (as on the original main), the later steps still get their model and
+  // first chat, through the API, so each checks its own defect.
+  const ensureChat = async () => {
+    if (chatId) return;
+    const api = async (method, path, body) => (await fetch(url + path, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) })).json();
+    const rec = await api('GET', '/perch/recommended');
+    await api('POST', '/perch/pulls', { ref: rec.quant.ref });
+    for (let i = 0; i < 120 && !(await api('GET', '/perch/models')).models.length; i++) await new Promise((r) => setTimeout(r, 500));
+    await page.goto(`${url}/?again#/chat`);
+    await setMaxTokens(40);
+    await composer().fill('Once upon a time');
+    await page.keyboard.press('Enter');
+    await lastAnswer().locator('.stats').waitFor({ timeout: 120_000 });
+    chatId = Number(/#\/chat\/(\d+)/.exec(page.url())?.[1]);
+  };
+
   await step('issue 15 #3: the header shows the chat title after the first message', async () => {
+    await ensureChat();
     await page.waitForFunction(() => document.querySelector('.chat-title')?.textContent !== 'New chat', undefined, { timeout: 10_000 });
     const title = await page.locator('.chat-title').textContent();
     assert(/Once upon a time/.test(title ?? ''), `header title "${title}"`);
@@ -233,12 +253,44 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     assert((await page.locator('.error-box').count()) === 0, `an error after recovery: ${await page.locator('.error-box').first().textContent().catch(() => '')}`);
   });
 
+  await step('issue 15 #6: LAN on, restart, LAN off, remove the key, restart: this Mac never needs the key', async () => {
+    await perch.ensure();
+    const status = async (path = '/perch/status') => (await fetch(url + path)).status;
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Allow access from other devices on the network').check();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    const key = (await (await fetch(`${url}/perch/settings`)).json()).settings?.api_key;
+    assert(key, 'turning LAN on made no key');
+    await perch.kill();
+    await perch.start();
+    // A tool without the key is refused; this Mac's own page is not.
+    assert((await status()) === 401, 'a tool without the key was let in');
+    await page.goto(`${url}/?restarted#/chat/${chatId}`);
+    await page.locator('.message.user').first().waitFor();
+    assert((await page.locator('.key-card').count()) === 0, 'the browser on this Mac was asked for the key');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Allow access from other devices on the network').uncheck();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    await page.getByRole('button', { name: 'Remove key' }).click();
+    await page.getByText('No key (only this Mac can connect)').waitFor();
+    await shots('settings-lan-off-light-en');
+    await perch.kill();
+    await perch.start();
+    assert((await status()) === 200, 'a local tool still needs a key after LAN access was turned off and the key removed');
+    await page.goto(`${url}/?again2#/chat/${chatId}`);
+    await page.locator('.message.user').first().waitFor();
+    assert((await page.locator('.key-card').count()) === 0, 'asked for a key');
+  });
+
   await step('issue 15 #4: errors offline say what happened and what to do, never raw text', async () => {
+    await perch.ensure();
     await hub.setOffline(true);
     await page.getByRole('link', { name: 'Models' }).click();
     await page.getByRole('textbox', { name: 'Model reference' }).fill('hf.co/acme/Nothing-GGUF:Q4_K_M');
     await page.getByRole('button', { name: 'Download', exact: true }).first().click();
-    const err = page.locator('.models-view .human-error').first();
+    const err = page.locator('.models-view [role="alert"]').first();
     await err.waitFor({ timeout: 30_000 });
     const text = await visibleText();
     assert(!RAW.test(text), `raw error text on screen: ${RAW.exec(text)?.[0]}`);
@@ -258,7 +310,7 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await page.getByRole('link', { name: '모델' }).waitFor();
     await page.getByRole('textbox', { name: /모델 참조|Model reference/ }).fill('hf.co/acme/Nothing-GGUF:Q4_K_M');
     await page.locator('.pull-ref-form button[type="submit"]').click();
-    await page.locator('.models-view .human-error').first().waitFor({ timeout: 30_000 });
+    await page.locator('.models-view [role="alert"]').first().waitFor({ timeout: 30_000 });
     const ko = await visibleText();
     assert(!RAW.test(ko), `raw error text on screen (ko): ${RAW.exec(ko)?.[0]}`);
     assert(/오프라인/.test(ko), 'no Korean offline sentence');

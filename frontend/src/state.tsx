@@ -41,7 +41,7 @@ export function hashOf(r: Route): string {
   return `#/${r.view}`;
 }
 
-export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean };
+export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean; remove_api_key?: boolean };
 
 interface AppState {
   status: Status | null;

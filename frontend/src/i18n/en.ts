@@ -375,6 +375,8 @@ export const en = {
   'models.recommendedQuant': "Recommended",
   'models.openChat': "Open chat",
   'models.paramsLabel': '{n} parameters',
+  'settings.removeKey': 'Remove key',
+  'settings.removeKeyHint': 'LAN access is off, so only this Mac can connect. Remove the key so local tools work without it?',
   'models.quantExplain': "Q4 files are smaller and faster; Q8 answers a little better but needs about twice the memory.",
 } as const;
 

@@ -375,5 +375,7 @@ export const ko: Record<MessageKey, string> = {
   'models.recommendedQuant': "추천",
   'models.openChat': "채팅 열기",
   'models.paramsLabel': '매개변수 {n}',
+  'settings.removeKey': '키 삭제',
+  'settings.removeKeyHint': 'LAN 접근이 꺼져 있어 이 Mac만 연결할 수 있습니다. 로컬 도구가 키 없이 쓰도록 키를 삭제할까요?',
   'models.quantExplain': "Q4 파일은 작고 빠르며, Q8은 답이 조금 더 좋지만 메모리가 두 배쯤 필요합니다.",
 };
