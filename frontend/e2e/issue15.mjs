@@ -253,37 +253,6 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     assert((await page.locator('.error-box').count()) === 0, `an error after recovery: ${await page.locator('.error-box').first().textContent().catch(() => '')}`);
   });
 
-  await step('issue 15 #6: LAN on, restart, LAN off, remove the key, restart: this Mac never needs the key', async () => {
-    await perch.ensure();
-    const status = async (path = '/perch/status') => (await fetch(url + path)).status;
-    await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Allow access from other devices on the network').check();
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
-    const key = (await (await fetch(`${url}/perch/settings`)).json()).settings?.api_key;
-    assert(key, 'turning LAN on made no key');
-    await perch.kill();
-    await perch.start();
-    // A tool without the key is refused; this Mac's own page is not.
-    assert((await status()) === 401, 'a tool without the key was let in');
-    await page.goto(`${url}/?restarted#/chat/${chatId}`);
-    await page.locator('.message.user').first().waitFor();
-    assert((await page.locator('.key-card').count()) === 0, 'the browser on this Mac was asked for the key');
-    await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Allow access from other devices on the network').uncheck();
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
-    await page.getByRole('button', { name: 'Remove key' }).click();
-    await page.getByText('No key (only this Mac can connect)').waitFor();
-    await shots('settings-lan-off-light-en');
-    await perch.kill();
-    await perch.start();
-    assert((await status()) === 200, 'a local tool still needs a key after LAN access was turned off and the key removed');
-    await page.goto(`${url}/?again2#/chat/${chatId}`);
-    await page.locator('.message.user').first().waitFor();
-    assert((await page.locator('.key-card').count()) === 0, 'asked for a key');
-  });
-
   await step('issue 15 #4: errors offline say what happened and what to do, never raw text', async () => {
     await perch.ensure();
     await hub.setOffline(true);
@@ -317,5 +286,35 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await shots('error-offline-dark-ko');
     await fetch(`${url}/perch/settings`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ language: 'en', theme: 'light' }) });
     await hub.setOffline(false);
+  });
+  await step('issue 15 #6: LAN on, restart, LAN off, remove the key, restart: this Mac never needs the key', async () => {
+    await perch.ensure();
+    const status = async (path = '/perch/status') => (await fetch(url + path)).status;
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Allow access from other devices on the network').check();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    const key = (await (await fetch(`${url}/perch/settings`)).json()).settings?.api_key;
+    assert(key, 'turning LAN on made no key');
+    await perch.kill();
+    await perch.start();
+    // A tool without the key is refused; this Mac's own page is not.
+    assert((await status()) === 401, 'a tool without the key was let in');
+    await page.goto(`${url}/?restarted#/chat/${chatId}`);
+    await page.locator('.message.user').first().waitFor();
+    assert((await page.locator('.key-card').count()) === 0, 'the browser on this Mac was asked for the key');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Allow access from other devices on the network').uncheck();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved').waitFor();
+    await page.getByRole('button', { name: 'Remove key' }).click();
+    await page.getByText('No key (only this Mac can connect)').waitFor();
+    await shots('settings-lan-off-light-en');
+    await perch.kill();
+    await perch.start();
+    assert((await status()) === 200, 'a local tool still needs a key after LAN access was turned off and the key removed');
+    await page.goto(`${url}/?again2#/chat/${chatId}`);
+    await page.locator('.message.user').first().waitFor();
+    assert((await page.locator('.key-card').count()) === 0, 'asked for a key');
   });
 }

@@ -470,6 +470,8 @@ async function main() {
     assert(/of/.test(details ?? '') && /\/s/.test(details ?? ''), `no bytes and rate in "${details}"`);
     await shot('models-light-en');
     await row.getByRole('button', { name: `Cancel: ${ref}` }).first().click();
+    // Part of the file is there: Perch asks before deleting it (issue 15).
+    await row.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.locator(`.pull-row[data-pull-state="cancelled"]`).waitFor();
     await page.getByRole('button', { name: 'Dismiss' }).click();
     await page.locator('.pull-row').first().waitFor({ state: 'detached' });

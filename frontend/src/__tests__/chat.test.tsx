@@ -57,7 +57,7 @@ describe('Chat', () => {
   it('creates a chat on the first message and streams the answer', async () => {
     render(<App />);
     const box = await screen.findByRole('textbox', { name: 'Message' });
-    await waitFor(() => expect(box.getAttribute('placeholder')).toBe('Message stories260k'));
+    await waitFor(() => expect(box.getAttribute('placeholder')).toBe('Message stories260k · F32'));
     fireEvent.change(box, { target: { value: 'Tell me a story' } });
     await act(async () => {
       fireEvent.keyDown(box, { key: 'Enter', keyCode: 13 });

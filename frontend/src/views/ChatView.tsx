@@ -131,7 +131,7 @@ export function ChatView({ chatId, askCollection }: Props) {
 
   // The first chat model arrived (a download finished while the first-run card showed).
   const chatModelCount = chatModels.length;
-  const firstModel = chatModels[0]?.name ?? '';
+  const firstModel = chatModels[0] ? displayName(chatModels[0]) : '';
   useEffect(() => {
     if (!modelsReady) return;
     if (chatModelCount === 0) {
