@@ -285,6 +285,8 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     assert(/오프라인/.test(ko), 'no Korean offline sentence');
     await shots('error-offline-dark-ko');
     await fetch(`${url}/perch/settings`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ language: 'en', theme: 'light' }) });
+    await page.reload();
+    await page.getByRole('link', { name: 'Settings' }).waitFor();
     await hub.setOffline(false);
   });
   await step('issue 15 #6: LAN on, restart, LAN off, remove the key, restart: this Mac never needs the key', async () => {
