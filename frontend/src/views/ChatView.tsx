@@ -79,7 +79,10 @@ export function ChatView({ chatId, askCollection }: Props) {
 
   const docsOn = !!status?.features.collections;
   const chatModels = models.filter((m) => !m.embedding);
-  const defaultModel = settings?.settings.default_model || status?.default_model || chatModels[0]?.name || '';
+  // The default model when it is installed, else the first chat model (a default that was
+  // deleted, or none yet when the first download finishes).
+  const installed = (n: string | undefined) => (n && chatModels.some((m) => m.name === n) ? n : '');
+  const defaultModel = installed(settings?.settings.default_model) || installed(status?.default_model) || chatModels[0]?.name || '';
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
   const loadChat = useCallback(async (id: number) => {
