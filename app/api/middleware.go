@@ -294,7 +294,7 @@ func (s *Server) checkAuth(next http.Handler) http.Handler {
 	}
 	want := sha256.Sum256([]byte(s.cfg.APIKey))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !needsKey(r.URL.Path) || r.Method == http.MethodOptions {
+		if !needsKey(r.URL.Path) || r.Method == http.MethodOptions || s.fromThisMac(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

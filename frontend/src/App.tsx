@@ -3,7 +3,7 @@ import { setApiKey } from './api/client';
 import { Icon } from './components/Icon';
 import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
 import { useDesktop } from './lib/desktop';
-import { AppProvider, hashOf, useApp, type View } from './state';
+import { activePulls, AppProvider, hashOf, useApp, type View } from './state';
 import { ChatView } from './views/ChatView';
 import { DocumentsView } from './views/DocumentsView';
 import { MemoryView } from './views/MemoryView';
@@ -47,9 +47,12 @@ function DetachButton() {
 
 function Nav() {
   const { t } = useI18n();
-  const { route, navigate, status } = useApp();
+  const { route, navigate, status, lastChatId, pulls } = useApp();
   // Documents only where the server has the collection store.
   const shown = tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
+  const downloading = activePulls(pulls).length;
+  // The Chat tab returns to the chat the user was in, not to an empty new one.
+  const target = (view: View) => (view === 'chat' ? { view, chatId: lastChatId } : { view });
   return (
     <nav className="topbar" aria-label={t('nav.label')}>
       <DetachButton />
@@ -57,14 +60,20 @@ function Nav() {
         {shown.map((tab) => (
           <li key={tab.view}>
             <a
-              href={hashOf({ view: tab.view })}
+              href={hashOf(target(tab.view))}
               aria-current={route.view === tab.view ? 'page' : undefined}
               onClick={(e) => {
                 e.preventDefault();
-                navigate({ view: tab.view });
+                if (route.view !== tab.view) navigate(target(tab.view));
               }}
             >
               {t(tab.label)}
+              {tab.view === 'models' && downloading > 0 && (
+                <span className="nav-badge" title={t('nav.downloadsBadge', { n: downloading })}>
+                  <span className="visually-hidden">{t('nav.downloadsBadge', { n: downloading })}</span>
+                  <span aria-hidden="true">{downloading}</span>
+                </span>
+              )}
             </a>
           </li>
         ))}
@@ -101,14 +110,20 @@ function KeyPrompt() {
   );
 }
 
-function Offline() {
+/**
+ * The connection banner: the server is unreachable and the app reconnects by itself; the views
+ * stay (with what they showed) and reload when it is back.
+ */
+function ConnectionBanner() {
   const { t } = useI18n();
-  const { refreshStatus, refreshModels } = useApp();
+  const { offline, refreshStatus, refreshModels } = useApp();
+  if (!offline) return null;
   return (
-    <div className="empty">
-      <h1>{t('offline.title')}</h1>
-      <p className="muted">{t('offline.body')}</p>
-      <button type="button" className="primary" onClick={() => void refreshStatus().then(refreshModels)}>
+    <div className="conn-banner" role="alert">
+      <span className="spinner" aria-hidden="true" />
+      <span>{t('banner.offline')}</span>
+      <span className="spacer" />
+      <button type="button" className="text-button small" onClick={() => void refreshStatus().then(refreshModels)}>
         {t('common.retry')}
       </button>
     </div>
@@ -116,7 +131,7 @@ function Offline() {
 }
 
 function Shell() {
-  const { route, offline, needKey, status } = useApp();
+  const { route, needKey, status } = useApp();
   // The chat stays mounted while other views are shown, so an answer keeps streaming (and
   // the draft and scroll position stay) when the user looks at Memory meanwhile. Documents,
   // once opened, stays too, so a folder being indexed goes on while the user chats.
@@ -147,10 +162,9 @@ function Shell() {
   return (
     <div className="app">
       <Nav />
+      <ConnectionBanner />
       <main className="view">
-        {offline ? (
-          <Offline />
-        ) : (
+        {
           <>
             <div className="pane" hidden={route.view !== 'chat'}>
               <ChatView chatId={lastChat.current} askCollection={route.view === 'chat' && !route.chatId ? route.collectionId : undefined} />
@@ -162,7 +176,7 @@ function Shell() {
             )}
             {other}
           </>
-        )}
+        }
       </main>
       {needKey && <KeyPrompt />}
     </div>

@@ -136,6 +136,8 @@ export interface Model {
   modified_at: string;
   embedding?: boolean;
   default: boolean;
+  /** The GGUF's general.name, where the server sends it (else the UI derives one from name). */
+  display_name?: string;
   /** A file in a models directory: served, never deleted. */
   external?: boolean;
   last_used?: string;
@@ -209,6 +211,8 @@ export interface Pull {
   rate_bps: number;
   eta_s: number;
   error?: string;
+  /** A stable code for error (app/api/errors.go) the UI maps to a sentence. */
+  error_code?: string;
   started_at: string;
   updated_at: string;
 }

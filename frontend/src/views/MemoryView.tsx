@@ -200,7 +200,7 @@ function ModelsBar({ sample }: { sample: Sample }) {
 
 export function MemoryView() {
   const { t } = useI18n();
-  const { status } = useApp();
+  const { status, offline } = useApp();
   const { sample, live } = useMemory();
   return (
     <div className="scroll-view memory-view">
@@ -208,7 +208,7 @@ export function MemoryView() {
         <div className="section-title-row">
           <h1 className="section-title">{t('memory.title')}</h1>
           <span className={`live${live ? ' on' : ''}`} role="status">
-            {live ? t('memory.live') : sample ? t('memory.paused') : t('common.loading')}
+            {live ? t('memory.live') : offline ? t('offline.title') : sample ? t('memory.paused') : t('common.loading')}
           </span>
         </div>
         {sample ? <Gauge sample={sample} /> : null}

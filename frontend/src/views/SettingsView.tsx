@@ -87,7 +87,7 @@ export function SettingsView() {
   const portOK = validPort(form.port);
   const key = settings.settings.api_key ?? '';
 
-  const save = async (extra: { new_api_key?: boolean } = {}) => {
+  const save = async (extra: { new_api_key?: boolean; remove_api_key?: boolean } = {}) => {
     if (!portOK) return;
     setState('saving');
     setError('');
@@ -173,6 +173,16 @@ export function SettingsView() {
               {t('settings.newKey')}
             </button>
           </div>
+          {/* With LAN access off only this Mac can connect, and its own UI never needs the key:
+              offer to remove it, so local tools work without one too. */}
+          {!lan && key && (
+            <div className="row key-remove">
+              <span className="muted small grow">{t('settings.removeKeyHint')}</span>
+              <button type="button" className="secondary small" onClick={() => void save({ remove_api_key: true })}>
+                {t('settings.removeKey')}
+              </button>
+            </div>
+          )}
         </div>
         <div className="field">
           <label htmlFor="origins">{t('settings.origins')}</label>
