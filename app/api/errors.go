@@ -13,8 +13,8 @@ import (
 	"syscall"
 
 	"github.com/perchapp/perch/app/chats"
-	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/engine"
 )
 
