@@ -156,3 +156,27 @@ func TestNextTurnReusesAnswerTokens(t *testing.T) {
 		t.Errorf("turn 2 reused %d tokens, want at least %d (turn 1's prompt and answer)", second.Usage.CachedTokens, want)
 	}
 }
+
+// TestForcedToolCallCutShort: a forced call cut by max_tokens is reported as cut (finish
+// length, no tool calls), and none of its markup reaches the content, streamed or not.
+func TestForcedToolCallCutShort(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	tools := []chat.Tool{{Type: "function", Function: chat.Function{Name: "get_weather",
+		Parameters: []byte(`{"type":"object","properties":{"city":{"type":"string","maxLength":20}},"required":["city"]}`)}}}
+	for _, n := range []int{3, 6, 9} {
+		var streamed strings.Builder
+		res, err := e.Chat(context.Background(), engine.ChatRequest{
+			Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Weather in Seoul?"}}, Tools: tools,
+			ToolChoice: chat.ToolChoice{Mode: "required"}, MaxTokens: n, Sampling: engine.Sampling{Temperature: 0},
+		}, func(ev engine.ChatEvent) error { streamed.WriteString(ev.Content); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.FinishReason != engine.FinishLength || len(res.Message.ToolCalls) != 0 {
+			t.Errorf("max_tokens %d: finish %s, calls %+v; want length and no calls", n, res.FinishReason, res.Message.ToolCalls)
+		}
+		if res.Message.Content != "" || streamed.String() != "" {
+			t.Errorf("max_tokens %d: tool markup reached the content: %q (streamed %q)", n, res.Message.Content, streamed.String())
+		}
+	}
+}
