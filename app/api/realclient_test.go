@@ -113,4 +113,5 @@ func TestRealClients(t *testing.T) {
 	}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
+	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, compat.Responses()) })
 }
