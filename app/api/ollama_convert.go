@@ -292,8 +292,16 @@ func parameterSize(n uint64) string {
 	return fmt.Sprint(n)
 }
 
+// ollamaName gives a name Ollama's way, always with a tag: "stories260k:latest".
+func ollamaName(name string) string {
+	if name == "" || strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") || strings.Contains(name, "@") {
+		return name
+	}
+	return name + ":latest"
+}
+
 func listModelToOllama(m LibraryModel) ollamaListModel {
-	return ollamaListModel{Name: m.Name, Model: m.Name, ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
+	return ollamaListModel{Name: ollamaName(m.Name), Model: ollamaName(m.Name), ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
 }
 
 // parametersText lists recommended parameters one per line, as `ollama show` prints them.
@@ -416,7 +424,7 @@ func processModelOf(st engine.Status, m LibraryModel) ollamaProcessModel {
 	if digest == "" {
 		digest = m.Digest
 	}
-	return ollamaProcessModel{Name: st.Name, Model: st.Name, Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
+	return ollamaProcessModel{Name: ollamaName(st.Name), Model: ollamaName(st.Name), Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
 		ExpiresAt: expires, SizeVRAM: vram, ContextLength: ctx}
 }
 
