@@ -180,3 +180,20 @@ func TestForcedToolCallCutShort(t *testing.T) {
 		}
 	}
 }
+
+// TestToolsNeedATemplateThatShowsThem: a template that cannot show tools gets Ollama's 400
+// ("does not support tools"), not a tool prompt of Perch's own.
+func TestToolsNeedATemplateThatShowsThem(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	tools := []chat.Tool{{Type: "function", Function: chat.Function{Name: "get_weather", Parameters: []byte(`{"type":"object","properties":{}}`)}}}
+	req := engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Weather?"}}, Tools: tools, MaxTokens: 4,
+		Template: "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:"}
+	_, err := e.Chat(context.Background(), req, nil)
+	if engine.KindOf(err) != engine.KindInvalid || !strings.Contains(err.Error(), "stories does not support tools") {
+		t.Fatalf("err %v, want invalid: stories does not support tools", err)
+	}
+	req.Tools = nil // the same template chats
+	if _, err := e.Chat(context.Background(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -41,6 +41,11 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 	if err := r.proc.call(ctx, http.MethodPost, "/render", RenderRequest{Messages: req.Messages, Tools: tools, Think: req.Think, Template: req.Template}, &rendered); err != nil {
 		return nil, err
 	}
+	if len(tools) > 0 && !rendered.NativeTools {
+		// Ollama's answer; a tool prompt of our own would be hundreds of tokens the model was
+		// never trained to read.
+		return nil, &Error{Kind: KindInvalid, Param: "tools", Message: fmt.Sprintf("%s does not support tools", req.Model)}
+	}
 	prompt := rendered.Prompt
 	grammar, err := grammarFor(req, rendered.ToolFamily, tools)
 	if err != nil {

@@ -261,6 +261,10 @@ func (p *Parser) Finish() Result {
 		region := string(p.raw[p.tool:])
 		var text string
 		calls, text = parseToolCalls(p.opts.Family, region)
+		if k := partialSuffix(region, callClosers); len(calls) == 0 && k > 0 {
+			// Cut short inside the closing tag: the call itself is whole.
+			calls, text = parseToolCalls(p.opts.Family, region[:len(region)-k])
+		}
 		switch {
 		case len(calls) > 0:
 		case p.marked || p.opts.ToolForced:
@@ -293,6 +297,9 @@ func (p *Parser) Finish() Result {
 	p.sentC, p.sentR = len(content), p.reasoning.Len()
 	return res
 }
+
+// callClosers end tool calls in the families' syntaxes.
+var callClosers = []string{"</tool_call>", "</function>", "<|END_ACTION|>", dsCallEnd, dsCallsEnd, "\n```"}
 
 type foundTag struct {
 	text string

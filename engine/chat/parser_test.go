@@ -28,6 +28,7 @@ var parserCases = []parserCase{
 	{"hermes-cut-short", ParserOptions{Family: FamilyHermes, Tools: true, ToolForced: true}, "<tool_call> { \"name\" : \"f\" , \"argum"},
 	{"generic-forced-cut-short", ParserOptions{Family: FamilyGeneric, Tools: true, ToolForced: true}, "{\"tool_calls\":[{\"name\":\"get_weather\",\"argu"},
 	{"hermes-forced-cut-in-tag", ParserOptions{Family: FamilyHermes, Tools: true, ToolForced: true}, "<tool_"},
+	{"hermes-cut-in-closing-tag", ParserOptions{Family: FamilyHermes, Tools: true, ToolForced: true}, "<tool_call>{\"name\":\"record\",\"arguments\":{\"value\":\"x\"}}</tool_"},
 	{"hermes-unclosed", ParserOptions{Family: FamilyHermes, Tools: true}, "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}"},
 	{"hermes-reasoning-then-call", ParserOptions{Family: FamilyHermes, Tools: true, Reasoning: true}, "<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"},
 	{"hermes-tools-not-offered", ParserOptions{Family: FamilyHermes}, "<tool_call>{\"name\": \"x\", \"arguments\": {}}</tool_call>"},
