@@ -189,7 +189,7 @@ func TestSafety(t *testing.T) {
 		{"key on metrics", "GET", "/metrics", "", nil, 401, nil},
 		{"key on perch", "GET", "/perch/anything", "", nil, 401, nil},
 		{"lower-case bearer", "GET", "/api/version", "", []string{"Authorization", "bearer sekret"}, 200, nil},
-		{"root is public", "GET", "/", "", nil, 200, contains("Perch is running")},
+		{"root is public", "GET", "/", "", nil, 200, contains("Ollama is running")},
 		{"preflight allowed", "OPTIONS", "/v1/chat/completions", "", []string{"Origin", "https://app.example", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization, content-type, x-stainless-os"}, 204,
 			func(t *testing.T, h http.Header, _ string) {
 				if h.Get("Access-Control-Allow-Origin") != "https://app.example" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||

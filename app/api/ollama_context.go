@@ -1,0 +1,22 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+)
+
+// generateContext is /api/generate's "context": the tokens of the prompt and the answer, as
+// Ollama returns them (deprecated there, still read by older clients). Nil when the model
+// cannot tokenize now; the answer itself stands.
+func (s *Server) generateContext(ctx context.Context, model string, g generated) []int32 {
+	pieces, err := s.eng.Tokenize(ctx, model, g.prompt+g.text, true, true)
+	if err != nil {
+		slog.Debug("no context array", "model", model, "err", err)
+		return nil
+	}
+	ids := make([]int32, len(pieces))
+	for i, p := range pieces {
+		ids[i] = p.ID
+	}
+	return ids
+}

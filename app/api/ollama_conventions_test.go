@@ -1,0 +1,41 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/perchapp/perch/app/api"
+)
+
+// TestOllamaRoot: "/" says "Ollama is running" to clients, and browsers still get the UI.
+func TestOllamaRoot(t *testing.T) {
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>ui</html>")) })
+	ts := newServer(t, api.Config{}, api.WithStatic(ui))
+	if status, _, body := ts.do(t, "GET", "/", ""); status != 200 || body != "Ollama is running" {
+		t.Errorf("a client got %d %q, want 200 \"Ollama is running\"", status, body)
+	}
+	if status, _, body := ts.do(t, "GET", "/", "", "Accept", "text/html,application/xhtml+xml"); status != 200 || !strings.Contains(body, "<html>") {
+		t.Errorf("a browser got %d %q, want the UI", status, body)
+	}
+}
+
+// TestOllamaGenerateContext: /api/generate's final answer carries the context token array.
+func TestOllamaGenerateContext(t *testing.T) {
+	ts := newServer(t, api.Config{})
+	for _, stream := range []string{"false", "true"} {
+		status, _, body := ts.do(t, "POST", "/api/generate", `{"model":"tiny","prompt":"Once upon a time","stream":`+stream+`,"options":{"num_predict":4}}`)
+		if status != 200 {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		lines := strings.Split(strings.TrimSpace(body), "\n")
+		var last struct {
+			Done    bool    `json:"done"`
+			Context []int32 `json:"context"`
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || !last.Done || len(last.Context) == 0 {
+			t.Errorf("stream %s: final line %s has no context array", stream, lines[len(lines)-1])
+		}
+	}
+}
