@@ -211,7 +211,7 @@ func TestSafety(t *testing.T) {
 		}},
 		{"own UI origin", "POST", "/api/generate", `{"model":"tiny"}`, []string{"Origin", "http://localhost:" + port, "Authorization", auth}, 200, nil},
 		{"own UI origin 127", "POST", "/api/generate", `{"model":"tiny"}`, []string{"Origin", "http://127.0.0.1:" + port, "Authorization", auth}, 200, nil},
-		{"loopback origin other port", "POST", "/api/generate", `{"model":"tiny"}`, []string{"Origin", "http://127.0.0.1:1", "Authorization", auth}, 403, nil},
+		{"loopback origin other port may not pull", "POST", "/api/pull", `{"model":"tiny"}`, []string{"Origin", "http://127.0.0.1:1", "Authorization", auth}, 403, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
