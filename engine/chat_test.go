@@ -163,7 +163,7 @@ func TestForcedToolCallCutShort(t *testing.T) {
 	e := newEngine(t, engine.Config{})
 	tools := []chat.Tool{{Type: "function", Function: chat.Function{Name: "get_weather",
 		Parameters: []byte(`{"type":"object","properties":{"city":{"type":"string","maxLength":20}},"required":["city"]}`)}}}
-	for _, n := range []int{3, 6, 9} {
+	for _, n := range []int{3, 6, 9, 16, 24} {
 		var streamed strings.Builder
 		res, err := e.Chat(context.Background(), engine.ChatRequest{
 			Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Weather in Seoul?"}}, Tools: tools,
