@@ -39,3 +39,28 @@ func TestOllamaGenerateContext(t *testing.T) {
 		}
 	}
 }
+
+// TestOllamaShowVerbose: verbose show never answers null for a key (Perch leaves the tokenizer
+// arrays out), and gives the template and capabilities.
+func TestOllamaShowVerbose(t *testing.T) {
+	ts := newServer(t, api.Config{})
+	status, _, body := ts.do(t, "POST", "/api/show", `{"model":"tiny","verbose":true}`)
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var show struct {
+		ModelInfo    map[string]any `json:"model_info"`
+		Capabilities []string       `json:"capabilities"`
+	}
+	if err := json.Unmarshal([]byte(body), &show); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range show.ModelInfo {
+		if v == nil {
+			t.Errorf("model_info[%q] is null", k)
+		}
+	}
+	if len(show.Capabilities) == 0 || show.Capabilities[0] != "completion" {
+		t.Errorf("capabilities %v", show.Capabilities)
+	}
+}
