@@ -73,6 +73,7 @@ func TestRealStack(t *testing.T) {
 	tg := compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
+	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, compat.Responses()) })
 	t.Run("disconnect frees the slot", func(t *testing.T) { disconnect(t, tg, eng) })
 	t.Run("worker killed mid-stream", func(t *testing.T) { killWorker(t, tg, eng) })
 	t.Run("keep_alive 0 loads once", func(t *testing.T) { loadsOnce(t, tg, eng, resolver) })

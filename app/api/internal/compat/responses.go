@@ -71,7 +71,7 @@ func Responses() []Case {
 			if res.Status != "completed" && !(res.Status == "incomplete" && res.IncompleteDetails.Reason == "max_output_tokens") {
 				t.Fatalf("status %s, incomplete %+v", res.Status, res.IncompleteDetails)
 			}
-			if tg.Story != "" && !strings.HasPrefix(tg.Story, res.OutputText()) {
+			if tg.Fake && !strings.HasPrefix(tg.Story, res.OutputText()) {
 				t.Fatalf("text %q is not the start of the story %q", res.OutputText(), tg.Story)
 			}
 			got, err := c.Responses.Get(context.Background(), res.ID, responses.ResponseGetParams{})
@@ -139,8 +139,9 @@ func Responses() []Case {
 			if _, ok := args["value"].(string); !ok {
 				t.Fatalf("arguments %v", args)
 			}
-			// The tool's output goes back as an item, the call carried by previous_response_id.
-			next := `{"model":"` + tg.Model + `","previous_response_id":"` + v["id"].(string) + `","max_output_tokens":8,"tools":` + tools +
+			// The tool's output goes back as an item, the call carried by previous_response_id
+			// (tools left out: a 512-token test context holds the conversation, not them too).
+			next := `{"model":"` + tg.Model + `","previous_response_id":"` + v["id"].(string) + `","max_output_tokens":8` +
 				`,"input":[{"type":"function_call_output","call_id":"` + call["call_id"].(string) + `","output":"stored"}]}`
 			status, v2, raw := postJSON(t, tg, "/v1/responses", next)
 			if status != http.StatusOK || v2["previous_response_id"] != v["id"] {
@@ -148,7 +149,7 @@ func Responses() []Case {
 			}
 			// The same conversation as explicit items, without previous_response_id.
 			items := `[{"role":"user","content":[{"type":"input_text","text":"Call the tool."}]},{"type":"function_call","call_id":"c1","name":"record","arguments":"{\"value\":\"x\"}"},{"type":"function_call_output","call_id":"c1","output":"stored"}]`
-			status, _, raw = postJSON(t, tg, "/v1/responses", `{"model":"`+tg.Model+`","max_output_tokens":8,"tools":`+tools+`,"input":`+items+`}`)
+			status, _, raw = postJSON(t, tg, "/v1/responses", `{"model":"`+tg.Model+`","max_output_tokens":8,"input":`+items+`}`)
 			if status != http.StatusOK {
 				t.Fatalf("status %d: %s", status, raw)
 			}
