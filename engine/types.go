@@ -256,6 +256,8 @@ type Format struct {
 	// Type is "json_object" (any JSON object) or "json_schema".
 	Type   string          `json:"type"`
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// Strict (OpenAI's json_schema.strict) asks for compact JSON, no white space between tokens.
+	Strict bool `json:"strict,omitempty"`
 }
 
 // ChatRequest asks a model to answer a conversation.

@@ -85,4 +85,7 @@ type RenderResponse struct {
 	Prompt     string             `json:"prompt"`
 	ToolFamily chat.Family        `json:"tool_family"`
 	Parser     chat.ParserOptions `json:"parser"`
+	// NativeTools: the template shows tools to the model itself. Without it tools are refused
+	// (as Ollama does) rather than described in an added system message.
+	NativeTools bool `json:"native_tools,omitempty"`
 }

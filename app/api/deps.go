@@ -75,8 +75,10 @@ type LibraryModel struct {
 	// Template is the publisher's prompt template (an Ollama template layer), shown by
 	// /api/show; whether the GGUF has a chat template is read from the loaded model.
 	Template string `json:"template,omitempty"`
-	System   string `json:"system,omitempty"`
-	License  string `json:"license,omitempty"`
+	// ChatTemplate is the GGUF's own (Jinja) chat template, shown when there is no Ollama one.
+	ChatTemplate string `json:"chat_template,omitempty"`
+	System       string `json:"system,omitempty"`
+	License      string `json:"license,omitempty"`
 	// Params are the publisher's recommended parameters (an Ollama params layer).
 	Params map[string]any `json:"params,omitempty"`
 	// Metadata are GGUF key/values (arrays left out), shown as /api/show's model_info.

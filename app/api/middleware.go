@@ -221,7 +221,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		allowed := s.originAllowed(origin, r.Host)
+		allowed := s.originAllowed(origin, r.Host) || ollamaOriginAllowed(origin, r) // cors_ollama.go
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if !allowed {
 			if preflight || !safeMethod(r.Method) {

@@ -278,8 +278,16 @@ func detailsOf(m LibraryModel) ollamaModelDetails {
 	return d
 }
 
+// ollamaName gives a name Ollama's way, always with a tag: "stories260k:latest".
+func ollamaName(name string) string {
+	if name == "" || strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") || strings.Contains(name, "@") {
+		return name
+	}
+	return name + ":latest"
+}
+
 func listModelToOllama(m LibraryModel) ollamaListModel {
-	return ollamaListModel{Name: m.Name, Model: m.Name, ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
+	return ollamaListModel{Name: ollamaName(m.Name), Model: ollamaName(m.Name), ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
 }
 
 // parametersText lists recommended parameters one per line, as `ollama show` prints them.
@@ -349,26 +357,41 @@ func modelInfoOf(m LibraryModel) map[string]any {
 	return info
 }
 
+// templateOf is the template /api/show reports: the Ollama layer's, else the GGUF's own.
+func templateOf(m LibraryModel) string {
+	if m.Template != "" {
+		return m.Template
+	}
+	return m.ChatTemplate
+}
+
+// capabilitiesOf says what the model really does, from its template as Ollama reads it (a
+// template that mentions tools shows them; one with no template chats in ChatML, which does).
+// Vision is never reported: Perch runs no image projector.
 func capabilitiesOf(m LibraryModel) []string {
 	if m.Embedding {
 		return []string{"embedding"}
 	}
+	tmpl := templateOf(m)
 	caps := []string{"completion"}
-	if strings.Contains(m.Template, "tools") {
+	if tmpl == "" || strings.Contains(tmpl, "tools") {
 		caps = append(caps, "tools")
 	}
 	if m.FIM {
 		caps = append(caps, "insert")
 	}
-	if strings.Contains(m.Template, "<think>") || strings.Contains(m.Template, "enable_thinking") {
-		caps = append(caps, "thinking")
+	for _, mark := range []string{"<think>", "enable_thinking", "reasoning_content", ".Thinking", "<|channel|>"} {
+		if strings.Contains(tmpl, mark) {
+			caps = append(caps, "thinking")
+			break
+		}
 	}
 	return caps
 }
 
 func showResponseOf(m LibraryModel) ollamaShowResponse {
 	return ollamaShowResponse{
-		License: m.License, Modelfile: modelfileOf(m), Parameters: parametersText(m.Params), Template: m.Template, System: m.System,
+		License: m.License, Modelfile: modelfileOf(m), Parameters: parametersText(m.Params), Template: templateOf(m), System: m.System,
 		Details: detailsOf(m), ModelInfo: modelInfoOf(m), Capabilities: capabilitiesOf(m), ModifiedAt: m.ModifiedAt,
 	}
 }
@@ -402,7 +425,7 @@ func processModelOf(st engine.Status, m LibraryModel) ollamaProcessModel {
 	if digest == "" {
 		digest = m.Digest
 	}
-	return ollamaProcessModel{Name: st.Name, Model: st.Name, Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
+	return ollamaProcessModel{Name: ollamaName(st.Name), Model: ollamaName(st.Name), Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
 		ExpiresAt: expires, SizeVRAM: vram, ContextLength: ctx}
 }
 

@@ -417,7 +417,11 @@ func responseFormat(raw json.RawMessage) (*engine.Format, error) {
 		if isNull(rf.JSONSchema.Schema) {
 			return &engine.Format{Type: "json_object"}, nil
 		}
-		return schemaFormat("response_format.json_schema.schema", rf.JSONSchema.Schema)
+		f, err := schemaFormat("response_format.json_schema.schema", rf.JSONSchema.Schema)
+		if f != nil && rf.JSONSchema.Strict != nil {
+			f.Strict = *rf.JSONSchema.Strict
+		}
+		return f, err
 	case "":
 		return nil, badRequest("response_format.type", "response_format.type is required: text, json_object or json_schema")
 	}

@@ -78,6 +78,9 @@ func (s *Server) routes() []route {
 		{"POST", "/v1/chat/completions", openai(s.openaiChat)},
 		{"POST", "/v1/completions", openai(s.openaiCompletions)},
 		{"POST", "/v1/embeddings", openai(s.openaiEmbeddings)},
+		{"POST", "/v1/responses", openai(s.openaiResponses)},
+		{"GET", "/v1/responses/{id}", openai(s.openaiResponseGet)},
+		{"DELETE", "/v1/responses/{id}", openai(s.openaiResponseDelete)},
 		{"GET", "/v1/models", openai(s.openaiModels)},
 		{"GET", "/v1/models/{id...}", openai(s.openaiModel)},
 

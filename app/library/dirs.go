@@ -140,5 +140,12 @@ func (s *Store) external(p string) (Model, bool) {
 		}
 	}
 	fillInfo(&m, info)
+	// Hashed once per size and modification time; the digest is of the first part, as for
+	// pulled models.
+	if d, err := s.hashes.digest(files[0]); err == nil {
+		m.Digest = d
+	} else {
+		s.log.Warn("models-directory file not hashed", "path", files[0], "err", err)
+	}
 	return m, true
 }

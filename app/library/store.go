@@ -38,6 +38,7 @@ type Store struct {
 	mu     sync.Mutex     // orders manifest writes against blob removal
 	pinned map[string]int // blobs that pulls in progress are about to reference
 	meta   metaCache
+	hashes fileHashes // sha256 of models-directory files
 	pulls  flights[Model]
 	blobs  flights[download.Result]
 	// partialsOf: the download paths of each pull, for DiscardPull.
@@ -120,6 +121,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		dl:     download.New(dlOpts...),
 		http:   o.client,
 		pinned: map[string]int{},
+		hashes: fileHashes{file: filepath.Join(root, fileHashesName)},
 	}
 	s.removeStaleTemps()
 	return s, nil

@@ -74,6 +74,8 @@ func TestRealStack(t *testing.T) {
 	tg := compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
+	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, compat.Responses()) })
+	t.Run("npm SDKs", func(t *testing.T) { npmSDKs(t, tg) })
 	t.Run("disconnect frees the slot", func(t *testing.T) { disconnect(t, tg, eng) })
 	t.Run("worker killed mid-stream", func(t *testing.T) { killWorker(t, tg, eng) })
 	t.Run("keep_alive 0 loads once", func(t *testing.T) { loadsOnce(t, tg, eng, resolver) })
@@ -319,5 +321,29 @@ func oneRunnerPerModel(t *testing.T, tg compat.Target, eng *engine.Engine) {
 	}
 	if p := psNow(); len(p.Models) != 0 {
 		t.Errorf("bad options loaded %+v", p.Models)
+	}
+}
+
+// npmSDKs runs the AI SDK's default provider, openai(model) on /v1/responses, from
+// testdata/npm/sdks.mjs on the real stack, where its Zod schema goes through a real grammar.
+// (The forced tool call's prompt is larger than this stack's 512-token context.)
+func npmSDKs(t *testing.T, tg compat.Target) {
+	node, err := exec.LookPath("node")
+	dir := filepath.Join("..", "testdata", "npm")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ai", "package.json")); err != nil {
+		t.Skip("the npm packages are not installed: make api-npm")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "sdks.mjs", tg.BaseURL, tg.Model, tg.EmbedModel)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PERCH_API_KEY="+tg.APIKey, "PERCH_REAL=1", "PERCH_ONLY=(responses)")
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the npm SDK clients failed on the real stack: %v", err)
 	}
 }
