@@ -80,7 +80,8 @@ type CompletionRequest struct {
 	Logprobs    bool `json:"logprobs,omitempty"`
 	TopLogprobs int  `json:"top_logprobs,omitempty"`
 	// ContextShift, when the context fills, drops the oldest tokens after the first Keep
-	// instead of finishing with reason "length".
+	// instead of finishing with reason "length". It applies only with a MaxTokens above 0:
+	// an uncapped answer always ends when the context is full.
 	ContextShift bool `json:"context_shift,omitempty"`
 	Keep         int  `json:"keep,omitempty"`
 	// NoCache prefills the whole prompt instead of reusing a slot's cached prefix.

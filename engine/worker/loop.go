@@ -339,7 +339,9 @@ func (l *loop) sample(s *slot) {
 		l.finish(s, engine.FinishLength, "")
 		return
 	case s.nPast >= l.slotCtx:
-		if !j.req.ContextShift || !l.shift(s) {
+		// Shifting goes on only up to an explicit limit: without one an answer that never
+		// says EOS would run forever and hold its slot.
+		if !j.req.ContextShift || j.req.MaxTokens <= 0 || !l.shift(s) {
 			l.finish(s, engine.FinishLength, "")
 			return
 		}

@@ -1,0 +1,119 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+)
+
+// workerPID is the PID of model's worker, loading it first.
+func workerPID(t *testing.T, e *engine.Engine, model string, opts engine.LoadOptions) int {
+	t.Helper()
+	st, err := e.Load(context.Background(), model, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.PID
+}
+
+// TestHostileNULPrompt: a NUL byte in a prompt, a chat message, a system prompt, an
+// embedding input or a tokenize text is a byte of the text; the worker answers every one and
+// keeps running (it used to abort on the first).
+func TestHostileNULPrompt(t *testing.T) {
+	e := newEngine(t, engine.Config{Slots: 2})
+	pid := workerPID(t, e, "stories", engine.LoadOptions{ContextLength: 512})
+	ctx := context.Background()
+
+	res, err := e.Complete(ctx, greedy("stories", "Once upon a\x00 time", 8), nil)
+	if err != nil {
+		t.Fatalf("completion: %v", err)
+	}
+	if res.Usage.CompletionTokens != 8 || res.Usage.PromptTokens < 6 {
+		t.Errorf("completion usage %+v", res.Usage)
+	}
+	cres, err := e.Chat(ctx, engine.ChatRequest{Model: "stories", MaxTokens: 8, Sampling: engine.Sampling{Seed: 1},
+		Messages: []chat.Message{{Role: "system", Content: "be\x00 kind"}, {Role: "user", Content: "a\x00b"}}}, nil)
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	if cres.Usage.CompletionTokens == 0 {
+		t.Errorf("chat usage %+v", cres.Usage)
+	}
+	emb, err := e.Embed(ctx, engine.EmbedRequest{Model: "stories", Inputs: []string{"a\x00b", "\x00"}})
+	if err != nil || len(emb.Embeddings) != 2 || len(emb.Embeddings[0]) != 64 {
+		t.Fatalf("embed: %v", err)
+	}
+	toks, err := e.Tokenize(ctx, "stories", "a\x00b", false, false)
+	if err != nil {
+		t.Fatalf("tokenize: %v", err)
+	}
+	var pieces strings.Builder
+	for _, tp := range toks {
+		pieces.WriteString(tp.Piece)
+	}
+	if !strings.Contains(pieces.String(), "\x00") {
+		t.Errorf("tokens %+v lack the NUL byte", toks)
+	}
+	// A suffix (fill-in-the-middle) is tokenized on its own path; stories260K has no FIM
+	// tokens, so it is refused, but only after a clear message.
+	if _, err := e.Complete(ctx, engine.CompletionRequest{Model: "stories", Prompt: "a\x00", Suffix: "\x00b"}, nil); engine.KindOf(err) != engine.KindInvalid {
+		t.Errorf("suffix: %v", err)
+	}
+	// Still the same worker, still sane.
+	res, err = e.Complete(ctx, greedy("stories", "Once upon a time", 16), nil)
+	if err != nil || !strings.Contains(res.Text, "there was a little girl named Lily") {
+		t.Fatalf("after the NUL prompts: %q, %v", res.Text, err)
+	}
+	if now := workerPID(t, e, "stories", engine.LoadOptions{}); now != pid || e.Restarts() != 0 {
+		t.Fatalf("worker pid %d → %d, %d restarts; want the same worker", pid, now, e.Restarts())
+	}
+}
+
+// TestBadInputNumPredict: an answer with no token limit ends when the context is full even
+// with context shifting asked for (it used to shift forever); an explicit limit still
+// shifts past the context.
+func TestBadInputNumPredict(t *testing.T) {
+	e := newEngine(t, engine.Config{Slots: 1})
+	load := engine.LoadOptions{ContextLength: 128}
+	st, err := e.Load(context.Background(), "stories", load, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nCtx := st.SlotCtx // llama.cpp rounds the context up to 256
+	// Never EOS, so only the limits can end it.
+	sampling := engine.Sampling{Temperature: 1, Seed: 5, LogitBias: map[int32]float32{2: -100}}
+	for _, c := range []struct {
+		name      string
+		max, want int
+	}{
+		{"no limit", 0, 0},
+		{"explicit limit beyond the context", 3 * nCtx, 3 * nCtx},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			n := 0
+			req := engine.CompletionRequest{Model: "stories", Prompt: "Once upon a time", MaxTokens: c.max, ContextShift: true, Sampling: sampling, Load: load}
+			res, err := e.Complete(ctx, req, func(engine.Event) error {
+				if n++; n > 10*nCtx {
+					cancel() // the bug: it would never stop
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%v after %d tokens", err, n)
+			}
+			want := c.want
+			if want == 0 {
+				// The token sampled from the last cell's logits is the last one.
+				want = nCtx - res.Usage.PromptTokens + 1
+			}
+			if res.FinishReason != engine.FinishLength || res.Usage.CompletionTokens != want {
+				t.Errorf("finish %s after %d tokens; want length after %d", res.FinishReason, res.Usage.CompletionTokens, want)
+			}
+		})
+	}
+}
