@@ -2,8 +2,12 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
@@ -115,5 +119,54 @@ func TestBadInputNumPredict(t *testing.T) {
 				t.Errorf("finish %s after %d tokens; want length after %d", res.FinishReason, res.Usage.CompletionTokens, want)
 			}
 		})
+	}
+}
+
+// TestFaultHungWorker: a stopped worker (SIGSTOP, as a deadlock in llama.cpp or Metal would
+// look from outside) is noticed by the watchdog, killed and started again; the callers waiting
+// on it get KindUnresponsive with a Retry-After instead of waiting forever.
+func TestFaultHungWorker(t *testing.T) {
+	e := newEngine(t, engine.Config{Heartbeat: 100 * time.Millisecond, HungAfter: time.Second})
+	pid := workerPID(t, e, "stories", engine.LoadOptions{ContextLength: 512})
+	started := make(chan struct{})
+	var once sync.Once
+	errc := make(chan error, 2)
+	go func() {
+		req := engine.CompletionRequest{Model: "stories", Prompt: "Once upon a time", MaxTokens: 1 << 30, ContextShift: true, Sampling: engine.Sampling{Temperature: 1, Seed: 7}}
+		_, err := e.Complete(context.Background(), req, func(engine.Event) error {
+			once.Do(func() { close(started) })
+			return nil
+		})
+		errc <- err
+	}()
+	<-started
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	stopped := time.Now()
+	go func() { // a request that arrives while the worker is stopped
+		_, err := e.Complete(context.Background(), greedy("stories", "The dog", 8), nil)
+		errc <- err
+	}()
+	for i := range 2 {
+		select {
+		case err := <-errc:
+			var ee *engine.Error
+			if !errors.As(err, &ee) || ee.Kind != engine.KindUnresponsive || ee.RetryAfter <= 0 {
+				t.Fatalf("caller %d got %v (kind %s); want worker_unresponsive with a Retry-After", i, err, engine.KindOf(err))
+			}
+			t.Logf("caller %d got, %s after SIGSTOP: %v", i, time.Since(stopped).Round(time.Millisecond), err)
+		case <-time.After(15 * time.Second):
+			t.Fatalf("caller %d still waits 15 s after the worker stopped", i)
+		}
+	}
+	// Started again: a new worker answers.
+	res, err := e.Complete(context.Background(), greedy("stories", "Once upon a time", 8), nil)
+	if err != nil || !strings.HasPrefix(res.Text, ", there was") {
+		t.Fatalf("after the restart: %q, %v", res.Text, err)
+	}
+	if now := workerPID(t, e, "stories", engine.LoadOptions{}); now == pid || e.Restarts() != 1 {
+		t.Errorf("pid %d → %d, %d restarts; want a new worker and one restart", pid, now, e.Restarts())
 	}
 }

@@ -39,6 +39,10 @@ type loop struct {
 
 	busy   atomic.Int32
 	queued atomic.Int32
+	// embedding is 1 while an embedding job runs; progress counts the tokens decoded. The
+	// engine's watchdog reads both from the heartbeat.
+	embedding atomic.Int32
+	progress  atomic.Int64
 	// kvUsed is the number of KV cells the slots' caches fill, for the memory report.
 	kvUsed atomic.Int64
 }
@@ -163,7 +167,9 @@ func (l *loop) runEmbeds() {
 			continue
 		}
 		l.queued.Add(-1)
-		vecs, err := l.embedder.embed(j.embed, &j.cancelled)
+		l.embedding.Store(1)
+		vecs, err := l.embedder.embed(j.embed, &j.cancelled, &l.progress)
+		l.embedding.Store(0)
 		j.embed.result <- embedResult{vectors: vecs, err: err}
 	}
 	l.queue = kept
@@ -272,7 +278,9 @@ func (l *loop) step() {
 		return
 	}
 	defer l.countCells()
-	if err := l.ctx.Decode(b); err != nil {
+	err := l.ctx.Decode(b)
+	l.progress.Add(int64(b.Len()))
+	if err != nil {
 		l.decodeFailed(err)
 		return
 	}

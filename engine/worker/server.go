@@ -17,7 +17,9 @@ const maxBody = 64 << 20
 func (w *Worker) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(rw http.ResponseWriter, _ *http.Request) {
-		writeJSON(rw, http.StatusOK, map[string]string{"status": "ok"})
+		l := w.loop
+		writeJSON(rw, http.StatusOK, engine.Health{Status: "ok", Progress: l.progress.Load(),
+			Work: int(l.busy.Load() + l.queued.Load() + l.embedding.Load())})
 	})
 	mux.HandleFunc("GET /info", func(rw http.ResponseWriter, _ *http.Request) {
 		writeJSON(rw, http.StatusOK, w.info())
