@@ -1,8 +1,11 @@
 package e2e_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -180,5 +184,105 @@ func TestFaultHungWorkerHTTP(t *testing.T) {
 	code, out := send(t, tg, "POST", "/v1/completions", `{"model":"`+tg.Model+`","max_tokens":8,"temperature":0,"prompt":"Once upon a time"}`)
 	if code != http.StatusOK || pidOf(t, eng, tg.Model) == pid {
 		t.Fatalf("after the restart: %d %s", code, out)
+	}
+}
+
+// streamCompletion streams /v1/completions and returns the text and finish reason; with
+// cancelAfter ≥ 0 it leaves after that many chunks (0: as soon as the headers come).
+func streamCompletion(ctx context.Context, tg compat.Target, prompt string, maxTokens, cancelAfter int) (status int, text, finish string, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b, _ := json.Marshal(map[string]any{"model": tg.Model, "prompt": prompt, "max_tokens": maxTokens, "temperature": 0, "stream": true})
+	req, _ := http.NewRequestWithContext(ctx, "POST", tg.BaseURL+"/v1/completions", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), "", nil
+	}
+	sc := bufio.NewScanner(resp.Body)
+	var sb strings.Builder
+	for n := 0; sc.Scan(); {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		if data == "[DONE]" {
+			return resp.StatusCode, sb.String(), finish, nil
+		}
+		if n == cancelAfter {
+			return resp.StatusCode, sb.String(), "cancelled", nil
+		}
+		n++
+		var chunk struct {
+			Choices []struct {
+				Text         string  `json:"text"`
+				FinishReason *string `json:"finish_reason"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(data), &chunk); err != nil {
+			return resp.StatusCode, sb.String(), "", fmt.Errorf("chunk %q: %w", data, err)
+		}
+		for _, c := range chunk.Choices {
+			sb.WriteString(c.Text)
+			if c.FinishReason != nil {
+				finish = *c.FinishReason
+			}
+		}
+	}
+	return resp.StatusCode, sb.String(), finish, fmt.Errorf("the stream ended without [DONE]: %v", sc.Err())
+}
+
+// TestHostileConcurrentStreams: while 16 streams run on one model, a NUL-byte prompt, a
+// 1 MB prompt and 50 clients that leave mid-stream change nothing for the others: each of
+// the 16 completes in full, the worker keeps its PID, and the watchdog (on short timings)
+// never mistakes the load for a hang.
+func TestHostileConcurrentStreams(t *testing.T) {
+	tg, eng := hostileStack(t)
+	pid := pidOf(t, eng, tg.Model)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	const maxTokens = 48
+	prompts := []string{"Once upon a time", "The little dog", "Lily and Ben went to the park", "One day"}
+	for i := range 16 {
+		run(func() {
+			code, text, finish, err := streamCompletion(ctx, tg, prompts[i%len(prompts)], maxTokens, -1)
+			if err != nil || code != http.StatusOK || finish != "length" || text == "" {
+				t.Errorf("stream %d: %d %q finish %q: %v", i, code, text, finish, err)
+			}
+		})
+	}
+	run(func() {
+		code, text, finish, err := streamCompletion(ctx, tg, "Once upon\x00 a time\x00", maxTokens, -1)
+		if err != nil || code != http.StatusOK || finish == "" {
+			t.Errorf("NUL prompt: %d %q finish %q: %v", code, text, finish, err)
+		}
+	})
+	run(func() {
+		big := strings.Repeat("Once upon a time there was a dog. ", 1<<20/34)
+		code, body, _, err := streamCompletion(ctx, tg, big, maxTokens, -1)
+		if err != nil || code != http.StatusBadRequest || !strings.Contains(body, "context") {
+			t.Errorf("1 MB prompt: %d %.200s: %v; want a 400 about the context", code, body, err)
+		}
+	})
+	for i := range 50 {
+		run(func() {
+			if _, _, _, err := streamCompletion(ctx, tg, prompts[i%len(prompts)], 1000, i%4); err != nil {
+				t.Errorf("cancelled stream %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if now := pidOf(t, eng, tg.Model); now != pid || eng.Restarts() != 0 {
+		t.Fatalf("worker pid %d → %d after %d restarts; want the same worker", pid, now, eng.Restarts())
 	}
 }
