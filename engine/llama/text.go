@@ -14,7 +14,10 @@ import (
 // Text crosses into llama.cpp here. llama_tokenize and llama_detokenize take a pointer and a
 // length, so any byte, NUL included, is just a byte. yzma's wrappers go through a C string
 // (a NUL makes it hand llama.cpp a null pointer, which aborts the process) and drop a
-// trailing NUL from detokenized text, so both are bound directly.
+// trailing NUL from detokenized text, so both are bound directly. The other strings that
+// reach llama.cpp are checked before they go: model and quantize paths and grammars
+// (checkCString), token ids for Detokenize and logit bias (ValidToken); yzma itself refuses a
+// metadata key with a NUL, and ModelChatTemplate's empty name is llama.cpp's documented NULL.
 
 var (
 	// ErrTextTooLong is returned for text llama.cpp cannot take (lengths are int32 there).
