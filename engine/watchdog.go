@@ -93,8 +93,8 @@ func (e *Engine) watchdog(r *runner) {
 		var h Health
 		err := p.call(ctx, http.MethodGet, "/health", nil, &h)
 		cancel()
-		if p.exited() {
-			return
+		if p.exited() || p.stopping.Load() {
+			return // exited, or being stopped: a worker that is closing stops answering
 		}
 		if why := pl.beat(time.Now(), h, err == nil); why != "" {
 			e.restartHung(r, why)
