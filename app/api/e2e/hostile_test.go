@@ -21,6 +21,7 @@ import (
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/api/internal/compat"
 	"github.com/perchapp/perch/app/api/storeadapter"
+	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
@@ -52,7 +53,12 @@ func hostileStack(t *testing.T) (compat.Target, *engine.Engine) {
 	if _, err := eng.Load(context.Background(), "stories260k", engine.LoadOptions{}, nil); err != nil {
 		t.Skipf("the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}
-	srv = api.New(api.Config{APIKey: "e2e-key", Version: "0.1.0", Logger: log}, eng, storeadapter.New(store))
+	history, err := chats.Open(context.Background(), filepath.Join(t.TempDir(), "chats.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { history.Close() })
+	srv = api.New(api.Config{APIKey: "e2e-key", Version: "0.1.0", Logger: log}, eng, storeadapter.New(store), api.WithChats(history))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +108,23 @@ func TestHostileNULPromptHTTP(t *testing.T) {
 			}
 		})
 	}
+	// A UI chat with a NUL in its system prompt and messages answers every turn (it used to
+	// crash the worker on each later message too).
+	code, body := send(t, tg, "POST", "/perch/chats", `{`+m+`,"system":"be\u0000kind","params":{"max_tokens":8}}`)
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(body), &created); code != http.StatusCreated || err != nil {
+		t.Fatalf("create chat: %d %s", code, body)
+	}
+	for turn, content := range []string{`a\u0000b`, `and\u0000 then?`} {
+		code, body := send(t, tg, "POST", fmt.Sprintf("/perch/chats/%d/messages", created.ID), `{"content":"`+content+`"}`)
+		if code != http.StatusOK || !strings.Contains(body, `"type":"done"`) || strings.Contains(body, `"type":"error"`) {
+			t.Fatalf("chat turn %d: %d %s", turn, code, body)
+		}
+	}
 	// The same worker still answers sanely.
-	code, body := send(t, tg, "POST", "/v1/completions", `{`+m+`,"max_tokens":16,"temperature":0,"prompt":"Once upon a time"}`)
+	code, body = send(t, tg, "POST", "/v1/completions", `{`+m+`,"max_tokens":16,"temperature":0,"prompt":"Once upon a time"}`)
 	if code != http.StatusOK || !strings.Contains(body, "there was a little girl named Lily") {
 		t.Fatalf("after the NUL prompts: %d %s", code, body)
 	}
