@@ -98,7 +98,7 @@ type Config struct {
 	OnWorkerExit func(model string, err error)
 	// The watchdog asks each worker for a heartbeat every Heartbeat (default 2 s; negative
 	// turns it off). A worker that leaves it unanswered for HungAfter (default 20 s), or
-	// makes no progress on its requests for StallAfter (default 3 min), is killed and
+	// makes no progress on its requests for StallAfter (default 5 min), is killed and
 	// started again; its callers get KindUnresponsive.
 	Heartbeat, HungAfter, StallAfter time.Duration
 }

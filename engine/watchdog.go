@@ -10,11 +10,13 @@ import (
 // The watchdog's defaults. A heartbeat is answered by the worker's HTTP server, not its
 // compute loop, so it comes back within milliseconds even while every core prefills; only a
 // stopped or wedged process misses it. Progress is counted per decoded batch, and one batch
-// of a big model's prefill on CPU can take a minute, so a stall needs minutes.
+// of a big model's prefill on a busy CPU can take minutes (512 tokens of a 70B model are
+// ~70 TFLOP; on a loaded two-core test machine one batch of stories260K at 3k context took
+// 16 s), so a stall needs several.
 const (
 	defaultHeartbeat  = 2 * time.Second
 	defaultHungAfter  = 20 * time.Second
-	defaultStallAfter = 3 * time.Minute
+	defaultStallAfter = 5 * time.Minute
 	// hungRetryAfter is the Retry-After, in seconds, of the callers of a restarted worker:
 	// about what a reload takes.
 	hungRetryAfter = 5
