@@ -40,8 +40,13 @@ func bindText(dir string) error {
 	if err != nil {
 		return fmt.Errorf("open libllama for the tokenizer: %w", err)
 	}
-	purego.RegisterLibFunc(&cTokenize, h, "llama_tokenize")
-	purego.RegisterLibFunc(&cDetokenize, h, "llama_detokenize")
+	for name, fn := range map[string]any{"llama_tokenize": &cTokenize, "llama_detokenize": &cDetokenize} {
+		sym, err := purego.Dlsym(h, name)
+		if err != nil {
+			return fmt.Errorf("libllama has no %s: %w", name, err)
+		}
+		purego.RegisterFunc(fn, sym)
+	}
 	return nil
 }
 
