@@ -73,8 +73,9 @@ func (m *Model) Tokenize(text string, addSpecial, parseSpecial bool) ([]Token, e
 	if len(text) > 0 {
 		p = unsafe.StringData(text)
 	}
-	// A token covers at least one byte; the rest is room for BOS/EOS and the like.
-	toks := make([]Token, len(text)+8)
+	// A token covers at least one byte, plus room for BOS/EOS and the like; a long text gets
+	// a smaller first guess (text is ~4 bytes a token) and, if short, the exact size next.
+	toks := make([]Token, min(len(text)+8, max(len(text)/2, 1<<16)))
 	for range 2 {
 		n := cTokenize(uintptr(m.v), p, int32(len(text)), &toks[0], int32(len(toks)), addSpecial, parseSpecial)
 		switch {
