@@ -87,6 +87,10 @@ func TestHostileTokenizeEdges(t *testing.T) {
 			t.Errorf("%q → %v", s, toks)
 		}
 	}
+	// One token a byte: more tokens than the first guess of half the length.
+	if toks := mustTokenize(t, m, strings.Repeat("\x00", 200000), true, false); len(toks) < 200000 {
+		t.Errorf("200,000 NULs gave %d tokens", len(toks))
+	}
 	big := strings.Repeat("Once upon a time there was a dog. ", 1<<20/34)
 	if toks := mustTokenize(t, m, big, true, false); len(toks) < 100000 {
 		t.Errorf("a megabyte of text gave only %d tokens", len(toks))
