@@ -88,8 +88,8 @@ func TestHostileTokenizeEdges(t *testing.T) {
 		}
 	}
 	// One token a byte: more tokens than the first guess of half the length.
-	if toks := mustTokenize(t, m, strings.Repeat("\x00", 200000), true, false); len(toks) < 200000 {
-		t.Errorf("200,000 NULs gave %d tokens", len(toks))
+	if toks := mustTokenize(t, m, strings.Repeat("\x00 ", 100000), true, false); len(toks) < 150000 {
+		t.Errorf("100,000 NUL-spaces gave %d tokens", len(toks))
 	}
 	big := strings.Repeat("Once upon a time there was a dog. ", 1<<20/34)
 	if toks := mustTokenize(t, m, big, true, false); len(toks) < 100000 {
