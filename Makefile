@@ -25,7 +25,7 @@ TAGS :=
 CGO := 0
 endif
 
-.PHONY: all setup setup-test engine frontend api-npm build run serve test test-go test-frontend test-e2e test-desktop vet fmt clean app dmg
+.PHONY: all setup setup-test engine frontend api-npm build run serve test test-go test-fuzz test-frontend test-e2e test-desktop vet fmt clean app dmg
 
 all: build
 
@@ -66,7 +66,7 @@ vet:
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
 
-test: setup-test build test-go test-frontend test-e2e test-desktop
+test: setup-test build test-go test-fuzz test-frontend test-e2e test-desktop
 
 # The API's real-client tests also drive the npm openai and ollama packages.
 api-npm: app/api/testdata/npm/node_modules/.package-lock.json
@@ -77,6 +77,16 @@ test-go: api-npm
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	CGO_ENABLED=$(CGO) $(GO) vet -tags "$(TAGS)" ./...
 	CGO_ENABLED=$(CGO) $(GO) test -tags "$(TAGS)" -timeout 20m ./...
+
+# Every fuzz target runs for FUZZTIME beyond its seed corpus (which test-go already runs).
+FUZZTIME ?= 10s
+test-fuzz: engine
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u | while read -r d; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$d/*_test.go | cut -c6-); do \
+	    echo "fuzz $$d $$f for $(FUZZTIME)"; \
+	    CGO_ENABLED=$(CGO) $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$d || exit 1; \
+	  done; \
+	done
 
 test-frontend:
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi

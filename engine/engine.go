@@ -97,8 +97,14 @@ type Config struct {
 	// MaxQueue bounds the requests waiting for one model beyond its slots.
 	MaxQueue int
 	Log      *slog.Logger
-	// OnWorkerExit is called when a worker dies unexpectedly (for metrics).
+	// OnWorkerExit is called when a worker dies unexpectedly or the watchdog kills it (for
+	// metrics).
 	OnWorkerExit func(model string, err error)
+	// The watchdog asks each worker for a heartbeat every Heartbeat (default 2 s; negative
+	// turns it off). A worker that leaves it unanswered for HungAfter (default 20 s), or
+	// makes no progress on its requests for StallAfter (default 5 min), is killed and
+	// started again; its callers get KindUnresponsive.
+	Heartbeat, HungAfter, StallAfter time.Duration
 }
 
 // Engine runs models in worker processes and schedules requests onto them.

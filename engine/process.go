@@ -49,6 +49,8 @@ type process struct {
 	info   WorkerInfo
 	// stopping is set when the exit was asked for, so it is not reported as a crash.
 	stopping atomic.Bool
+	// hung says why the watchdog killed the worker.
+	hung atomic.Pointer[string]
 }
 
 var socketSeq atomic.Int64
@@ -236,6 +238,10 @@ func (p *process) exited() bool {
 // message is usually there).
 func (p *process) deathError() *Error {
 	<-p.done
+	if why := p.hung.Load(); why != nil {
+		return &Error{Kind: KindUnresponsive, RetryAfter: hungRetryAfter,
+			Message: fmt.Sprintf("the worker running %s %s, so it was stopped and is being started again; retry in a few seconds", p.name, *why)}
+	}
 	return Errorf(KindWorker, "the worker running %s stopped unexpectedly (%v)%s; the next request loads it again", p.name, p.exit, p.tail.suffix())
 }
 

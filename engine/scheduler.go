@@ -314,6 +314,7 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 		e.log.Info("model loaded", "model", r.name, "pid", r.proc.info.PID, "slot_ctx", r.proc.info.SlotCtx,
 			"slots", r.proc.info.Slots, "took", time.Since(start).Round(time.Millisecond), "plan", r.planNote)
 		go e.watch(r)
+		go e.watchdog(r)
 	}
 	close(r.loaded)
 	e.mu.Unlock()

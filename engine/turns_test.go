@@ -9,6 +9,7 @@ import (
 	"github.com/perchapp/perch/engine/chat"
 	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/llama"
+	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
@@ -23,7 +24,11 @@ func randomText(t *testing.T, m *llama.Model, n int, seed uint64) string {
 		}
 		toks = append(toks, tok)
 	}
-	return m.Detokenize(toks, true, false)
+	text, err := m.Detokenize(toks, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
 }
 
 // TestChatNeverPrefillsAgain: a ten-turn chat that fits the context prefills only each turn's
@@ -32,7 +37,7 @@ func randomText(t *testing.T, m *llama.Model, n int, seed uint64) string {
 func TestChatNeverPrefillsAgain(t *testing.T) {
 	path := synthtest.Model(t, "tiny", "ggml-vocab-phi-3.gguf", "F16")
 	if err := llama.Init(""); err != nil {
-		t.Skipf("llama.cpp runtime not available: %v", err)
+		sharedtest.Skipf(t, "llama.cpp runtime not available: %v", err)
 	}
 	m, err := llama.LoadModel(path, llama.ModelOptions{})
 	if err != nil {

@@ -163,8 +163,9 @@ type RequestOptions struct {
 	// Logprobs asks for each token's log-probability, with TopLogprobs alternatives.
 	Logprobs    bool `json:"logprobs,omitempty"`
 	TopLogprobs int  `json:"top_logprobs,omitempty"`
-	// ContextShift, when the context fills, drops the oldest tokens (after the first Keep of
-	// a completion) instead of finishing with reason "length".
+	// ContextShift, when the context fills, drops the oldest tokens after the first Keep
+	// instead of finishing with reason "length". It applies only with a MaxTokens above 0:
+	// an uncapped answer always ends when the context is full.
 	ContextShift bool `json:"context_shift,omitempty"`
 	// SaveState writes the slot's KV state to disk after the answer, so the conversation can
 	// resume without a prefill after the model is unloaded.

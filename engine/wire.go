@@ -28,6 +28,16 @@ type WorkerInfo struct {
 	Release    string   `json:"llama_release,omitempty"`
 }
 
+// Health is a worker's heartbeat answer. The worker's HTTP server answers it apart from the
+// compute loop, so a loop stuck in llama.cpp still answers, and Progress (tokens decoded
+// since the start) says whether the loop moves while Work (running, queued and embedding
+// jobs) waits on it.
+type Health struct {
+	Status   string `json:"status"`
+	Progress int64  `json:"progress"`
+	Work     int    `json:"work"`
+}
+
 // Device is a compute device llama.cpp found, with its memory.
 type Device struct {
 	Name        string `json:"name"`

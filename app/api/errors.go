@@ -148,6 +148,9 @@ func fromEngineError(e *engine.Error) *apiError {
 		if ae.RetryAfter <= 0 {
 			ae.RetryAfter = 1
 		}
+	case engine.KindUnresponsive:
+		ae.Status, ae.Type, ae.Code = http.StatusServiceUnavailable, "server_error", "worker_unresponsive"
+		ae.RetryAfter = max(e.RetryAfter, 1)
 	case engine.KindTooLarge:
 		ae.Status, ae.Type, ae.Code = http.StatusInsufficientStorage, "insufficient_memory_error", "insufficient_memory"
 		if ae.Message == "" {

@@ -19,7 +19,7 @@ import (
 // Pure conversions between Ollama JSON and engine types. Absent options take
 // engine.DefaultSampling() (Ollama's own defaults: temperature 0.8, top_k 40, top_p 0.9,
 // repeat_penalty 1.1 over the last 64 tokens, random seed); num_predict absent or negative
-// means no limit (until the context is full); num_ctx absent leaves the engine's default.
+// means until the context is full (no context shift); num_ctx absent leaves the engine's default.
 
 // ollamaRun is what a request's options ask of the engine.
 type ollamaRun struct {
@@ -95,7 +95,9 @@ func ollamaOptions(opts map[string]json.RawMessage) (ollamaRun, error) {
 			case "repeat_last_n":
 				s.RepeatLastN = i
 			case "num_predict":
-				run.MaxTokens = max(i, 0) // -1 (infinite) and -2 (fill the context) both mean no cap
+				// -2 is Ollama's "fill the context"; -1 ("infinite") and other negatives are
+				// capped the same way: the engine ends an uncapped answer at the context's end.
+				run.MaxTokens = max(i, 0)
 			case "num_ctx":
 				run.Load.ContextLength = i
 			case "num_batch":

@@ -176,7 +176,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	longPrompt := randomTokens(raw.model, o.ResumeTokens, 2)
 	turnTexts := make([]string, o.Turns)
 	for i := range turnTexts {
-		turnTexts[i] = raw.model.Detokenize(randomTokens(raw.model, o.TurnTokens, uint64(10+i))[1:], true, false)
+		if turnTexts[i], err = raw.model.Detokenize(randomTokens(raw.model, o.TurnTokens, uint64(10+i))[1:], true, false); err != nil {
+			return nil, err
+		}
 	}
 
 	stateDir, err := os.MkdirTemp(o.WorkDir, "bench-state-")

@@ -226,7 +226,10 @@ func (s *sampler) generate(t *testing.T, grammar string, temp float32, seed uint
 func (s *sampler) generateWith(t *testing.T, grammar string, params llama.SamplerParams, limit int) (out string, done bool) {
 	t.Helper()
 	s.ctx.Clear()
-	prompt := s.m.Tokenize("Once upon a time", true, false)
+	prompt, err := s.m.Tokenize("Once upon a time", true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := llama.NewBatch(512)
 	defer b.Free()
 	for i, tok := range prompt {

@@ -72,8 +72,8 @@ func spliceTokens(m *llama.Model, h *history, prompt string) ([]llama.Token, boo
 	if rest == "" {
 		return nil, false
 	}
-	more := m.Tokenize(rest, false, true)
-	if len(more) == 0 || !m.IsSpecial(more[0]) || !strings.HasPrefix(rest, string(m.Piece(more[0], true))) {
+	more, err := m.Tokenize(rest, false, true)
+	if err != nil || len(more) == 0 || !m.IsSpecial(more[0]) || !strings.HasPrefix(rest, string(m.Piece(more[0], true))) {
 		return nil, false
 	}
 	out := make([]llama.Token, 0, len(t.tokens)+len(more))

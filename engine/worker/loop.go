@@ -45,6 +45,10 @@ type loop struct {
 
 	busy   atomic.Int32
 	queued atomic.Int32
+	// embedding is 1 while an embedding job runs; progress counts the tokens decoded. The
+	// engine's watchdog reads both from the heartbeat.
+	embedding atomic.Int32
+	progress  atomic.Int64
 	// kvUsed is the number of KV cells the slots' caches fill, for the memory report.
 	kvUsed atomic.Int64
 
@@ -180,7 +184,9 @@ func (l *loop) runEmbeds() {
 			continue
 		}
 		l.queued.Add(-1)
-		vecs, err := l.embedder.embed(j.embed, &j.cancelled)
+		l.embedding.Store(1)
+		vecs, err := l.embedder.embed(j.embed, &j.cancelled, &l.progress)
+		l.embedding.Store(0)
 		j.embed.result <- embedResult{vectors: vecs, err: err}
 	}
 	l.queue = kept
@@ -305,7 +311,9 @@ func (l *loop) step() {
 	l.freeSharedCells()
 	t0, p0 := time.Now(), l.produced
 	pure, drafted := l.genOnly(b.Len())
-	if err := l.ctx.Decode(b); err != nil {
+	err := l.ctx.Decode(b)
+	l.progress.Add(int64(b.Len()))
+	if err != nil {
 		l.decodeFailed(err)
 		return
 	}
@@ -430,7 +438,9 @@ func (l *loop) take(s *slot, tok llama.Token, idx int) bool {
 		l.finish(s, engine.FinishLength, "")
 		return false
 	case s.nPast >= l.slotCtx:
-		if !j.req.ContextShift || !l.shift(s) {
+		// Shifting goes on only up to an explicit limit: without one an answer that never
+		// says EOS would run forever and hold its slot.
+		if !j.req.ContextShift || j.req.MaxTokens <= 0 || !l.shift(s) {
 			l.finish(s, engine.FinishLength, "")
 			return false
 		}

@@ -100,11 +100,11 @@ func TestRealStack(t *testing.T) {
 	})
 }
 
-// endless asks for a generation that never ends by itself (context shift, no cap) and
+// endless asks for a generation that outlasts the test (context shift, a cap far off) and
 // returns the response after its first NDJSON line.
 func endless(t *testing.T, ctx context.Context, tg compat.Target) (*http.Response, *bufio.Reader) {
 	t.Helper()
-	body := `{"model":"` + tg.Model + `","prompt":"Once upon a time","raw":true,"options":{"num_predict":-1,"temperature":0}}`
+	body := `{"model":"` + tg.Model + `","prompt":"Once upon a time","raw":true,"options":{"num_predict":10000000,"temperature":0}}`
 	req, _ := http.NewRequestWithContext(ctx, "POST", tg.BaseURL+"/api/generate", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
 	resp, err := http.DefaultClient.Do(req)
