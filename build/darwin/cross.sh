@@ -20,8 +20,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
-# The oldest macOS Perch runs on; README.md and Info.plist state the same (the check compares).
-MACOS_MIN=11.0
+. build/darwin/bundle.sh
+# The oldest macOS Perch runs on (Info.plist's LSMinimumSystemVersion; the README states it too).
+MACOS_MIN=$(plist_min)
 TAGS=desktop,production
 VERSION=${VERSION:-0.1.0}
 CACHE=$ROOT/build/.cache/macos-sdk
@@ -46,7 +47,7 @@ tools() {
 # prepare makes the cache for this SDK unless it is already there and current.
 prepare() {
 	local sdk=$1 stamp want
-	want="$sdk $(sha256sum "$ROOT/build/darwin/cross.sh" | cut -c1-16)"
+	want="$sdk $MACOS_MIN $(cat "$ROOT/build/darwin/cross.sh" "$ROOT/build/darwin/bundle.sh" | sha256sum | cut -c1-16)"
 	stamp=$CACHE/.stamp
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
 	rm -rf "$CACHE"
