@@ -21,8 +21,11 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
 . build/darwin/bundle.sh
-# The oldest macOS Perch runs on (Info.plist's LSMinimumSystemVersion; the README states it too).
-MACOS_MIN=$(plist_min)
+# The oldest macOS Perch runs on is Info.plist's LSMinimumSystemVersion (the README states it
+# too). The executable is built for it, or for the SDK's own version where the SDK is older: an
+# SDK's headers cannot target a newer macOS (Wails' code then uses APIs the headers lack). The
+# bundle's minimum is still the highest of its parts (inspect.sh checks it).
+APP_MIN=$(plist_min)
 TAGS=desktop,production
 VERSION=${VERSION:-0.1.0}
 CACHE=$ROOT/build/.cache/macos-sdk
@@ -35,6 +38,14 @@ sdk_dir() {
 	[ -f "$MACOS_SDK/SDKSettings.json" ] && [ -d "$MACOS_SDK/System/Library/Frameworks" ] ||
 		die "MACOS_SDK=$MACOS_SDK is not a macOS SDK (no SDKSettings.json or System/Library/Frameworks)"
 	(cd "$MACOS_SDK" && pwd -P)
+}
+
+# target_min SDK: the macOS version the executable is built for.
+target_min() {
+	local v
+	v=$(grep -o '"Version":"[0-9.]*"' "$1/SDKSettings.json" | grep -o '[0-9][0-9.]*' || true)
+	[ -n "$v" ] || die "no Version in $1/SDKSettings.json"
+	printf '%s\n%s\n' "$APP_MIN" "$v" | sort -V | head -1
 }
 
 tools() {
@@ -83,6 +94,7 @@ EOF
 environment() {
 	local sdk
 	sdk=$(sdk_dir)
+	MACOS_MIN=$(target_min "$sdk")
 	tools
 	prepare "$sdk"
 	local cc="clang -target arm64-apple-macos$MACOS_MIN -isysroot $sdk -iframework $CACHE/Frameworks -iframework $sdk/System/Library/Frameworks -B$CACHE/bin -fuse-ld=lld -Qunused-arguments"
@@ -101,7 +113,7 @@ build() {
 	eval "$(environment)"
 	mkdir -p "$(dirname "$out")"
 	go build -tags "$TAGS" -ldflags "-s -w -X main.version=$VERSION -extldflags $PERCH_DARWIN_STUB" -o "$out" .
-	echo "built $out (darwin/arm64, macOS $MACOS_MIN or later)"
+	echo "built $out (darwin/arm64, built for macOS $MACOS_MIN; Perch.app needs macOS $APP_MIN)"
 }
 
 # engine installs @node-llama-cpp/mac-arm64-metal for darwin/arm64 into a folder of its own
@@ -123,6 +135,5 @@ env) environment ;;
 build) shift; build "$@" ;;
 engine) engine ;;
 go) shift; eval "$(environment)"; exec go "$@" ;;
-min) echo "$MACOS_MIN" ;;
-*) die "usage: cross.sh env|build [OUT]|engine|go ARGS...|min" ;;
+*) die "usage: cross.sh env|build [OUT]|engine|go ARGS..." ;;
 esac

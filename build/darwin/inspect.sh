@@ -3,8 +3,9 @@
 # first of these that does not hold:
 #   - Contents/MacOS/perch is a signed Mach-O arm64 executable whose load-time dependencies are
 #     only in /System/ and /usr/lib/ (what every Mac has);
-#   - its minimum macOS (LC_BUILD_VERSION minos) is the one README.md states and Info.plist's
-#     LSMinimumSystemVersion, and no library in Frameworks needs a newer one;
+#   - the bundle's minimum macOS, the highest LC_BUILD_VERSION minos of the executable and the
+#     libraries in Frameworks, is the one README.md states and Info.plist's
+#     LSMinimumSystemVersion;
 #   - every library in Contents/Frameworks resolves each @rpath/@loader_path dependency to a file
 #     inside Contents/Frameworks;
 #   - Info.plist parses and has LSUIElement, the bundle id, the version and a copyright;
@@ -61,8 +62,9 @@ ok "the executable loads only system libraries"
 readme_min=$(grep -oE 'macOS [0-9]+\.[0-9]+( \([A-Za-z ]+\))? or later' README.md | head -1 | grep -oE '[0-9]+\.[0-9]+' || true)
 [ -n "$readme_min" ] || fail "README.md does not state the minimum macOS (\"macOS N.N or later\")"
 exe_min=$(minos "$EXE")
-echo "inspect: minos $exe_min (README: macOS $readme_min or later)"
-[ "$exe_min" = "$readme_min" ] || fail "$EXE is built for macOS $exe_min, README.md states $readme_min"
+[ -n "$exe_min" ] || fail "$EXE has no LC_BUILD_VERSION"
+vle "$exe_min" "$readme_min" || fail "$EXE is built for macOS $exe_min, newer than the $readme_min README.md states"
+bundle_min=$exe_min
 
 # The libraries: each dependency inside Frameworks or macOS, and no newer minimum.
 n=0
@@ -71,7 +73,8 @@ for f in "$FW"/*.dylib "$FW"/*.so; do
 	[ -L "$f" ] && { inside "$f" || fail "$f links outside Frameworks"; continue; }
 	n=$((n + 1))
 	m=$(minos "$f")
-	vle "$m" "$readme_min" || fail "$(basename "$f") needs macOS $m, newer than the stated $readme_min"
+	vle "$m" "$readme_min" || fail "$(basename "$f") needs macOS $m, newer than the $readme_min README.md states"
+	vle "$m" "$bundle_min" || bundle_min=$m
 	mapfile -t rp < <(rpaths "$f")
 	while read -r dep; do
 		case "$dep" in
@@ -94,7 +97,10 @@ for f in "$FW"/*.dylib "$FW"/*.so; do
 	done < <(loads "$f")
 done
 [ "$n" -gt 0 ] || fail "no libraries in $FW"
-ok "$n libraries in Frameworks resolve every @rpath/@loader_path dependency inside it (minos <= $readme_min)"
+ok "$n libraries in Frameworks resolve every @rpath/@loader_path dependency inside it"
+echo "inspect: minos: executable $exe_min, libraries up to $bundle_min; README: macOS $readme_min or later"
+[ "$bundle_min" = "$readme_min" ] || fail "the bundle needs macOS $bundle_min, README.md states $readme_min"
+ok "minimum macOS $bundle_min, as README.md states"
 
 # Info.plist.
 python3 - "$APP/Contents/Info.plist" "$BUNDLE_ID" "$VERSION" "$readme_min" <<'EOF' || fail "Info.plist"
