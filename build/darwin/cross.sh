@@ -113,7 +113,7 @@ build() {
 	eval "$(environment)"
 	mkdir -p "$(dirname "$out")"
 	go build -tags "$TAGS" -ldflags "-s -w -X main.version=$VERSION -extldflags $PERCH_DARWIN_STUB" -o "$out" .
-	echo "built $out (darwin/arm64, built for macOS $MACOS_MIN; Perch.app needs macOS $APP_MIN)"
+	echo "built $out (darwin/arm64, built for macOS $MACOSX_DEPLOYMENT_TARGET; Perch.app needs macOS $APP_MIN)"
 }
 
 # engine installs @node-llama-cpp/mac-arm64-metal for darwin/arm64 into a folder of its own
