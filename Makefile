@@ -1,5 +1,6 @@
 # Perch. On a fresh machine: `make run` (installs what it needs, builds, starts Perch) and
-# `make test` (every test). `make build` leaves the binary at ./bin/perch.
+# `make test` (every test). `make build` leaves the binary at ./bin/perch. From Linux, with a
+# macOS SDK folder: `make darwin MACOS_SDK=DIR`, `make app MACOS_SDK=DIR` (docs/macos.md).
 SHELL := /bin/bash
 GO ?= go
 GOOS := $(shell $(GO) env GOOS)
