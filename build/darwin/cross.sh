@@ -6,7 +6,7 @@
 #   - a macOS WebKit.framework: the SDK has WebKit only for Mac Catalyst (System/iOSSupport);
 #     its .tbd stubs are rewritten for macos with the /System/Library install name;
 #   - bin/ld64.lld: Go's linker passes --compress-debug-sections, which ld64.lld rejects;
-#     clang finds this wrapper first through -B;
+#     clang finds this wrapper first through -B (and bin/strip, LLVM's, for Mach-O);
 #   - stub.o: ___isPlatformVersionAtLeast (from @available) is in Apple's compiler-rt, which
 #     Debian's clang lacks; given to the final link only (per cgo package it would be a
 #     duplicate symbol). A binary linked with it answers every @available with yes: it is for
@@ -83,7 +83,10 @@ for a do
 done
 exec $LLVM_BIN/ld64.lld "\$@"
 EOF
-	chmod +x "$CACHE/bin/ld64.lld"
+	# Go's linker finds strip (and dsymutil) through clang -print-prog-name when it keeps
+	# DWARF (test binaries); the host's GNU strip does not read Mach-O.
+	printf '#!/bin/sh\nexec %s "$@"\n' "$LLVM_BIN/llvm-strip" >"$CACHE/bin/strip"
+	chmod +x "$CACHE/bin/ld64.lld" "$CACHE/bin/strip"
 
 	printf 'int __isPlatformVersionAtLeast(unsigned p, unsigned a, unsigned b, unsigned c) { (void)p; (void)a; (void)b; (void)c; return 1; }\n' >"$CACHE/stub.c"
 	clang -target "arm64-apple-macos$MACOS_MIN" -isysroot "$sdk" -c "$CACHE/stub.c" -o "$CACHE/stub.o"
