@@ -58,6 +58,9 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: "the request was cancelled", silent: true}
 	}
+	if ae := faultError(err); ae != nil {
+		return ae
+	}
 	return &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
 }
 

@@ -100,7 +100,7 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) {
 		next.APIKey = newKey()
 	}
 	if err := a.settings.Update(next); err != nil {
-		writeOpenAIError(w, r, badRequest("", "%v", err))
+		writeOpenAIError(w, r, settingsError(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, a.settingsView())

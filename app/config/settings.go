@@ -38,6 +38,9 @@ type Settings struct {
 	DefaultModel string `json:"default_model,omitempty"`
 	// ModelsDirs are extra folders whose .gguf files are served by file stem.
 	ModelsDirs []string `json:"models_dirs,omitempty"`
+	// AllowPrivateURLs lets URL pulls and inspections reach loopback, link-local and private
+	// network addresses (a model server on this machine or the local network).
+	AllowPrivateURLs bool `json:"allow_private_urls,omitempty"`
 	// LaunchAtLogin starts the app when the user logs in (macOS).
 	LaunchAtLogin bool `json:"launch_at_login"`
 	// Language of the UI: "system", "en" or "ko".

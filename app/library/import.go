@@ -35,12 +35,8 @@ func (s *Store) importFile(ctx context.Context, path, name, source string, fn fu
 	if fn == nil {
 		fn = func(Progress) {}
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return Model{}, fmt.Errorf("import: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return Model{}, fmt.Errorf("import %s: not a regular file", path)
+	if err := CheckImportable(path); err != nil {
+		return Model{}, err
 	}
 	parts, stem, err := splitParts(path)
 	if err != nil {
@@ -48,7 +44,8 @@ func (s *Store) importFile(ctx context.Context, path, name, source string, fn fu
 	}
 	info, err := ggufmeta.Read(parts[0])
 	if err != nil {
-		return Model{}, fmt.Errorf("import %s: nothing was stored: %w", path, err)
+		// ggufmeta's errors start with the path already.
+		return Model{}, fmt.Errorf("import: nothing was stored: %w", err)
 	}
 	if !info.Runnable() {
 		return Model{}, fmt.Errorf("import %s: it is a %s, not a model that runs on its own; nothing was stored", path, describe(info))

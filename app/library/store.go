@@ -34,6 +34,8 @@ type Store struct {
 	reg  *registry.Client
 	dl   *download.Downloader
 	http *http.Client
+	// allowPrivate: URL pulls may reach private addresses; nil: never.
+	allowPrivate func() bool
 
 	mu     sync.Mutex     // orders manifest writes against blob removal
 	pinned map[string]int // blobs that pulls in progress are about to reference
@@ -53,6 +55,8 @@ type options struct {
 	dl         []download.Option
 	retries    int
 	backoff    time.Duration
+	// allowPrivate: URL pulls may reach private addresses (netguard.go).
+	allowPrivate func() bool
 }
 
 // Option configures a Store.
@@ -93,6 +97,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if o.client == nil {
 		o.client = download.DefaultClient()
 	}
+	o.client = guardedClient(o.client)
 	if root == "" {
 		return nil, errors.New("open model store: no folder given")
 	}
@@ -120,6 +125,8 @@ func Open(root string, opts ...Option) (*Store, error) {
 		dl:     download.New(dlOpts...),
 		http:   o.client,
 		pinned: map[string]int{},
+
+		allowPrivate: o.allowPrivate,
 	}
 	s.removeStaleTemps()
 	return s, nil

@@ -1,0 +1,68 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// URL pulls and inspections refuse this machine and private networks unless the user allows
+// them; the check is made where the connection is, so a name resolving to 127.0.0.1
+// ("localhost") does not get around it.
+func TestHostilePrivateURLs(t *testing.T) {
+	e := newEnv(t)
+	allowed := false
+	s := e.open(t, WithPrivateURLs(func() bool { return allowed }))
+	local := strings.Replace(e.hub.URL, "127.0.0.1", "localhost", 1)
+	url := local + "/cdn/" + e.tinyHex + "/Tiny-F16.gguf"
+	ctx := context.Background()
+	if _, err := s.Pull(ctx, url, nil); !errors.Is(err, ErrPrivateAddress) {
+		t.Fatalf("pull of %s: %v; want ErrPrivateAddress", url, err)
+	}
+	if _, err := s.Inspect(ctx, url); !errors.Is(err, ErrPrivateAddress) {
+		t.Fatalf("inspect of %s: %v; want ErrPrivateAddress", url, err)
+	}
+	if _, err := s.Get(ctx, "tiny-f16"); err == nil {
+		t.Error("a refused pull stored the model")
+	}
+	allowed = true
+	if _, err := s.Pull(ctx, url, nil); err != nil {
+		t.Fatalf("pull once allowed: %v", err)
+	}
+}
+
+// Imports take only GGUF files, and say no more about any other path than that: not whether
+// it exists, not what it starts with.
+func TestHostileImportReveals(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "environ")
+	if err := os.WriteFile(secret, []byte("PERCH_SECRET=hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	short := filepath.Join(dir, "short.gguf")
+	if err := os.WriteFile(short, []byte("GG"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, p := range []string{secret, filepath.Join(dir, "missing.gguf"), dir, short, "/proc/self/environ"} {
+		_, err := s.Import(context.Background(), p, "x")
+		if !errors.Is(err, ErrNotModelFile) {
+			t.Errorf("import %s: %v; want ErrNotModelFile", p, err)
+			continue
+		}
+		msgs = append(msgs, strings.ReplaceAll(err.Error(), p, "PATH"))
+		if strings.Contains(err.Error(), "PERC") || strings.Contains(err.Error(), "GG\"") {
+			t.Errorf("import %s echoes the file's bytes: %v", p, err)
+		}
+	}
+	for _, m := range msgs[1:] {
+		if m != msgs[0] {
+			t.Errorf("messages differ, so they tell paths apart: %q vs %q", m, msgs[0])
+		}
+	}
+}
