@@ -2,11 +2,13 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"syscall"
 
 	"github.com/perchapp/perch/app/library"
+	"github.com/perchapp/perch/app/library/download"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 )
 
@@ -34,7 +36,8 @@ func faultError(err error) *apiError {
 // diskFull says whether err is a write that failed for want of space: ENOSPC (or EDQUOT),
 // or SQLite's SQLITE_FULL.
 func diskFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	var space *download.SpaceError
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.As(err, &space) {
 		return true
 	}
 	var coded interface{ Code() int }
@@ -47,4 +50,21 @@ func settingsError(err error) error {
 		return ae
 	}
 	return badRequest("", "%v", err)
+}
+
+// maxUpload is more than the largest GGUF models published (about 700 GiB).
+const maxUpload = 1 << 40
+
+// checkUploadSize refuses an upload larger than any model, or than the disk has room for,
+// before a byte is sent.
+func checkUploadSize(dir string, size int64) error {
+	if size > maxUpload {
+		return badRequest("size", "size %d is larger than any model file (the limit is %d GiB); give the file's size in bytes", size, maxUpload>>30)
+	}
+	free, err := download.FreeSpace(dir)
+	if err != nil || uint64(size) <= free {
+		return nil // a probe that fails must not block an import
+	}
+	return &apiError{Status: http.StatusInsufficientStorage, Type: "insufficient_storage_error", Code: "disk_full", Param: "size",
+		Message: fmt.Sprintf("the file is %.1f GiB but the disk has %.1f GiB free; free some space and try again", float64(size)/(1<<30), float64(free)/(1<<30))}
 }

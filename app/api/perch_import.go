@@ -213,6 +213,10 @@ func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) {
 		writeOpenAIError(w, r, fmt.Errorf("create the upload folder: %w", err))
 		return
 	}
+	if err := checkUploadSize(a.uploadDir, req.Size); err != nil {
+		writeOpenAIError(w, r, err)
+		return
+	}
 	b := make([]byte, 8)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
