@@ -83,6 +83,7 @@ type App struct {
 	addr        string
 	apiKey      string
 	log         *slog.Logger
+	lock        *config.InstanceLock
 }
 
 // openApp reads the settings, applies the flags and environment, and builds the engine and
@@ -111,6 +112,23 @@ func openApp(f serveFlags) (*App, error) {
 		addr = f.host
 	}
 	addr = normalizeAddr(addr)
+	lock, err := paths.Lock(addr)
+	if err != nil {
+		return nil, err
+	}
+	app, err := buildApp(f, paths, settings, addr, log)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	app.lock = lock
+	return app, nil
+}
+
+// buildApp builds the engine and the server, once this process holds the data folder.
+func buildApp(f serveFlags, paths config.Paths, settings *config.Store, addr string, log *slog.Logger) (*App, error) {
+	s := settings.Get()
+	cleanStaleSockets(paths.Runtime, log)
 	key := s.APIKey
 	if k := os.Getenv("PERCH_API_KEY"); k != "" {
 		key = k
@@ -119,7 +137,10 @@ func openApp(f serveFlags) (*App, error) {
 		key = f.apiKey
 	}
 	if key == "" && api.CheckExposure(addr, "") != nil {
-		key = newAPIKey()
+		var err error
+		if key, err = storedAPIKey(paths.APIKeyFile()); err != nil {
+			return nil, err
+		}
 	}
 
 	store, err := openStore(f.modelsDir)
@@ -189,6 +210,9 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Perch or Ollama running there? use --host to pick another port)", a.addr, err)
 	}
+	if err := a.lock.SetAddress(ln.Addr().String()); err != nil {
+		a.log.Warn("cannot record the address in the instance lock", "err", err)
+	}
 	url := "http://" + ln.Addr().String()
 	if ready != nil {
 		ready(url)
@@ -205,6 +229,7 @@ func (a *App) Close() {
 	if err := a.collections.Close(); err != nil {
 		a.log.Warn("closing the document collections", "err", err)
 	}
+	a.lock.Release()
 }
 
 func normalizeAddr(addr string) string {
