@@ -66,3 +66,31 @@ func TestHostileImportReveals(t *testing.T) {
 		}
 	}
 }
+
+// Editing the imported file in place leaves the library's model as it was imported: the
+// store holds a clone or a copy, never a hard link.
+func TestFaultImportEditOriginal(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	own := filepath.Join(t.TempDir(), "mine.gguf")
+	copyTo(t, e.stories, own)
+	m, err := s.Import(context.Background(), own, "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(own, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("garbage garbage garbage"), int64(len(e.stories)/2)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	got, err := os.ReadFile(m.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hexOf(got) != e.storiesHex {
+		t.Errorf("the stored model changed with the original (%s)", m.Path)
+	}
+}
