@@ -1,8 +1,10 @@
 package library
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +94,25 @@ func TestFaultImportEditOriginal(t *testing.T) {
 	}
 	if hexOf(got) != e.storiesHex {
 		t.Errorf("the stored model changed with the original (%s)", m.Path)
+	}
+}
+
+// An invalid .gguf in a models directory is not listed, and says so once in the log.
+func TestBadInputModelsDirLogsInvalidFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "broken.gguf")
+	copyTo(t, []byte("GGUF but not really a model header"), bad)
+	var log bytes.Buffer
+	s, err := Open(t.TempDir(), WithDirs(dir), WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if ms, err := s.externals(context.Background()); err != nil || len(ms) != 0 {
+			t.Fatalf("listed %v, %v", ms, err)
+		}
+	}
+	if n := strings.Count(log.String(), "path="+bad); n != 1 {
+		t.Errorf("the log reports %s %d times, want once:\n%s", bad, n, log.String())
 	}
 }

@@ -44,6 +44,8 @@ type Store struct {
 	blobs  flights[download.Result]
 	// partialsOf: the download paths of each pull, for DiscardPull.
 	partialsOf partials
+	// badFiles: models-directory files already reported as invalid.
+	badFiles sync.Map
 }
 
 type options struct {
