@@ -78,6 +78,10 @@ test-go: api-npm
 	CGO_ENABLED=$(CGO) $(GO) vet -tags "$(TAGS)" ./...
 	CGO_ENABLED=$(CGO) $(GO) test -tags "$(TAGS)" -timeout 20m ./...
 
+# A fixed short fuzz run over the API's request decoders (the seeds run in every go test).
+fuzz-api:
+	CGO_ENABLED=$(CGO) $(GO) test ./app/api -run '^$$' -fuzz FuzzRequestDecoders -fuzztime 30s
+
 test-frontend:
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
 
