@@ -84,6 +84,7 @@ func (e *env) open(t *testing.T, opts ...Option) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.verify.wg.Wait) // background hashes write beside the blobs
 	return s
 }
 

@@ -116,3 +116,48 @@ func TestBadInputModelsDirLogsInvalidFile(t *testing.T) {
 		t.Errorf("the log reports %s %d times, want once:\n%s", bad, n, log.String())
 	}
 }
+
+// A stored model whose file changed is refused as damaged: at once where its sampled
+// checksum differs, and after the background sha256 where only the full hash can tell.
+func TestFaultDamagedModel(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	ctx := context.Background()
+	own := filepath.Join(t.TempDir(), "mine.gguf")
+	copyTo(t, e.stories, own)
+	m, err := s.Import(ctx, own, "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve(ctx, "mine"); err != nil {
+		t.Fatal(err)
+	}
+	s.verify.wg.Wait()
+	corrupt := func(off int64) {
+		f, err := os.OpenFile(m.Path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteAt([]byte("XXXX"), off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corrupt(int64(len(e.stories)) - 10) // tensor data, in the last sampled block
+	if _, err := s.Resolve(ctx, "mine"); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("resolve after the file changed: %v; want ErrDamaged", err)
+	}
+
+	// A fresh process, no sample recorded: the background hash finds it.
+	copyTo(t, e.stories, m.Path)
+	os.Remove(samplePath(m.Path))
+	corrupt(int64(len(e.stories)) / 3)
+	s2 := e.open(t)
+	if _, err := s2.Resolve(ctx, "mine"); err != nil {
+		t.Fatalf("first resolve (hash still running): %v", err)
+	}
+	s2.verify.wg.Wait()
+	if _, err := s2.Resolve(ctx, "mine"); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "pull or import it again") {
+		t.Fatalf("resolve after the background hash: %v; want ErrDamaged saying what to do", err)
+	}
+}

@@ -46,6 +46,8 @@ type Store struct {
 	partialsOf partials
 	// badFiles: models-directory files already reported as invalid.
 	badFiles sync.Map
+	// verify: the blobs checked in this process (verify.go).
+	verify verifier
 }
 
 type options struct {
@@ -341,6 +343,9 @@ func (s *Store) Get(ctx context.Context, name string) (Model, error) {
 func (s *Store) Resolve(ctx context.Context, name string) (engine.ModelRef, error) {
 	m, err := s.Get(ctx, name)
 	if err != nil {
+		return engine.ModelRef{}, err
+	}
+	if err := s.checkBlobs(m); err != nil {
 		return engine.ModelRef{}, err
 	}
 	return m.Ref(), nil
