@@ -1,16 +1,16 @@
 package api
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/perchapp/perch/app/library"
-	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/app/docs"
 )
 
 // Every answer, the UI's pages included, forbids framing by other sites.
@@ -80,7 +80,7 @@ func TestBadInputOptionRanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		code, body := env.do(t, "POST", tt.path, tt.body)
-		if code != 400 || !strings.Contains(body, tt.names) || strings.Contains(body, "got number\"") || strings.Contains(body, "Inf") {
+		if code != 400 || !strings.Contains(body, tt.names) || strings.Contains(body, "wrong type") || strings.Contains(body, "Inf") {
 			t.Errorf("%s %.80s: %d %.300s; want a 400 naming %s", tt.path, tt.body, code, body, tt.names)
 		}
 	}
@@ -89,8 +89,8 @@ func TestBadInputOptionRanges(t *testing.T) {
 // An upload larger than any model or than the disk holds is refused before a byte is sent.
 func TestBadInputUploadSize(t *testing.T) {
 	env := newPerchEnv(t, Config{})
-	code, body := env.do(t, "POST", "/perch/uploads", `{"filename":"big.gguf","size":1e18}`)
-	if code != 400 || !strings.Contains(body, "size") {
+	code, body := env.do(t, "POST", "/perch/uploads", `{"filename":"big.gguf","size":1000000000000000000}`)
+	if code != 400 || !strings.Contains(body, "larger than any model") {
 		t.Errorf("1e18 bytes: %d %s; want 400", code, body)
 	}
 	code, body = env.do(t, "POST", "/perch/uploads", `{"filename":"big.gguf","size":1000000000000}`)
@@ -99,42 +99,43 @@ func TestBadInputUploadSize(t *testing.T) {
 	}
 }
 
-// Client and environment faults are not 500s: not a model 400, unreachable 502, full disk 507.
-func TestFaultStatuses(t *testing.T) {
-	full := func() error {
-		f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
-		if err != nil {
-			t.Skip("no /dev/full here")
-		}
-		defer f.Close()
-		_, err = f.Write([]byte("x"))
-		return fmt.Errorf("save the chat: %w", err)
+// Document indexing over the API refuses hidden folders and folders outside the home
+// folder with a 400 that says why; imports say nothing about a file that is not a model.
+func TestHostileReadThroughAPI(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_rsa"), []byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := openDocs(t)
+	env := newPerchEnv(t, Config{}, WithCollections(store))
+	c, err := store.Create(context.Background(), docs.NewCollection{Name: "notes", EmbeddingModel: "stories260k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, dialErr := http.Get("http://" + addr + "/model.gguf")
-	tests := []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"disk full", full(), 507},
-		{"unreachable", fmt.Errorf("reach it: %w", dialErr), 502},
-		{"not gguf", fmt.Errorf("import: nothing was stored: x: %w", ggufmeta.ErrNotGGUF), 400},
-		{"not a model file", fmt.Errorf("%w: nope", library.ErrNotModelFile), 400},
-		{"private", fmt.Errorf("%w: nope", library.ErrPrivateAddress), 403},
-		{"other", errors.New("boom"), 500},
-	}
-	for _, tt := range tests {
-		if got := toAPIError(tt.err).Status; got != tt.want {
-			t.Errorf("%s (%v): %d, want %d", tt.name, tt.err, got, tt.want)
+	for dir, says := range map[string]string{filepath.Join(home, ".ssh"): "hidden", "/etc": "outside your home folder"} {
+		body, _ := json.Marshal(map[string]any{"path": dir, "stream": false})
+		code, resp := env.do(t, "POST", fmt.Sprintf("/perch/collections/%d/folders", c.ID), string(body))
+		if code != 400 || !strings.Contains(resp, says) || strings.Contains(resp, "PRIVATE KEY") {
+			t.Errorf("index %s: %d %s; want a 400 saying %q", dir, code, resp, says)
 		}
 	}
-	if got := toAPIError(settingsError(full())).Status; got != 507 {
-		t.Errorf("settings on a full disk: %d, want 507", got)
+	secret := filepath.Join(home, "environ")
+	if err := os.WriteFile(secret, []byte("PERCH_SECRET=1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var answers []string
+	for _, p := range []string{secret, filepath.Join(home, "missing.gguf"), home} {
+		code, resp := env.do(t, "POST", "/perch/models/import", fmt.Sprintf(`{"path":%q,"name":"x"}`, p))
+		if code != 400 || strings.Contains(resp, "PERC") {
+			t.Errorf("import %s: %d %s; want a 400 that shows no bytes", p, code, resp)
+		}
+		answers = append(answers, strings.ReplaceAll(resp, p, "PATH"))
+	}
+	if answers[0] != answers[1] || answers[1] != answers[2] {
+		t.Errorf("the answers tell a missing file, a folder and a non-GGUF file apart:\n%s", strings.Join(answers, ""))
 	}
 }
