@@ -86,6 +86,12 @@ func toAPIError(err error) *apiError {
 		return notFound("%v", err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: "the request was cancelled", silent: true}
+	}
+	// Files, disks and remote servers (errors_fault.go), then what that leaves of them.
+	if ae := faultError(err); ae != nil {
+		return ae
+	}
+	switch {
 	case errors.Is(err, syscall.ENOSPC):
 		return &apiError{Status: http.StatusInsufficientStorage, Type: "server_error", Code: codeDiskFull, Message: err.Error()}
 	case errors.Is(err, ggufmeta.ErrNotGGUF):

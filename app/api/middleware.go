@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"path"
 	"strings"
 	"sync"
 )
@@ -87,7 +86,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	h = s.checkAuth(h)
 	h = s.checkOrigin(h)
 	h = s.checkHost(h)
-	return s.observe(h)
+	return s.observe(secureHeaders(h))
 }
 
 // observe logs each request and counts it; it also turns a handler panic into a 500.
@@ -266,10 +265,8 @@ func (s *Server) originAllowed(origin, host string) bool {
 		if p == o {
 			return true
 		}
-		if strings.Contains(p, "*") {
-			if ok, _ := path.Match(p, o); ok {
-				return true
-			}
+		if strings.Contains(p, "*") && originMatch(p, o) {
+			return true
 		}
 	}
 	rest, ok := strings.CutPrefix(o, "http://")

@@ -47,6 +47,9 @@ func ollamaOptions(opts map[string]json.RawMessage) (ollamaRun, error) {
 		if err := json.Unmarshal(raw, &v); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0, badRequest("options."+key, "options.%s must be a number, got %s", key, jsonKind(raw))
 		}
+		if math.Abs(v) > math.MaxFloat32 { // would become ±Inf as the engine's float32
+			return 0, badRequest("options."+key, "options.%s is out of range: %v is larger than a 32-bit float holds (about 3.4e38)", key, v)
+		}
 		return v, nil
 	}
 	integer := func(key string, raw json.RawMessage) (int, error) {
@@ -114,6 +117,9 @@ func ollamaOptions(opts map[string]json.RawMessage) (ollamaRun, error) {
 		case "stop":
 			if run.Stop, err = stringOrList(raw, "options.stop"); err != nil {
 				return run, err
+			}
+			if len(run.Stop) > maxStops {
+				return run, badRequest("options.stop", "options.stop has %d strings; the limit is %d", len(run.Stop), maxStops)
 			}
 		}
 	}

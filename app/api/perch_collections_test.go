@@ -91,7 +91,7 @@ func newCollServer(t *testing.T) *collServer {
 	t.Cleanup(e.Close)
 	rec := &recordingEngine{Engine: e}
 	ctx := context.Background()
-	store, err := docs.Open(ctx, filepath.Join(t.TempDir(), "collections.db"), docs.Options{Embedder: rec})
+	store, err := docs.Open(ctx, filepath.Join(t.TempDir(), "collections.db"), docs.Options{Embedder: rec, Roots: []string{os.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 		next.APIKey = newKey()
 	}
 	if err := a.settings.Update(next); err != nil {
-		return badRequest("", "%v", err)
+		return settingsError(err)
 	}
 	writeJSON(w, http.StatusOK, a.settingsView())
 	return nil

@@ -268,7 +268,7 @@ func TestPerchBadInput(t *testing.T) {
 		{"settings bad theme", "PUT", "/perch/settings", `{"theme":"pink"}`, 400, "theme"},
 		{"settings bad address", "PUT", "/perch/settings", `{"address":"nope"}`, 400, "host:port"},
 		{"import relative path", "POST", "/perch/models/import", `{"path":"model.gguf"}`, 400, "absolute"},
-		{"import missing file", "POST", "/perch/models/import", `{"path":"/nonexistent/x.gguf"}`, 400, "no file"},
+		{"import missing file", "POST", "/perch/models/import", `{"path":"/nonexistent/x.gguf"}`, 400, "no readable GGUF model file"},
 		{"import not gguf", "POST", "/perch/models/import", `{"path":"` + os.Args[0] + `"}`, 400, "not a GGUF"},
 		{"upload not gguf name", "POST", "/perch/uploads", `{"filename":"x.bin","size":10}`, 400, ".gguf"},
 		{"upload unknown", "PUT", "/perch/uploads/nope?offset=0", `GGUF`, 404, "no upload"},

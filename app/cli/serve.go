@@ -80,6 +80,8 @@ type App struct {
 	addr     string
 	apiKey   string
 	log      *slog.Logger
+	// lock holds the data folder for this process (one Perch per home).
+	lock *config.InstanceLock
 	// closers undo what openApp opened, in reverse order.
 	closers closers
 }
@@ -118,9 +120,6 @@ func listenConfig(f serveFlags, s config.Settings) (addr, key string) {
 	if f.apiKey != "" {
 		key = f.apiKey
 	}
-	if key == "" && api.CheckExposure(addr, "") != nil {
-		key = newAPIKey()
-	}
 	return addr, key
 }
 
@@ -143,12 +142,25 @@ func openApp(f serveFlags) (_ *App, err error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	addr, key := listenConfig(f, s)
-	app := &App{paths: paths, settings: settings, addr: addr, apiKey: key, log: log}
+	lock, err := paths.Lock(addr)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{paths: paths, settings: settings, addr: addr, log: log, lock: lock}
+	app.closers.push(func() error { lock.Release(); return nil })
 	defer func() {
 		if err != nil {
 			app.closers.close()
 		}
 	}()
+	cleanStaleSockets(paths.Runtime, log)
+	if key == "" && api.CheckExposure(addr, "") != nil {
+		// A key for LAN access is generated once and kept, so clients keep working.
+		if key, err = storedAPIKey(paths.APIKeyFile()); err != nil {
+			return nil, err
+		}
+	}
+	app.apiKey = key
 
 	store, err := openStore(f.modelsDir)
 	if err != nil {
@@ -234,6 +246,9 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	ln, err := lc.Listen(ctx, "tcp", a.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Perch or Ollama running there? use --host to pick another port)", a.addr, err)
+	}
+	if err := a.lock.SetAddress(ln.Addr().String()); err != nil {
+		a.log.Warn("cannot record the address in the instance lock", "err", err)
 	}
 	url := "http://" + ln.Addr().String()
 	if ready != nil {

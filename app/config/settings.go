@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -44,6 +45,9 @@ type Settings struct {
 	DefaultModel string `json:"default_model,omitempty"`
 	// ModelsDirs are extra folders whose .gguf files are served by file stem.
 	ModelsDirs []string `json:"models_dirs,omitempty"`
+	// AllowPrivateURLs lets URL pulls and inspections reach loopback, link-local and private
+	// network addresses (a model server on this machine or the local network).
+	AllowPrivateURLs bool `json:"allow_private_urls,omitempty"`
 	// LaunchAtLogin starts the app when the user logs in (macOS).
 	LaunchAtLogin bool `json:"launch_at_login"`
 	// Language of the UI: "system", "en" or "ko".
@@ -83,6 +87,11 @@ func (s Settings) Validate() error {
 	}
 	if s.Slots < 0 || s.Slots > 64 {
 		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)
+	}
+	for _, d := range s.ModelsDirs {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("models_dirs: %q is not an absolute path; give the full path of a folder, such as /Users/me/models", d)
+		}
 	}
 	switch s.Language {
 	case "", "system", "en", "ko":
@@ -161,6 +170,9 @@ func (s *Store) Update(next Settings) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := checkNewDirs(s.cur.ModelsDirs, next.ModelsDirs); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(next, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
@@ -206,6 +218,24 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// checkNewDirs requires the models folders added to exist (folders already listed may be on
+// a disk that is not mounted now, and stay).
+func checkNewDirs(old, next []string) error {
+	for _, d := range next {
+		if slices.Contains(old, d) {
+			continue
+		}
+		st, err := os.Stat(d)
+		switch {
+		case err != nil:
+			return fmt.Errorf("models_dirs: cannot use %s: %w; give an existing folder", d, err)
+		case !st.IsDir():
+			return fmt.Errorf("models_dirs: %s is a file, not a folder", d)
+		}
 	}
 	return nil
 }

@@ -84,10 +84,10 @@ func TestImport(t *testing.T) {
 		cases := []struct {
 			path, name, says string
 		}{
-			{text, "", "not a GGUF file"},
+			{text, "", "no readable GGUF model file"},
 			{vocab, "", "vocabulary-only"},
 			{own, "../../x", "invalid model name"},
-			{filepath.Join(dir, "missing.gguf"), "", "no such file"},
+			{filepath.Join(dir, "missing.gguf"), "", "no readable GGUF model file at that path"},
 		}
 		before := blobs(t, s)
 		for _, c := range cases {
