@@ -28,7 +28,9 @@ func workerPID(t *testing.T, e *engine.Engine, model string, opts engine.LoadOpt
 // keeps running (it used to abort on the first).
 func TestHostileNULPrompt(t *testing.T) {
 	e := newEngine(t, engine.Config{Slots: 2})
-	pid := workerPID(t, e, "stories", engine.LoadOptions{ContextLength: 512})
+	// Loaded as the requests below load it (an explicit smaller context would be replaced by
+	// the default at the first request without one).
+	pid := workerPID(t, e, "stories", engine.LoadOptions{})
 	ctx := context.Background()
 
 	res, err := e.Complete(ctx, greedy("stories", "Once upon a\x00 time", 8), nil)
@@ -81,12 +83,12 @@ func TestHostileNULPrompt(t *testing.T) {
 // shifts past the context.
 func TestBadInputNumPredict(t *testing.T) {
 	e := newEngine(t, engine.Config{Slots: 1})
-	load := engine.LoadOptions{ContextLength: 128}
+	load := engine.LoadOptions{ContextLength: 256}
 	st, err := e.Load(context.Background(), "stories", load, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nCtx := st.SlotCtx // llama.cpp rounds the context up to 256
+	nCtx := st.SlotCtx
 	// Never EOS, so only the limits can end it.
 	sampling := engine.Sampling{Temperature: 1, Seed: 5, LogitBias: map[int32]float32{2: -100}}
 	for _, c := range []struct {
@@ -127,7 +129,7 @@ func TestBadInputNumPredict(t *testing.T) {
 // on it get KindUnresponsive with a Retry-After instead of waiting forever.
 func TestFaultHungWorker(t *testing.T) {
 	e := newEngine(t, engine.Config{Heartbeat: 100 * time.Millisecond, HungAfter: time.Second})
-	pid := workerPID(t, e, "stories", engine.LoadOptions{ContextLength: 512})
+	pid := workerPID(t, e, "stories", engine.LoadOptions{})
 	started := make(chan struct{})
 	var once sync.Once
 	errc := make(chan error, 2)
