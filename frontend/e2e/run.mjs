@@ -156,7 +156,10 @@ async function main() {
 
   const registry = await startRegistry(join(models, 'stories260K.gguf'));
   stops.push(['registry', () => registry.close()]);
-  const url = await startPerch(home);
+  // The user's home folder as the server sees it: folder indexing stays inside it.
+  const userHome = mkdtempSync(join(tmpdir(), 'perch-e2e-user-'));
+  stops.push(['temp user home', async () => rmSync(userHome, { recursive: true, force: true })]);
+  const url = await startPerch(home, undefined, { HOME: userHome });
   console.log(`e2e: perch at ${url}, registry at ${registry.host}`);
 
   const context = await chromium.launchPersistentContext(profile, {
@@ -335,7 +338,7 @@ async function main() {
   // Documents: a collection embedded by stories260k (a tiny English model: enough to test
   // the plumbing), a Markdown file uploaded, one dropped, a folder added by path.
   const phrase = 'The zebrafinch quokka sings at midnight';
-  const docsDir = mkdtempSync(join(tmpdir(), 'perch-e2e-docs-'));
+  const docsDir = mkdtempSync(join(userHome, 'docs-'));
   stops.push(['temp docs', async () => rmSync(docsDir, { recursive: true, force: true })]);
   const uploadFile = join(docsDir, 'upload', 'unique.md');
   mkdirSync(join(docsDir, 'upload'));
