@@ -107,11 +107,19 @@ func (v *VLLM) chat(w http.ResponseWriter, r *http.Request) {
 	_, tools := body["tools"]
 	id, created := "chatcmpl-7b3e", time.Now().Unix()
 	usage := map[string]any{"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18}
+	if stream, _ := body["stream"].(bool); !stream && model == Crash {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "400")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, `{"id":"chatcmpl-7b3e","object":"chat.completion",`)
+		hangUp(w)
+		return
+	}
 	if stream, _ := body["stream"].(bool); !stream {
-		msg := map[string]any{"role": "assistant", "content": Answer, "tool_calls": []any{}}
+		msg := map[string]any{"role": "assistant", "content": Answer, "refusal": nil, "tool_calls": []any{}}
 		finish := "stop"
 		if tools {
-			msg = map[string]any{"role": "assistant", "content": nil, "tool_calls": []any{toolCall(true)}}
+			msg = map[string]any{"role": "assistant", "content": nil, "refusal": nil, "tool_calls": []any{toolCall(true)}}
 			finish = "tool_calls"
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "chat.completion", "created": created, "model": model,
@@ -132,10 +140,7 @@ func (v *VLLM) chat(w http.ResponseWriter, r *http.Request) {
 	send(delta(map[string]any{"role": "assistant", "content": ""}, nil), nil)
 	if model == Crash {
 		send(delta(map[string]any{"content": "Hello"}, nil), nil)
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
-			conn.Close()
-		}
+		hangUp(w)
 		return
 	}
 	finish := "stop"
@@ -153,6 +158,15 @@ func (v *VLLM) chat(w http.ResponseWriter, r *http.Request) {
 		send([]any{}, usage)
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// hangUp drops the connection, as a server that crashed does.
+func hangUp(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	rc.Flush()
+	if conn, _, err := rc.Hijack(); err == nil {
+		conn.Close()
+	}
 }
 
 // toolCall is the weather call the server makes when given tools: whole, or the first delta
