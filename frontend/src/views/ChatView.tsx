@@ -7,6 +7,7 @@ import { ContextMeter } from '../components/ContextMeter';
 import { Icon } from '../components/Icon';
 import { MessageItem } from '../components/MessageItem';
 import { ModelSelect } from '../components/ModelSelect';
+import { RemoteNotice } from '../components/RemoteModels';
 import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
@@ -68,7 +69,7 @@ export function ChatView({ chatId, askCollection }: Props) {
 
   const docsOn = !!status?.features.collections;
   const chatModels = models.filter((m) => !m.embedding);
-  const defaultModel = settings?.settings.default_model || status?.default_model || chatModels[0]?.name || '';
+  const defaultModel = settings?.settings.default_model || status?.default_model || chatModels.find((m) => !m.remote)?.name || ''; // never a remote model by itself
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
   const loadChat = useCallback(async (id: number) => {
@@ -391,6 +392,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             <Icon name="plus" />
           </button>
         </header>
+        <RemoteNotice models={models} model={model} />
         {optionsOpen && (
           <ChatOptions
             key={chat?.id ?? 'new'}

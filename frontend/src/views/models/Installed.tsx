@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, errorText } from '../../api/client';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
+import { RemoteModelRow } from '../../components/RemoteModels';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
 
@@ -135,7 +136,7 @@ export function Installed() {
       ) : (
         <ul className="model-list">
           {models.map((m) => (
-            <ModelRow key={m.name} model={m} />
+            m.remote ? <RemoteModelRow key={m.name} model={m} /> : <ModelRow key={m.name} model={m} />
           ))}
         </ul>
       )}

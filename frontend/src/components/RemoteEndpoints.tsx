@@ -1,0 +1,113 @@
+import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
+import { api, errorText } from '../api/client';
+import type { RemoteEndpoint } from '../api/types';
+import { useI18n } from '../i18n';
+import { useApp } from '../state';
+
+/**
+ * Settings' "Remote endpoints": servers on other machines (vLLM, llama-server, LM Studio,
+ * Ollama, another Perch) whose models join the picker as NAME/model. It sits inside the
+ * settings form, so it has no form of its own: Enter in its fields adds instead of saving.
+ */
+export function RemoteEndpoints() {
+  const { t } = useI18n();
+  const { refreshModels } = useApp();
+  const [list, setList] = useState<RemoteEndpoint[] | null>(null);
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [key, setKey] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+
+  const load = useCallback(async () => {
+    try {
+      setList((await api<{ remotes: RemoteEndpoint[] }>('GET', '/perch/remotes')).remotes);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const add = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      await api('POST', '/perch/remotes', { name: name.trim(), url: url.trim(), api_key: key.trim() || undefined });
+      setName('');
+      setUrl('');
+      setKey('');
+      await Promise.all([load(), refreshModels()]);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async (n: string) => {
+    setError('');
+    try {
+      await api('DELETE', `/perch/remotes/${encodeURIComponent(n)}`);
+      await Promise.all([load(), refreshModels()]);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const enter = (e: KeyboardEvent) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      if (name && url && !busy) void add();
+    }
+  };
+
+  return (
+    <fieldset className="section remote-endpoints">
+      <legend>{t('remote.title')}</legend>
+      <p className="muted small">{t('remote.hint')}</p>
+      {list && list.length === 0 && <p className="muted small">{t('remote.none')}</p>}
+      {list && list.length > 0 && (
+        <ul className="remote-list" aria-label={t('remote.title')}>
+          {list.map((r) => (
+            <li key={r.name} className="row">
+              <span className={r.health.reachable ? 'tag ok' : 'tag warn'}>
+                {r.health.reachable ? t('remote.up', { ms: Math.round(r.health.latency_ms) }) : t('remote.down')}
+              </span>
+              <strong>{r.name}</strong>
+              <span className="muted small">
+                {r.url} · {r.kind} · {t('remote.models', { n: r.models.length })}
+              </span>
+              <span className="spacer" />
+              <button type="button" onClick={() => void remove(r.name)} aria-label={t('remote.remove', { name: r.name })}>
+                {t('common.delete')}
+              </button>
+              {r.health.last_error && <p className="error small">{r.health.last_error}</p>}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="row wrap">
+        <label>
+          {t('remote.name')}
+          <input value={name} onChange={(e) => setName(e.target.value)} onKeyDown={enter} placeholder="studio" autoComplete="off" />
+        </label>
+        <label>
+          {t('remote.url')}
+          <input value={url} onChange={(e) => setUrl(e.target.value)} onKeyDown={enter} placeholder="http://studio.local:11435" autoComplete="off" />
+        </label>
+        <label>
+          {t('remote.key')}
+          <input type="password" value={key} onChange={(e) => setKey(e.target.value)} onKeyDown={enter} autoComplete="off" />
+        </label>
+        <button type="button" onClick={() => void add()} disabled={!name || !url || busy}>
+          {busy ? t('remote.adding') : t('remote.add')}
+        </button>
+      </div>
+      {error && (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}
