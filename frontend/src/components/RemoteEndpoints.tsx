@@ -63,7 +63,7 @@ export function RemoteEndpoints() {
 
   return (
     <fieldset className="section remote-endpoints">
-      <legend>{t('remote.title')}</legend>
+      <legend className="section-title">{t('remote.title')}</legend>
       <p className="muted small">{t('remote.hint')}</p>
       {list && list.length === 0 && <p className="muted small">{t('remote.none')}</p>}
       {list && list.length > 0 && (
@@ -86,20 +86,22 @@ export function RemoteEndpoints() {
           ))}
         </ul>
       )}
-      <div className="row wrap">
-        <label>
-          {t('remote.name')}
+      <div className="grid2">
+        <label className="field">
+          <span>{t('remote.name')}</span>
           <input value={name} onChange={(e) => setName(e.target.value)} onKeyDown={enter} placeholder="studio" autoComplete="off" />
         </label>
-        <label>
-          {t('remote.url')}
+        <label className="field">
+          <span>{t('remote.url')}</span>
           <input value={url} onChange={(e) => setUrl(e.target.value)} onKeyDown={enter} placeholder="http://studio.local:11435" autoComplete="off" />
         </label>
-        <label>
-          {t('remote.key')}
+        <label className="field">
+          <span>{t('remote.key')}</span>
           <input type="password" value={key} onChange={(e) => setKey(e.target.value)} onKeyDown={enter} autoComplete="off" />
         </label>
-        <button type="button" onClick={() => void add()} disabled={!name || !url || busy}>
+      </div>
+      <div className="row end">
+        <button type="button" className="secondary" onClick={() => void add()} disabled={!name || !url || busy}>
           {busy ? t('remote.adding') : t('remote.add')}
         </button>
       </div>
