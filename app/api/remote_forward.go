@@ -31,7 +31,7 @@ const (
 func (s *Server) viaRemote(format wireFormat, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		rm := s.deps.Remotes
-		if rm == nil {
+		if rm == nil || !rm.Any() {
 			return h(w, r)
 		}
 		body, err := readBody(r)
@@ -39,11 +39,13 @@ func (s *Server) viaRemote(format wireFormat, h handlerFunc) handlerFunc {
 			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		var fields map[string]json.RawMessage
-		var model string
-		if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["model"], &model) != nil {
+		var peek struct {
+			Model string `json:"model"`
+		}
+		if json.Unmarshal(body, &peek) != nil {
 			return h(w, r) // the handler says what is wrong with the body
 		}
+		model := peek.Model
 		t, ok := rm.Resolve(model)
 		if !ok {
 			return h(w, r)
@@ -54,6 +56,10 @@ func (s *Server) viaRemote(format wireFormat, h handlerFunc) handlerFunc {
 				return h(w, r)
 			}
 			return badRequest("model", "model %q runs on %q, which speaks the OpenAI API only; use /v1/chat/completions, /v1/completions or /v1/embeddings", model, t.Endpoint.Name)
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return badRequest("", "the request body is not a JSON object: %v", err)
 		}
 		fields["model"], _ = json.Marshal(t.Model)
 		out, err := json.Marshal(fields)

@@ -96,6 +96,8 @@ type Manager struct {
 	modTime time.Time
 	health  map[string]Health
 	models  map[string]cachedModels
+	// refreshing marks endpoints whose model list is being refreshed in the background.
+	refreshing map[string]bool
 }
 
 // Open reads the endpoints kept at path, with keys in keys.
@@ -106,7 +108,7 @@ func Open(path string, keys Keys, opts Options) (*Manager, error) {
 		ResponseHeaderTimeout: opts.FirstByteTimeout, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
 		Proxy: http.ProxyFromEnvironment}
 	m := &Manager{opts: opts, file: file{path}, keys: keys, client: &http.Client{Transport: tr},
-		health: map[string]Health{}, models: map[string]cachedModels{}}
+		health: map[string]Health{}, models: map[string]cachedModels{}, refreshing: map[string]bool{}}
 	if _, err := m.endpoints(); err != nil {
 		return nil, err
 	}

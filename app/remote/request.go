@@ -101,10 +101,37 @@ func (m *Manager) Do(ctx context.Context, t Target, method, path string, body io
 func (m *Manager) modelsOf(ctx context.Context, ep Endpoint) ([]string, error) {
 	m.mu.Lock()
 	c, ok := m.models[ep.Name]
+	fresh := ok && time.Since(c.at) < m.opts.ModelsTTL
+	refresh := ok && !fresh && !m.refreshing[ep.Name]
+	if refresh {
+		m.refreshing[ep.Name] = true
+	}
 	m.mu.Unlock()
-	if ok && time.Since(c.at) < m.opts.ModelsTTL {
+	switch {
+	case fresh:
+		return c.names, nil
+	case ok:
+		// A known list is served at once and refreshed behind it, so a slow or dead
+		// endpoint never holds up a model list.
+		if refresh {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.ConnectTimeout+m.opts.ProbeTimeout)
+				defer cancel()
+				m.fetchModels(ctx, ep, c.names)
+				m.mu.Lock()
+				delete(m.refreshing, ep.Name)
+				m.mu.Unlock()
+			}()
+		}
 		return c.names, nil
 	}
+	return m.fetchModels(ctx, ep, nil)
+}
+
+// fetchModels asks an endpoint for its models and caches the answer; on failure the last
+// known list (old) stays.
+func (m *Manager) fetchModels(ctx context.Context, ep Endpoint, old []string) ([]string, error) {
+	c := cachedModels{names: old}
 	key, err := m.keys.Get(ep.Name)
 	if err != nil {
 		return c.names, err
@@ -112,8 +139,8 @@ func (m *Manager) modelsOf(ctx context.Context, ep Endpoint) ([]string, error) {
 	names, err := m.list(ctx, ep, key)
 	if err != nil {
 		m.mu.Lock()
-		// Retry no sooner than a fraction of the TTL, so a dead endpoint does not slow lists.
-		m.models[ep.Name] = cachedModels{names: c.names, at: time.Now().Add(-m.opts.ModelsTTL * 3 / 4)}
+		// Retried after the TTL, in the background.
+		m.models[ep.Name] = cachedModels{names: c.names, at: time.Now()}
 		m.mu.Unlock()
 		return c.names, err
 	}
@@ -176,4 +203,10 @@ func (m *Manager) Health(name string) Health {
 // Failed records that an answer from t's endpoint broke off, and returns the error to show.
 func (m *Manager) Failed(t Target, err error) error {
 	return m.note(t.Endpoint, 0, &Error{Endpoint: t.Endpoint.Name, URL: t.Endpoint.URL, Problem: Broken, Detail: err.Error(), Err: err})
+}
+
+// Any tells whether any endpoint is configured (a cheap check before reading a request).
+func (m *Manager) Any() bool {
+	eps, err := m.endpoints()
+	return err == nil && len(eps) > 0
 }
