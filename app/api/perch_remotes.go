@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/perchapp/perch/app/remote"
 )
@@ -44,6 +45,20 @@ func (a *perchAPI) remoteRemove(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// remotesDiscover lists the other Perch apps that advertise themselves on the network
+// (_perch._tcp), for adding with one click.
+func (a *perchAPI) remotesDiscover(w http.ResponseWriter, r *http.Request) error {
+	found, err := remote.Discover(r.Context(), 1500*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	if found == nil {
+		found = []remote.Found{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"found": found})
 	return nil
 }
 

@@ -142,6 +142,7 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/remotes", ui(remotes(a.remotesList))},
 		{"POST", "/perch/remotes", ui(remotes(a.remoteAdd))},
 		{"DELETE", "/perch/remotes/{name}", ui(remotes(a.remoteRemove))},
+		{"GET", "/perch/remotes/discover", ui(remotes(a.remotesDiscover))},
 		{"GET", "/perch/settings", ui(settings(a.settingsGet))},
 		{"PUT", "/perch/settings", ui(settings(a.settingsPut))},
 

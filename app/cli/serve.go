@@ -244,6 +244,10 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 		return fmt.Errorf("listen on %s: %w (is another Perch or Ollama running there? use --host to pick another port)", a.addr, err)
 	}
 	url := "http://" + ln.Addr().String()
+	// With LAN access on, other Perch apps find this one by Bonjour (perch remote, Settings).
+	if err := remote.AdvertiseListener(ctx, ln.Addr()); err != nil {
+		a.log.Warn("not advertised on the network", "err", err)
+	}
 	if ready != nil {
 		ready(url)
 	}

@@ -112,7 +112,10 @@ function assert(cond, msg) {
 }
 
 async function main() {
-  const back = await startPerch('back', ['--models-dir', models, '--api-key', 'back-key']);
+  // The back listens on every interface (LAN access on), so it advertises itself by Bonjour.
+  const backListen = await startPerch('back', ['--models-dir', models, '--api-key', 'back-key', '--host', '0.0.0.0:0']);
+  const backPort = new URL(backListen).port;
+  const back = `http://127.0.0.1:${backPort}`;
   const front = await startPerch('front', []);
   console.log(`e2e-remote: front ${front}, back ${back}`);
   const profile = mkdtempSync(join(tmpdir(), 'perch-e2e-profile-'));
@@ -140,9 +143,19 @@ async function main() {
     await section.getByText('No remote endpoints yet.').waitFor();
   });
 
-  await step('add the back Perch in Settings', async () => {
+  await step('find the back Perch on the network', async () => {
     const section = page.getByRole('group', { name: 'Remote endpoints' });
-    await section.getByLabel('URL').fill(back);
+    await section.getByRole('button', { name: 'Find Perch on this network' }).click();
+    const found = section.getByRole('list', { name: 'Perch on this network' }).locator('li').filter({ hasText: `:${backPort}` });
+    await found.waitFor();
+    await found.getByRole('button', { name: 'Use' }).click();
+    assert((await section.getByLabel('URL').inputValue()).endsWith(`:${backPort}`), 'Use did not fill the URL');
+    await section.getByLabel('Name').fill('back');
+  });
+
+  await step('add the back Perch in Settings', async () => {
+    // The URL is the one Bonjour found; the key is asked for once, here.
+    const section = page.getByRole('group', { name: 'Remote endpoints' });
     await section.getByLabel('API key (optional)').fill('back-key');
     await section.getByRole('button', { name: 'Add' }).click();
     const row = section.locator('.remote-list li').filter({ hasText: 'back' });
@@ -160,7 +173,7 @@ async function main() {
     await picker.selectOption('back/stories260k');
     const notice = page.locator('.remote-notice');
     await notice.waitFor();
-    assert((await notice.textContent()).includes(back), `the notice does not say where: ${await notice.textContent()}`);
+    assert((await notice.textContent()).includes(`:${backPort}`), `the notice does not say where: ${await notice.textContent()}`);
     await notice.getByRole('button', { name: 'Got it' }).click();
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('30');

@@ -125,6 +125,17 @@ func TestRemotes(t *testing.T) {
 		}
 	})
 	t.Run("unreachable fails fast", func(t *testing.T) { unreachable(t, tg, rm) })
+	t.Run("another Perch found by Bonjour", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := remote.Advertise(ctx, 47124, []net.IP{net.ParseIP("127.0.0.1")}); err != nil {
+			t.Skipf("multicast DNS is not available here: %v", err)
+		}
+		code, out := send(t, tg, "GET", "/perch/remotes/discover", "")
+		if code != 200 || !strings.Contains(out, `"url":"http://127.0.0.1:47124"`) || !strings.Contains(out, `"suggested":"`) {
+			t.Fatalf("discover: %d %s", code, out)
+		}
+	})
 }
 
 func addRemote(t *testing.T, tg compat.Target, body, kind string) {

@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
 import { api, errorText } from '../api/client';
 import type { RemoteEndpoint } from '../api/types';
+
+/** Another Perch advertising itself on the network (Bonjour, _perch._tcp). */
+interface Found {
+  name: string;
+  url: string;
+  suggested: string;
+}
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 
@@ -18,6 +25,8 @@ export function RemoteEndpoints() {
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
+  const [found, setFound] = useState<Found[] | null>(null);
+  const [looking, setLooking] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -53,6 +62,23 @@ export function RemoteEndpoints() {
     } catch (e) {
       setError(errorText(e));
     }
+  };
+  const look = async () => {
+    setLooking(true);
+    setError('');
+    try {
+      setFound((await api<{ found: Found[] }>('GET', '/perch/remotes/discover')).found);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setLooking(false);
+    }
+  };
+  // One click fills the form; the other Perch's API key is asked for once, here.
+  const use = (f: Found) => {
+    setName(f.suggested);
+    setUrl(f.url);
+    setFound(null);
   };
   const enter = (e: KeyboardEvent) => {
     if (e.key === 'Enter') {
@@ -100,7 +126,25 @@ export function RemoteEndpoints() {
           <input type="password" value={key} onChange={(e) => setKey(e.target.value)} onKeyDown={enter} autoComplete="off" />
         </label>
       </div>
+      {found && found.length === 0 && <p className="muted small">{t('remote.foundNone')}</p>}
+      {found && found.length > 0 && (
+        <ul className="remote-list" aria-label={t('remote.found')}>
+          {found.map((f) => (
+            <li key={f.url} className="row">
+              <strong>{f.name}</strong>
+              <span className="muted small">{f.url}</span>
+              <span className="spacer" />
+              <button type="button" onClick={() => use(f)}>
+                {t('remote.use')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="row end">
+        <button type="button" className="text-button" onClick={() => void look()} disabled={looking}>
+          {looking ? t('remote.looking') : t('remote.look')}
+        </button>
         <button type="button" className="secondary" onClick={() => void add()} disabled={!name || !url || busy}>
           {busy ? t('remote.adding') : t('remote.add')}
         </button>
