@@ -31,7 +31,7 @@ func newRemoteCmd() *cobra.Command {
 		Long: "remote manages endpoints on other machines. Their models appear in every model list as NAME/model, and requests " +
 			"for them are forwarded to that machine: text you send to such a model leaves this Mac.",
 	}
-	cmd.AddCommand(newRemoteAddCmd(), newRemoteListCmd(), newRemoteRmCmd())
+	cmd.AddCommand(newRemoteAddCmd(), newRemoteListCmd(), newRemoteRmCmd(), newRemoteFindCmd())
 	return cmd
 }
 
@@ -132,6 +132,29 @@ func newRemoteRmCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "Removed %s.\n", args[0])
 				return nil
 			})
+		},
+	}
+}
+
+func newRemoteFindCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "find",
+		Short: "List the other Perch apps on this network (Bonjour, those with LAN access on)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			found, err := remote.Discover(cmd.Context(), 2*time.Second)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if len(found) == 0 {
+				fmt.Fprintln(w, "No other Perch with LAN access on answered.")
+				return nil
+			}
+			for _, f := range found {
+				fmt.Fprintf(w, "%s\t%s\t(perch remote add %s %s --api-key KEY)\n", f.Name, f.URL, f.Suggested, f.URL)
+			}
+			return nil
 		},
 	}
 }
