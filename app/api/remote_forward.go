@@ -95,6 +95,9 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, rm *remote.Manage
 		if err != nil {
 			return rm.Failed(t, fmt.Errorf("reading the answer: %w", err))
 		}
+		if resp.StatusCode >= 400 && !inWireShape(b, format) {
+			return remoteRefusal(t, resp.StatusCode, b)
+		}
 		if ct != "" {
 			w.Header().Set("Content-Type", ct)
 		}
@@ -173,4 +176,55 @@ func (s *Server) endRelayWithError(w http.ResponseWriter, rc *http.ResponseContr
 
 func hasMediaType(ct, want string) bool {
 	return len(ct) >= len(want) && ct[:len(want)] == want
+}
+
+// inWireShape tells whether an error body is already in the route's error shape (another
+// Perch, Ollama, llama-server), so it can go through as it is.
+func inWireShape(b []byte, format wireFormat) bool {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(b, &v) != nil || len(v.Error) == 0 {
+		return false
+	}
+	if format == wireOllama {
+		var s string
+		return json.Unmarshal(v.Error, &s) == nil
+	}
+	var o struct {
+		Message string `json:"message"`
+	}
+	return json.Unmarshal(v.Error, &o) == nil && o.Message != ""
+}
+
+// remoteRefusal words a remote's error in another shape (vLLM's {"object": "error", …},
+// FastAPI's {"detail": …}, plain text) as Perch's, keeping the status and naming the endpoint.
+func remoteRefusal(t remote.Target, status int, b []byte) error {
+	var v struct {
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+		Error   json.RawMessage `json:"error"`
+	}
+	msg := string(bytes.TrimSpace(b))
+	if json.Unmarshal(b, &v) == nil {
+		switch {
+		case v.Message != "":
+			msg = v.Message
+		case len(v.Detail) > 0:
+			msg = string(v.Detail)
+		case len(v.Error) > 0:
+			msg = string(v.Error)
+		}
+	}
+	if len(msg) > 500 {
+		msg = msg[:500] + "…"
+	}
+	e := &apiError{Status: status, Type: "server_error", Message: fmt.Sprintf("remote endpoint %q (%s) answered %d: %s", t.Endpoint.Name, t.Endpoint.URL, status, msg)}
+	switch {
+	case status == http.StatusNotFound:
+		e.Type, e.Code, e.Param = "invalid_request_error", "model_not_found", "model"
+	case status < 500:
+		e.Type = "invalid_request_error"
+	}
+	return e
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -233,6 +234,11 @@ func vllmOpenAI(t *testing.T, tg compat.Target, v *remotetest.VLLM) {
 	}
 	if len(emb.Data) != 2 || emb.Data[1].Embedding[0] != 4 || emb.Model != "gpu/"+remotetest.Embed {
 		t.Fatalf("embeddings: %+v", emb)
+	}
+	_, err = c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpu/no-such-model", Messages: msgs})
+	var ae *openai.Error
+	if !errors.As(err, &ae) || ae.StatusCode != 404 || !strings.Contains(ae.Message, `remote endpoint "gpu"`) || !strings.Contains(ae.Message, "does not exist") {
+		t.Fatalf("unknown model on the remote: %v", err)
 	}
 	comp, err := c.Completions.New(context.Background(), openai.CompletionNewParams{Model: openai.CompletionNewParamsModel(model),
 		Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("Once upon a time")}})
