@@ -195,6 +195,8 @@ async function main() {
     await page.goto(`${front}/#/models`);
     const row = page.locator('.model-row').filter({ hasText: 'back/stories260k' });
     await row.getByText("uses none of this Mac's memory").waitFor();
+    await page.goto(`${front}/#/memory`);
+    await page.locator('.remote-memory-note').filter({ hasText: "back" }).waitFor();
   });
   assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Model } from '../api/types';
 import { useI18n } from '../i18n';
+import { useApp } from '../state';
 
 /** The picker's options for models on other machines, grouped and labelled with where they run. */
 export function RemoteOptions({ models }: { models: Model[] }) {
@@ -70,5 +71,16 @@ export function RemoteModelRow({ model }: { model: Model }) {
         {r.last_error && <p className="error small">{r.last_error}</p>}
       </div>
     </li>
+  );
+}
+
+/** The Memory view's word on remote models: they use none of this Mac's memory. */
+export function RemoteMemoryNote() {
+  const { t } = useI18n();
+  const { models } = useApp();
+  const endpoints = [...new Set(models.flatMap((m) => (m.remote ? [m.remote.endpoint] : [])))];
+  if (endpoints.length === 0) return null;
+  return (
+    <p className="section muted small remote-memory-note">{t('remote.memoryNote', { endpoints: endpoints.join(', ') })}</p>
   );
 }

@@ -358,6 +358,7 @@ export const en = {
   'remote.found': 'Perch on this network',
   'remote.foundNone': 'No other Perch with network access turned on answered.',
   'remote.use': 'Use',
+  'remote.memoryNote': 'Models on other machines ({endpoints}) use none of this Mac\'s memory and are not shown here.',
   'remote.noticeOk': 'Got it',
   'time.minutesShort': '{n} min',
   'time.hoursShort': '{n} h',

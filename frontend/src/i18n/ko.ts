@@ -358,6 +358,7 @@ export const ko: Record<MessageKey, string> = {
   'remote.found': '네트워크의 Perch',
   'remote.foundNone': '네트워크 접근이 켜진 다른 Perch가 응답하지 않았습니다.',
   'remote.use': '사용',
+  'remote.memoryNote': '다른 컴퓨터({endpoints})의 모델은 이 Mac의 메모리를 사용하지 않으므로 여기에 표시되지 않습니다.',
   'remote.noticeOk': '확인',
   'time.minutesShort': '{n}분',
   'time.hoursShort': '{n}시간',
