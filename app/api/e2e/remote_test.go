@@ -155,28 +155,20 @@ func listsSayWhere(t *testing.T, tg compat.Target) {
 	if _, out = send(t, tg, "GET", "/api/tags", ""); !strings.Contains(out, `"name":"back/stories260k"`) || !strings.Contains(out, `"name":"gpu/`+remotetest.Embed+`"`) {
 		t.Fatalf("/api/tags: %s", out)
 	}
-	var pm struct {
-		Models []struct {
-			Name   string `json:"name"`
-			Remote *struct {
-				Endpoint  string `json:"endpoint"`
-				Reachable bool   `json:"reachable"`
-				Memory    string `json:"memory"`
-			} `json:"remote"`
-		} `json:"models"`
-	}
-	_, out = send(t, tg, "GET", "/perch/models", "")
-	json.Unmarshal([]byte(out), &pm)
-	i := slices.IndexFunc(pm.Models, func(m struct {
+	type entry struct {
 		Name   string `json:"name"`
 		Remote *struct {
 			Endpoint  string `json:"endpoint"`
 			Reachable bool   `json:"reachable"`
 			Memory    string `json:"memory"`
 		} `json:"remote"`
-	}) bool {
-		return m.Name == "back/stories260k"
-	})
+	}
+	var pm struct {
+		Models []entry `json:"models"`
+	}
+	_, out = send(t, tg, "GET", "/perch/models", "")
+	json.Unmarshal([]byte(out), &pm)
+	i := slices.IndexFunc(pm.Models, func(m entry) bool { return m.Name == "back/stories260k" })
 	if i < 0 || pm.Models[i].Remote == nil || pm.Models[i].Remote.Endpoint != "back" || !pm.Models[i].Remote.Reachable ||
 		!strings.Contains(pm.Models[i].Remote.Memory, "none of this Mac's memory") {
 		t.Fatalf("/perch/models: %s", out)
