@@ -77,6 +77,9 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &mbe) {
 		return tooLarge(mbe.Limit)
 	}
+	if re := remoteError(err); re != nil {
+		return re
+	}
 	var ee *engine.Error
 	if errors.As(err, &ee) {
 		return fromEngineError(ee)

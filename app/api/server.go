@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perchapp/perch/app/remote"
 )
 
 // Config sets up a Server. Zero values take the defaults noted.
@@ -86,6 +88,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if d.Remotes != nil {
+		if _, ok := d.Engine.(remote.Engine); !ok {
+			d.Engine = remote.Engine{Local: d.Engine, Remotes: d.Remotes} // NAME/model goes to the remote
+		}
 	}
 	s := &Server{
 		cfg:      cfg,

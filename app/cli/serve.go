@@ -22,6 +22,7 @@ import (
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/library/catalog"
+	"github.com/perchapp/perch/app/remote"
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/frontend"
@@ -190,14 +191,21 @@ func openApp(f serveFlags) (_ *App, err error) {
 		return nil, err
 	}
 	app.closers.push(closeLogged(log, "the chat history", chatStore.Close))
+	// Models on other machines (perch remote add) answer as NAME/model, through the same
+	// engine interface, so documents can use a remote embedding model too.
+	remotes, err := openRemotes(paths, log)
+	if err != nil {
+		return nil, err
+	}
+	routed := remote.Engine{Local: eng, Remotes: remotes}
 	// Document collections (local RAG), embedded through the same engine.
-	collections, err := docs.Open(context.Background(), paths.CollectionsDB(), docs.Options{Embedder: eng, Log: log})
+	collections, err := docs.Open(context.Background(), paths.CollectionsDB(), docs.Options{Embedder: routed, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	app.closers.push(closeLogged(log, "the document collections", collections.Close))
 
-	d := api.Deps{Engine: eng, Static: staticUI(),
+	d := api.Deps{Engine: routed, Remotes: remotes, Static: staticUI(),
 		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections}
 	storeadapter.New(store).
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
@@ -251,6 +259,10 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 		a.log.Warn("cannot record the address in the instance lock", "err", err)
 	}
 	url := "http://" + ln.Addr().String()
+	// With LAN access on, other Perch apps find this one by Bonjour (perch remote, Settings).
+	if err := remote.AdvertiseListener(ctx, ln.Addr()); err != nil {
+		a.log.Warn("not advertised on the network", "err", err)
+	}
 	if ready != nil {
 		ready(url)
 	}

@@ -142,6 +142,28 @@ export interface Model {
   external?: boolean;
   last_used?: string;
   loaded?: LoadedInfo;
+  /** Where a model on another machine runs (perch remote add); absent for this Mac's models. */
+  remote?: RemoteWhere;
+}
+
+export interface RemoteWhere {
+  endpoint: string;
+  url: string;
+  reachable: boolean;
+  latency_ms: number;
+  last_error?: string;
+  /** Says the model uses none of this Mac's memory. */
+  memory: string;
+}
+
+/** A remote endpoint with its health and models (GET /perch/remotes). */
+export interface RemoteEndpoint {
+  name: string;
+  url: string;
+  kind: 'openai' | 'ollama';
+  has_key: boolean;
+  health: { reachable: boolean; latency_ms: number; last_error?: string; checked_at: string };
+  models: string[];
 }
 
 export type Verdict = 'fits' | 'tight' | 'too_large';

@@ -1,6 +1,7 @@
 import type { Model } from '../api/types';
 import { useI18n } from '../i18n';
 import { displayName } from '../lib/modelName';
+import { RemoteOptions } from './RemoteModels';
 
 interface Props {
   models: Model[];
@@ -17,8 +18,9 @@ interface Props {
 export function ModelSelect({ models, value, onChange, id, className, label, includeEmbedding = false }: Props) {
   const { t, fmt } = useI18n();
   const shown = models.filter((m) => includeEmbedding || !m.embedding);
-  const names = shown.map((m) => m.name);
-  if (value && !names.includes(value)) names.unshift(value);
+  const names = shown.filter((m) => !m.remote).map((m) => m.name);
+  const remote = shown.filter((m) => m.remote);
+  if (value && !names.includes(value) && !remote.some((m) => m.name === value)) names.unshift(value);
   // The display name first (what a narrow picker still shows), then size and state.
   const optionLabel = (n: string) => {
     const m = shown.find((x) => x.name === n);
@@ -35,6 +37,7 @@ export function ModelSelect({ models, value, onChange, id, className, label, inc
           {optionLabel(n)}
         </option>
       ))}
+      {remote.length > 0 && <RemoteOptions models={remote} />}
     </select>
   );
 }

@@ -9,6 +9,7 @@ import { PullLine } from '../components/PullLine';
 import { Icon } from '../components/Icon';
 import { MessageItem } from '../components/MessageItem';
 import { ModelSelect } from '../components/ModelSelect';
+import { RemoteNotice } from '../components/RemoteModels';
 import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
@@ -82,7 +83,7 @@ export function ChatView({ chatId, askCollection }: Props) {
   // The default model when it is installed, else the first chat model (a default that was
   // deleted, or none yet when the first download finishes).
   const installed = (n: string | undefined) => (n && chatModels.some((m) => m.name === n) ? n : '');
-  const defaultModel = installed(settings?.settings.default_model) || installed(status?.default_model) || chatModels[0]?.name || '';
+  const defaultModel = installed(settings?.settings.default_model) || installed(status?.default_model) || chatModels.find((m) => !m.remote)?.name || ''; // never a remote model by itself
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
   const loadChat = useCallback(async (id: number) => {
@@ -454,6 +455,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             <Icon name="plus" />
           </button>
         </header>
+        <RemoteNotice models={models} model={model} />
         {optionsOpen && (
           <ChatOptions
             key={chat?.id ?? 'new'}

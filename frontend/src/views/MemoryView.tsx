@@ -4,6 +4,7 @@ import { usePageVisible } from '../lib/visibility';
 import type { MemoryView as Sample, ModelMemory } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
+import { RemoteMemoryNote } from '../components/RemoteModels';
 
 /** Samples memory over SSE while the view is open; the server samples only while we listen. */
 function useMemory(): { sample: Sample | null; live: boolean } {
@@ -215,6 +216,7 @@ export function MemoryView() {
         {status && !status.features.memory && <p className="muted small">{t('memory.unavailable')}</p>}
       </div>
       {sample && <ModelsBar sample={sample} />}
+      <RemoteMemoryNote />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { errorText } from '../api/client';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
+import { RemoteEndpoints } from '../components/RemoteEndpoints';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
 
@@ -260,6 +261,8 @@ export function SettingsView() {
           </label>
         </div>
       </fieldset>
+
+      <RemoteEndpoints />
 
       <div className="section save-bar">
         {restart && (

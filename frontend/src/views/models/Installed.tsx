@@ -4,6 +4,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { displayName } from '../../lib/modelName';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
+import { RemoteModelRow } from '../../components/RemoteModels';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
 
@@ -134,7 +135,7 @@ export function Installed() {
       ) : (
         <ul className="model-list">
           {models.map((m) => (
-            <ModelRow key={m.name} model={m} />
+            m.remote ? <RemoteModelRow key={m.name} model={m} /> : <ModelRow key={m.name} model={m} />
           ))}
         </ul>
       )}
