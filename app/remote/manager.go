@@ -296,7 +296,8 @@ func parseModelList(kind Kind, body []byte) ([]string, error) {
 	switch {
 	case kind == KindOllama && v.Models != nil:
 		for _, x := range *v.Models {
-			names = append(names, cmpOr(x.Name, x.Model))
+			// Ollama's implicit tag is left out, as Perch names its own models in /v1.
+			names = append(names, strings.TrimSuffix(cmpOr(x.Name, x.Model), ":latest"))
 		}
 	case kind == KindOpenAI && v.Data != nil:
 		for _, x := range *v.Data {

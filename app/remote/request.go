@@ -83,7 +83,8 @@ func (m *Manager) Resolve(model string) (Target, bool) {
 	if err != nil {
 		return Target{}, false
 	}
-	return Target{Endpoint: ep, Model: rest}, true
+	// Ollama clients add the implicit ":latest" to every name /api/tags lists.
+	return Target{Endpoint: ep, Model: strings.TrimSuffix(rest, ":latest")}, true
 }
 
 // Do sends a request about a resolved model to its endpoint: body is sent as it is, path is

@@ -152,7 +152,7 @@ func listsSayWhere(t *testing.T, tg compat.Target) {
 	if !strings.Contains(out, `"id":"gpu/`+remotetest.Chat+`","object":"model","created":0,"owned_by":"gpu"`) || !strings.Contains(out, `"owned_by":"back"`) {
 		t.Fatalf("/v1/models: %s", out)
 	}
-	if _, out = send(t, tg, "GET", "/api/tags", ""); !strings.Contains(out, `"name":"back/stories260k"`) || !strings.Contains(out, `"name":"gpu/`+remotetest.Embed+`"`) {
+	if _, out = send(t, tg, "GET", "/api/tags", ""); !strings.Contains(out, `"name":"back/stories260k:latest"`) || !strings.Contains(out, `"name":"gpu/`+remotetest.Embed+`:latest"`) {
 		t.Fatalf("/api/tags: %s", out)
 	}
 	type entry struct {
