@@ -223,6 +223,9 @@ func Compute(s Shape, o Options) (Estimate, error) {
 		if il < len(s.SWALayers) && s.SWALayers[il] {
 			cells, dk, dv = swaCells, s.SWAHeadDimK, s.SWAHeadDimV
 		}
+		if s.MLA {
+			dv = 0 // llama.cpp allocates no V for MLA: V is read out of the compressed K
+		}
 		row := rowBytes(tk, h*dk) + rowBytes(tv, h*dv)
 		e.KVBytes += int64(streams) * int64(cells) * row
 	}
@@ -299,6 +302,12 @@ func computeBytes(s *Shape, o Options, fa, quantK bool, nKV, t int) int64 {
 			tail += emb // K is converted back for the attention kernels
 		}
 		layer := int64(nKV)*maskT*2 + 3*max(ffn, q) + 4*emb
+		if s.MLA {
+			// One more query-sized tensor (heads × (kv_lora_rank + rope) per token) at either
+			// peak: fitted to llama.cpp's MLA graph (calibration_test.go, deepseek2).
+			layer += q
+			tail += q
+		}
 		return max(tail, layer)
 	}
 	tail := logits + 3*emb

@@ -40,6 +40,9 @@ type Shape struct {
 	SWALayers     []bool `json:"swa_layers,omitempty"`
 	SWAHeadDimK   int    `json:"swa_head_dim_k,omitempty"`
 	SWAHeadDimV   int    `json:"swa_head_dim_v,omitempty"`
+	// MLA marks DeepSeek-style compressed attention: one KV head whose K row (kv_lora_rank +
+	// the RoPE dimensions, HeadDimK) is the whole cache; V is a view of it (no V rows).
+	MLA bool `json:"mla,omitempty"`
 	// Recurrent marks layers that keep a recurrent state (Mamba, RWKV, hybrids) of
 	// StateBytes per sequence.
 	Recurrent  []bool `json:"recurrent,omitempty"`
@@ -121,6 +124,7 @@ func ShapeFromGGUF(gf *gguf.GGUFFile) (s Shape, err error) {
 			s.HeadDimV = s.Embd / s.Heads
 		}
 	}
+	s.MLA = ar.AttentionKeyLengthMLA > 0 && ar.AttentionValueLengthMLA > 0
 	if s.SWAHeadDimK == 0 {
 		s.SWAHeadDimK = s.HeadDimK
 	}

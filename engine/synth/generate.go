@@ -157,18 +157,23 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 		{a + ".feed_forward_length", uint32(s.FFN)},
 		{a + ".attention.head_count", uint32(s.Heads)},
 		{a + ".attention.head_count_kv", uint32(s.KVHeads)},
-		{a + ".rope.dimension_count", uint32(s.HeadDim)},
+		{a + ".rope.dimension_count", uint32(s.ropeDim())},
 		{a + ".rope.freq_base", float32(s.RopeBase)},
 		{a + ".attention.layer_norm_rms_epsilon", float32(s.NormEps)},
 		{a + ".vocab_size", uint32(voc.Tokens)},
 	}
-	if s.HeadDim*s.Heads != s.Embd || a != "llama" {
+	switch {
+	case a == "deepseek2": // MLA: the cache holds the compressed row, K only
+		kvs = append(kvs, pair{a + ".attention.key_length", uint32(s.KVLoraRank + s.ropeDim())},
+			pair{a + ".attention.value_length", uint32(s.KVLoraRank)})
+	case s.HeadDim*s.Heads != s.Embd || a != "llama":
 		kvs = append(kvs, pair{a + ".attention.key_length", uint32(s.HeadDim)},
-			pair{a + ".attention.value_length", uint32(s.HeadDim)})
+			pair{a + ".attention.value_length", uint32(s.vHead())})
 	}
 	if s.SlidingWindow > 0 {
 		kvs = append(kvs, pair{a + ".attention.sliding_window", uint32(s.SlidingWindow)})
 	}
+	kvs = append(kvs, archMetadata(s)...)
 	if s.RopeScale > 0 && s.RopeScale != 1 {
 		kvs = append(kvs, pair{a + ".rope.scaling.type", "linear"},
 			pair{a + ".rope.scaling.factor", float32(s.RopeScale)})
@@ -187,6 +192,33 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 		}
 	}
 	return nil
+}
+
+// archMetadata is what an architecture reads beyond the common keys: expert counts,
+// deepseek2's compressed-KV ranks (its cache row is kv_lora_rank + rope_dim, one KV head),
+// cohere2's LayerNorm and logit scale.
+func archMetadata(s Spec) []pair {
+	a := s.Arch
+	var kvs []pair
+	if s.Experts > 0 {
+		kvs = append(kvs, pair{a + ".expert_count", uint32(s.Experts)},
+			pair{a + ".expert_used_count", uint32(s.ExpertsUsed)},
+			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
+	}
+	switch a {
+	case "deepseek2":
+		kvs = append(kvs,
+			pair{a + ".leading_dense_block_count", uint32(s.DenseLead)},
+			pair{a + ".expert_shared_count", uint32(s.SharedExperts)},
+			pair{a + ".attention.q_lora_rank", uint32(s.QLoraRank)},
+			pair{a + ".attention.kv_lora_rank", uint32(s.KVLoraRank)},
+			pair{a + ".attention.key_length_mla", uint32(s.HeadDim)},
+			pair{a + ".attention.value_length_mla", uint32(s.vHead())})
+	case "cohere2":
+		kvs = append(kvs, pair{a + ".attention.layer_norm_epsilon", float32(s.NormEps)},
+			pair{a + ".logit_scale", float32(0.25)})
+	}
+	return kvs
 }
 
 // onesReader yields n float32 ones.

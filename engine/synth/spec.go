@@ -40,7 +40,23 @@ type Spec struct {
 	// sliding-window layers (every other one; five of every six) keep SlidingWindow tokens.
 	Arch          string `json:"arch,omitempty"`
 	SlidingWindow int    `json:"sliding_window,omitempty"`
+	// Experts of ExpertFFN width, ExpertsUsed of them per token, make a mixture of experts
+	// (qwen3moe, gpt-oss, deepseek2); deepseek2 adds SharedExperts and DenseLead dense layers.
+	Experts       int `json:"experts,omitempty"`
+	ExpertsUsed   int `json:"experts_used,omitempty"`
+	ExpertFFN     int `json:"expert_ffn,omitempty"`
+	SharedExperts int `json:"shared_experts,omitempty"`
+	DenseLead     int `json:"dense_lead,omitempty"`
+	// QLoraRank and KVLoraRank are deepseek2's compressed (MLA) ranks; HeadDim is then the
+	// key head (no-RoPE part + RopeDim) and VHeadDim the value head.
+	QLoraRank  int `json:"q_lora_rank,omitempty"`
+	KVLoraRank int `json:"kv_lora_rank,omitempty"`
+	RopeDim    int `json:"rope_dim,omitempty"`
+	VHeadDim   int `json:"v_head_dim,omitempty"`
 }
+
+// archs are the architectures Generate writes.
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -57,6 +73,15 @@ var presets = map[string]Spec{
 	// gemma2 always ties its output to the token embeddings.
 	"gemma2": {Arch: "gemma2", Layers: 6, Embd: 512, Heads: 8, KVHeads: 4, HeadDim: 128, FFN: 1536, Context: 32768, SlidingWindow: 256, TiedEmbeddings: true},
 	"gemma3": {Arch: "gemma3", Layers: 12, Embd: 512, Heads: 8, KVHeads: 4, HeadDim: 128, FFN: 1536, Context: 32768, SlidingWindow: 256},
+	// cohere2 keeps a 256-token window on three of every four layers and ties its output.
+	"cohere2": {Arch: "cohere2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, SlidingWindow: 256, TiedEmbeddings: true},
+	// qwen3moe and gptoss are small mixtures of experts (16 experts, 4 per token); gpt-oss
+	// also windows every other layer.
+	"qwen3moe": {Arch: "qwen3moe", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 1024, Context: 32768, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256},
+	"gptoss":   {Arch: "gpt-oss", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 1024, Context: 32768, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256, SlidingWindow: 128},
+	// deepseek2 is a small MLA model shaped like DeepSeek-V2-Lite: one compressed KV row of
+	// kv_lora_rank + rope_dim per token, one dense layer, then experts with a shared one.
+	"deepseek2": {Arch: "deepseek2", Layers: 6, Embd: 512, Heads: 8, KVHeads: 1, HeadDim: 192, VHeadDim: 128, RopeDim: 64, QLoraRank: 256, KVLoraRank: 256, FFN: 1536, Context: 32768, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256, SharedExperts: 1, DenseLead: 1},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
 	"1b": {Layers: 16, Embd: 2048, Heads: 32, KVHeads: 8, FFN: 8192, Context: 8192},
 }
@@ -131,11 +156,18 @@ func (s Spec) Validate() error {
 	if !slices.Contains([]string{"F16", "F32"}, s.Type) {
 		return fmt.Errorf("synthetic model: type must be F16 or F32, not %q", s.Type)
 	}
+	moe := s.Arch == "qwen3moe" || s.Arch == "gpt-oss" || s.Arch == "deepseek2"
 	switch {
-	case s.Arch != "llama" && s.Arch != "gemma2" && s.Arch != "gemma3":
-		return fmt.Errorf("synthetic model: arch must be llama, gemma2 or gemma3, not %q", s.Arch)
-	case s.Arch != "llama" && s.SlidingWindow <= 0:
+	case !slices.Contains(archs, s.Arch):
+		return fmt.Errorf("synthetic model: arch must be one of %s, not %q", strings.Join(archs, ", "), s.Arch)
+	case slices.Contains([]string{"gemma2", "gemma3", "cohere2", "gpt-oss"}, s.Arch) && s.SlidingWindow <= 0:
 		return fmt.Errorf("synthetic model: %s needs a sliding_window", s.Arch)
+	case moe && (s.Experts <= 0 || s.ExpertsUsed <= 0 || s.ExpertsUsed > s.Experts || s.ExpertFFN <= 0):
+		return fmt.Errorf("synthetic model: %s needs experts, experts_used (at most experts) and expert_ffn", s.Arch)
+	case s.Arch == "deepseek2" && (s.KVLoraRank <= 0 || s.ropeDim() >= s.HeadDim || s.KVHeads != 1):
+		return errors.New("synthetic model: deepseek2 needs kv_lora_rank, a rope_dim below head_dim, and kv_heads 1")
+	case s.Arch == "cohere2" && s.HeadDim*s.Heads != s.Embd:
+		return errors.New("synthetic model: cohere2 needs head_dim × heads = embd")
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
 		return errors.New("synthetic model: rope_base, rope_scale, norm_eps and std must not be negative")
@@ -150,6 +182,22 @@ func (s Spec) Params(nVocab int) uint64 {
 		n += t.elements()
 	}
 	return n
+}
+
+// vHead and ropeDim default to the head size (kept out of withDefaults so that older
+// shapes keep their cache keys).
+func (s Spec) vHead() int {
+	if s.VHeadDim > 0 {
+		return s.VHeadDim
+	}
+	return s.HeadDim
+}
+
+func (s Spec) ropeDim() int {
+	if s.RopeDim > 0 {
+		return s.RopeDim
+	}
+	return s.HeadDim
 }
 
 // tensorSpec is one weight: its name, GGUF dimensions, and whether it is a norm (all ones,
@@ -168,40 +216,105 @@ func (t tensorSpec) elements() uint64 {
 	return n
 }
 
-// tensors lists the weights of the llama architecture in llama.cpp's names.
+// tensors lists the weights of the architecture in llama.cpp's names.
 func (s Spec) tensors(nVocab int) []tensorSpec {
-	e, v, f := uint64(s.Embd), uint64(nVocab), uint64(s.FFN)
-	q := uint64(s.Heads * s.HeadDim)
-	kv := uint64(s.KVHeads * s.HeadDim)
+	e, v := uint64(s.Embd), uint64(nVocab)
 	ts := []tensorSpec{{name: "token_embd.weight", dims: []uint64{e, v}}}
 	for i := range s.Layers {
 		p := fmt.Sprintf("blk.%d.", i)
-		ts = append(ts,
-			tensorSpec{name: p + "attn_norm.weight", dims: []uint64{e}, norm: true},
-			tensorSpec{name: p + "attn_q.weight", dims: []uint64{e, q}},
-			tensorSpec{name: p + "attn_k.weight", dims: []uint64{e, kv}},
-			tensorSpec{name: p + "attn_v.weight", dims: []uint64{e, kv}},
-			tensorSpec{name: p + "attn_output.weight", dims: []uint64{q, e}},
-			tensorSpec{name: p + "ffn_norm.weight", dims: []uint64{e}, norm: true},
-			tensorSpec{name: p + "ffn_gate.weight", dims: []uint64{e, f}},
-			tensorSpec{name: p + "ffn_up.weight", dims: []uint64{e, f}},
-			tensorSpec{name: p + "ffn_down.weight", dims: []uint64{f, e}},
-		)
-		if s.Arch == "gemma2" || s.Arch == "gemma3" {
+		ts = append(ts, tensorSpec{name: p + "attn_norm.weight", dims: []uint64{e}, norm: true})
+		ts = append(ts, s.attnTensors(p)...)
+		if s.Arch != "cohere2" && s.Arch != "gpt-oss" { // cohere2 runs attention and FFN off one norm; gpt-oss names it post_attention_norm
+			ts = append(ts, tensorSpec{name: p + "ffn_norm.weight", dims: []uint64{e}, norm: true})
+		}
+		ts = append(ts, s.ffnTensors(p, i)...)
+		switch s.Arch {
+		case "gemma2", "gemma3":
 			ts = append(ts,
 				tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true},
 				tensorSpec{name: p + "post_ffw_norm.weight", dims: []uint64{e}, norm: true})
-		}
-		if s.Arch == "gemma3" {
-			hd := uint64(s.HeadDim)
-			ts = append(ts,
-				tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
-				tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
+		case "gpt-oss":
+			ts = append(ts, tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true})
 		}
 	}
 	ts = append(ts, tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true})
 	if !s.TiedEmbeddings {
 		ts = append(ts, tensorSpec{name: "output.weight", dims: []uint64{e, v}})
+	}
+	return ts
+}
+
+// attnTensors is one layer's attention: Q, K, V and output projections, or deepseek2's
+// compressed (MLA) projections.
+func (s Spec) attnTensors(p string) []tensorSpec {
+	e := uint64(s.Embd)
+	q := uint64(s.Heads * s.HeadDim)
+	kv := uint64(s.KVHeads * s.HeadDim)
+	hd, h := uint64(s.HeadDim), uint64(s.Heads)
+	if s.Arch == "deepseek2" {
+		r, kvr, vd := uint64(s.QLoraRank), uint64(s.KVLoraRank), uint64(s.vHead())
+		nope := hd - uint64(s.ropeDim())
+		return []tensorSpec{
+			{name: p + "attn_q_a_norm.weight", dims: []uint64{r}, norm: true},
+			{name: p + "attn_kv_a_norm.weight", dims: []uint64{kvr}, norm: true},
+			{name: p + "attn_q_a.weight", dims: []uint64{e, r}},
+			{name: p + "attn_q_b.weight", dims: []uint64{r, h * hd}},
+			{name: p + "attn_kv_a_mqa.weight", dims: []uint64{e, kvr + uint64(s.ropeDim())}},
+			{name: p + "attn_k_b.weight", dims: []uint64{nope, kvr, h}},
+			{name: p + "attn_v_b.weight", dims: []uint64{kvr, vd, h}},
+			{name: p + "attn_output.weight", dims: []uint64{h * vd, e}},
+		}
+	}
+	ts := []tensorSpec{
+		{name: p + "attn_q.weight", dims: []uint64{e, q}},
+		{name: p + "attn_k.weight", dims: []uint64{e, kv}},
+		{name: p + "attn_v.weight", dims: []uint64{e, kv}},
+		{name: p + "attn_output.weight", dims: []uint64{q, e}},
+	}
+	switch s.Arch {
+	case "gemma3", "qwen3moe":
+		ts = append(ts,
+			tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
+			tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
+	case "gpt-oss":
+		ts = append(ts,
+			tensorSpec{name: p + "attn_sinks.weight", dims: []uint64{h}, norm: true},
+			tensorSpec{name: p + "attn_output.bias", dims: []uint64{e}, norm: true})
+	}
+	return ts
+}
+
+// ffnTensors is layer il's feed-forward: dense, or a router and stacked experts (with
+// gpt-oss's biases, deepseek2's shared expert).
+func (s Spec) ffnTensors(p string, il int) []tensorSpec {
+	e, f := uint64(s.Embd), uint64(s.FFN)
+	if s.Experts == 0 || il < s.DenseLead {
+		return []tensorSpec{
+			{name: p + "ffn_gate.weight", dims: []uint64{e, f}},
+			{name: p + "ffn_up.weight", dims: []uint64{e, f}},
+			{name: p + "ffn_down.weight", dims: []uint64{f, e}},
+		}
+	}
+	n, x := uint64(s.Experts), uint64(s.ExpertFFN)
+	ts := []tensorSpec{
+		{name: p + "ffn_gate_inp.weight", dims: []uint64{e, n}},
+		{name: p + "ffn_gate_exps.weight", dims: []uint64{e, x, n}},
+		{name: p + "ffn_up_exps.weight", dims: []uint64{e, x, n}},
+		{name: p + "ffn_down_exps.weight", dims: []uint64{x, e, n}},
+	}
+	switch s.Arch {
+	case "gpt-oss":
+		ts = append(ts,
+			tensorSpec{name: p + "ffn_gate_inp.bias", dims: []uint64{n}, norm: true},
+			tensorSpec{name: p + "ffn_gate_exps.bias", dims: []uint64{x, n}, norm: true},
+			tensorSpec{name: p + "ffn_up_exps.bias", dims: []uint64{x, n}, norm: true},
+			tensorSpec{name: p + "ffn_down_exps.bias", dims: []uint64{e, n}, norm: true})
+	case "deepseek2":
+		sh := x * uint64(s.SharedExperts)
+		ts = append(ts,
+			tensorSpec{name: p + "ffn_gate_shexp.weight", dims: []uint64{e, sh}},
+			tensorSpec{name: p + "ffn_up_shexp.weight", dims: []uint64{e, sh}},
+			tensorSpec{name: p + "ffn_down_shexp.weight", dims: []uint64{sh, e}})
 	}
 	return ts
 }
