@@ -295,12 +295,26 @@ type Summary struct {
 	// ExpertFFN × ExpertsUsed is the feed-forward width a token runs in a mixture of experts.
 	ExpertFFN   int
 	ExpertsUsed int
+	// KVLoraRank > 0 makes DeepSeek-style MLA attention: one K-only cache row of
+	// KVLoraRank + RopeDim values per token and layer.
+	KVLoraRank int
+	RopeDim    int
+	// RecurrentLayers of the layers (Mamba, RWKV, the recurrent part of a hybrid) keep a
+	// state of StateBytes per sequence instead of a KV cache; the others keep a KV cache.
+	RecurrentLayers int
+	StateBytes      int64
 }
 
 // ApproxShape builds a Shape from a catalog summary.
 func ApproxShape(m Summary) (Shape, error) {
-	if m.Layers <= 0 || m.Embd <= 0 || m.Heads <= 0 || m.FileBytes <= 0 {
+	if m.Layers <= 0 || m.Embd <= 0 || m.FileBytes <= 0 || (m.Heads <= 0 && m.RecurrentLayers < m.Layers) {
 		return Shape{}, errors.New("catalog shape needs layers, embedding size, heads and a file size")
+	}
+	if m.RecurrentLayers > m.Layers || m.RecurrentLayers < 0 || (m.RecurrentLayers > 0 && m.StateBytes <= 0) {
+		return Shape{}, errors.New("catalog shape: recurrent layers need a state size and cannot outnumber the layers")
+	}
+	if m.Heads <= 0 {
+		m.Heads = 1 // purely recurrent: no attention; 1 keeps the head size defined
 	}
 	if m.KVHeads <= 0 {
 		m.KVHeads = m.Heads
@@ -321,6 +335,23 @@ func ApproxShape(m Summary) (Shape, error) {
 	s.KVHeads = make([]int, m.Layers)
 	for i := range s.KVHeads {
 		s.KVHeads[i] = m.KVHeads
+	}
+	if m.KVLoraRank > 0 { // MLA: the compressed row is the one "head" of the cache
+		s.MLA = true
+		s.HeadDimK, s.HeadDimV = m.KVLoraRank+m.RopeDim, m.KVLoraRank
+		s.SWAHeadDimK, s.SWAHeadDimV = s.HeadDimK, s.HeadDimV
+		for i := range s.KVHeads {
+			s.KVHeads[i] = 1
+		}
+	}
+	if m.RecurrentLayers > 0 {
+		// Which layers are recurrent does not change the total; the first ones are.
+		s.Recurrent = make([]bool, m.Layers)
+		s.StateBytes = m.StateBytes
+		for i := range m.RecurrentLayers {
+			s.Recurrent[i] = true
+			s.KVHeads[i] = 0
+		}
 	}
 	if m.SlidingWindow > 0 && m.SWAPattern > 1 {
 		s.SlidingWindow = m.SlidingWindow

@@ -1,0 +1,82 @@
+package memplan
+
+import (
+	"os"
+	"testing"
+
+	"github.com/perchapp/perch/engine/synth"
+)
+
+// TestApproxShapeMatchesHeader checks that a catalog summary (the published configuration:
+// sliding-window pattern, experts, MLA ranks) estimates what the GGUF header does, family by
+// family, so a verdict before download is the one after it.
+func TestApproxShapeMatchesHeader(t *testing.T) {
+	sharedDir(t)
+	initLlama(t)
+	for _, tc := range []struct {
+		preset  string
+		pattern int
+	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0}} {
+		t.Run(tc.preset, func(t *testing.T) {
+			spec, err := synth.Preset(tc.preset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := buildModel(t, tc.preset, "ggml-vocab-llama-spm.gguf", "Q8_0")
+			real, err := ReadShape(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			approx, err := ApproxShape(Summary{Architecture: spec.Arch, FileBytes: st.Size(), Layers: spec.Layers,
+				Heads: spec.Heads, KVHeads: spec.KVHeads, HeadDim: spec.HeadDim, Embd: spec.Embd, Context: spec.Context,
+				Vocab: real.Vocab, FFN: spec.FFN, SlidingWindow: spec.SlidingWindow, SWAPattern: tc.pattern,
+				ExpertFFN: spec.ExpertFFN, ExpertsUsed: spec.ExpertsUsed, KVLoraRank: spec.KVLoraRank, RopeDim: spec.RopeDim})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range []Options{{Context: 8192, Slots: 4}, {Context: 32768, Slots: 1, KVTypeK: "q8_0", KVTypeV: "q8_0"}} {
+				o.Backend = BackendMetal
+				want, err := Compute(real, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := Compute(approx, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := pct(got.KVBytes, want.KVBytes); d < -0.5 || d > 0.5 {
+					t.Errorf("%+v: KV from the summary %d, from the header %d (%+.1f%%)", o, got.KVBytes, want.KVBytes, d)
+				}
+				if d := pct(got.TotalBytes, want.TotalBytes); d < -5 || d > 5 {
+					t.Errorf("%+v: total from the summary %d, from the header %d (%+.1f%%)", o, got.TotalBytes, want.TotalBytes, d)
+				}
+			}
+		})
+	}
+}
+
+// TestApproxRecurrent checks that a recurrent summary keeps a fixed state per sequence
+// instead of a KV cache on its recurrent layers.
+func TestApproxRecurrent(t *testing.T) {
+	s, err := ApproxShape(Summary{Architecture: "mamba2", FileBytes: 1 << 30, Layers: 48, Embd: 2048, Context: 1 << 20,
+		RecurrentLayers: 48, StateBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ctx := range []int{4096, 65536} {
+		e, err := Compute(s, Options{Context: ctx, Slots: 2, Backend: BackendMetal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.KVBytes != 0 || e.StateBytes != 48*2*(4<<20) {
+			t.Errorf("ctx %d: KV %d, state %d; want no KV and 48 layers × 2 sequences × 4 MiB", ctx, e.KVBytes, e.StateBytes)
+		}
+	}
+	if _, err := ApproxShape(Summary{FileBytes: 1, Layers: 4, Embd: 8, Heads: 1, RecurrentLayers: 2}); err == nil {
+		t.Error("recurrent layers without a state size were accepted")
+	}
+}
