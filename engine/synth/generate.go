@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	gguf "github.com/gpustack/gguf-parser-go"
@@ -173,6 +174,11 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 	if s.SlidingWindow > 0 {
 		kvs = append(kvs, pair{a + ".attention.sliding_window", uint32(s.SlidingWindow)})
 	}
+	if a == "mamba" { // no attention: its GGUFs carry zero heads and no head sizes
+		kvs = slices.DeleteFunc(kvs, func(p pair) bool {
+			return strings.Contains(p.k, "_length") && strings.Contains(p.k, ".attention.") || strings.Contains(p.k, ".rope.")
+		})
+	}
 	kvs = append(kvs, archMetadata(s)...)
 	if s.RopeScale > 0 && s.RopeScale != 1 {
 		kvs = append(kvs, pair{a + ".rope.scaling.type", "linear"},
@@ -206,6 +212,11 @@ func archMetadata(s Spec) []pair {
 			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
 	}
 	switch a {
+	case "mamba":
+		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
+			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},
+			pair{a + ".ssm.state_size", uint32(s.SSMState)},
+			pair{a + ".ssm.time_step_rank", uint32(s.SSMDtRank)})
 	case "deepseek2":
 		kvs = append(kvs,
 			pair{a + ".leading_dense_block_count", uint32(s.DenseLead)},

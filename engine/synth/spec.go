@@ -53,10 +53,15 @@ type Spec struct {
 	KVLoraRank int `json:"kv_lora_rank,omitempty"`
 	RopeDim    int `json:"rope_dim,omitempty"`
 	VHeadDim   int `json:"v_head_dim,omitempty"`
+	// SSMState, SSMConv and SSMDtRank shape a mamba layer (inner size 2 × Embd): its
+	// recurrent state per sequence is SSMState × inner values and (SSMConv-1) × inner more.
+	SSMState  int `json:"ssm_state,omitempty"`
+	SSMConv   int `json:"ssm_conv,omitempty"`
+	SSMDtRank int `json:"ssm_dt_rank,omitempty"`
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -82,6 +87,8 @@ var presets = map[string]Spec{
 	// deepseek2 is a small MLA model shaped like DeepSeek-V2-Lite: one compressed KV row of
 	// kv_lora_rank + rope_dim per token, one dense layer, then experts with a shared one.
 	"deepseek2": {Arch: "deepseek2", Layers: 6, Embd: 512, Heads: 8, KVHeads: 1, HeadDim: 192, VHeadDim: 128, RopeDim: 64, QLoraRank: 256, KVLoraRank: 256, FFN: 1536, Context: 32768, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256, SharedExperts: 1, DenseLead: 1},
+	// mamba is a small purely recurrent model: no KV cache, a fixed state per sequence.
+	"mamba": {Arch: "mamba", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 16, SSMConv: 4, SSMDtRank: 32, TiedEmbeddings: true},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
 	"1b": {Layers: 16, Embd: 2048, Heads: 32, KVHeads: 8, FFN: 8192, Context: 8192},
 }
@@ -138,6 +145,9 @@ const maxDim = 1 << 20
 // Validate reports the first thing wrong with the shape.
 func (s Spec) Validate() error {
 	s = s.withDefaults()
+	if s.Arch == "mamba" {
+		return s.validateMamba()
+	}
 	for _, f := range []struct {
 		name string
 		v    int
@@ -171,6 +181,22 @@ func (s Spec) Validate() error {
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
 		return errors.New("synthetic model: rope_base, rope_scale, norm_eps and std must not be negative")
+	}
+	return nil
+}
+
+func (s Spec) validateMamba() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"layers", s.Layers}, {"embd", s.Embd}, {"context", s.Context}, {"ssm_state", s.SSMState},
+		{"ssm_conv", s.SSMConv}, {"ssm_dt_rank", s.SSMDtRank}} {
+		if f.v <= 0 || f.v > maxDim {
+			return fmt.Errorf("synthetic model: %s must be between 1 and %d, not %d", f.name, maxDim, f.v)
+		}
+	}
+	if s.Heads != 0 || s.Experts != 0 || s.SlidingWindow != 0 {
+		return errors.New("synthetic model: mamba has no attention heads, experts or sliding window")
 	}
 	return nil
 }
@@ -223,6 +249,10 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 	for i := range s.Layers {
 		p := fmt.Sprintf("blk.%d.", i)
 		ts = append(ts, tensorSpec{name: p + "attn_norm.weight", dims: []uint64{e}, norm: true})
+		if s.Arch == "mamba" {
+			ts = append(ts, s.ssmTensors(p)...)
+			continue
+		}
 		ts = append(ts, s.attnTensors(p)...)
 		if s.Arch != "cohere2" && s.Arch != "gpt-oss" { // cohere2 runs attention and FFN off one norm; gpt-oss names it post_attention_norm
 			ts = append(ts, tensorSpec{name: p + "ffn_norm.weight", dims: []uint64{e}, norm: true})
@@ -282,6 +312,24 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 			tensorSpec{name: p + "attn_output.bias", dims: []uint64{e}, norm: true})
 	}
 	return ts
+}
+
+// ssmTensors is one mamba layer: input and output projections, the causal convolution and
+// the selective scan's parameters (those kept in F32 are written as ones).
+func (s Spec) ssmTensors(p string) []tensorSpec {
+	e := uint64(s.Embd)
+	in, st, dt := 2*e, uint64(s.SSMState), uint64(s.SSMDtRank)
+	return []tensorSpec{
+		{name: p + "ssm_in.weight", dims: []uint64{e, 2 * in}},
+		{name: p + "ssm_conv1d.weight", dims: []uint64{uint64(s.SSMConv), in}, norm: true},
+		{name: p + "ssm_conv1d.bias", dims: []uint64{in}, norm: true},
+		{name: p + "ssm_x.weight", dims: []uint64{in, dt + 2*st}},
+		{name: p + "ssm_dt.weight", dims: []uint64{dt, in}},
+		{name: p + "ssm_dt.bias", dims: []uint64{in}, norm: true},
+		{name: p + "ssm_a", dims: []uint64{st, in}, norm: true},
+		{name: p + "ssm_d", dims: []uint64{in}, norm: true},
+		{name: p + "ssm_out.weight", dims: []uint64{in, e}},
+	}
 }
 
 // ffnTensors is layer il's feed-forward: dense, or a router and stacked experts (with
