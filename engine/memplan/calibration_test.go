@@ -52,7 +52,7 @@ var (
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
 	"mamba2, rwkv6/7, lfm2, granitehybrid, jamba, qwen3next": "engine/synth writes only mamba's recurrent layers, not SSD groups, WKV, short convolutions or hybrid attention yet; their state is sized from the header (r/s per sequence) as for mamba",
-	"gemma3n (KV shared from start)":                                "engine/synth writes no per-layer embedding (altup/laurel) tensors yet",
+	"gemma3n (KV shared from start)":                         "engine/synth writes no per-layer embedding (altup/laurel) tensors yet",
 }
 
 // calCase is one load of the matrix: context, KV type, slots, a shared (unified) or per-slot
