@@ -179,7 +179,13 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 			return strings.Contains(p.k, "_length") && strings.Contains(p.k, ".attention.") || strings.Contains(p.k, ".rope.")
 		})
 	}
-	kvs = append(kvs, archMetadata(s)...)
+	for _, p := range archMetadata(s) { // an architecture's key replaces a common one
+		if i := slices.IndexFunc(kvs, func(q pair) bool { return q.k == p.k }); i >= 0 {
+			kvs[i] = p
+			continue
+		}
+		kvs = append(kvs, p)
+	}
 	if s.RopeScale > 0 && s.RopeScale != 1 {
 		kvs = append(kvs, pair{a + ".rope.scaling.type", "linear"},
 			pair{a + ".rope.scaling.factor", float32(s.RopeScale)})
@@ -212,6 +218,18 @@ func archMetadata(s Spec) []pair {
 			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
 	}
 	switch a {
+	case "lfm2":
+		// Per-layer KV heads: zero marks a short-convolution layer.
+		heads := ggufio.Array{Type: gguf.GGUFMetadataValueTypeUint32}
+		for i := range s.Layers {
+			n := uint32(0)
+			if s.attends(i) {
+				n = uint32(s.KVHeads)
+			}
+			heads.Items = append(heads.Items, n)
+		}
+		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
+		kvs = append(kvs, pair{a + ".attention.head_count_kv", heads}) // replaces the scalar
 	case "mamba":
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
 			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},

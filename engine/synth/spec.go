@@ -58,10 +58,14 @@ type Spec struct {
 	SSMState  int `json:"ssm_state,omitempty"`
 	SSMConv   int `json:"ssm_conv,omitempty"`
 	SSMDtRank int `json:"ssm_dt_rank,omitempty"`
+	// ConvCache and AttnEvery shape lfm2, a hybrid: every AttnEvery-th layer attends (with a
+	// KV cache), the others run a short convolution keeping ConvCache-1 columns per sequence.
+	ConvCache int `json:"conv_cache,omitempty"`
+	AttnEvery int `json:"attn_every,omitempty"`
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "lfm2"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -89,6 +93,8 @@ var presets = map[string]Spec{
 	"deepseek2": {Arch: "deepseek2", Layers: 6, Embd: 512, Heads: 8, KVHeads: 1, HeadDim: 192, VHeadDim: 128, RopeDim: 64, QLoraRank: 256, KVLoraRank: 256, FFN: 1536, Context: 32768, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256, SharedExperts: 1, DenseLead: 1},
 	// mamba is a small purely recurrent model: no KV cache, a fixed state per sequence.
 	"mamba": {Arch: "mamba", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 16, SSMConv: 4, SSMDtRank: 32, TiedEmbeddings: true},
+	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
+	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
 	"1b": {Layers: 16, Embd: 2048, Heads: 32, KVHeads: 8, FFN: 8192, Context: 8192},
 }
@@ -176,8 +182,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("synthetic model: %s needs experts, experts_used (at most experts) and expert_ffn", s.Arch)
 	case s.Arch == "deepseek2" && (s.KVLoraRank <= 0 || s.ropeDim() >= s.HeadDim || s.KVHeads != 1):
 		return errors.New("synthetic model: deepseek2 needs kv_lora_rank, a rope_dim below head_dim, and kv_heads 1")
-	case s.Arch == "cohere2" && s.HeadDim*s.Heads != s.Embd:
-		return errors.New("synthetic model: cohere2 needs head_dim × heads = embd")
+	case (s.Arch == "cohere2" || s.Arch == "lfm2") && s.HeadDim*s.Heads != s.Embd:
+		return fmt.Errorf("synthetic model: %s needs head_dim × heads = embd", s.Arch)
+	case s.Arch == "lfm2" && (s.ConvCache < 2 || s.AttnEvery < 1):
+		return errors.New("synthetic model: lfm2 needs conv_cache of at least 2 and attn_every")
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
 		return errors.New("synthetic model: rope_base, rope_scale, norm_eps and std must not be negative")
@@ -249,11 +257,18 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 	for i := range s.Layers {
 		p := fmt.Sprintf("blk.%d.", i)
 		ts = append(ts, tensorSpec{name: p + "attn_norm.weight", dims: []uint64{e}, norm: true})
-		if s.Arch == "mamba" {
+		switch {
+		case s.Arch == "mamba":
 			ts = append(ts, s.ssmTensors(p)...)
 			continue
+		case s.Arch == "lfm2" && !s.attends(i):
+			ts = append(ts,
+				tensorSpec{name: p + "shortconv.conv.weight", dims: []uint64{uint64(s.ConvCache), e}, norm: true},
+				tensorSpec{name: p + "shortconv.in_proj.weight", dims: []uint64{e, 3 * e}},
+				tensorSpec{name: p + "shortconv.out_proj.weight", dims: []uint64{e, e}})
+		default:
+			ts = append(ts, s.attnTensors(p)...)
 		}
-		ts = append(ts, s.attnTensors(p)...)
 		if s.Arch != "cohere2" && s.Arch != "gpt-oss" { // cohere2 runs attention and FFN off one norm; gpt-oss names it post_attention_norm
 			ts = append(ts, tensorSpec{name: p + "ffn_norm.weight", dims: []uint64{e}, norm: true})
 		}
@@ -267,7 +282,11 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 			ts = append(ts, tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true})
 		}
 	}
-	ts = append(ts, tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true})
+	if s.Arch == "lfm2" {
+		ts = append(ts, tensorSpec{name: "token_embd_norm.weight", dims: []uint64{e}, norm: true}) // llama.cpp's name for its output norm
+	} else {
+		ts = append(ts, tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true})
+	}
 	if !s.TiedEmbeddings {
 		ts = append(ts, tensorSpec{name: "output.weight", dims: []uint64{e, v}})
 	}
@@ -302,7 +321,7 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 		{name: p + "attn_output.weight", dims: []uint64{q, e}},
 	}
 	switch s.Arch {
-	case "gemma3", "qwen3moe":
+	case "gemma3", "qwen3moe", "lfm2":
 		ts = append(ts,
 			tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
 			tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
@@ -312,6 +331,11 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 			tensorSpec{name: p + "attn_output.bias", dims: []uint64{e}, norm: true})
 	}
 	return ts
+}
+
+// attends reports whether layer il of a hybrid has attention (and a KV cache).
+func (s Spec) attends(il int) bool {
+	return s.AttnEvery <= 1 || il%s.AttnEvery == s.AttnEvery-1
 }
 
 // ssmTensors is one mamba layer: input and output projections, the causal convolution and
