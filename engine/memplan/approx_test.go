@@ -16,7 +16,8 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 	for _, tc := range []struct {
 		preset  string
 		pattern int
-	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0}} {
+	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
+		{"mamba", 0}, {"lfm2", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
 			if err != nil {
@@ -34,7 +35,8 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 			approx, err := ApproxShape(Summary{Architecture: spec.Arch, FileBytes: st.Size(), Layers: spec.Layers,
 				Heads: spec.Heads, KVHeads: spec.KVHeads, HeadDim: spec.HeadDim, Embd: spec.Embd, Context: spec.Context,
 				Vocab: real.Vocab, FFN: spec.FFN, SlidingWindow: spec.SlidingWindow, SWAPattern: tc.pattern,
-				ExpertFFN: spec.ExpertFFN, ExpertsUsed: spec.ExpertsUsed, KVLoraRank: spec.KVLoraRank, RopeDim: spec.RopeDim})
+				ExpertFFN: spec.ExpertFFN, ExpertsUsed: spec.ExpertsUsed, KVLoraRank: spec.KVLoraRank, RopeDim: spec.RopeDim,
+				RecurrentLayers: recurrentLayers(spec), StateBytes: stateBytes(spec)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,6 +59,29 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// recurrentLayers and stateBytes are what a catalog author writes from a recurrent model's
+// configuration: how many layers keep a state, and its size per sequence (F32).
+func recurrentLayers(s synth.Spec) int {
+	switch s.Arch {
+	case "mamba":
+		return s.Layers
+	case "lfm2":
+		return s.Layers - s.Layers/s.AttnEvery
+	}
+	return 0
+}
+
+func stateBytes(s synth.Spec) int64 {
+	switch s.Arch {
+	case "mamba":
+		inner := int64(2 * s.Embd)
+		return 4 * (int64(s.SSMConv-1)*inner + int64(s.SSMState)*inner)
+	case "lfm2":
+		return 4 * int64(s.Embd) * int64(s.ConvCache-1)
+	}
+	return 0
 }
 
 // TestApproxRecurrent checks that a recurrent summary keeps a fixed state per sequence
