@@ -17,7 +17,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 		preset  string
 		pattern int
 	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
-		{"mamba", 0}, {"lfm2", 0}} {
+		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
 			if err != nil {
@@ -65,7 +65,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 // configuration: how many layers keep a state, and its size per sequence (F32).
 func recurrentLayers(s synth.Spec) int {
 	switch s.Arch {
-	case "mamba":
+	case "mamba", "mamba2":
 		return s.Layers
 	case "lfm2":
 		return s.Layers - s.Layers/s.AttnEvery
@@ -75,9 +75,10 @@ func recurrentLayers(s synth.Spec) int {
 
 func stateBytes(s synth.Spec) int64 {
 	switch s.Arch {
-	case "mamba":
+	case "mamba", "mamba2":
 		inner := int64(2 * s.Embd)
-		return 4 * (int64(s.SSMConv-1)*inner + int64(s.SSMState)*inner)
+		conv := inner + 2*int64(s.SSMGroups*s.SSMState) // mamba2 convolves B and C too
+		return 4 * (int64(s.SSMConv-1)*conv + int64(s.SSMState)*inner)
 	case "lfm2":
 		return 4 * int64(s.Embd) * int64(s.ConvCache-1)
 	}

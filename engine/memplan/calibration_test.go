@@ -38,21 +38,22 @@ func calibrationModels() []calModel {
 		calModel{"qwen3moe", "ggml-vocab-llama-spm.gguf", "Q4_K_M"},
 		calModel{"deepseek2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"mamba", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"mamba2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"lfm2", "ggml-vocab-llama-spm.gguf", "Q8_0"})
 }
 
 // windowed are the sliding-window presets; experts the mixture-of-experts ones without
-// windows (deepseek2 with its compressed MLA cache), the recurrent mamba and the hybrid
+// windows (deepseek2 with its compressed MLA cache), the recurrent mamba(2) and the hybrid
 // lfm2, whose cases do not vary windows.
 var (
 	windowed = []string{"gemma2", "gemma3", "cohere2", "gptoss"}
-	experts  = []string{"qwen3moe", "deepseek2", "mamba", "lfm2"}
+	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2"}
 )
 
 // uncalibrated lists the families the bundled llama.cpp loads but engine/synth cannot build
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
-	"mamba2, granitehybrid, jamba, falcon-h1, qwen3next": "engine/synth writes mamba's and lfm2's recurrent layers, not SSD groups, gated delta nets or mamba-plus-attention stacks yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on mamba and lfm2",
+	"granitehybrid, jamba, falcon-h1, qwen3next": "engine/synth writes mamba, mamba2 and lfm2 layers, not mamba-plus-attention stacks or gated delta nets yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on mamba, mamba2 and lfm2",
 	"rwkv6, rwkv7":                   "engine/synth writes no WKV (time-mix) tensors yet; the state is token_shift × embd + embd × head_size per layer and sequence, llama.cpp's n_embd_r/n_embd_s",
 	"gemma3n (KV shared from start)": "engine/synth writes no per-layer embedding (altup/laurel) tensors yet",
 }

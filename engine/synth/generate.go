@@ -174,7 +174,7 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 	if s.SlidingWindow > 0 {
 		kvs = append(kvs, pair{a + ".attention.sliding_window", uint32(s.SlidingWindow)})
 	}
-	if a == "mamba" { // no attention: its GGUFs carry zero heads and no head sizes
+	if a == "mamba" || a == "mamba2" { // no attention: its GGUFs carry zero heads and no head sizes
 		kvs = slices.DeleteFunc(kvs, func(p pair) bool {
 			return strings.Contains(p.k, "_length") && strings.Contains(p.k, ".attention.") || strings.Contains(p.k, ".rope.")
 		})
@@ -230,11 +230,14 @@ func archMetadata(s Spec) []pair {
 		}
 		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
 		kvs = append(kvs, pair{a + ".attention.head_count_kv", heads}) // replaces the scalar
-	case "mamba":
+	case "mamba", "mamba2":
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
 			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},
 			pair{a + ".ssm.state_size", uint32(s.SSMState)},
 			pair{a + ".ssm.time_step_rank", uint32(s.SSMDtRank)})
+		if s.SSMGroups > 0 {
+			kvs = append(kvs, pair{a + ".ssm.group_count", uint32(s.SSMGroups)})
+		}
 	case "deepseek2":
 		kvs = append(kvs,
 			pair{a + ".leading_dense_block_count", uint32(s.DenseLead)},

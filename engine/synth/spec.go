@@ -58,6 +58,8 @@ type Spec struct {
 	SSMState  int `json:"ssm_state,omitempty"`
 	SSMConv   int `json:"ssm_conv,omitempty"`
 	SSMDtRank int `json:"ssm_dt_rank,omitempty"`
+	// SSMGroups makes mamba2 (SSD): SSMDtRank is then its head count.
+	SSMGroups int `json:"ssm_groups,omitempty"`
 	// ConvCache and AttnEvery shape lfm2, a hybrid: every AttnEvery-th layer attends (with a
 	// KV cache), the others run a short convolution keeping ConvCache-1 columns per sequence.
 	ConvCache int `json:"conv_cache,omitempty"`
@@ -65,7 +67,7 @@ type Spec struct {
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "lfm2"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -93,6 +95,8 @@ var presets = map[string]Spec{
 	"deepseek2": {Arch: "deepseek2", Layers: 6, Embd: 512, Heads: 8, KVHeads: 1, HeadDim: 192, VHeadDim: 128, RopeDim: 64, QLoraRank: 256, KVLoraRank: 256, FFN: 1536, Context: 32768, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256, SharedExperts: 1, DenseLead: 1},
 	// mamba is a small purely recurrent model: no KV cache, a fixed state per sequence.
 	"mamba": {Arch: "mamba", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 16, SSMConv: 4, SSMDtRank: 32, TiedEmbeddings: true},
+	// mamba2 is the SSD form: 16 heads of 64, one group, a 64-wide state.
+	"mamba2": {Arch: "mamba2", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1, TiedEmbeddings: true},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
@@ -151,7 +155,7 @@ const maxDim = 1 << 20
 // Validate reports the first thing wrong with the shape.
 func (s Spec) Validate() error {
 	s = s.withDefaults()
-	if s.Arch == "mamba" {
+	if s.Arch == "mamba" || s.Arch == "mamba2" {
 		return s.validateMamba()
 	}
 	for _, f := range []struct {
@@ -205,6 +209,9 @@ func (s Spec) validateMamba() error {
 	}
 	if s.Heads != 0 || s.Experts != 0 || s.SlidingWindow != 0 {
 		return errors.New("synthetic model: mamba has no attention heads, experts or sliding window")
+	}
+	if s.Arch == "mamba2" && (s.SSMGroups <= 0 || (2*s.Embd)%s.SSMGroups != 0) {
+		return errors.New("synthetic model: mamba2 needs ssm_groups dividing its inner size (2 × embd)")
 	}
 	return nil
 }
@@ -260,6 +267,9 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		switch {
 		case s.Arch == "mamba":
 			ts = append(ts, s.ssmTensors(p)...)
+			continue
+		case s.Arch == "mamba2":
+			ts = append(ts, s.ssdTensors(p)...)
 			continue
 		case s.Arch == "lfm2" && !s.attends(i):
 			ts = append(ts,
@@ -352,6 +362,24 @@ func (s Spec) ssmTensors(p string) []tensorSpec {
 		{name: p + "ssm_dt.bias", dims: []uint64{in}, norm: true},
 		{name: p + "ssm_a", dims: []uint64{st, in}, norm: true},
 		{name: p + "ssm_d", dims: []uint64{in}, norm: true},
+		{name: p + "ssm_out.weight", dims: []uint64{in, e}},
+	}
+}
+
+// ssdTensors is one mamba2 layer: one input projection for x, B, C and dt, the
+// convolution over x, B and C, per-head A, D and dt bias, a grouped norm, the output.
+func (s Spec) ssdTensors(p string) []tensorSpec {
+	e := uint64(s.Embd)
+	in, st, h, g := 2*e, uint64(s.SSMState), uint64(s.SSMDtRank), uint64(s.SSMGroups)
+	conv := in + 2*g*st
+	return []tensorSpec{
+		{name: p + "ssm_in.weight", dims: []uint64{e, in + conv + h}},
+		{name: p + "ssm_conv1d.weight", dims: []uint64{uint64(s.SSMConv), conv}, norm: true},
+		{name: p + "ssm_conv1d.bias", dims: []uint64{conv}, norm: true},
+		{name: p + "ssm_dt.bias", dims: []uint64{h}, norm: true},
+		{name: p + "ssm_a", dims: []uint64{1, h}, norm: true},
+		{name: p + "ssm_d", dims: []uint64{1, h}, norm: true},
+		{name: p + "ssm_norm.weight", dims: []uint64{in / g, g}, norm: true},
 		{name: p + "ssm_out.weight", dims: []uint64{in, e}},
 	}
 }
