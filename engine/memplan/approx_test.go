@@ -17,7 +17,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 		preset  string
 		pattern int
 	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
-		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}} {
+		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
 			if err != nil {
@@ -67,7 +67,7 @@ func recurrentLayers(s synth.Spec) int {
 	switch s.Arch {
 	case "mamba", "mamba2":
 		return s.Layers
-	case "lfm2":
+	case "lfm2", "granitehybrid":
 		return s.Layers - s.Layers/s.AttnEvery
 	}
 	return 0
@@ -75,7 +75,7 @@ func recurrentLayers(s synth.Spec) int {
 
 func stateBytes(s synth.Spec) int64 {
 	switch s.Arch {
-	case "mamba", "mamba2":
+	case "mamba", "mamba2", "granitehybrid":
 		inner := int64(2 * s.Embd)
 		conv := inner + 2*int64(s.SSMGroups*s.SSMState) // mamba2 convolves B and C too
 		return 4 * (int64(s.SSMConv-1)*conv + int64(s.SSMState)*inner)

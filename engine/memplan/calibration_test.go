@@ -39,21 +39,22 @@ func calibrationModels() []calModel {
 		calModel{"deepseek2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"mamba", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"mamba2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
-		calModel{"lfm2", "ggml-vocab-llama-spm.gguf", "Q8_0"})
+		calModel{"lfm2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"granitehybrid", "ggml-vocab-llama-spm.gguf", "Q8_0"})
 }
 
 // windowed are the sliding-window presets; experts the mixture-of-experts ones without
-// windows (deepseek2 with its compressed MLA cache), the recurrent mamba(2) and the hybrid
-// lfm2, whose cases do not vary windows.
+// windows (deepseek2 with its compressed MLA cache), the recurrent mamba(2) and the hybrids,
+// whose cases do not vary windows.
 var (
 	windowed = []string{"gemma2", "gemma3", "cohere2", "gptoss"}
-	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2"}
+	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid"}
 )
 
 // uncalibrated lists the families the bundled llama.cpp loads but engine/synth cannot build
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
-	"granitehybrid, jamba, falcon-h1, qwen3next": "engine/synth writes mamba, mamba2 and lfm2 layers, not mamba-plus-attention stacks or gated delta nets yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on mamba, mamba2 and lfm2",
+	"jamba, falcon-h1, qwen3next":    "engine/synth writes mamba, mamba2, lfm2 and granitehybrid layers, not jamba's mamba-1 stack with experts, falcon-h1's parallel heads or qwen3next's gated delta nets yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on those",
 	"rwkv6, rwkv7":                   "engine/synth writes no WKV (time-mix) tensors yet; the state is token_shift × embd + embd × head_size per layer and sequence, llama.cpp's n_embd_r/n_embd_s",
 	"gemma3n (KV shared from start)": "engine/synth writes no per-layer embedding (altup/laurel) tensors yet",
 }
@@ -182,7 +183,7 @@ func TestCalibration(t *testing.T) {
 	initLlama(t)
 	amx := amxHost()
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-9s %-6s %-7s %6s %5s %2s %-4s %-3s | %9s %9s %9s %9s | %9s %9s %6s\n",
+	fmt.Fprintf(&table, "%-13s %-6s %-7s %6s %5s %2s %-4s %-3s | %9s %9s %9s %9s | %9s %9s %6s\n",
 		"model", "vocab", "quant", "ctx", "kv", "sl", "kv", "swa", "weights", "kv+state", "compute", "output", "est MiB", "real MiB", "err%")
 	lo, hi, n := math.Inf(1), math.Inf(-1), 0
 	only := os.Getenv("PERCH_CALIBRATION_MODELS") // e.g. gemma2,gemma3
@@ -233,7 +234,7 @@ func TestCalibration(t *testing.T) {
 			if shape.SlidingWindow == 0 {
 				swa = "-"
 			}
-			fmt.Fprintf(&table, "%-9s %-6.6s %-7s %6d %5s %2d %-4s %-3s | %+8.1f%% %+8.1f%% %+8.1f%% %+8.1f%% | %9.1f %9.1f %+6.2f\n",
+			fmt.Fprintf(&table, "%-13s %-6.6s %-7s %6d %5s %2d %-4s %-3s | %+8.1f%% %+8.1f%% %+8.1f%% %+8.1f%% | %9.1f %9.1f %+6.2f\n",
 				cm.preset, vocab, cm.quant, c.ctx, c.kv, c.slots, layout, swa,
 				pct(e.WeightsBytes, real.Weights), pct(e.KVBytes+e.StateBytes, real.KV+real.State), pct(e.ComputeBytes, real.Compute), pct(e.OutputBytes, real.Output),
 				float64(e.BuffersBytes())/(1<<20), float64(real.Total())/(1<<20), errPct)

@@ -217,9 +217,8 @@ func archMetadata(s Spec) []pair {
 			pair{a + ".expert_used_count", uint32(s.ExpertsUsed)},
 			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
 	}
-	switch a {
-	case "lfm2":
-		// Per-layer KV heads: zero marks a short-convolution layer.
+	if s.AttnEvery > 0 {
+		// Per-layer KV heads of a hybrid: zero marks a recurrent layer.
 		heads := ggufio.Array{Type: gguf.GGUFMetadataValueTypeUint32}
 		for i := range s.Layers {
 			n := uint32(0)
@@ -228,9 +227,12 @@ func archMetadata(s Spec) []pair {
 			}
 			heads.Items = append(heads.Items, n)
 		}
-		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
 		kvs = append(kvs, pair{a + ".attention.head_count_kv", heads}) // replaces the scalar
-	case "mamba", "mamba2":
+	}
+	switch a {
+	case "lfm2":
+		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
+	case "mamba", "mamba2", "granitehybrid":
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
 			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},
 			pair{a + ".ssm.state_size", uint32(s.SSMState)},

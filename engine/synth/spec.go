@@ -67,7 +67,7 @@ type Spec struct {
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -97,6 +97,8 @@ var presets = map[string]Spec{
 	"mamba": {Arch: "mamba", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 16, SSMConv: 4, SSMDtRank: 32, TiedEmbeddings: true},
 	// mamba2 is the SSD form: 16 heads of 64, one group, a 64-wide state.
 	"mamba2": {Arch: "mamba2", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1, TiedEmbeddings: true},
+	// granitehybrid is Granite 4.0 H's layout: mamba2 layers with one attention layer in four.
+	"granitehybrid": {Arch: "granitehybrid", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1, AttnEvery: 4, TiedEmbeddings: true},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
@@ -190,6 +192,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("synthetic model: %s needs head_dim × heads = embd", s.Arch)
 	case s.Arch == "lfm2" && (s.ConvCache < 2 || s.AttnEvery < 1):
 		return errors.New("synthetic model: lfm2 needs conv_cache of at least 2 and attn_every")
+	case s.Arch == "granitehybrid" && (s.AttnEvery < 1 || s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0):
+		return errors.New("synthetic model: granitehybrid needs attn_every and the mamba2 sizes (ssm_state, ssm_conv, ssm_dt_rank, ssm_groups)")
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
 		return errors.New("synthetic model: rope_base, rope_scale, norm_eps and std must not be negative")
@@ -271,6 +275,8 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		case s.Arch == "mamba2":
 			ts = append(ts, s.ssdTensors(p)...)
 			continue
+		case s.Arch == "granitehybrid" && !s.attends(i):
+			ts = append(ts, s.ssdTensors(p)...)
 		case s.Arch == "lfm2" && !s.attends(i):
 			ts = append(ts,
 				tensorSpec{name: p + "shortconv.conv.weight", dims: []uint64{uint64(s.ConvCache), e}, norm: true},
