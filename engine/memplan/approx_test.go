@@ -16,7 +16,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 	for _, tc := range []struct {
 		preset  string
 		pattern int
-	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
+	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"gemma3n", 5}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
 		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
@@ -36,7 +36,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 				Heads: spec.Heads, KVHeads: spec.KVHeads, HeadDim: spec.HeadDim, Embd: spec.Embd, Context: spec.Context,
 				Vocab: real.Vocab, FFN: spec.FFN, SlidingWindow: spec.SlidingWindow, SWAPattern: tc.pattern,
 				ExpertFFN: spec.ExpertFFN, ExpertsUsed: spec.ExpertsUsed, KVLoraRank: spec.KVLoraRank, RopeDim: spec.RopeDim,
-				RecurrentLayers: recurrentLayers(spec), StateBytes: stateBytes(spec)})
+				RecurrentLayers: recurrentLayers(spec), StateBytes: stateBytes(spec), SharedKVLayers: sharedKV(spec)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,6 +69,15 @@ func recurrentLayers(s synth.Spec) int {
 		return s.Layers
 	case "lfm2", "granitehybrid":
 		return s.Layers - s.Layers/s.AttnEvery
+	}
+	return 0
+}
+
+// sharedKV is how many last layers of a gemma3n reuse earlier caches (llama.cpp gives the
+// first 20 their own).
+func sharedKV(s synth.Spec) int {
+	if s.Arch == "gemma3n" {
+		return max(0, s.Layers-20)
 	}
 	return 0
 }

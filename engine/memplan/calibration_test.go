@@ -16,7 +16,7 @@ type calModel struct {
 	preset, vocab, quant string
 }
 
-// calibrationModels covers MHA, GQA 4:1 and 8:1, three vocabulary sizes and three weight
+// calibrationModels covers gemma3n (windowed, its last layers reusing earlier caches), MHA, GQA 4:1 and 8:1, three vocabulary sizes and three weight
 // types (llama); the sliding-window families gemma2 (every other layer), gemma3 (five of six)
 // and cohere2 (three of four); the mixtures of experts qwen3moe and gpt-oss (also windowed,
 // with attention sinks); and deepseek2's compressed MLA cache (with experts).
@@ -40,23 +40,23 @@ func calibrationModels() []calModel {
 		calModel{"mamba", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"mamba2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"lfm2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
-		calModel{"granitehybrid", "ggml-vocab-llama-spm.gguf", "Q8_0"})
+		calModel{"granitehybrid", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"gemma3n", "ggml-vocab-llama-spm.gguf", "Q8_0"})
 }
 
 // windowed are the sliding-window presets; experts the mixture-of-experts ones without
 // windows (deepseek2 with its compressed MLA cache), the recurrent mamba(2) and the hybrids,
 // whose cases do not vary windows.
 var (
-	windowed = []string{"gemma2", "gemma3", "cohere2", "gptoss"}
+	windowed = []string{"gemma2", "gemma3", "gemma3n", "cohere2", "gptoss"}
 	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid"}
 )
 
 // uncalibrated lists the families the bundled llama.cpp loads but engine/synth cannot build
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
-	"jamba, falcon-h1, qwen3next":    "engine/synth writes mamba, mamba2, lfm2 and granitehybrid layers, not jamba's mamba-1 stack with experts, falcon-h1's parallel heads or qwen3next's gated delta nets yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on those",
-	"rwkv6, rwkv7":                   "engine/synth writes no WKV (time-mix) tensors yet; the state is token_shift × embd + embd × head_size per layer and sequence, llama.cpp's n_embd_r/n_embd_s",
-	"gemma3n (KV shared from start)": "engine/synth writes no per-layer embedding (altup/laurel) tensors yet",
+	"jamba, falcon-h1, qwen3next": "engine/synth writes mamba, mamba2, lfm2 and granitehybrid layers, not jamba's mamba-1 stack with experts, falcon-h1's parallel heads or qwen3next's gated delta nets yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on those",
+	"rwkv6, rwkv7":                "engine/synth writes no WKV (time-mix) tensors yet; the state is token_shift × embd + embd × head_size per layer and sequence, llama.cpp's n_embd_r/n_embd_s",
 }
 
 // calCase is one load of the matrix: context, KV type, slots, a shared (unified) or per-slot

@@ -303,6 +303,8 @@ type Summary struct {
 	// state of StateBytes per sequence instead of a KV cache; the others keep a KV cache.
 	RecurrentLayers int
 	StateBytes      int64
+	// SharedKVLayers last layers reuse earlier layers' caches and keep none (Gemma 3n).
+	SharedKVLayers int
 }
 
 // ApproxShape builds a Shape from a catalog summary.
@@ -343,6 +345,9 @@ func ApproxShape(m Summary) (Shape, error) {
 		for i := range s.KVHeads {
 			s.KVHeads[i] = 1
 		}
+	}
+	for i := max(0, m.Layers-m.SharedKVLayers); i < m.Layers; i++ {
+		s.KVHeads[i] = 0
 	}
 	if m.RecurrentLayers > 0 {
 		// Which layers are recurrent does not change the total; the first ones are.

@@ -67,7 +67,7 @@ type Spec struct {
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -101,6 +101,10 @@ var presets = map[string]Spec{
 	"granitehybrid": {Arch: "granitehybrid", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1, AttnEvery: 4, TiedEmbeddings: true},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
+	// gemma3n keeps llama.cpp's fixed 20 KV layers: its 22 layers' last two reuse earlier
+	// caches; four of five layers are windowed, and each layer has altup, laurel and a
+	// 256-wide per-layer embedding.
+	"gemma3n": {Arch: "gemma3n", Layers: 22, Embd: 256, Heads: 4, KVHeads: 2, HeadDim: 64, FFN: 768, Context: 32768, SlidingWindow: 256, TiedEmbeddings: true},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
 	"1b": {Layers: 16, Embd: 2048, Heads: 32, KVHeads: 8, FFN: 8192, Context: 8192},
 }
@@ -182,7 +186,7 @@ func (s Spec) Validate() error {
 	switch {
 	case !slices.Contains(archs, s.Arch):
 		return fmt.Errorf("synthetic model: arch must be one of %s, not %q", strings.Join(archs, ", "), s.Arch)
-	case slices.Contains([]string{"gemma2", "gemma3", "cohere2", "gpt-oss"}, s.Arch) && s.SlidingWindow <= 0:
+	case slices.Contains([]string{"gemma2", "gemma3", "gemma3n", "cohere2", "gpt-oss"}, s.Arch) && s.SlidingWindow <= 0:
 		return fmt.Errorf("synthetic model: %s needs a sliding_window", s.Arch)
 	case moe && (s.Experts <= 0 || s.ExpertsUsed <= 0 || s.ExpertsUsed > s.Experts || s.ExpertFFN <= 0):
 		return fmt.Errorf("synthetic model: %s needs experts, experts_used (at most experts) and expert_ffn", s.Arch)
@@ -290,10 +294,13 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		}
 		ts = append(ts, s.ffnTensors(p, i)...)
 		switch s.Arch {
-		case "gemma2", "gemma3":
+		case "gemma2", "gemma3", "gemma3n":
 			ts = append(ts,
 				tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true},
 				tensorSpec{name: p + "post_ffw_norm.weight", dims: []uint64{e}, norm: true})
+			if s.Arch == "gemma3n" {
+				ts = append(ts, s.altupTensors(p)...)
+			}
 		case "gpt-oss":
 			ts = append(ts, tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true})
 		}
@@ -302,6 +309,15 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		ts = append(ts, tensorSpec{name: "token_embd_norm.weight", dims: []uint64{e}, norm: true}) // llama.cpp's name for its output norm
 	} else {
 		ts = append(ts, tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true})
+	}
+	if s.Arch == "gemma3n" {
+		pl := uint64(gemma3nAltupEmbd * s.Layers)
+		ts = append(ts,
+			tensorSpec{name: "altup_proj.weight", dims: []uint64{e, e, gemma3nAltup - 1}},
+			tensorSpec{name: "altup_unembd_proj.weight", dims: []uint64{e, e, gemma3nAltup - 1}},
+			tensorSpec{name: "per_layer_token_embd.weight", dims: []uint64{pl, v}},
+			tensorSpec{name: "per_layer_model_proj.weight", dims: []uint64{e, pl}},
+			tensorSpec{name: "per_layer_proj_norm.weight", dims: []uint64{gemma3nAltupEmbd}, norm: true})
 	}
 	if !s.TiedEmbeddings {
 		ts = append(ts, tensorSpec{name: "output.weight", dims: []uint64{e, v}})
@@ -337,7 +353,7 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 		{name: p + "attn_output.weight", dims: []uint64{q, e}},
 	}
 	switch s.Arch {
-	case "gemma3", "qwen3moe", "lfm2":
+	case "gemma3", "gemma3n", "qwen3moe", "lfm2":
 		ts = append(ts,
 			tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
 			tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
@@ -347,6 +363,33 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 			tensorSpec{name: p + "attn_output.bias", dims: []uint64{e}, norm: true})
 	}
 	return ts
+}
+
+// llama.cpp's fixed gemma3n sizes (its hparams defaults): altup inputs, laurel rank and the
+// per-layer embedding width.
+const (
+	gemma3nAltup     = 4
+	gemma3nLaurel    = 64
+	gemma3nAltupEmbd = 256
+)
+
+// altupTensors is a gemma3n layer's per-layer input, altup and laurel weights (the small
+// coefficient matrices are written as F32 ones).
+func (s Spec) altupTensors(p string) []tensorSpec {
+	e, n := uint64(s.Embd), uint64(gemma3nAltup)
+	return []tensorSpec{
+		{name: p + "inp_gate.weight", dims: []uint64{e, gemma3nAltupEmbd}},
+		{name: p + "proj.weight", dims: []uint64{gemma3nAltupEmbd, e}},
+		{name: p + "post_norm.weight", dims: []uint64{e}, norm: true},
+		{name: p + "altup_correct_coef.weight", dims: []uint64{n, n}, norm: true},
+		{name: p + "altup_correct_scale.weight", dims: []uint64{e}, norm: true},
+		{name: p + "altup_predict_coef.weight", dims: []uint64{n, n * n}, norm: true},
+		{name: p + "altup_router.weight", dims: []uint64{e, n}},
+		{name: p + "altup_router_norm.weight", dims: []uint64{e}, norm: true},
+		{name: p + "laurel_l.weight", dims: []uint64{e, gemma3nLaurel}},
+		{name: p + "laurel_r.weight", dims: []uint64{gemma3nLaurel, e}},
+		{name: p + "laurel_post_norm.weight", dims: []uint64{e}, norm: true},
+	}
 }
 
 // attends reports whether layer il of a hybrid has attention (and a KV cache).

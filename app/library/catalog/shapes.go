@@ -12,7 +12,8 @@ func (e Entry) Summary(q Quant) memplan.Summary {
 		Vocab: int(e.Shape.Vocab), FFN: int(e.Shape.FeedForwardLength),
 		ExpertFFN: int(e.Shape.ExpertFFN), ExpertsUsed: int(e.Shape.ExpertsUsed),
 		KVLoraRank: int(e.Shape.KVLoraRank), RopeDim: int(e.Shape.RopeDim),
-		RecurrentLayers: int(e.Shape.RecurrentLayers), StateBytes: int64(e.Shape.RecurrentStateBytes)}
+		RecurrentLayers: int(e.Shape.RecurrentLayers), StateBytes: int64(e.Shape.RecurrentStateBytes),
+		SharedKVLayers: int(e.Shape.SharedKVLayers)}
 }
 
 // Candidates are the entry's quantizations as memory-estimate candidates.
