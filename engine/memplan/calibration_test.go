@@ -41,7 +41,8 @@ func calibrationModels() []calModel {
 		calModel{"mamba2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"lfm2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"granitehybrid", "ggml-vocab-llama-spm.gguf", "Q8_0"},
-		calModel{"gemma3n", "ggml-vocab-llama-spm.gguf", "Q8_0"})
+		calModel{"gemma3n", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"qwen35", "ggml-vocab-llama-spm.gguf", "Q8_0"})
 }
 
 // windowed are the sliding-window presets; experts the mixture-of-experts ones without
@@ -49,14 +50,15 @@ func calibrationModels() []calModel {
 // whose cases do not vary windows.
 var (
 	windowed = []string{"gemma2", "gemma3", "gemma3n", "cohere2", "gptoss"}
-	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid"}
+	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "qwen35"}
 )
 
 // uncalibrated lists the families the bundled llama.cpp loads but engine/synth cannot build
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
-	"jamba, falcon-h1, qwen3next": "engine/synth writes mamba, mamba2, lfm2 and granitehybrid layers, not jamba's mamba-1 stack with experts, falcon-h1's parallel heads or qwen3next's gated delta nets yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on those",
-	"rwkv6, rwkv7":                "engine/synth writes no WKV (time-mix) tensors yet; the state is token_shift × embd + embd × head_size per layer and sequence, llama.cpp's n_embd_r/n_embd_s",
+	"qwen3next, qwen35moe": "the gated delta-net layers of qwen35 (calibrated) with the experts of qwen3moe (calibrated); engine/synth does not combine them yet",
+	"jamba, falcon-h1":     "engine/synth writes no jamba (mamba-1 with attention and experts) or falcon-h1 (parallel attention and mamba2 heads) yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on mamba, mamba2 and granitehybrid",
+	"rwkv6, rwkv7":         "engine/synth writes no WKV (time-mix) tensors yet; the state is token_shift × embd + embd × head_size per layer and sequence, llama.cpp's n_embd_r/n_embd_s",
 }
 
 // calCase is one load of the matrix: context, KV type, slots, a shared (unified) or per-slot

@@ -217,7 +217,7 @@ func archMetadata(s Spec) []pair {
 			pair{a + ".expert_used_count", uint32(s.ExpertsUsed)},
 			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
 	}
-	if s.AttnEvery > 0 {
+	if s.AttnEvery > 0 && a != "qwen35" {
 		// Per-layer KV heads of a hybrid: zero marks a recurrent layer.
 		heads := ggufio.Array{Type: gguf.GGUFMetadataValueTypeUint32}
 		for i := range s.Layers {
@@ -232,6 +232,16 @@ func archMetadata(s Spec) []pair {
 	switch a {
 	case "lfm2":
 		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
+	case "qwen35":
+		// Recurrent sizes as llama.cpp reads them: inner = value heads × head size.
+		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
+			pair{a + ".ssm.inner_size", uint32(s.SSMState * s.SSMDtRank)},
+			pair{a + ".ssm.state_size", uint32(s.SSMState)},
+			pair{a + ".ssm.time_step_rank", uint32(s.SSMDtRank)},
+			pair{a + ".ssm.group_count", uint32(s.SSMGroups)},
+			pair{a + ".full_attention_interval", uint32(s.AttnEvery)},
+			pair{a + ".rope.dimension_sections", ggufio.Array{Type: gguf.GGUFMetadataValueTypeInt32,
+				Items: []any{int32(s.HeadDim / 4), int32(s.HeadDim / 8), int32(s.HeadDim / 8), int32(0)}}})
 	case "mamba", "mamba2", "granitehybrid":
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
 			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},

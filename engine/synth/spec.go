@@ -67,7 +67,7 @@ type Spec struct {
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -99,6 +99,9 @@ var presets = map[string]Spec{
 	"mamba2": {Arch: "mamba2", Layers: 8, Embd: 512, Context: 1 << 20, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1, TiedEmbeddings: true},
 	// granitehybrid is Granite 4.0 H's layout: mamba2 layers with one attention layer in four.
 	"granitehybrid": {Arch: "granitehybrid", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1, AttnEvery: 4, TiedEmbeddings: true},
+	// qwen35 is Qwen3.5's hybrid: gated delta-net layers (4 key and 8 value heads of 64) with
+	// one gated attention layer in four.
+	"qwen35": {Arch: "qwen35", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 8, SSMGroups: 4, AttnEvery: 4},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// gemma3n keeps llama.cpp's fixed 20 KV layers: its 22 layers' last two reuse earlier
@@ -196,8 +199,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("synthetic model: %s needs head_dim × heads = embd", s.Arch)
 	case s.Arch == "lfm2" && (s.ConvCache < 2 || s.AttnEvery < 1):
 		return errors.New("synthetic model: lfm2 needs conv_cache of at least 2 and attn_every")
-	case s.Arch == "granitehybrid" && (s.AttnEvery < 1 || s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0):
-		return errors.New("synthetic model: granitehybrid needs attn_every and the mamba2 sizes (ssm_state, ssm_conv, ssm_dt_rank, ssm_groups)")
+	case (s.Arch == "granitehybrid" || s.Arch == "qwen35") && (s.AttnEvery < 1 || s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0):
+		return fmt.Errorf("synthetic model: %s needs attn_every and the recurrent sizes (ssm_state, ssm_conv, ssm_dt_rank, ssm_groups)", s.Arch)
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
 		return errors.New("synthetic model: rope_base, rope_scale, norm_eps and std must not be negative")
@@ -281,6 +284,8 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 			continue
 		case s.Arch == "granitehybrid" && !s.attends(i):
 			ts = append(ts, s.ssdTensors(p)...)
+		case s.Arch == "qwen35" && !s.attends(i):
+			ts = append(ts, s.deltaNetTensors(p)...)
 		case s.Arch == "lfm2" && !s.attends(i):
 			ts = append(ts,
 				tensorSpec{name: p + "shortconv.conv.weight", dims: []uint64{uint64(s.ConvCache), e}, norm: true},
@@ -289,7 +294,9 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		default:
 			ts = append(ts, s.attnTensors(p)...)
 		}
-		if s.Arch != "cohere2" && s.Arch != "gpt-oss" { // cohere2 runs attention and FFN off one norm; gpt-oss names it post_attention_norm
+		if s.Arch == "qwen35" { // its post-attention norm is the FFN's
+			ts = append(ts, tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true})
+		} else if s.Arch != "cohere2" && s.Arch != "gpt-oss" { // cohere2 runs attention and FFN off one norm; gpt-oss names it post_attention_norm
 			ts = append(ts, tensorSpec{name: p + "ffn_norm.weight", dims: []uint64{e}, norm: true})
 		}
 		ts = append(ts, s.ffnTensors(p, i)...)
@@ -346,14 +353,18 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 			{name: p + "attn_output.weight", dims: []uint64{h * vd, e}},
 		}
 	}
+	qOut := q
+	if s.Arch == "qwen35" {
+		qOut = 2 * q // the query projection carries its output gate
+	}
 	ts := []tensorSpec{
-		{name: p + "attn_q.weight", dims: []uint64{e, q}},
+		{name: p + "attn_q.weight", dims: []uint64{e, qOut}},
 		{name: p + "attn_k.weight", dims: []uint64{e, kv}},
 		{name: p + "attn_v.weight", dims: []uint64{e, kv}},
 		{name: p + "attn_output.weight", dims: []uint64{q, e}},
 	}
 	switch s.Arch {
-	case "gemma3", "gemma3n", "qwen3moe", "lfm2":
+	case "gemma3", "gemma3n", "qwen3moe", "lfm2", "qwen35":
 		ts = append(ts,
 			tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
 			tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
@@ -430,6 +441,25 @@ func (s Spec) ssdTensors(p string) []tensorSpec {
 		{name: p + "ssm_d", dims: []uint64{1, h}, norm: true},
 		{name: p + "ssm_norm.weight", dims: []uint64{in / g, g}, norm: true},
 		{name: p + "ssm_out.weight", dims: []uint64{in, e}},
+	}
+}
+
+// deltaNetTensors is one qwen35 gated delta-net layer: fused QKV and gate projections, the
+// convolution over Q, K and V, per-head decay and step, beta and alpha, a norm, the output.
+func (s Spec) deltaNetTensors(p string) []tensorSpec {
+	e, d := uint64(s.Embd), uint64(s.SSMState)
+	key, value, vh := d*uint64(s.SSMGroups), d*uint64(s.SSMDtRank), uint64(s.SSMDtRank)
+	conv := 2*key + value
+	return []tensorSpec{
+		{name: p + "attn_qkv.weight", dims: []uint64{e, conv}},
+		{name: p + "attn_gate.weight", dims: []uint64{e, value}},
+		{name: p + "ssm_conv1d.weight", dims: []uint64{uint64(s.SSMConv), conv}, norm: true},
+		{name: p + "ssm_dt.bias", dims: []uint64{vh}, norm: true},
+		{name: p + "ssm_a", dims: []uint64{vh}, norm: true},
+		{name: p + "ssm_beta.weight", dims: []uint64{e, vh}},
+		{name: p + "ssm_alpha.weight", dims: []uint64{e, vh}},
+		{name: p + "ssm_norm.weight", dims: []uint64{d}, norm: true},
+		{name: p + "ssm_out.weight", dims: []uint64{value, e}},
 	}
 }
 
