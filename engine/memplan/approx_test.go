@@ -17,7 +17,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 		preset  string
 		pattern int
 	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"gemma3n", 5}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
-		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}, {"qwen35", 0}} {
+		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}, {"qwen35", 0}, {"qwen35moe", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
 			if err != nil {
@@ -67,7 +67,7 @@ func recurrentLayers(s synth.Spec) int {
 	switch s.Arch {
 	case "mamba", "mamba2":
 		return s.Layers
-	case "lfm2", "granitehybrid", "qwen35":
+	case "lfm2", "granitehybrid", "qwen35", "qwen35moe":
 		return s.Layers - s.Layers/s.AttnEvery
 	}
 	return 0
@@ -90,7 +90,7 @@ func stateBytes(s synth.Spec) int64 {
 		return 4 * (int64(s.SSMConv-1)*conv + int64(s.SSMState)*inner)
 	case "lfm2":
 		return 4 * int64(s.Embd) * int64(s.ConvCache-1)
-	case "qwen35": // a head-size square per value head, and the convolution over Q, K and V
+	case "qwen35", "qwen35moe": // a head-size square per value head, and the convolution over Q, K and V
 		value, key := int64(s.SSMState*s.SSMDtRank), int64(s.SSMState*s.SSMGroups)
 		return 4 * (int64(s.SSMConv-1)*(2*key+value) + int64(s.SSMState)*value)
 	}

@@ -217,7 +217,7 @@ func archMetadata(s Spec) []pair {
 			pair{a + ".expert_used_count", uint32(s.ExpertsUsed)},
 			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
 	}
-	if s.AttnEvery > 0 && a != "qwen35" {
+	if s.AttnEvery > 0 && !s.deltaNet() {
 		// Per-layer KV heads of a hybrid: zero marks a recurrent layer.
 		heads := ggufio.Array{Type: gguf.GGUFMetadataValueTypeUint32}
 		for i := range s.Layers {
@@ -232,7 +232,7 @@ func archMetadata(s Spec) []pair {
 	switch a {
 	case "lfm2":
 		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
-	case "qwen35":
+	case "qwen35", "qwen35moe":
 		// Recurrent sizes as llama.cpp reads them: inner = value heads × head size.
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
 			pair{a + ".ssm.inner_size", uint32(s.SSMState * s.SSMDtRank)},

@@ -67,7 +67,7 @@ type Spec struct {
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35", "qwen35moe"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -102,6 +102,8 @@ var presets = map[string]Spec{
 	// qwen35 is Qwen3.5's hybrid: gated delta-net layers (4 key and 8 value heads of 64) with
 	// one gated attention layer in four.
 	"qwen35": {Arch: "qwen35", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 8, SSMGroups: 4, AttnEvery: 4},
+	// qwen35moe adds Qwen3.5-MoE's experts (16, 4 per token) and a gated shared expert.
+	"qwen35moe": {Arch: "qwen35moe", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 512, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 8, SSMGroups: 4, AttnEvery: 4, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// gemma3n keeps llama.cpp's fixed 20 KV layers: its 22 layers' last two reuse earlier
@@ -185,7 +187,7 @@ func (s Spec) Validate() error {
 	if !slices.Contains([]string{"F16", "F32"}, s.Type) {
 		return fmt.Errorf("synthetic model: type must be F16 or F32, not %q", s.Type)
 	}
-	moe := s.Arch == "qwen3moe" || s.Arch == "gpt-oss" || s.Arch == "deepseek2"
+	moe := slices.Contains([]string{"qwen3moe", "gpt-oss", "deepseek2", "qwen35moe"}, s.Arch)
 	switch {
 	case !slices.Contains(archs, s.Arch):
 		return fmt.Errorf("synthetic model: arch must be one of %s, not %q", strings.Join(archs, ", "), s.Arch)
@@ -199,7 +201,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("synthetic model: %s needs head_dim × heads = embd", s.Arch)
 	case s.Arch == "lfm2" && (s.ConvCache < 2 || s.AttnEvery < 1):
 		return errors.New("synthetic model: lfm2 needs conv_cache of at least 2 and attn_every")
-	case (s.Arch == "granitehybrid" || s.Arch == "qwen35") && (s.AttnEvery < 1 || s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0):
+	case (s.Arch == "granitehybrid" || s.deltaNet()) && (s.AttnEvery < 1 || s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0):
 		return fmt.Errorf("synthetic model: %s needs attn_every and the recurrent sizes (ssm_state, ssm_conv, ssm_dt_rank, ssm_groups)", s.Arch)
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
@@ -284,7 +286,7 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 			continue
 		case s.Arch == "granitehybrid" && !s.attends(i):
 			ts = append(ts, s.ssdTensors(p)...)
-		case s.Arch == "qwen35" && !s.attends(i):
+		case s.deltaNet() && !s.attends(i):
 			ts = append(ts, s.deltaNetTensors(p)...)
 		case s.Arch == "lfm2" && !s.attends(i):
 			ts = append(ts,
@@ -294,7 +296,7 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		default:
 			ts = append(ts, s.attnTensors(p)...)
 		}
-		if s.Arch == "qwen35" { // its post-attention norm is the FFN's
+		if s.deltaNet() { // its post-attention norm is the FFN's
 			ts = append(ts, tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true})
 		} else if s.Arch != "cohere2" && s.Arch != "gpt-oss" { // cohere2 runs attention and FFN off one norm; gpt-oss names it post_attention_norm
 			ts = append(ts, tensorSpec{name: p + "ffn_norm.weight", dims: []uint64{e}, norm: true})
@@ -354,7 +356,7 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 		}
 	}
 	qOut := q
-	if s.Arch == "qwen35" {
+	if s.deltaNet() {
 		qOut = 2 * q // the query projection carries its output gate
 	}
 	ts := []tensorSpec{
@@ -364,7 +366,7 @@ func (s Spec) attnTensors(p string) []tensorSpec {
 		{name: p + "attn_output.weight", dims: []uint64{q, e}},
 	}
 	switch s.Arch {
-	case "gemma3", "gemma3n", "qwen3moe", "lfm2", "qwen35":
+	case "gemma3", "gemma3n", "qwen3moe", "lfm2", "qwen35", "qwen35moe":
 		ts = append(ts,
 			tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
 			tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
@@ -444,6 +446,9 @@ func (s Spec) ssdTensors(p string) []tensorSpec {
 	}
 }
 
+// deltaNet reports the Qwen3.5 family (gated delta-net layers).
+func (s Spec) deltaNet() bool { return s.Arch == "qwen35" || s.Arch == "qwen35moe" }
+
 // deltaNetTensors is one qwen35 gated delta-net layer: fused QKV and gate projections, the
 // convolution over Q, K and V, per-head decay and step, beta and alpha, a norm, the output.
 func (s Spec) deltaNetTensors(p string) []tensorSpec {
@@ -488,6 +493,12 @@ func (s Spec) ffnTensors(p string, il int) []tensorSpec {
 			tensorSpec{name: p + "ffn_gate_exps.bias", dims: []uint64{x, n}, norm: true},
 			tensorSpec{name: p + "ffn_up_exps.bias", dims: []uint64{x, n}, norm: true},
 			tensorSpec{name: p + "ffn_down_exps.bias", dims: []uint64{e, n}, norm: true})
+	case "qwen35moe": // a shared expert of the dense width, behind its own gate
+		ts = append(ts,
+			tensorSpec{name: p + "ffn_gate_inp_shexp.weight", dims: []uint64{e}, norm: true},
+			tensorSpec{name: p + "ffn_gate_shexp.weight", dims: []uint64{e, f}},
+			tensorSpec{name: p + "ffn_up_shexp.weight", dims: []uint64{e, f}},
+			tensorSpec{name: p + "ffn_down_shexp.weight", dims: []uint64{f, e}})
 	case "deepseek2":
 		sh := x * uint64(s.SharedExperts)
 		ts = append(ts,
