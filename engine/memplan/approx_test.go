@@ -17,7 +17,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 		preset  string
 		pattern int
 	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"gemma3n", 5}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
-		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}, {"qwen35", 0}, {"qwen35moe", 0}} {
+		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}, {"qwen35", 0}, {"qwen35moe", 0}, {"rwkv7", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
 			if err != nil {
@@ -65,7 +65,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 // configuration: how many layers keep a state, and its size per sequence (F32).
 func recurrentLayers(s synth.Spec) int {
 	switch s.Arch {
-	case "mamba", "mamba2":
+	case "mamba", "mamba2", "rwkv7":
 		return s.Layers
 	case "lfm2", "granitehybrid", "qwen35", "qwen35moe":
 		return s.Layers - s.Layers/s.AttnEvery
@@ -90,6 +90,8 @@ func stateBytes(s synth.Spec) int64 {
 		return 4 * (int64(s.SSMConv-1)*conv + int64(s.SSMState)*inner)
 	case "lfm2":
 		return 4 * int64(s.Embd) * int64(s.ConvCache-1)
+	case "rwkv7": // two token shifts and a head-size row per channel
+		return 4 * (2*int64(s.Embd) + int64(s.Embd)*int64(s.WKVHeadSize))
 	case "qwen35", "qwen35moe": // a head-size square per value head, and the convolution over Q, K and V
 		value, key := int64(s.SSMState*s.SSMDtRank), int64(s.SSMState*s.SSMGroups)
 		return 4 * (int64(s.SSMConv-1)*(2*key+value) + int64(s.SSMState)*value)

@@ -174,7 +174,7 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 	if s.SlidingWindow > 0 {
 		kvs = append(kvs, pair{a + ".attention.sliding_window", uint32(s.SlidingWindow)})
 	}
-	if a == "mamba" || a == "mamba2" { // no attention: its GGUFs carry zero heads and no head sizes
+	if a == "mamba" || a == "mamba2" || a == "rwkv7" { // no attention: its GGUFs carry zero heads and no head sizes
 		kvs = slices.DeleteFunc(kvs, func(p pair) bool {
 			return strings.Contains(p.k, "_length") && strings.Contains(p.k, ".attention.") || strings.Contains(p.k, ".rope.")
 		})
@@ -232,6 +232,14 @@ func archMetadata(s Spec) []pair {
 	switch a {
 	case "lfm2":
 		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
+	case "rwkv7":
+		kvs = append(kvs, pair{a + ".wkv.head_size", uint32(s.WKVHeadSize)},
+			pair{a + ".attention.layer_norm_epsilon", float32(s.NormEps)},
+			pair{a + ".attention.decay_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".attention.iclr_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".attention.value_residual_mix_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".attention.gate_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".token_shift_count", uint32(2)})
 	case "qwen35", "qwen35moe":
 		// Recurrent sizes as llama.cpp reads them: inner = value heads × head size.
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},

@@ -64,10 +64,14 @@ type Spec struct {
 	// KV cache), the others run a short convolution keeping ConvCache-1 columns per sequence.
 	ConvCache int `json:"conv_cache,omitempty"`
 	AttnEvery int `json:"attn_every,omitempty"`
+	// WKVHeadSize and LoraRank shape rwkv7: its state per sequence and layer is two token
+	// shifts of Embd plus Embd × WKVHeadSize; LoraRank is each of its low-rank projections.
+	WKVHeadSize int `json:"wkv_head_size,omitempty"`
+	LoraRank    int `json:"lora_rank,omitempty"`
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35", "qwen35moe"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35", "qwen35moe", "rwkv7"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -104,6 +108,8 @@ var presets = map[string]Spec{
 	"qwen35": {Arch: "qwen35", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 8, SSMGroups: 4, AttnEvery: 4},
 	// qwen35moe adds Qwen3.5-MoE's experts (16, 4 per token) and a gated shared expert.
 	"qwen35moe": {Arch: "qwen35moe", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 512, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 8, SSMGroups: 4, AttnEvery: 4, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256},
+	// rwkv7 is purely recurrent: 8 WKV heads of 64, low-rank projections of 64.
+	"rwkv7": {Arch: "rwkv7", Layers: 8, Embd: 512, FFN: 1536, Context: 1 << 20, WKVHeadSize: 64, LoraRank: 64},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// gemma3n keeps llama.cpp's fixed 20 KV layers: its 22 layers' last two reuse earlier
@@ -168,6 +174,12 @@ func (s Spec) Validate() error {
 	s = s.withDefaults()
 	if s.Arch == "mamba" || s.Arch == "mamba2" {
 		return s.validateMamba()
+	}
+	if s.Arch == "rwkv7" {
+		if s.Layers <= 0 || s.Embd <= 0 || s.FFN <= 0 || s.Context <= 0 || s.WKVHeadSize <= 0 || s.LoraRank <= 0 || s.Embd%s.WKVHeadSize != 0 {
+			return errors.New("synthetic model: rwkv7 needs layers, embd, ffn, context, lora_rank and a wkv_head_size dividing embd")
+		}
+		return nil
 	}
 	for _, f := range []struct {
 		name string
@@ -281,6 +293,9 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 		case s.Arch == "mamba":
 			ts = append(ts, s.ssmTensors(p)...)
 			continue
+		case s.Arch == "rwkv7":
+			ts = append(ts, s.rwkv7Tensors(p)...)
+			continue
 		case s.Arch == "mamba2":
 			ts = append(ts, s.ssdTensors(p)...)
 			continue
@@ -314,9 +329,16 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 			ts = append(ts, tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true})
 		}
 	}
-	if s.Arch == "lfm2" {
+	switch s.Arch {
+	case "lfm2":
 		ts = append(ts, tensorSpec{name: "token_embd_norm.weight", dims: []uint64{e}, norm: true}) // llama.cpp's name for its output norm
-	} else {
+	case "rwkv7": // LayerNorms with biases around the stack
+		ts = append(ts,
+			tensorSpec{name: "token_embd_norm.weight", dims: []uint64{e}, norm: true},
+			tensorSpec{name: "token_embd_norm.bias", dims: []uint64{e}, norm: true},
+			tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true},
+			tensorSpec{name: "output_norm.bias", dims: []uint64{e}, norm: true})
+	default:
 		ts = append(ts, tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true})
 	}
 	if s.Arch == "gemma3n" {
@@ -466,6 +488,40 @@ func (s Spec) deltaNetTensors(p string) []tensorSpec {
 		{name: p + "ssm_norm.weight", dims: []uint64{d}, norm: true},
 		{name: p + "ssm_out.weight", dims: []uint64{value, e}},
 	}
+}
+
+// rwkv7Tensors is one rwkv7 layer: time mixing (decay, in-context learning rate, value
+// residual and gate low-rank pairs, the fused token-shift lerps, key, value, receptance,
+// a group norm, the output) and channel mixing. Vectors and lerps are written as F32 ones.
+func (s Spec) rwkv7Tensors(p string) []tensorSpec {
+	e, r, f := uint64(s.Embd), uint64(s.LoraRank), uint64(s.FFN)
+	ts := []tensorSpec{
+		{name: p + "attn_norm.bias", dims: []uint64{e}, norm: true},
+		{name: p + "attn_norm_2.weight", dims: []uint64{e}, norm: true},
+		{name: p + "attn_norm_2.bias", dims: []uint64{e}, norm: true},
+	}
+	for _, x := range []string{"w", "a", "v"} {
+		ts = append(ts,
+			tensorSpec{name: p + "time_mix_" + x + "0.weight", dims: []uint64{e}, norm: true},
+			tensorSpec{name: p + "time_mix_" + x + "1.weight", dims: []uint64{e, r}},
+			tensorSpec{name: p + "time_mix_" + x + "2.weight", dims: []uint64{r, e}})
+	}
+	return append(ts,
+		tensorSpec{name: p + "time_mix_g1.weight", dims: []uint64{e, r}},
+		tensorSpec{name: p + "time_mix_g2.weight", dims: []uint64{r, e}},
+		tensorSpec{name: p + "time_mix_lerp_fused.weight", dims: []uint64{e, 1, 1, 6}, norm: true},
+		tensorSpec{name: p + "time_mix_k_k.weight", dims: []uint64{e}, norm: true},
+		tensorSpec{name: p + "time_mix_k_a.weight", dims: []uint64{e}, norm: true},
+		tensorSpec{name: p + "time_mix_r_k.weight", dims: []uint64{e}, norm: true},
+		tensorSpec{name: p + "time_mix_key.weight", dims: []uint64{e, e}},
+		tensorSpec{name: p + "time_mix_value.weight", dims: []uint64{e, e}},
+		tensorSpec{name: p + "time_mix_receptance.weight", dims: []uint64{e, e}},
+		tensorSpec{name: p + "time_mix_ln.weight", dims: []uint64{e}, norm: true},
+		tensorSpec{name: p + "time_mix_ln.bias", dims: []uint64{e}, norm: true},
+		tensorSpec{name: p + "time_mix_output.weight", dims: []uint64{e, e}},
+		tensorSpec{name: p + "channel_mix_lerp_k.weight", dims: []uint64{e, 1, 1}, norm: true},
+		tensorSpec{name: p + "channel_mix_key.weight", dims: []uint64{e, f}},
+		tensorSpec{name: p + "channel_mix_value.weight", dims: []uint64{f, e}})
 }
 
 // ffnTensors is layer il's feed-forward: dense, or a router and stacked experts (with
