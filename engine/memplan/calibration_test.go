@@ -22,8 +22,8 @@ type calModel struct {
 // four); the mixtures of experts qwen3moe and gpt-oss (also windowed, with attention sinks);
 // deepseek2's compressed MLA cache (with experts); the recurrent mamba, mamba2 and rwkv7 (a
 // fixed state, no KV cache); and the hybrids lfm2 (short convolutions), granitehybrid
-// (mamba2) and qwen35 and qwen35moe (gated delta nets, with experts), whose state sits beside
-// their attention layers' KV.
+// (mamba2), qwen35 and qwen35moe (gated delta nets, with experts) and falcon-h1 (attention
+// and mamba2 on every layer), whose state sits beside their attention layers' KV.
 func calibrationModels() []calModel {
 	var ms []calModel
 	for _, q := range []string{"Q4_K_M", "Q8_0", "F16"} {
@@ -48,7 +48,8 @@ func calibrationModels() []calModel {
 		calModel{"gemma3n", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"qwen35", "ggml-vocab-llama-spm.gguf", "Q8_0"},
 		calModel{"qwen35moe", "ggml-vocab-llama-spm.gguf", "Q8_0"},
-		calModel{"rwkv7", "ggml-vocab-llama-spm.gguf", "Q8_0"})
+		calModel{"rwkv7", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"falconh1", "ggml-vocab-llama-spm.gguf", "Q8_0"})
 }
 
 // windowed are the sliding-window presets; experts the mixture-of-experts ones without
@@ -56,14 +57,14 @@ func calibrationModels() []calModel {
 // whose cases do not vary windows.
 var (
 	windowed = []string{"gemma2", "gemma3", "gemma3n", "cohere2", "gptoss"}
-	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "qwen35", "qwen35moe", "rwkv7"}
+	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "qwen35", "qwen35moe", "rwkv7", "falconh1"}
 )
 
 // uncalibrated lists the families the bundled llama.cpp loads but engine/synth cannot build
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
 	"qwen3next":                 "qwen35moe's gated delta nets and experts (both calibrated) with a fused ssm_in projection engine/synth does not write",
-	"jamba, falcon-h1":          "engine/synth writes no jamba (mamba-1 with attention and experts) or falcon-h1 (parallel attention and mamba2 heads) yet; their state is sized from the header (r/s per sequence) by the formulas calibrated on mamba, mamba2 and granitehybrid",
+	"jamba":                     "engine/synth writes no jamba (mamba-1 layers with attention and experts, 52B and up) yet; its state is mamba's formula (calibrated)",
 	"rwkv6, rwkv6qwen2, arwkv7": "engine/synth writes rwkv7's time mixing, not these variants'; their state is rwkv7's formula (token_shift × embd + embd × head_size per layer and sequence, calibrated)",
 }
 

@@ -250,7 +250,7 @@ func archMetadata(s Spec) []pair {
 			pair{a + ".full_attention_interval", uint32(s.AttnEvery)},
 			pair{a + ".rope.dimension_sections", ggufio.Array{Type: gguf.GGUFMetadataValueTypeInt32,
 				Items: []any{int32(s.HeadDim / 4), int32(s.HeadDim / 8), int32(s.HeadDim / 8), int32(0)}}})
-	case "mamba", "mamba2", "granitehybrid":
+	case "mamba", "mamba2", "granitehybrid", "falcon-h1":
 		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
 			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},
 			pair{a + ".ssm.state_size", uint32(s.SSMState)},

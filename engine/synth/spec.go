@@ -71,7 +71,7 @@ type Spec struct {
 }
 
 // archs are the architectures Generate writes.
-var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35", "qwen35moe", "rwkv7"}
+var archs = []string{"llama", "gemma2", "gemma3", "cohere2", "qwen3moe", "gpt-oss", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "gemma3n", "qwen35", "qwen35moe", "rwkv7", "falcon-h1"}
 
 var presets = map[string]Spec{
 	// tiny loads and decodes in milliseconds; head size 32 allows a q8_0 KV cache.
@@ -110,6 +110,9 @@ var presets = map[string]Spec{
 	"qwen35moe": {Arch: "qwen35moe", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 512, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 8, SSMGroups: 4, AttnEvery: 4, Experts: 16, ExpertsUsed: 4, ExpertFFN: 256},
 	// rwkv7 is purely recurrent: 8 WKV heads of 64, low-rank projections of 64.
 	"rwkv7": {Arch: "rwkv7", Layers: 8, Embd: 512, FFN: 1536, Context: 1 << 20, WKVHeadSize: 64, LoraRank: 64},
+	// falconh1 runs attention and mamba2 heads side by side on every layer: each keeps a KV
+	// cache and a recurrent state.
+	"falconh1": {Arch: "falcon-h1", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, HeadDim: 64, FFN: 1536, Context: 32768, SSMState: 64, SSMConv: 4, SSMDtRank: 16, SSMGroups: 1},
 	// lfm2 is a small hybrid: two attention layers among short-convolution ones.
 	"lfm2": {Arch: "lfm2", Layers: 8, Embd: 512, Heads: 8, KVHeads: 2, FFN: 1536, Context: 32768, ConvCache: 3, AttnEvery: 3, TiedEmbeddings: true},
 	// gemma3n keeps llama.cpp's fixed 20 KV layers: its 22 layers' last two reuse earlier
@@ -213,6 +216,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("synthetic model: %s needs head_dim × heads = embd", s.Arch)
 	case s.Arch == "lfm2" && (s.ConvCache < 2 || s.AttnEvery < 1):
 		return errors.New("synthetic model: lfm2 needs conv_cache of at least 2 and attn_every")
+	case s.Arch == "falcon-h1" && (s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0 || (2*s.Embd)%s.SSMGroups != 0):
+		return errors.New("synthetic model: falcon-h1 needs the mamba2 sizes (ssm_state, ssm_conv, ssm_dt_rank, ssm_groups dividing 2 × embd)")
 	case (s.Arch == "granitehybrid" || s.deltaNet()) && (s.AttnEvery < 1 || s.SSMState <= 0 || s.SSMConv <= 0 || s.SSMDtRank <= 0 || s.SSMGroups <= 0):
 		return fmt.Errorf("synthetic model: %s needs attn_every and the recurrent sizes (ssm_state, ssm_conv, ssm_dt_rank, ssm_groups)", s.Arch)
 	}
@@ -308,6 +313,12 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 				tensorSpec{name: p + "shortconv.conv.weight", dims: []uint64{uint64(s.ConvCache), e}, norm: true},
 				tensorSpec{name: p + "shortconv.in_proj.weight", dims: []uint64{e, 3 * e}},
 				tensorSpec{name: p + "shortconv.out_proj.weight", dims: []uint64{e, e}})
+		case s.Arch == "falcon-h1": // both, and a norm named without .weight
+			ts = append(ts, s.ssdTensors(p)...)
+			ts = append(ts, s.attnTensors(p)...)
+			ts = append(ts, tensorSpec{name: p + "ffn_norm", dims: []uint64{e}, norm: true})
+			ts = append(ts, s.ffnTensors(p, i)...)
+			continue
 		default:
 			ts = append(ts, s.attnTensors(p)...)
 		}
