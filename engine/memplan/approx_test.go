@@ -17,7 +17,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 		preset  string
 		pattern int
 	}{{"gqa4", 0}, {"gemma2", 2}, {"gemma3", 6}, {"gemma3n", 5}, {"cohere2", 4}, {"gptoss", 2}, {"qwen3moe", 0}, {"deepseek2", 0},
-		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}, {"qwen35", 0}, {"qwen35moe", 0}, {"rwkv7", 0}} {
+		{"mamba", 0}, {"mamba2", 0}, {"lfm2", 0}, {"granitehybrid", 0}, {"qwen35", 0}, {"qwen35moe", 0}, {"rwkv7", 0}, {"falconh1", 0}} {
 		t.Run(tc.preset, func(t *testing.T) {
 			spec, err := synth.Preset(tc.preset)
 			if err != nil {
@@ -36,7 +36,8 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 				Heads: spec.Heads, KVHeads: spec.KVHeads, HeadDim: spec.HeadDim, Embd: spec.Embd, Context: spec.Context,
 				Vocab: real.Vocab, FFN: spec.FFN, SlidingWindow: spec.SlidingWindow, SWAPattern: tc.pattern,
 				ExpertFFN: spec.ExpertFFN, ExpertsUsed: spec.ExpertsUsed, KVLoraRank: spec.KVLoraRank, RopeDim: spec.RopeDim,
-				RecurrentLayers: recurrentLayers(spec), StateBytes: stateBytes(spec), SharedKVLayers: sharedKV(spec)})
+				RecurrentLayers: recurrentLayers(spec), StateBytes: stateBytes(spec), SharedKVLayers: sharedKV(spec),
+				ParallelRecurrent: spec.Arch == "falcon-h1"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +66,7 @@ func TestApproxShapeMatchesHeader(t *testing.T) {
 // configuration: how many layers keep a state, and its size per sequence (F32).
 func recurrentLayers(s synth.Spec) int {
 	switch s.Arch {
-	case "mamba", "mamba2", "rwkv7":
+	case "mamba", "mamba2", "rwkv7", "falcon-h1":
 		return s.Layers
 	case "lfm2", "granitehybrid", "qwen35", "qwen35moe":
 		return s.Layers - s.Layers/s.AttnEvery
@@ -84,7 +85,7 @@ func sharedKV(s synth.Spec) int {
 
 func stateBytes(s synth.Spec) int64 {
 	switch s.Arch {
-	case "mamba", "mamba2", "granitehybrid":
+	case "mamba", "mamba2", "granitehybrid", "falcon-h1":
 		inner := int64(2 * s.Embd)
 		conv := inner + 2*int64(s.SSMGroups*s.SSMState) // mamba2 convolves B and C too
 		return 4 * (int64(s.SSMConv-1)*conv + int64(s.SSMState)*inner)

@@ -303,6 +303,9 @@ type Summary struct {
 	// state of StateBytes per sequence instead of a KV cache; the others keep a KV cache.
 	RecurrentLayers int
 	StateBytes      int64
+	// ParallelRecurrent keeps attention (and its KV cache) on the recurrent layers too, as
+	// Falcon-H1 runs both side by side.
+	ParallelRecurrent bool
 	// SharedKVLayers last layers reuse earlier layers' caches and keep none (Gemma 3n).
 	SharedKVLayers int
 }
@@ -355,7 +358,9 @@ func ApproxShape(m Summary) (Shape, error) {
 		s.StateBytes = m.StateBytes
 		for i := range m.RecurrentLayers {
 			s.Recurrent[i] = true
-			s.KVHeads[i] = 0
+			if !m.ParallelRecurrent {
+				s.KVHeads[i] = 0
+			}
 		}
 	}
 	if m.SlidingWindow > 0 && m.SWAPattern > 1 {

@@ -87,6 +87,8 @@ type Shape struct {
 	// state of RecurrentStateBytes per sequence instead of a KV cache.
 	RecurrentLayers     uint64 `json:"recurrent_layers,omitempty"`
 	RecurrentStateBytes uint64 `json:"recurrent_state_bytes,omitempty"`
+	// ParallelRecurrent: the recurrent layers keep attention and its KV cache too (Falcon-H1).
+	ParallelRecurrent bool `json:"parallel_recurrent,omitempty"`
 	// SharedKVLayers last layers reuse earlier layers' KV caches (Gemma 3n: all after 20).
 	SharedKVLayers uint64 `json:"shared_kv_layers,omitempty"`
 	// Approximate marks a shape written from the published configuration without the GGUF

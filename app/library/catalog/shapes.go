@@ -13,7 +13,7 @@ func (e Entry) Summary(q Quant) memplan.Summary {
 		ExpertFFN: int(e.Shape.ExpertFFN), ExpertsUsed: int(e.Shape.ExpertsUsed),
 		KVLoraRank: int(e.Shape.KVLoraRank), RopeDim: int(e.Shape.RopeDim),
 		RecurrentLayers: int(e.Shape.RecurrentLayers), StateBytes: int64(e.Shape.RecurrentStateBytes),
-		SharedKVLayers: int(e.Shape.SharedKVLayers)}
+		ParallelRecurrent: e.Shape.ParallelRecurrent, SharedKVLayers: int(e.Shape.SharedKVLayers)}
 }
 
 // Candidates are the entry's quantizations as memory-estimate candidates.
