@@ -17,8 +17,13 @@ type calModel struct {
 }
 
 // calibrationModels covers MHA, GQA 4:1 and 8:1, three vocabulary sizes and three weight
-// types (llama), and the sliding-window families gemma2 (every other layer) and gemma3 (five
-// of six).
+// types (llama); the sliding-window families gemma2 (every other layer), gemma3 (five of
+// six), gemma3n (four of five, its last layers reusing earlier caches) and cohere2 (three of
+// four); the mixtures of experts qwen3moe and gpt-oss (also windowed, with attention sinks);
+// deepseek2's compressed MLA cache (with experts); the recurrent mamba, mamba2 and rwkv7 (a
+// fixed state, no KV cache); and the hybrids lfm2 (short convolutions), granitehybrid
+// (mamba2), qwen35 and qwen35moe (gated delta nets, with experts) and falcon-h1 (attention
+// and mamba2 on every layer), whose state sits beside their attention layers' KV.
 func calibrationModels() []calModel {
 	var ms []calModel
 	for _, q := range []string{"Q4_K_M", "Q8_0", "F16"} {
@@ -30,17 +35,37 @@ func calibrationModels() []calModel {
 	}
 	return append(ms,
 		calModel{"gemma2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
-		calModel{"gemma3", "ggml-vocab-llama-spm.gguf", "Q8_0"})
+		calModel{"gemma3", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"cohere2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"gptoss", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"qwen3moe", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"qwen3moe", "ggml-vocab-llama-spm.gguf", "Q4_K_M"},
+		calModel{"deepseek2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"mamba", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"mamba2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"lfm2", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"granitehybrid", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"gemma3n", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"qwen35", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"qwen35moe", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"rwkv7", "ggml-vocab-llama-spm.gguf", "Q8_0"},
+		calModel{"falconh1", "ggml-vocab-llama-spm.gguf", "Q8_0"})
 }
+
+// windowed are the sliding-window presets; experts the mixture-of-experts ones without
+// windows (deepseek2 with its compressed MLA cache), the recurrent mamba(2) and the hybrids,
+// whose cases do not vary windows.
+var (
+	windowed = []string{"gemma2", "gemma3", "gemma3n", "cohere2", "gptoss"}
+	experts  = []string{"qwen3moe", "deepseek2", "mamba", "mamba2", "lfm2", "granitehybrid", "qwen35", "qwen35moe", "rwkv7", "falconh1"}
+)
 
 // uncalibrated lists the families the bundled llama.cpp loads but engine/synth cannot build
 // yet, and why; their estimates rest on the formulas alone.
 var uncalibrated = map[string]string{
-	"gpt-oss, cohere2":               "sliding-window like gemma2, but engine/synth writes no attention sinks (gpt-oss) or Cohere layers yet",
-	"deepseek2 (MLA)":                "engine/synth writes no compressed-KV (kv_lora_rank) tensors yet",
-	"mamba, rwkv, lfm2, hybrids":     "engine/synth writes no recurrent (SSM/WKV/short-conv) tensors yet",
-	"qwen3moe, gpt-oss experts":      "engine/synth writes no expert tensors yet; MoE weights are the file's tensor bytes",
-	"gemma3n (KV shared from start)": "engine/synth writes no per-layer embedding (altup/laurel) tensors yet",
+	"qwen3next":                 "qwen35moe's gated delta nets and experts (both calibrated) with a fused ssm_in projection engine/synth does not write",
+	"jamba":                     "engine/synth writes no jamba (mamba-1 layers with attention and experts, 52B and up) yet; its state is mamba's formula (calibrated)",
+	"rwkv6, rwkv6qwen2, arwkv7": "engine/synth writes rwkv7's time mixing, not these variants'; their state is rwkv7's formula (token_shift × embd + embd × head_size per layer and sequence, calibrated)",
 }
 
 // calCase is one load of the matrix: context, KV type, slots, a shared (unified) or per-slot
@@ -60,7 +85,10 @@ type calCase struct {
 // three contexts, f16. -short keeps one model's corners and one gemma3 case.
 func calCases(cm calModel) []calCase {
 	var cs []calCase
-	if cm.preset == "gemma2" || cm.preset == "gemma3" {
+	if slices.Contains(experts, cm.preset) {
+		return expertCases(cm)
+	}
+	if slices.Contains(windowed, cm.preset) {
 		for _, ctx := range []int{2048, 8192, 32768} {
 			for _, slots := range []int{1, 4} {
 				for _, perSlot := range []bool{false, true} {
@@ -68,7 +96,7 @@ func calCases(cm calModel) []calCase {
 						if full && (ctx == 32768 || (perSlot && ctx == 8192 && slots == 4)) {
 							continue // gigabytes of full caches to fault in
 						}
-						if testing.Short() && (cm.preset != "gemma3" || ctx != 8192 || slots != 4 || perSlot) {
+						if testing.Short() && (cm.preset == "gemma2" || ctx != 8192 || slots != 4 || perSlot) {
 							continue
 						}
 						cs = append(cs, calCase{ctx, "f16", slots, perSlot, full})
@@ -92,6 +120,28 @@ func calCases(cm calModel) []calCase {
 					}
 				}
 			}
+		}
+	}
+	return cs
+}
+
+// expertCases: every context and slot count, shared and per-slot, f16, and one q8_0 cache
+// per context; -short keeps one shared 8k case.
+func expertCases(cm calModel) []calCase {
+	var cs []calCase
+	for _, ctx := range []int{2048, 8192, 32768} {
+		for _, slots := range []int{1, 4} {
+			for _, perSlot := range []bool{false, true} {
+				if testing.Short() && (ctx != 8192 || slots != 4 || perSlot || cm.quant != "Q8_0") {
+					continue
+				}
+				if !(ctx == 32768 && slots == 4 && perSlot) {
+					cs = append(cs, calCase{ctx, "f16", slots, perSlot, false})
+				}
+			}
+		}
+		if !testing.Short() {
+			cs = append(cs, calCase{ctx, "q8_0", 1, false, false})
 		}
 	}
 	return cs
@@ -142,8 +192,8 @@ func TestCalibration(t *testing.T) {
 	initLlama(t)
 	amx := amxHost()
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-6s %-6s %-7s %6s %5s %2s %-4s %-3s | %9s %9s %9s %9s | %9s %9s %6s\n",
-		"model", "vocab", "quant", "ctx", "kv", "sl", "kv", "swa", "weights", "kv", "compute", "output", "est MiB", "real MiB", "err%")
+	fmt.Fprintf(&table, "%-13s %-6s %-7s %6s %5s %2s %-4s %-3s | %9s %9s %9s %9s | %9s %9s %6s\n",
+		"model", "vocab", "quant", "ctx", "kv", "sl", "kv", "swa", "weights", "kv+state", "compute", "output", "est MiB", "real MiB", "err%")
 	lo, hi, n := math.Inf(1), math.Inf(-1), 0
 	only := os.Getenv("PERCH_CALIBRATION_MODELS") // e.g. gemma2,gemma3
 	for _, cm := range calibrationModels() {
@@ -193,12 +243,12 @@ func TestCalibration(t *testing.T) {
 			if shape.SlidingWindow == 0 {
 				swa = "-"
 			}
-			fmt.Fprintf(&table, "%-6s %-6.6s %-7s %6d %5s %2d %-4s %-3s | %+8.1f%% %+8.1f%% %+8.1f%% %+8.1f%% | %9.1f %9.1f %+6.2f\n",
+			fmt.Fprintf(&table, "%-13s %-6.6s %-7s %6d %5s %2d %-4s %-3s | %+8.1f%% %+8.1f%% %+8.1f%% %+8.1f%% | %9.1f %9.1f %+6.2f\n",
 				cm.preset, vocab, cm.quant, c.ctx, c.kv, c.slots, layout, swa,
-				pct(e.WeightsBytes, real.Weights), pct(e.KVBytes, real.KV), pct(e.ComputeBytes, real.Compute), pct(e.OutputBytes, real.Output),
+				pct(e.WeightsBytes, real.Weights), pct(e.KVBytes+e.StateBytes, real.KV+real.State), pct(e.ComputeBytes, real.Compute), pct(e.OutputBytes, real.Output),
 				float64(e.BuffersBytes())/(1<<20), float64(real.Total())/(1<<20), errPct)
 			if math.Abs(errPct) > 5 {
-				t.Errorf("%s/%s/%s %+v: estimate %d, llama.cpp %d (%+.2f%%)", cm.preset, vocab, cm.quant, c, e.BuffersBytes(), real.Total(), errPct)
+				t.Errorf("%s/%s/%s %+v: estimate %d, llama.cpp %d (%+.2f%%; compute %d vs %d)", cm.preset, vocab, cm.quant, c, e.BuffersBytes(), real.Total(), errPct, e.ComputeBytes, real.Compute)
 			}
 			// The verdict is never "fits" when the real total exceeds the budget.
 			for _, frac := range []float64{0.90, 0.97, 0.999} {

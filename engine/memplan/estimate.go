@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	gguf "github.com/gpustack/gguf-parser-go"
@@ -223,6 +224,9 @@ func Compute(s Shape, o Options) (Estimate, error) {
 		if il < len(s.SWALayers) && s.SWALayers[il] {
 			cells, dk, dv = swaCells, s.SWAHeadDimK, s.SWAHeadDimV
 		}
+		if s.MLA {
+			dv = 0 // llama.cpp allocates no V for MLA: V is read out of the compressed K
+		}
 		row := rowBytes(tk, h*dk) + rowBytes(tv, h*dv)
 		e.KVBytes += int64(streams) * int64(cells) * row
 	}
@@ -293,15 +297,30 @@ func computeBytes(s *Shape, o Options, fa, quantK bool, nKV, t int) int64 {
 		logits = 0 // pooled embeddings, no logits (this case is not calibrated)
 	}
 	maskT := int64(pad(t, 64)) // GGML_KQ_MASK_PAD
+	// A hybrid with experts (Qwen3.5-MoE, Qwen3-Next) keeps its attention mask alive up to
+	// the logits: fitted to llama.cpp's qwen35moe graph (calibration_test.go).
+	hybridMoE := s.ExpertsUsed > 0 && slices.Contains(s.Recurrent, true)
 	if fa {
 		tail := logits + 3*emb
+		if hybridMoE {
+			tail += max(int64(nKV)*maskT*2, 3*emb) + 3*emb
+		}
 		if quantK {
 			tail += emb // K is converted back for the attention kernels
 		}
 		layer := int64(nKV)*maskT*2 + 3*max(ffn, q) + 4*emb
+		if s.MLA {
+			// One more query-sized tensor (heads × (kv_lora_rank + rope) per token) at either
+			// peak: fitted to llama.cpp's MLA graph (calibration_test.go, deepseek2).
+			layer += q
+			tail += q
+		}
 		return max(tail, layer)
 	}
 	tail := logits + 3*emb
+	if hybridMoE {
+		tail += max(int64(nKV)*maskT*f32, 3*emb) + 3*emb
+	}
 	kq := int64(nKV) * tt * int64(s.Heads) * f32
 	layer := kq + int64(nKV)*maskT*f32 + (11*max(emb, q)+1)/2
 	return max(tail, layer)

@@ -40,6 +40,9 @@ type Shape struct {
 	SWALayers     []bool `json:"swa_layers,omitempty"`
 	SWAHeadDimK   int    `json:"swa_head_dim_k,omitempty"`
 	SWAHeadDimV   int    `json:"swa_head_dim_v,omitempty"`
+	// MLA marks DeepSeek-style compressed attention: one KV head whose K row (kv_lora_rank +
+	// the RoPE dimensions, HeadDimK) is the whole cache; V is a view of it (no V rows).
+	MLA bool `json:"mla,omitempty"`
 	// Recurrent marks layers that keep a recurrent state (Mamba, RWKV, hybrids) of
 	// StateBytes per sequence.
 	Recurrent  []bool `json:"recurrent,omitempty"`
@@ -121,6 +124,7 @@ func ShapeFromGGUF(gf *gguf.GGUFFile) (s Shape, err error) {
 			s.HeadDimV = s.Embd / s.Heads
 		}
 	}
+	s.MLA = ar.AttentionKeyLengthMLA > 0 && ar.AttentionValueLengthMLA > 0
 	if s.SWAHeadDimK == 0 {
 		s.SWAHeadDimK = s.HeadDimK
 	}
@@ -291,12 +295,31 @@ type Summary struct {
 	// ExpertFFN × ExpertsUsed is the feed-forward width a token runs in a mixture of experts.
 	ExpertFFN   int
 	ExpertsUsed int
+	// KVLoraRank > 0 makes DeepSeek-style MLA attention: one K-only cache row of
+	// KVLoraRank + RopeDim values per token and layer.
+	KVLoraRank int
+	RopeDim    int
+	// RecurrentLayers of the layers (Mamba, RWKV, the recurrent part of a hybrid) keep a
+	// state of StateBytes per sequence instead of a KV cache; the others keep a KV cache.
+	RecurrentLayers int
+	StateBytes      int64
+	// ParallelRecurrent keeps attention (and its KV cache) on the recurrent layers too, as
+	// Falcon-H1 runs both side by side.
+	ParallelRecurrent bool
+	// SharedKVLayers last layers reuse earlier layers' caches and keep none (Gemma 3n).
+	SharedKVLayers int
 }
 
 // ApproxShape builds a Shape from a catalog summary.
 func ApproxShape(m Summary) (Shape, error) {
-	if m.Layers <= 0 || m.Embd <= 0 || m.Heads <= 0 || m.FileBytes <= 0 {
+	if m.Layers <= 0 || m.Embd <= 0 || m.FileBytes <= 0 || (m.Heads <= 0 && m.RecurrentLayers < m.Layers) {
 		return Shape{}, errors.New("catalog shape needs layers, embedding size, heads and a file size")
+	}
+	if m.RecurrentLayers > m.Layers || m.RecurrentLayers < 0 || (m.RecurrentLayers > 0 && m.StateBytes <= 0) {
+		return Shape{}, errors.New("catalog shape: recurrent layers need a state size and cannot outnumber the layers")
+	}
+	if m.Heads <= 0 {
+		m.Heads = 1 // purely recurrent: no attention; 1 keeps the head size defined
 	}
 	if m.KVHeads <= 0 {
 		m.KVHeads = m.Heads
@@ -317,6 +340,28 @@ func ApproxShape(m Summary) (Shape, error) {
 	s.KVHeads = make([]int, m.Layers)
 	for i := range s.KVHeads {
 		s.KVHeads[i] = m.KVHeads
+	}
+	if m.KVLoraRank > 0 { // MLA: the compressed row is the one "head" of the cache
+		s.MLA = true
+		s.HeadDimK, s.HeadDimV = m.KVLoraRank+m.RopeDim, m.KVLoraRank
+		s.SWAHeadDimK, s.SWAHeadDimV = s.HeadDimK, s.HeadDimV
+		for i := range s.KVHeads {
+			s.KVHeads[i] = 1
+		}
+	}
+	for i := max(0, m.Layers-m.SharedKVLayers); i < m.Layers; i++ {
+		s.KVHeads[i] = 0
+	}
+	if m.RecurrentLayers > 0 {
+		// Which layers are recurrent does not change the total; the first ones are.
+		s.Recurrent = make([]bool, m.Layers)
+		s.StateBytes = m.StateBytes
+		for i := range m.RecurrentLayers {
+			s.Recurrent[i] = true
+			if !m.ParallelRecurrent {
+				s.KVHeads[i] = 0
+			}
+		}
 	}
 	if m.SlidingWindow > 0 && m.SWAPattern > 1 {
 		s.SlidingWindow = m.SlidingWindow

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	gguf "github.com/gpustack/gguf-parser-go"
@@ -157,17 +158,33 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 		{a + ".feed_forward_length", uint32(s.FFN)},
 		{a + ".attention.head_count", uint32(s.Heads)},
 		{a + ".attention.head_count_kv", uint32(s.KVHeads)},
-		{a + ".rope.dimension_count", uint32(s.HeadDim)},
+		{a + ".rope.dimension_count", uint32(s.ropeDim())},
 		{a + ".rope.freq_base", float32(s.RopeBase)},
 		{a + ".attention.layer_norm_rms_epsilon", float32(s.NormEps)},
 		{a + ".vocab_size", uint32(voc.Tokens)},
 	}
-	if s.HeadDim*s.Heads != s.Embd || a != "llama" {
+	switch {
+	case a == "deepseek2": // MLA: the cache holds the compressed row, K only
+		kvs = append(kvs, pair{a + ".attention.key_length", uint32(s.KVLoraRank + s.ropeDim())},
+			pair{a + ".attention.value_length", uint32(s.KVLoraRank)})
+	case s.HeadDim*s.Heads != s.Embd || a != "llama":
 		kvs = append(kvs, pair{a + ".attention.key_length", uint32(s.HeadDim)},
-			pair{a + ".attention.value_length", uint32(s.HeadDim)})
+			pair{a + ".attention.value_length", uint32(s.vHead())})
 	}
 	if s.SlidingWindow > 0 {
 		kvs = append(kvs, pair{a + ".attention.sliding_window", uint32(s.SlidingWindow)})
+	}
+	if a == "mamba" || a == "mamba2" || a == "rwkv7" { // no attention: its GGUFs carry zero heads and no head sizes
+		kvs = slices.DeleteFunc(kvs, func(p pair) bool {
+			return strings.Contains(p.k, "_length") && strings.Contains(p.k, ".attention.") || strings.Contains(p.k, ".rope.")
+		})
+	}
+	for _, p := range archMetadata(s) { // an architecture's key replaces a common one
+		if i := slices.IndexFunc(kvs, func(q pair) bool { return q.k == p.k }); i >= 0 {
+			kvs[i] = p
+			continue
+		}
+		kvs = append(kvs, p)
 	}
 	if s.RopeScale > 0 && s.RopeScale != 1 {
 		kvs = append(kvs, pair{a + ".rope.scaling.type", "linear"},
@@ -187,6 +204,73 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 		}
 	}
 	return nil
+}
+
+// archMetadata is what an architecture reads beyond the common keys: expert counts,
+// deepseek2's compressed-KV ranks (its cache row is kv_lora_rank + rope_dim, one KV head),
+// cohere2's LayerNorm and logit scale.
+func archMetadata(s Spec) []pair {
+	a := s.Arch
+	var kvs []pair
+	if s.Experts > 0 {
+		kvs = append(kvs, pair{a + ".expert_count", uint32(s.Experts)},
+			pair{a + ".expert_used_count", uint32(s.ExpertsUsed)},
+			pair{a + ".expert_feed_forward_length", uint32(s.ExpertFFN)})
+	}
+	if s.AttnEvery > 0 && !s.deltaNet() {
+		// Per-layer KV heads of a hybrid: zero marks a recurrent layer.
+		heads := ggufio.Array{Type: gguf.GGUFMetadataValueTypeUint32}
+		for i := range s.Layers {
+			n := uint32(0)
+			if s.attends(i) {
+				n = uint32(s.KVHeads)
+			}
+			heads.Items = append(heads.Items, n)
+		}
+		kvs = append(kvs, pair{a + ".attention.head_count_kv", heads}) // replaces the scalar
+	}
+	switch a {
+	case "lfm2":
+		kvs = append(kvs, pair{a + ".shortconv.l_cache", uint32(s.ConvCache)})
+	case "rwkv7":
+		kvs = append(kvs, pair{a + ".wkv.head_size", uint32(s.WKVHeadSize)},
+			pair{a + ".attention.layer_norm_epsilon", float32(s.NormEps)},
+			pair{a + ".attention.decay_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".attention.iclr_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".attention.value_residual_mix_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".attention.gate_lora_rank", uint32(s.LoraRank)},
+			pair{a + ".token_shift_count", uint32(2)})
+	case "qwen35", "qwen35moe":
+		// Recurrent sizes as llama.cpp reads them: inner = value heads × head size.
+		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
+			pair{a + ".ssm.inner_size", uint32(s.SSMState * s.SSMDtRank)},
+			pair{a + ".ssm.state_size", uint32(s.SSMState)},
+			pair{a + ".ssm.time_step_rank", uint32(s.SSMDtRank)},
+			pair{a + ".ssm.group_count", uint32(s.SSMGroups)},
+			pair{a + ".full_attention_interval", uint32(s.AttnEvery)},
+			pair{a + ".rope.dimension_sections", ggufio.Array{Type: gguf.GGUFMetadataValueTypeInt32,
+				Items: []any{int32(s.HeadDim / 4), int32(s.HeadDim / 8), int32(s.HeadDim / 8), int32(0)}}})
+	case "mamba", "mamba2", "granitehybrid", "falcon-h1":
+		kvs = append(kvs, pair{a + ".ssm.conv_kernel", uint32(s.SSMConv)},
+			pair{a + ".ssm.inner_size", uint32(2 * s.Embd)},
+			pair{a + ".ssm.state_size", uint32(s.SSMState)},
+			pair{a + ".ssm.time_step_rank", uint32(s.SSMDtRank)})
+		if s.SSMGroups > 0 {
+			kvs = append(kvs, pair{a + ".ssm.group_count", uint32(s.SSMGroups)})
+		}
+	case "deepseek2":
+		kvs = append(kvs,
+			pair{a + ".leading_dense_block_count", uint32(s.DenseLead)},
+			pair{a + ".expert_shared_count", uint32(s.SharedExperts)},
+			pair{a + ".attention.q_lora_rank", uint32(s.QLoraRank)},
+			pair{a + ".attention.kv_lora_rank", uint32(s.KVLoraRank)},
+			pair{a + ".attention.key_length_mla", uint32(s.HeadDim)},
+			pair{a + ".attention.value_length_mla", uint32(s.vHead())})
+	case "cohere2":
+		kvs = append(kvs, pair{a + ".attention.layer_norm_epsilon", float32(s.NormEps)},
+			pair{a + ".logit_scale", float32(0.25)})
+	}
+	return kvs
 }
 
 // onesReader yields n float32 ones.

@@ -81,6 +81,17 @@ func TestValidate(t *testing.T) {
 		{"odd head", func(s *Spec) { s.HeadDim = 33 }, "even"},
 		{"type", func(s *Spec) { s.Type = "Q4_0" }, "F16 or F32"},
 		{"huge", func(s *Spec) { s.Embd = 1 << 30 }, "embd"},
+		{"arch", func(s *Spec) { s.Arch = "t5" }, "arch must be one of"},
+		{"window", func(s *Spec) { s.Arch = "cohere2" }, "sliding_window"},
+		{"experts", func(s *Spec) { s.Arch, s.Experts, s.ExpertsUsed, s.ExpertFFN = "qwen3moe", 4, 8, 256 }, "experts_used"},
+		{"mla heads", func(s *Spec) {
+			s.Arch, s.Experts, s.ExpertsUsed, s.ExpertFFN, s.KVLoraRank, s.RopeDim = "deepseek2", 4, 2, 256, 64, 16
+		}, "kv_heads 1"},
+		{"lfm2 conv", func(s *Spec) { s.Arch, s.Heads, s.HeadDim, s.AttnEvery = "lfm2", 4, 32, 3 }, "conv_cache"},
+		{"mamba heads", func(s *Spec) { s.Arch, s.SSMState, s.SSMConv, s.SSMDtRank = "mamba", 16, 4, 8 }, "no attention heads"},
+		{"mamba2 groups", func(s *Spec) {
+			s.Arch, s.Heads, s.KVHeads, s.SSMState, s.SSMConv, s.SSMDtRank, s.SSMGroups = "mamba2", 0, 0, 16, 4, 8, 3
+		}, "ssm_groups"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -79,6 +79,18 @@ type Shape struct {
 	ExpertCount uint64 `json:"expert_count,omitempty"`
 	ExpertsUsed uint64 `json:"expert_used_count,omitempty"`
 	ExpertFFN   uint64 `json:"expert_feed_forward_length,omitempty"`
+	// KVLoraRank and RopeDim are DeepSeek-style MLA's compressed KV: one K-only cache row of
+	// kv_lora_rank + rope dimensions per token and layer.
+	KVLoraRank uint64 `json:"kv_lora_rank,omitempty"`
+	RopeDim    uint64 `json:"rope_dimension_count,omitempty"`
+	// RecurrentLayers of the layers (Mamba, RWKV, LFM2 convolutions, hybrids) keep a fixed
+	// state of RecurrentStateBytes per sequence instead of a KV cache.
+	RecurrentLayers     uint64 `json:"recurrent_layers,omitempty"`
+	RecurrentStateBytes uint64 `json:"recurrent_state_bytes,omitempty"`
+	// ParallelRecurrent: the recurrent layers keep attention and its KV cache too (Falcon-H1).
+	ParallelRecurrent bool `json:"parallel_recurrent,omitempty"`
+	// SharedKVLayers last layers reuse earlier layers' KV caches (Gemma 3n: all after 20).
+	SharedKVLayers uint64 `json:"shared_kv_layers,omitempty"`
 	// Approximate marks a shape written from the published configuration without the GGUF
 	// header at hand to check it against.
 	Approximate bool `json:"approximate,omitempty"`

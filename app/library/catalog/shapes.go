@@ -10,7 +10,10 @@ func (e Entry) Summary(q Quant) memplan.Summary {
 		HeadDim: int(e.Shape.HeadDim), Embd: int(e.Shape.EmbeddingLength), Context: int(e.Shape.ContextLength),
 		SlidingWindow: int(e.Shape.SlidingWindow), SWAPattern: int(e.Shape.SWAPattern),
 		Vocab: int(e.Shape.Vocab), FFN: int(e.Shape.FeedForwardLength),
-		ExpertFFN: int(e.Shape.ExpertFFN), ExpertsUsed: int(e.Shape.ExpertsUsed)}
+		ExpertFFN: int(e.Shape.ExpertFFN), ExpertsUsed: int(e.Shape.ExpertsUsed),
+		KVLoraRank: int(e.Shape.KVLoraRank), RopeDim: int(e.Shape.RopeDim),
+		RecurrentLayers: int(e.Shape.RecurrentLayers), StateBytes: int64(e.Shape.RecurrentStateBytes),
+		ParallelRecurrent: e.Shape.ParallelRecurrent, SharedKVLayers: int(e.Shape.SharedKVLayers)}
 }
 
 // Candidates are the entry's quantizations as memory-estimate candidates.
