@@ -119,7 +119,7 @@ func goOpenAISchema(ctx context.Context, e env) error {
 
 // goOpenAITool forces the weather tool by name.
 func goOpenAITool(ctx context.Context, e env) error {
-	req := story(e.model, 64)
+	req := story(e.model, 200)
 	req.Messages[0].Content = "Use a tool: weather in Seoul?"
 	req.Tools = []openai.Tool{{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
 		Name: "weather", Description: "Weather in a city", Parameters: json.RawMessage(weatherSchema)}}}

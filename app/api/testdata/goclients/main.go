@@ -111,15 +111,11 @@ func notFound(err error) error {
 	return check(strings.Contains(s, "no-such-model") || strings.Contains(s, "not found"), "unknown model: %v", err)
 }
 
-// pet is the structured answer every client asks for.
+// pet is the structured answer the langchaingo clients ask for.
 type pet struct {
 	Name string `json:"name"`
 	Age  *int   `json:"age"`
 	Legs *int   `json:"legs"`
-}
-
-func (p pet) valid() error {
-	return check(p.Name != "" && p.Age != nil && p.Legs != nil && *p.Legs >= 0 && *p.Legs <= 8, "pet %+v", p)
 }
 
 // petSchema is the schema written as Zod 4 writes it, with ±2^53-1 as the bounds of an integer.
