@@ -32,13 +32,14 @@ func (s *Server) showResponse(ctx context.Context, m LibraryModel, verbose bool)
 		s.log.LogAttrs(ctx, slog.LevelWarn, "read the GGUF header for /api/show", slog.String("model", m.Name), slog.Any("error", err))
 		return showResponseOf(m)
 	}
-	// The template is shown on its own, as Ollama does.
-	delete(kvs, "tokenizer.chat_template")
 	md := maps.Clone(m.Metadata)
 	if md == nil {
 		md = map[string]any{}
 	}
 	maps.Copy(md, kvs)
+	// As Ollama does: the template is shown on its own, the name is the model's.
+	delete(md, "tokenizer.chat_template")
+	delete(md, "general.name")
 	m.Metadata = md
 	resp := showResponseOf(m)
 	resp.Tensors = tensors
