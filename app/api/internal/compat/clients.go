@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 // GoClients builds the test-only module in dir (testdata/goclients: go-openai and langchaingo,
@@ -30,7 +32,7 @@ func GoClients(t *testing.T, dir string, tg Target, env ...string) {
 	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
 	if out, err := build.CombinedOutput(); err != nil {
 		if offline(out) {
-			t.Skipf("the Go modules of %s cannot be fetched here (make api-go fetches them): %s", dir, out)
+			sharedtest.Skipf(t, "the Go modules of %s cannot be fetched here (make api-go fetches them): %s", dir, out)
 		}
 		t.Fatalf("building %s: %v\n%s", dir, err, out)
 	}
@@ -43,10 +45,11 @@ func GoClients(t *testing.T, dir string, tg Target, env ...string) {
 	}
 }
 
-// offline tells a module download that failed for want of a network from a broken build.
+// offline tells a module fetch that failed for want of a network (or with GOPROXY=off) from
+// a broken build.
 func offline(out []byte) bool {
-	for _, s := range []string{"dial tcp", "no such host", "proxy.golang.org", "GOFLAGS=-mod=mod", "missing go.sum entry", "connection refused"} {
-		if bytes.Contains(out, []byte(s)) && bytes.Contains(out, []byte("download")) {
+	for _, s := range []string{"dial tcp", "no such host", "connection refused", "i/o timeout", "proxyconnect", "module lookup disabled"} {
+		if bytes.Contains(out, []byte(s)) {
 			return true
 		}
 	}
