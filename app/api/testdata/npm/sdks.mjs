@@ -67,7 +67,9 @@ const providers = {
 
 for (const [name, make] of Object.entries(providers)) {
   test(`${name} generateText`, async () => {
-    const res = await generateText({ model: make(model), prompt: 'Tell me a story.', temperature: 0, maxOutputTokens: 16 });
+    // (A seed, in options, keeps the Ollama provider's default-temperature answer repeatable.)
+    const providerOptions = { ollama: { options: { seed: 42 } } };
+    const res = await generateText({ model: make(model), prompt: 'Tell me a story.', temperature: 0, maxOutputTokens: 16, providerOptions });
     assert.ok(res.text.length > 0, 'empty text');
     assert.ok(res.usage.inputTokens > 0 && res.usage.outputTokens > 0, JSON.stringify(res.usage));
     // The Ollama provider sends max_output_tokens and temperature beside options, where
