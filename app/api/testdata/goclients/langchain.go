@@ -32,6 +32,9 @@ func langchainCases(n string, model func(e env, name string) (llms.Model, error)
 		return m.GenerateContent(ctx, prompt, append([]llms.CallOption{llms.WithMaxTokens(16), llms.WithTemperature(0)}, opts...)...)
 	}
 	return []testCase{
+		{n + "list", func(context.Context, env) error {
+			return skipped("langchaingo's llms have no model listing")
+		}},
 		{n + "chat", func(ctx context.Context, e env) error {
 			r, err := gen(ctx, e, e.model)
 			if err != nil {
