@@ -28,7 +28,7 @@ TAGS :=
 CGO := 0
 endif
 
-.PHONY: all setup setup-test engine frontend api-npm build run run-built serve test test-all test-go test-fuzz test-frontend test-e2e test-desktop test-darwin test-make vet fmt clean app dmg darwin
+.PHONY: all setup setup-test engine frontend api-npm api-go build run run-built serve test test-all test-go test-fuzz test-frontend test-e2e test-desktop test-darwin test-make vet fmt clean app dmg darwin
 
 all: build
 
@@ -83,7 +83,11 @@ api-npm: app/api/testdata/npm/node_modules/.package-lock.json
 app/api/testdata/npm/node_modules/.package-lock.json: app/api/testdata/npm/package-lock.json
 	cd app/api/testdata/npm && npm ci --no-audit --no-fund --loglevel=error
 
-test-go: api-npm
+# ... and go-openai and langchaingo, from a module of their own (Perch's go.mod gains nothing).
+api-go:
+	cd app/api/testdata/goclients && GOWORK=off $(GO) build -o /dev/null .
+
+test-go: api-npm api-go
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	CGO_ENABLED=$(CGO) $(GO) vet -tags "$(TAGS)" ./...
 	CGO_ENABLED=$(CGO) $(GO) test -tags "$(TAGS)" -timeout 20m ./...

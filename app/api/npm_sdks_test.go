@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/api"
+	"github.com/perchapp/perch/app/api/internal/compat"
 )
 
 // TestNpmSDKs runs the Vercel AI SDK 6 providers and LangChain JS against the server through
@@ -31,8 +32,8 @@ func TestNpmSDKs(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PERCH_API_KEY=npm-key")
 	out, err := cmd.CombinedOutput()
-	t.Logf("%s", out)
+	compat.Report(t, out)
 	if err != nil {
-		t.Fatalf("the npm SDK clients failed: %v", err)
+		t.Fatalf("the npm SDK clients failed: %v\n%s", err, out)
 	}
 }

@@ -162,7 +162,7 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return ollamaNotFound(req.name(), err)
 	}
-	writeJSON(w, http.StatusOK, showResponseOf(m))
+	writeJSON(w, http.StatusOK, s.showResponse(r.Context(), m, req.Verbose))
 	return nil
 }
 

@@ -192,6 +192,8 @@ type ollamaShowResponse struct {
 	ModelInfo    map[string]any     `json:"model_info"`
 	Capabilities []string           `json:"capabilities,omitempty"`
 	ModifiedAt   time.Time          `json:"modified_at,omitzero"`
+	// Tensors are listed when verbose.
+	Tensors []ModelTensor `json:"tensors,omitempty"`
 }
 
 type ollamaCopyRequest struct {
