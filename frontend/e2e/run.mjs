@@ -156,7 +156,8 @@ async function main() {
 
   const registry = await startRegistry(join(models, 'stories260K.gguf'));
   stops.push(['registry', () => registry.close()]);
-  const url = await startPerch(home);
+  // The server's home folder is the temporary one too: folders are indexed only inside it.
+  const url = await startPerch(home, undefined, { HOME: home });
   console.log(`e2e: perch at ${url}, registry at ${registry.host}`);
 
   const context = await chromium.launchPersistentContext(profile, {
@@ -167,6 +168,8 @@ async function main() {
     deviceScaleFactor: 1,
     locale: 'en-US',
     colorScheme: 'light',
+    // The UI's CSP (script-src 'self') refuses the inline axe-core the audit injects.
+    bypassCSP: true,
   });
   stops.push(['browser', () => context.close()]);
   page = context.pages()[0] ?? (await context.newPage());
@@ -335,7 +338,7 @@ async function main() {
   // Documents: a collection embedded by stories260k (a tiny English model: enough to test
   // the plumbing), a Markdown file uploaded, one dropped, a folder added by path.
   const phrase = 'The zebrafinch quokka sings at midnight';
-  const docsDir = mkdtempSync(join(tmpdir(), 'perch-e2e-docs-'));
+  const docsDir = mkdtempSync(join(home, 'docs-')); // inside the server's home folder
   stops.push(['temp docs', async () => rmSync(docsDir, { recursive: true, force: true })]);
   const uploadFile = join(docsDir, 'upload', 'unique.md');
   mkdirSync(join(docsDir, 'upload'));
@@ -393,6 +396,21 @@ async function main() {
     assert(/4 documents/.test(facts ?? ''), `counts: ${facts}`);
     await page.locator('.run-result', { hasText: 'Indexed 2' }).scrollIntoViewIfNeeded();
     await shot('documents-added-light-en');
+  });
+
+  await step('documents: paste text adds a document; no folder dialog in a browser', async () => {
+    // The native folder dialog is the desktop window's (it cannot be driven headless); a
+    // browser keeps the typed path.
+    assert((await page.getByRole('button', { name: 'Choose folder…' }).count()) === 0, 'a browser offers the desktop folder dialog');
+    await page.getByRole('button', { name: 'Paste text' }).click();
+    const form = page.getByRole('form', { name: 'Paste text' });
+    await form.getByLabel('Title').fill('Lighthouse memo');
+    await form.getByLabel('Text').fill('Pasted memo: the lighthouse keeper paints the stairs blue every spring.');
+    await form.getByRole('button', { name: 'Add text' }).click();
+    await form.getByText(/Added “Lighthouse memo”/).waitFor();
+    await page.locator('.doc-row', { hasText: 'Lighthouse memo' }).waitFor();
+    const facts = await page.locator('.collection-head').textContent();
+    assert(/5 documents/.test(facts ?? ''), `counts after pasting: ${facts}`);
   });
 
   await step('documents: search finds the unique phrase first', async () => {
