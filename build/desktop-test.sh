@@ -271,6 +271,37 @@ for _ in $(seq 50); do [ -f "$AUTOSTART" ] || break; sleep 0.05; done
 [ ! -f "$AUTOSTART" ] || fail "turning launch at login off did not remove $AUTOSTART"
 step "ok: launch at login writes and removes the autostart entry (macOS: a LaunchAgent)"
 
+# Documents' Choose folder…: the server opens the window's native folder dialog (GTK here, a
+# sheet on macOS); a folder picked there outside the home folder may then be indexed.
+OUTSIDE=$WORK/outside-notes
+mkdir -p "$OUTSIDE" && printf '# Pumps\n\nThe pump runs at 40 bar.\n' >"$OUTSIDE/pumps.md"
+CID=$(curl -fsS -X POST "$URL/perch/collections" -H 'Content-Type: application/json' -d "{\"name\":\"picked\",\"embedding_model\":\"$MODEL\"}" | sed 's/^{"id":\([0-9]*\).*/\1/')
+[ -n "$CID" ] || fail "could not create a collection"
+curl -fsS "$URL/perch/status" | grep -q '"folder_picker":true' || fail "the status does not offer the folder dialog"
+curl -sS -X POST "$URL/perch/desktop/pick-folder" -H 'Content-Type: application/json' -d "{\"collection\":$CID,\"title\":\"Choose a folder for picked\"}" >"$WORK/pick.json" 2>&1 &
+PICK=$!
+for _ in $(seq 100); do DLG=$(xdotool search --onlyvisible --name '^Choose a folder for picked$' 2>/dev/null | head -1 || true); [ -n "$DLG" ] && break; sleep 0.1; done
+[ -n "${DLG:-}" ] || { import -window root "$OUT/no-dialog.png"; fail "no folder dialog opened"; }
+[ -n "$(visible)" ] || fail "the window is not shown under its folder dialog"
+sleep 0.5
+import -window root "$OUT/folder-dialog.png"
+xdotool windowfocus --sync "$DLG" key --clearmodifiers ctrl+l
+sleep 0.3
+xdotool type --delay 5 "$OUTSIDE/"
+sleep 0.3
+xdotool key Return
+sleep 0.5
+# In a folder: Return in the location field selects it (GTK's Select button is the default).
+[ -n "$(xdotool search --onlyvisible --name '^Choose a folder for picked$' 2>/dev/null)" ] && xdotool key Return
+wait "$PICK" || true
+grep -q "\"path\":\"$OUTSIDE\"" "$WORK/pick.json" || fail "the folder dialog answered $(cat "$WORK/pick.json")"
+[ -n "$(visible)" ] || fail "the window hid while its folder dialog had the focus"
+SUM=$(curl -sS -X POST "$URL/perch/collections/$CID/folders" -H 'Content-Type: application/json' -d "{\"path\":\"$OUTSIDE\",\"stream\":false}")
+grep -q '"indexed":1' <<<"$SUM" || fail "indexing the picked folder: $SUM"
+step "ok: Choose folder… opens GTK's folder dialog over the window (screenshot: $OUT/folder-dialog.png); the folder picked outside the home folder is indexed"
+activate # (no window manager here gives the focus back to the window for an Esc)
+wait_hidden || fail "a tray click did not hide the window after the folder dialog"
+
 curl -fsS -X POST "$URL/api/generate" -d "{\"model\":\"$MODEL\",\"prompt\":\"\"}" >/dev/null || fail "could not load $MODEL again"
 W=$(workers)
 [ -n "$W" ] || fail "no worker to check Quit with"

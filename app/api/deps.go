@@ -24,6 +24,8 @@ type Deps struct {
 	Fit         FitEstimator  // fit badges and /perch/fit
 	Catalog     Catalog       // the catalog, Hugging Face search and inspection
 	Collections Collections   // documents to chat with
+	// FolderPicker is the desktop window's folder dialog; only the desktop shell sets it.
+	FolderPicker FolderPicker
 	// Importer imports local GGUF files. UploadDir holds files the browser sends until they
 	// are imported; it should be on the same disk as the store, so the import can hard-link
 	// instead of copying gigabytes. Uploads need both.

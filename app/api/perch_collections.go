@@ -57,6 +57,9 @@ type Collections interface {
 	AddText(ctx context.Context, id int64, name, text string) (docs.Added, error)
 	AddFile(ctx context.Context, id int64, name string, data []byte) (docs.Added, error)
 	AddFolder(ctx context.Context, id int64, dir string, progress func(docs.Progress)) (docs.Summary, error)
+	// AllowFolder records a folder picked in the desktop window's dialog as one the
+	// collection may index (perch_desktop.go).
+	AllowFolder(ctx context.Context, id int64, dir string) (string, error)
 	Reindex(ctx context.Context, id int64, progress func(docs.Progress)) (docs.Summary, error)
 	Documents(ctx context.Context, id int64) ([]docs.Document, error)
 	Document(ctx context.Context, id, doc int64) (docs.Document, error)

@@ -31,6 +31,8 @@ type perchFeatures struct {
 	Settings bool `json:"settings"`
 	// Collections: documents to chat with (/perch/collections).
 	Collections bool `json:"collections"`
+	// FolderPicker: the desktop window's folder dialog (POST /perch/desktop/pick-folder).
+	FolderPicker bool `json:"folder_picker"`
 }
 
 type perchStatus struct {
@@ -49,7 +51,7 @@ func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) error {
 		Features: perchFeatures{
 			Chats: a.chats != nil, Library: a.s.lib != nil, Catalog: a.catalog != nil, Memory: a.memory != nil,
 			Fit: a.fit != nil, Import: a.importer != nil, Settings: a.settings != nil,
-			Collections: a.s.collections() != nil,
+			Collections: a.s.collections() != nil, FolderPicker: a.s.deps.FolderPicker != nil && a.s.collections() != nil,
 		},
 		Loaded: []string{},
 	}

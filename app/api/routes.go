@@ -70,6 +70,8 @@ func (s *Server) routes() []route {
 	uploads := requires(d.Importer != nil && d.UploadDir != "", unavailable("importing models"))
 	collections := requires(d.Collections != nil, unavailable("document collections"))
 	remotes := requires(d.Remotes != nil, unavailable("remote endpoints"))
+	dk := &desktopAPI{picker: d.FolderPicker, store: d.Collections}
+	folderPicker := requires(d.FolderPicker != nil && d.Collections != nil, unavailable("the folder dialog (it is part of the desktop app)"))
 
 	return []route{
 		{"GET", "/health", health},
@@ -161,6 +163,7 @@ func (s *Server) routes() []route {
 		{"POST", "/perch/collections/{id}/folders", ui(collections(c.addFolder))},
 		{"POST", "/perch/collections/{id}/reindex", ui(collections(c.reindex))},
 		{"POST", "/perch/collections/{id}/search", ui(collections(c.search))},
+		{"POST", "/perch/desktop/pick-folder", ui(folderPicker(dk.pickFolder))},
 
 		// Anything else under /perch is an API miss, not a UI page; "/" serves the UI.
 		{"", "/perch/", ui(perchMiss)},

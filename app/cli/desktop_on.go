@@ -22,7 +22,8 @@ func runDesktop(cmd *cobra.Command) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "perch: no desktop here (%v); serving the web UI instead\n", err)
 		return runServeDefaults(cmd)
 	}
-	app, err := openApp(serveFlags{})
+	picker := desktop.NewFolderPicker()
+	app, err := openApp(serveFlags{folderPicker: picker})
 	if err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func runDesktop(cmd *cobra.Command) error {
 	fmt.Fprintf(cmd.OutOrStdout(), "Perch is running in the menu bar; the web UI is also at %s\n", url)
 
 	// Run stays on this goroutine: it is the main thread the GUI toolkits require.
-	err = desktop.Run(ctx, desktop.Options{URL: url, Backend: desktopBackend{app}, Log: app.log})
+	err = desktop.Run(ctx, desktop.Options{URL: url, Backend: desktopBackend{app}, Log: app.log, Picker: picker})
 	cancel()
 	if serr := <-served; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
 		err = serr

@@ -36,6 +36,8 @@ type serveFlags struct {
 	hosts     []string
 	modelsDir []string
 	verbose   bool
+	// folderPicker is the desktop window's folder dialog: set by the desktop shell, not a flag.
+	folderPicker api.FolderPicker
 }
 
 func newServeCmd() *cobra.Command {
@@ -206,7 +208,8 @@ func openApp(f serveFlags) (_ *App, err error) {
 	app.closers.push(closeLogged(log, "the document collections", collections.Close))
 
 	d := api.Deps{Engine: routed, Remotes: remotes, Static: staticUI(),
-		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections}
+		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections,
+		FolderPicker: f.folderPicker}
 	storeadapter.New(store).
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
 		Provide(&d, filepath.Join(paths.Data, "uploads"))

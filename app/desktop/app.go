@@ -32,6 +32,9 @@ type Options struct {
 	Log     *slog.Logger
 	// LoginItem writes or removes the login item; nil uses DefaultLoginItem.
 	LoginItem func(enabled bool) error
+	// Picker, when set, is given the window's folder dialog while Run runs (the server's
+	// POST /perch/desktop/pick-folder).
+	Picker *FolderPicker
 }
 
 // Available reports whether the desktop app can run here (the display opens). Call it on the
@@ -95,6 +98,10 @@ func Run(ctx context.Context, o Options) (err error) {
 		func() { ctl.MenuOpened() },
 	)
 	ctl = NewController(ControllerOptions{Backend: o.Backend, Window: win, Tray: tray, Log: o.Log, Quit: quit, LoginItem: o.LoginItem})
+	if o.Picker != nil {
+		o.Picker.attach(ctl)
+		defer o.Picker.attach(nil)
+	}
 	plat.onAppEvents(func() {
 		o.Log.Info("desktop: opened again while running; showing the window")
 		ctl.Show("")

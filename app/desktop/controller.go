@@ -32,6 +32,9 @@ type Window interface {
 	Navigate(hash string)
 	// OpenExternal opens a link in the default browser.
 	OpenExternal(url string)
+	// PickFolder runs the native folder dialog and returns the folder chosen, or "" when
+	// cancelled; it blocks until the dialog closes.
+	PickFolder(title string) (string, error)
 }
 
 // Tray is the menu-bar status item. fyne.io/systray implements it (tray.go); a cgo
@@ -77,6 +80,7 @@ type Controller struct {
 	detached     bool
 	hiddenAt     time.Time
 	hiddenByBlur bool
+	picking      int       // folder dialogs open: the window keeps itself shown through their blur
 	showStart    time.Time // when the last Show began, until the page reports it visible
 	menu         []MenuItem
 	menuSet      bool
@@ -190,7 +194,7 @@ func (c *Controller) HandlePage(name, arg string) {
 	defer c.mu.Unlock()
 	switch name {
 	case EventBlur:
-		if c.visible && !c.detached {
+		if c.visible && !c.detached && c.picking == 0 {
 			c.hideLocked(true)
 		}
 	case EventEscape:

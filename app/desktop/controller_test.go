@@ -12,6 +12,8 @@ import (
 type fakeWindow struct {
 	mu    sync.Mutex
 	calls []string
+	// dialog, when set, runs while the folder dialog is open and gives its answer.
+	dialog func() (string, error)
 }
 
 func (w *fakeWindow) record(s string) {
@@ -45,6 +47,13 @@ func (w *fakeWindow) SetDetached(d bool) {
 }
 func (w *fakeWindow) Navigate(h string)     { w.record("navigate " + h) }
 func (w *fakeWindow) OpenExternal(u string) { w.record("open " + u) }
+func (w *fakeWindow) PickFolder(title string) (string, error) {
+	w.record("pick " + title)
+	if w.dialog == nil {
+		return "", nil
+	}
+	return w.dialog()
+}
 
 type fakeTray struct {
 	mu    sync.Mutex

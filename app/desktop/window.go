@@ -5,6 +5,7 @@ package desktop
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"sync"
 
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
@@ -82,4 +83,15 @@ func (w *wailsWindow) OpenExternal(url string) {
 	if ctx := w.context(); ctx != nil {
 		wruntime.BrowserOpenURL(ctx, url)
 	}
+}
+
+// PickFolder runs Wails' folder dialog: a sheet on the window on macOS, a GTK dialog over it
+// on Linux. Wails dispatches it to the main thread and waits, so it is called off it.
+func (w *wailsWindow) PickFolder(title string) (string, error) {
+	ctx := w.context()
+	if ctx == nil {
+		return "", errNoWindow
+	}
+	home, _ := os.UserHomeDir() // "" opens the dialog wherever the toolkit likes
+	return wruntime.OpenDirectoryDialog(ctx, wruntime.OpenDialogOptions{Title: title, DefaultDirectory: home, CanCreateDirectories: true})
 }

@@ -525,7 +525,11 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		return Summary{}, fmt.Errorf("%w: the folder must be an absolute path, got %q", ErrInvalid, dir)
 	}
 	dir = filepath.Clean(dir)
-	realDir, roots, err := s.allowedFolder(dir)
+	r, err := s.reach(ctx, collectionID)
+	if err != nil {
+		return Summary{}, err
+	}
+	realDir, err := allowedFolder(r, dir)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -546,7 +550,7 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		return Summary{}, err
 	}
 	start := s.now()
-	run := &run{s: s, start: start, progress: progress, roots: roots}
+	run := &run{s: s, start: start, progress: progress, reach: r}
 
 	var files []string
 	// The folder is walked where it really is (links resolved), but documents keep the path
@@ -580,7 +584,7 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		if rel, err := filepath.Rel(walkDir, p); err == nil {
 			p = filepath.Join(dir, rel)
 		}
-		if why := allowedFile(roots, found); why != "" {
+		if why := allowedFile(r, found); why != "" {
 			run.skip(p, why)
 			return nil
 		}
@@ -652,7 +656,7 @@ type run struct {
 	s        *Store
 	start    time.Time
 	progress func(Progress)
-	roots    []string // where files may be read (AddFolder)
+	reach    reach // where files may be read (AddFolder)
 	sum      Summary
 	done     int
 	total    int
@@ -687,7 +691,7 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 		return nil
 	}
 	// Checked again where it is read: a link may have changed since the scan.
-	if why := allowedFile(r.roots, path); why != "" {
+	if why := allowedFile(r.reach, path); why != "" {
 		r.skip(path, why)
 		return nil
 	}

@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -59,6 +60,27 @@ func secretFile(name string) string {
 	return ""
 }
 
+// reach is where reading is allowed: the home folder (Options.Roots) under the whole policy,
+// and the folders a person picked for the collection in the desktop window's folder dialog
+// (picked.go), which may lie outside it but are read without hidden or key files all the same.
+type reach struct {
+	home   []string
+	picked []string
+}
+
+// reach is where a folder run for the collection may read.
+func (s *Store) reach(ctx context.Context, collectionID int64) (reach, error) {
+	home, err := s.roots()
+	if err != nil {
+		return reach{}, err
+	}
+	picked, err := s.pickedFolders(ctx, collectionID)
+	if err != nil {
+		return reach{}, err
+	}
+	return reach{home: home, picked: picked}, nil
+}
+
 // roots are the folders reading is allowed under, cleaned and with links resolved.
 func (s *Store) roots() ([]string, error) {
 	roots := s.opt.Roots
@@ -90,13 +112,22 @@ func within(roots []string, p string) (root, rel string, ok bool) {
 }
 
 // checkPath says why the policy refuses the real (link-resolved, absolute) path p, or nil.
-// Every folder from the root down, and the name itself, must be ordinary.
-func checkPath(roots []string, p string, isDir bool) error {
-	_, rel, ok := within(roots, p)
-	if !ok {
-		return fmt.Errorf("%w: %s is outside your home folder (%s); only folders and files in it can be indexed; move or copy the documents there",
-			ErrNotAllowed, p, strings.Join(roots, ", "))
+// Every folder from the root down, and the name itself, must be ordinary. Inside the home
+// folder its rules hold even under a picked folder (picking / does not open ~/.ssh).
+func checkPath(r reach, p string, isDir bool) error {
+	if _, rel, ok := within(r.home, p); ok {
+		return checkRel(p, rel, isDir, true)
 	}
+	if _, rel, ok := within(r.picked, p); ok {
+		return checkRel(p, rel, isDir, false)
+	}
+	return fmt.Errorf("%w: %s is outside your home folder (%s); only folders and files in it can be indexed; move or copy the documents there, or pick the folder with Choose folder… in the desktop app",
+		ErrNotAllowed, p, strings.Join(r.home, ", "))
+}
+
+// checkRel checks p, at rel below its root; app-data folders are refused only at the top of
+// the home folder.
+func checkRel(p, rel string, isDir, home bool) error {
 	if rel == "." {
 		return nil
 	}
@@ -106,7 +137,7 @@ func checkPath(roots []string, p string, isDir bool) error {
 			return fmt.Errorf("%w: %s is hidden (%q starts with a dot); hidden folders and files hold settings and secrets and are never indexed; put the documents in an ordinary folder",
 				ErrNotAllowed, p, part)
 		}
-		if i == 0 && isSecretDir(part) {
+		if home && i == 0 && isSecretDir(part) {
 			return fmt.Errorf("%w: %s is inside %s, which holds app data, keychains and browser profiles; it is never indexed", ErrNotAllowed, p, part)
 		}
 	}
@@ -128,36 +159,32 @@ func isSecretDir(name string) bool {
 }
 
 // allowedFolder checks a folder a client asked to index and returns it with links resolved.
-func (s *Store) allowedFolder(dir string) (string, []string, error) {
-	roots, err := s.roots()
-	if err != nil {
-		return "", nil, err
-	}
+func allowedFolder(r reach, dir string) (string, error) {
 	resolved, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: cannot read the folder: %v", ErrInvalid, errors.Unwrap(err))
+		return "", fmt.Errorf("%w: cannot read the folder: %v", ErrInvalid, errors.Unwrap(err))
 	}
 	// The name asked for and where it leads must both be allowed: a link in the home folder
 	// must not open /etc, and ~/.ssh must not be reached through a link named "notes".
-	if _, _, ok := within(roots, dir); ok {
-		if err := checkPath(roots, dir, true); err != nil {
-			return "", nil, err
+	if _, _, ok := within(append(r.home[:len(r.home):len(r.home)], r.picked...), dir); ok {
+		if err := checkPath(r, dir, true); err != nil {
+			return "", err
 		}
 	}
-	if err := checkPath(roots, resolved, true); err != nil {
-		return "", nil, err
+	if err := checkPath(r, resolved, true); err != nil {
+		return "", err
 	}
-	return resolved, roots, nil
+	return resolved, nil
 }
 
 // allowedFile checks one file found in a folder being indexed, following a link to where it
 // leads; it returns why the file is refused, or "".
-func allowedFile(roots []string, path string) string {
+func allowedFile(r reach, path string) string {
 	resolved, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return fmt.Sprintf("cannot read: %v", errors.Unwrap(err))
 	}
-	if err := checkPath(roots, resolved, false); err != nil {
+	if err := checkPath(r, resolved, false); err != nil {
 		return strings.TrimPrefix(err.Error(), ErrNotAllowed.Error()+": ")
 	}
 	return ""

@@ -148,6 +148,14 @@ var schema = []string{
 	// A folder file's modification time (Unix ns) when it was read, so a run can pass over
 	// files of the same size and time without reading them; 0: unknown (read and hash).
 	`ALTER TABLE documents ADD COLUMN mtime INTEGER NOT NULL DEFAULT 0;`,
+	// Folders a person picked for a collection in the desktop window's folder dialog
+	// (picked.go): readable even outside the home folder.
+	`CREATE TABLE picked_folders (
+		collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+		path TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (collection_id, path)
+	);`,
 }
 
 // Open opens (creating if needed) the database at path.

@@ -396,6 +396,21 @@ async function main() {
     await shot('documents-added-light-en');
   });
 
+  await step('documents: paste text adds a document; no folder dialog in a browser', async () => {
+    // The native folder dialog is the desktop window's (it cannot be driven headless); a
+    // browser keeps the typed path.
+    assert((await page.getByRole('button', { name: 'Choose folder…' }).count()) === 0, 'a browser offers the desktop folder dialog');
+    await page.getByRole('button', { name: 'Paste text' }).click();
+    const form = page.getByRole('form', { name: 'Paste text' });
+    await form.getByLabel('Title').fill('Lighthouse memo');
+    await form.getByLabel('Text').fill('Pasted memo: the lighthouse keeper paints the stairs blue every spring.');
+    await form.getByRole('button', { name: 'Add text' }).click();
+    await form.getByText(/Added “Lighthouse memo”/).waitFor();
+    await page.locator('.doc-row', { hasText: 'Lighthouse memo' }).waitFor();
+    const facts = await page.locator('.collection-head').textContent();
+    assert(/5 documents/.test(facts ?? ''), `counts after pasting: ${facts}`);
+  });
+
   await step('documents: search finds the unique phrase first', async () => {
     await page.getByRole('searchbox', { name: 'Search the documents' }).fill('zebrafinch quokka midnight');
     await page.getByRole('button', { name: 'Search', exact: true }).click();

@@ -24,12 +24,20 @@ export const collections = {
     form.append('file', file, file.name);
     return postForm<AddedDocument>(`${base}/${id}/documents`, form, signal);
   },
+  /** Adds text as a document named name, replacing one of the same name. */
+  addText: (id: number, name: string, text: string) => api<AddedDocument>('POST', `${base}/${id}/documents`, { name, text }),
   document: (id: number, doc: number) => api<{ document: DocInfo; passages: Passage[] }>('GET', `${base}/${id}/documents/${doc}`),
   removeDocument: (id: number, doc: number) => api<void>('DELETE', `${base}/${id}/documents/${doc}`),
 
   /** Indexes a folder on this machine; progress arrives as events. */
   addFolder: (id: number, path: string, onEvent: (ev: IndexEvent) => void, signal?: AbortSignal) =>
     stream<IndexEvent>('POST', `${base}/${id}/folders`, { path }, onEvent, signal),
+  /**
+   * Opens the desktop window's folder dialog (features.folder_picker); the folder picked is
+   * allowed for this collection even outside the home folder. path is '' when cancelled.
+   */
+  pickFolder: (id: number, title: string) =>
+    api<{ path: string; cancelled: boolean }>('POST', '/perch/desktop/pick-folder', { collection: id, title }),
   reindex: (id: number, onEvent: (ev: IndexEvent) => void, signal?: AbortSignal) =>
     stream<IndexEvent>('POST', `${base}/${id}/reindex`, undefined, onEvent, signal),
 

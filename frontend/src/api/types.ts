@@ -10,6 +10,8 @@ export interface Features {
   settings: boolean;
   /** Document collections (absent from older servers). */
   collections?: boolean;
+  /** The desktop window's folder dialog (POST /perch/desktop/pick-folder; absent elsewhere). */
+  folder_picker?: boolean;
 }
 
 export interface Status {

@@ -5,14 +5,19 @@ import type { IndexSkip } from '../../api/types';
 import { DropZone } from '../../components/DropZone';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
+import { useDesktop } from '../../lib/desktop';
 import { count } from '../../lib/docs';
+import { useApp } from '../../state';
 import { SkipList } from './IndexRun';
+import { PasteText } from './PasteText';
 
 // A document travels in one request: keep under the server's 32 MiB body limit.
 const MAX_UPLOAD = 30 << 20;
 
 interface Props {
   collectionId: number;
+  /** Names the collection in the folder dialog's title. */
+  collectionName?: string;
   /** A folder or re-index run is going: adding waits. */
   busy: boolean;
   onAdded: () => void;
@@ -28,13 +33,39 @@ interface Outcome {
   skips: IndexSkip[];
 }
 
-/** Add files (picked or dropped; uploaded one by one) or a folder on this Mac (by path). */
-export function AddDocuments({ collectionId, busy, onAdded, onFolder, children }: Props) {
+/**
+ * Add files (picked or dropped; uploaded one by one), pasted text, or a folder on this Mac:
+ * typed, or in the desktop window chosen in the native folder dialog.
+ */
+export function AddDocuments({ collectionId, collectionName = '', busy, onAdded, onFolder, children }: Props) {
   const { t, fmt } = useI18n();
+  const { status } = useApp();
+  const desktop = useDesktop();
   const pathId = useId();
   const [uploading, setUploading] = useState<{ name: string; i: number; n: number } | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [path, setPath] = useState('');
+  const [picking, setPicking] = useState(false);
+  const [pickError, setPickError] = useState('');
+  // The dialog opens in the desktop window, so only that window offers it (a browser on the
+  // same server would open it somewhere else).
+  const canPick = desktop !== null && status?.features.folder_picker === true;
+
+  const choose = async () => {
+    setPicking(true);
+    setPickError('');
+    try {
+      const r = await collections.pickFolder(collectionId, t('docs.pickTitle', { name: collectionName }));
+      if (r.path) {
+        setPath(r.path);
+        onFolder(r.path);
+      }
+    } catch (e) {
+      setPickError(errorText(e));
+    } finally {
+      setPicking(false);
+    }
+  };
 
   const upload = async (files: File[]) => {
     if (files.length === 0 || uploading) return;
@@ -98,6 +129,11 @@ export function AddDocuments({ collectionId, busy, onAdded, onFolder, children }
           {t('docs.folderLabel')}
         </label>
         <div className="row">
+          {canPick && (
+            <button type="button" className="secondary small" disabled={disabled || picking} onClick={() => void choose()}>
+              {t('docs.chooseFolder')}
+            </button>
+          )}
           <input
             id={pathId}
             className="mono grow"
@@ -111,9 +147,18 @@ export function AddDocuments({ collectionId, busy, onAdded, onFolder, children }
             {t('docs.addFolder')}
           </button>
         </div>
-        <p className="muted small">{t('docs.folderHint')}</p>
+        <p className="muted small">
+          {t('docs.folderHint')}
+          {canPick && ` ${t('docs.folderHintDesktop')}`}
+        </p>
+        {pickError && (
+          <p className="error small" role="alert">
+            {pickError}
+          </p>
+        )}
       </form>
       {children}
+      <PasteText collectionId={collectionId} disabled={disabled} onAdded={onAdded} />
     </section>
   );
 }

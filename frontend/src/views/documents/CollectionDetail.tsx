@@ -186,6 +186,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
       )}
       <AddDocuments
         collectionId={c.id}
+        collectionName={c.name}
         busy={running || c.status === 'indexing'}
         onAdded={() => void load()}
         onFolder={(path) => void start('folder', (on, signal) => collections.addFolder(c.id, path, on, signal))}
