@@ -16,6 +16,7 @@ import (
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/pulls"
+	"github.com/perchapp/perch/app/library/uploads"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -73,6 +74,10 @@ func toAPIError(err error) *apiError {
 		return badRequest("model", "%s", err.Error())
 	case errors.Is(err, pulls.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
+	}
+	var ue *uploads.Error
+	if errors.As(err, &ue) {
+		return uploadError(ue)
 	}
 	var conflict *pulls.ConflictError
 	if errors.As(err, &conflict) {
@@ -248,4 +253,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+}
+
+// uploadError words a refused upload step.
+func uploadError(e *uploads.Error) *apiError {
+	switch e.Kind {
+	case uploads.NotFound:
+		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: e.Code, Message: e.Message}
+	case uploads.Conflict:
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: e.Code, Message: e.Message}
+	case uploads.DiskFull:
+		return &apiError{Status: http.StatusInsufficientStorage, Type: "insufficient_storage_error", Code: e.Code, Param: e.Param, Message: e.Message}
+	}
+	return badRequest(e.Param, "%s", e.Message)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library/pulls"
+	"github.com/perchapp/perch/app/library/uploads"
 )
 
 // The UI's /perch routes need more than the engine and the library: the chat history, the
@@ -173,7 +174,7 @@ type perch struct {
 
 	answers *answer.Service
 	pulls   *pulls.Manager
-	uploads *uploads
+	uploads *uploads.Service
 }
 
 func newPerch(s *Server, d Deps) *perch {
@@ -195,6 +196,6 @@ func newPerch(s *Server, d Deps) *perch {
 			}})
 	}
 	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) (string, string) { ae := toAPIError(err); return ae.Message, ae.Code }, s.log, s.now)
-	p.uploads = newUploads(p.uploadDir, s.now)
+	p.uploads = uploads.New(p.uploadDir, s.now)
 	return p
 }
