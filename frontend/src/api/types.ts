@@ -1,4 +1,9 @@
 // The JSON of the /perch API (docs/ui-api.md). Field names follow the Go side.
+// The types that match the Go structs exactly are generated from them (wire.gen.ts, by
+// app/tsgen; `go generate ./app/api`); the rest narrow the Go types (unions for enums).
+import type { ContextMeter, Params, Source, Stats } from './wire.gen';
+
+export type { ChatSummary, ContextMeter, Params, RemoteModel, Source, Stats, Upload } from './wire.gen';
 
 export interface Features {
   chats: boolean;
@@ -22,26 +27,6 @@ export interface Status {
   generating: boolean;
 }
 
-export interface Params {
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  min_p?: number;
-  repeat_penalty?: number;
-  max_tokens?: number;
-  seed?: number;
-  think?: boolean;
-}
-
-export interface Stats {
-  prompt_tokens: number;
-  cached_tokens: number;
-  completion_tokens: number;
-  ttft_ms: number;
-  tokens_per_s: number;
-  total_ms: number;
-}
-
 export type Role = 'user' | 'assistant';
 
 export interface Message {
@@ -57,15 +42,6 @@ export interface Message {
   created_at: string;
 }
 
-export interface ContextMeter {
-  model: string;
-  used_tokens: number;
-  context_tokens: number;
-  kv_bytes_per_token: number;
-  kv_bytes: number;
-  loaded: boolean;
-}
-
 export interface Chat {
   id: number;
   title: string;
@@ -77,15 +53,6 @@ export interface Chat {
   messages?: Message[];
   context?: ContextMeter;
   generating?: boolean;
-}
-
-export interface ChatSummary {
-  id: number;
-  title: string;
-  model: string;
-  updated_at: string;
-  message_count: number;
-  snippet?: string;
 }
 
 export interface ApiErrorBody {
@@ -181,19 +148,6 @@ export interface CatalogModel {
   quants: Quant[];
 }
 
-export interface RemoteModel {
-  ref: string;
-  architecture: string;
-  parameters: number;
-  quantization: string;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  context_length: number;
-  has_chat_template: boolean;
-  size: number;
-}
-
 export interface Recommendation {
   model: CatalogModel;
   quant: Quant;
@@ -215,14 +169,6 @@ export interface Pull {
   error_code?: string;
   started_at: string;
   updated_at: string;
-}
-
-export interface Upload {
-  id: string;
-  filename: string;
-  name: string;
-  size: number;
-  received: number;
 }
 
 export interface MemorySnapshot {
@@ -404,22 +350,6 @@ export interface IndexEvent {
   elapsed_ms: number;
   summary?: IndexSummary;
   error?: ApiErrorBody;
-}
-
-/** A passage an answer cites. */
-export interface Source {
-  n: number;
-  collection_id: number;
-  document_id: number;
-  document: string;
-  passage_id: number;
-  seq: number;
-  heading?: string;
-  start_line: number;
-  end_line: number;
-  page?: number;
-  score: number;
-  text: string;
 }
 
 /** What one question found: the sources, and (from the live event) the threshold and best score. */
