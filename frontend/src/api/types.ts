@@ -1,57 +1,29 @@
 // The JSON of the /perch API (docs/ui-api.md). Field names follow the Go side.
 // The types that match the Go structs exactly are generated from them (wire.gen.ts, by
-// app/tsgen; `go generate ./app/api`); the rest narrow the Go types (unions for enums).
-import type { ContextMeter, Params, Source, Stats } from './wire.gen';
+// app/tsgen; `go generate ./app/api`); the others extend them, narrowing a few fields
+// (unions for enums, fields older servers lack).
+import type * as wire from './wire.gen';
+import type { ContextMeter, Source } from './wire.gen';
 
 export type { ChatSummary, ContextMeter, Params, RemoteModel, Source, Stats, Upload } from './wire.gen';
 
-export interface Features {
-  chats: boolean;
-  library: boolean;
-  catalog: boolean;
-  memory: boolean;
-  fit: boolean;
-  import: boolean;
-  settings: boolean;
+export interface Features extends Omit<wire.Features, 'collections'> {
   /** Document collections (absent from older servers). */
   collections?: boolean;
 }
 
-export interface Status {
-  version: string;
-  address: string;
-  api_key_required: boolean;
+export interface Status extends Omit<wire.Status, 'features'> {
   features: Features;
-  default_model: string;
-  loaded: string[];
-  generating: boolean;
 }
 
 export type Role = 'user' | 'assistant';
 
-export interface Message {
-  id: number;
-  chat_id: number;
+export interface Message extends Omit<wire.Message, 'role'> {
   role: Role;
-  content: string;
-  reasoning?: string;
-  model?: string;
-  stopped?: boolean;
-  finish_reason?: string;
-  stats?: Stats;
-  created_at: string;
 }
 
-export interface Chat {
-  id: number;
-  title: string;
-  model: string;
-  system: string;
-  params: Params;
-  created_at: string;
-  updated_at: string;
+export interface Chat extends Omit<wire.Chat, 'messages' | 'generating'> {
   messages?: Message[];
-  context?: ContextMeter;
   generating?: boolean;
 }
 
@@ -113,38 +85,15 @@ export interface Model {
 
 export type Verdict = 'fits' | 'tight' | 'too_large';
 
-export interface Fit {
-  weights_bytes: number;
-  kv_bytes: number;
-  compute_bytes: number;
-  overhead_bytes: number;
-  total_bytes: number;
-  budget_bytes: number;
+export interface Fit extends Omit<wire.Fit, 'verdict'> {
   verdict: Verdict;
-  num_ctx: number;
-  max_ctx: number;
-  message?: string;
 }
 
-export interface Quant {
-  name: string;
-  ref: string;
-  size: number;
-  /** The catalog's suggested quantization. */
-  recommended?: boolean;
+export interface Quant extends Omit<wire.Quant, 'fit'> {
   fit?: Fit;
 }
 
-export interface CatalogModel {
-  id: string;
-  name: string;
-  publisher?: string;
-  description?: string;
-  tags?: string[];
-  parameters?: string;
-  context_length?: number;
-  recommended?: boolean;
-  downloads?: number;
+export interface CatalogModel extends Omit<wire.CatalogModel, 'quants'> {
   quants: Quant[];
 }
 
@@ -155,33 +104,12 @@ export interface Recommendation {
 
 export type PullState = 'queued' | 'downloading' | 'verifying' | 'paused' | 'done' | 'error' | 'cancelled';
 
-export interface Pull {
-  id: string;
-  ref: string;
+export interface Pull extends Omit<wire.Pull, 'state'> {
   state: PullState;
-  phase?: string;
-  completed: number;
-  total: number;
-  rate_bps: number;
-  eta_s: number;
-  error?: string;
-  /** A stable code for error (app/api/errors.go) the UI maps to a sentence. */
-  error_code?: string;
-  started_at: string;
-  updated_at: string;
 }
 
-export interface MemorySnapshot {
-  total_bytes: number;
-  used_bytes: number;
-  available_bytes: number;
-  wired_bytes?: number;
-  compressed_bytes?: number;
-  swap_used_bytes: number;
-  swap_total_bytes: number;
+export interface MemorySnapshot extends Omit<wire.MemorySnapshot, 'pressure'> {
   pressure: 'normal' | 'warn' | 'critical' | string;
-  gpu_budget_bytes: number;
-  gpu_used_bytes?: number;
 }
 
 export interface ModelMemory {
