@@ -194,6 +194,245 @@ export interface Source {
   text: string;
 }
 
+export interface SourcesEvent {
+  type: string;
+  collection: string;
+  sources: Source[];
+  min_score: number;
+  best_score: number;
+}
+
+export interface NewChat {
+  title: string;
+  model: string;
+  system: string;
+  params: Params;
+}
+
+export interface ChatPatch {
+  title?: string;
+  model?: string;
+  system?: string;
+  params?: Params;
+}
+
+export interface Model {
+  name: string;
+  size: number;
+  quantization: string;
+  architecture: string;
+  parameters: number;
+  context_length: number;
+  modified_at: string;
+  embedding?: boolean;
+  default: boolean;
+  external?: boolean;
+  last_used?: string;
+  loaded?: LoadedInfo;
+}
+
+export interface LoadedInfo {
+  slot_ctx: number;
+  slots: number;
+  busy: number;
+  generating: boolean;
+  memory: MemoryUsage;
+  loaded_at: string;
+  expires_at?: string;
+}
+
+export interface ModelMemory {
+  name: string;
+  weights_bytes: number;
+  kv_bytes: number;
+  kv_used_bytes: number;
+  compute_bytes: number;
+  other_bytes: number;
+  rss_bytes: number;
+  device?: string;
+  generating: boolean;
+}
+
+export interface MemoryView {
+  system?: MemorySnapshot;
+  models: ModelMemory[];
+  sampled_at: string;
+}
+
+export interface FitQuery {
+  model?: string;
+  ref?: string;
+  num_ctx?: number;
+  slots?: number;
+  kv_type?: string;
+}
+
+export interface Recommendation {
+  model: CatalogModel;
+  quant: Quant;
+}
+
+export interface TokenPiece {
+  id: number;
+  piece: string;
+  bytes?: number[];
+}
+
+export interface TokenizeResult {
+  model: string;
+  tokens: TokenPiece[];
+  count: number;
+  characters: number;
+  bytes: number;
+  tokens_per_char: number;
+}
+
+export interface Settings {
+  address: string;
+  api_key?: string;
+  allowed_origins?: string[];
+  allowed_hosts?: string[];
+  keep_alive: string;
+  context_length: number;
+  slots: number;
+  per_slot_kv?: boolean;
+  max_loaded: number;
+  default_model?: string;
+  models_dirs?: string[];
+  allow_private_urls?: boolean;
+  launch_at_login: boolean;
+  language: string;
+  theme: string;
+}
+
+export interface SettingsView {
+  settings: Settings;
+  lan: boolean;
+  listening: string;
+  restart_needed: string[];
+}
+
+export interface Collection {
+  id: number;
+  name: string;
+  embedding_model: string;
+  query_prefix: string;
+  document_prefix: string;
+  min_score: number;
+  documents: number;
+  passages: number;
+  dimensions: number;
+  stale_documents: number;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  warning?: string;
+}
+
+export interface DocInfo {
+  id: number;
+  collection_id: number;
+  name: string;
+  source?: string;
+  format: string;
+  size: number;
+  hash: string;
+  passages: number;
+  pages?: number;
+  embedding_model: string;
+  stale: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Passage {
+  id: number;
+  document_id: number;
+  seq: number;
+  heading?: string;
+  text: string;
+  start: number;
+  end: number;
+  start_line: number;
+  end_line: number;
+  page?: number;
+}
+
+export interface SearchResult {
+  id: number;
+  document_id: number;
+  seq: number;
+  heading?: string;
+  text: string;
+  start: number;
+  end: number;
+  start_line: number;
+  end_line: number;
+  page?: number;
+  document: string;
+  source?: string;
+  score: number;
+  similarity: number;
+  keyword: number;
+}
+
+export interface SearchResponse {
+  results: SearchResult[];
+  min_score: number;
+  best_score: number;
+  searched: number;
+}
+
+export interface AddedDocument {
+  id: number;
+  passages: number;
+  status: string;
+  document: DocInfo;
+}
+
+export interface IndexSkip {
+  path: string;
+  reason: string;
+}
+
+export interface IndexSummary {
+  files: number;
+  indexed: number;
+  unchanged: number;
+  skipped: number;
+  removed: number;
+  embedded: number;
+  skips: IndexSkip[];
+  elapsed_ms: number;
+  passages_per_second: number;
+}
+
+export interface IndexEvent {
+  phase: string;
+  path?: string;
+  status?: string;
+  reason?: string;
+  passages?: number;
+  of?: number;
+  done: number;
+  total: number;
+  embedded: number;
+  elapsed_ms: number;
+  summary?: IndexSummary;
+  error?: OpenAIErrorObject;
+}
+
+export interface UploadStart {
+  filename: string;
+  size: number;
+  name: string;
+}
+
+export interface ImportPath {
+  path: string;
+  name: string;
+}
+
 export interface OpenAIErrorObject {
   message: string;
   type: string;
@@ -201,4 +440,16 @@ export interface OpenAIErrorObject {
   code?: string;
   n_prompt_tokens?: number;
   n_ctx?: number;
+}
+
+export interface MemoryUsage {
+  weights_bytes: number;
+  kv_bytes: number;
+  compute_bytes: number;
+  output_bytes: number;
+  kv_used_bytes: number;
+  kv_used_cells: number;
+  kv_cells: number;
+  rss_bytes: number;
+  device?: string;
 }
