@@ -72,6 +72,8 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy", Message: err.Error()}
 	case errors.Is(err, answer.ErrNoModel):
 		return badRequest("model", "%s", err.Error())
+	case errors.Is(err, uploads.ErrClosed):
+		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: err.Error()}
 	case errors.Is(err, pulls.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	}
