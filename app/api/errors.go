@@ -13,8 +13,10 @@ import (
 	"syscall"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/pulls"
+	"github.com/perchapp/perch/app/library/uploads"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -66,8 +68,18 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	case errors.Is(err, chats.ErrInvalid):
 		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: err.Error()}
+	case errors.Is(err, answer.ErrBusy):
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy", Message: err.Error()}
+	case errors.Is(err, answer.ErrNoModel):
+		return badRequest("model", "%s", err.Error())
+	case errors.Is(err, uploads.ErrClosed):
+		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: err.Error()}
 	case errors.Is(err, pulls.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
+	}
+	var ue *uploads.Error
+	if errors.As(err, &ue) {
+		return uploadError(ue)
 	}
 	var conflict *pulls.ConflictError
 	if errors.As(err, &conflict) {
@@ -246,4 +258,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+}
+
+// uploadError words a refused upload step.
+func uploadError(e *uploads.Error) *apiError {
+	switch e.Kind {
+	case uploads.NotFound:
+		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: e.Code, Message: e.Message}
+	case uploads.Conflict:
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: e.Code, Message: e.Message}
+	case uploads.DiskFull:
+		return &apiError{Status: http.StatusInsufficientStorage, Type: "insufficient_storage_error", Code: e.Code, Param: e.Param, Message: e.Message}
+	}
+	return badRequest(e.Param, "%s", e.Message)
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"syscall"
@@ -50,21 +49,4 @@ func settingsError(err error) error {
 		return ae
 	}
 	return badRequest("", "%v", err)
-}
-
-// maxUpload is more than the largest GGUF models published (about 700 GiB).
-const maxUpload = 1 << 40
-
-// checkUploadSize refuses an upload larger than any model, or than the disk has room for,
-// before a byte is sent.
-func checkUploadSize(dir string, size int64) error {
-	if size > maxUpload {
-		return badRequest("size", "size %d is larger than any model file (the limit is %d GiB); give the file's size in bytes", size, maxUpload>>30)
-	}
-	free, err := download.FreeSpace(dir)
-	if err != nil || uint64(size) <= free {
-		return nil // a probe that fails must not block an import
-	}
-	return &apiError{Status: http.StatusInsufficientStorage, Type: "insufficient_storage_error", Code: "disk_full", Param: "size",
-		Message: fmt.Sprintf("the file is %.1f GiB but the disk has %.1f GiB free; free some space and try again", float64(size)/(1<<30), float64(free)/(1<<30))}
 }

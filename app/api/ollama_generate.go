@@ -174,7 +174,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.recordGeneration(r, req.Model, g.usage, g.timings)
 	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(g.finish),
-		ollamaMetrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
+		Metrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
 	if !stream {
 		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, logprobsToOllama(g.logprobs)
 		writeJSON(w, http.StatusOK, final)
@@ -311,7 +311,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.recordGeneration(r, req.Model, res.Usage, res.Timings)
 	final := ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true,
-		DoneReason: ollamaDoneReason(res.FinishReason), ollamaMetrics: metricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
+		DoneReason: ollamaDoneReason(res.FinishReason), Metrics: metricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
 	calls := toolCallsToOllama(res.Message.ToolCalls)
 	if !stream {
 		final.Message = ollamaRespMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}

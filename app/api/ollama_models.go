@@ -150,7 +150,7 @@ func decodeName(r *http.Request) (ollamaNameRequest, error) {
 	if err := decodeBody(r, &req); err != nil {
 		return req, err
 	}
-	return req, validateModelName("model", req.name())
+	return req, validateModelName("model", req.ModelName())
 }
 
 func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) error {
@@ -158,9 +158,9 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.getModel(r.Context(), req.name())
+	m, err := s.getModel(r.Context(), req.ModelName())
 	if err != nil {
-		return ollamaNotFound(req.name(), err)
+		return ollamaNotFound(req.ModelName(), err)
 	}
 	writeJSON(w, http.StatusOK, s.showResponse(r.Context(), m, req.Verbose))
 	return nil
@@ -196,7 +196,7 @@ func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	ref := req.name()
+	ref := req.ModelName()
 	if err := validatePullRef("model", ref); err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := req.name()
+	name := req.ModelName()
 	m, err := s.lib.Get(r.Context(), name)
 	if err != nil {
 		return ollamaNotFound(name, err)

@@ -4,14 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
 )
 
 // ModelTensor is one tensor of a model's GGUF, as Ollama's verbose /api/show lists it.
-type ModelTensor struct {
-	Name  string   `json:"name"`
-	Type  string   `json:"type"`
-	Shape []uint64 `json:"shape"`
-}
+type ModelTensor = ollamawire.Tensor
 
 // ModelInfoReader is a Library that reads a model's whole GGUF header for /api/show: every
 // key/value, with the tokenizer arrays ([] unless full) and, with full, the tensors.

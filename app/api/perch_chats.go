@@ -4,13 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/chat"
 )
 
 // chatView is a chat as GET /perch/chats/{id} returns it: the stored chat plus its context
@@ -85,7 +82,7 @@ func (a *perchAPI) chatGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c), Generating: a.gens.active(id)})
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c), Generating: a.answers.Active(id)})
 	return nil
 }
 
@@ -107,7 +104,7 @@ func (a *perchAPI) chatPatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, chatView{Chat: c, Generating: a.gens.active(id)})
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Generating: a.answers.Active(id)})
 	return nil
 }
 
@@ -116,7 +113,7 @@ func (a *perchAPI) chatDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.gens.stop(id) // an answer being written to a deleted chat has nowhere to go
+	a.answers.Stop(id) // an answer being written to a deleted chat has nowhere to go
 	if err := a.chats.Delete(r.Context(), id); err != nil {
 		return err
 	}
@@ -193,7 +190,7 @@ func (a *perchAPI) chatStop(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"stopped": a.gens.stop(id)})
+	writeJSON(w, http.StatusOK, map[string]bool{"stopped": a.answers.Stop(id)})
 	return nil
 }
 
@@ -212,191 +209,60 @@ type chatEvent struct {
 	Error *openAIErrorObject `json:"error,omitempty"`
 }
 
-// respond runs the common part of send, regenerate and edit: claim the chat (one answer at
-// a time), store the user's turn (prepare), stream the model's answer, save it.
+// respond runs the common part of send, regenerate and edit through the chats' answer
+// service (app/chats/answer): claim the chat, store the user's turn (prepare), stream the
+// model's answer as SSE, save it.
 func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(ctx context.Context, id int64) (chats.Message, error)) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	if !a.gens.claim(id, cancel) {
-		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy",
-			Message: "an answer is already being written in this chat; stop it first"}
-	}
-	defer a.gens.release(id)
-
-	c, err := a.chats.Get(ctx, id)
+	t, err := a.answers.Begin(r.Context(), id, prepare)
 	if err != nil {
 		return err
 	}
-	model := c.Model
-	if model == "" && a.settings != nil {
-		model = a.settings.Get().DefaultModel
-	}
-	if model == "" {
-		return badRequest("model", "this chat has no model: choose one (PATCH the chat's model, or set a default model)")
-	}
-	user, err := prepare(ctx, id)
-	if err != nil {
+	defer t.End()
+	noteModel(r, t.Model)
+	if err := t.Cite(); err != nil { // cite the attached collection (perch_collections.go)
 		return err
 	}
-	// The history up to and including the user's turn, re-read after prepare changed it.
-	c, err = a.chats.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	req := chatRequest(c, model, user.ID)
-	noteModel(r, model)
-	rag, err := a.s.chatCollection(ctx, id, user.ID, &req) // cite the attached collection (perch_collections.go)
-	if err != nil {
-		return err
-	}
-
 	sw := newSSE(w)
-	if err := sw.Send(chatEvent{Type: "start", User: &user, Model: model}); err != nil {
+	if err := sw.Send(chatEvent{Type: "start", User: &t.User, Model: t.Model}); err != nil {
 		return nil
 	}
-	if err := rag.sendUIEvent(sw); err != nil {
-		return nil
-	}
-	var (
-		content, reasoning strings.Builder
-		pieces             int
-		first              time.Time
-		start              = a.s.now()
-	)
-	res, genErr := a.s.eng.Chat(ctx, req, func(ev engine.ChatEvent) error {
-		if first.IsZero() {
-			first = a.s.now()
+	if t.Sources != nil {
+		if err := sw.Send(sourcesEventOf(t.Sources)); err != nil {
+			return nil
 		}
-		pieces++
+	}
+	o := t.Generate(func(ev engine.ChatEvent) error {
 		if ev.Reasoning != "" {
-			reasoning.WriteString(ev.Reasoning)
 			if err := sw.Send(chatEvent{Type: "reasoning", Text: ev.Reasoning}); err != nil {
 				return err
 			}
 		}
 		if ev.Content != "" {
-			content.WriteString(ev.Content)
-			if err := sw.Send(chatEvent{Type: "delta", Text: ev.Content}); err != nil {
-				return err
-			}
+			return sw.Send(chatEvent{Type: "delta", Text: ev.Content})
 		}
 		return nil
 	})
-	stopped := ctx.Err() != nil
-	if genErr != nil && !stopped {
-		a.s.countEngineError(genErr)
+	a.s.countEngineError(o.Err)
+	if o.Result != nil {
+		noteTokens(r, o.Result.Usage.PromptTokens, o.Result.Usage.CompletionTokens)
 	}
-	ans := chats.Message{Model: model, Content: content.String(), Reasoning: reasoning.String()}
 	switch {
-	case res != nil && !stopped:
-		ans.Content, ans.Reasoning = res.Message.Content, res.Message.Reasoning
-		ans.FinishReason = res.FinishReason
-		ans.Stopped = res.FinishReason == engine.FinishCancelled
-		ans.Stats = statsOf(res)
-		noteTokens(r, res.Usage.PromptTokens, res.Usage.CompletionTokens)
-	case stopped:
-		ans.Stopped, ans.FinishReason = true, engine.FinishCancelled
-		if res != nil {
-			ans.Stats = statsOf(res)
-		} else {
-			ans.Stats = roughStats(pieces, start, first, a.s.now())
-		}
-	default: // the engine failed
-		ans.Stopped, ans.FinishReason = true, "error"
-		ans.Stats = roughStats(pieces, start, first, a.s.now())
-	}
-	// Save even when the client is gone: the stopped answer belongs in the history.
-	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer done()
-	// A failed answer with nothing written is not saved; anything else is, a stopped one too.
-	failed := genErr != nil && !stopped
-	var saved *chats.Message
-	if !failed || ans.Content != "" || ans.Reasoning != "" {
-		m, err := a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
-		if err != nil {
-			a.s.log.Warn("chat answer not saved", "chat", id, "error", err)
-			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
-			return nil
-		}
-		saved = &m
-	}
-	if failed {
-		e := toAPIError(genErr)
+	case o.SaveErr != nil:
+		sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + o.SaveErr.Error(), Type: "server_error"}})
+	case o.Err != nil:
+		e := toAPIError(o.Err)
 		noteError(r, e)
 		obj := openAIError(e).Error
-		sw.Send(chatEvent{Type: "error", Error: &obj, Message: saved})
-		return nil
+		sw.Send(chatEvent{Type: "error", Error: &obj, Message: o.Saved})
+	default:
+		// The saved answer is the chat's last message now, so it alone gives the meter.
+		sw.Send(chatEvent{Type: "done", Message: o.Saved, Context: a.meterOf(t.Chat.Model, *o.Saved)})
 	}
-	// The saved answer is the chat's last message now, so it alone gives the meter.
-	sw.Send(chatEvent{Type: "done", Message: saved, Context: a.meterOf(c.Model, *saved)})
 	return nil
-}
-
-// chatRequest builds the engine request: the system prompt, then every message up to and
-// including the user's turn replyTo, with the chat's parameters.
-func chatRequest(c chats.Chat, model string, replyTo int64) engine.ChatRequest {
-	req := engine.ChatRequest{Model: model, RequestOptions: engine.RequestOptions{Sampling: engine.DefaultSampling()}}
-	if strings.TrimSpace(c.System) != "" {
-		req.Messages = append(req.Messages, chat.Message{Role: "system", Content: c.System})
-	}
-	for _, m := range c.Messages {
-		if m.ID > replyTo {
-			break
-		}
-		if m.Role == chats.RoleAssistant && m.Content == "" {
-			continue // an answer stopped before its first word says nothing to the model
-		}
-		// Earlier answers go back without their reasoning, as chat templates expect.
-		req.Messages = append(req.Messages, chat.Message{Role: m.Role, Content: m.Content})
-	}
-	p := c.Params
-	if p.Temperature != nil {
-		req.Sampling.Temperature = float32(*p.Temperature)
-	}
-	if p.TopP != nil {
-		req.Sampling.TopP = float32(*p.TopP)
-	}
-	if p.TopK != nil {
-		req.Sampling.TopK = *p.TopK
-	}
-	if p.MinP != nil {
-		req.Sampling.MinP = float32(*p.MinP)
-	}
-	if p.RepeatPenalty != nil {
-		req.Sampling.RepeatPenalty = float32(*p.RepeatPenalty)
-	}
-	if p.Seed != nil {
-		req.Sampling.Seed = *p.Seed
-	}
-	if p.MaxTokens != nil {
-		req.MaxTokens = *p.MaxTokens
-	}
-	req.Think = p.Think
-	return req
-}
-
-func statsOf(res *engine.ChatResult) *chats.Stats {
-	return &chats.Stats{
-		PromptTokens: res.Usage.PromptTokens, CachedTokens: res.Usage.CachedTokens, CompletionTokens: res.Usage.CompletionTokens,
-		TTFTMs: res.Timings.FirstTokenM, TokensPerSecond: res.Timings.PredictPerS, TotalMs: res.Timings.TotalMs,
-	}
-}
-
-// roughStats stands in when the engine returned no result (stopped or failed): each event
-// carries about one token.
-func roughStats(pieces int, start, first, end time.Time) *chats.Stats {
-	st := &chats.Stats{CompletionTokens: pieces, TotalMs: float64(end.Sub(start).Microseconds()) / 1000}
-	if !first.IsZero() {
-		st.TTFTMs = float64(first.Sub(start).Microseconds()) / 1000
-		if d := end.Sub(first).Seconds(); d > 0 && pieces > 1 {
-			st.TokensPerSecond = float64(pieces-1) / d
-		}
-	}
-	return st
 }
 
 // meter computes the context meter from the last answer's usage and the loaded model.
@@ -442,46 +308,4 @@ func (a *perchAPI) meterOf(chatModel string, ans chats.Message) *contextMeter {
 		}
 	}
 	return cm
-}
-
-// generations tracks the answer being written in each chat, so a second one is refused and
-// POST /perch/chats/{id}/stop can cancel it.
-type generations struct {
-	mu  sync.Mutex
-	run map[int64]context.CancelFunc
-}
-
-func newGenerations() *generations { return &generations{run: map[int64]context.CancelFunc{}} }
-
-func (g *generations) claim(id int64, cancel context.CancelFunc) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if _, busy := g.run[id]; busy {
-		return false
-	}
-	g.run[id] = cancel
-	return true
-}
-
-func (g *generations) release(id int64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.run, id)
-}
-
-func (g *generations) active(id int64) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	_, ok := g.run[id]
-	return ok
-}
-
-func (g *generations) stop(id int64) bool {
-	g.mu.Lock()
-	cancel, ok := g.run[id]
-	g.mu.Unlock()
-	if ok {
-		cancel()
-	}
-	return ok
 }

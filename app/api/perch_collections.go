@@ -710,7 +710,7 @@ func augment(ctx context.Context, store Collections, c docs.Collection, ref coll
 
 // chatCollection is the hook of the UI's chat: when the chat has a collection attached, the
 // user's turn is searched, the sources are saved with it, and req gets the cited prompt.
-func (s *Server) chatCollection(ctx context.Context, chatID, userMessageID int64, req *engine.ChatRequest) (*retrieval, error) {
+func (s *Server) chatCollection(ctx context.Context, chatID, userMessageID int64, req *engine.ChatRequest) (*docs.Retrieval, error) {
 	store := s.collections()
 	if store == nil {
 		return nil, nil
@@ -726,7 +726,7 @@ func (s *Server) chatCollection(ctx context.Context, chatID, userMessageID int64
 	if err := store.SaveSources(ctx, chatID, userMessageID, rt.r.Sources); err != nil {
 		return nil, err
 	}
-	return rt, nil
+	return rt.r, nil
 }
 
 // sources are the cited passages; an empty (not nil) list when nothing was relevant.
@@ -769,10 +769,7 @@ type sourcesEvent struct {
 	Best       float64       `json:"best_score"`
 }
 
-// sendUIEvent sends the sources of a UI chat answer.
-func (rt *retrieval) sendUIEvent(sw *streamWriter) error {
-	if rt == nil {
-		return nil
-	}
-	return sw.Send(sourcesEvent{Type: "sources", Collection: rt.r.Collection.Name, Sources: rt.sources(), MinScore: rt.r.MinScore, Best: rt.r.Best})
+// sourcesEventOf is the event with the sources of a UI chat answer.
+func sourcesEventOf(r *docs.Retrieval) sourcesEvent {
+	return sourcesEvent{Type: "sources", Collection: r.Collection.Name, Sources: r.Sources, MinScore: r.MinScore, Best: r.Best}
 }

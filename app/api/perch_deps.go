@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library/pulls"
+	"github.com/perchapp/perch/app/library/uploads"
 )
 
 // The UI's /perch routes need more than the engine and the library: the chat history, the
@@ -170,9 +172,9 @@ type perch struct {
 	// for a restart.
 	startSettings config.Settings
 
-	gens    *generations
+	answers *answer.Service
 	pulls   *pulls.Manager
-	uploads *uploads
+	uploads *uploads.Service
 }
 
 func newPerch(s *Server, d Deps) *perch {
@@ -184,8 +186,16 @@ func newPerch(s *Server, d Deps) *perch {
 	if d.MemoryTick > 0 {
 		p.tick = d.MemoryTick
 	}
-	p.gens = newGenerations()
+	if p.chats != nil {
+		p.answers = answer.New(answer.Options{Store: p.chats, Engine: s.eng, Cite: s.chatCollection, Now: s.now, Log: s.log,
+			DefaultModel: func() string {
+				if p.settings == nil {
+					return ""
+				}
+				return p.settings.Get().DefaultModel
+			}})
+	}
 	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) (string, string) { ae := toAPIError(err); return ae.Message, ae.Code }, s.log, s.now)
-	p.uploads = newUploads(p.uploadDir, s.now)
+	p.uploads = uploads.New(p.uploadDir, s.now)
 	return p
 }

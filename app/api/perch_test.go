@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/library/pulls"
+	"github.com/perchapp/perch/app/library/uploads"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -506,7 +507,7 @@ func TestPerchUpload(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("start: %d %s", code, body)
 	}
-	var up upload
+	var up uploads.Upload
 	json.Unmarshal([]byte(body), &up)
 	if up.Name != "my-model-q4" {
 		t.Errorf("name %q", up.Name)

@@ -121,10 +121,11 @@ func New(cfg Config, d Deps) *Server {
 }
 
 // Close stops the work the server runs beyond requests: downloads the UI started are paused
-// (their partial files stay, so a later pull resumes) and their goroutines end. Call it after
+// (their partial files stay, so a later pull resumes) and their goroutines end; uploads in
+// progress are discarded (their ids die with the server). Call it after
 // Serve has returned; it does not close the dependencies, which their owner closes.
 func (s *Server) Close() error {
-	return s.perch.pulls.Close()
+	return errors.Join(s.perch.pulls.Close(), s.perch.uploads.Close())
 }
 
 // Handler is the whole server as an http.Handler, safety checks included.

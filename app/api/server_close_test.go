@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +65,25 @@ func TestRoutesTable(t *testing.T) {
 		if rec.code != http.StatusNotImplemented || rec.body != c.want+"\n" {
 			t.Errorf("%s %s: %d %s, want 501 %s", c.method, c.path, rec.code, rec.body, c.want)
 		}
+	}
+}
+
+// Close discards the uploads in progress: their ids die with the server, so their partial
+// files could never be finished.
+func TestServerCloseDiscardsUploads(t *testing.T) {
+	env := newPerchEnv(t, Config{})
+	code, body := env.do(t, "POST", "/perch/uploads", `{"filename":"m.gguf","size":100}`)
+	if code != http.StatusCreated {
+		t.Fatalf("start: %d %s", code, body)
+	}
+	if err := env.api.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(env.api.perch.uploadDir)
+	if err != nil || len(ents) != 0 {
+		t.Fatalf("the upload folder after Close: %v %v, want it empty", ents, err)
+	}
+	if code, body := env.do(t, "POST", "/perch/uploads", `{"filename":"m.gguf","size":100}`); code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
+		t.Errorf("an upload after Close: %d %s, want 503", code, body)
 	}
 }

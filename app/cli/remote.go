@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/perchapp/perch/app/wire/ollama"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -114,7 +115,8 @@ func (r *remoteBackend) Complete(ctx context.Context, req engine.CompletionReque
 	return res, nil
 }
 
-// ollamaChunk is one line of /api/chat's stream.
+// ollamaChunk is one line of /api/generate's or /api/chat's stream (the first carries
+// Response, the second Message; both end with the metrics).
 type ollamaChunk struct {
 	Response string `json:"response"`
 	Message  struct {
@@ -122,14 +124,10 @@ type ollamaChunk struct {
 		Thinking  string          `json:"thinking"`
 		ToolCalls []chat.ToolCall `json:"tool_calls"`
 	} `json:"message"`
-	Done            bool   `json:"done"`
-	DoneReason      string `json:"done_reason"`
-	PromptEvalCount int    `json:"prompt_eval_count"`
-	PromptEvalDur   int64  `json:"prompt_eval_duration"`
-	EvalCount       int    `json:"eval_count"`
-	EvalDur         int64  `json:"eval_duration"`
-	LoadDur         int64  `json:"load_duration"`
-	Error           string `json:"error"`
+	Done       bool   `json:"done"`
+	DoneReason string `json:"done_reason"`
+	ollama.Metrics
+	Error string `json:"error"`
 }
 
 func (r *remoteBackend) Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error) {
@@ -181,8 +179,8 @@ func (r *remoteBackend) stream(ctx context.Context, start time.Time, body io.Rea
 		}
 		piece(c)
 		if c.Done {
-			t := engine.Timings{FirstTokenM: first, LoadMs: float64(c.LoadDur) / 1e6, PromptMs: float64(c.PromptEvalDur) / 1e6,
-				PredictMs: float64(c.EvalDur) / 1e6, TotalMs: float64(time.Since(start)) / 1e6}
+			t := engine.Timings{FirstTokenM: first, LoadMs: float64(c.LoadDuration) / 1e6, PromptMs: float64(c.PromptEvalDuration) / 1e6,
+				PredictMs: float64(c.EvalDuration) / 1e6, TotalMs: float64(time.Since(start)) / 1e6}
 			if t.PromptMs > 0 {
 				t.PromptPerS = float64(c.PromptEvalCount) / (t.PromptMs / 1000)
 			}

@@ -1,93 +1,32 @@
 // The JSON of the /perch API (docs/ui-api.md). Field names follow the Go side.
+// The types that match the Go structs exactly are generated from them (wire.gen.ts, by
+// app/tsgen; `go generate ./app/api`); the others extend them, narrowing a few fields
+// (unions for enums, fields older servers lack).
+import type * as wire from './wire.gen';
+import type { ContextMeter, Source } from './wire.gen';
 
-export interface Features {
-  chats: boolean;
-  library: boolean;
-  catalog: boolean;
-  memory: boolean;
-  fit: boolean;
-  import: boolean;
-  settings: boolean;
+export type { ChatSummary, ContextMeter, Params, RemoteModel, Source, Stats, Upload } from './wire.gen';
+
+export interface Features extends Omit<wire.Features, 'collections'> {
   /** Document collections (absent from older servers). */
   collections?: boolean;
   /** The desktop window's folder dialog (POST /perch/desktop/pick-folder; absent elsewhere). */
   folder_picker?: boolean;
 }
 
-export interface Status {
-  version: string;
-  address: string;
-  api_key_required: boolean;
+export interface Status extends Omit<wire.Status, 'features'> {
   features: Features;
-  default_model: string;
-  loaded: string[];
-  generating: boolean;
-}
-
-export interface Params {
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
-  min_p?: number;
-  repeat_penalty?: number;
-  max_tokens?: number;
-  seed?: number;
-  think?: boolean;
-}
-
-export interface Stats {
-  prompt_tokens: number;
-  cached_tokens: number;
-  completion_tokens: number;
-  ttft_ms: number;
-  tokens_per_s: number;
-  total_ms: number;
 }
 
 export type Role = 'user' | 'assistant';
 
-export interface Message {
-  id: number;
-  chat_id: number;
+export interface Message extends Omit<wire.Message, 'role'> {
   role: Role;
-  content: string;
-  reasoning?: string;
-  model?: string;
-  stopped?: boolean;
-  finish_reason?: string;
-  stats?: Stats;
-  created_at: string;
 }
 
-export interface ContextMeter {
-  model: string;
-  used_tokens: number;
-  context_tokens: number;
-  kv_bytes_per_token: number;
-  kv_bytes: number;
-  loaded: boolean;
-}
-
-export interface Chat {
-  id: number;
-  title: string;
-  model: string;
-  system: string;
-  params: Params;
-  created_at: string;
-  updated_at: string;
+export interface Chat extends Omit<wire.Chat, 'messages' | 'generating'> {
   messages?: Message[];
-  context?: ContextMeter;
   generating?: boolean;
-}
-
-export interface ChatSummary {
-  id: number;
-  title: string;
-  model: string;
-  updated_at: string;
-  message_count: number;
-  snippet?: string;
 }
 
 export interface ApiErrorBody {
@@ -170,52 +109,16 @@ export interface RemoteEndpoint {
 
 export type Verdict = 'fits' | 'tight' | 'too_large';
 
-export interface Fit {
-  weights_bytes: number;
-  kv_bytes: number;
-  compute_bytes: number;
-  overhead_bytes: number;
-  total_bytes: number;
-  budget_bytes: number;
+export interface Fit extends Omit<wire.Fit, 'verdict'> {
   verdict: Verdict;
-  num_ctx: number;
-  max_ctx: number;
-  message?: string;
 }
 
-export interface Quant {
-  name: string;
-  ref: string;
-  size: number;
-  /** The catalog's suggested quantization. */
-  recommended?: boolean;
+export interface Quant extends Omit<wire.Quant, 'fit'> {
   fit?: Fit;
 }
 
-export interface CatalogModel {
-  id: string;
-  name: string;
-  publisher?: string;
-  description?: string;
-  tags?: string[];
-  parameters?: string;
-  context_length?: number;
-  recommended?: boolean;
-  downloads?: number;
+export interface CatalogModel extends Omit<wire.CatalogModel, 'quants'> {
   quants: Quant[];
-}
-
-export interface RemoteModel {
-  ref: string;
-  architecture: string;
-  parameters: number;
-  quantization: string;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  context_length: number;
-  has_chat_template: boolean;
-  size: number;
 }
 
 export interface Recommendation {
@@ -225,41 +128,12 @@ export interface Recommendation {
 
 export type PullState = 'queued' | 'downloading' | 'verifying' | 'paused' | 'done' | 'error' | 'cancelled';
 
-export interface Pull {
-  id: string;
-  ref: string;
+export interface Pull extends Omit<wire.Pull, 'state'> {
   state: PullState;
-  phase?: string;
-  completed: number;
-  total: number;
-  rate_bps: number;
-  eta_s: number;
-  error?: string;
-  /** A stable code for error (app/api/errors.go) the UI maps to a sentence. */
-  error_code?: string;
-  started_at: string;
-  updated_at: string;
 }
 
-export interface Upload {
-  id: string;
-  filename: string;
-  name: string;
-  size: number;
-  received: number;
-}
-
-export interface MemorySnapshot {
-  total_bytes: number;
-  used_bytes: number;
-  available_bytes: number;
-  wired_bytes?: number;
-  compressed_bytes?: number;
-  swap_used_bytes: number;
-  swap_total_bytes: number;
+export interface MemorySnapshot extends Omit<wire.MemorySnapshot, 'pressure'> {
   pressure: 'normal' | 'warn' | 'critical' | string;
-  gpu_budget_bytes: number;
-  gpu_used_bytes?: number;
 }
 
 export interface ModelMemory {
@@ -428,22 +302,6 @@ export interface IndexEvent {
   elapsed_ms: number;
   summary?: IndexSummary;
   error?: ApiErrorBody;
-}
-
-/** A passage an answer cites. */
-export interface Source {
-  n: number;
-  collection_id: number;
-  document_id: number;
-  document: string;
-  passage_id: number;
-  seq: number;
-  heading?: string;
-  start_line: number;
-  end_line: number;
-  page?: number;
-  score: number;
-  text: string;
 }
 
 /** What one question found: the sources, and (from the live event) the threshold and best score. */

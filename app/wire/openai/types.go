@@ -1,15 +1,17 @@
-package api
+// Package openai has the wire types of OpenAI's HTTP API (/v1/*) as Perch serves them:
+// chat completions, completions, embeddings, models and the Responses API.
+package openai
 
 import "encoding/json"
 
 // OpenAI wire types. Optional numbers are pointers so "absent" and "zero" differ; fields that
 // take several JSON types are json.RawMessage and are decoded in openai_convert.go.
 
-type oaiChatRequest struct {
+type ChatRequest struct {
 	Model               string             `json:"model"`
-	Messages            []oaiMessage       `json:"messages"`
+	Messages            []Message          `json:"messages"`
 	Stream              bool               `json:"stream"`
-	StreamOptions       *oaiStreamOpts     `json:"stream_options"`
+	StreamOptions       *StreamOpts        `json:"stream_options"`
 	MaxTokens           *int               `json:"max_tokens"`
 	MaxCompletionTokens *int               `json:"max_completion_tokens"`
 	Temperature         *float32           `json:"temperature"`
@@ -25,7 +27,7 @@ type oaiChatRequest struct {
 	TopLogprobs         *int               `json:"top_logprobs"`
 	N                   *int               `json:"n"`
 	ResponseFormat      json.RawMessage    `json:"response_format"`
-	Tools               []oaiTool          `json:"tools"`
+	Tools               []Tool             `json:"tools"`
 	ToolChoice          json.RawMessage    `json:"tool_choice"`
 	ParallelToolCalls   *bool              `json:"parallel_tool_calls"`
 	ReasoningEffort     string             `json:"reasoning_effort"`
@@ -34,143 +36,143 @@ type oaiChatRequest struct {
 	Collection json.RawMessage `json:"collection"`
 }
 
-type oaiStreamOpts struct {
+type StreamOpts struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
-type oaiMessage struct {
+type Message struct {
 	Role       string          `json:"role"`
 	Content    json.RawMessage `json:"content"`
 	Name       string          `json:"name,omitempty"`
-	ToolCalls  []oaiToolCall   `json:"tool_calls,omitempty"`
+	ToolCalls  []ToolCall      `json:"tool_calls,omitempty"`
 	ToolCallID string          `json:"tool_call_id,omitempty"`
 	// ReasoningContent carries an assistant's earlier thinking back (DeepSeek's convention).
 	ReasoningContent string `json:"reasoning_content,omitempty"`
 }
 
-type oaiContentPart struct {
+type ContentPart struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
 }
 
-type oaiTool struct {
-	Type     string      `json:"type"`
-	Function oaiFunction `json:"function"`
+type Tool struct {
+	Type     string   `json:"type"`
+	Function Function `json:"function"`
 }
 
-type oaiFunction struct {
+type Function struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
 	Strict      *bool           `json:"strict,omitempty"`
 }
 
-type oaiToolCall struct {
-	Index    *int            `json:"index,omitempty"`
-	ID       string          `json:"id,omitempty"`
-	Type     string          `json:"type"`
-	Function oaiFunctionCall `json:"function"`
+type ToolCall struct {
+	Index    *int         `json:"index,omitempty"`
+	ID       string       `json:"id,omitempty"`
+	Type     string       `json:"type"`
+	Function FunctionCall `json:"function"`
 }
 
-type oaiFunctionCall struct {
+type FunctionCall struct {
 	Name      string `json:"name,omitempty"`
 	Arguments string `json:"arguments"`
 }
 
 // Responses.
 
-type oaiChatResponse struct {
-	ID                string          `json:"id"`
-	Object            string          `json:"object"`
-	Created           int64           `json:"created"`
-	Model             string          `json:"model"`
-	SystemFingerprint string          `json:"system_fingerprint"`
-	Choices           []oaiChatChoice `json:"choices"`
-	Usage             *oaiUsage       `json:"usage,omitempty"`
+type ChatResponse struct {
+	ID                string       `json:"id"`
+	Object            string       `json:"object"`
+	Created           int64        `json:"created"`
+	Model             string       `json:"model"`
+	SystemFingerprint string       `json:"system_fingerprint"`
+	Choices           []ChatChoice `json:"choices"`
+	Usage             *Usage       `json:"usage,omitempty"`
 }
 
-type oaiChatChoice struct {
-	Index        int              `json:"index"`
-	Message      oaiRespMessage   `json:"message"`
-	FinishReason string           `json:"finish_reason"`
-	Logprobs     *oaiChatLogprobs `json:"logprobs"`
+type ChatChoice struct {
+	Index        int             `json:"index"`
+	Message      ResponseMessage `json:"message"`
+	FinishReason string          `json:"finish_reason"`
+	Logprobs     *ChatLogprobs   `json:"logprobs"`
 }
 
-type oaiRespMessage struct {
-	Role             string        `json:"role"`
-	Content          *string       `json:"content"`
-	ReasoningContent string        `json:"reasoning_content,omitempty"`
-	ToolCalls        []oaiToolCall `json:"tool_calls,omitempty"`
-	Refusal          *string       `json:"refusal"`
+type ResponseMessage struct {
+	Role             string     `json:"role"`
+	Content          *string    `json:"content"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	Refusal          *string    `json:"refusal"`
 }
 
-type oaiChatLogprobs struct {
-	Content []oaiTokenLogprob `json:"content"`
-	Refusal []oaiTokenLogprob `json:"refusal"`
+type ChatLogprobs struct {
+	Content []TokenLogprob `json:"content"`
+	Refusal []TokenLogprob `json:"refusal"`
 }
 
-type oaiTokenLogprob struct {
-	Token       string          `json:"token"`
-	Logprob     float64         `json:"logprob"`
-	Bytes       []int           `json:"bytes"`
-	TopLogprobs []oaiTopLogprob `json:"top_logprobs"`
+type TokenLogprob struct {
+	Token       string       `json:"token"`
+	Logprob     float64      `json:"logprob"`
+	Bytes       []int        `json:"bytes"`
+	TopLogprobs []TopLogprob `json:"top_logprobs"`
 }
 
-type oaiTopLogprob struct {
+type TopLogprob struct {
 	Token   string  `json:"token"`
 	Logprob float64 `json:"logprob"`
 	Bytes   []int   `json:"bytes"`
 }
 
-type oaiUsage struct {
+type Usage struct {
 	PromptTokens            int                `json:"prompt_tokens"`
 	CompletionTokens        int                `json:"completion_tokens"`
 	TotalTokens             int                `json:"total_tokens"`
-	PromptTokensDetails     *oaiPromptDetails  `json:"prompt_tokens_details,omitempty"`
-	CompletionTokensDetails *oaiCompletionDets `json:"completion_tokens_details,omitempty"`
+	PromptTokensDetails     *PromptDetails     `json:"prompt_tokens_details,omitempty"`
+	CompletionTokensDetails *CompletionDetails `json:"completion_tokens_details,omitempty"`
 }
 
-type oaiPromptDetails struct {
+type PromptDetails struct {
 	CachedTokens int `json:"cached_tokens"`
 }
 
-type oaiCompletionDets struct {
+type CompletionDetails struct {
 	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
-type oaiChatChunk struct {
-	ID                string           `json:"id"`
-	Object            string           `json:"object"`
-	Created           int64            `json:"created"`
-	Model             string           `json:"model"`
-	SystemFingerprint string           `json:"system_fingerprint"`
-	Choices           []oaiChunkChoice `json:"choices"`
-	Usage             *oaiUsage        `json:"usage,omitempty"`
+type ChatChunk struct {
+	ID                string        `json:"id"`
+	Object            string        `json:"object"`
+	Created           int64         `json:"created"`
+	Model             string        `json:"model"`
+	SystemFingerprint string        `json:"system_fingerprint"`
+	Choices           []ChunkChoice `json:"choices"`
+	Usage             *Usage        `json:"usage,omitempty"`
 }
 
-type oaiChunkChoice struct {
-	Index        int              `json:"index"`
-	Delta        oaiDelta         `json:"delta"`
-	FinishReason *string          `json:"finish_reason"`
-	Logprobs     *oaiChatLogprobs `json:"logprobs,omitempty"`
+type ChunkChoice struct {
+	Index        int           `json:"index"`
+	Delta        Delta         `json:"delta"`
+	FinishReason *string       `json:"finish_reason"`
+	Logprobs     *ChatLogprobs `json:"logprobs,omitempty"`
 }
 
-type oaiDelta struct {
-	Role             string        `json:"role,omitempty"`
-	Content          *string       `json:"content,omitempty"`
-	ReasoningContent string        `json:"reasoning_content,omitempty"`
-	ToolCalls        []oaiToolCall `json:"tool_calls,omitempty"`
+type Delta struct {
+	Role             string     `json:"role,omitempty"`
+	Content          *string    `json:"content,omitempty"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 }
 
 // Legacy completions.
 
-type oaiCompletionRequest struct {
+type CompletionRequest struct {
 	Model            string             `json:"model"`
 	Prompt           json.RawMessage    `json:"prompt"`
 	Suffix           string             `json:"suffix"`
 	Echo             bool               `json:"echo"`
 	Stream           bool               `json:"stream"`
-	StreamOptions    *oaiStreamOpts     `json:"stream_options"`
+	StreamOptions    *StreamOpts        `json:"stream_options"`
 	MaxTokens        *int               `json:"max_tokens"`
 	Temperature      *float32           `json:"temperature"`
 	TopP             *float32           `json:"top_p"`
@@ -187,24 +189,24 @@ type oaiCompletionRequest struct {
 	KeepAlive        json.RawMessage    `json:"keep_alive"`
 }
 
-type oaiCompletionResponse struct {
-	ID                string                `json:"id"`
-	Object            string                `json:"object"`
-	Created           int64                 `json:"created"`
-	Model             string                `json:"model"`
-	SystemFingerprint string                `json:"system_fingerprint"`
-	Choices           []oaiCompletionChoice `json:"choices"`
-	Usage             *oaiUsage             `json:"usage,omitempty"`
+type CompletionResponse struct {
+	ID                string             `json:"id"`
+	Object            string             `json:"object"`
+	Created           int64              `json:"created"`
+	Model             string             `json:"model"`
+	SystemFingerprint string             `json:"system_fingerprint"`
+	Choices           []CompletionChoice `json:"choices"`
+	Usage             *Usage             `json:"usage,omitempty"`
 }
 
-type oaiCompletionChoice struct {
-	Index        int                `json:"index"`
-	Text         string             `json:"text"`
-	FinishReason *string            `json:"finish_reason"`
-	Logprobs     *oaiLegacyLogprobs `json:"logprobs"`
+type CompletionChoice struct {
+	Index        int             `json:"index"`
+	Text         string          `json:"text"`
+	FinishReason *string         `json:"finish_reason"`
+	Logprobs     *LegacyLogprobs `json:"logprobs"`
 }
 
-type oaiLegacyLogprobs struct {
+type LegacyLogprobs struct {
 	Tokens        []string             `json:"tokens"`
 	TokenLogprobs []float64            `json:"token_logprobs"`
 	TopLogprobs   []map[string]float64 `json:"top_logprobs"`
@@ -213,7 +215,7 @@ type oaiLegacyLogprobs struct {
 
 // Embeddings.
 
-type oaiEmbeddingRequest struct {
+type EmbeddingRequest struct {
 	Model          string          `json:"model"`
 	Input          json.RawMessage `json:"input"`
 	EncodingFormat string          `json:"encoding_format"`
@@ -221,34 +223,34 @@ type oaiEmbeddingRequest struct {
 	KeepAlive      json.RawMessage `json:"keep_alive"`
 }
 
-type oaiEmbeddingResponse struct {
-	Object string         `json:"object"`
-	Data   []oaiEmbedding `json:"data"`
-	Model  string         `json:"model"`
-	Usage  oaiEmbedUsage  `json:"usage"`
+type EmbeddingResponse struct {
+	Object string      `json:"object"`
+	Data   []Embedding `json:"data"`
+	Model  string      `json:"model"`
+	Usage  EmbedUsage  `json:"usage"`
 }
 
-type oaiEmbedding struct {
+type Embedding struct {
 	Object    string `json:"object"`
 	Index     int    `json:"index"`
 	Embedding any    `json:"embedding"` // []float32, or a base64 string
 }
 
-type oaiEmbedUsage struct {
+type EmbedUsage struct {
 	PromptTokens int `json:"prompt_tokens"`
 	TotalTokens  int `json:"total_tokens"`
 }
 
 // Models.
 
-type oaiModel struct {
+type Model struct {
 	ID      string `json:"id"`
 	Object  string `json:"object"`
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
 }
 
-type oaiModelList struct {
-	Object string     `json:"object"`
-	Data   []oaiModel `json:"data"`
+type ModelList struct {
+	Object string  `json:"object"`
+	Data   []Model `json:"data"`
 }

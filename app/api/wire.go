@@ -1,0 +1,72 @@
+package api
+
+import (
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
+)
+
+// The wire types live in leaf packages (app/wire/openai, app/wire/ollama), shared with the
+// CLI's client; the handlers know them by these short names.
+
+type (
+	oaiChatRequest          = openaiwire.ChatRequest
+	oaiStreamOpts           = openaiwire.StreamOpts
+	oaiMessage              = openaiwire.Message
+	oaiContentPart          = openaiwire.ContentPart
+	oaiTool                 = openaiwire.Tool
+	oaiFunction             = openaiwire.Function
+	oaiToolCall             = openaiwire.ToolCall
+	oaiFunctionCall         = openaiwire.FunctionCall
+	oaiChatResponse         = openaiwire.ChatResponse
+	oaiChatChoice           = openaiwire.ChatChoice
+	oaiRespMessage          = openaiwire.ResponseMessage
+	oaiChatLogprobs         = openaiwire.ChatLogprobs
+	oaiTokenLogprob         = openaiwire.TokenLogprob
+	oaiTopLogprob           = openaiwire.TopLogprob
+	oaiUsage                = openaiwire.Usage
+	oaiPromptDetails        = openaiwire.PromptDetails
+	oaiCompletionDets       = openaiwire.CompletionDetails
+	oaiChatChunk            = openaiwire.ChatChunk
+	oaiChunkChoice          = openaiwire.ChunkChoice
+	oaiDelta                = openaiwire.Delta
+	oaiCompletionRequest    = openaiwire.CompletionRequest
+	oaiCompletionResponse   = openaiwire.CompletionResponse
+	oaiCompletionChoice     = openaiwire.CompletionChoice
+	oaiLegacyLogprobs       = openaiwire.LegacyLogprobs
+	oaiEmbeddingRequest     = openaiwire.EmbeddingRequest
+	oaiEmbeddingResponse    = openaiwire.EmbeddingResponse
+	oaiEmbedding            = openaiwire.Embedding
+	oaiEmbedUsage           = openaiwire.EmbedUsage
+	oaiModel                = openaiwire.Model
+	oaiModelList            = openaiwire.ModelList
+	respResponse            = openaiwire.Response
+	respError               = openaiwire.ResponseError
+	respIncomplete          = openaiwire.IncompleteDetails
+	respTextOut             = openaiwire.ResponseText
+	respOutputItem          = openaiwire.OutputItem
+	respOutputPart          = openaiwire.OutputPart
+	respUsage               = openaiwire.ResponseUsage
+	respInputDetails        = openaiwire.InputTokensDetails
+	respOutputDetails       = openaiwire.OutputTokensDetails
+	ollamaGenerateRequest   = ollamawire.GenerateRequest
+	ollamaChatRequest       = ollamawire.ChatRequest
+	ollamaMessage           = ollamawire.Message
+	ollamaToolCall          = ollamawire.ToolCall
+	ollamaFunctionCall      = ollamawire.FunctionCall
+	ollamaMetrics           = ollamawire.Metrics
+	ollamaLogprob           = ollamawire.Logprob
+	ollamaTokenLogprob      = ollamawire.TokenLogprob
+	ollamaGenerateResponse  = ollamawire.GenerateResponse
+	ollamaChatResponse      = ollamawire.ChatResponse
+	ollamaRespMessage       = ollamawire.ResponseMessage
+	ollamaEmbedRequest      = ollamawire.EmbedRequest
+	ollamaEmbedResponse     = ollamawire.EmbedResponse
+	ollamaEmbeddingsRequest = ollamawire.EmbeddingsRequest
+	ollamaModelDetails      = ollamawire.ModelDetails
+	ollamaListModel         = ollamawire.ListModel
+	ollamaProcessModel      = ollamawire.ProcessModel
+	ollamaNameRequest       = ollamawire.NameRequest
+	ollamaShowResponse      = ollamawire.ShowResponse
+	ollamaCopyRequest       = ollamawire.CopyRequest
+	ollamaProgress          = ollamawire.Progress
+)
