@@ -7,7 +7,7 @@ import type { ContextMeter, Source } from './wire.gen';
 
 export type { ChatSummary, ContextMeter, Params, RemoteModel, Source, Stats, Upload } from './wire.gen';
 
-export interface Features extends Omit<wire.Features, 'collections'> {
+export interface Features extends Omit<wire.Features, 'collections' | 'folder_picker'> {
   /** Document collections (absent from older servers). */
   collections?: boolean;
   /** The desktop window's folder dialog (POST /perch/desktop/pick-folder; absent elsewhere). */

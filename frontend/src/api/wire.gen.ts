@@ -10,6 +10,7 @@ export interface Features {
   import: boolean;
   settings: boolean;
   collections: boolean;
+  folder_picker: boolean;
 }
 
 export interface Status {
@@ -228,6 +229,7 @@ export interface Model {
   default: boolean;
   external?: boolean;
   last_used?: string;
+  remote?: RemoteWhere;
   loaded?: LoadedInfo;
 }
 
@@ -440,6 +442,15 @@ export interface OpenAIErrorObject {
   code?: string;
   n_prompt_tokens?: number;
   n_ctx?: number;
+}
+
+export interface RemoteWhere {
+  endpoint: string;
+  url: string;
+  reachable: boolean;
+  latency_ms: number;
+  last_error?: string;
+  memory: string;
 }
 
 export interface MemoryUsage {
