@@ -293,7 +293,7 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 			r.proc, err = startProcess(sctx, workerSpec{
 				command: e.cfg.Command, libDir: e.cfg.LibDir, socket: socketPath(e.cfg.RuntimeDir),
 				ref: r.ref, opts: r.opts, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
-			})
+			}, e.takeSpare())
 			cancel()
 		}
 		<-e.loadSlot
