@@ -318,6 +318,7 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	}
 	close(r.loaded)
 	e.mu.Unlock()
+	go e.refill()
 }
 
 // watch notices a worker that dies on its own and clears it, so the next request loads the

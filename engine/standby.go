@@ -97,20 +97,21 @@ func (e *Engine) refillLocked() {
 	e.spare = sp
 }
 
-// takeSpare returns the idle worker, if there is one, and starts the next.
+// takeSpare returns the idle worker, if there is one. The next is started after the load
+// (refill), so that it does not compete with it for the CPU.
 func (e *Engine) takeSpare() *spawned {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	sp := e.spare
 	e.spare = nil
-	if sp != nil {
-		go func() {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.refillLocked()
-		}()
-	}
 	return sp
+}
+
+// refill starts the next idle worker when prewarming is on.
+func (e *Engine) refill() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.refillLocked()
 }
 
 // dropSpare ends the idle worker; Close calls it.
