@@ -60,7 +60,14 @@ type serveRun struct {
 func benchServeCold(ctx context.Context, exe, baseline, modelPath string, runs int) (*ServeCold, error) {
 	name := strings.ToLower(strings.TrimSuffix(filepath.Base(modelPath), ".gguf"))
 	dir := filepath.Dir(modelPath)
-	idle, err := serveOnce(ctx, exe, dir, name, true, true)
+	// One data folder for all runs, made by the first: later starts are a user's usual ones,
+	// not the first ever (which creates the databases).
+	home, err := os.MkdirTemp("", "perch-bench-serve-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(home)
+	idle, err := serveOnce(ctx, exe, home, dir, name, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +81,7 @@ func benchServeCold(ctx context.Context, exe, baseline, modelPath string, runs i
 			if arm.exe == "" {
 				continue
 			}
-			r, err := serveOnce(ctx, arm.exe, dir, name, arm.prewarm, false)
+			r, err := serveOnce(ctx, arm.exe, home, dir, name, arm.prewarm, false)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", arm.exe, err)
 			}
@@ -91,7 +98,7 @@ func benchServeCold(ctx context.Context, exe, baseline, modelPath string, runs i
 		IdleRSSBytes: idle.rss, IdleWorkerRSSBytes: idle.workerRSS,
 	}
 	if baseline != "" {
-		bidle, err := serveOnce(ctx, baseline, dir, name, true, true)
+		bidle, err := serveOnce(ctx, baseline, home, dir, name, true, true)
 		if err != nil {
 			return nil, err
 		}
@@ -110,19 +117,14 @@ func medianMs(rs []serveRun, f func(serveRun) time.Duration) float64 {
 	return v[len(v)/2]
 }
 
-// serveOnce starts one server on a free port with a fresh data folder and measures it; with
-// idle, it first waits a second and reads the resident memory instead of timing a request.
-func serveOnce(ctx context.Context, exe, modelsDir, model string, prewarm, idle bool) (serveRun, error) {
+// serveOnce starts one server on a free port with data folder home and measures it; with
+// idle, it waits a second and reads the resident memory instead of timing a request.
+func serveOnce(ctx context.Context, exe, home, modelsDir, model string, prewarm, idle bool) (serveRun, error) {
 	var r serveRun
 	port, err := freePort()
 	if err != nil {
 		return r, err
 	}
-	home, err := os.MkdirTemp("", "perch-bench-serve-")
-	if err != nil {
-		return r, err
-	}
-	defer os.RemoveAll(home)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.CommandContext(ctx, exe, "serve", "--host", addr, "--models-dir", modelsDir)
 	cmd.Env = append(os.Environ(), "PERCH_HOME="+home)
