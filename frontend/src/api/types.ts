@@ -40,6 +40,9 @@ export interface Stats {
   ttft_ms: number;
   tokens_per_s: number;
   total_ms: number;
+  /** Speculative decoding's guessed tokens and how many were right (absent: none guessed). */
+  draft_tokens?: number;
+  draft_accepted?: number;
 }
 
 export type Role = 'user' | 'assistant';
