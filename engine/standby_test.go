@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,5 +46,27 @@ func TestPrewarmedWorkerServesFirstLoad(t *testing.T) {
 			t.Fatal("no new idle worker after the first was used")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// An idle worker that died before it was needed is not a failed load: the model starts in a
+// fresh process.
+func TestPrewarmedWorkerGoneStartsFresh(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	e.Prewarm()
+	idle := e.IdleWorkerPID()
+	if idle == 0 {
+		t.Fatal("Prewarm started no idle worker")
+	}
+	if err := syscall.Kill(idle, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let it die, so the hand-over finds a closed pipe
+	res, err := e.Complete(context.Background(), greedy("stories", "Once upon a time", 8), nil)
+	if err != nil {
+		t.Fatalf("load after the idle worker died: %v", err)
+	}
+	if res.Usage.CompletionTokens != 8 {
+		t.Errorf("answer %+v", res.Usage)
 	}
 }
