@@ -318,7 +318,9 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	}
 	close(r.loaded)
 	e.mu.Unlock()
-	go e.refill()
+	// The next idle worker starts a little later, not while this model answers its first
+	// request: on a small CPU its start would slow that answer.
+	time.AfterFunc(refillDelay, e.refill)
 }
 
 // watch notices a worker that dies on its own and clears it, so the next request loads the

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// refillDelay is how long after a load the next idle worker starts.
+var refillDelay = 3 * time.Second
+
 // standbyFlag is the worker argument that starts it in standby (worker.StandbyFlag).
 const standbyFlag = "--standby"
 

@@ -40,7 +40,7 @@ func TestPrewarmedWorkerServesFirstLoad(t *testing.T) {
 	if info.PID != idle {
 		t.Errorf("the model runs in pid %d, not the idle worker %d", info.PID, idle)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for e.IdleWorkerPID() == 0 || e.IdleWorkerPID() == idle {
 		if time.Now().After(deadline) {
 			t.Fatal("no new idle worker after the first was used")

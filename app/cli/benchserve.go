@@ -32,6 +32,10 @@ type ServeCold struct {
 	// the server accepts connections, with the idle worker; FirstTokenNoPrewarmMs without it.
 	FirstTokenMs          float64 `json:"first_token_cold_ms"`
 	FirstTokenNoPrewarmMs float64 `json:"first_token_cold_no_prewarm_ms"`
+	// FirstRequestAfter1sMs is a first request sent 1 s after start (a person opening the UI
+	// and typing), from the request to its first token, with the idle worker and without.
+	FirstRequestAfter1sMs          float64 `json:"first_request_after_1s_ms"`
+	FirstRequestAfter1sNoPrewarmMs float64 `json:"first_request_after_1s_no_prewarm_ms"`
 	// IdleRSSBytes is the server process's resident memory 1 s after start, no model loaded;
 	// IdleWorkerRSSBytes the idle worker's.
 	IdleRSSBytes       int64 `json:"serve_idle_rss_bytes"`
@@ -60,28 +64,38 @@ type serveRun struct {
 func benchServeCold(ctx context.Context, exe, baseline, modelPath string, runs int) (*ServeCold, error) {
 	name := strings.ToLower(strings.TrimSuffix(filepath.Base(modelPath), ".gguf"))
 	dir := filepath.Dir(modelPath)
-	// One data folder for all runs, made by the first: later starts are a user's usual ones,
-	// not the first ever (which creates the databases).
-	home, err := os.MkdirTemp("", "perch-bench-serve-")
-	if err != nil {
-		return nil, err
+	// One data folder per binary for all its runs, made by its first (idle) run: later starts
+	// are a user's usual ones, not the first ever (which creates the databases), and binaries
+	// of other schema versions do not share one.
+	homes := map[string]string{}
+	idles := map[string]serveRun{}
+	for _, x := range []string{exe, baseline} {
+		if x == "" {
+			continue
+		}
+		home, err := os.MkdirTemp("", "perch-bench-serve-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(home)
+		homes[x] = home
+		if idles[x], err = serveOnce(ctx, x, home, dir, name, true, true, 0); err != nil {
+			return nil, fmt.Errorf("%s: %w", x, err)
+		}
 	}
-	defer os.RemoveAll(home)
-	idle, err := serveOnce(ctx, exe, home, dir, name, true, true)
-	if err != nil {
-		return nil, err
-	}
-	var on, off, base []serveRun
+	var on, off, base, onLate, offLate []serveRun
 	for range runs {
 		for _, arm := range []struct {
 			exe     string
 			prewarm bool
+			late    time.Duration
 			into    *[]serveRun
-		}{{exe, true, &on}, {exe, false, &off}, {baseline, true, &base}} {
+		}{{exe, true, 0, &on}, {exe, false, 0, &off}, {baseline, true, 0, &base},
+			{exe, true, time.Second, &onLate}, {exe, false, time.Second, &offLate}} {
 			if arm.exe == "" {
 				continue
 			}
-			r, err := serveOnce(ctx, arm.exe, home, dir, name, arm.prewarm, false)
+			r, err := serveOnce(ctx, arm.exe, homes[arm.exe], dir, name, arm.prewarm, false, arm.late)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", arm.exe, err)
 			}
@@ -95,13 +109,11 @@ func benchServeCold(ctx context.Context, exe, baseline, modelPath string, runs i
 	res := &ServeCold{Model: name, Runs: runs,
 		ListenMs: medianMs(both, listen), HealthMs: medianMs(both, health),
 		FirstTokenMs: medianMs(on, first), FirstTokenNoPrewarmMs: medianMs(off, first),
-		IdleRSSBytes: idle.rss, IdleWorkerRSSBytes: idle.workerRSS,
+		FirstRequestAfter1sMs: medianMs(onLate, first), FirstRequestAfter1sNoPrewarmMs: medianMs(offLate, first),
+		IdleRSSBytes: idles[exe].rss, IdleWorkerRSSBytes: idles[exe].workerRSS,
 	}
 	if baseline != "" {
-		bidle, err := serveOnce(ctx, baseline, home, dir, name, true, true)
-		if err != nil {
-			return nil, err
-		}
+		bidle := idles[baseline]
 		res.Baseline = &ServeColdBaseline{Exe: baseline, ListenMs: medianMs(base, listen), HealthMs: medianMs(base, health),
 			FirstTokenMs: medianMs(base, first), IdleRSSBytes: bidle.rss}
 	}
@@ -118,8 +130,9 @@ func medianMs(rs []serveRun, f func(serveRun) time.Duration) float64 {
 }
 
 // serveOnce starts one server on a free port with data folder home and measures it; with
-// idle, it waits a second and reads the resident memory instead of timing a request.
-func serveOnce(ctx context.Context, exe, home, modelsDir, model string, prewarm, idle bool) (serveRun, error) {
+// idle, it waits a second and reads the resident memory instead of timing a request; with
+// late, it sends the request that long after start and times it from its sending.
+func serveOnce(ctx context.Context, exe, home, modelsDir, model string, prewarm, idle bool, late time.Duration) (serveRun, error) {
 	var r serveRun
 	port, err := freePort()
 	if err != nil {
@@ -147,6 +160,10 @@ func serveOnce(ctx context.Context, exe, home, modelsDir, model string, prewarm,
 		time.Sleep(time.Second)
 		r.rss, r.workerRSS = rssOf(cmd.Process.Pid)
 		return r, nil
+	}
+	if late > 0 {
+		time.Sleep(time.Until(start.Add(late)))
+		return r, firstToken(ctx, addr, model, time.Now(), &r.first)
 	}
 	first := make(chan error, 1)
 	go func() { first <- firstToken(ctx, addr, model, start, &r.first) }()
