@@ -122,6 +122,9 @@ type Engine struct {
 	loadSlot chan struct{}
 
 	restarts atomic.Int64
+	// spare is an idle worker started ahead of need (Prewarm), while prewarm is on.
+	spare   *spawned
+	prewarm bool
 }
 
 // New returns an engine. It starts no worker until a model is needed.
@@ -205,6 +208,7 @@ func (e *Engine) Close() {
 	}
 	e.runners = map[string]*runner{}
 	e.mu.Unlock()
+	e.dropSpare()
 	var wg sync.WaitGroup
 	for _, r := range rs {
 		wg.Add(1)

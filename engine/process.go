@@ -68,8 +68,9 @@ func socketPath(dir string) string {
 	return filepath.Join(d, name)
 }
 
+// args are the worker's flags (after the command).
 func (s workerSpec) args() []string {
-	a := append([]string(nil), s.command[1:]...)
+	var a []string
 	a = append(a, "--model", s.ref.Path, "--name", s.ref.Name, "--socket", s.socket)
 	if s.ref.Digest != "" {
 		a = append(a, "--digest", s.ref.Digest)
@@ -108,33 +109,28 @@ func (s workerSpec) args() []string {
 	return a
 }
 
-// startProcess starts a worker and waits until it serves or fails.
-func startProcess(ctx context.Context, spec workerSpec) (*process, error) {
+// startProcess starts a worker, or hands the idle one (spare, when not nil) its model, and
+// waits until it serves or fails.
+func startProcess(ctx context.Context, spec workerSpec, spare *spawned) (*process, error) {
 	if len(spec.command) == 0 {
 		return nil, errors.New("no worker command")
 	}
-	cmd := exec.Command(spec.command[0], spec.args()...)
-	cmd.Env = os.Environ()
-	if spec.libDir != "" {
-		cmd.Env = append(cmd.Env, "PERCH_LLAMA_LIB="+spec.libDir)
+	sp := spare
+	if sp != nil {
+		if err := sp.handOver(spec.args()); err != nil {
+			spec.log.Warn("the idle worker is gone; starting another", "err", err)
+			go sp.discard()
+			sp = nil
+		}
 	}
-	setDeathSignal(cmd)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
+	if sp == nil {
+		var err error
+		if sp, err = spawn(spec.command, spec.libDir, spec.args()); err != nil {
+			return nil, err
+		}
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
+	cmd, stdin, stdout, stderr := sp.cmd, sp.stdin, sp.stdout, sp.stderr
 	p := &process{name: spec.ref.Name, spec: spec, cmd: cmd, stdin: stdin, done: make(chan struct{}), tail: newLineRing(40)}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
-	}
 	var pipes sync.WaitGroup
 	pipes.Add(1)
 	go func() {

@@ -293,7 +293,7 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 			r.proc, err = startProcess(sctx, workerSpec{
 				command: e.cfg.Command, libDir: e.cfg.LibDir, socket: socketPath(e.cfg.RuntimeDir),
 				ref: r.ref, opts: r.opts, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
-			})
+			}, e.takeSpare())
 			cancel()
 		}
 		<-e.loadSlot
@@ -318,6 +318,9 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	}
 	close(r.loaded)
 	e.mu.Unlock()
+	// The next idle worker starts a little later, not while this model answers its first
+	// request: on a small CPU its start would slow that answer.
+	time.AfterFunc(refillDelay, e.refill)
 }
 
 // watch notices a worker that dies on its own and clears it, so the next request loads the

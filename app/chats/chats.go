@@ -105,6 +105,9 @@ type Stats struct {
 	TTFTMs           float64 `json:"ttft_ms"`
 	TokensPerSecond  float64 `json:"tokens_per_s"`
 	TotalMs          float64 `json:"total_ms"`
+	// DraftTokens were guessed by speculative decoding, DraftAccepted of them right.
+	DraftTokens   int `json:"draft_tokens,omitempty"`
+	DraftAccepted int `json:"draft_accepted,omitempty"`
 }
 
 // Message is one turn. Assistant messages carry the model that wrote them and their stats.

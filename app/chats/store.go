@@ -43,6 +43,9 @@ var schema = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX messages_chat ON messages(chat_id, id);`,
+	// Speculative decoding's guesses for the answer and how many were right (issue 19).
+	`ALTER TABLE messages ADD COLUMN draft_tokens INTEGER;
+	ALTER TABLE messages ADD COLUMN draft_accepted INTEGER;`,
 }
 
 // Store is the history database. It is safe for concurrent use.
@@ -234,7 +237,8 @@ type scanner interface{ Scan(dest ...any) error }
 
 // messageCols are the columns scanMessage reads, in its order.
 const messageCols = `id, chat_id, role, content, reasoning, model, stopped, finish_reason,
-	prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at`
+	prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,
+	draft_tokens, draft_accepted`
 
 func scanMessage(r scanner) (Message, error) {
 	var (
@@ -243,16 +247,18 @@ func scanMessage(r scanner) (Message, error) {
 		created                    int64
 		prompt, cached, completion sql.NullInt64
 		ttft, tps, total           sql.NullFloat64
+		drafted, accepted          sql.NullInt64
 	)
 	if err := r.Scan(&m.ID, &m.ChatID, &m.Role, &m.Content, &m.Reasoning, &m.Model, &stopped, &m.FinishReason,
-		&prompt, &cached, &completion, &ttft, &tps, &total, &created); err != nil {
+		&prompt, &cached, &completion, &ttft, &tps, &total, &created, &drafted, &accepted); err != nil {
 		return Message{}, err
 	}
 	m.Stopped = stopped != 0
 	m.CreatedAt = fromMs(created)
 	if completion.Valid {
 		m.Stats = &Stats{PromptTokens: int(prompt.Int64), CachedTokens: int(cached.Int64), CompletionTokens: int(completion.Int64),
-			TTFTMs: ttft.Float64, TokensPerSecond: tps.Float64, TotalMs: total.Float64}
+			TTFTMs: ttft.Float64, TokensPerSecond: tps.Float64, TotalMs: total.Float64,
+			DraftTokens: int(drafted.Int64), DraftAccepted: int(accepted.Int64)}
 	}
 	return m, nil
 }
@@ -426,10 +432,11 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 		st := statsColumns(a.Stats)
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
-				prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at)
-			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,
+				draft_tokens, draft_accepted)
+			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			chatID, a.Content, a.Reasoning, a.Model, boolInt(a.Stopped), a.FinishReason,
-			st[0], st[1], st[2], st[3], st[4], st[5], ms(now))
+			st[0], st[1], st[2], st[3], st[4], st[5], ms(now), st[6], st[7])
 		if err != nil {
 			return err
 		}
@@ -474,11 +481,12 @@ func (s *Store) LastUsed(ctx context.Context) (map[string]time.Time, error) {
 
 // statsColumns are an answer's statistics as column values: NULLs when it has none, so that
 // it reads back without statistics rather than with zeros.
-func statsColumns(st *Stats) [6]any {
+func statsColumns(st *Stats) [8]any {
 	if st == nil {
-		return [6]any{}
+		return [8]any{}
 	}
-	return [6]any{st.PromptTokens, st.CachedTokens, st.CompletionTokens, st.TTFTMs, st.TokensPerSecond, st.TotalMs}
+	return [8]any{st.PromptTokens, st.CachedTokens, st.CompletionTokens, st.TTFTMs, st.TokensPerSecond, st.TotalMs,
+		st.DraftTokens, st.DraftAccepted}
 }
 
 func boolInt(b bool) int {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/perchapp/perch/app/sqlitedb"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -293,5 +295,45 @@ func TestPerchChatsTitleFrom(t *testing.T) {
 		if got := titleFrom(tt.in); got != tt.want {
 			t.Errorf("titleFrom(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestPerchChatsDraftStatsAfterUpgrade: a history made before answers recorded speculative
+// decoding is brought up to date in place: its answers read back as they were, and new ones
+// keep their drafted and accepted counts.
+func TestPerchChatsDraftStatsAfterUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chats.db")
+	old, err := sqlitedb.Open(ctx, path, schema[:1], sqlitedb.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(ctx, `INSERT INTO chats (title, created_at, updated_at) VALUES ('old', 1, 1);
+		INSERT INTO messages (chat_id, role, content, created_at) VALUES (1, 'user', 'hi', 1);
+		INSERT INTO messages (chat_id, role, content, completion_tokens, tokens_per_s, created_at) VALUES (1, 'assistant', 'hello', 3, 90, 2);`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.Get(ctx, 1)
+	if err != nil || len(c.Messages) != 2 || c.Messages[1].Stats == nil || c.Messages[1].Stats.CompletionTokens != 3 || c.Messages[1].Stats.DraftTokens != 0 {
+		t.Fatalf("the old answer after the upgrade: %+v, %v", c, err)
+	}
+	u, _ := s.AddUserMessage(ctx, 1, "again")
+	want := Stats{CompletionTokens: 40, TokensPerSecond: 200, DraftTokens: 32, DraftAccepted: 24}
+	if _, err := s.SaveAnswer(ctx, 1, u.ID, Message{Content: "hello hello", Model: "m", Stats: &want}); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Get(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Messages[len(c.Messages)-1].Stats; got == nil || *got != want {
+		t.Errorf("stats read back %+v; saved %+v", got, want)
 	}
 }

@@ -33,6 +33,8 @@ func newBenchCmd() *cobra.Command {
 		resumeTk int
 		sweep    []int
 		specPath string
+		cold     int
+		coldBase string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -49,6 +51,9 @@ func newBenchCmd() *cobra.Command {
 			}
 			if threads <= 0 {
 				threads = worker.DefaultThreads()
+			}
+			if cold > 0 {
+				return runServeCold(cmd, models, coldBase, cold, asJSON)
 			}
 			type target struct{ name, path string }
 			var targets []target
@@ -126,6 +131,8 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&resumeTk, "resume-tokens", 2000, "length of the conversation resumed from saved state")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
 	f.IntSliceVar(&sweep, "sweep-threads", nil, "thread counts of the single-stream comparison (default: 1 and every core)")
+	f.IntVar(&cold, "serve-cold", 0, "only measure `perch serve` from process start (listening, /health, first token with and without an idle worker, idle memory), this many runs each, on --model (default stories260K)")
+	f.StringVar(&coldBase, "serve-baseline", "", "with --serve-cold: another perch binary measured in the same runs, alternating")
 	f.StringVar(&specPath, "spec-model", "", "model for the speculative-decoding run where drafts are often right (default: ../shared/models/stories260K.gguf when present; \"none\" skips it)")
 	return cmd
 }
@@ -209,4 +216,43 @@ func printBench(cmd *cobra.Command, results []*bench.Result, threads int) {
 		}
 	}
 	tw.Flush()
+}
+
+// runServeCold is `perch bench --serve-cold N`.
+func runServeCold(cmd *cobra.Command, models []string, baseline string, runs int, asJSON bool) error {
+	path := ""
+	if len(models) > 0 {
+		path = models[0]
+	} else if d := shareddir.Find(); d != "" {
+		path = filepath.Join(d, "models", "stories260K.gguf")
+	}
+	if path == "" {
+		return errors.New("--serve-cold needs --model FILE.gguf")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	r, err := benchServeCold(cmd.Context(), exe, baseline, abs, runs)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"machine": machine(), "serve_cold": r})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s, %s, medians of %d\nlistening %.1f ms, /health %.1f ms, first token %.0f ms (no idle worker: %.0f ms)\n"+
+		"a first request 1 s after start: %.0f ms to its first token (no idle worker: %.0f ms)\nidle: server %.1f MB, idle worker %.1f MB resident\n",
+		machine(), r.Model, runs, r.ListenMs, r.HealthMs, r.FirstTokenMs, r.FirstTokenNoPrewarmMs, r.FirstRequestAfter1sMs, r.FirstRequestAfter1sNoPrewarmMs,
+		float64(r.IdleRSSBytes)/(1<<20), float64(r.IdleWorkerRSSBytes)/(1<<20))
+	if b := r.Baseline; b != nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "baseline %s: listening %.1f ms, /health %.1f ms, first token %.0f ms, idle server %.1f MB\n",
+			b.Exe, b.ListenMs, b.HealthMs, b.FirstTokenMs, float64(b.IdleRSSBytes)/(1<<20))
+	}
+	return nil
 }

@@ -82,11 +82,16 @@ type App struct {
 	server   *api.Server
 	addr     string
 	apiKey   string
-	log      *slog.Logger
+	// ln is the listener, opened first (see openApp).
+	ln  net.Listener
+	log *slog.Logger
 	// lock holds the data folder for this process (one Perch per home).
 	lock *config.InstanceLock
 	// closers undo what openApp opened, in reverse order.
 	closers closers
+	// prewarm starts an idle worker ahead of need; Serve calls it once serving, so that the
+	// worker's start does not slow the server's.
+	prewarm func()
 }
 
 // closers is a stack of cleanups: each part openApp opens pushes its own, and they run in
@@ -164,6 +169,15 @@ func openApp(f serveFlags) (_ *App, err error) {
 		}
 	}
 	app.apiKey = key
+	// Listen before opening the slower parts (stores, databases, the engine), so a client
+	// started with Perch connects at once; its request is answered once they are open.
+	if err := api.CheckExposure(addr, key); err != nil {
+		return nil, err
+	}
+	if app.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another Perch or Ollama running there? use --host to pick another port)", addr, err)
+	}
+	app.closers.push(func() error { _ = app.ln.Close(); return nil })
 
 	store, err := openStore(f.modelsDir)
 	if err != nil {
@@ -185,6 +199,7 @@ func openApp(f serveFlags) (_ *App, err error) {
 	}
 	app.engine = eng
 	app.closers.push(func() error { eng.Close(); return nil })
+	app.prewarm = func() { prewarm(eng, planner, log) }
 	sampler.Device = deviceMemory(eng)
 
 	// The UI's /perch routes: chat history, settings, memory, catalog, fit and import.
@@ -250,14 +265,7 @@ func staticUI() http.Handler {
 
 // Serve listens and serves until ctx ends; ready is called with the URL once listening.
 func (a *App) Serve(ctx context.Context, ready func(url string)) error {
-	if err := api.CheckExposure(a.addr, a.apiKey); err != nil {
-		return err
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", a.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another Perch or Ollama running there? use --host to pick another port)", a.addr, err)
-	}
+	ln := a.ln
 	if err := a.lock.SetAddress(ln.Addr().String()); err != nil {
 		a.log.Warn("cannot record the address in the instance lock", "err", err)
 	}
@@ -268,6 +276,9 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	}
 	if ready != nil {
 		ready(url)
+	}
+	if a.prewarm != nil {
+		go a.prewarm()
 	}
 	return a.server.Serve(ctx, ln)
 }

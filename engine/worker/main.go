@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -47,6 +48,9 @@ func runProbe(dir string, stdout, stderr io.Writer) int {
 // Main runs a worker from command-line arguments (those after `perch engine`), reading its
 // parent's pipe from stdin and writing the ready line to stdout. It returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == StandbyFlag {
+		return standby(ctx, stdin, stdout, stderr)
+	}
 	var cfg Config
 	var verbose bool
 	f := flag.NewFlagSet("perch engine", flag.ContinueOnError)
@@ -97,4 +101,31 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 	return 0
+}
+
+// StandbyFlag starts a worker ahead of need: see standby.
+const StandbyFlag = "--standby"
+
+// standby is a worker started before any model is asked for. It loads llama.cpp's libraries
+// now and then waits for its arguments (those Main takes, as one JSON array on one line of
+// stdin), so that the first load pays only for the model. A parent that goes away first
+// (stdin closed) ends it quietly.
+func standby(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
+	signal.Ignore(os.Interrupt)
+	llama.SetLogSink(nil)
+	if err := llama.Init(""); err != nil {
+		// Not fatal here: the real start reports it with the model's name.
+		fmt.Fprintln(stderr, "standby:", err)
+	}
+	br := bufio.NewReader(stdin)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return 0
+	}
+	var args []string
+	if err := json.Unmarshal(line, &args); err != nil || (len(args) > 0 && args[0] == StandbyFlag) {
+		fmt.Fprintf(stderr, "perch engine --standby: want one JSON array of arguments on stdin, got %q\n", line)
+		return 2
+	}
+	return Main(ctx, args, br, stdout, stderr)
 }

@@ -158,7 +158,7 @@ func (l *loop) verify(s *slot) {
 	keep := base + a + 1
 	ok := true
 	if keep < len(s.cache) {
-		ok = l.ctx.SeqRm(s.id, keep, -1)
+		ok = l.dropTail(s.id, keep)
 		if ok {
 			s.cache = s.cache[:keep]
 		}
@@ -173,6 +173,15 @@ func (l *loop) verify(s *slot) {
 	if !ok {
 		l.specFailed(s, j)
 	}
+}
+
+// dropTail drops a sequence's cache from position keep on. failDrop, when set (tests only),
+// makes it fail as a cache that cannot drop a tail would.
+func (l *loop) dropTail(seq, keep int) bool {
+	if l.failDrop != nil && l.failDrop() {
+		return false
+	}
+	return l.ctx.SeqRm(seq, keep, -1)
 }
 
 // specFailed recovers from a cache that could not drop rejected drafts: the sequence is

@@ -41,6 +41,8 @@ export interface Stats {
   ttft_ms: number;
   tokens_per_s: number;
   total_ms: number;
+  draft_tokens?: number;
+  draft_accepted?: number;
 }
 
 export interface Message {

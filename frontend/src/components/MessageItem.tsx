@@ -17,6 +17,7 @@ export function StatsLine({ stats }: { stats: Stats }) {
   if (stats.prompt_tokens > 0) more.push(t('chat.stat.prompt', { n: fmt.number(stats.prompt_tokens) }));
   if (stats.cached_tokens > 0) more.push(t('chat.stat.cached', { n: fmt.number(stats.cached_tokens) }));
   if (stats.ttft_ms > 0) more.push(t('chat.stat.ttft', { n: fmt.ms(stats.ttft_ms) }));
+  if (stats.draft_tokens) more.push(t('chat.stat.drafts', { n: fmt.number(Math.round((100 * (stats.draft_accepted ?? 0)) / stats.draft_tokens)) }));
   return (
     <span className="stats" title={more.join(' · ')}>
       {parts.join(' · ')}

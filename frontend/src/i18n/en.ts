@@ -73,6 +73,7 @@ export const en = {
   'chat.stat.tokens': '{n} tokens',
   'chat.stat.prompt': '{n} in',
   'chat.stat.ttft': '{n} to first token',
+  'chat.stat.drafts': '{n}% of drafts accepted',
   'chat.stat.cached': '{n} cached',
   'chat.context': 'Context',
   'chat.contextUsed': '{used} of {total} tokens',

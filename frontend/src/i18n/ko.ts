@@ -73,6 +73,7 @@ export const ko: Record<MessageKey, string> = {
   'chat.stat.tokens': '{n} 토큰',
   'chat.stat.prompt': '입력 {n}',
   'chat.stat.ttft': '첫 토큰까지 {n}',
+  'chat.stat.drafts': '초안 토큰 {n}% 채택',
   'chat.stat.cached': '캐시 {n}',
   'chat.context': '컨텍스트',
   'chat.contextUsed': '{total} 중 {used} 토큰',

@@ -1,0 +1,26 @@
+import { render } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { StatsLine } from '../components/MessageItem';
+import { I18nProvider } from '../i18n';
+
+const stats = { prompt_tokens: 12, cached_tokens: 0, completion_tokens: 40, ttft_ms: 0, tokens_per_s: 200, total_ms: 300 };
+
+describe('StatsLine', () => {
+  it("reports speculative decoding's acceptance with the answer's stats", () => {
+    const { container } = render(
+      <I18nProvider lang="en">
+        <StatsLine stats={{ ...stats, draft_tokens: 32, draft_accepted: 24 }} />
+      </I18nProvider>,
+    );
+    expect(container.querySelector('.stats')?.getAttribute('title')).toBe('200 tok/s · 40 tokens · 12 in · 75% of drafts accepted');
+  });
+
+  it('says nothing of drafts when none were guessed', () => {
+    const { container } = render(
+      <I18nProvider lang="en">
+        <StatsLine stats={stats} />
+      </I18nProvider>,
+    );
+    expect(container.querySelector('.stats')?.getAttribute('title')).not.toContain('drafts');
+  });
+});
