@@ -94,7 +94,8 @@ func TestMaxLoaded(t *testing.T) {
 }
 
 func TestKeepAliveExpiry(t *testing.T) {
-	e := newEngine(t, engine.Config{Resolver: threeModels(t), KeepAlive: 200 * time.Millisecond, Slots: 1})
+	// Long enough that a load on a busy machine does not outlast a's keep-alive.
+	e := newEngine(t, engine.Config{Resolver: threeModels(t), KeepAlive: 3 * time.Second, Slots: 1})
 	mustLoad(t, e, "a")
 	zero := time.Duration(0)
 	if _, err := e.Load(context.Background(), "b", engine.LoadOptions{}, &zero); err != nil {
@@ -103,7 +104,7 @@ func TestKeepAliveExpiry(t *testing.T) {
 	if got := loadedNames(e); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("right after: resident %v, want [a] (b had keep_alive 0)", got)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for len(e.Resident()) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}

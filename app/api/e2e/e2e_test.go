@@ -74,7 +74,7 @@ func TestRealStack(t *testing.T) {
 	tg := compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
-	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, compat.Responses()) })
+	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, withoutForcedCalls(compat.Responses())) })
 	t.Run("npm SDKs", func(t *testing.T) { npmSDKs(t, tg) })
 	t.Run("disconnect frees the slot", func(t *testing.T) { disconnect(t, tg, eng) })
 	t.Run("worker killed mid-stream", func(t *testing.T) { killWorker(t, tg, eng) })
@@ -331,4 +331,10 @@ func oneRunnerPerModel(t *testing.T, tg compat.Target, eng *engine.Engine) {
 // so its answers run to the end of this small context, as they would on Ollama.
 func npmSDKs(t *testing.T, tg compat.Target) {
 	runSDKs(t, tg, "PERCH_SKIP=forced tool call", "PERCH_SKIP_WHY=the tool prompt does not fit a 512-token context; TestRealStackClients runs it with 2048")
+}
+
+// withoutForcedCalls leaves out the cases whose tool prompt (~460 tokens) leaves too little of
+// this stack's 512-token context for the call; TestRealStackClients runs them at 2048.
+func withoutForcedCalls(cases []compat.Case) []compat.Case {
+	return slices.DeleteFunc(cases, func(c compat.Case) bool { return strings.Contains(c.Name, "function call") })
 }

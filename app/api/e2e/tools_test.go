@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,15 @@ func TestRealStackClients(t *testing.T) {
 	tg := realStack(t, toolContext)
 	t.Run("go clients", func(t *testing.T) {
 		compat.GoClients(t, filepath.Join("..", "testdata", "goclients"), tg, "PERCH_REAL=1")
+	})
+	t.Run("responses function calls", func(t *testing.T) {
+		var calls []compat.Case
+		for _, c := range compat.Responses() {
+			if strings.Contains(c.Name, "function call") {
+				calls = append(calls, c)
+			}
+		}
+		compat.Run(t, tg, calls)
 	})
 	t.Run("npm SDKs forced tool calls", func(t *testing.T) {
 		runSDKs(t, tg, "PERCH_ONLY=forced tool call")
