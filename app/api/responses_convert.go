@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/perchapp/perch/app/wire"
+
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -254,7 +256,7 @@ func respTools(in []json.RawMessage) ([]chat.Tool, error) {
 		tools = append(tools, oaiTool{Type: "function", Function: oaiFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict}})
 	}
 	out, err := toolsFromOpenAI(tools)
-	if ae, ok := err.(*apiError); ok {
+	if ae, ok := err.(*wire.ParamError); ok {
 		// The chat route's messages say tools[i].function.name; here the name is flat.
 		ae.Param = respToolField.ReplaceAllString(ae.Param, "$1")
 		ae.Message = respToolField.ReplaceAllString(ae.Message, "$1")

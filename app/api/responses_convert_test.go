@@ -78,8 +78,12 @@ func TestResponsesRequestErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err := respRequestToChat(req, nil)
-		ae, ok := err.(*apiError)
-		if !ok || ae.Status != 400 || ae.Param != tc.param || !strings.Contains(ae.Message, tc.want) {
+		if err == nil {
+			t.Errorf("%s: no error, want 400 on %s saying %s", tc.body, tc.param, tc.want)
+			continue
+		}
+		ae := toAPIError(err) // how the route answers it
+		if ae.Status != 400 || ae.Param != tc.param || !strings.Contains(ae.Message, tc.want) {
 			t.Errorf("%s: error %#v, want 400 on %s saying %s", tc.body, err, tc.param, tc.want)
 		}
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/perchapp/perch/app/wire"
 	ollamawire "github.com/perchapp/perch/app/wire/ollama"
 	openaiwire "github.com/perchapp/perch/app/wire/openai"
 )
@@ -69,4 +70,49 @@ type (
 	ollamaShowResponse      = ollamawire.ShowResponse
 	ollamaCopyRequest       = ollamawire.CopyRequest
 	ollamaProgress          = ollamawire.Progress
+)
+
+// The pure conversions and field checks live beside the wire types; the handlers call them
+// by these short names.
+var (
+	jsonKind          = wire.JSONKind
+	isNull            = wire.IsNull
+	stringOrList      = wire.StringOrList
+	validateModelName = wire.ValidateModelName
+	validatePullRef   = wire.ValidatePullRef
+	parseKeepAlive    = wire.ParseKeepAlive
+)
+
+var (
+	argumentsFromString         = openaiwire.ArgumentsFromString
+	argumentsObject             = openaiwire.ArgumentsObject
+	argumentsString             = openaiwire.ArgumentsString
+	byteInts                    = openaiwire.ByteInts
+	chatChoiceFromResult        = openaiwire.ChatChoiceFromResult
+	chatRequestFromOpenAI       = openaiwire.ChatRequestFromOpenAI
+	completionRequestFromOpenAI = openaiwire.CompletionRequestFromOpenAI
+	embedInputs                 = openaiwire.EmbedInputs
+	encodeEmbedding             = openaiwire.EncodeEmbedding
+	finishReason                = openaiwire.FinishReason
+	legacyLogprobs              = openaiwire.LegacyLogprobsOf
+	logprobsToOpenAI            = openaiwire.LogprobsToOpenAI
+	newID                       = openaiwire.NewID
+	openAISampling              = openaiwire.OpenAISampling
+	parseMaxTokens              = openaiwire.ParseMaxTokens
+	schemaFormat                = openaiwire.SchemaFormat
+	thinkFromEffort             = openaiwire.ThinkFromEffort
+	toolCallsToOpenAI           = openaiwire.ToolCallsToOpenAI
+	toolChoiceFromOpenAI        = openaiwire.ToolChoiceFromOpenAI
+	toolsFromOpenAI             = openaiwire.ToolsFromOpenAI
+	usageToOpenAI               = openaiwire.UsageToOpenAI
+)
+
+const (
+	maxStops       = openaiwire.MaxStops
+	maxTopLogprobs = openaiwire.MaxTopLogprobs
+)
+
+type (
+	completionPrompt = openaiwire.CompletionPrompt
+	samplingParams   = openaiwire.SamplingParams
 )
