@@ -116,3 +116,22 @@ type (
 	completionPrompt = openaiwire.CompletionPrompt
 	samplingParams   = openaiwire.SamplingParams
 )
+
+var (
+	respAnswer        = openaiwire.RespAnswer
+	respCallItem      = openaiwire.RespCallItem
+	respFinish        = openaiwire.RespFinish
+	respItemStatus    = openaiwire.RespItemStatus
+	respMessageItem   = openaiwire.RespMessageItem
+	respNameCalls     = openaiwire.RespNameCalls
+	respOutput        = openaiwire.RespOutput
+	respReasoningItem = openaiwire.RespReasoningItem
+	respRequestToChat = openaiwire.RespRequestToChat
+	respShell         = openaiwire.RespShell
+	respTextPart      = openaiwire.RespTextPart
+)
+
+type (
+	respConversation = openaiwire.RespConversation
+	respRequest      = openaiwire.RespRequest
+)
