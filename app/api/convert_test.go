@@ -5,13 +5,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/chat"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the conversion golden files in testdata/")
@@ -40,114 +37,8 @@ func convGolden(t *testing.T, name string, v any) {
 	}
 }
 
-func TestParseKeepAlive(t *testing.T) {
-	d := func(x time.Duration) *time.Duration { return &x }
-	tests := []struct {
-		in   string
-		want *time.Duration
-		err  bool
-	}{
-		{``, nil, false}, {`null`, nil, false},
-		{`"5m"`, d(5 * time.Minute), false}, {`"1h30m"`, d(90 * time.Minute), false},
-		{`300`, d(300 * time.Second), false}, {`"300"`, d(300 * time.Second), false}, {`1.5`, d(1500 * time.Millisecond), false},
-		{`0`, d(0), false}, {`"0"`, d(0), false}, {`"0s"`, d(0), false},
-		{`-1`, d(-1), false}, {`"-1"`, d(-1), false}, {`"-5m"`, d(-1), false}, {`1e300`, d(-1), false},
-		{`"soon"`, nil, true}, {`true`, nil, true}, {`[1]`, nil, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseKeepAlive(json.RawMessage(tc.in), "keep_alive")
-			if (err != nil) != tc.err {
-				t.Fatalf("err %v", err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got %v, want %v", deref(got), deref(tc.want))
-			}
-		})
-	}
-}
-
-func deref(d *time.Duration) any {
-	if d == nil {
-		return nil
-	}
-	return *d
-}
-
-func TestValidateModelName(t *testing.T) {
-	for _, ok := range []string{"tiny", "llama3.2:3b", "hf.co/bartowski/Qwen2.5-7B-Instruct-GGUF:Q4_K_M", "127.0.0.1:8080/library/x:latest", "org/name@sha256:abc", "a+b"} {
-		if err := validateModelName("model", ok); err != nil {
-			t.Errorf("%q refused: %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"", "../x", "a/../b", "a//b", "/etc/passwd", "~/x", "a b", "a\\b", "x\x00", "a/./b", "é", strings.Repeat("a", 300), "trailing/"} {
-		if err := validateModelName("model", bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-	if validatePullRef("model", "https://example.com/x.gguf") != nil || validatePullRef("model", "https://x/a b") == nil {
-		t.Error("pull URLs")
-	}
-}
-
-func TestOllamaOptions(t *testing.T) {
-	raw := map[string]json.RawMessage{
-		"temperature": []byte(`0`), "top_k": []byte(`20`), "top_p": []byte(`0.5`), "min_p": []byte(`0.05`), "typical_p": []byte(`0.7`),
-		"repeat_penalty": []byte(`1.2`), "repeat_last_n": []byte(`33`), "presence_penalty": []byte(`1.5`), "frequency_penalty": []byte(`1`),
-		"seed": []byte(`42`), "num_predict": []byte(`100`), "num_ctx": []byte(`1024`), "num_batch": []byte(`2`), "num_thread": []byte(`8`),
-		"num_gpu": []byte(`1`), "num_keep": []byte(`5`), "stop": []byte(`["\n","user:"]`), "use_mmap": []byte(`true`), "brand_new": []byte(`"x"`),
-	}
-	got, err := ollamaOptions(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	convGolden(t, "ollama_options", got)
-
-	def, err := ollamaOptions(nil)
-	if err != nil || !reflect.DeepEqual(def.Sampling, engine.DefaultSampling()) || def.MaxTokens != 0 {
-		t.Fatalf("defaults %+v, %v", def, err)
-	}
-	inf, _ := ollamaOptions(map[string]json.RawMessage{"num_predict": []byte(`-1`), "num_gpu": []byte(`-1`)})
-	if inf.MaxTokens != 0 || inf.Load.GPULayers != nil {
-		t.Fatalf("num_predict -1 / num_gpu -1: %+v", inf)
-	}
-	for _, bad := range []map[string]json.RawMessage{
-		{"temperature": []byte(`"hot"`)}, {"num_ctx": []byte(`1.5`)}, {"num_ctx": []byte(`-5`)}, {"stop": []byte(`5`)}, {"seed": []byte(`{}`)},
-	} {
-		if _, err := ollamaOptions(bad); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
-	}
-}
-
-func TestOllamaThink(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want *bool
-		err  bool
-	}{{`true`, ptr(true), false}, {`false`, ptr(false), false}, {`"high"`, ptr(true), false}, {`null`, nil, false}, {`"extreme"`, nil, true}, {`1`, nil, true}} {
-		got, err := parseThink(json.RawMessage(tc.in))
-		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("think %s: %v, %v", tc.in, got, err)
-		}
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func TestResponseGolden(t *testing.T) {
-	res := &engine.ChatResult{
-		Message: chat.Message{Role: "assistant", Reasoning: "thinking", ToolCalls: []chat.ToolCall{
-			{ID: "call_1", Type: "function", Function: chat.FunctionCall{Name: "get_weather", Arguments: json.RawMessage(`{ "city" : "Tokyo" }`)}},
-			{Type: "function", Function: chat.FunctionCall{Name: "noop", Arguments: json.RawMessage(`"{\"a\":1}"`)}},
-		}},
-		FinishReason: engine.FinishStop, Usage: engine.Usage{PromptTokens: 10, CachedTokens: 4, CompletionTokens: 5},
-	}
-
-	calls := toolCallsToOllama(res.Message.ToolCalls)
-	convGolden(t, "ollama_tool_calls", calls)
-	convGolden(t, "ollama_metrics", metricsFromEngine(res.Usage, engine.Timings{LoadMs: 1.5, PromptMs: 2, PredictMs: 30}, 40*time.Millisecond))
-
+// TestModelShapesGolden: a library model in /api/show, /api/tags and /api/ps.
+func TestModelShapesGolden(t *testing.T) {
 	m := LibraryModel{
 		Name: "llama3.2:3b", Digest: "sha256:a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72", Size: 2019393189,
 		Path: "/data/perch/models/blobs/sha256-a80c", Architecture: "llama", ParameterCount: 3_212_749_888, Quantization: "Q4_K_M",
@@ -161,22 +52,4 @@ func TestResponseGolden(t *testing.T) {
 	st := engine.Status{Name: "llama3.2:3b", ExpiresAt: time.Date(2025, 6, 4, 14, 38, 31, 0, time.UTC),
 		Memory: engine.MemoryUsage{WeightsBytes: 2 << 30, KVBytes: 1 << 28, ComputeBytes: 1 << 26, Device: "Metal"}, Options: engine.LoadOptions{ContextLength: 8192}}
 	convGolden(t, "ollama_ps_entry", processModelOf(st, m))
-}
-
-func TestRenderGoTemplate(t *testing.T) {
-	for _, tc := range []struct {
-		tmpl, want string
-		isGo, err  bool
-	}{
-		{"{{ .System }} USER: {{ .Prompt }} ASSISTANT:", "sys USER: hi ASSISTANT:", true, false},
-		{"{{ if .System }}<s>{{ .System }}</s>{{ end }}{{ .Prompt }}", "<s>sys</s>hi", true, false},
-		{"{% for m in messages %}{{ m.content }}{% endfor %}", "", false, false},
-		{"{{ bos_token }}{{ messages[0].content }}", "", false, false},
-		{"{{ .Prompt.Missing }}", "", true, true},
-	} {
-		got, isGo, err := renderGoTemplate(tc.tmpl, "sys", "hi")
-		if got != tc.want || isGo != tc.isGo || (err != nil) != tc.err {
-			t.Errorf("%q: %q, go=%v, err=%v", tc.tmpl, got, isGo, err)
-		}
-	}
 }

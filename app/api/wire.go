@@ -135,3 +135,18 @@ type (
 	respConversation = openaiwire.RespConversation
 	respRequest      = openaiwire.RespRequest
 )
+
+var (
+	logprobsToOllama   = ollamawire.LogprobsToOllama
+	messagesFromOllama = ollamawire.MessagesFromOllama
+	metricsFromEngine  = ollamawire.MetricsFromEngine
+	ollamaDoneReason   = ollamawire.DoneReason
+	ollamaOptions      = ollamawire.RunOptions
+	parseOllamaFormat  = ollamawire.ParseFormat
+	parseThink         = ollamawire.ParseThink
+	refuseImages       = ollamawire.RefuseImages
+	renderGoTemplate   = ollamawire.RenderGoTemplate
+	toolCallsToOllama  = ollamawire.ToolCallsToOllama
+)
+
+type ollamaRun = ollamawire.Run
