@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/perchapp/perch/app/wire"
 )
 
 // decodeBody reads the request body as one JSON object into dst, with errors that name the
@@ -56,9 +58,12 @@ func jsonError(err error, body []byte) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	var ae *apiError
+	var pe *wire.ParamError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &pe):
+		return pe
 	case errors.As(err, &se):
 		line, col := position(body, se.Offset)
 		return badRequest("", "malformed JSON at line %d, column %d: %v", line, col, se)
@@ -105,46 +110,4 @@ func goTypeName(t string) string {
 		return "a number"
 	}
 	return t
-}
-
-// jsonKind names the JSON type of a raw value, for messages.
-func jsonKind(raw []byte) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "nothing"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
-func isNull(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) == 0 || string(raw) == "null"
-}
-
-// stringOrList decodes a field that may be one string or a list of strings (stop, input).
-func stringOrList(raw json.RawMessage, field string) ([]string, error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return []string{s}, nil
-	}
-	var list []string
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, badRequest(field, "field %q must be a string or an array of strings, got %s", field, jsonKind(raw))
-	}
-	return list, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/perchapp/perch/app/wire"
+
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/ggufmeta"
@@ -62,6 +64,10 @@ func toAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
+	}
+	var pe *wire.ParamError
+	if errors.As(err, &pe) {
+		return badRequest(pe.Param, "%s", pe.Message)
 	}
 	switch {
 	case errors.Is(err, chats.ErrNotFound):

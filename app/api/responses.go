@@ -12,8 +12,8 @@ import (
 )
 
 // OpenAI's Responses API: POST /v1/responses (plain and streamed), GET and DELETE
-// /v1/responses/{id}. The conversions are in responses_convert.go; this file moves data and
-// keeps recent responses in memory so previous_response_id works.
+// /v1/responses/{id}. The conversions are in app/wire/openai (responses_convert.go); this
+// file moves data and keeps recent responses in memory so previous_response_id works.
 
 // Stored responses are kept for an hour, at most 256 of them (oldest dropped first): enough
 // for a client's conversation, bounded for a long-running server.

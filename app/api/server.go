@@ -4,7 +4,7 @@
 //
 // Every route is listed in routes.go, built from the typed dependencies in Deps; handlers
 // return their error and an adapter per wire format (OpenAI, Ollama, the UI's) writes it.
-// Wire formats are converted to and from engine types by pure functions (openai_convert.go, ollama_convert.go); handlers only move data.
+// Wire formats are converted to and from engine types by pure functions in app/wire/openai and app/wire/ollama; handlers only move data.
 package api
 
 import (

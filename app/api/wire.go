@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/perchapp/perch/app/wire"
 	ollamawire "github.com/perchapp/perch/app/wire/ollama"
 	openaiwire "github.com/perchapp/perch/app/wire/openai"
 )
@@ -70,3 +71,82 @@ type (
 	ollamaCopyRequest       = ollamawire.CopyRequest
 	ollamaProgress          = ollamawire.Progress
 )
+
+// The pure conversions and field checks live beside the wire types; the handlers call them
+// by these short names.
+var (
+	jsonKind          = wire.JSONKind
+	isNull            = wire.IsNull
+	stringOrList      = wire.StringOrList
+	validateModelName = wire.ValidateModelName
+	validatePullRef   = wire.ValidatePullRef
+	parseKeepAlive    = wire.ParseKeepAlive
+)
+
+var (
+	argumentsFromString         = openaiwire.ArgumentsFromString
+	argumentsObject             = openaiwire.ArgumentsObject
+	argumentsString             = openaiwire.ArgumentsString
+	byteInts                    = openaiwire.ByteInts
+	chatChoiceFromResult        = openaiwire.ChatChoiceFromResult
+	chatRequestFromOpenAI       = openaiwire.ChatRequestFromOpenAI
+	completionRequestFromOpenAI = openaiwire.CompletionRequestFromOpenAI
+	embedInputs                 = openaiwire.EmbedInputs
+	encodeEmbedding             = openaiwire.EncodeEmbedding
+	finishReason                = openaiwire.FinishReason
+	legacyLogprobs              = openaiwire.LegacyLogprobsOf
+	logprobsToOpenAI            = openaiwire.LogprobsToOpenAI
+	newID                       = openaiwire.NewID
+	openAISampling              = openaiwire.OpenAISampling
+	parseMaxTokens              = openaiwire.ParseMaxTokens
+	schemaFormat                = openaiwire.SchemaFormat
+	thinkFromEffort             = openaiwire.ThinkFromEffort
+	toolCallsToOpenAI           = openaiwire.ToolCallsToOpenAI
+	toolChoiceFromOpenAI        = openaiwire.ToolChoiceFromOpenAI
+	toolsFromOpenAI             = openaiwire.ToolsFromOpenAI
+	usageToOpenAI               = openaiwire.UsageToOpenAI
+)
+
+const (
+	maxStops       = openaiwire.MaxStops
+	maxTopLogprobs = openaiwire.MaxTopLogprobs
+)
+
+type (
+	completionPrompt = openaiwire.CompletionPrompt
+	samplingParams   = openaiwire.SamplingParams
+)
+
+var (
+	respAnswer        = openaiwire.RespAnswer
+	respCallItem      = openaiwire.RespCallItem
+	respFinish        = openaiwire.RespFinish
+	respItemStatus    = openaiwire.RespItemStatus
+	respMessageItem   = openaiwire.RespMessageItem
+	respNameCalls     = openaiwire.RespNameCalls
+	respOutput        = openaiwire.RespOutput
+	respReasoningItem = openaiwire.RespReasoningItem
+	respRequestToChat = openaiwire.RespRequestToChat
+	respShell         = openaiwire.RespShell
+	respTextPart      = openaiwire.RespTextPart
+)
+
+type (
+	respConversation = openaiwire.RespConversation
+	respRequest      = openaiwire.RespRequest
+)
+
+var (
+	logprobsToOllama   = ollamawire.LogprobsToOllama
+	messagesFromOllama = ollamawire.MessagesFromOllama
+	metricsFromEngine  = ollamawire.MetricsFromEngine
+	ollamaDoneReason   = ollamawire.DoneReason
+	ollamaOptions      = ollamawire.RunOptions
+	parseOllamaFormat  = ollamawire.ParseFormat
+	parseThink         = ollamawire.ParseThink
+	refuseImages       = ollamawire.RefuseImages
+	renderGoTemplate   = ollamawire.RenderGoTemplate
+	toolCallsToOllama  = ollamawire.ToolCallsToOllama
+)
+
+type ollamaRun = ollamawire.Run

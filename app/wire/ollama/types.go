@@ -1,5 +1,6 @@
 // Package ollama has the wire types of Ollama's HTTP API (/api/*), as Ollama documents
-// them: what Perch's server decodes and sends, and what its CLI reads back.
+// them: what Perch's server decodes and sends, and what its CLI reads back; and the pure
+// conversions between them and the engine's requests and results.
 package ollama
 
 import (

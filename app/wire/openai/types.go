@@ -1,11 +1,12 @@
 // Package openai has the wire types of OpenAI's HTTP API (/v1/*) as Perch serves them:
-// chat completions, completions, embeddings, models and the Responses API.
+// chat completions, completions, embeddings, models and the Responses API, and the pure
+// conversions between them and the engine's requests and results.
 package openai
 
 import "encoding/json"
 
 // OpenAI wire types. Optional numbers are pointers so "absent" and "zero" differ; fields that
-// take several JSON types are json.RawMessage and are decoded in openai_convert.go.
+// take several JSON types are json.RawMessage and are decoded in convert.go.
 
 type ChatRequest struct {
 	Model               string             `json:"model"`

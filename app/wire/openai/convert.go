@@ -1,4 +1,4 @@
-package api
+package openai
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perchapp/perch/app/wire"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -25,12 +26,12 @@ import (
 
 const (
 	maxN           = 16 // choices per request; each one is a full generation
-	maxStops       = 16 // stop strings per request, on every route
-	maxTopLogprobs = 20
+	MaxStops       = 16 // stop strings per request, on every route
+	MaxTopLogprobs = 20
 )
 
-// samplingParams are the OpenAI sampling fields shared by chat and legacy completions.
-type samplingParams struct {
+// SamplingParams are the OpenAI sampling fields shared by chat and legacy completions.
+type SamplingParams struct {
 	Temperature, TopP, MinP           *float32
 	TopK                              *int
 	Seed                              *int64
@@ -38,29 +39,29 @@ type samplingParams struct {
 	LogitBias                         map[string]float32
 }
 
-func openAISampling(p samplingParams) (engine.Sampling, error) {
+func OpenAISampling(p SamplingParams) (engine.Sampling, error) {
 	s := engine.Sampling{Temperature: 1, TopP: 1, RepeatPenalty: 1, RepeatLastN: -1, Seed: -1}
 	if v := p.Temperature; v != nil {
 		if !finite32(*v) || *v < 0 || *v > 2 {
-			return s, badRequest("temperature", "temperature must be between 0 and 2, got %v", *v)
+			return s, wire.BadRequest("temperature", "temperature must be between 0 and 2, got %v", *v)
 		}
 		s.Temperature = *v
 	}
 	if v := p.TopP; v != nil {
 		if !finite32(*v) || *v < 0 || *v > 1 {
-			return s, badRequest("top_p", "top_p must be between 0 and 1, got %v", *v)
+			return s, wire.BadRequest("top_p", "top_p must be between 0 and 1, got %v", *v)
 		}
 		s.TopP = *v
 	}
 	if v := p.MinP; v != nil {
 		if !finite32(*v) || *v < 0 || *v > 1 {
-			return s, badRequest("min_p", "min_p must be between 0 and 1, got %v", *v)
+			return s, wire.BadRequest("min_p", "min_p must be between 0 and 1, got %v", *v)
 		}
 		s.MinP = *v
 	}
 	if v := p.TopK; v != nil {
 		if *v < 0 {
-			return s, badRequest("top_k", "top_k must be 0 or more, got %d", *v)
+			return s, wire.BadRequest("top_k", "top_k must be 0 or more, got %d", *v)
 		}
 		s.TopK = *v
 	}
@@ -69,7 +70,7 @@ func openAISampling(p samplingParams) (engine.Sampling, error) {
 	}
 	for name, v := range map[string]*float32{"presence_penalty": p.PresencePenalty, "frequency_penalty": p.FrequencyPenalty} {
 		if v != nil && (!finite32(*v) || *v < -2 || *v > 2) {
-			return s, badRequest(name, "%s must be between -2 and 2, got %v", name, *v)
+			return s, wire.BadRequest(name, "%s must be between -2 and 2, got %v", name, *v)
 		}
 	}
 	if p.PresencePenalty != nil {
@@ -96,10 +97,10 @@ func logitBias(m map[string]float32) (map[int32]float32, error) {
 	for k, v := range m {
 		id, err := strconv.ParseInt(strings.TrimSpace(k), 10, 32)
 		if err != nil || id < 0 {
-			return nil, badRequest("logit_bias", "logit_bias keys must be token ids (non-negative integers as strings), got %q", k)
+			return nil, wire.BadRequest("logit_bias", "logit_bias keys must be token ids (non-negative integers as strings), got %q", k)
 		}
 		if !finite32(v) || v < -100 || v > 100 {
-			return nil, badRequest("logit_bias", "logit_bias values must be between -100 and 100, got %v for token %s", v, k)
+			return nil, wire.BadRequest("logit_bias", "logit_bias values must be between -100 and 100, got %v for token %s", v, k)
 		}
 		out[int32(id)] = v
 	}
@@ -109,7 +110,7 @@ func logitBias(m map[string]float32) (map[int32]float32, error) {
 func finite32(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 
 func parseStop(raw json.RawMessage) ([]string, error) {
-	stops, err := stringOrList(raw, "stop")
+	stops, err := wire.StringOrList(raw, "stop")
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +120,8 @@ func parseStop(raw json.RawMessage) ([]string, error) {
 			out = append(out, s)
 		}
 	}
-	if len(out) > maxStops {
-		return nil, badRequest("stop", "stop has %d strings; the limit is %d", len(out), maxStops)
+	if len(out) > MaxStops {
+		return nil, wire.BadRequest("stop", "stop has %d strings; the limit is %d", len(out), MaxStops)
 	}
 	return out, nil
 }
@@ -130,34 +131,34 @@ func parseN(n *int) (int, error) {
 		return 1, nil
 	}
 	if *n < 1 || *n > maxN {
-		return 0, badRequest("n", "n must be between 1 and %d, got %d", maxN, *n)
+		return 0, wire.BadRequest("n", "n must be between 1 and %d, got %d", maxN, *n)
 	}
 	return *n, nil
 }
 
-func parseMaxTokens(field string, v *int) (int, error) {
+func ParseMaxTokens(field string, v *int) (int, error) {
 	if v == nil {
 		return 0, nil
 	}
 	if *v < 1 {
-		return 0, badRequest(field, "%s must be at least 1, got %d", field, *v)
+		return 0, wire.BadRequest(field, "%s must be at least 1, got %d", field, *v)
 	}
 	return *v, nil
 }
 
-// chatRequestFromOpenAI validates an OpenAI chat request and builds the engine request
+// ChatRequestFromOpenAI validates an OpenAI chat request and builds the engine request
 // (one per choice; the caller varies the seed) and the number of choices.
-func chatRequestFromOpenAI(req oaiChatRequest) (engine.ChatRequest, int, error) {
+func ChatRequestFromOpenAI(req ChatRequest) (engine.ChatRequest, int, error) {
 	var out engine.ChatRequest
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return out, 0, err
 	}
 	out.Model = req.Model
 	if req.Messages == nil {
-		return out, 0, badRequest("messages", "field \"messages\" is required: an array of {role, content} objects")
+		return out, 0, wire.BadRequest("messages", "field \"messages\" is required: an array of {role, content} objects")
 	}
 	if len(req.Messages) == 0 {
-		return out, 0, badRequest("messages", "\"messages\" is empty; send at least one message")
+		return out, 0, wire.BadRequest("messages", "\"messages\" is empty; send at least one message")
 	}
 	msgs, err := messagesFromOpenAI(req.Messages)
 	if err != nil {
@@ -165,18 +166,18 @@ func chatRequestFromOpenAI(req oaiChatRequest) (engine.ChatRequest, int, error) 
 	}
 	out.Messages = msgs
 	if req.StreamOptions != nil && !req.Stream {
-		return out, 0, badRequest("stream_options", "stream_options is only allowed when stream is true")
+		return out, 0, wire.BadRequest("stream_options", "stream_options is only allowed when stream is true")
 	}
 	n, err := parseN(req.N)
 	if err != nil {
 		return out, 0, err
 	}
-	maxTok, err := parseMaxTokens("max_completion_tokens", req.MaxCompletionTokens)
+	maxTok, err := ParseMaxTokens("max_completion_tokens", req.MaxCompletionTokens)
 	if err != nil {
 		return out, 0, err
 	}
 	if maxTok == 0 {
-		if maxTok, err = parseMaxTokens("max_tokens", req.MaxTokens); err != nil {
+		if maxTok, err = ParseMaxTokens("max_tokens", req.MaxTokens); err != nil {
 			return out, 0, err
 		}
 	}
@@ -184,40 +185,40 @@ func chatRequestFromOpenAI(req oaiChatRequest) (engine.ChatRequest, int, error) 
 	if out.Stop, err = parseStop(req.Stop); err != nil {
 		return out, 0, err
 	}
-	if out.Sampling, err = openAISampling(samplingParams{
+	if out.Sampling, err = OpenAISampling(SamplingParams{
 		Temperature: req.Temperature, TopP: req.TopP, MinP: req.MinP, TopK: req.TopK, Seed: req.Seed,
 		PresencePenalty: req.PresencePenalty, FrequencyPenalty: req.FrequencyPenalty, LogitBias: req.LogitBias,
 	}); err != nil {
 		return out, 0, err
 	}
 	if req.TopLogprobs != nil {
-		if *req.TopLogprobs < 0 || *req.TopLogprobs > maxTopLogprobs {
-			return out, 0, badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", maxTopLogprobs, *req.TopLogprobs)
+		if *req.TopLogprobs < 0 || *req.TopLogprobs > MaxTopLogprobs {
+			return out, 0, wire.BadRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", MaxTopLogprobs, *req.TopLogprobs)
 		}
 		if req.Logprobs == nil || !*req.Logprobs {
-			return out, 0, badRequest("top_logprobs", "top_logprobs needs logprobs set to true")
+			return out, 0, wire.BadRequest("top_logprobs", "top_logprobs needs logprobs set to true")
 		}
 		out.TopLogprobs = *req.TopLogprobs
 	}
 	out.Logprobs = req.Logprobs != nil && *req.Logprobs
-	if out.Format, err = responseFormat(req.ResponseFormat); err != nil {
+	if out.Format, err = ResponseFormat(req.ResponseFormat); err != nil {
 		return out, 0, err
 	}
-	if out.Tools, err = toolsFromOpenAI(req.Tools); err != nil {
+	if out.Tools, err = ToolsFromOpenAI(req.Tools); err != nil {
 		return out, 0, err
 	}
-	if out.ToolChoice, err = toolChoiceFromOpenAI(req.ToolChoice, out.Tools); err != nil {
+	if out.ToolChoice, err = ToolChoiceFromOpenAI(req.ToolChoice, out.Tools); err != nil {
 		return out, 0, err
 	}
-	out.Think = thinkFromEffort(req.ReasoningEffort)
-	if out.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
+	out.Think = ThinkFromEffort(req.ReasoningEffort)
+	if out.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
 		return out, 0, err
 	}
 	return out, n, nil
 }
 
-// thinkFromEffort maps reasoning_effort onto the engine's on/off switch.
-func thinkFromEffort(effort string) *bool {
+// ThinkFromEffort maps reasoning_effort onto the engine's on/off switch.
+func ThinkFromEffort(effort string) *bool {
 	var on bool
 	switch effort {
 	case "none", "minimal":
@@ -230,7 +231,7 @@ func thinkFromEffort(effort string) *bool {
 	return &on
 }
 
-func messagesFromOpenAI(in []oaiMessage) ([]chat.Message, error) {
+func messagesFromOpenAI(in []Message) ([]chat.Message, error) {
 	out := make([]chat.Message, 0, len(in))
 	for i, m := range in {
 		field := fmt.Sprintf("messages[%d]", i)
@@ -242,24 +243,24 @@ func messagesFromOpenAI(in []oaiMessage) ([]chat.Message, error) {
 		case "function":
 			role = "tool"
 		case "":
-			return nil, badRequest(field+".role", "%s.role is required (system, developer, user, assistant or tool)", field)
+			return nil, wire.BadRequest(field+".role", "%s.role is required (system, developer, user, assistant or tool)", field)
 		default:
-			return nil, badRequest(field+".role", "%s.role %q is not one of system, developer, user, assistant, tool", field, role)
+			return nil, wire.BadRequest(field+".role", "%s.role %q is not one of system, developer, user, assistant, tool", field, role)
 		}
 		text, err := contentText(m.Content, field+".content")
 		if err != nil {
 			return nil, err
 		}
-		if isNull(m.Content) && !(role == "assistant" && len(m.ToolCalls) > 0) {
-			return nil, badRequest(field+".content", "%s.content is required (a string or an array of text parts)", field)
+		if wire.IsNull(m.Content) && !(role == "assistant" && len(m.ToolCalls) > 0) {
+			return nil, wire.BadRequest(field+".content", "%s.content is required (a string or an array of text parts)", field)
 		}
 		cm := chat.Message{Role: role, Content: text, Name: m.Name, ToolCallID: m.ToolCallID, Reasoning: m.ReasoningContent}
 		for j, tc := range m.ToolCalls {
 			f := fmt.Sprintf("%s.tool_calls[%d]", field, j)
 			if tc.Function.Name == "" {
-				return nil, badRequest(f+".function.name", "%s.function.name is required", f)
+				return nil, wire.BadRequest(f+".function.name", "%s.function.name is required", f)
 			}
-			args, err := argumentsFromString(tc.Function.Arguments, f+".function.arguments")
+			args, err := ArgumentsFromString(tc.Function.Arguments, f+".function.arguments")
 			if err != nil {
 				return nil, err
 			}
@@ -273,7 +274,7 @@ func messagesFromOpenAI(in []oaiMessage) ([]chat.Message, error) {
 // contentText joins a message's text parts; images, audio and files are refused, since the
 // models Perch runs read text only.
 func contentText(raw json.RawMessage, field string) (string, error) {
-	if isNull(raw) {
+	if wire.IsNull(raw) {
 		return "", nil
 	}
 	var s string
@@ -282,43 +283,43 @@ func contentText(raw json.RawMessage, field string) (string, error) {
 	}
 	var parts []json.RawMessage
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", badRequest(field, "%s must be a string or an array of content parts, got %s", field, jsonKind(raw))
+		return "", wire.BadRequest(field, "%s must be a string or an array of content parts, got %s", field, wire.JSONKind(raw))
 	}
 	texts := make([]string, 0, len(parts))
 	for i, p := range parts {
-		var part oaiContentPart
+		var part ContentPart
 		if err := json.Unmarshal(p, &part); err != nil {
-			return "", badRequest(field, "%s[%d] must be an object like {\"type\":\"text\",\"text\":\"...\"}, got %s", field, i, jsonKind(p))
+			return "", wire.BadRequest(field, "%s[%d] must be an object like {\"type\":\"text\",\"text\":\"...\"}, got %s", field, i, wire.JSONKind(p))
 		}
 		switch part.Type {
 		case "text", "input_text", "refusal":
 			texts = append(texts, part.Text)
 		case "image_url", "input_image", "image":
-			return "", badRequest(field, "%s[%d] is an image, but Perch's models read text only; send text parts", field, i)
+			return "", wire.BadRequest(field, "%s[%d] is an image, but Perch's models read text only; send text parts", field, i)
 		case "input_audio", "audio", "file", "input_file":
-			return "", badRequest(field, "%s[%d] is of type %q, which Perch does not accept; send text parts", field, i, part.Type)
+			return "", wire.BadRequest(field, "%s[%d] is of type %q, which Perch does not accept; send text parts", field, i, part.Type)
 		default:
-			return "", badRequest(field, "%s[%d] has unknown type %q; use \"text\"", field, i, part.Type)
+			return "", wire.BadRequest(field, "%s[%d] has unknown type %q; use \"text\"", field, i, part.Type)
 		}
 	}
 	return strings.Join(texts, "\n"), nil
 }
 
-// argumentsFromString parses OpenAI's JSON-string arguments into the object the engine keeps.
-func argumentsFromString(s, field string) (json.RawMessage, error) {
+// ArgumentsFromString parses OpenAI's JSON-string arguments into the object the engine keeps.
+func ArgumentsFromString(s, field string) (json.RawMessage, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return json.RawMessage("{}"), nil
 	}
 	if !json.Valid([]byte(s)) {
-		return nil, badRequest(field, "%s must be a string holding a JSON object, got %q", field, s)
+		return nil, wire.BadRequest(field, "%s must be a string holding a JSON object, got %q", field, s)
 	}
 	return json.RawMessage(s), nil
 }
 
 var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 
-func toolsFromOpenAI(in []oaiTool) ([]chat.Tool, error) {
+func ToolsFromOpenAI(in []Tool) ([]chat.Tool, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
@@ -327,21 +328,21 @@ func toolsFromOpenAI(in []oaiTool) ([]chat.Tool, error) {
 	for i, t := range in {
 		field := fmt.Sprintf("tools[%d]", i)
 		if t.Type != "function" {
-			return nil, badRequest(field+".type", "%s.type must be \"function\", got %q", field, t.Type)
+			return nil, wire.BadRequest(field+".type", "%s.type must be \"function\", got %q", field, t.Type)
 		}
 		name := t.Function.Name
 		if !toolNameRE.MatchString(name) {
-			return nil, badRequest(field+".function.name", "%s.function.name must be 1 to 64 letters, digits, _ . or -, got %q", field, name)
+			return nil, wire.BadRequest(field+".function.name", "%s.function.name must be 1 to 64 letters, digits, _ . or -, got %q", field, name)
 		}
 		if seen[name] {
-			return nil, badRequest(field+".function.name", "two tools are named %q", name)
+			return nil, wire.BadRequest(field+".function.name", "two tools are named %q", name)
 		}
 		seen[name] = true
 		params := t.Function.Parameters
-		if !isNull(params) && bytes.TrimSpace(params)[0] != '{' {
-			return nil, badRequest(field+".function.parameters", "%s.function.parameters must be a JSON schema object, got %s", field, jsonKind(params))
+		if !wire.IsNull(params) && bytes.TrimSpace(params)[0] != '{' {
+			return nil, wire.BadRequest(field+".function.parameters", "%s.function.parameters must be a JSON schema object, got %s", field, wire.JSONKind(params))
 		}
-		if isNull(params) {
+		if wire.IsNull(params) {
 			params = nil
 		}
 		out = append(out, chat.Tool{Type: "function", Function: chat.Function{
@@ -351,8 +352,8 @@ func toolsFromOpenAI(in []oaiTool) ([]chat.Tool, error) {
 	return out, nil
 }
 
-func toolChoiceFromOpenAI(raw json.RawMessage, tools []chat.Tool) (chat.ToolChoice, error) {
-	if isNull(raw) {
+func ToolChoiceFromOpenAI(raw json.RawMessage, tools []chat.Tool) (chat.ToolChoice, error) {
+	if wire.IsNull(raw) {
 		return chat.ToolChoice{Mode: "auto"}, nil
 	}
 	var mode string
@@ -362,11 +363,11 @@ func toolChoiceFromOpenAI(raw json.RawMessage, tools []chat.Tool) (chat.ToolChoi
 			return chat.ToolChoice{Mode: "none"}, nil
 		case "auto", "required":
 			if len(tools) == 0 && mode == "required" {
-				return chat.ToolChoice{}, badRequest("tool_choice", "tool_choice %q needs tools", mode)
+				return chat.ToolChoice{}, wire.BadRequest("tool_choice", "tool_choice %q needs tools", mode)
 			}
 			return chat.ToolChoice{Mode: mode}, nil
 		}
-		return chat.ToolChoice{}, badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":...}}, got %q", mode)
+		return chat.ToolChoice{}, wire.BadRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":...}}, got %q", mode)
 	}
 	var named struct {
 		Type     string `json:"type"`
@@ -375,20 +376,20 @@ func toolChoiceFromOpenAI(raw json.RawMessage, tools []chat.Tool) (chat.ToolChoi
 		} `json:"function"`
 	}
 	if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Function.Name == "" {
-		return chat.ToolChoice{}, badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":...}}")
+		return chat.ToolChoice{}, wire.BadRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":...}}")
 	}
 	for _, t := range tools {
 		if t.Function.Name == named.Function.Name {
 			return chat.ToolChoice{Mode: "function", Function: named.Function.Name}, nil
 		}
 	}
-	return chat.ToolChoice{}, badRequest("tool_choice", "tool_choice names function %q, which is not among the tools", named.Function.Name)
+	return chat.ToolChoice{}, wire.BadRequest("tool_choice", "tool_choice names function %q, which is not among the tools", named.Function.Name)
 }
 
-// responseFormat maps response_format to the engine's Format; the engine builds the grammar.
+// ResponseFormat maps response_format to the engine's Format; the engine builds the grammar.
 // llama.cpp's {"type":"json_object","schema":{...}} is honoured too.
-func responseFormat(raw json.RawMessage) (*engine.Format, error) {
-	if isNull(raw) {
+func ResponseFormat(raw json.RawMessage) (*engine.Format, error) {
+	if wire.IsNull(raw) {
 		return nil, nil
 	}
 	var rf struct {
@@ -401,51 +402,51 @@ func responseFormat(raw json.RawMessage) (*engine.Format, error) {
 		} `json:"json_schema"`
 	}
 	if err := json.Unmarshal(raw, &rf); err != nil {
-		return nil, badRequest("response_format", "response_format must be an object like {\"type\":\"json_object\"}, got %s", jsonKind(raw))
+		return nil, wire.BadRequest("response_format", "response_format must be an object like {\"type\":\"json_object\"}, got %s", wire.JSONKind(raw))
 	}
 	switch rf.Type {
 	case "text":
 		return nil, nil
 	case "json_object":
-		if !isNull(rf.Schema) {
-			return schemaFormat("response_format.schema", rf.Schema)
+		if !wire.IsNull(rf.Schema) {
+			return SchemaFormat("response_format.schema", rf.Schema)
 		}
 		return &engine.Format{Type: "json_object"}, nil
 	case "json_schema":
 		if rf.JSONSchema == nil {
-			return nil, badRequest("response_format.json_schema", "response_format of type json_schema needs a json_schema object with a schema")
+			return nil, wire.BadRequest("response_format.json_schema", "response_format of type json_schema needs a json_schema object with a schema")
 		}
-		if isNull(rf.JSONSchema.Schema) {
+		if wire.IsNull(rf.JSONSchema.Schema) {
 			return &engine.Format{Type: "json_object"}, nil
 		}
-		f, err := schemaFormat("response_format.json_schema.schema", rf.JSONSchema.Schema)
+		f, err := SchemaFormat("response_format.json_schema.schema", rf.JSONSchema.Schema)
 		if f != nil && rf.JSONSchema.Strict != nil {
 			f.Strict = *rf.JSONSchema.Strict
 		}
 		return f, err
 	case "":
-		return nil, badRequest("response_format.type", "response_format.type is required: text, json_object or json_schema")
+		return nil, wire.BadRequest("response_format.type", "response_format.type is required: text, json_object or json_schema")
 	}
-	return nil, badRequest("response_format.type", "response_format.type %q is not supported; use text, json_object or json_schema", rf.Type)
+	return nil, wire.BadRequest("response_format.type", "response_format.type %q is not supported; use text, json_object or json_schema", rf.Type)
 }
 
-func schemaFormat(field string, schema json.RawMessage) (*engine.Format, error) {
+func SchemaFormat(field string, schema json.RawMessage) (*engine.Format, error) {
 	t := bytes.TrimSpace(schema)
 	if len(t) == 0 || (t[0] != '{' && string(t) != "true") {
-		return nil, badRequest(field, "%s must be a JSON schema object, got %s", field, jsonKind(schema))
+		return nil, wire.BadRequest(field, "%s must be a JSON schema object, got %s", field, wire.JSONKind(schema))
 	}
 	return &engine.Format{Type: "json_schema", Schema: json.RawMessage(t)}, nil
 }
 
 // Responses.
 
-func newID(prefix string) string {
+func NewID(prefix string) string {
 	var b [12]byte
 	rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
 }
 
-func finishReason(res string, toolCalls int) string {
+func FinishReason(res string, toolCalls int) string {
 	switch {
 	case toolCalls > 0:
 		return "tool_calls"
@@ -457,33 +458,33 @@ func finishReason(res string, toolCalls int) string {
 	return "stop"
 }
 
-func chatChoiceFromResult(i int, res *engine.ChatResult, logprobs bool) oaiChatChoice {
+func ChatChoiceFromResult(i int, res *engine.ChatResult, logprobs bool) ChatChoice {
 	m := res.Message
-	msg := oaiRespMessage{Role: "assistant", ReasoningContent: m.Reasoning}
+	msg := ResponseMessage{Role: "assistant", ReasoningContent: m.Reasoning}
 	if m.Content != "" || len(m.ToolCalls) == 0 {
 		c := m.Content
 		msg.Content = &c
 	}
-	msg.ToolCalls = toolCallsToOpenAI(m.ToolCalls, false)
-	ch := oaiChatChoice{Index: i, Message: msg, FinishReason: finishReason(res.FinishReason, len(m.ToolCalls))}
+	msg.ToolCalls = ToolCallsToOpenAI(m.ToolCalls, false)
+	ch := ChatChoice{Index: i, Message: msg, FinishReason: FinishReason(res.FinishReason, len(m.ToolCalls))}
 	if logprobs {
-		ch.Logprobs = &oaiChatLogprobs{Content: logprobsToOpenAI(res.Logprobs)}
+		ch.Logprobs = &ChatLogprobs{Content: LogprobsToOpenAI(res.Logprobs)}
 	}
 	return ch
 }
 
-// toolCallsToOpenAI gives arguments as a JSON string, as OpenAI clients expect.
-func toolCallsToOpenAI(calls []chat.ToolCall, stream bool) []oaiToolCall {
+// ToolCallsToOpenAI gives arguments as a JSON string, as OpenAI clients expect.
+func ToolCallsToOpenAI(calls []chat.ToolCall, stream bool) []ToolCall {
 	if len(calls) == 0 {
 		return nil
 	}
-	out := make([]oaiToolCall, len(calls))
+	out := make([]ToolCall, len(calls))
 	for i, c := range calls {
 		id := c.ID
 		if id == "" {
-			id = newID("call_")
+			id = NewID("call_")
 		}
-		out[i] = oaiToolCall{ID: id, Type: "function", Function: oaiFunctionCall{Name: c.Function.Name, Arguments: argumentsString(c.Function.Arguments)}}
+		out[i] = ToolCall{ID: id, Type: "function", Function: FunctionCall{Name: c.Function.Name, Arguments: ArgumentsString(c.Function.Arguments)}}
 		if stream {
 			idx := i
 			out[i].Index = &idx
@@ -492,9 +493,9 @@ func toolCallsToOpenAI(calls []chat.ToolCall, stream bool) []oaiToolCall {
 	return out
 }
 
-// argumentsString renders arguments compactly; a string holding JSON is taken as that JSON.
-func argumentsString(raw json.RawMessage) string {
-	obj := argumentsObject(raw)
+// ArgumentsString renders arguments compactly; a string holding JSON is taken as that JSON.
+func ArgumentsString(raw json.RawMessage) string {
+	obj := ArgumentsObject(raw)
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, obj); err != nil {
 		return string(obj)
@@ -502,8 +503,8 @@ func argumentsString(raw json.RawMessage) string {
 	return buf.String()
 }
 
-// argumentsObject returns the arguments as a JSON object, whatever the model wrote.
-func argumentsObject(raw json.RawMessage) json.RawMessage {
+// ArgumentsObject returns the arguments as a JSON object, whatever the model wrote.
+func ArgumentsObject(raw json.RawMessage) json.RawMessage {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || string(t) == "null" {
 		return json.RawMessage("{}")
@@ -517,20 +518,20 @@ func argumentsObject(raw json.RawMessage) json.RawMessage {
 	return json.RawMessage(t)
 }
 
-func logprobsToOpenAI(lps []engine.Logprob) []oaiTokenLogprob {
-	out := make([]oaiTokenLogprob, len(lps))
+func LogprobsToOpenAI(lps []engine.Logprob) []TokenLogprob {
+	out := make([]TokenLogprob, len(lps))
 	for i, lp := range lps {
-		top := make([]oaiTopLogprob, len(lp.Top))
+		top := make([]TopLogprob, len(lp.Top))
 		for j, t := range lp.Top {
-			top[j] = oaiTopLogprob{Token: t.Token, Logprob: t.Logprob, Bytes: byteInts(t.Bytes, t.Token)}
+			top[j] = TopLogprob{Token: t.Token, Logprob: t.Logprob, Bytes: ByteInts(t.Bytes, t.Token)}
 		}
-		out[i] = oaiTokenLogprob{Token: lp.Token, Logprob: lp.Logprob, Bytes: byteInts(lp.Bytes, lp.Token), TopLogprobs: top}
+		out[i] = TokenLogprob{Token: lp.Token, Logprob: lp.Logprob, Bytes: ByteInts(lp.Bytes, lp.Token), TopLogprobs: top}
 	}
 	return out
 }
 
-// byteInts gives token bytes as a list of integers (OpenAI's form, not base64).
-func byteInts(b []byte, fallback string) []int {
+// ByteInts gives token bytes as a list of integers (OpenAI's form, not base64).
+func ByteInts(b []byte, fallback string) []int {
 	if b == nil {
 		b = []byte(fallback)
 	}
@@ -541,52 +542,52 @@ func byteInts(b []byte, fallback string) []int {
 	return out
 }
 
-func usageToOpenAI(u engine.Usage) *oaiUsage {
-	return &oaiUsage{
+func UsageToOpenAI(u engine.Usage) *Usage {
+	return &Usage{
 		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.PromptTokens + u.CompletionTokens,
-		PromptTokensDetails: &oaiPromptDetails{CachedTokens: u.CachedTokens},
+		PromptTokensDetails: &PromptDetails{CachedTokens: u.CachedTokens},
 	}
 }
 
 // Legacy completions.
 
-// completionPrompt is one prompt of /v1/completions: text or token ids.
-type completionPrompt struct {
+// CompletionPrompt is one prompt of /v1/completions: text or token ids.
+type CompletionPrompt struct {
 	Text   string
 	Tokens []int32
 }
 
-// promptsFromOpenAI reads a prompt that is a string, a list of strings, a list of token
+// PromptsFromOpenAI reads a prompt that is a string, a list of strings, a list of token
 // ids, or a list of token-id lists (and mixes of the last kinds, as llama.cpp allows).
-func promptsFromOpenAI(raw json.RawMessage) ([]completionPrompt, error) {
-	if isNull(raw) {
-		return nil, badRequest("prompt", "field \"prompt\" is required: a string, an array of strings, or token ids")
+func PromptsFromOpenAI(raw json.RawMessage) ([]CompletionPrompt, error) {
+	if wire.IsNull(raw) {
+		return nil, wire.BadRequest("prompt", "field \"prompt\" is required: a string, an array of strings, or token ids")
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		return []completionPrompt{{Text: s}}, nil
+		return []CompletionPrompt{{Text: s}}, nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, badRequest("prompt", "prompt must be a string, an array of strings, or token ids, got %s", jsonKind(raw))
+		return nil, wire.BadRequest("prompt", "prompt must be a string, an array of strings, or token ids, got %s", wire.JSONKind(raw))
 	}
 	if len(items) == 0 {
-		return nil, badRequest("prompt", "prompt is an empty array")
+		return nil, wire.BadRequest("prompt", "prompt is an empty array")
 	}
 	if ids, err := tokenIDs(raw); err == nil {
-		return []completionPrompt{{Tokens: ids}}, nil
+		return []CompletionPrompt{{Tokens: ids}}, nil
 	}
-	out := make([]completionPrompt, 0, len(items))
+	out := make([]CompletionPrompt, 0, len(items))
 	for i, it := range items {
 		if err := json.Unmarshal(it, &s); err == nil {
-			out = append(out, completionPrompt{Text: s})
+			out = append(out, CompletionPrompt{Text: s})
 			continue
 		}
 		ids, err := tokenIDs(it)
 		if err != nil || len(ids) == 0 {
-			return nil, badRequest("prompt", "prompt[%d] must be a string or a non-empty array of token ids, got %s", i, jsonKind(it))
+			return nil, wire.BadRequest("prompt", "prompt[%d] must be a string or a non-empty array of token ids, got %s", i, wire.JSONKind(it))
 		}
-		out = append(out, completionPrompt{Tokens: ids})
+		out = append(out, CompletionPrompt{Tokens: ids})
 	}
 	return out, nil
 }
@@ -599,66 +600,66 @@ func tokenIDs(raw json.RawMessage) ([]int32, error) {
 	out := make([]int32, len(ids))
 	for i, id := range ids {
 		if id < 0 || id > math.MaxInt32 {
-			return nil, badRequest("prompt", "token id %d is out of range", id)
+			return nil, wire.BadRequest("prompt", "token id %d is out of range", id)
 		}
 		out[i] = int32(id)
 	}
 	return out, nil
 }
 
-// completionRequestFromOpenAI builds the engine request shared by every prompt and choice.
-func completionRequestFromOpenAI(req oaiCompletionRequest) (engine.CompletionRequest, []completionPrompt, int, error) {
+// CompletionRequestFromOpenAI builds the engine request shared by every prompt and choice.
+func CompletionRequestFromOpenAI(req CompletionRequest) (engine.CompletionRequest, []CompletionPrompt, int, error) {
 	var out engine.CompletionRequest
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return out, nil, 0, err
 	}
 	out.Model = req.Model
-	prompts, err := promptsFromOpenAI(req.Prompt)
+	prompts, err := PromptsFromOpenAI(req.Prompt)
 	if err != nil {
 		return out, nil, 0, err
 	}
 	if req.StreamOptions != nil && !req.Stream {
-		return out, nil, 0, badRequest("stream_options", "stream_options is only allowed when stream is true")
+		return out, nil, 0, wire.BadRequest("stream_options", "stream_options is only allowed when stream is true")
 	}
 	n, err := parseN(req.N)
 	if err != nil {
 		return out, nil, 0, err
 	}
 	if req.BestOf != nil && *req.BestOf != n {
-		return out, nil, 0, badRequest("best_of", "best_of is not supported (it must equal n)")
+		return out, nil, 0, wire.BadRequest("best_of", "best_of is not supported (it must equal n)")
 	}
 	if len(prompts)*n > maxN {
-		return out, nil, 0, badRequest("n", "%d prompts × n=%d asks for %d completions; the limit is %d", len(prompts), n, len(prompts)*n, maxN)
+		return out, nil, 0, wire.BadRequest("n", "%d prompts × n=%d asks for %d completions; the limit is %d", len(prompts), n, len(prompts)*n, maxN)
 	}
-	if out.MaxTokens, err = parseMaxTokens("max_tokens", req.MaxTokens); err != nil {
+	if out.MaxTokens, err = ParseMaxTokens("max_tokens", req.MaxTokens); err != nil {
 		return out, nil, 0, err
 	}
 	if out.Stop, err = parseStop(req.Stop); err != nil {
 		return out, nil, 0, err
 	}
-	if out.Sampling, err = openAISampling(samplingParams{
+	if out.Sampling, err = OpenAISampling(SamplingParams{
 		Temperature: req.Temperature, TopP: req.TopP, MinP: req.MinP, TopK: req.TopK, Seed: req.Seed,
 		PresencePenalty: req.PresencePenalty, FrequencyPenalty: req.FrequencyPenalty, LogitBias: req.LogitBias,
 	}); err != nil {
 		return out, nil, 0, err
 	}
 	if req.Logprobs != nil {
-		if *req.Logprobs < 0 || *req.Logprobs > maxTopLogprobs {
-			return out, nil, 0, badRequest("logprobs", "logprobs must be between 0 and %d, got %d", maxTopLogprobs, *req.Logprobs)
+		if *req.Logprobs < 0 || *req.Logprobs > MaxTopLogprobs {
+			return out, nil, 0, wire.BadRequest("logprobs", "logprobs must be between 0 and %d, got %d", MaxTopLogprobs, *req.Logprobs)
 		}
 		out.Logprobs, out.TopLogprobs = true, *req.Logprobs
 	}
 	out.Suffix = req.Suffix
-	if out.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
+	if out.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
 		return out, nil, 0, err
 	}
 	return out, prompts, n, nil
 }
 
-// legacyLogprobs renders logprobs in the completions API's columns; offsets count from the
+// LegacyLogprobsOf renders logprobs in the completions API's columns; offsets count from the
 // start of the choice's text (after any echoed prompt).
-func legacyLogprobs(lps []engine.Logprob, offset int) *oaiLegacyLogprobs {
-	out := &oaiLegacyLogprobs{Tokens: []string{}, TokenLogprobs: []float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
+func LegacyLogprobsOf(lps []engine.Logprob, offset int) *LegacyLogprobs {
+	out := &LegacyLogprobs{Tokens: []string{}, TokenLogprobs: []float64{}, TopLogprobs: []map[string]float64{}, TextOffset: []int{}}
 	for _, lp := range lps {
 		out.Tokens = append(out.Tokens, lp.Token)
 		out.TokenLogprobs = append(out.TokenLogprobs, lp.Logprob)
@@ -675,14 +676,14 @@ func legacyLogprobs(lps []engine.Logprob, offset int) *oaiLegacyLogprobs {
 
 // Embeddings.
 
-// embedInputs reads input: a string, a list of strings, token ids, or lists of token ids.
-func embedInputs(raw json.RawMessage) (texts []string, tokens [][]int32, err error) {
-	if isNull(raw) {
-		return nil, nil, badRequest("input", "field \"input\" is required: a string, an array of strings, or token ids")
+// EmbedInputs reads input: a string, a list of strings, token ids, or lists of token ids.
+func EmbedInputs(raw json.RawMessage) (texts []string, tokens [][]int32, err error) {
+	if wire.IsNull(raw) {
+		return nil, nil, wire.BadRequest("input", "field \"input\" is required: a string, an array of strings, or token ids")
 	}
-	prompts, perr := promptsFromOpenAI(raw)
+	prompts, perr := PromptsFromOpenAI(raw)
 	if perr != nil {
-		return nil, nil, badRequest("input", "input must be a string, an array of strings, or token ids, got %s", jsonKind(raw))
+		return nil, nil, wire.BadRequest("input", "input must be a string, an array of strings, or token ids, got %s", wire.JSONKind(raw))
 	}
 	hasText, hasTokens := false, false
 	for i, p := range prompts {
@@ -692,19 +693,19 @@ func embedInputs(raw json.RawMessage) (texts []string, tokens [][]int32, err err
 			continue
 		}
 		if p.Text == "" {
-			return nil, nil, badRequest("input", "input[%d] is an empty string; every input needs text", i)
+			return nil, nil, wire.BadRequest("input", "input[%d] is an empty string; every input needs text", i)
 		}
 		hasText = true
 		texts = append(texts, p.Text)
 	}
 	if hasText && hasTokens {
-		return nil, nil, badRequest("input", "input mixes strings and token ids; send one kind per request")
+		return nil, nil, wire.BadRequest("input", "input mixes strings and token ids; send one kind per request")
 	}
 	return texts, tokens, nil
 }
 
-// encodeEmbedding gives a vector as floats or as base64 of little-endian float32s.
-func encodeEmbedding(v []float32, format string) any {
+// EncodeEmbedding gives a vector as floats or as base64 of little-endian float32s.
+func EncodeEmbedding(v []float32, format string) any {
 	if format != "base64" {
 		return v
 	}

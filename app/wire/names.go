@@ -1,4 +1,4 @@
-package api
+package wire
 
 import (
 	"bytes"
@@ -12,55 +12,55 @@ import (
 // maxModelName bounds model names; real ones (hf.co/org/repo:QUANT) are far shorter.
 const maxModelName = 256
 
-// validateModelName refuses names that could escape the store or confuse a path: empty,
+// ValidateModelName refuses names that could escape the store or confuse a path: empty,
 // too long, odd characters, absolute paths, "." or ".." segments. Library references such as
 // "hf.co/org/repo:Q4_K_M" and "127.0.0.1:8080/library/name:tag" pass.
-func validateModelName(field, name string) error {
+func ValidateModelName(field, name string) error {
 	switch {
 	case name == "":
-		return badRequest(field, "field %q is required: name a model (GET /v1/models or /api/tags lists them)", field)
+		return BadRequest(field, "field %q is required: name a model (GET /v1/models or /api/tags lists them)", field)
 	case len(name) > maxModelName:
-		return badRequest(field, "%s: the model name is %d bytes long; the limit is %d", field, len(name), maxModelName)
+		return BadRequest(field, "%s: the model name is %d bytes long; the limit is %d", field, len(name), maxModelName)
 	case strings.HasPrefix(name, "/") || strings.HasPrefix(name, "~"):
-		return badRequest(field, "%s: model name %q looks like a file path; use a library name (import files with `perch pull`)", field, name)
+		return BadRequest(field, "%s: model name %q looks like a file path; use a library name (import files with `perch pull`)", field, name)
 	}
 	for _, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-:/@+", c)
 		if !ok {
-			return badRequest(field, "%s: model name %q contains %q; names use letters, digits and . _ - : / @ +", field, name, c)
+			return BadRequest(field, "%s: model name %q contains %q; names use letters, digits and . _ - : / @ +", field, name, c)
 		}
 	}
 	for seg := range strings.SplitSeq(name, "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return badRequest(field, "%s: model name %q has an empty, \".\" or \"..\" path segment", field, name)
+			return BadRequest(field, "%s: model name %q has an empty, \".\" or \"..\" path segment", field, name)
 		}
 	}
 	return nil
 }
 
-// validatePullRef accepts a model name or an http(s) URL of a GGUF file.
-func validatePullRef(field, ref string) error {
+// ValidatePullRef accepts a model name or an http(s) URL of a GGUF file.
+func ValidatePullRef(field, ref string) error {
 	lower := strings.ToLower(ref)
 	if strings.HasPrefix(lower, "https://") || strings.HasPrefix(lower, "http://") {
 		if len(ref) > 2048 || strings.ContainsAny(ref, " \t\r\n\\") {
-			return badRequest(field, "model URL %q is not valid", ref)
+			return BadRequest(field, "model URL %q is not valid", ref)
 		}
 		return nil
 	}
-	return validateModelName(field, ref)
+	return ValidateModelName(field, ref)
 }
 
-// parseKeepAlive reads Ollama's keep_alive: a duration string ("5m", "1h30m"), a number of
+// ParseKeepAlive reads Ollama's keep_alive: a duration string ("5m", "1h30m"), a number of
 // seconds, a numeric string, or a negative value for "forever". Absent or null gives nil (the
 // configured default). The result follows the engine: negative keeps the model forever,
 // zero unloads it after the request.
-func parseKeepAlive(raw json.RawMessage, field string) (*time.Duration, error) {
-	if isNull(raw) {
+func ParseKeepAlive(raw json.RawMessage, field string) (*time.Duration, error) {
+	if IsNull(raw) {
 		return nil, nil
 	}
 	raw = bytes.TrimSpace(raw)
 	bad := func() error {
-		return badRequest(field, "field %q must be a duration such as \"5m\" or \"1h\", a number of seconds, or -1 to keep the model loaded; got %s", field, raw)
+		return BadRequest(field, "field %q must be a duration such as \"5m\" or \"1h\", a number of seconds, or -1 to keep the model loaded; got %s", field, raw)
 	}
 	var d time.Duration
 	switch raw[0] {

@@ -1,10 +1,12 @@
-package api
+package openai
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
+
+	"github.com/perchapp/perch/app/wire"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
@@ -15,7 +17,7 @@ import (
 // output items, JSON output. Images, files, audio and OpenAI's hosted tools (web search, file
 // search, computer use, ...) are refused with a 400 that names the item.
 
-type respRequest struct {
+type RespRequest struct {
 	Model              string            `json:"model"`
 	Input              json.RawMessage   `json:"input"`
 	Instructions       json.RawMessage   `json:"instructions"`
@@ -59,16 +61,16 @@ type respPart struct {
 	Text string `json:"text"`
 }
 
-// respConversation is what a stored response carries forward to the next: the conversation
+// RespConversation is what a stored response carries forward to the next: the conversation
 // without instructions (they are not carried over, as OpenAI documents).
-type respConversation []chat.Message
+type RespConversation []chat.Message
 
-// respRequestToChat validates a Responses request and builds the engine request. prev is the
+// RespRequestToChat validates a Responses request and builds the engine request. prev is the
 // conversation of previous_response_id (nil without one). It returns the conversation so far
 // (prev plus this input), to be stored with the answer.
-func respRequestToChat(req respRequest, prev respConversation) (engine.ChatRequest, respConversation, error) {
+func RespRequestToChat(req RespRequest, prev RespConversation) (engine.ChatRequest, RespConversation, error) {
 	var out engine.ChatRequest
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return out, nil, err
 	}
 	out.Model = req.Model
@@ -76,9 +78,9 @@ func respRequestToChat(req respRequest, prev respConversation) (engine.ChatReque
 	if err != nil {
 		return out, nil, err
 	}
-	conv := append(append(respConversation(nil), prev...), input...)
+	conv := append(append(RespConversation(nil), prev...), input...)
 	if len(conv) == 0 {
-		return out, nil, badRequest("input", "field \"input\" is required: a string or an array of input items")
+		return out, nil, wire.BadRequest("input", "field \"input\" is required: a string or an array of input items")
 	}
 	instructions, err := respInstructions(req.Instructions)
 	if err != nil {
@@ -88,10 +90,10 @@ func respRequestToChat(req respRequest, prev respConversation) (engine.ChatReque
 		out.Messages = append(out.Messages, chat.Message{Role: "system", Content: instructions})
 	}
 	out.Messages = append(out.Messages, conv...)
-	if out.MaxTokens, err = parseMaxTokens("max_output_tokens", req.MaxOutputTokens); err != nil {
+	if out.MaxTokens, err = ParseMaxTokens("max_output_tokens", req.MaxOutputTokens); err != nil {
 		return out, nil, err
 	}
-	if out.Sampling, err = openAISampling(samplingParams{Temperature: req.Temperature, TopP: req.TopP}); err != nil {
+	if out.Sampling, err = OpenAISampling(SamplingParams{Temperature: req.Temperature, TopP: req.TopP}); err != nil {
 		return out, nil, err
 	}
 	if out.Tools, err = respTools(req.Tools); err != nil {
@@ -106,28 +108,28 @@ func respRequestToChat(req respRequest, prev respConversation) (engine.ChatReque
 		}
 	}
 	if req.Reasoning != nil {
-		out.Think = thinkFromEffort(req.Reasoning.Effort)
+		out.Think = ThinkFromEffort(req.Reasoning.Effort)
 	}
-	if out.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
+	if out.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
 		return out, nil, err
 	}
 	return out, conv, nil
 }
 
 func respInstructions(raw json.RawMessage) (string, error) {
-	if isNull(raw) {
+	if wire.IsNull(raw) {
 		return "", nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", badRequest("instructions", "instructions must be a string, got %s", jsonKind(raw))
+		return "", wire.BadRequest("instructions", "instructions must be a string, got %s", wire.JSONKind(raw))
 	}
 	return s, nil
 }
 
 // respInput reads input: a string (one user message) or a list of items.
 func respInput(raw json.RawMessage) ([]chat.Message, error) {
-	if isNull(raw) {
+	if wire.IsNull(raw) {
 		return nil, nil
 	}
 	var s string
@@ -136,7 +138,7 @@ func respInput(raw json.RawMessage) ([]chat.Message, error) {
 	}
 	var items []respItem
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, badRequest("input", "input must be a string or an array of input items, got %s", jsonKind(raw))
+		return nil, wire.BadRequest("input", "input must be a string or an array of input items, got %s", wire.JSONKind(raw))
 	}
 	var out []chat.Message
 	for i, it := range items {
@@ -150,9 +152,9 @@ func respInput(raw json.RawMessage) ([]chat.Message, error) {
 			out = append(out, m)
 		case "function_call":
 			if it.Name == "" || it.CallID == "" {
-				return nil, badRequest(field, "%s (function_call) needs call_id and name", field)
+				return nil, wire.BadRequest(field, "%s (function_call) needs call_id and name", field)
 			}
-			args, err := argumentsFromString(it.Arguments, field+".arguments")
+			args, err := ArgumentsFromString(it.Arguments, field+".arguments")
 			if err != nil {
 				return nil, err
 			}
@@ -165,7 +167,7 @@ func respInput(raw json.RawMessage) ([]chat.Message, error) {
 			}
 		case "function_call_output":
 			if it.CallID == "" {
-				return nil, badRequest(field+".call_id", "%s (function_call_output) needs call_id", field)
+				return nil, wire.BadRequest(field+".call_id", "%s (function_call_output) needs call_id", field)
 			}
 			text, err := respText(it.Output, field+".output", "input_text")
 			if err != nil {
@@ -175,7 +177,7 @@ func respInput(raw json.RawMessage) ([]chat.Message, error) {
 		case "reasoning":
 			// A reasoning model's earlier thinking: not sent back to the template.
 		default:
-			return nil, badRequest(field+".type", "%s has type %q, which Perch does not support; send message, function_call or function_call_output items", field, it.Type)
+			return nil, wire.BadRequest(field+".type", "%s has type %q, which Perch does not support; send message, function_call or function_call_output items", field, it.Type)
 		}
 	}
 	return out, nil
@@ -188,9 +190,9 @@ func respMessage(it respItem, field string) (chat.Message, error) {
 	case "developer":
 		role = "system"
 	case "":
-		return chat.Message{}, badRequest(field+".role", "%s needs a role: user, assistant, system or developer", field)
+		return chat.Message{}, wire.BadRequest(field+".role", "%s needs a role: user, assistant, system or developer", field)
 	default:
-		return chat.Message{}, badRequest(field+".role", "%s.role must be user, assistant, system or developer, got %q", field, role)
+		return chat.Message{}, wire.BadRequest(field+".role", "%s.role must be user, assistant, system or developer, got %q", field, role)
 	}
 	want := "input_text"
 	if role == "assistant" {
@@ -206,7 +208,7 @@ func respMessage(it respItem, field string) (chat.Message, error) {
 // respText reads content that is a string or a list of text parts; any other part (an image,
 // a file, audio) is refused by name.
 func respText(raw json.RawMessage, field, want string) (string, error) {
-	if isNull(raw) {
+	if wire.IsNull(raw) {
 		return "", nil
 	}
 	var s string
@@ -215,7 +217,7 @@ func respText(raw json.RawMessage, field, want string) (string, error) {
 	}
 	var parts []respPart
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", badRequest(field, "%s must be a string or an array of %s parts, got %s", field, want, jsonKind(raw))
+		return "", wire.BadRequest(field, "%s must be a string or an array of %s parts, got %s", field, want, wire.JSONKind(raw))
 	}
 	var sb bytes.Buffer
 	for i, p := range parts {
@@ -226,7 +228,7 @@ func respText(raw json.RawMessage, field, want string) (string, error) {
 			}
 			sb.WriteString(p.Text)
 		default:
-			return "", badRequest(fmt.Sprintf("%s[%d].type", field, i), "%s[%d] has type %q, which Perch does not support (text only); send %s parts", field, i, p.Type, want)
+			return "", wire.BadRequest(fmt.Sprintf("%s[%d].type", field, i), "%s[%d] has type %q, which Perch does not support (text only); send %s parts", field, i, p.Type, want)
 		}
 	}
 	return sb.String(), nil
@@ -242,19 +244,19 @@ type respFunctionTool struct {
 }
 
 func respTools(in []json.RawMessage) ([]chat.Tool, error) {
-	var tools []oaiTool
+	var tools []Tool
 	for i, raw := range in {
 		var t respFunctionTool
 		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, badRequest(fmt.Sprintf("tools[%d]", i), "tools[%d] must be an object, got %s", i, jsonKind(raw))
+			return nil, wire.BadRequest(fmt.Sprintf("tools[%d]", i), "tools[%d] must be an object, got %s", i, wire.JSONKind(raw))
 		}
 		if t.Type != "function" {
-			return nil, badRequest(fmt.Sprintf("tools[%d].type", i), "tools[%d] has type %q, which Perch does not support; only function tools run locally", i, t.Type)
+			return nil, wire.BadRequest(fmt.Sprintf("tools[%d].type", i), "tools[%d] has type %q, which Perch does not support; only function tools run locally", i, t.Type)
 		}
-		tools = append(tools, oaiTool{Type: "function", Function: oaiFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict}})
+		tools = append(tools, Tool{Type: "function", Function: Function{Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict}})
 	}
-	out, err := toolsFromOpenAI(tools)
-	if ae, ok := err.(*apiError); ok {
+	out, err := ToolsFromOpenAI(tools)
+	if ae, ok := err.(*wire.ParamError); ok {
 		// The chat route's messages say tools[i].function.name; here the name is flat.
 		ae.Param = respToolField.ReplaceAllString(ae.Param, "$1")
 		ae.Message = respToolField.ReplaceAllString(ae.Message, "$1")
@@ -269,18 +271,18 @@ func respToolChoice(raw json.RawMessage, tools []chat.Tool) (chat.ToolChoice, er
 		Type string `json:"type"`
 		Name string `json:"name"`
 	}
-	if !isNull(raw) && bytes.TrimSpace(raw)[0] == '{' {
+	if !wire.IsNull(raw) && bytes.TrimSpace(raw)[0] == '{' {
 		if err := json.Unmarshal(raw, &named); err != nil || named.Type != "function" || named.Name == "" {
-			return chat.ToolChoice{}, badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"name\":...}")
+			return chat.ToolChoice{}, wire.BadRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\":\"function\",\"name\":...}")
 		}
 		raw, _ = json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": named.Name}})
 	}
-	return toolChoiceFromOpenAI(raw, tools)
+	return ToolChoiceFromOpenAI(raw, tools)
 }
 
 // respFormat maps text.format: text, json_object, or json_schema with the schema inline.
 func respFormat(raw json.RawMessage) (*engine.Format, error) {
-	if isNull(raw) {
+	if wire.IsNull(raw) {
 		return nil, nil
 	}
 	var f struct {
@@ -290,7 +292,7 @@ func respFormat(raw json.RawMessage) (*engine.Format, error) {
 		Strict *bool           `json:"strict"`
 	}
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, badRequest("text.format", "text.format must be an object like {\"type\":\"json_schema\",...}, got %s", jsonKind(raw))
+		return nil, wire.BadRequest("text.format", "text.format must be an object like {\"type\":\"json_schema\",...}, got %s", wire.JSONKind(raw))
 	}
 	switch f.Type {
 	case "text":
@@ -298,27 +300,27 @@ func respFormat(raw json.RawMessage) (*engine.Format, error) {
 	case "json_object":
 		return &engine.Format{Type: "json_object"}, nil
 	case "json_schema":
-		if isNull(f.Schema) {
-			return nil, badRequest("text.format.schema", "text.format of type json_schema needs a schema")
+		if wire.IsNull(f.Schema) {
+			return nil, wire.BadRequest("text.format.schema", "text.format of type json_schema needs a schema")
 		}
-		out, err := schemaFormat("text.format.schema", f.Schema)
+		out, err := SchemaFormat("text.format.schema", f.Schema)
 		if out != nil && f.Strict != nil {
 			out.Strict = *f.Strict
 		}
 		return out, err
 	}
-	return nil, badRequest("text.format.type", "text.format.type must be text, json_object or json_schema, got %q", f.Type)
+	return nil, wire.BadRequest("text.format.type", "text.format.type must be text, json_object or json_schema, got %q", f.Type)
 }
 
-// respShell is the response object before any output: what response.created carries, and the
+// RespShell is the response object before any output: what response.created carries, and the
 // frame of the final one.
-func respShell(id string, created int64, req respRequest, ereq engine.ChatRequest) respResponse {
-	r := respResponse{
+func RespShell(id string, created int64, req RespRequest, ereq engine.ChatRequest) Response {
+	r := Response{
 		ID: id, Object: "response", CreatedAt: created, Status: "in_progress", Model: req.Model,
 		MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: req.ParallelToolCalls == nil || *req.ParallelToolCalls,
 		Store: req.Store == nil || *req.Store, Temperature: req.Temperature, TopP: req.TopP, Truncation: "disabled",
-		Output: []respOutputItem{}, Tools: []json.RawMessage{}, Metadata: req.Metadata,
-		ToolChoice: json.RawMessage(`"auto"`), Text: respTextOut{Format: json.RawMessage(`{"type":"text"}`)},
+		Output: []OutputItem{}, Tools: []json.RawMessage{}, Metadata: req.Metadata,
+		ToolChoice: json.RawMessage(`"auto"`), Text: ResponseText{Format: json.RawMessage(`{"type":"text"}`)},
 	}
 	if r.Metadata == nil {
 		r.Metadata = map[string]string{}
@@ -330,10 +332,10 @@ func respShell(id string, created int64, req respRequest, ereq engine.ChatReques
 		p := req.PreviousResponseID
 		r.PreviousResponseID = &p
 	}
-	if !isNull(req.ToolChoice) {
+	if !wire.IsNull(req.ToolChoice) {
 		r.ToolChoice = req.ToolChoice
 	}
-	if req.Text != nil && !isNull(req.Text.Format) {
+	if req.Text != nil && !wire.IsNull(req.Text.Format) {
 		r.Text.Format = req.Text.Format
 	}
 	for _, t := range ereq.Tools {
@@ -355,83 +357,83 @@ type respFunctionToolOut struct {
 	Strict      bool            `json:"strict"`
 }
 
-func respTextPart(text string) respOutputPart {
-	return respOutputPart{Type: "output_text", Text: text, Annotations: &[]any{}, Logprobs: &[]any{}}
+func RespTextPart(text string) OutputPart {
+	return OutputPart{Type: "output_text", Text: text, Annotations: &[]any{}, Logprobs: &[]any{}}
 }
 
-func respMessageItem(id, text, status string) respOutputItem {
-	parts := []respOutputPart{}
+func RespMessageItem(id, text, status string) OutputItem {
+	parts := []OutputPart{}
 	if status != "in_progress" {
-		parts = append(parts, respTextPart(text))
+		parts = append(parts, RespTextPart(text))
 	}
-	return respOutputItem{Type: "message", ID: id, Status: status, Role: "assistant", Content: &parts}
+	return OutputItem{Type: "message", ID: id, Status: status, Role: "assistant", Content: &parts}
 }
 
-func respReasoningItem(id, text string) respOutputItem {
-	return respOutputItem{Type: "reasoning", ID: id, Summary: &[]respOutputPart{{Type: "summary_text", Text: text}}}
+func RespReasoningItem(id, text string) OutputItem {
+	return OutputItem{Type: "reasoning", ID: id, Summary: &[]OutputPart{{Type: "summary_text", Text: text}}}
 }
 
-// respCallItem is a function call; the call id is the one the conversation will carry.
-func respCallItem(id string, call chat.ToolCall, status string) respOutputItem {
-	args := argumentsString(call.Function.Arguments)
+// RespCallItem is a function call; the call id is the one the conversation will carry.
+func RespCallItem(id string, call chat.ToolCall, status string) OutputItem {
+	args := ArgumentsString(call.Function.Arguments)
 	if status == "in_progress" {
 		args = ""
 	}
-	return respOutputItem{Type: "function_call", ID: id, Status: status, CallID: call.ID, Name: call.Function.Name, Arguments: &args}
+	return OutputItem{Type: "function_call", ID: id, Status: status, CallID: call.ID, Name: call.Function.Name, Arguments: &args}
 }
 
-// respNameCalls gives each call an id (call_…) where the model's syntax had none.
-func respNameCalls(calls []chat.ToolCall) {
+// RespNameCalls gives each call an id (call_…) where the model's syntax had none.
+func RespNameCalls(calls []chat.ToolCall) {
 	for i := range calls {
 		if calls[i].ID == "" {
-			calls[i].ID = newID("call_")
+			calls[i].ID = NewID("call_")
 		}
 	}
 }
 
-// respOutput lists a finished answer's items: reasoning, the message, then the calls.
-func respOutput(res *engine.ChatResult) []respOutputItem {
+// RespOutput lists a finished answer's items: reasoning, the message, then the calls.
+func RespOutput(res *engine.ChatResult) []OutputItem {
 	m := res.Message
-	out := []respOutputItem{}
+	out := []OutputItem{}
 	if m.Reasoning != "" {
-		out = append(out, respReasoningItem(newID("rs_"), m.Reasoning))
+		out = append(out, RespReasoningItem(NewID("rs_"), m.Reasoning))
 	}
 	if m.Content != "" || len(m.ToolCalls) == 0 {
-		out = append(out, respMessageItem(newID("msg_"), m.Content, respItemStatus(res)))
+		out = append(out, RespMessageItem(NewID("msg_"), m.Content, RespItemStatus(res)))
 	}
-	respNameCalls(m.ToolCalls)
+	RespNameCalls(m.ToolCalls)
 	for _, c := range m.ToolCalls {
-		out = append(out, respCallItem(newID("fc_"), c, "completed"))
+		out = append(out, RespCallItem(NewID("fc_"), c, "completed"))
 	}
 	return out
 }
 
-func respItemStatus(res *engine.ChatResult) string {
+func RespItemStatus(res *engine.ChatResult) string {
 	if res.FinishReason == engine.FinishLength {
 		return "incomplete"
 	}
 	return "completed"
 }
 
-// respFinish fills in the end of a response: status, usage, and why it stopped short.
-func respFinish(r *respResponse, res *engine.ChatResult, output []respOutputItem, now int64) {
+// RespFinish fills in the end of a response: status, usage, and why it stopped short.
+func RespFinish(r *Response, res *engine.ChatResult, output []OutputItem, now int64) {
 	r.Output = output
 	r.Status = "completed"
 	r.CompletedAt = &now
 	if res.FinishReason == engine.FinishLength {
 		r.Status = "incomplete"
 		r.CompletedAt = nil
-		r.IncompleteDetails = &respIncomplete{Reason: "max_output_tokens"}
+		r.IncompleteDetails = &IncompleteDetails{Reason: "max_output_tokens"}
 	}
 	u := res.Usage
-	r.Usage = &respUsage{
-		InputTokens: u.PromptTokens, InputTokensDetails: respInputDetails{CachedTokens: u.CachedTokens},
+	r.Usage = &ResponseUsage{
+		InputTokens: u.PromptTokens, InputTokensDetails: InputTokensDetails{CachedTokens: u.CachedTokens},
 		OutputTokens: u.CompletionTokens, TotalTokens: u.PromptTokens + u.CompletionTokens,
 	}
 }
 
-// respAnswer is the assistant turn stored for previous_response_id.
-func respAnswer(res *engine.ChatResult) chat.Message {
+// RespAnswer is the assistant turn stored for previous_response_id.
+func RespAnswer(res *engine.ChatResult) chat.Message {
 	m := res.Message
 	return chat.Message{Role: "assistant", Content: m.Content, ToolCalls: m.ToolCalls}
 }
