@@ -363,8 +363,10 @@ func (p *process) readFrames(ctx context.Context, fr *frameReader, fn func(Event
 			if res.Text == "" && res.Tokens == nil { // a stream: the events carried them
 				res.Text, res.Tokens, res.Logprobs = text.String(), tokens, logprobs
 			}
+			res.Text = validText(res.Text)
 			return res, nil
 		case ev != nil:
+			ev.Text = validText(ev.Text)
 			text.WriteString(ev.Text)
 			if ev.Token >= 0 { // held-back text at the end comes without a token
 				tokens = append(tokens, ev.Token)

@@ -1,0 +1,28 @@
+package engine
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// validText is s with each byte that is not part of valid UTF-8 replaced by U+FFFD, as
+// encoding/json writes it. A model can sample byte tokens that make no character (a random
+// or a confused model does); the binary worker wire carries them as they are, and every
+// consumer (JSON, SQLite chats, the UI) needs text.
+func validText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
