@@ -75,6 +75,9 @@ export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$WORK/bus")
 # Perch in a private home: its settings, its login item, its workers' sockets.
 export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config PERCH_HOME=$WORK/perch
 export PERCH_HOST=127.0.0.1:$PORT PERCH_MODELS_DIRS=$MODELS PERCH_DESKTOP_SELFTEST=$MODEL
+# No idle engine process kept ready: this test counts the workers that hold a model (a
+# kept-ready process becomes the next worker, so it cannot be told apart from outside).
+export PERCH_PREWARM=off
 export NO_AT_BRIDGE=1 # no accessibility bus to start and leave behind
 mkdir -p "$HOME"
 URL=http://127.0.0.1:$PORT
