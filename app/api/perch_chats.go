@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -197,7 +198,8 @@ func (a *perchAPI) chatStop(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// chatEvent is one SSE event of an answer. Type is start, reasoning, delta, done or error.
+// chatEvent is one SSE event of an answer. Type is start, trimmed, reasoning, delta, done
+// or error.
 type chatEvent struct {
 	Type string `json:"type"`
 	// start: the user message the answer replies to (saved), and the model answering.
@@ -205,6 +207,8 @@ type chatEvent struct {
 	Model string         `json:"model,omitempty"`
 	// reasoning and delta: the next piece of text.
 	Text string `json:"text,omitempty"`
+	// trimmed: how many of the earliest messages were left out to fit the context.
+	Dropped int `json:"dropped,omitempty"`
 	// done: the saved answer and the chat's context meter.
 	Message *chats.Message `json:"message,omitempty"`
 	Context *contextMeter  `json:"context,omitempty"`
@@ -222,21 +226,13 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	if !a.gens.claim(id, cancel) {
-		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy",
-			Message: "an answer is already being written in this chat; stop it first"}
+		return errBusy
 	}
 	defer a.gens.release(id)
 
-	c, err := a.chats.Get(ctx, id)
+	c, model, err := a.chatAndModel(ctx, id)
 	if err != nil {
 		return err
-	}
-	model := c.Model
-	if model == "" && a.settings != nil {
-		model = a.settings.Get().DefaultModel
-	}
-	if model == "" {
-		return badRequest("model", "this chat has no model: choose one (PATCH the chat's model, or set a default model)")
 	}
 	user, err := prepare(ctx, id)
 	if err != nil {
@@ -261,36 +257,114 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 	if err := rag.sendUIEvent(sw); err != nil {
 		return nil
 	}
+	ans, genErr, stopped := a.generate(ctx, r, sw, req)
+	// Save even when the client is gone: the stopped answer belongs in the history.
+	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	a.finish(saveCtx, r, sw, c.Model, ans, genErr, stopped, func(ans chats.Message) (chats.Message, error) {
+		return a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
+	})
+	return nil
+}
+
+var errBusy = &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy",
+	Message: "an answer is already being written in this chat; stop it first"}
+
+// chatAndModel reads a chat and the model that answers in it.
+func (a *perchAPI) chatAndModel(ctx context.Context, id int64) (chats.Chat, string, error) {
+	c, err := a.chats.Get(ctx, id)
+	if err != nil {
+		return chats.Chat{}, "", err
+	}
+	model := c.Model
+	if model == "" && a.settings != nil {
+		model = a.settings.Get().DefaultModel
+	}
+	if model == "" {
+		return chats.Chat{}, "", badRequest("model", "this chat has no model: choose one (PATCH the chat's model, or set a default model)")
+	}
+	return c, model, nil
+}
+
+// finish saves the answer (unless it failed with nothing written) and ends the stream with
+// done, or with error when the engine failed.
+func (a *perchAPI) finish(ctx context.Context, r *http.Request, sw *streamWriter, chatModel string, ans chats.Message, genErr error, stopped bool, save func(chats.Message) (chats.Message, error)) {
+	failed := genErr != nil && !stopped
+	var saved *chats.Message
+	if !failed || ans.Content != "" || ans.Reasoning != "" {
+		m, err := save(ans)
+		if err != nil {
+			a.s.log.Warn("chat answer not saved", "error", err)
+			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
+			return
+		}
+		saved = &m
+	}
+	if failed {
+		e := toAPIError(genErr)
+		noteError(r, e)
+		obj := openAIError(e).Error
+		sw.Send(chatEvent{Type: "error", Error: &obj, Message: saved})
+		return
+	}
+	// The saved answer is the chat's last message now, so it alone gives the meter.
+	sw.Send(chatEvent{Type: "done", Message: saved, Context: a.meterOf(chatModel, *saved)})
+}
+
+// maxTrims bounds the retries that drop more of the oldest turns when the prompt is still
+// over the context.
+const maxTrims = 4
+
+// generate streams the model's answer to req. When the conversation no longer fits the
+// context, the oldest turns are left out (the system prompt and the newest question stay),
+// and a trimmed event says how many, rather than failing every later message.
+func (a *perchAPI) generate(ctx context.Context, r *http.Request, sw *streamWriter, req engine.ChatRequest) (chats.Message, error, bool) {
 	var (
 		content, reasoning strings.Builder
-		pieces             int
+		pieces, dropped    int
 		first              time.Time
 		start              = a.s.now()
+		res                *engine.ChatResult
+		genErr             error
 	)
-	res, genErr := a.s.eng.Chat(ctx, req, func(ev engine.ChatEvent) error {
-		if first.IsZero() {
-			first = a.s.now()
-		}
-		pieces++
-		if ev.Reasoning != "" {
-			reasoning.WriteString(ev.Reasoning)
-			if err := sw.Send(chatEvent{Type: "reasoning", Text: ev.Reasoning}); err != nil {
-				return err
+	for try := 0; ; try++ {
+		res, genErr = a.s.eng.Chat(ctx, req, func(ev engine.ChatEvent) error {
+			if first.IsZero() {
+				first = a.s.now()
 			}
-		}
-		if ev.Content != "" {
-			content.WriteString(ev.Content)
-			if err := sw.Send(chatEvent{Type: "delta", Text: ev.Content}); err != nil {
-				return err
+			pieces++
+			if ev.Reasoning != "" {
+				reasoning.WriteString(ev.Reasoning)
+				if err := sw.Send(chatEvent{Type: "reasoning", Text: ev.Reasoning}); err != nil {
+					return err
+				}
 			}
+			if ev.Content != "" {
+				content.WriteString(ev.Content)
+				if err := sw.Send(chatEvent{Type: "delta", Text: ev.Content}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var ee *engine.Error
+		if pieces > 0 || try >= maxTrims || !errors.As(genErr, &ee) || ee.Kind != engine.KindContextExceeded {
+			break
 		}
-		return nil
-	})
+		n := trimHistory(&req, ee.PromptTokens, ee.ContextLength)
+		if n == 0 {
+			break
+		}
+		dropped += n
+		if err := sw.Send(chatEvent{Type: "trimmed", Dropped: dropped}); err != nil {
+			break
+		}
+	}
 	stopped := ctx.Err() != nil
 	if genErr != nil && !stopped {
 		a.s.countEngineError(genErr)
 	}
-	ans := chats.Message{Model: model, Content: content.String(), Reasoning: reasoning.String()}
+	ans := chats.Message{Model: req.Model, Content: content.String(), Reasoning: reasoning.String(), Dropped: dropped}
 	switch {
 	case res != nil && !stopped:
 		ans.Content, ans.Reasoning = res.Message.Content, res.Message.Reasoning
@@ -304,35 +378,132 @@ func (a *perchAPI) respond(w http.ResponseWriter, r *http.Request, prepare func(
 			ans.Stats = statsOf(res)
 		} else {
 			ans.Stats = roughStats(pieces, start, first, a.s.now())
+			ans.Stats.PromptTokens = a.promptTokens(context.WithoutCancel(ctx), req)
 		}
 	default: // the engine failed
 		ans.Stopped, ans.FinishReason = true, "error"
 		ans.Stats = roughStats(pieces, start, first, a.s.now())
 	}
-	// Save even when the client is gone: the stopped answer belongs in the history.
-	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer done()
-	// A failed answer with nothing written is not saved; anything else is, a stopped one too.
-	failed := genErr != nil && !stopped
-	var saved *chats.Message
-	if !failed || ans.Content != "" || ans.Reasoning != "" {
-		m, err := a.chats.SaveAnswer(saveCtx, id, user.ID, ans)
-		if err != nil {
-			a.s.log.Warn("chat answer not saved", "chat", id, "error", err)
-			sw.Send(chatEvent{Type: "error", Error: &openAIErrorObject{Message: "the answer could not be saved: " + err.Error(), Type: "server_error"}})
-			return nil
-		}
-		saved = &m
+	return ans, genErr, stopped
+}
+
+// promptTokens counts the tokens of a request's messages with the model's tokenizer, for an
+// answer stopped before the engine reported its usage, so the context meter stays right. The
+// template's few role markers are not counted.
+func (a *perchAPI) promptTokens(ctx context.Context, req engine.ChatRequest) int {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, m := range req.Messages {
+		b.WriteString(m.Content)
+		b.WriteString("\n")
 	}
-	if failed {
-		e := toAPIError(genErr)
-		noteError(r, e)
-		obj := openAIError(e).Error
-		sw.Send(chatEvent{Type: "error", Error: &obj, Message: saved})
+	toks, err := a.s.eng.Tokenize(ctx, req.Model, b.String(), true, false)
+	if err != nil {
+		return 0
+	}
+	return len(toks)
+}
+
+// trimHistory leaves out the oldest turns of req (after a system prompt; never the last
+// message) until, by a share-of-characters estimate, the prompt fits in ctxLen with a
+// quarter of it (at most 1024 tokens) left for the answer. It drops whole turns, so the
+// history still starts with a question, and returns how many messages it dropped.
+func trimHistory(req *engine.ChatRequest, promptTokens, ctxLen int) int {
+	msgs := req.Messages
+	head := 0
+	if len(msgs) > 0 && msgs[0].Role == "system" {
+		head = 1
+	}
+	if len(msgs)-head < 2 || promptTokens <= 0 || ctxLen <= 0 {
+		return 0
+	}
+	chars := 0
+	for _, m := range msgs {
+		chars += len(m.Content) + 16
+	}
+	perChar := float64(promptTokens) / float64(max(chars, 1))
+	need := float64(promptTokens - ctxLen + min(ctxLen/4, 1024))
+	cut := head
+	for cut < len(msgs)-1 && need > 0 {
+		need -= perChar * float64(len(msgs[cut].Content)+16)
+		cut++
+		// Keep going to the next question, so no answer is left without its question.
+		for cut < len(msgs)-1 && msgs[cut].Role != "user" {
+			need -= perChar * float64(len(msgs[cut].Content)+16)
+			cut++
+		}
+	}
+	if cut == head {
+		return 0
+	}
+	req.Messages = append(append([]chat.Message(nil), msgs[:head]...), msgs[cut:]...)
+	return cut - head
+}
+
+// chatContinue writes more of an answer cut by the token limit: the model picks up where
+// the answer ends, and the text is appended to the same message.
+func (a *perchAPI) chatContinue(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	mid, err := pathID(r, "mid")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	if !a.gens.claim(id, cancel) {
+		return errBusy
+	}
+	defer a.gens.release(id)
+	c, model, err := a.chatAndModel(ctx, id)
+	if err != nil {
+		return err
+	}
+	last := len(c.Messages) - 1
+	if last < 0 || c.Messages[last].ID != mid || c.Messages[last].Role != chats.RoleAssistant {
+		return badRequest("mid", "only the chat's last answer can be continued")
+	}
+	cut := c.Messages[last]
+	req := chatRequest(c, model, cut.ParentID)
+	req.Messages = append(req.Messages, chat.Message{Role: chats.RoleAssistant, Content: cut.Content})
+	req.Continue = true
+	noteModel(r, model)
+
+	sw := newSSE(w)
+	parent := chats.Message{ID: cut.ParentID, ChatID: id, Role: chats.RoleUser}
+	if err := sw.Send(chatEvent{Type: "start", User: &parent, Model: model}); err != nil {
 		return nil
 	}
-	// The saved answer is the chat's last message now, so it alone gives the meter.
-	sw.Send(chatEvent{Type: "done", Message: saved, Context: a.meterOf(c.Model, *saved)})
+	ans, genErr, stopped := a.generate(ctx, r, sw, req)
+	saveCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	a.finish(saveCtx, r, sw, c.Model, ans, genErr, stopped, func(ans chats.Message) (chats.Message, error) {
+		return a.chats.ExtendAnswer(saveCtx, id, mid, ans)
+	})
+	return nil
+}
+
+// chatSelectVersion shows another version of a turn (‹1/2›): the chat's path runs through it.
+func (a *perchAPI) chatSelectVersion(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	mid, err := pathID(r, "mid")
+	if err != nil {
+		return err
+	}
+	if a.gens.active(id) {
+		return errBusy
+	}
+	c, err := a.chats.SelectVersion(r.Context(), id, mid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c)})
 	return nil
 }
 

@@ -25,6 +25,8 @@ type ChatStore interface {
 	EditUserMessage(ctx context.Context, chatID, msgID int64, content string) (chats.Message, error)
 	LastUserMessage(ctx context.Context, chatID int64) (chats.Message, error)
 	SaveAnswer(ctx context.Context, chatID, replyTo int64, a chats.Message) (chats.Message, error)
+	ExtendAnswer(ctx context.Context, chatID, msgID int64, more chats.Message) (chats.Message, error)
+	SelectVersion(ctx context.Context, chatID, msgID int64) (chats.Chat, error)
 	LastUsed(ctx context.Context) (map[string]time.Time, error)
 }
 

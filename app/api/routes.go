@@ -105,6 +105,8 @@ func (s *Server) routes() []route {
 		{"POST", "/perch/chats/{id}/messages", ui(chats(a.chatSend))},
 		{"POST", "/perch/chats/{id}/regenerate", ui(chats(a.chatRegenerate))},
 		{"POST", "/perch/chats/{id}/messages/{mid}/edit", ui(chats(a.chatEdit))},
+		{"POST", "/perch/chats/{id}/messages/{mid}/continue", ui(chats(a.chatContinue))},
+		{"POST", "/perch/chats/{id}/messages/{mid}/select", ui(chats(a.chatSelectVersion))},
 		{"POST", "/perch/chats/{id}/stop", ui(a.chatStop)},
 		{"GET", "/perch/chats/{id}/collection", ui(collections(c.chatCollection))},
 		{"PUT", "/perch/chats/{id}/collection", ui(collections(c.attach))},
