@@ -55,6 +55,12 @@ export interface Message {
   finish_reason?: string;
   stats?: Stats;
   created_at: string;
+  /** The message this one follows (absent for the first). */
+  parent_id?: number;
+  /** The ids of this turn's versions, oldest first, when it has more than one. */
+  versions?: number[];
+  /** How many of the earliest messages this answer's request left out to fit the context. */
+  dropped?: number;
 }
 
 export interface ContextMeter {
@@ -99,6 +105,7 @@ export interface ApiErrorBody {
 export type ChatEvent =
   | { type: 'start'; user: Message; model: string }
   | ({ type: 'sources'; collection: string } & SourceSet)
+  | { type: 'trimmed'; dropped: number }
   | { type: 'reasoning'; text: string }
   | { type: 'delta'; text: string }
   | { type: 'done'; message: Message; context?: ContextMeter }

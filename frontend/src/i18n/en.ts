@@ -339,6 +339,16 @@ export const en = {
   'time.seconds': '{n} s',
   'time.minutesShort': '{n} min',
   'time.hoursShort': '{n} h',
+  'chat.stat.promptCached': '{n} in ({c} cached)',
+  'chat.cutOff': 'Cut off at the token limit',
+  'chat.continue': 'Continue',
+  'chat.continueHint': 'Write more of this answer',
+  'chat.version': 'Version {i} of {n}',
+  'chat.versionPrev': 'Previous version',
+  'chat.versionNext': 'Next version',
+  'chat.editNote': 'Sending makes a new version of this message; the current conversation stays one version back.',
+  'chat.dropped': '{n} earlier messages are not sent to the model: this chat is longer than its context.',
+  'chat.dropped1': '1 earlier message is not sent to the model: this chat is longer than its context.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -21,6 +21,14 @@ interface Generation {
   draft: Message;
   /** The user message being answered, once the server has saved it. */
   userId?: number;
+  /** The answer being continued (hidden while its longer draft is shown). */
+  continues?: number;
+}
+
+/** The path up to and including the message parentId (none when it is absent), then m. */
+function follow(messages: Message[], parentId: number | undefined, m: Message): Message[] {
+  const at = parentId ? messages.findIndex((x) => x.id === parentId) : -1;
+  return [...messages.slice(0, at + 1), m];
 }
 
 const noMessages: Message[] = [];
@@ -155,15 +163,16 @@ export function ChatView({ chatId, askCollection }: Props) {
   }, []);
 
   const run = useCallback(
-    async (id: number, path: string, body: unknown, answering: string) => {
+    async (id: number, path: string, body: unknown, answering: string, base?: Message) => {
       const abort = new AbortController();
       running.current = { chatId: id, abort };
       asking.current = null;
-      draft.current = { content: '', reasoning: '' };
+      draft.current = { content: base?.content ?? '', reasoning: base?.reasoning ?? '' };
       stick.current = true;
       setError('');
       setAnnounce(t('chat.writing'));
-      setGen({ chatId: id, draft: emptyDraft(id, answering) });
+      const first = { ...emptyDraft(id, answering), ...draft.current };
+      setGen({ chatId: id, draft: first, continues: base?.id });
       let ended = false;
       const here = () => current.current === id;
       try {
@@ -175,8 +184,15 @@ export function ChatView({ chatId, askCollection }: Props) {
             switch (ev.type) {
               case 'start':
                 asking.current = ev.user.id;
-                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.user.id), ev.user] } : c));
+                if (base) {
+                  setGen((g) => (g ? { ...g, userId: ev.user.id } : g));
+                  break;
+                }
+                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], ev.user.parent_id, ev.user) } : c));
                 setGen((g) => (g ? { ...g, userId: ev.user.id, draft: emptyDraft(id, ev.model) } : g));
+                break;
+              case 'trimmed':
+                setGen((g) => (g ? { ...g, draft: { ...g.draft, dropped: ev.dropped } } : g));
                 break;
               case 'sources': {
                 const uid = asking.current;
@@ -197,16 +213,18 @@ export function ChatView({ chatId, askCollection }: Props) {
                 if (here())
                   setChat((c) =>
                     c && c.id === id
-                      ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.message.id), ev.message], context: ev.context ?? c.context, generating: false }
+                      ? { ...c, messages: follow(c.messages ?? [], ev.message.parent_id, ev.message), context: ev.context ?? c.context, generating: false }
                       : c,
                   );
+                // The server's copy carries the versions (‹1/2›) of the turns it touched.
+                if (here()) void loadChat(id);
                 break;
               case 'error':
                 ended = true;
                 if (here()) {
                   setError(ev.error.message);
                   const saved = ev.message;
-                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []), saved] } : c));
+                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], saved.parent_id, saved) } : c));
                 }
                 break;
             }
@@ -307,6 +325,25 @@ export function ChatView({ chatId, askCollection }: Props) {
   const regenerate = useCallback(() => {
     if (chatNow) void run(chatNow, `/perch/chats/${chatNow}/regenerate`, undefined, model);
   }, [chatNow, model, run]);
+  const messagesNow = chat?.messages;
+  const continueAnswer = useCallback(
+    (messageId: number) => {
+      const base = messagesNow?.find((m) => m.id === messageId);
+      if (chatNow && base) void run(chatNow, `/perch/chats/${chatNow}/messages/${messageId}/continue`, undefined, base.model || model, base);
+    },
+    [chatNow, messagesNow, model, run],
+  );
+  const selectVersion = useCallback(
+    (messageId: number) => {
+      if (!chatNow) return;
+      api<Chat>('POST', `/perch/chats/${chatNow}/messages/${messageId}/select`)
+        .then((c) => {
+          if (current.current === c.id) setChat(c);
+        })
+        .catch((e: unknown) => setError(errorText(e)));
+    },
+    [chatNow],
+  );
 
   const busy = gen !== null;
   const messages = chat?.messages ?? noMessages;
@@ -439,18 +476,23 @@ export function ChatView({ chatId, askCollection }: Props) {
               </div>
             )
           )}
-          {messages.map((m, i) => (
-            <MessageItem
-              key={m.id}
-              message={m}
-              sources={sourcesAt[i]}
-              onOpenSource={openSource}
-              canEdit={!busy}
-              canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
-              onEdit={edit}
-              onRegenerate={regenerate}
-            />
-          ))}
+          {messages.map((m, i) =>
+            gen?.continues === m.id ? null : (
+              <MessageItem
+                key={m.id}
+                message={m}
+                sources={sourcesAt[i]}
+                onOpenSource={openSource}
+                canEdit={!busy}
+                canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
+                canContinue={!busy && lastIsAnswer && m === lastAssistant}
+                onEdit={edit}
+                onRegenerate={regenerate}
+                onContinue={continueAnswer}
+                onSelectVersion={selectVersion}
+              />
+            ),
+          )}
           {showDraft && (
             <MessageItem message={gen.draft} streaming sources={gen.userId !== undefined ? sources[gen.userId] : undefined} onOpenSource={openSource} />
           )}
