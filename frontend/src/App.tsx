@@ -1,6 +1,8 @@
-import { useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { setApiKey } from './api/client';
 import { Icon } from './components/Icon';
+import { ShortcutsHelp } from './components/ShortcutsHelp';
+import { combo, send, shortcutEvents, useShortcuts } from './lib/shortcuts';
 import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
 import { useDesktop } from './lib/desktop';
 import { AppProvider, hashOf, useApp, type View } from './state';
@@ -45,19 +47,52 @@ function DetachButton() {
   );
 }
 
+/** The tabs shown: Documents only where the server has the collection store. */
+function useTabs() {
+  const { status } = useApp();
+  return tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
+}
+
+/** The window-wide keyboard shortcuts and their help sheet. */
+function Shortcuts() {
+  const { navigate } = useApp();
+  const shown = useTabs();
+  const [help, setHelp] = useState(false);
+  const handlers = useMemo(
+    () => ({
+      tab: (i: number) => {
+        const tab = shown[i];
+        if (tab) navigate({ view: tab.view });
+      },
+      newChat: () => {
+        navigate({ view: 'chat' });
+        send(shortcutEvents.newChat);
+      },
+      search: () => {
+        navigate({ view: 'chat' });
+        send(shortcutEvents.search);
+      },
+      help: () => setHelp((h) => !h),
+    }),
+    [navigate, shown],
+  );
+  useShortcuts(handlers);
+  return help ? <ShortcutsHelp onClose={() => setHelp(false)} /> : null;
+}
+
 function Nav() {
   const { t } = useI18n();
-  const { route, navigate, status } = useApp();
-  // Documents only where the server has the collection store.
-  const shown = tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
+  const { route, navigate } = useApp();
+  const shown = useTabs();
   return (
     <nav className="topbar" aria-label={t('nav.label')}>
       <DetachButton />
       <ul className="segmented">
-        {shown.map((tab) => (
+        {shown.map((tab, i) => (
           <li key={tab.view}>
             <a
               href={hashOf({ view: tab.view })}
+              title={`${t(tab.label)} (${combo(String(i + 1))})`}
               aria-current={route.view === tab.view ? 'page' : undefined}
               onClick={(e) => {
                 e.preventDefault();
@@ -165,6 +200,7 @@ function Shell() {
         )}
       </main>
       {needKey && <KeyPrompt />}
+      <Shortcuts />
     </div>
   );
 }

@@ -349,6 +349,17 @@ export const en = {
   'chat.editNote': 'Sending makes a new version of this message; the current conversation stays one version back.',
   'chat.dropped': '{n} earlier messages are not sent to the model: this chat is longer than its context.',
   'chat.dropped1': '1 earlier message is not sent to the model: this chat is longer than its context.',
+  'keys.title': 'Keyboard shortcuts',
+  'keys.newChat': 'New chat',
+  'keys.search': 'Search chats',
+  'keys.tabs': 'Chat, Documents, Models, Memory, Tokens, Settings',
+  'keys.send': 'Send the message',
+  'keys.newline': 'New line',
+  'keys.stop': 'Stop the answer (or close what is open)',
+  'keys.historyMove': 'Move between chats in the history',
+  'keys.rename': 'Rename the chat',
+  'keys.delete': 'Delete the chat',
+  'keys.help': 'Show this list',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -10,6 +10,7 @@ import { ModelSelect } from '../components/ModelSelect';
 import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
+import { combo, shortcutEvents, useShortcutEvent } from '../lib/shortcuts';
 import { useApp } from '../state';
 import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
@@ -55,6 +56,7 @@ export function ChatView({ chatId, askCollection }: Props) {
   const [historyOpen, setHistoryOpen] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
   const [historyVersion, setHistoryVersion] = useState(0);
+  const [searchTick, setSearchTick] = useState(0);
   const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {}, collection: null });
   // Documents: the collection the chat cites, the collections to pick from, the sources of
   // each answer (by the id of the user message it answers), and a passage being read.
@@ -291,6 +293,46 @@ export function ChatView({ chatId, askCollection }: Props) {
     }
   };
 
+  // Esc stops the answer being written (after closing whatever else is open).
+  const stopRef = useRef(stop);
+  stopRef.current = stop;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented && running.current && current.current === running.current.chatId) {
+        e.preventDefault();
+        void stopRef.current();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const focusComposer = useCallback(() => {
+    window.setTimeout(() => scroller.current?.parentElement?.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus(), 0);
+  }, []);
+  useShortcutEvent(
+    shortcutEvents.newChat,
+    useCallback(() => {
+      setNewSetup({ model: '', system: '', params: {}, collection: null });
+      focusComposer();
+    }, [focusComposer]),
+  );
+  useShortcutEvent(
+    shortcutEvents.search,
+    useCallback(() => {
+      setHistoryOpen(true);
+      setSearchTick((n) => n + 1);
+    }, []),
+  );
+  // The composer has the focus when the window opens, so typing starts a message.
+  useEffect(() => {
+    focusComposer();
+    const onFocus = () => {
+      if (document.activeElement === document.body || document.activeElement === null) focusComposer();
+    };
+    window.addEventListener('focus', onFocus);
+    return () => window.removeEventListener('focus', onFocus);
+  }, [focusComposer]);
+
   const patchChat = async (patch: Partial<Omit<ChatSetup, 'collection'>>) => {
     if (!chat) return;
     const c = await api<Chat>('PATCH', `/perch/chats/${chat.id}`, patch);
@@ -387,7 +429,7 @@ export function ChatView({ chatId, askCollection }: Props) {
           if (id === chat?.id) navigate({ view: 'chat' });
         }}
         onClose={() => setHistoryOpen(false)}
-        focusSearch={historyOpen}
+        focusSearch={historyOpen ? searchTick + 1 : 0}
       />
       <section className="chat-main" aria-label={chat?.title || t('chat.new')}>
         <header className="chat-head">
@@ -396,7 +438,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             className="icon-button history-toggle"
             aria-label={t('chat.history')}
             aria-expanded={historyOpen}
-            title={t('chat.history')}
+            title={`${t('chat.history')} (${combo('K')})`}
             onClick={() => setHistoryOpen((o) => !o)}
           >
             <Icon name="history" />
@@ -419,7 +461,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             type="button"
             className="icon-button"
             aria-label={t('chat.new')}
-            title={t('chat.new')}
+            title={`${t('chat.new')} (${combo('N')})`}
             onClick={() => {
               setNewSetup({ model: '', system: '', params: {}, collection: null });
               navigate({ view: 'chat' });

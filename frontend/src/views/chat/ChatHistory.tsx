@@ -11,19 +11,22 @@ interface Props {
   onOpen: (id: number) => void;
   onDeleted: (id: number) => void;
   onClose?: () => void;
-  /** Moves focus to the search field (when the history opens over the chat). */
-  focusSearch?: boolean;
+  /** Moves focus to the search field when it turns truthy or changes (history opened, ⌘K). */
+  focusSearch?: boolean | number;
 }
 
 function HistoryItem({
   chat,
   current,
+  tabStop,
   onOpen,
   onChanged,
   onDeleted,
 }: {
   chat: ChatSummary;
   current: boolean;
+  /** The row that takes the list's one Tab stop; the others are reached with ↑ ↓. */
+  tabStop: boolean;
   onOpen: () => void;
   onChanged: () => void;
   onDeleted: () => void;
@@ -105,7 +108,24 @@ function HistoryItem({
   }
   return (
     <li className={`history-item${current ? ' current' : ''}`}>
-      <button type="button" className="history-open" onClick={onOpen} aria-current={current ? 'true' : undefined}>
+      <button
+        type="button"
+        className="history-open"
+        onClick={onOpen}
+        aria-current={current ? 'true' : undefined}
+        tabIndex={tabStop ? 0 : -1}
+        aria-keyshortcuts="F2 Delete"
+        onKeyDown={(e) => {
+          if (e.key === 'F2') {
+            e.preventDefault();
+            setTitle(chat.title);
+            setMode('rename');
+          } else if (e.key === 'Delete' || (e.key === 'Backspace' && (e.metaKey || e.ctrlKey))) {
+            e.preventDefault();
+            setMode('delete');
+          }
+        }}
+      >
         <span className="history-title">{shown}</span>
         <span className="history-meta">
           {chat.snippet ? chat.snippet : `${chat.model || '—'} · ${fmt.relative(chat.updated_at)}`}
@@ -116,7 +136,8 @@ function HistoryItem({
           type="button"
           className="icon-button"
           aria-label={`${t('chat.rename')}: ${shown}`}
-          title={t('chat.rename')}
+          title={`${t('chat.rename')} (F2)`}
+          tabIndex={-1}
           onClick={() => {
             setTitle(chat.title);
             setMode('rename');
@@ -128,7 +149,8 @@ function HistoryItem({
           type="button"
           className="icon-button"
           aria-label={`${t('common.delete')}: ${shown}`}
-          title={t('common.delete')}
+          title={`${t('common.delete')} (Delete)`}
+          tabIndex={-1}
           onClick={() => setMode('delete')}
         >
           <Icon name="trash" size={13} />
@@ -197,12 +219,25 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
       {chats && chats.length === 0 && (
         <p className="muted small history-empty">{query ? t('chat.noMatches', { q: query }) : t('chat.noChats')}</p>
       )}
-      <ul className="history-list">
-        {chats?.map((c) => (
+      <ul
+        className="history-list"
+        onKeyDown={(e) => {
+          // ↑ ↓ Home End move between rows: the list is one Tab stop, not three per row.
+          const rows = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('.history-open')];
+          const at = rows.indexOf(document.activeElement as HTMLButtonElement);
+          if (at < 0) return;
+          const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: rows.length - 1 }[e.key];
+          if (to === undefined) return;
+          e.preventDefault();
+          rows[Math.max(0, Math.min(rows.length - 1, to))]?.focus();
+        }}
+      >
+        {chats?.map((c, i) => (
           <HistoryItem
             key={c.id}
             chat={c}
             current={c.id === currentId}
+            tabStop={currentId !== undefined && chats.some((x) => x.id === currentId) ? c.id === currentId : i === 0}
             onOpen={() => onOpen(c.id)}
             onChanged={() => setReload((n) => n + 1)}
             onDeleted={() => {
