@@ -486,6 +486,38 @@ func (a *perchAPI) chatContinue(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// chatExport is the file a chat is exported to and imported from (JSON).
+type chatExport struct {
+	Format   string          `json:"format"`
+	Version  int             `json:"version"`
+	Title    string          `json:"title"`
+	Model    string          `json:"model"`
+	System   string          `json:"system"`
+	Params   chats.Params    `json:"params"`
+	Messages []chats.Message `json:"messages"`
+}
+
+// chatExportFormat names Perch's chat files; anything else is refused on import.
+const chatExportFormat = "perch.chat"
+
+// chatImport makes a chat from an exported file. A file that is not Perch's format gets a
+// clear 400 and changes nothing.
+func (a *perchAPI) chatImport(w http.ResponseWriter, r *http.Request) error {
+	var in chatExport
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	if in.Format != chatExportFormat || in.Version != 1 {
+		return badRequest("format", "this file is not a chat exported by Perch (it needs \"format\": %q and \"version\": 1); nothing was imported", chatExportFormat)
+	}
+	c, err := a.chats.Import(r.Context(), chats.NewChat{Title: in.Title, Model: in.Model, System: in.System, Params: in.Params}, in.Messages)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, chatView{Chat: c})
+	return nil
+}
+
 // chatSelectVersion shows another version of a turn (‹1/2›): the chat's path runs through it.
 func (a *perchAPI) chatSelectVersion(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")

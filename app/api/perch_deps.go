@@ -27,6 +27,7 @@ type ChatStore interface {
 	SaveAnswer(ctx context.Context, chatID, replyTo int64, a chats.Message) (chats.Message, error)
 	ExtendAnswer(ctx context.Context, chatID, msgID int64, more chats.Message) (chats.Message, error)
 	SelectVersion(ctx context.Context, chatID, msgID int64) (chats.Chat, error)
+	Import(ctx context.Context, n chats.NewChat, msgs []chats.Message) (chats.Chat, error)
 	LastUsed(ctx context.Context) (map[string]time.Time, error)
 }
 

@@ -785,3 +785,21 @@ func TestPerchAnswerVersions(t *testing.T) {
 		t.Fatalf("select: %d %s", code, body)
 	}
 }
+
+func TestPerchChatImport(t *testing.T) {
+	env := newPerchEnv(t, Config{})
+	code, body := env.do(t, "POST", "/perch/chats/import", `{"format":"perch.chat","version":1,"title":"Old","model":"tiny","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}`)
+	if code != http.StatusCreated || !strings.Contains(body, `"title":"Old"`) || !strings.Contains(body, `"content":"hello"`) {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	for _, bad := range []string{`{"messages":[{"role":"user","content":"hi"}]}`, `{"format":"perch.chat","version":1,"messages":[]}`, `[1,2]`} {
+		code, body := env.do(t, "POST", "/perch/chats/import", bad)
+		if code != http.StatusBadRequest {
+			t.Errorf("import %s: %d %s", bad, code, body)
+		}
+	}
+	_, list := env.do(t, "GET", "/perch/chats", "")
+	if n := strings.Count(list, `"id":`); n != 1 {
+		t.Errorf("after bad imports the history has %d chats, want 1: %s", n, list)
+	}
+}

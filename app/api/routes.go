@@ -99,6 +99,7 @@ func (s *Server) routes() []route {
 
 		{"GET", "/perch/chats", ui(chats(a.chatsList))},
 		{"POST", "/perch/chats", ui(chats(a.chatCreate))},
+		{"POST", "/perch/chats/import", ui(chats(a.chatImport))},
 		{"GET", "/perch/chats/{id}", ui(chats(a.chatGet))},
 		{"PATCH", "/perch/chats/{id}", ui(chats(a.chatPatch))},
 		{"DELETE", "/perch/chats/{id}", ui(chats(a.chatDelete))},

@@ -576,6 +576,59 @@ func (s *Store) ExtendAnswer(ctx context.Context, chatID, msgID int64, more Mess
 	return out, err
 }
 
+// Import makes a chat from an exported one: its settings and its messages, in order, as
+// one path. It checks everything first, so bad input adds nothing.
+func (s *Store) Import(ctx context.Context, n NewChat, msgs []Message) (Chat, error) {
+	if len(msgs) == 0 {
+		return Chat{}, fmt.Errorf("%w: the chat has no messages", ErrInvalid)
+	}
+	for i, m := range msgs {
+		if m.Role != RoleUser && m.Role != RoleAssistant {
+			return Chat{}, fmt.Errorf("%w: message %d has role %q (use user or assistant)", ErrInvalid, i+1, m.Role)
+		}
+		if m.Role == RoleUser {
+			if err := ValidateContent(m.Content); err != nil {
+				return Chat{}, fmt.Errorf("message %d: %w", i+1, err)
+			}
+		} else if len(m.Content) > MaxContentBytes || !utf8.ValidString(m.Content) || !utf8.ValidString(m.Reasoning) {
+			return Chat{}, fmt.Errorf("%w: message %d is too long or not valid UTF-8", ErrInvalid, i+1)
+		}
+	}
+	if n.Title == "" {
+		n.Title = titleFrom(msgs[0].Content)
+	}
+	c, err := s.Create(ctx, n)
+	if err != nil {
+		return Chat{}, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var parent int64
+		now := s.now()
+		for _, m := range msgs {
+			st := statsColumns(m.Stats)
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
+					prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at, parent_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.ID, m.Role, m.Content, m.Reasoning, m.Model, boolInt(m.Stopped), m.FinishReason,
+				st[0], st[1], st[2], st[3], st[4], st[5], ms(now), nullID(parent))
+			if err != nil {
+				return err
+			}
+			if parent, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE chats SET leaf_id = ? WHERE id = ?`, parent, c.ID)
+		return err
+	})
+	if err != nil {
+		s.Delete(context.WithoutCancel(ctx), c.ID) // nothing half-imported stays
+		return Chat{}, err
+	}
+	return s.Get(ctx, c.ID)
+}
+
 // LastUsed returns, per model, when it last wrote an answer.
 func (s *Store) LastUsed(ctx context.Context) (map[string]time.Time, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT model, max(created_at) FROM messages WHERE role = 'assistant' AND model != '' GROUP BY model`)

@@ -365,3 +365,26 @@ func TestPerchChatsTitleFrom(t *testing.T) {
 		}
 	}
 }
+
+func TestPerchChatsImport(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, err := s.Import(ctx, NewChat{Model: "m", System: "Be brief."}, []Message{
+		{Role: RoleUser, Content: "q1"}, {Role: RoleAssistant, Content: "a1", Model: "m"}, {Role: RoleUser, Content: "q2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"q1", "a1", "q2"}; !slices.Equal(contents(c.Messages), want) || c.Title != "q1" || c.System != "Be brief." {
+		t.Fatalf("imported %+v", c)
+	}
+	before, _ := s.List(ctx, ListOptions{})
+	for _, bad := range [][]Message{nil, {{Role: "system", Content: "x"}}, {{Role: RoleUser, Content: " "}}} {
+		if _, err := s.Import(ctx, NewChat{}, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("import %+v: %v, want ErrInvalid", bad, err)
+		}
+	}
+	if after, _ := s.List(ctx, ListOptions{}); len(after) != len(before) {
+		t.Errorf("bad imports left chats behind: %d → %d", len(before), len(after))
+	}
+}
