@@ -360,6 +360,14 @@ export const en = {
   'keys.rename': 'Rename the chat',
   'keys.delete': 'Delete the chat',
   'keys.help': 'Show this list',
+  'chat.export': 'Export chat',
+  'chat.exportMarkdown': 'Markdown (.md)',
+  'chat.exportJSON': 'JSON, to import again (.json)',
+  'chat.import': 'Import a chat (.json)',
+  'chat.importNotJSON': '“{name}” is not a JSON file. Choose a chat exported from Perch as JSON; nothing was imported.',
+  'chat.importNotPerch': '“{name}” is not a chat exported from Perch. Nothing was imported.',
+  'chat.importEmpty': '“{name}” holds no messages. Nothing was imported.',
+  'chat.importFailed': 'Could not import “{name}”.',
 } as const;
 
 export type MessageKey = keyof typeof en;

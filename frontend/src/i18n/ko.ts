@@ -360,4 +360,12 @@ export const ko: Record<MessageKey, string> = {
   'keys.rename': '대화 이름 바꾸기',
   'keys.delete': '대화 삭제',
   'keys.help': '이 목록 보기',
+  'chat.export': '대화 내보내기',
+  'chat.exportMarkdown': 'Markdown (.md)',
+  'chat.exportJSON': '다시 가져올 수 있는 JSON (.json)',
+  'chat.import': '대화 가져오기 (.json)',
+  'chat.importNotJSON': '“{name}”은(는) JSON 파일이 아닙니다. Perch에서 JSON으로 내보낸 대화를 고르세요. 아무것도 가져오지 않았습니다.',
+  'chat.importNotPerch': '“{name}”은(는) Perch에서 내보낸 대화가 아닙니다. 아무것도 가져오지 않았습니다.',
+  'chat.importEmpty': '“{name}”에 메시지가 없습니다. 아무것도 가져오지 않았습니다.',
+  'chat.importFailed': '“{name}”을(를) 가져오지 못했습니다.',
 };

@@ -15,6 +15,7 @@ import { useApp } from '../state';
 import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
 import { CollectionBar } from './chat/CollectionBar';
+import { ExportMenu } from './chat/ExportMenu';
 
 /** An answer being written: which chat it belongs to and the text so far. */
 interface Generation {
@@ -447,6 +448,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             {chat?.title || t('chat.new')}
           </h1>
           <ModelSelect className="model-select" models={models} value={model} onChange={onModel} label={t('chat.model')} />
+          {chat && (chat.messages?.length ?? 0) > 0 && <ExportMenu chat={chat} />}
           <button
             type="button"
             className="icon-button"

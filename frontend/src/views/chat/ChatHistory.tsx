@@ -3,6 +3,7 @@ import { api, errorText } from '../../api/client';
 import type { ChatSummary } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
+import { parseChatFile } from '../../lib/chatFile';
 
 interface Props {
   currentId: number | undefined;
@@ -170,6 +171,25 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
   const [chats, setChats] = useState<ChatSummary[] | null>(null);
   const [error, setError] = useState('');
   const [reload, setReload] = useState(0);
+  const [importError, setImportError] = useState('');
+  const picker = useRef<HTMLInputElement>(null);
+
+  // An imported file is checked here first; one that is not Perch's changes nothing.
+  const importFile = async (f: File) => {
+    setImportError('');
+    const parsed = parseChatFile(await f.text());
+    if (!parsed.ok) {
+      setImportError(t(parsed.reason === 'notJSON' ? 'chat.importNotJSON' : parsed.reason === 'empty' ? 'chat.importEmpty' : 'chat.importNotPerch', { name: f.name }));
+      return;
+    }
+    try {
+      const c = await api<{ id: number }>('POST', '/perch/chats/import', parsed.file);
+      setReload((n) => n + 1);
+      onOpen(c.id);
+    } catch (e) {
+      setImportError(`${t('chat.importFailed', { name: f.name })} ${errorText(e)}`);
+    }
+  };
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -205,6 +225,22 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
             onChange={(e) => setQuery(e.target.value)}
           />
         </label>
+        <button type="button" className="icon-button" aria-label={t('chat.import')} title={t('chat.import')} onClick={() => picker.current?.click()}>
+          <Icon name="file" size={14} />
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          accept=".json,application/json"
+          hidden
+          aria-hidden="true"
+          tabIndex={-1}
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void importFile(f);
+          }}
+        />
         {onClose && (
           <button type="button" className="icon-button history-close" aria-label={t('chat.historyClose')} title={t('chat.historyClose')} onClick={onClose}>
             <Icon name="close" size={14} />
@@ -214,6 +250,11 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
       {error && (
         <p className="error small" role="alert">
           {error}
+        </p>
+      )}
+      {importError && (
+        <p className="error small" role="alert">
+          {importError}
         </p>
       )}
       {chats && chats.length === 0 && (
