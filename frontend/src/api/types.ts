@@ -251,6 +251,9 @@ export interface ModelMemory {
   rss_bytes: number;
   device?: string;
   generating: boolean;
+  context_tokens?: number;
+  /** When keep-alive unloads the model; absent while in use or kept for good. */
+  expires_at?: string;
 }
 
 export interface MemoryView {

@@ -368,6 +368,13 @@ export const en = {
   'chat.importNotPerch': '“{name}” is not a chat exported from Perch. Nothing was imported.',
   'chat.importEmpty': '“{name}” holds no messages. Nothing was imported.',
   'chat.importFailed': 'Could not import “{name}”.',
+  'memory.history': 'Last two minutes: {lo} to {hi} used',
+  'memory.roomFor': 'Room for about a {size} Q4_K_M model at 8K context ({free} free).',
+  'memory.roomNone': 'Only {free} free: not enough for another model now.',
+  'memory.seeFitting': 'See models that fit',
+  'memory.budgetExplain': 'GPU limit: how much of the memory macOS lets the GPU use (its working-set limit). Models must fit under it to run at full speed.',
+  'memory.unload': 'Unload',
+  'memory.unloadsIn': 'unloads in {time}',
 } as const;
 
 export type MessageKey = keyof typeof en;

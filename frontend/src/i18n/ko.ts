@@ -368,4 +368,11 @@ export const ko: Record<MessageKey, string> = {
   'chat.importNotPerch': '“{name}”은(는) Perch에서 내보낸 대화가 아닙니다. 아무것도 가져오지 않았습니다.',
   'chat.importEmpty': '“{name}”에 메시지가 없습니다. 아무것도 가져오지 않았습니다.',
   'chat.importFailed': '“{name}”을(를) 가져오지 못했습니다.',
+  'memory.history': '최근 2분: {lo}~{hi} 사용',
+  'memory.roomFor': '8K 컨텍스트에서 약 {size} Q4_K_M 모델을 더 올릴 수 있습니다 ({free} 여유).',
+  'memory.roomNone': '여유 {free}: 지금은 다른 모델을 올릴 자리가 없습니다.',
+  'memory.seeFitting': '맞는 모델 보기',
+  'memory.budgetExplain': 'GPU 한도: macOS가 GPU에 쓰도록 허용하는 메모리(작업 세트 한도)입니다. 모델이 이 안에 들어가야 제 속도로 돌아갑니다.',
+  'memory.unload': '내리기',
+  'memory.unloadsIn': '{time} 후 내림',
 };
