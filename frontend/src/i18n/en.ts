@@ -375,6 +375,16 @@ export const en = {
   'memory.budgetExplain': 'GPU limit: how much of the memory macOS lets the GPU use (its working-set limit). Models must fit under it to run at full speed.',
   'memory.unload': 'Unload',
   'memory.unloadsIn': 'unloads in {time}',
+  'tokens.compare': 'Compare models',
+  'tokens.compareHint': 'Add a model to see how many tokens the same text costs in each, and what the difference costs in memory.',
+  'tokens.addModel': 'Add a model',
+  'tokens.compareModel': 'Model {n}',
+  'tokens.removeModel': 'Remove {name} from the comparison',
+  'tokens.tokensCol': 'Tokens',
+  'tokens.perCharCol': 'Per character',
+  'tokens.diffCol': 'Versus {model}',
+  'tokens.kvCol': 'KV cache for this text',
+  'tokens.kvCost': '{total} ({diff}; {per} a token)',
 } as const;
 
 export type MessageKey = keyof typeof en;

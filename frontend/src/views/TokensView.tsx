@@ -5,6 +5,7 @@ import { ModelSelect } from '../components/ModelSelect';
 import { groupTokens } from '../lib/tokens';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
+import { Compare } from './tokens/Compare';
 
 const SAMPLES = {
   en: 'The quick brown fox jumps over the lazy dog.',
@@ -122,6 +123,7 @@ export function TokensView() {
           !error && <p className="muted small">{t('tokens.empty')}</p>
         )}
       </div>
+      {chosen && <Compare base={chosen} text={text} models={models} fitOn={!!status?.features.fit} />}
     </div>
   );
 }
