@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { api, errorText } from '../api/client';
 import type { Recommendation } from '../api/types';
+import { catalogDescription } from '../i18n/catalog';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 import { FitBadge } from './FitBadge';
@@ -56,7 +57,7 @@ export function Recommended({ title, body }: { title: string; body: string }) {
             <FitBadge fit={rec.quant.fit} />
           </div>
           <strong className="rec-name">{rec.model.name}</strong>
-          {rec.model.description && <p className="muted small">{rec.model.description}</p>}
+          {rec.model.description && <p className="muted small">{catalogDescription(lang, rec.model.id, rec.model.description)}</p>}
           <p className="muted small mono">{rec.quant.ref}</p>
           <button type="button" className="primary" disabled={starting} onClick={() => void download(rec.quant.ref)}>
             <Icon name="download" size={14} />
