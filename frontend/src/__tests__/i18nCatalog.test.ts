@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogDescription } from '../i18n/catalog';
 
-const catalog = JSON.parse(readFileSync(new URL('../../../app/library/catalog/catalog.json', import.meta.url), 'utf8')) as {
+const catalog = JSON.parse(readFileSync(resolve(process.cwd(), '../app/library/catalog/catalog.json'), 'utf8')) as {
   models: { id: string; description: string }[];
 };
 
