@@ -31,6 +31,10 @@ beforeEach(() => {
   });
 });
 
+function openPicker() {
+  fireEvent.click(screen.getByRole('button', { name: 'Import a chat (.json)' }));
+}
+
 function pick(file: File) {
   const input = document.querySelector<HTMLInputElement>('.history input[type=file]')!;
   Object.defineProperty(input, 'files', { value: [file], configurable: true });
@@ -63,6 +67,7 @@ describe('Chat export and import', () => {
   it('refuses a file that is not a Perch chat, changing nothing', async () => {
     render(<App />);
     await screen.findByRole('textbox', { name: 'Message' });
+    openPicker();
     await act(async () => {
       pick(new File(['{"conversations":[]}'], 'chatgpt.json', { type: 'application/json' }));
     });
@@ -77,6 +82,7 @@ describe('Chat export and import', () => {
   it('imports a Perch chat and opens it', async () => {
     render(<App />);
     await screen.findByRole('textbox', { name: 'Message' });
+    openPicker();
     await act(async () => {
       pick(new File([toJSON(chat)], 'stories.json', { type: 'application/json' }));
     });

@@ -4,6 +4,7 @@ import type { ChatSummary } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { parseChatFile } from '../../lib/chatFile';
+import { DeleteConfirm, ErrorText } from '../../components/Feedback';
 
 interface Props {
   currentId: number | undefined;
@@ -79,31 +80,15 @@ function HistoryItem({
             {t('common.cancel')}
           </button>
         </form>
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText error={error} />
       </li>
     );
   }
   if (mode === 'delete') {
     return (
-      <li className="history-item confirming" role="group" aria-label={t('chat.deleteConfirm', { title: shown })}>
-        <p className="small">{t('chat.deleteConfirm', { title: shown })}</p>
-        <div className="row">
-          <button type="button" className="danger small" onClick={() => void remove()} autoFocus>
-            {t('common.delete')}
-          </button>
-          <button type="button" className="text-button small" onClick={() => setMode('view')}>
-            {t('common.cancel')}
-          </button>
-        </div>
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+      <li className="history-item confirming">
+        <DeleteConfirm className="" question={t('chat.deleteConfirm', { title: shown })} onConfirm={() => void remove()} onCancel={() => setMode('view')} />
+        <ErrorText error={error} />
       </li>
     );
   }
@@ -173,6 +158,12 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
   const [reload, setReload] = useState(0);
   const [importError, setImportError] = useState('');
   const picker = useRef<HTMLInputElement>(null);
+  // The file input exists only once Import is pressed, so it is never mistaken for another
+  // view's file picker.
+  const [picking, setPicking] = useState(0);
+  useEffect(() => {
+    if (picking) picker.current?.click();
+  }, [picking]);
 
   // An imported file is checked here first; one that is not Perch's changes nothing.
   const importFile = async (f: File) => {
@@ -225,9 +216,10 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
             onChange={(e) => setQuery(e.target.value)}
           />
         </label>
-        <button type="button" className="icon-button" aria-label={t('chat.import')} title={t('chat.import')} onClick={() => picker.current?.click()}>
+        <button type="button" className="icon-button" aria-label={t('chat.import')} title={t('chat.import')} onClick={() => setPicking((n) => n + 1)}>
           <Icon name="file" size={14} />
         </button>
+        {picking > 0 && (
         <input
           ref={picker}
           type="file"
@@ -241,22 +233,15 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
             if (f) void importFile(f);
           }}
         />
+        )}
         {onClose && (
           <button type="button" className="icon-button history-close" aria-label={t('chat.historyClose')} title={t('chat.historyClose')} onClick={onClose}>
             <Icon name="close" size={14} />
           </button>
         )}
       </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
-      {importError && (
-        <p className="error small" role="alert">
-          {importError}
-        </p>
-      )}
+      <ErrorText error={error} />
+      <ErrorText error={importError} />
       {chats && chats.length === 0 && (
         <p className="muted small history-empty">{query ? t('chat.noMatches', { q: query }) : t('chat.noChats')}</p>
       )}
