@@ -324,15 +324,18 @@ export function ChatView({ chatId, askCollection }: Props) {
       setSearchTick((n) => n + 1);
     }, []),
   );
-  // The composer has the focus when the window opens, so typing starts a message.
+  // The composer has the focus when the window opens (and once the models have loaded and
+  // it is enabled), so typing starts a message; a focus the user placed elsewhere stays.
+  const hasModel = !!model;
   useEffect(() => {
-    focusComposer();
+    const idle = () => document.activeElement === document.body || document.activeElement === null;
+    if (hasModel && idle()) focusComposer();
     const onFocus = () => {
-      if (document.activeElement === document.body || document.activeElement === null) focusComposer();
+      if (idle()) focusComposer();
     };
     window.addEventListener('focus', onFocus);
     return () => window.removeEventListener('focus', onFocus);
-  }, [focusComposer]);
+  }, [focusComposer, hasModel]);
 
   const patchChat = async (patch: Partial<Omit<ChatSetup, 'collection'>>) => {
     if (!chat) return;
