@@ -1,5 +1,6 @@
 # Perch. On a fresh machine: `make run` (installs what it needs, builds, starts Perch) and
-# `make test` (every test). `make build` leaves the binary at ./bin/perch.
+# `make test` (every test). `make build` leaves the binary at ./bin/perch. From Linux, with a
+# macOS SDK folder: `make darwin MACOS_SDK=DIR`, `make app MACOS_SDK=DIR` (docs/macos.md).
 SHELL := /bin/bash
 GO ?= go
 GOOS := $(shell $(GO) env GOOS)
@@ -9,7 +10,9 @@ VERSION ?= 0.1.0
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
 # The desktop shell (Wails + tray) needs cgo and, on Linux, WebKitGTK 4.1. Without them the
-# binary is built without it and `perch` starts the server and web UI instead.
+# binary is built without it and `perch` starts the server and web UI instead. DESKTOP is read
+# when this Makefile is parsed, so `make test` and `make run` run setup (which installs
+# WebKitGTK) first and then the rest in a sub-make that parses it again.
 ifeq ($(GOOS),darwin)
 DESKTOP ?= 1
 DESKTOP_TAGS := desktop,production
@@ -25,15 +28,16 @@ TAGS :=
 CGO := 0
 endif
 
-.PHONY: all setup setup-test engine frontend api-npm build run serve test test-go test-frontend test-e2e test-desktop vet fmt clean app dmg
+.PHONY: all setup setup-test engine frontend api-npm build run run-built serve test test-all test-go test-fuzz test-frontend test-e2e test-desktop test-darwin test-make vet fmt clean app dmg darwin
 
 all: build
 
+# With MACOS_SDK set, setup also installs the cross toolchain (clang, lld, llvm).
 setup:
-	@./build/setup.sh run
+	@MACOS_SDK="$(MACOS_SDK)" ./build/setup.sh run
 
 setup-test:
-	@./build/setup.sh test
+	@MACOS_SDK="$(MACOS_SDK)" ./build/setup.sh test
 
 engine: $(ENGINE_LIB)/.ok
 $(ENGINE_LIB)/.ok: build/engine/package.json build/engine/package-lock.json build/engine/layout.sh
@@ -49,7 +53,10 @@ frontend/dist/index.html: $(shell find frontend/src frontend/index.html frontend
 build: engine frontend
 	CGO_ENABLED=$(CGO) $(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o bin/perch .
 
-run: setup build
+run: setup
+	@$(MAKE) --no-print-directory run-built
+
+run-built: build
 	@if [ "$(DESKTOP)" = 1 ] && { [ "$(GOOS)" = darwin ] || [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; }; then \
 		exec ./bin/perch; \
 	else \
@@ -66,7 +73,10 @@ vet:
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
 
-test: setup-test build test-go test-frontend test-e2e test-desktop
+test: setup-test
+	@$(MAKE) --no-print-directory test-all
+
+test-all: build test-go test-fuzz test-frontend test-e2e test-desktop test-darwin test-make
 
 # The API's real-client tests also drive the npm openai and ollama packages.
 api-npm: app/api/testdata/npm/node_modules/.package-lock.json
@@ -78,18 +88,44 @@ test-go: api-npm
 	CGO_ENABLED=$(CGO) $(GO) vet -tags "$(TAGS)" ./...
 	CGO_ENABLED=$(CGO) $(GO) test -tags "$(TAGS)" -timeout 20m ./...
 
+# Every fuzz target runs for FUZZTIME beyond its seed corpus (which test-go already runs).
+FUZZTIME ?= 10s
+test-fuzz: engine
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u | while read -r d; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$d/*_test.go | cut -c6-); do \
+	    echo "fuzz $$d $$f for $(FUZZTIME)"; \
+	    CGO_ENABLED=$(CGO) $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$d || exit 1; \
+	  done; \
+	done
+
 test-frontend:
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
 
 test-e2e:
 	@if [ -f frontend/e2e/run.mjs ]; then cd frontend && npm run e2e; fi
+	@if [ -f frontend/e2e/remote.mjs ]; then cd frontend && node e2e/remote.mjs; fi
 
 test-desktop:
 	@if [ "$(DESKTOP)" = 1 ] && [ -x build/desktop-test.sh ]; then ./build/desktop-test.sh; fi
 
+# The Mac build. On a Mac: make app / make dmg. On Linux, with a macOS SDK folder (never
+# downloaded or committed; docs/macos.md): make darwin / make app MACOS_SDK=DIR, and make test
+# MACOS_SDK=DIR also runs the darwin check (test-darwin).
+MACOS_SDK ?=
 app dmg:
-	@if [ "$(GOOS)" != darwin ]; then echo "make $@ builds Perch.app and needs macOS on Apple Silicon; this is $(GOOS)/$(GOARCH)." >&2; exit 1; fi
-	./build/darwin/package.sh $@
+	VERSION=$(VERSION) MACOS_SDK="$(MACOS_SDK)" ./build/darwin/package.sh $@
+
+darwin:
+	@[ -n "$(MACOS_SDK)" ] || { echo "make darwin cross-builds for macOS from Linux: set MACOS_SDK=DIR (docs/macos.md)" >&2; exit 1; }
+	VERSION=$(VERSION) MACOS_SDK="$(MACOS_SDK)" ./build/darwin/cross.sh build
+
+test-darwin:
+	@if [ -z "$(MACOS_SDK)" ]; then echo "darwin-check: SKIP: MACOS_SDK is not set (make test MACOS_SDK=DIR also checks the Mac build)"; \
+	else VERSION=$(VERSION) MACOS_SDK="$(MACOS_SDK)" ./build/darwin/check.sh; fi
+
+# The Makefile's own test: a fresh machine's first make test builds the desktop shell.
+test-make:
+	./build/fresh_test.sh
 
 clean:
-	rm -rf bin build/bin $(ENGINE_LIB) frontend/dist/index.html frontend/dist/assets
+	rm -rf bin build/bin build/.cache $(ENGINE_LIB) frontend/dist/index.html frontend/dist/assets

@@ -4,6 +4,8 @@
 # Xcode command-line tools and Node.js instead.
 #   build/setup.sh          build and run (desktop libraries where possible)
 #   build/setup.sh test     also Chromium, Xvfb and fonts for the browser and desktop tests
+# With MACOS_SDK set (the Mac build from Linux, build/darwin/cross.sh) also clang, lld, LLVM's
+# otool and objdump, and python3 for the Info.plist check.
 set -eu
 mode=${1:-run}
 
@@ -24,6 +26,9 @@ pkgs="ca-certificates build-essential pkg-config libffi8 libgtk-3-dev libwebkit2
 if [ "$mode" = test ]; then
   pkgs="$pkgs chromium xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 fonts-dejavu-core fonts-noto-cjk"
 fi
+if [ -n "${MACOS_SDK:-}" ]; then
+  pkgs="$pkgs clang lld llvm python3"
+fi
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "perch: not a Debian-like system; make sure these are installed: $pkgs" >&2
   exit 0
@@ -34,6 +39,7 @@ for p in $pkgs; do
   case "$p" in
     nodejs) command -v node >/dev/null 2>&1 && continue ;;
     npm) command -v npm >/dev/null 2>&1 && continue ;;
+    python3) command -v python3 >/dev/null 2>&1 && continue ;;
   esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done

@@ -163,3 +163,44 @@ func TestNextTurnReusesAnswerTokens(t *testing.T) {
 		t.Errorf("turn 2 reused %d tokens, want at least %d (turn 1's prompt and answer)", second.Usage.CachedTokens, want)
 	}
 }
+
+// TestForcedToolCallCutShort: a forced call cut by max_tokens is reported as cut (finish
+// length, no tool calls), and none of its markup reaches the content, streamed or not.
+func TestForcedToolCallCutShort(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	tools := []chat.Tool{{Type: "function", Function: chat.Function{Name: "get_weather",
+		Parameters: []byte(`{"type":"object","properties":{"city":{"type":"string","maxLength":20}},"required":["city"]}`)}}}
+	for _, n := range []int{3, 6, 9, 16, 24} {
+		var streamed strings.Builder
+		res, err := e.Chat(context.Background(), engine.ChatRequest{
+			Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Weather in Seoul?"}}, Tools: tools,
+			ToolChoice: chat.ToolChoice{Mode: "required"}, RequestOptions: engine.RequestOptions{MaxTokens: n, Sampling: engine.Sampling{Temperature: 0}},
+		}, func(ev engine.ChatEvent) error { streamed.WriteString(ev.Content); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.FinishReason != engine.FinishLength || len(res.Message.ToolCalls) != 0 {
+			t.Errorf("max_tokens %d: finish %s, calls %+v; want length and no calls", n, res.FinishReason, res.Message.ToolCalls)
+		}
+		if res.Message.Content != "" || streamed.String() != "" {
+			t.Errorf("max_tokens %d: tool markup reached the content: %q (streamed %q)", n, res.Message.Content, streamed.String())
+		}
+	}
+}
+
+// TestToolsNeedATemplateThatShowsThem: a template that cannot show tools gets Ollama's 400
+// ("does not support tools"), not a tool prompt of Perch's own.
+func TestToolsNeedATemplateThatShowsThem(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	tools := []chat.Tool{{Type: "function", Function: chat.Function{Name: "get_weather", Parameters: []byte(`{"type":"object","properties":{}}`)}}}
+	req := engine.ChatRequest{Model: "stories", Messages: []chat.Message{{Role: "user", Content: "Weather?"}}, Tools: tools, RequestOptions: engine.RequestOptions{MaxTokens: 4},
+		Template: "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:"}
+	_, err := e.Chat(context.Background(), req, nil)
+	if engine.KindOf(err) != engine.KindInvalid || !strings.Contains(err.Error(), "stories does not support tools") {
+		t.Fatalf("err %v, want invalid: stories does not support tools", err)
+	}
+	req.Tools = nil // the same template chats
+	if _, err := e.Chat(context.Background(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+}

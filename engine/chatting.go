@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -26,7 +27,7 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		}
 	}
 	load := req.Load
-	load.generate = true
+	load.generate, load.request = true, true
 	r, waited, err := e.acquire(ctx, req.Model, load, req.KeepAlive)
 	if err != nil {
 		return nil, err
@@ -40,6 +41,11 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 	if err := r.proc.call(ctx, http.MethodPost, "/render", RenderRequest{Messages: req.Messages, Tools: tools, Think: req.Think, Template: req.Template, Continue: req.Continue}, &rendered); err != nil {
 		return nil, err
 	}
+	if len(tools) > 0 && !rendered.NativeTools {
+		// Ollama's answer; a tool prompt of our own would be hundreds of tokens the model was
+		// never trained to read.
+		return nil, &Error{Kind: KindInvalid, Param: "tools", Message: fmt.Sprintf("%s does not support tools", req.Model)}
+	}
 	prompt := rendered.Prompt
 	grammar, err := grammarFor(req, rendered.ToolFamily, tools)
 	if err != nil {
@@ -50,7 +56,9 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		// A reasoning model may think first, then must follow the grammar.
 		sampling.Grammar = chat.AllowThinking(grammar, rendered.Parser)
 	}
-	parser := chat.NewParser(rendered.Parser)
+	popts := rendered.Parser
+	popts.ToolForced = grammar != "" && req.Format == nil
+	parser := chat.NewParser(popts)
 	emit := func(ev ChatEvent) error {
 		if fn == nil || (ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0) {
 			return nil
@@ -77,6 +85,10 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		return nil, err
 	}
 	parsed := parser.Finish()
+	if parsed.PartialToolCall != "" {
+		// Kept out of the content; the finish reason (length, mostly) says why it broke.
+		slog.Warn("tool call cut short or malformed", "model", req.Model, "finish", res.FinishReason, "text", parsed.PartialToolCall)
+	}
 	// What the parser held back to the end (a tag that never closed, say) is sent now.
 	if err := emit(ChatEvent{Content: parsed.UnsentContent, Reasoning: parsed.UnsentReasoning}); err != nil {
 		return nil, err

@@ -44,6 +44,8 @@ type Fit struct {
 	Fits    bool
 	// Message says what is needed and free, and what to try, when it does not fit.
 	Message string
+	// DefaultContext is the context a load that asks for none would get (0: unknown).
+	DefaultContext int
 }
 
 // Status describes a loaded model.
@@ -85,7 +87,9 @@ type Config struct {
 	KeepAlive time.Duration
 	// MaxLoaded caps resident models (0: as many as the planner allows, or 3 without one).
 	MaxLoaded int
-	// Defaults for loads that do not say.
+	// Defaults for loads that do not say. The slots share one KV cache of ContextLength
+	// cells unless PerSlotKV gives each its own.
+	PerSlotKV     bool
 	Slots         int
 	ContextLength int
 	KVType        string
@@ -93,8 +97,14 @@ type Config struct {
 	// MaxQueue bounds the requests waiting for one model beyond its slots.
 	MaxQueue int
 	Log      *slog.Logger
-	// OnWorkerExit is called when a worker dies unexpectedly (for metrics).
+	// OnWorkerExit is called when a worker dies unexpectedly or the watchdog kills it (for
+	// metrics).
 	OnWorkerExit func(model string, err error)
+	// The watchdog asks each worker for a heartbeat every Heartbeat (default 2 s; negative
+	// turns it off). A worker that leaves it unanswered for HungAfter (default 20 s), or
+	// makes no progress on its requests for StallAfter (default 5 min), is killed and
+	// started again; its callers get KindUnresponsive.
+	Heartbeat, HungAfter, StallAfter time.Duration
 }
 
 // Engine runs models in worker processes and schedules requests onto them.
@@ -102,9 +112,14 @@ type Engine struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// runners holds one runner per model, by its canonical key; aliases maps every name a
+	// model was asked by to that key.
 	runners map[string]*runner
+	aliases map[string]string
 	closed  bool
+	// loadSlot serializes loads, so that each plan sees the loads before it.
+	loadSlot chan struct{}
 
 	restarts atomic.Int64
 }
@@ -136,7 +151,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxLoaded <= 0 && cfg.Planner == nil {
 		cfg.MaxLoaded = 3
 	}
-	return &Engine{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}}, nil
+	return &Engine{cfg: cfg, log: cfg.Log, runners: map[string]*runner{}, aliases: map[string]string{}, loadSlot: make(chan struct{}, 1)}, nil
 }
 
 // Restarts counts workers that died unexpectedly.

@@ -21,6 +21,9 @@ const (
 	KindTooLarge Kind = "insufficient_memory"
 	// KindWorker: the worker failed or died.
 	KindWorker Kind = "worker_error"
+	// KindUnresponsive: the worker hung (no heartbeat, or no progress on its work), so the
+	// watchdog killed it and is starting it again; retry after RetryAfter seconds.
+	KindUnresponsive Kind = "worker_unresponsive"
 	// KindCancelled: the caller went away.
 	KindCancelled Kind = "cancelled"
 )
@@ -34,7 +37,7 @@ type Error struct {
 	// PromptTokens and ContextLength are set for KindContextExceeded.
 	PromptTokens  int `json:"n_prompt_tokens,omitempty"`
 	ContextLength int `json:"n_ctx,omitempty"`
-	// RetryAfter, in seconds, for KindUnavailable.
+	// RetryAfter, in seconds, for KindUnavailable and KindUnresponsive.
 	RetryAfter int `json:"retry_after,omitempty"`
 }
 

@@ -19,7 +19,11 @@ func grammarFor(req ChatRequest, family chat.Family, tools []chat.Tool) (string,
 		default:
 			return "", &Error{Kind: KindInvalid, Param: "response_format", Message: fmt.Sprintf("response_format type %q is not supported (use json_object or json_schema)", req.Format.Type)}
 		}
-		g, err := chat.SchemaGrammar(req.Format.Schema)
+		schemaGrammar := chat.SchemaGrammar
+		if req.Format.Strict {
+			schemaGrammar = chat.StrictSchemaGrammar
+		}
+		g, err := schemaGrammar(req.Format.Schema)
 		if err != nil {
 			return "", &Error{Kind: KindInvalid, Param: "response_format", Message: fmt.Sprintf("the JSON schema cannot be enforced: %v", err)}
 		}

@@ -49,6 +49,8 @@ type process struct {
 	info   WorkerInfo
 	// stopping is set when the exit was asked for, so it is not reported as a crash.
 	stopping atomic.Bool
+	// hung says why the watchdog killed the worker.
+	hung atomic.Pointer[string]
 }
 
 var socketSeq atomic.Int64
@@ -90,6 +92,9 @@ func (s workerSpec) args() []string {
 	}
 	if o.FlashAttn != "" {
 		a = append(a, "--flash-attn", o.FlashAttn)
+	}
+	if o.PerSlotKV {
+		a = append(a, "--per-slot-kv")
 	}
 	if o.Embedding {
 		a = append(a, "--embedding")
@@ -233,6 +238,10 @@ func (p *process) exited() bool {
 // message is usually there).
 func (p *process) deathError() *Error {
 	<-p.done
+	if why := p.hung.Load(); why != nil {
+		return &Error{Kind: KindUnresponsive, RetryAfter: hungRetryAfter,
+			Message: fmt.Sprintf("the worker running %s %s, so it was stopped and is being started again; retry in a few seconds", p.name, *why)}
+	}
 	return Errorf(KindWorker, "the worker running %s stopped unexpectedly (%v)%s; the next request loads it again", p.name, p.exit, p.tail.suffix())
 }
 
@@ -305,7 +314,11 @@ func (p *process) complete(ctx context.Context, req CompletionRequest, fn func(E
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url("/completion"), bytes.NewReader(b))
+	path := "/completion"
+	if fn == nil {
+		path += "?" + QueryNoEvents
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url(path), bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}
@@ -317,23 +330,43 @@ func (p *process) complete(ctx context.Context, req CompletionRequest, fn func(E
 	if resp.StatusCode != http.StatusOK {
 		return nil, decodeWorkerError(resp)
 	}
-	dec := json.NewDecoder(resp.Body)
+	return p.readFrames(ctx, newFrameReader(resp.Body), fn)
+}
+
+// readFrames reads a completion stream. The events a decode step wrote together (read in one
+// go) reach fn as one event, so the handler above flushes once per step.
+func (p *process) readFrames(ctx context.Context, fr *frameReader, fn func(Event) error) (*CompletionResult, error) {
 	var (
 		text     strings.Builder
 		tokens   []int32
 		logprobs []Logprob
+		pending  *Event // events of this step not yet handed to fn
+		line     StreamLine
 	)
+	flush := func() error {
+		if pending == nil || fn == nil {
+			pending = nil
+			return nil
+		}
+		ev := *pending
+		pending = nil
+		return fn(ev)
+	}
 	for {
-		var line StreamLine
-		if err := dec.Decode(&line); err != nil {
+		if err := fr.next(&line); err != nil {
 			return nil, p.transportError(ctx, err)
 		}
 		switch ev := line.Event; {
 		case line.Error != nil:
 			return nil, line.Error
 		case line.Done != nil:
+			if err := flush(); err != nil {
+				return nil, err
+			}
 			res := line.Done
-			res.Text, res.Tokens, res.Logprobs = text.String(), tokens, logprobs
+			if res.Text == "" && res.Tokens == nil { // a stream: the events carried them
+				res.Text, res.Tokens, res.Logprobs = text.String(), tokens, logprobs
+			}
 			return res, nil
 		case ev != nil:
 			text.WriteString(ev.Text)
@@ -343,8 +376,21 @@ func (p *process) complete(ctx context.Context, req CompletionRequest, fn func(E
 			if ev.Logprob != nil {
 				logprobs = append(logprobs, *ev.Logprob)
 			}
-			if fn != nil {
-				if err := fn(*ev); err != nil {
+			switch {
+			case pending == nil:
+				pending = ev
+			case pending.Logprob == nil && ev.Logprob == nil && ev.Token >= 0 && pending.Token >= 0:
+				pending.Text += ev.Text
+				pending.Token = ev.Token
+				pending.Merged++
+			default:
+				if err := flush(); err != nil {
+					return nil, err
+				}
+				pending = ev
+			}
+			if !fr.buffered() {
+				if err := flush(); err != nil {
 					return nil, err
 				}
 			}

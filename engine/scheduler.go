@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"time"
 )
 
 // runner is one model's worker as the scheduler sees it. Its counters are guarded by the
 // engine's mutex.
 type runner struct {
-	e      *Engine
+	e *Engine
+	// name is the name the model was first asked by (what /api/ps shows); key is the
+	// canonical model (its digest, else its file) that every name of it shares.
 	name   string
+	key    string
 	ref    ModelRef
 	opts   LoadOptions
 	loaded chan struct{} // closed when loading finished, well or not
@@ -27,6 +31,10 @@ type runner struct {
 	expiresAt time.Time
 	unload    bool // unload as soon as the last request finishes
 	planNote  string
+	// explicitCtx is true when the load asked for a context (num_ctx) smaller than the
+	// default; a request that asks for none gets the default context again.
+	explicitCtx bool
+	defaultCtx  int // the planner's default context (0: unknown)
 }
 
 func (r *runner) ready() bool {
@@ -44,15 +52,22 @@ func (r *runner) lastUsed() time.Time {
 	return r.used
 }
 
-// compatible reports whether a request's load options can be served by this runner.
+// compatible reports whether a request's load options can be served by this runner. A
+// request's context fits when it is no larger than the loaded one (after capping at the
+// training context); one that asks for no context wants the default, so a runner loaded with
+// an explicit context does not serve it.
 func (r *runner) compatible(o LoadOptions) bool {
 	have := r.opts
 	switch {
-	case o.ContextLength != 0 && r.proc != nil && o.ContextLength != r.proc.info.SlotCtx:
+	case o.ContextLength != 0 && r.proc != nil && r.capCtx(o.ContextLength) > r.proc.info.SlotCtx:
+		return false
+	case o.ContextLength == 0 && o.request && r.explicitCtx:
 		return false
 	case o.Slots != 0 && o.Slots != have.Slots:
 		return false
 	case o.KVType != "" && o.KVType != have.KVType:
+		return false
+	case o.PerSlotKV && !have.PerSlotKV:
 		return false
 	case o.Embedding && !have.Embedding && r.proc != nil && !r.proc.info.Embedding:
 		return false
@@ -66,6 +81,14 @@ func (r *runner) compatible(o LoadOptions) bool {
 	return true
 }
 
+// capCtx caps a context at the model's training context, as the load does.
+func (r *runner) capCtx(n int) int {
+	if t := r.proc.info.Model.ContextLength; t > 0 {
+		return min(n, t)
+	}
+	return n
+}
+
 func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	if o.Slots <= 0 {
 		o.Slots = e.cfg.Slots
@@ -76,6 +99,7 @@ func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	if o.KVType == "" {
 		o.KVType = e.cfg.KVType
 	}
+	o.PerSlotKV = o.PerSlotKV || e.cfg.PerSlotKV
 	if o.Threads <= 0 {
 		o.Threads = e.cfg.Threads
 	}
@@ -83,77 +107,125 @@ func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 }
 
 // acquire returns the runner for a model, loading it if needed, and counts the caller in. The
-// caller must call release. waited is the time spent waiting for a load.
+// caller must call release. waited is the time spent waiting for a load. Every name of one
+// model (case, :latest, aliases, copies of one blob) reaches the same runner.
 func (e *Engine) acquire(ctx context.Context, name string, opts LoadOptions, keepAlive *time.Duration) (r *runner, waited time.Duration, err error) {
 	if name == "" {
 		return nil, 0, &Error{Kind: KindInvalid, Param: "model", Message: "no model was named"}
 	}
+	if err := opts.validate(); err != nil {
+		return nil, 0, err
+	}
 	for {
-		e.mu.Lock()
-		if e.closed {
-			e.mu.Unlock()
-			return nil, 0, Errorf(KindUnavailable, "the engine is shutting down")
-		}
-		r = e.runners[name]
-		if r != nil && r.ready() && (r.proc.exited() || (!r.compatible(opts) && r.refs == 0)) {
-			// A dead worker is replaced; an idle one with other options is reloaded.
-			delete(e.runners, name)
-			e.mu.Unlock()
-			r.shutdown()
-			continue
-		}
-		if r != nil {
-			if r.refs >= r.opts.Slots+e.cfg.MaxQueue {
-				e.mu.Unlock()
-				return nil, 0, &Error{Kind: KindUnavailable, RetryAfter: 1,
-					Message: fmt.Sprintf("%s has %d requests waiting; try again shortly", name, r.refs)}
-			}
-			r.refs++
-			r.stopExpiry()
-			if keepAlive != nil {
-				r.keepAlive = *keepAlive
-			}
-			e.mu.Unlock()
-			start := time.Now()
-			select {
-			case <-r.loaded:
-			case <-ctx.Done():
-				e.release(r)
-				return nil, 0, ctx.Err()
-			}
-			if r.err != nil {
-				e.release(r)
-				return nil, 0, r.err
-			}
-			return r, time.Since(start), nil
-		}
-		e.mu.Unlock()
-
-		ref, err := e.cfg.Resolver.Resolve(ctx, name)
+		r, err := e.runnerFor(ctx, name, opts, keepAlive)
 		if err != nil {
-			if errors.Is(err, ErrUnknownModel) {
-				return nil, 0, &Error{Kind: KindNotFound, Param: "model", Message: fmt.Sprintf("model %q not found; pull it first (perch pull %s) or check the name with perch list", name, name)}
-			}
-			return nil, 0, Errorf(KindInvalid, "model %q: %v", name, err)
+			return nil, 0, err
 		}
-		if ref.Name == "" {
-			ref.Name = name
+		if r == nil {
+			continue // replaced a stale runner, or lost a race to create one
+		}
+		start := time.Now()
+		select {
+		case <-r.loaded:
+		case <-ctx.Done():
+			e.release(r)
+			return nil, 0, ctx.Err()
+		}
+		if r.err != nil {
+			e.release(r)
+			if isCancel(r.err) && ctx.Err() == nil {
+				continue // the request that started the load gave up; load it for this one
+			}
+			return nil, 0, r.err
+		}
+		return r, time.Since(start), nil
+	}
+}
+
+// runnerFor finds or creates the runner for name and counts the caller in; nil, nil means
+// try again.
+func (e *Engine) runnerFor(ctx context.Context, name string, opts LoadOptions, keepAlive *time.Duration) (*runner, error) {
+	e.mu.Lock()
+	key, known := e.aliases[name]
+	e.mu.Unlock()
+	var ref ModelRef
+	if !known || e.runnerByKey(key) == nil {
+		var err error
+		if ref, err = e.resolve(ctx, name); err != nil {
+			return nil, err
+		}
+		key = refKey(ref)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, Errorf(KindUnavailable, "the engine is shutting down")
+	}
+	e.aliases[name] = key
+	r := e.runners[key]
+	if r != nil && r.ready() && (r.proc.exited() || (!r.compatible(opts) && r.refs == 0)) {
+		// A dead worker is replaced; an idle one with other options is reloaded.
+		delete(e.runners, key)
+		go r.shutdown()
+		return nil, nil
+	}
+	if r == nil {
+		if ref.Path == "" && ref.Name == "" {
+			return nil, nil // resolved before another request dropped it: resolve again
 		}
 		ka := e.cfg.KeepAlive
 		if keepAlive != nil {
 			ka = *keepAlive
 		}
-		e.mu.Lock()
-		if e.runners[name] != nil {
-			e.mu.Unlock()
-			continue // another request started loading it meanwhile
-		}
-		r = &runner{e: e, name: name, ref: ref, opts: e.withDefaults(opts), loaded: make(chan struct{}), keepAlive: ka, used: time.Now()}
-		e.runners[name] = r
-		e.mu.Unlock()
-		// The load outlives the request that started it: others may be waiting for it.
-		go e.load(r)
+		r = &runner{e: e, name: name, key: key, ref: ref, opts: e.withDefaults(opts), loaded: make(chan struct{}),
+			keepAlive: ka, used: time.Now(), explicitCtx: opts.ContextLength > 0}
+		e.runners[key] = r
+		// The load outlives the request that started it once the worker starts: others may
+		// be waiting for it. Until then the request's cancellation cancels the plan.
+		go e.load(ctx, r)
 	}
+	if r.refs >= r.opts.Slots+e.cfg.MaxQueue {
+		return nil, &Error{Kind: KindUnavailable, RetryAfter: 1,
+			Message: fmt.Sprintf("%s has %d requests waiting; try again shortly", name, r.refs)}
+	}
+	r.refs++
+	r.stopExpiry()
+	if keepAlive != nil {
+		r.keepAlive = *keepAlive
+	}
+	return r, nil
+}
+
+func (e *Engine) runnerByKey(key string) *runner {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.runners[key]
+}
+
+// resolve asks the resolver for a model's file.
+func (e *Engine) resolve(ctx context.Context, name string) (ModelRef, error) {
+	ref, err := e.cfg.Resolver.Resolve(ctx, name)
+	if err != nil {
+		if errors.Is(err, ErrUnknownModel) {
+			return ModelRef{}, &Error{Kind: KindNotFound, Param: "model", Message: fmt.Sprintf("model %q not found; pull it first (perch pull %s) or check the name with perch list", name, name)}
+		}
+		return ModelRef{}, Errorf(KindInvalid, "model %q: %v", name, err)
+	}
+	if ref.Name == "" {
+		ref.Name = name
+	}
+	return ref, nil
+}
+
+// refKey is the canonical identity of a model: its digest, else its file.
+func refKey(ref ModelRef) string {
+	switch {
+	case ref.Digest != "":
+		return ref.Digest
+	case ref.Path != "":
+		return "file:" + filepath.Clean(ref.Path)
+	}
+	return "name:" + ref.Name
 }
 
 // release counts a caller out and, when the model falls idle, starts its keep-alive.
@@ -185,7 +257,7 @@ func (r *runner) stopExpiry() {
 func (e *Engine) expire(r *runner) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if r.refs == 0 && e.runners[r.name] == r {
+	if r.refs == 0 && e.runners[r.key] == r {
 		e.log.Info("unloading idle model", "model", r.name, "keep_alive", r.keepAlive)
 		e.dropLocked(r)
 	}
@@ -194,8 +266,8 @@ func (e *Engine) expire(r *runner) {
 // dropLocked removes a runner and stops its worker in the background.
 func (e *Engine) dropLocked(r *runner) {
 	r.stopExpiry()
-	if e.runners[r.name] == r {
-		delete(e.runners, r.name)
+	if e.runners[r.key] == r {
+		delete(e.runners, r.key)
 	}
 	go r.shutdown()
 }
@@ -207,31 +279,42 @@ func (r *runner) shutdown() {
 	}
 }
 
-// load plans memory, evicting idle models if needed, and starts the worker.
-func (e *Engine) load(r *runner) {
+// load plans memory, evicting idle models if needed, and starts the worker. Loads run one at
+// a time (e.loadSlot), so each plan counts the models loaded before it; ctx (the request that
+// started the load) cancels the wait and the plan, not a worker that is starting.
+func (e *Engine) load(ctx context.Context, r *runner) {
 	start := time.Now()
-	err := e.makeRoom(r)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-		r.proc, err = startProcess(ctx, workerSpec{
-			command: e.cfg.Command, libDir: e.cfg.LibDir, socket: socketPath(e.cfg.RuntimeDir),
-			ref: r.ref, opts: r.opts, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
-		})
-		cancel()
+	var err error
+	select {
+	case e.loadSlot <- struct{}{}:
+		err = e.makeRoom(ctx, r)
+		if err == nil {
+			sctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+			r.proc, err = startProcess(sctx, workerSpec{
+				command: e.cfg.Command, libDir: e.cfg.LibDir, socket: socketPath(e.cfg.RuntimeDir),
+				ref: r.ref, opts: r.opts, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
+			})
+			cancel()
+		}
+		<-e.loadSlot
+	case <-ctx.Done():
+		err = ctx.Err()
 	}
 	e.mu.Lock()
 	if err != nil {
 		r.err = err
-		if e.runners[r.name] == r {
-			delete(e.runners, r.name)
+		if e.runners[r.key] == r {
+			delete(e.runners, r.key)
 		}
 		e.log.Warn("model failed to load", "model", r.name, "err", err)
 	} else {
 		r.loadedAt = time.Now()
 		r.opts.ContextLength = r.proc.info.SlotCtx
+		r.explicitCtx = r.explicitCtx && r.proc.info.SlotCtx < e.defaultContext(r)
 		e.log.Info("model loaded", "model", r.name, "pid", r.proc.info.PID, "slot_ctx", r.proc.info.SlotCtx,
 			"slots", r.proc.info.Slots, "took", time.Since(start).Round(time.Millisecond), "plan", r.planNote)
 		go e.watch(r)
+		go e.watchdog(r)
 	}
 	close(r.loaded)
 	e.mu.Unlock()
@@ -251,8 +334,8 @@ func (e *Engine) watch(r *runner) {
 		e.cfg.OnWorkerExit(r.name, err)
 	}
 	e.mu.Lock()
-	if e.runners[r.name] == r {
-		delete(e.runners, r.name)
+	if e.runners[r.key] == r {
+		delete(e.runners, r.key)
 		r.stopExpiry()
 	}
 	e.mu.Unlock()
@@ -260,18 +343,25 @@ func (e *Engine) watch(r *runner) {
 
 // makeRoom evicts idle models, least recently used first, until the new one fits (by the
 // planner) or the resident count is under the cap.
-func (e *Engine) makeRoom(r *runner) error {
+func (e *Engine) makeRoom(ctx context.Context, r *runner) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		resident := e.residentExcept(r)
 		fits, msg := true, ""
 		if e.cfg.Planner != nil {
-			f, err := e.cfg.Planner.Fit(context.Background(), r.ref, r.opts, resident)
+			f, err := e.cfg.Planner.Fit(ctx, r.ref, r.opts, resident)
+			if isCancel(err) {
+				return err
+			}
 			if err != nil {
 				return Errorf(KindInvalid, "%s: %v", r.name, err)
 			}
 			e.mu.Lock()
 			r.opts = f.Options
 			r.planNote = f.Message
+			r.defaultCtx = f.DefaultContext
 			e.mu.Unlock()
 			fits, msg = f.Fits, f.Message
 		}
@@ -287,10 +377,31 @@ func (e *Engine) makeRoom(r *runner) error {
 	}
 }
 
+// defaultContext is the context a load of r's model without one gets: the planner's
+// choice, else the configured default, else the worker's (the training context up to 4096).
+func (e *Engine) defaultContext(r *runner) int {
+	n := r.defaultCtx
+	if n <= 0 {
+		n = e.cfg.ContextLength
+	}
+	if n <= 0 {
+		n = 4096 // worker.DefaultSlotCtx
+	}
+	return r.capCtx(n)
+}
+
 func (e *Engine) residentExcept(r *runner) []Status {
 	var out []Status
+	e.mu.Lock()
+	others := make(map[string]bool, len(e.runners))
+	for _, x := range e.runners {
+		if x != r {
+			others[x.name] = true
+		}
+	}
+	e.mu.Unlock()
 	for _, s := range e.Loaded() {
-		if s.Name != r.name {
+		if others[s.Name] {
 			out = append(out, s)
 		}
 	}
@@ -315,7 +426,7 @@ func (e *Engine) evictOne(keep *runner) bool {
 	}
 	e.log.Info("unloading idle model to make room", "model", victim.name, "for", keep.name)
 	victim.stopExpiry()
-	delete(e.runners, victim.name)
+	delete(e.runners, victim.key)
 	e.mu.Unlock()
 	victim.shutdown()
 	return true
@@ -341,6 +452,7 @@ func (r *runner) status() Status {
 
 // Load makes sure a model is loaded with the given options and sets its keep-alive.
 func (e *Engine) Load(ctx context.Context, model string, opts LoadOptions, keepAlive *time.Duration) (*Status, error) {
+	opts.request = true
 	r, _, err := e.acquire(ctx, model, opts, keepAlive)
 	if err != nil {
 		return nil, err
@@ -350,12 +462,22 @@ func (e *Engine) Load(ctx context.Context, model string, opts LoadOptions, keepA
 	return &st, nil
 }
 
-// Unload stops a model's worker once its requests in flight finish. Unloading a model that
-// is not loaded is not an error.
+// Unload stops a model's worker once its requests in flight finish. Any name of the model
+// will do. Unloading a model that is not loaded is not an error.
 func (e *Engine) Unload(ctx context.Context, model string) error {
 	e.mu.Lock()
-	r := e.runners[model]
+	r := e.runners[e.aliases[model]]
+	e.mu.Unlock()
 	if r == nil {
+		if ref, err := e.resolve(ctx, model); err == nil {
+			r = e.runnerByKey(refKey(ref))
+		}
+	}
+	if r == nil {
+		return nil
+	}
+	e.mu.Lock()
+	if e.runners[r.key] != r {
 		e.mu.Unlock()
 		return nil
 	}
@@ -364,7 +486,7 @@ func (e *Engine) Unload(ctx context.Context, model string) error {
 		e.mu.Unlock()
 		return nil
 	}
-	delete(e.runners, model)
+	delete(e.runners, r.key)
 	r.stopExpiry()
 	e.mu.Unlock()
 	r.shutdown()
@@ -390,7 +512,7 @@ func (e *Engine) Info(ctx context.Context, model string) (*WorkerInfo, error) {
 func (e *Engine) Complete(ctx context.Context, req CompletionRequest, fn func(Event) error) (*CompletionResult, error) {
 	start := time.Now()
 	load := req.Load
-	load.generate = true
+	load.generate, load.request = true, true
 	r, waited, err := e.acquire(ctx, req.Model, load, req.KeepAlive)
 	if err != nil {
 		return nil, err
@@ -411,7 +533,9 @@ func (e *Engine) Embed(ctx context.Context, req EmbedRequest) (*EmbedResult, err
 	if len(req.Inputs) == 0 && len(req.Tokens) == 0 {
 		return nil, &Error{Kind: KindInvalid, Param: "input", Message: "no input to embed"}
 	}
-	r, waited, err := e.acquire(ctx, req.Model, req.Load, req.KeepAlive)
+	load := req.Load
+	load.request = true
+	r, waited, err := e.acquire(ctx, req.Model, load, req.KeepAlive)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/perchapp/perch/engine/chat"
@@ -49,10 +51,14 @@ type ModelInfo struct {
 
 // LoadOptions choose how a model is loaded; zero values take the defaults.
 type LoadOptions struct {
-	// ContextLength is the context of each slot, in tokens.
+	// ContextLength is the KV cache in tokens: one cache the slots share (any one request
+	// may fill it), or, with PerSlotKV, each slot's own.
 	ContextLength int `json:"num_ctx,omitempty"`
 	// Slots is the number of requests the model serves at once.
 	Slots int `json:"slots,omitempty"`
+	// PerSlotKV gives every slot a cache of ContextLength cells (memory × Slots) instead of
+	// one shared cache.
+	PerSlotKV bool `json:"per_slot_kv,omitempty"`
 	// KVType is the KV cache type: f16 (default), q8_0 or q4_0.
 	KVType string `json:"kv_type,omitempty"`
 	// FlashAttn is auto (default), on or off.
@@ -69,7 +75,44 @@ type LoadOptions struct {
 	// generate is set by Complete and Chat: a worker loaded for embeddings only cannot serve
 	// them, so such a runner is reloaded.
 	generate bool
+	// request is set by the calls whose options are the caller's (Complete, Chat, Embed,
+	// Load): without a context they want the default one. Info and Tokenize take any.
+	request bool
 }
+
+// validate rejects options no load could honour, naming the field; nothing is loaded.
+func (o LoadOptions) validate() error {
+	bad := func(param, format string, a ...any) error {
+		return &Error{Kind: KindInvalid, Param: param, Message: fmt.Sprintf(format, a...)}
+	}
+	switch {
+	case o.ContextLength < 0 || (o.ContextLength > 0 && o.ContextLength < MinContext):
+		return bad("num_ctx", "num_ctx must be 0 (the default) or at least %d tokens, not %d", MinContext, o.ContextLength)
+	case o.Slots < 0 || o.Slots > MaxSlots:
+		return bad("slots", "slots must be from 1 to %d, not %d", MaxSlots, o.Slots)
+	case o.BatchSize < 0:
+		return bad("num_batch", "num_batch must be positive, not %d", o.BatchSize)
+	}
+	switch strings.ToLower(o.KVType) {
+	case "", "f16", "q8_0", "q4_0", "f32", "bf16":
+	default:
+		return bad("kv_type", "kv_type must be f16, q8_0 or q4_0, not %q", o.KVType)
+	}
+	switch o.FlashAttn {
+	case "", "auto", "on", "off":
+	default:
+		return bad("flash_attn", "flash_attn must be auto, on or off, not %q", o.FlashAttn)
+	}
+	return nil
+}
+
+// Limits of LoadOptions.
+const (
+	// MinContext is the smallest context a model is loaded with.
+	MinContext = 256
+	// MaxSlots is the most parallel requests one model serves.
+	MaxSlots = 64
+)
 
 // Sampling chooses the next token. Temperature 0 is greedy and deterministic.
 type Sampling struct {
@@ -120,12 +163,16 @@ type RequestOptions struct {
 	// Logprobs asks for each token's log-probability, with TopLogprobs alternatives.
 	Logprobs    bool `json:"logprobs,omitempty"`
 	TopLogprobs int  `json:"top_logprobs,omitempty"`
-	// ContextShift, when the context fills, drops the oldest tokens (after the first Keep of
-	// a completion) instead of finishing with reason "length".
+	// ContextShift, when the context fills, drops the oldest tokens after the first Keep
+	// instead of finishing with reason "length". It applies only with a MaxTokens above 0:
+	// an uncapped answer always ends when the context is full.
 	ContextShift bool `json:"context_shift,omitempty"`
 	// SaveState writes the slot's KV state to disk after the answer, so the conversation can
 	// resume without a prefill after the model is unloaded.
 	SaveState bool `json:"save_state,omitempty"`
+	// NoDraft turns speculative decoding off for this request (it is on by default where the
+	// model and sampler allow, and switches itself off when its guesses are mostly wrong).
+	NoDraft bool `json:"no_draft,omitempty"`
 
 	// KeepAlive is how long the model stays loaded after this request; nil takes the default,
 	// negative keeps it forever, zero unloads it after the answer.
@@ -156,6 +203,9 @@ type Event struct {
 	Text    string   `json:"text"`
 	Token   int32    `json:"token"`
 	Logprob *Logprob `json:"logprob,omitempty"`
+	// Merged counts the tokens of the same decode step folded into this event before Token
+	// (speculative decoding accepts several at once), so a client flushes once per step.
+	Merged int `json:"-"`
 }
 
 // Finish reasons.
@@ -186,6 +236,9 @@ type Timings struct {
 	PredictPerS float64 `json:"predict_per_s"`
 	// Restored is true when the prompt was restored from saved KV state.
 	Restored bool `json:"restored,omitempty"`
+	// DraftTokens were guessed by speculative decoding; DraftAccepted of them were right.
+	DraftTokens   int `json:"draft_tokens,omitempty"`
+	DraftAccepted int `json:"draft_accepted,omitempty"`
 }
 
 // CompletionResult is the whole of a finished completion.
@@ -204,6 +257,8 @@ type Format struct {
 	// Type is "json_object" (any JSON object) or "json_schema".
 	Type   string          `json:"type"`
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// Strict (OpenAI's json_schema.strict) asks for compact JSON, no white space between tokens.
+	Strict bool `json:"strict,omitempty"`
 }
 
 // ChatRequest asks a model to answer a conversation.

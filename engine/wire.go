@@ -7,23 +7,35 @@ import "github.com/perchapp/perch/engine/chat"
 
 // WorkerInfo is what a worker reports about itself and its model.
 type WorkerInfo struct {
-	PID        int         `json:"pid"`
-	Model      ModelInfo   `json:"model"`
-	Memory     MemoryUsage `json:"memory"`
-	Slots      int         `json:"slots"`
-	SlotCtx    int         `json:"slot_ctx"` // tokens each slot may hold
-	Batch      int         `json:"batch"`
-	Threads    int         `json:"threads"`
-	KVType     string      `json:"kv_type"`
-	FlashAttn  string      `json:"flash_attn"`
-	Embedding  bool        `json:"embedding"`
-	Busy       int         `json:"busy"`
-	Queued     int         `json:"queued"`
-	SystemInfo string      `json:"system_info"`
-	Backends   []string    `json:"backends"`
-	Devices    []Device    `json:"devices"`
-	LibDir     string      `json:"lib_dir"`
-	Release    string      `json:"llama_release,omitempty"`
+	PID     int         `json:"pid"`
+	Model   ModelInfo   `json:"model"`
+	Memory  MemoryUsage `json:"memory"`
+	Slots   int         `json:"slots"`
+	SlotCtx int         `json:"slot_ctx"` // tokens each slot may hold
+	// KVUnified is true when the slots share one cache of SlotCtx cells.
+	KVUnified  bool     `json:"kv_unified"`
+	Batch      int      `json:"batch"`
+	Threads    int      `json:"threads"`
+	KVType     string   `json:"kv_type"`
+	FlashAttn  string   `json:"flash_attn"`
+	Embedding  bool     `json:"embedding"`
+	Busy       int      `json:"busy"`
+	Queued     int      `json:"queued"`
+	SystemInfo string   `json:"system_info"`
+	Backends   []string `json:"backends"`
+	Devices    []Device `json:"devices"`
+	LibDir     string   `json:"lib_dir"`
+	Release    string   `json:"llama_release,omitempty"`
+}
+
+// Health is a worker's heartbeat answer. The worker's HTTP server answers it apart from the
+// compute loop, so a loop stuck in llama.cpp still answers, and Progress (tokens decoded
+// since the start) says whether the loop moves while Work (running, queued and embedding
+// jobs) waits on it.
+type Health struct {
+	Status   string `json:"status"`
+	Progress int64  `json:"progress"`
+	Work     int    `json:"work"`
 }
 
 // Device is a compute device llama.cpp found, with its memory.
@@ -85,4 +97,7 @@ type RenderResponse struct {
 	Prompt     string             `json:"prompt"`
 	ToolFamily chat.Family        `json:"tool_family"`
 	Parser     chat.ParserOptions `json:"parser"`
+	// NativeTools: the template shows tools to the model itself. Without it tools are refused
+	// (as Ollama does) rather than described in an added system message.
+	NativeTools bool `json:"native_tools,omitempty"`
 }

@@ -176,6 +176,7 @@ func TestOpenAIUnions(t *testing.T) {
 		{`{"type":"json_object"}`, &engine.Format{Type: "json_object"}, false},
 		{`{"type":"json_object","schema":{"type":"object"}}`, &engine.Format{Type: "json_schema", Schema: json.RawMessage(`{"type":"object"}`)}, false},
 		{`{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}`, &engine.Format{Type: "json_schema", Schema: json.RawMessage(`{"type":"object"}`)}, false},
+		{`{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":{"type":"object"}}}`, &engine.Format{Type: "json_schema", Schema: json.RawMessage(`{"type":"object"}`), Strict: true}, false},
 		{`{"type":"json_schema"}`, nil, true}, {`"json"`, nil, true}, {`{}`, nil, true},
 	} {
 		got, err := responseFormat(json.RawMessage(tc.in))

@@ -67,6 +67,10 @@ func jsonError(err error, body []byte) error {
 		if field == "" {
 			field = "(top level)"
 		}
+		if want := goTypeName(te.Type.String()); strings.HasPrefix(te.Value, "number") && (want == "a number" || want == "an integer") {
+			// The right type, too large for the field (1e39 in a 32-bit float).
+			return badRequest(field, "field %q is out of range: %s does not fit in %s of this field's size", field, te.Value, want)
+		}
 		return badRequest(field, "field %q has the wrong type: expected %s, got %s", field, goTypeName(te.Type.String()), te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("", "malformed JSON: the body ends before the object is complete")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perchapp/perch/app/remote"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -32,6 +33,9 @@ type Deps struct {
 	Discarder PullDiscarder
 	// MemoryTick is the memory stream's interval; default one second (tests use less).
 	MemoryTick time.Duration
+	// Remotes are the endpoints on other machines whose models are served as NAME/model
+	// (perch_remotes.go, remote_forward.go).
+	Remotes *remote.Manager
 }
 
 // Engine is what the handlers need from the engine; *engine.Engine satisfies it.
@@ -75,8 +79,10 @@ type LibraryModel struct {
 	// Template is the publisher's prompt template (an Ollama template layer), shown by
 	// /api/show; whether the GGUF has a chat template is read from the loaded model.
 	Template string `json:"template,omitempty"`
-	System   string `json:"system,omitempty"`
-	License  string `json:"license,omitempty"`
+	// ChatTemplate is the GGUF's own (Jinja) chat template, shown when there is no Ollama one.
+	ChatTemplate string `json:"chat_template,omitempty"`
+	System       string `json:"system,omitempty"`
+	License      string `json:"license,omitempty"`
 	// Params are the publisher's recommended parameters (an Ollama params layer).
 	Params map[string]any `json:"params,omitempty"`
 	// Metadata are GGUF key/values (arrays left out), shown as /api/show's model_info.
@@ -87,6 +93,9 @@ type LibraryModel struct {
 	FIM bool `json:"fim,omitempty"`
 	// External is true for a file in a models directory: served, never deleted.
 	External bool `json:"external,omitempty"`
+	// Remote is the endpoint that serves a remote model (NAME of NAME/model), at RemoteURL.
+	Remote    string `json:"remote,omitempty"`
+	RemoteURL string `json:"remote_url,omitempty"`
 }
 
 // PullPhase is a step of a pull.

@@ -6,12 +6,26 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"syscall"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/engine"
+)
+
+// Stable codes the UI maps to a sentence in the user's language (frontend/src/lib/errors.ts).
+// Every error body carries one: a specific one where the cause is known, else one by status.
+const (
+	codeOffline      = "offline"            // a remote (Hugging Face, a registry) could not be reached
+	codeDiskFull     = "disk_full"          // no space left for a download or upload
+	codeInvalidModel = "invalid_model_file" // the file is not a GGUF model Perch can run
+	codeInvalid      = "invalid_request"    // any other bad input
+	codeServer       = "server_error"       // anything else
 )
 
 // apiError is an error on its way to a client, in a form both wire formats can render.
@@ -63,6 +77,9 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &mbe) {
 		return tooLarge(mbe.Limit)
 	}
+	if re := remoteError(err); re != nil {
+		return re
+	}
 	var ee *engine.Error
 	if errors.As(err, &ee) {
 		return fromEngineError(ee)
@@ -73,7 +90,42 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: "the request was cancelled", silent: true}
 	}
-	return &apiError{Status: http.StatusInternalServerError, Type: "server_error", Message: err.Error()}
+	// Files, disks and remote servers (errors_fault.go), then what that leaves of them.
+	if ae := faultError(err); ae != nil {
+		return ae
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return &apiError{Status: http.StatusInsufficientStorage, Type: "server_error", Code: codeDiskFull, Message: err.Error()}
+	case errors.Is(err, ggufmeta.ErrNotGGUF):
+		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: codeInvalidModel, Message: err.Error()}
+	case isNetworkError(err):
+		return &apiError{Status: http.StatusBadGateway, Type: "server_error", Code: codeOffline, Message: err.Error()}
+	}
+	return &apiError{Status: http.StatusInternalServerError, Type: "server_error", Code: codeServer, Message: err.Error()}
+}
+
+// isNetworkError says whether err is a failure to reach another host (DNS, refused, reset,
+// a connection cut before the answer: a *url.Error is only made for transport failures).
+func isNetworkError(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	var ue *url.Error
+	return errors.As(err, &dns) || errors.As(err, &op) || errors.As(err, &ue)
+}
+
+// withCode fills in a code by status for errors made without one, so every body has one.
+func withCode(e *apiError) *apiError {
+	if e.Code != "" {
+		return e
+	}
+	c := *e
+	if e.Status >= 400 && e.Status < 500 {
+		c.Code = codeInvalid
+	} else {
+		c.Code = codeServer
+	}
+	return &c
 }
 
 func tooLarge(limit int64) *apiError {
@@ -105,6 +157,9 @@ func fromEngineError(e *engine.Error) *apiError {
 		if ae.RetryAfter <= 0 {
 			ae.RetryAfter = 1
 		}
+	case engine.KindUnresponsive:
+		ae.Status, ae.Type, ae.Code = http.StatusServiceUnavailable, "server_error", "worker_unresponsive"
+		ae.RetryAfter = max(e.RetryAfter, 1)
 	case engine.KindTooLarge:
 		ae.Status, ae.Type, ae.Code = http.StatusInsufficientStorage, "insufficient_memory_error", "insufficient_memory"
 		if ae.Message == "" {
@@ -146,6 +201,7 @@ type openAIErrorObject struct {
 }
 
 func openAIError(e *apiError) openAIErrorBody {
+	e = withCode(e)
 	o := openAIErrorObject{Message: e.Message, Type: e.Type, PromptTokens: e.PromptTokens, ContextLength: e.ContextLength}
 	if e.Param != "" {
 		o.Param = &e.Param

@@ -189,7 +189,7 @@ func TestSafety(t *testing.T) {
 		{"key on metrics", "GET", "/metrics", "", nil, 401, nil},
 		{"key on perch", "GET", "/perch/anything", "", nil, 401, nil},
 		{"lower-case bearer", "GET", "/api/version", "", []string{"Authorization", "bearer sekret"}, 200, nil},
-		{"root is public", "GET", "/", "", nil, 200, contains("Perch is running")},
+		{"root is public", "GET", "/", "", nil, 200, contains("Ollama is running")},
 		{"preflight allowed", "OPTIONS", "/v1/chat/completions", "", []string{"Origin", "https://app.example", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization, content-type, x-stainless-os"}, 204,
 			func(t *testing.T, h http.Header, _ string) {
 				if h.Get("Access-Control-Allow-Origin") != "https://app.example" || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
@@ -211,7 +211,7 @@ func TestSafety(t *testing.T) {
 		}},
 		{"own UI origin", "POST", "/api/generate", `{"model":"tiny"}`, []string{"Origin", "http://localhost:" + port, "Authorization", auth}, 200, nil},
 		{"own UI origin 127", "POST", "/api/generate", `{"model":"tiny"}`, []string{"Origin", "http://127.0.0.1:" + port, "Authorization", auth}, 200, nil},
-		{"loopback origin other port", "POST", "/api/generate", `{"model":"tiny"}`, []string{"Origin", "http://127.0.0.1:1", "Authorization", auth}, 403, nil},
+		{"loopback origin other port may not pull", "POST", "/api/pull", `{"model":"tiny"}`, []string{"Origin", "http://127.0.0.1:1", "Authorization", auth}, 403, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -448,6 +448,8 @@ func TestMetricsAndLogs(t *testing.T) {
 		`perch_model_memory_bytes{model="tiny",part="weights"} 1.048576e+06`,
 		`perch_queue_depth{model="tiny"} 0`,
 		`perch_worker_restarts_total{model="tiny"} 1`,
+		`perch_speculative_draft_tokens_total{model="tiny",result="accepted"} 6`,
+		`perch_speculative_draft_tokens_total{model="tiny",result="rejected"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

@@ -21,6 +21,7 @@ type metrics struct {
 	tokensPerSec   *prometheus.HistogramVec
 	workerRestarts *prometheus.CounterVec
 	engineErrors   *prometheus.CounterVec
+	drafted        *prometheus.CounterVec
 	handler        http.Handler
 }
 
@@ -55,8 +56,12 @@ func newMetrics(s *Server) *metrics {
 		engineErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "perch_engine_errors_total", Help: "Engine errors by kind.",
 		}, []string{"kind"}),
+		drafted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "perch_speculative_draft_tokens_total",
+			Help: "Tokens guessed by speculative decoding, by model and result (accepted, rejected); the acceptance rate is accepted over both.",
+		}, []string{"model", "result"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens, m.ttft, m.tokensPerSec, m.workerRestarts, m.engineErrors,
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens, m.ttft, m.tokensPerSec, m.workerRestarts, m.engineErrors, m.drafted,
 		&loadedCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
@@ -79,6 +84,14 @@ func (m *metrics) observeGeneration(model string, prompt, completion int, ttftMs
 	}
 	if predictPerS > 0 {
 		m.tokensPerSec.WithLabelValues(model).Observe(predictPerS)
+	}
+}
+
+// observeDrafts records a generation's speculative guesses.
+func (m *metrics) observeDrafts(model string, drafted, accepted int) {
+	if drafted > 0 {
+		m.drafted.WithLabelValues(model, "accepted").Add(float64(accepted))
+		m.drafted.WithLabelValues(model, "rejected").Add(float64(drafted - accepted))
 	}
 }
 

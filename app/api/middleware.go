@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"path"
 	"strings"
 	"sync"
 )
@@ -87,7 +86,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	h = s.checkAuth(h)
 	h = s.checkOrigin(h)
 	h = s.checkHost(h)
-	return s.observe(h)
+	return s.observe(secureHeaders(h))
 }
 
 // observe logs each request and counts it; it also turns a handler panic into a 500.
@@ -221,7 +220,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		allowed := s.originAllowed(origin, r.Host)
+		allowed := s.originAllowed(origin, r.Host) || ollamaOriginAllowed(origin, r) // cors_ollama.go
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if !allowed {
 			if preflight || !safeMethod(r.Method) {
@@ -266,10 +265,8 @@ func (s *Server) originAllowed(origin, host string) bool {
 		if p == o {
 			return true
 		}
-		if strings.Contains(p, "*") {
-			if ok, _ := path.Match(p, o); ok {
-				return true
-			}
+		if strings.Contains(p, "*") && originMatch(p, o) {
+			return true
 		}
 	}
 	rest, ok := strings.CutPrefix(o, "http://")
@@ -294,7 +291,7 @@ func (s *Server) checkAuth(next http.Handler) http.Handler {
 	}
 	want := sha256.Sum256([]byte(s.cfg.APIKey))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !needsKey(r.URL.Path) || r.Method == http.MethodOptions {
+		if !needsKey(r.URL.Path) || r.Method == http.MethodOptions || s.fromThisMac(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -19,7 +19,7 @@ import (
 // Pure conversions between Ollama JSON and engine types. Absent options take
 // engine.DefaultSampling() (Ollama's own defaults: temperature 0.8, top_k 40, top_p 0.9,
 // repeat_penalty 1.1 over the last 64 tokens, random seed); num_predict absent or negative
-// means no limit (until the context is full); num_ctx absent leaves the engine's default.
+// means until the context is full (no context shift); num_ctx absent leaves the engine's default.
 
 // ollamaRun is what a request's options ask of the engine.
 type ollamaRun struct {
@@ -46,6 +46,9 @@ func ollamaOptions(opts map[string]json.RawMessage) (ollamaRun, error) {
 		var v float64
 		if err := json.Unmarshal(raw, &v); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0, badRequest("options."+key, "options.%s must be a number, got %s", key, jsonKind(raw))
+		}
+		if math.Abs(v) > math.MaxFloat32 { // would become ±Inf as the engine's float32
+			return 0, badRequest("options."+key, "options.%s is out of range: %v is larger than a 32-bit float holds (about 3.4e38)", key, v)
 		}
 		return v, nil
 	}
@@ -95,7 +98,9 @@ func ollamaOptions(opts map[string]json.RawMessage) (ollamaRun, error) {
 			case "repeat_last_n":
 				s.RepeatLastN = i
 			case "num_predict":
-				run.MaxTokens = max(i, 0) // -1 (infinite) and -2 (fill the context) both mean no cap
+				// -2 is Ollama's "fill the context"; -1 ("infinite") and other negatives are
+				// capped the same way: the engine ends an uncapped answer at the context's end.
+				run.MaxTokens = max(i, 0)
 			case "num_ctx":
 				run.Load.ContextLength = i
 			case "num_batch":
@@ -112,6 +117,9 @@ func ollamaOptions(opts map[string]json.RawMessage) (ollamaRun, error) {
 		case "stop":
 			if run.Stop, err = stringOrList(raw, "options.stop"); err != nil {
 				return run, err
+			}
+			if len(run.Stop) > maxStops {
+				return run, badRequest("options.stop", "options.stop has %d strings; the limit is %d", len(run.Stop), maxStops)
 			}
 		}
 	}
@@ -278,8 +286,16 @@ func detailsOf(m LibraryModel) ollamaModelDetails {
 	return d
 }
 
+// ollamaName gives a name Ollama's way, always with a tag: "stories260k:latest".
+func ollamaName(name string) string {
+	if name == "" || strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") || strings.Contains(name, "@") {
+		return name
+	}
+	return name + ":latest"
+}
+
 func listModelToOllama(m LibraryModel) ollamaListModel {
-	return ollamaListModel{Name: m.Name, Model: m.Name, ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
+	return ollamaListModel{Name: ollamaName(m.Name), Model: ollamaName(m.Name), ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
 }
 
 // parametersText lists recommended parameters one per line, as `ollama show` prints them.
@@ -349,26 +365,41 @@ func modelInfoOf(m LibraryModel) map[string]any {
 	return info
 }
 
+// templateOf is the template /api/show reports: the Ollama layer's, else the GGUF's own.
+func templateOf(m LibraryModel) string {
+	if m.Template != "" {
+		return m.Template
+	}
+	return m.ChatTemplate
+}
+
+// capabilitiesOf says what the model really does, from its template as Ollama reads it (a
+// template that mentions tools shows them; one with no template chats in ChatML, which does).
+// Vision is never reported: Perch runs no image projector.
 func capabilitiesOf(m LibraryModel) []string {
 	if m.Embedding {
 		return []string{"embedding"}
 	}
+	tmpl := templateOf(m)
 	caps := []string{"completion"}
-	if strings.Contains(m.Template, "tools") {
+	if tmpl == "" || strings.Contains(tmpl, "tools") {
 		caps = append(caps, "tools")
 	}
 	if m.FIM {
 		caps = append(caps, "insert")
 	}
-	if strings.Contains(m.Template, "<think>") || strings.Contains(m.Template, "enable_thinking") {
-		caps = append(caps, "thinking")
+	for _, mark := range []string{"<think>", "enable_thinking", "reasoning_content", ".Thinking", "<|channel|>"} {
+		if strings.Contains(tmpl, mark) {
+			caps = append(caps, "thinking")
+			break
+		}
 	}
 	return caps
 }
 
 func showResponseOf(m LibraryModel) ollamaShowResponse {
 	return ollamaShowResponse{
-		License: m.License, Modelfile: modelfileOf(m), Parameters: parametersText(m.Params), Template: m.Template, System: m.System,
+		License: m.License, Modelfile: modelfileOf(m), Parameters: parametersText(m.Params), Template: templateOf(m), System: m.System,
 		Details: detailsOf(m), ModelInfo: modelInfoOf(m), Capabilities: capabilitiesOf(m), ModifiedAt: m.ModifiedAt,
 	}
 }
@@ -402,7 +433,7 @@ func processModelOf(st engine.Status, m LibraryModel) ollamaProcessModel {
 	if digest == "" {
 		digest = m.Digest
 	}
-	return ollamaProcessModel{Name: st.Name, Model: st.Name, Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
+	return ollamaProcessModel{Name: ollamaName(st.Name), Model: ollamaName(st.Name), Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
 		ExpiresAt: expires, SizeVRAM: vram, ContextLength: ctx}
 }
 

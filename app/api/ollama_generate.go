@@ -174,7 +174,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.recordGeneration(r, req.Model, g.usage, g.timings)
 	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(g.finish),
-		ollamaMetrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start))}
+		ollamaMetrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
 	if !stream {
 		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, logprobsToOllama(g.logprobs)
 		writeJSON(w, http.StatusOK, final)
@@ -191,6 +191,7 @@ type generated struct {
 	usage          engine.Usage
 	timings        engine.Timings
 	finish         string
+	prompt         string // the prompt text the model saw, for the context array
 }
 
 // runGenerate runs a plan with keepAlive; send, when not nil, gets each piece as it comes.
@@ -211,7 +212,7 @@ func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *
 		if err != nil {
 			return generated{}, err
 		}
-		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason}, nil
+		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason, prompt: plan.raw.Prompt}, nil
 	}
 	plan.chat.KeepAlive = keepAlive
 	var fn func(engine.ChatEvent) error
@@ -223,7 +224,7 @@ func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *
 		return generated{}, err
 	}
 	return generated{text: res.Message.Content, thinking: res.Message.Reasoning, logprobs: res.Logprobs,
-		usage: res.Usage, timings: res.Timings, finish: res.FinishReason}, nil
+		usage: res.Usage, timings: res.Timings, finish: res.FinishReason, prompt: res.Prompt}, nil
 }
 
 // endNDJSONWithError answers with a status when nothing was streamed yet, and otherwise

@@ -126,8 +126,8 @@ type ollamaEmbedRequest struct {
 type ollamaEmbedResponse struct {
 	Model           string      `json:"model"`
 	Embeddings      [][]float32 `json:"embeddings"`
-	TotalDuration   int64       `json:"total_duration,omitempty"`
-	LoadDuration    int64       `json:"load_duration,omitempty"`
+	TotalDuration   int64       `json:"total_duration"`
+	LoadDuration    int64       `json:"load_duration"` // always sent: AI SDK's Ollama provider requires it
 	PromptEvalCount int         `json:"prompt_eval_count,omitempty"`
 }
 

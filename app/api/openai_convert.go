@@ -25,6 +25,7 @@ import (
 
 const (
 	maxN           = 16 // choices per request; each one is a full generation
+	maxStops       = 16 // stop strings per request, on every route
 	maxTopLogprobs = 20
 )
 
@@ -118,8 +119,8 @@ func parseStop(raw json.RawMessage) ([]string, error) {
 			out = append(out, s)
 		}
 	}
-	if len(out) > 16 {
-		return nil, badRequest("stop", "stop has %d strings; the limit is 16", len(out))
+	if len(out) > maxStops {
+		return nil, badRequest("stop", "stop has %d strings; the limit is %d", len(out), maxStops)
 	}
 	return out, nil
 }
@@ -417,7 +418,11 @@ func responseFormat(raw json.RawMessage) (*engine.Format, error) {
 		if isNull(rf.JSONSchema.Schema) {
 			return &engine.Format{Type: "json_object"}, nil
 		}
-		return schemaFormat("response_format.json_schema.schema", rf.JSONSchema.Schema)
+		f, err := schemaFormat("response_format.json_schema.schema", rf.JSONSchema.Schema)
+		if f != nil && rf.JSONSchema.Strict != nil {
+			f.Strict = *rf.JSONSchema.Strict
+		}
+		return f, err
 	case "":
 		return nil, badRequest("response_format.type", "response_format.type is required: text, json_object or json_schema")
 	}

@@ -81,13 +81,13 @@ func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list models: %w", err)
 		}
-		return ms, nil
+		return append(ms, s.remoteModels(ctx)...), nil
 	}
 	var out []LibraryModel
 	for _, st := range s.eng.Loaded() {
 		out = append(out, modelFromStatus(st))
 	}
-	return out, nil
+	return append(out, s.remoteModels(ctx)...), nil
 }
 
 func modelFromStatus(st engine.Status) LibraryModel {
@@ -98,6 +98,9 @@ func modelFromStatus(st engine.Status) LibraryModel {
 
 // getModel finds one model in the library (or among the loaded ones without a library).
 func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error) {
+	if m, ok := s.remoteModel(ctx, name); ok {
+		return m, nil
+	}
 	if s.lib != nil {
 		return s.lib.Get(ctx, name)
 	}
@@ -113,7 +116,11 @@ func toOAIModel(m LibraryModel) oaiModel {
 	if !m.ModifiedAt.IsZero() {
 		created = m.ModifiedAt.Unix()
 	}
-	return oaiModel{ID: m.Name, Object: "model", Created: created, OwnedBy: "perch"}
+	owner := "perch"
+	if m.Remote != "" {
+		owner = m.Remote // where it runs
+	}
+	return oaiModel{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
 }
 
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/perchapp/perch/engine"
 	"net/http"
 	"slices"
 	"strings"
@@ -70,8 +71,8 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error 
 	if err := validatePullRef("ref", req.Ref); err != nil {
 		return err
 	}
-	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
-		return badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength)
+	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
+		return badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
 	}
 	m, err := a.catalog.Inspect(r.Context(), req.Ref)
 	if err != nil {

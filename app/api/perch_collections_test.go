@@ -91,7 +91,7 @@ func newCollServer(t *testing.T) *collServer {
 	t.Cleanup(e.Close)
 	rec := &recordingEngine{Engine: e}
 	ctx := context.Background()
-	store, err := docs.Open(ctx, filepath.Join(t.TempDir(), "collections.db"), docs.Options{Embedder: rec})
+	store, err := docs.Open(ctx, filepath.Join(t.TempDir(), "collections.db"), docs.Options{Embedder: rec, Roots: []string{os.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,8 +448,8 @@ func TestOpenAIChatCitesCollection(t *testing.T) {
 		code, want string
 	}{
 		{"Nope", 404, "collection_not_found", "no collection named"},
-		{true, 400, "", "must be a name, an id or an object"},
-		{map[string]any{"name": "Manuals", "top_k": 99}, 400, "", "top_k"},
+		{true, 400, "invalid_request", "must be a name, an id or an object"},
+		{map[string]any{"name": "Manuals", "top_k": 99}, 400, "invalid_request", "top_k"},
 	} {
 		ask["collection"] = tt.collection
 		var e apiErr

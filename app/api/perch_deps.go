@@ -188,7 +188,7 @@ func newPerch(s *Server, d Deps) *perch {
 		p.tick = d.MemoryTick
 	}
 	p.gens = newGenerations()
-	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) string { return toAPIError(err).Message }, s.log, s.now)
+	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) (string, string) { ae := toAPIError(err); return ae.Message, ae.Code }, s.log, s.now)
 	p.uploads = newUploads(p.uploadDir, s.now)
 	return p
 }

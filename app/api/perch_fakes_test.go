@@ -340,6 +340,9 @@ type Option func(*Deps)
 // WithCollections gives a test server a document store.
 func WithCollections(c Collections) Option { return func(d *Deps) { d.Collections = c } }
 
+// WithStatic serves the UI's files from h.
+func WithStatic(h http.Handler) Option { return func(d *Deps) { d.Static = h } }
+
 // perchEnv is a server with every /perch dependency, on a real listener so that client
 // disconnects behave as they do for real.
 type perchEnv struct {

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/perchapp/perch/app/library/ggufmeta"
+	"github.com/perchapp/perch/app/library"
 )
 
 // Importing a GGUF the user has. Two ways in:
@@ -60,7 +60,7 @@ func (a *perchAPI) modelImportPath(w http.ResponseWriter, r *http.Request) error
 	}
 	m, err := a.importer.Import(r.Context(), path, name)
 	if err != nil {
-		return fmt.Errorf("import %s: %w", path, err)
+		return err // the library words it without echoing the path twice
 	}
 	writeJSON(w, http.StatusCreated, m)
 	return nil
@@ -84,19 +84,10 @@ func importName(name, filename string) (string, error) {
 	return name, nil
 }
 
-// checkGGUF refuses what is not a readable GGUF file, before anything is copied.
+// checkGGUF refuses what is not a readable GGUF file, before anything is copied; the
+// message says no more than that (library.CheckImportable).
 func checkGGUF(path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return badRequest("path", "no file at %s", path)
-		}
-		return badRequest("path", "cannot read %s: %v", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return badRequest("path", "%s is not a regular file", path)
-	}
-	if err := ggufmeta.CheckMagic(path); err != nil {
+	if err := library.CheckImportable(path); err != nil {
 		return badRequest("path", "%v", err)
 	}
 	return nil
@@ -197,6 +188,9 @@ func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) error {
 	a.uploads.sweep()
 	if err := os.MkdirAll(a.uploadDir, 0o755); err != nil {
 		return fmt.Errorf("create the upload folder: %w", err)
+	}
+	if err := checkUploadSize(a.uploadDir, req.Size); err != nil {
+		return err
 	}
 	b := make([]byte, 8)
 	rand.Read(b)

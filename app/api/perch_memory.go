@@ -118,8 +118,8 @@ func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("model", "give model (an installed model) or ref (one to download)")
 	}
-	if q.ContextLength < 0 || q.ContextLength > 1<<22 {
-		return badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, q.ContextLength)
+	if q.ContextLength < 0 || (q.ContextLength > 0 && q.ContextLength < engine.MinContext) || q.ContextLength > 1<<22 {
+		return badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, q.ContextLength)
 	}
 	if q.Slots < 0 || q.Slots > 64 {
 		return badRequest("slots", "slots must be from 0 (default) to 64, got %d", q.Slots)

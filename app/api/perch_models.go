@@ -24,8 +24,10 @@ type perchModel struct {
 	// External models are files in a models directory: served, never deleted.
 	External bool `json:"external,omitempty"`
 	// LastUsed is when the model last answered in a chat here (zero: never).
-	LastUsed *time.Time   `json:"last_used,omitempty"`
-	Loaded   *loadedModel `json:"loaded,omitempty"`
+	LastUsed *time.Time `json:"last_used,omitempty"`
+	// Remote says where a remote model (NAME/model) runs; nil for this Mac's models.
+	Remote *remoteWhere `json:"remote,omitempty"`
+	Loaded *loadedModel `json:"loaded,omitempty"`
 }
 
 // loadedModel is what a resident model holds.
@@ -71,7 +73,7 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 		seen[m.Name] = true
 		out = append(out, perchModel{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
 			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding,
-			External: m.External})
+			External: m.External, Remote: a.s.whereOf(m)})
 	}
 	for _, st := range loaded {
 		if !seen[st.Name] {
@@ -121,8 +123,8 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 	if err := validateModelName("name", req.Name); err != nil {
 		return req, err
 	}
-	if req.ContextLength < 0 || req.ContextLength > 1<<22 {
-		return req, badRequest("num_ctx", "num_ctx must be from 0 (automatic) to %d, got %d", 1<<22, req.ContextLength)
+	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
+		return req, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
 	}
 	return req, nil
 }
@@ -180,8 +182,12 @@ func (a *perchAPI) modelDefault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.s.getModel(r.Context(), req.Name); err != nil {
+	m, err := a.s.getModel(r.Context(), req.Name)
+	if err != nil {
 		return modelLookupError(req.Name, err)
+	}
+	if m.Remote != "" {
+		return badRequest("name", "model %q runs on remote endpoint %q and cannot be the default: Perch sends text off this Mac only when you pick a remote model for a chat", req.Name, m.Remote)
 	}
 	st := a.settings.Get()
 	st.DefaultModel = req.Name

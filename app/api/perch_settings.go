@@ -27,6 +27,8 @@ type settingsExtras struct {
 	LAN *bool `json:"lan"`
 	// NewAPIKey replaces the API key with a fresh random one.
 	NewAPIKey bool `json:"new_api_key"`
+	// RemoveAPIKey removes the key (only with LAN access off: a key keeps the LAN out).
+	RemoveAPIKey bool `json:"remove_api_key"`
 }
 
 func (a *perchAPI) settingsView() settingsView {
@@ -85,11 +87,17 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Reaching beyond this machine without a key is refused at start, so a key comes with
 	// LAN access rather than a server that will not start.
+	if ex.RemoveAPIKey {
+		if !isLoopbackHost(host) {
+			return badRequest("remove_api_key", "the API key keeps other computers out while LAN access is on; turn LAN access off first, then remove the key")
+		}
+		next.APIKey = ""
+	}
 	if ex.NewAPIKey || next.APIKey == "" && !isLoopbackHost(host) {
 		next.APIKey = newKey()
 	}
 	if err := a.settings.Update(next); err != nil {
-		return badRequest("", "%v", err)
+		return settingsError(err)
 	}
 	writeJSON(w, http.StatusOK, a.settingsView())
 	return nil

@@ -43,8 +43,9 @@ type testServer struct {
 	logs *syncBuffer
 }
 
-// newServer runs a Server with the fake engine and library on 127.0.0.1.
-func newServer(t *testing.T, cfg api.Config) *testServer {
+// newServer runs a Server with the fake engine and library on 127.0.0.1, with each change
+// to its Deps.
+func newServer(t *testing.T, cfg api.Config, with ...func(*api.Deps)) *testServer {
 	t.Helper()
 	ts := &testServer{eng: fake.New(4, fake.Default()), lib: fake.DefaultLibrary(), logs: &syncBuffer{}}
 	if cfg.Logger == nil {
@@ -53,7 +54,11 @@ func newServer(t *testing.T, cfg api.Config) *testServer {
 	if cfg.Version == "" {
 		cfg.Version = "1.2.3"
 	}
-	ts.srv = api.New(cfg, api.Deps{Engine: ts.eng, Library: ts.lib})
+	d := api.Deps{Engine: ts.eng, Library: ts.lib}
+	for _, f := range with {
+		f(&d)
+	}
+	ts.srv = api.New(cfg, d)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -113,4 +118,5 @@ func TestRealClients(t *testing.T) {
 	}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
+	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, compat.Responses()) })
 }

@@ -69,23 +69,27 @@ func (s *Server) routes() []route {
 	importer := requires(d.Importer != nil, unavailable("importing models"))
 	uploads := requires(d.Importer != nil && d.UploadDir != "", unavailable("importing models"))
 	collections := requires(d.Collections != nil, unavailable("document collections"))
+	remotes := requires(d.Remotes != nil, unavailable("remote endpoints"))
 
 	return []route{
 		{"GET", "/health", health},
 		{"GET", "/metrics", s.metrics.serve},
 
 		// OpenAI (/v1)
-		{"POST", "/v1/chat/completions", openai(s.openaiChat)},
-		{"POST", "/v1/completions", openai(s.openaiCompletions)},
-		{"POST", "/v1/embeddings", openai(s.openaiEmbeddings)},
+		{"POST", "/v1/chat/completions", openai(s.viaRemote(wireOpenAI, s.openaiChat))},
+		{"POST", "/v1/completions", openai(s.viaRemote(wireOpenAI, s.openaiCompletions))},
+		{"POST", "/v1/embeddings", openai(s.viaRemote(wireOpenAI, s.openaiEmbeddings))},
+		{"POST", "/v1/responses", openai(s.openaiResponses)},
+		{"GET", "/v1/responses/{id}", openai(s.openaiResponseGet)},
+		{"DELETE", "/v1/responses/{id}", openai(s.openaiResponseDelete)},
 		{"GET", "/v1/models", openai(s.openaiModels)},
 		{"GET", "/v1/models/{id...}", openai(s.openaiModel)},
 
 		// Ollama (/api)
-		{"POST", "/api/generate", ollama(s.ollamaGenerate)},
-		{"POST", "/api/chat", ollama(s.ollamaChat)},
-		{"POST", "/api/embed", ollama(s.ollamaEmbed)},
-		{"POST", "/api/embeddings", ollama(s.ollamaEmbeddings)},
+		{"POST", "/api/generate", ollama(s.viaRemote(wireOllama, s.ollamaGenerate))},
+		{"POST", "/api/chat", ollama(s.viaRemote(wireOllama, s.ollamaChat))},
+		{"POST", "/api/embed", ollama(s.viaRemote(wireOllama, s.ollamaEmbed))},
+		{"POST", "/api/embeddings", ollama(s.viaRemote(wireOllama, s.ollamaEmbeddings))},
 		{"GET", "/api/tags", ollama(s.ollamaTags)},
 		{"POST", "/api/show", ollama(s.ollamaShow)},
 		{"GET", "/api/ps", ollama(s.ollamaPS)},
@@ -141,6 +145,10 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/memory", ui(a.memoryGet)},
 		{"GET", "/perch/memory/events", ui(a.memoryEvents)},
 		{"POST", "/perch/tokenize", ui(a.tokenize)},
+		{"GET", "/perch/remotes", ui(remotes(a.remotesList))},
+		{"POST", "/perch/remotes", ui(remotes(a.remoteAdd))},
+		{"DELETE", "/perch/remotes/{name}", ui(remotes(a.remoteRemove))},
+		{"GET", "/perch/remotes/discover", ui(remotes(a.remotesDiscover))},
 		{"GET", "/perch/settings", ui(settings(a.settingsGet))},
 		{"PUT", "/perch/settings", ui(settings(a.settingsPut))},
 

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perchapp/perch/app/remote"
 )
 
 // Config sets up a Server. Zero values take the defaults noted.
@@ -58,8 +60,10 @@ type Server struct {
 	static  http.Handler
 	deps    Deps
 	perch   *perch // the /perch routes' state (generations, pulls, uploads)
-	handler http.Handler
-	now     func() time.Time
+	// responses keeps recent /v1/responses answers for previous_response_id.
+	responses *respStore
+	handler   http.Handler
+	now       func() time.Time
 
 	methods map[string][]string // path → methods, to answer 405 rather than 404
 
@@ -85,6 +89,11 @@ func New(cfg Config, d Deps) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if d.Remotes != nil {
+		if _, ok := d.Engine.(remote.Engine); !ok {
+			d.Engine = remote.Engine{Local: d.Engine, Remotes: d.Remotes} // NAME/model goes to the remote
+		}
+	}
 	s := &Server{
 		cfg:      cfg,
 		eng:      d.Engine,
@@ -103,6 +112,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.metrics = newMetrics(s)
 	s.perch = newPerch(s, d)
+	s.responses = newRespStore(respStoreMax, respStoreTTL, s.now)
 	for _, rt := range s.routes() {
 		s.handle(rt.pattern(), rt.h)
 	}
@@ -223,7 +233,8 @@ func health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// fallback serves the UI's files, or says Perch is running (Ollama clients probe "/"), and
+// fallback serves the UI's files (to browsers), or says "Ollama is running" as Ollama does to
+// the clients that probe "/" for it, and
 // answers unknown API paths in their API's error shape.
 func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
@@ -239,15 +250,10 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("no endpoint %s %s; see the OpenAI API reference for the routes Perch serves under /v1", r.Method, p)})
 	case hasPathPrefix(p, "/api"):
 		writeOllamaError(w, r, &apiError{Status: http.StatusNotFound, Message: fmt.Sprintf("no endpoint %s %s", r.Method, p)})
+	case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && (s.static == nil || !wantsHTML(r)):
+		writeRunning(w, r)
 	case s.static != nil:
 		s.static.ServeHTTP(w, r)
-	case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Content-Length", strconv.Itoa(len("Perch is running")))
-		w.WriteHeader(http.StatusOK)
-		if r.Method == http.MethodGet {
-			w.Write([]byte("Perch is running"))
-		}
 	default:
 		http.NotFound(w, r)
 	}
@@ -255,4 +261,21 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 
 func hasPathPrefix(p, prefix string) bool {
 	return p == prefix || len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
+}
+
+// wantsHTML: the request is a browser's, which gets the UI at "/".
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// runningText is Ollama's answer at "/": clients and scripts probe for exactly this.
+const runningText = "Ollama is running"
+
+func writeRunning(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(runningText)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		w.Write([]byte(runningText))
+	}
 }

@@ -31,6 +31,8 @@ func newBenchCmd() *cobra.Command {
 		decode   int
 		prompt   int
 		resumeTk int
+		sweep    []int
+		specPath string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -88,7 +90,7 @@ func newBenchCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "benchmarking %s\n", t.name)
 				r, err := bench.Run(cmd.Context(), bench.Options{
 					Name: t.name, Path: t.path, Threads: threads, Runs: runs, DecodeTokens: decode, PromptTokens: prompt,
-					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: []string{exe, "engine"},
+					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: []string{exe, "engine"}, ThreadCounts: sweep,
 					Progress: func(s string) { fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", s) },
 				})
 				if err != nil {
@@ -96,12 +98,19 @@ func newBenchCmd() *cobra.Command {
 				}
 				results = append(results, r)
 			}
+			spec, err := benchSpecStories(cmd, specPath, bench.Options{Threads: threads, Runs: runs, WorkDir: paths.Runtime, Command: []string{exe, "engine"}})
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"machine": machine(), "threads": threads, "results": results})
+				return enc.Encode(map[string]any{"machine": machine(), "threads": threads, "results": results, "spec_ngram": spec})
 			}
 			printBench(cmd, results, threads)
+			if spec != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nspeculation (%s): %.2fx, %.0f%% of drafts accepted\n", spec.Workload, spec.Speedup, 100*spec.Acceptance)
+			}
 			return nil
 		},
 	}
@@ -116,7 +125,32 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&prompt, "prompt", 128, "prompt tokens per run")
 	f.IntVar(&resumeTk, "resume-tokens", 2000, "length of the conversation resumed from saved state")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	f.IntSliceVar(&sweep, "sweep-threads", nil, "thread counts of the single-stream comparison (default: 1 and every core)")
+	f.StringVar(&specPath, "spec-model", "", "model for the speculative-decoding run where drafts are often right (default: ../shared/models/stories260K.gguf when present; \"none\" skips it)")
 	return cmd
+}
+
+// benchSpecStories measures prompt-lookup speculation on stories260K's own stories.
+func benchSpecStories(cmd *cobra.Command, path string, o bench.Options) (*bench.SpecResult, error) {
+	if path == "none" {
+		return nil, nil
+	}
+	if path == "" {
+		d := shareddir.Find()
+		if d == "" {
+			return nil, nil
+		}
+		path = filepath.Join(d, "models", "stories260K.gguf")
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil
+		}
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "speculative decoding on %s\n", filepath.Base(path))
+	r, err := bench.SpecStories(cmd.Context(), o, path)
+	if err != nil {
+		return nil, fmt.Errorf("speculation run: %w", err)
+	}
+	return &r, nil
 }
 
 func defaultVocab() string {
@@ -155,14 +189,24 @@ func printBench(cmd *cobra.Command, results []*bench.Result, threads int) {
 	tw.Flush()
 	fmt.Fprintln(out)
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\traw 4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tresume ms\tprefill ms\tresume over prefill\t")
+	fmt.Fprintln(tw, "model\t1 stream/s\t2 streams/s\t4 streams/s\t4 over 1\traw 4 over 1\tturn 1 ttft ms\tturn 10 ttft ms\t10 over 1\tworst turn\tworst over 1\tresume ms\tprefill ms\tresume over prefill\t")
 	for _, r := range results {
 		t1, tn := 0.0, 0.0
 		if len(r.TurnTTFTMs) > 0 {
 			t1, tn = r.TurnTTFTMs[0], r.TurnTTFTMs[len(r.TurnTTFTMs)-1]
 		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
-			r.Ratios.Aggregate4Over1, r.Ratios.RawAggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.1f\t%.1f\t%.2f\t%d\t%.2f\t%.1f\t%.1f\t%.3f\t\n", r.Model, r.Aggregate[1], r.Aggregate[2], r.Aggregate[4],
+			r.Ratios.Aggregate4Over1, r.Ratios.RawAggregate4Over1, t1, tn, r.Ratios.Turn10OverTurn1TTFT, r.WorstTurn, r.Ratios.WorstTurnOverTurn1TTFT, r.ResumeTTFTMs, r.PrefillAgainTTFTMs, r.Ratios.ResumeOverPrefillTTFT)
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tthreads\tdecode ratio\tttft +ms\tcold first token ms\trss over model MB\tspec speedup\tspec accepted\t")
+	for _, r := range results {
+		for _, b := range r.ByThreads {
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%+.1f\t%.0f\t%.1f\t%.2f\t%.0f%%\t\n", r.Model, b.Threads, b.DecodeRatioVsRaw, b.TTFTOverheadMs,
+				r.FirstTokenColdMs, float64(r.RSSLoadedOverModelBytes)/(1<<20), r.Spec.Speedup, 100*r.Spec.Acceptance)
+		}
 	}
 	tw.Flush()
 }

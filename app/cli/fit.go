@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -26,11 +25,12 @@ import (
 type FitResolver func(ctx context.Context, ref string) ([]memplan.Candidate, error)
 
 type fitFlags struct {
-	ctx    int
-	kv     string
-	slots  int
-	memory string
-	asJSON bool
+	ctx     int
+	kv      string
+	slots   int
+	perSlot bool
+	memory  string
+	asJSON  bool
 	// resolve turns names into candidates; nil refuses them.
 	resolve FitResolver
 }
@@ -46,8 +46,9 @@ func newFitCmdWith(resolve FitResolver) *cobra.Command {
 		Long: "fit estimates the memory a model needs — weights, KV cache, compute buffers, overhead — from its GGUF header " +
 			"alone (an https URL is read with range requests, so nothing is downloaded) and judges it against this machine's " +
 			"budget, or a Mac with --memory. The verdict is fits, tight (less than 10% to spare) or too_large, with the largest " +
-			"context that fits. Without --ctx the context is the largest that fits up to the model's training context, capped at " +
-			fmt.Sprint(memplan.DefaultContextCap) + ". --slots counts parallel requests (the server runs 4 by default).",
+			"context that fits. Without --ctx the context is the server's default: the largest of 4K/8K/16K/32K that fits with 10% to " +
+			"spare, never above the model's training context. --slots counts parallel requests (the server runs 4); they share one KV " +
+			"cache of the context (llama.cpp's unified KV) unless --per-slot gives each its own.",
 		Example: "  perch fit ./Qwen3-8B-Q4_K_M.gguf\n  perch fit https://huggingface.co/Qwen/Qwen3-8B-GGUF/resolve/main/Qwen3-8B-Q4_K_M.gguf --memory 16GB\n  perch fit model.gguf --ctx 32768 --kv q8_0 --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,9 +56,10 @@ func newFitCmdWith(resolve FitResolver) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.ctx, "ctx", 0, "context per slot in tokens (0: the largest that fits, capped)")
+	fl.IntVar(&f.ctx, "ctx", 0, "context in tokens, 256 up to the training context (0: the default for the machine)")
 	fl.StringVar(&f.kv, "kv", "f16", "KV cache type: f16, q8_0 or q4_0")
-	fl.IntVar(&f.slots, "slots", 1, "parallel requests (each gets the full context)")
+	fl.IntVar(&f.slots, "slots", 4, "parallel requests, 1 to 64 (they share the context's KV cache)")
+	fl.BoolVar(&f.perSlot, "per-slot", false, "give each slot its own KV cache of the context (memory × slots)")
 	fl.StringVar(&f.memory, "memory", "", "answer for an Apple Silicon Mac with this much memory, e.g. 16GB (default: this machine, or "+memplan.EnvSimulateMemory+")")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON")
 	return cmd
@@ -67,6 +69,8 @@ func newFitCmdWith(resolve FitResolver) *cobra.Command {
 type fitReport struct {
 	Model   string `json:"model"`
 	Machine string `json:"machine"`
+	// ContextTokens is the context the verdict assumes (the KV cache's cells).
+	ContextTokens int `json:"context"`
 	memplan.Fit
 	// ContextNote says how the context was chosen when none was asked.
 	ContextNote string `json:"context_note,omitempty"`
@@ -83,11 +87,11 @@ type catalogReport struct {
 }
 
 func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
-	if f.slots <= 0 {
-		return fmt.Errorf("--slots must be at least 1, not %d", f.slots)
+	if f.slots < 1 || f.slots > 64 {
+		return fmt.Errorf("--slots must be from 1 to 64, not %d", f.slots)
 	}
-	if f.ctx < 0 {
-		return fmt.Errorf("--ctx must be 0 (automatic) or more, not %d", f.ctx)
+	if f.ctx != 0 && f.ctx < 256 {
+		return fmt.Errorf("--ctx must be 0 (the default for the machine) or at least 256 tokens, not %d", f.ctx)
 	}
 	switch strings.ToLower(f.kv) {
 	case "f16", "q8_0", "q4_0":
@@ -102,7 +106,12 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 	if err != nil {
 		return err
 	}
-	o := memplan.Options{Context: f.ctx, Slots: f.slots, KVTypeK: f.kv, KVTypeV: f.kv, Backend: budget.Machine.Backend()}
+	o := memplan.Options{Context: f.ctx, Slots: f.slots, KVTypeK: f.kv, KVTypeV: f.kv, Backend: budget.Machine.Backend(), PerSlot: f.perSlot}
+	for _, c := range cands {
+		if n := c.Shape.ContextLength; f.ctx > 0 && n > 0 && f.ctx > n {
+			return fmt.Errorf("--ctx %d is above %s's training context of %d tokens; ask for %d or less", f.ctx, c.Name, n, n)
+		}
+	}
 
 	if len(cands) > 1 {
 		best, ranked, err := memplan.BestQuant(cands, o, budget, nil)
@@ -111,7 +120,7 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 		}
 		rep := catalogReport{Model: ref, Machine: machine, Best: best, Budget: budget.Bytes, Options: o}
 		for _, r := range ranked {
-			rep.Quants = append(rep.Quants, fitReport{Model: r.Name, Machine: machine, Fit: r.Fit})
+			rep.Quants = append(rep.Quants, fitReport{Model: r.Name, Machine: machine, ContextTokens: r.Fit.Context, Fit: r.Fit})
 		}
 		if f.asJSON {
 			return writeJSON(out, rep)
@@ -121,22 +130,11 @@ func runFit(ctx context.Context, out io.Writer, ref string, f fitFlags) error {
 
 	c := cands[0]
 	rep := fitReport{Model: c.Name, Machine: machine}
-	if o.Context == 0 {
-		n, note, err := memplan.ChooseContext(c.Shape, o, budget.Bytes)
-		if err != nil && !errors.Is(err, memplan.ErrNoContextFits) {
-			return err
-		}
-		if err != nil {
-			// Nothing fits: judge the capped default so the report says by how much.
-			n = memplan.FallbackContext(c.Shape)
-			note = err.Error()
-		}
-		o.Context, rep.ContextNote = n, note
-	}
-	rep.Fit, err = memplan.Check(c.Shape, o, budget, nil)
+	rep.Fit, rep.ContextNote, err = memplan.Judge(c.Shape, o, budget, nil)
 	if err != nil {
 		return err
 	}
+	rep.ContextTokens = rep.Context
 	if f.asJSON {
 		return writeJSON(out, rep)
 	}
@@ -231,7 +229,7 @@ func writeFit(out io.Writer, r fitReport, s memplan.Shape, b memplan.Budget) err
 	}
 	fmt.Fprintf(tw, "model\t%s (%s)\n", r.Model, desc)
 	fmt.Fprintf(tw, "machine\t%s\n", r.Machine)
-	fmt.Fprintf(tw, "context\t%d per slot × %d slot(s), KV cache %s\n", r.Context, r.Slots, r.KVTypeK)
+	fmt.Fprintf(tw, "context\t%d, %s, KV cache %s\n", r.Context, slotsText(r.Slots, r.KVUnified), r.KVTypeK)
 	if r.ContextNote != "" {
 		fmt.Fprintf(tw, "\t%s\n", r.ContextNote)
 	}
@@ -249,7 +247,7 @@ func writeFit(out io.Writer, r fitReport, s memplan.Shape, b memplan.Budget) err
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintf(tw, "verdict\t%s\n", r.Verdict)
-	fmt.Fprintf(tw, "max context\t%d per slot\n", r.MaxCtx)
+	fmt.Fprintf(tw, "max context\t%d\n", r.MaxCtx)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -258,16 +256,16 @@ func writeFit(out io.Writer, r fitReport, s memplan.Shape, b memplan.Budget) err
 }
 
 func writeCatalogFit(out io.Writer, r catalogReport, b memplan.Budget) error {
-	fmt.Fprintf(out, "model    %s\nmachine  %s\nbudget   %s (%s)\ncontext  %d per slot × %d slot(s), KV cache %s\n\n",
-		r.Model, r.Machine, format.Memory(r.Budget), b.Rule, r.Quants[0].Context, r.Options.Slots, r.Options.KVTypeK)
+	fmt.Fprintf(out, "model    %s\nmachine  %s\nbudget   %s (%s)\nslots    %s, KV cache %s\n\n",
+		r.Model, r.Machine, format.Memory(r.Budget), b.Rule, slotsText(r.Options.Slots, !r.Options.PerSlot), r.Options.KVTypeK)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "QUANT\tWEIGHTS\tTOTAL\tVERDICT\tMAX CONTEXT\t")
+	fmt.Fprintln(tw, "QUANT\tCONTEXT\tWEIGHTS\tTOTAL\tVERDICT\tMAX CONTEXT\t")
 	for _, q := range r.Quants {
 		mark := ""
 		if q.Model == r.Best {
 			mark = "  ← best that fits"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", q.Model, format.Memory(q.WeightsBytes), format.Memory(q.TotalBytes), q.Verdict, q.MaxCtx, mark)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", q.Model, q.Context, format.Memory(q.WeightsBytes), format.Memory(q.TotalBytes), q.Verdict, q.MaxCtx, mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -276,4 +274,11 @@ func writeCatalogFit(out io.Writer, r catalogReport, b memplan.Budget) error {
 		fmt.Fprintln(out, "\nNo quantization fits; try a smaller model, a shorter context (--ctx) or a q8_0 KV cache (--kv q8_0).")
 	}
 	return nil
+}
+
+func slotsText(slots int, unified bool) string {
+	if unified {
+		return fmt.Sprintf("%d slot(s) sharing one cache", slots)
+	}
+	return fmt.Sprintf("%d slot(s), each its own cache", slots)
 }

@@ -44,7 +44,8 @@ func TestFitCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, k := range []string{"weights_bytes", "kv_bytes", "compute_bytes", "overhead_bytes", "total_bytes", "budget_bytes", "verdict", "max_ctx"} {
+	for _, k := range []string{"weights_bytes", "kv_bytes", "compute_bytes", "overhead_bytes", "total_bytes", "budget_bytes", "verdict", "max_ctx",
+		"context", "slots", "kv_unified"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("JSON lacks %s:\n%s", k, out)
 		}
@@ -52,10 +53,19 @@ func TestFitCommand(t *testing.T) {
 	if got["verdict"] != "fits" || got["max_ctx"].(float64) != 2048 || got["budget_bytes"].(float64) != float64(16<<30/3*2-1<<30) {
 		t.Errorf("verdict %v, max_ctx %v, budget %v", got["verdict"], got["max_ctx"], got["budget_bytes"])
 	}
+	// The verdict says which context it assumes, and the server's load: 4 slots, one cache.
+	if got["context"] != 2048.0 || got["slots"] != 4.0 || got["kv_unified"] != true {
+		t.Errorf("context %v, slots %v, kv_unified %v", got["context"], got["slots"], got["kv_unified"])
+	}
+	var per map[string]any
+	json.Unmarshal([]byte(mustPerch(t, "fit", model, "--memory", "16GB", "--ctx", "2048", "--per-slot", "--json")), &per)
+	if per["kv_unified"] != false || per["kv_bytes"].(float64) != 4*got["kv_bytes"].(float64) {
+		t.Errorf("per-slot: kv_unified %v, kv %v (shared %v)", per["kv_unified"], per["kv_bytes"], got["kv_bytes"])
+	}
 
 	// The table, on this machine, with the context chosen.
 	out = mustPerch(t, "fit", model, "--kv", "q8_0", "--slots", "2")
-	for _, w := range []string{"verdict", "fits", "weights", "KV cache", "context  2048 per slot × 2 slot(s), KV cache q8_0", "training context", "budget"} {
+	for _, w := range []string{"verdict", "fits", "weights", "KV cache", "context  2048, 2 slot(s) sharing one cache, KV cache q8_0", "training context", "budget"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("table lacks %q:\n%s", w, out)
 		}
@@ -79,6 +89,9 @@ func TestFitCommand(t *testing.T) {
 		{[]string{"fit", filepath.Join(t.TempDir(), "missing.gguf")}, "no such file"},
 		{[]string{"fit", model, "--kv", "q5"}, "--kv must be"},
 		{[]string{"fit", model, "--slots", "0"}, "--slots"},
+		{[]string{"fit", model, "--slots", "65"}, "--slots must be from 1 to 64"},
+		{[]string{"fit", model, "--ctx", "100"}, "--ctx must be"},
+		{[]string{"fit", model, "--ctx", "4096"}, "above"},
 		{[]string{"fit", model, "--memory", "lots"}, "--memory"},
 		{[]string{"fit", "../../x"}, "invalid model name"},
 	} {

@@ -31,7 +31,12 @@ func openStore(flagDirs []string) (*library.Store, error) {
 		dirs = append(dirs, library.ParseDirs(st.Get().ModelsDirs, "")...)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return library.Open(paths.Models(), library.WithDirs(dirs...), library.WithLogger(log))
+	// Read at each URL pull, so that a change in the settings applies to a running server.
+	allowPrivate := func() bool {
+		st, err := config.Open(paths.SettingsFile())
+		return err == nil && st.Get().AllowPrivateURLs
+	}
+	return library.Open(paths.Models(), library.WithDirs(dirs...), library.WithLogger(log), library.WithPrivateURLs(allowPrivate))
 }
 
 func newListCmd() *cobra.Command {

@@ -73,6 +73,7 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		MaxLoaded:     s.MaxLoaded,
 		Slots:         s.Slots,
 		ContextLength: s.ContextLength,
+		PerSlotKV:     s.PerSlotKV,
 		Log:           o.log,
 		OnWorkerExit:  o.onWorkerExit,
 	})

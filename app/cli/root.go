@@ -55,6 +55,7 @@ func New(version string) *cobra.Command {
 		newSearchCmd(), // search.go: the catalog and Hugging Face
 		newBenchCmd(),  // bench.go
 		newDoctorCmd(), // doctor.go
+		newRemoteCmd(), // remote_cmd.go: models on other machines
 		newEngineCmd(), // engine.go: the hidden worker
 	)
 	return root

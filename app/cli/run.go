@@ -96,6 +96,12 @@ type chatBackend interface {
 func chooseBackend(ctx context.Context, model string) (chatBackend, error) {
 	if !looksLikePath(model) {
 		addr := serverAddress()
+		if pingServer(ctx, addr) != nil {
+			// The server holding the data folder may listen elsewhere (--host): it says where.
+			if _, held := config.DefaultPaths().Holder(); held != "" {
+				addr = strings.Replace(held, "0.0.0.0:", "127.0.0.1:", 1)
+			}
+		}
 		if pingServer(ctx, addr) == nil {
 			return &remoteBackend{base: "http://" + addr}, nil
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/library/catalog"
+	"github.com/perchapp/perch/app/remote"
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/frontend"
@@ -80,6 +81,8 @@ type App struct {
 	addr     string
 	apiKey   string
 	log      *slog.Logger
+	// lock holds the data folder for this process (one Perch per home).
+	lock *config.InstanceLock
 	// closers undo what openApp opened, in reverse order.
 	closers closers
 }
@@ -118,9 +121,6 @@ func listenConfig(f serveFlags, s config.Settings) (addr, key string) {
 	if f.apiKey != "" {
 		key = f.apiKey
 	}
-	if key == "" && api.CheckExposure(addr, "") != nil {
-		key = newAPIKey()
-	}
 	return addr, key
 }
 
@@ -143,12 +143,25 @@ func openApp(f serveFlags) (_ *App, err error) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	addr, key := listenConfig(f, s)
-	app := &App{paths: paths, settings: settings, addr: addr, apiKey: key, log: log}
+	lock, err := paths.Lock(addr)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{paths: paths, settings: settings, addr: addr, log: log, lock: lock}
+	app.closers.push(func() error { lock.Release(); return nil })
 	defer func() {
 		if err != nil {
 			app.closers.close()
 		}
 	}()
+	cleanStaleSockets(paths.Runtime, log)
+	if key == "" && api.CheckExposure(addr, "") != nil {
+		// A key for LAN access is generated once and kept, so clients keep working.
+		if key, err = storedAPIKey(paths.APIKeyFile()); err != nil {
+			return nil, err
+		}
+	}
+	app.apiKey = key
 
 	store, err := openStore(f.modelsDir)
 	if err != nil {
@@ -178,14 +191,21 @@ func openApp(f serveFlags) (_ *App, err error) {
 		return nil, err
 	}
 	app.closers.push(closeLogged(log, "the chat history", chatStore.Close))
+	// Models on other machines (perch remote add) answer as NAME/model, through the same
+	// engine interface, so documents can use a remote embedding model too.
+	remotes, err := openRemotes(paths, log)
+	if err != nil {
+		return nil, err
+	}
+	routed := remote.Engine{Local: eng, Remotes: remotes}
 	// Document collections (local RAG), embedded through the same engine.
-	collections, err := docs.Open(context.Background(), paths.CollectionsDB(), docs.Options{Embedder: eng, Log: log})
+	collections, err := docs.Open(context.Background(), paths.CollectionsDB(), docs.Options{Embedder: routed, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	app.closers.push(closeLogged(log, "the document collections", collections.Close))
 
-	d := api.Deps{Engine: eng, Static: staticUI(),
+	d := api.Deps{Engine: routed, Remotes: remotes, Static: staticUI(),
 		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections}
 	storeadapter.New(store).
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
@@ -235,7 +255,14 @@ func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Perch or Ollama running there? use --host to pick another port)", a.addr, err)
 	}
+	if err := a.lock.SetAddress(ln.Addr().String()); err != nil {
+		a.log.Warn("cannot record the address in the instance lock", "err", err)
+	}
 	url := "http://" + ln.Addr().String()
+	// With LAN access on, other Perch apps find this one by Bonjour (perch remote, Settings).
+	if err := remote.AdvertiseListener(ctx, ln.Addr()); err != nil {
+		a.log.Warn("not advertised on the network", "err", err)
+	}
 	if ready != nil {
 		ready(url)
 	}

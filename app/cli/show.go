@@ -195,14 +195,14 @@ func writeMemory(ctx context.Context, w io.Writer, info ggufmeta.Info) {
 	}
 	// As perch serve builds its planner (newPlanner) and engine (newEngine) from the settings.
 	p := memplan.Planner{Slots: st.Slots}
-	plan, err := p.Plan(shape, budget.Machine, engine.LoadOptions{Slots: st.Slots, ContextLength: st.ContextLength}, nil)
+	plan, err := p.Plan(shape, budget.Machine, engine.LoadOptions{Slots: st.Slots, ContextLength: st.ContextLength, PerSlotKV: st.PerSlotKV}, nil)
 	if err != nil {
 		return
 	}
 	f, o := plan.Fit, plan.Options
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\n  Memory (perch fit for more)")
-	fmt.Fprintf(tw, "    at %d tokens of context per slot × %d slot(s)\t%s total: weights %s, KV cache %s, compute %s\n", o.Context, o.Slots,
+	fmt.Fprintf(tw, "    at %d tokens of context, %s\t%s total: weights %s, KV cache %s, compute %s\n", o.Context, slotsText(o.Slots, !o.PerSlot),
 		format.Memory(f.TotalBytes), format.Memory(f.WeightsBytes), format.Memory(f.KVBytes+f.StateBytes), format.Memory(f.ComputeBytes+f.OutputBytes))
 	fmt.Fprintf(tw, "    on %s\t%s (budget %s, largest context %d)\n", machine, f.Verdict, format.Memory(f.BudgetBytes), f.MaxCtx)
 	_ = tw.Flush()

@@ -86,7 +86,7 @@ func TestShowMemoryAsServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := mustPerch(t, "show", "hf.co/test/Stories-GGUF:Q4_K_M")
-	line := "at 1024 tokens of context per slot × 6 slot(s)"
+	line := "at 1024 tokens of context, 6 slot(s) sharing one cache"
 	figures := format.Memory(want.TotalBytes) + " total: weights " + format.Memory(want.WeightsBytes) + ", KV cache " + format.Memory(want.KVBytes+want.StateBytes)
 	if !strings.Contains(out, line) || !strings.Contains(out, figures) {
 		t.Errorf("show's memory lacks %q and %q:\n%s", line, figures, out)

@@ -68,3 +68,6 @@ func (p Paths) Ensure() error {
 	}
 	return nil
 }
+
+// APIKeyFile keeps the API key generated for a server reachable beyond loopback.
+func (p Paths) APIKeyFile() string { return filepath.Join(p.Config, "api-key") }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -28,16 +29,25 @@ type Settings struct {
 	AllowedHosts []string `json:"allowed_hosts,omitempty"`
 	// KeepAlive is how long an idle model stays loaded, as a Go duration ("5m"); "-1" forever.
 	KeepAlive string `json:"keep_alive"`
-	// ContextLength is the default context per slot; 0 picks the largest that fits (capped).
+	// ContextLength is the default context; 0 picks the largest of 4K/8K/16K/32K that fits,
+	// never above the model's training context.
 	ContextLength int `json:"context_length"`
-	// Slots is the number of parallel requests per model.
+	// Slots is the number of parallel requests per model. They share one KV cache of the
+	// context (llama.cpp's unified KV), so more slots cost almost no memory.
 	Slots int `json:"slots"`
+	// PerSlotKV gives every slot its own cache of the whole context instead (memory × slots).
+	// It only wins when several long conversations run at once and each must keep its full
+	// context; a desktop's single user does not need it.
+	PerSlotKV bool `json:"per_slot_kv,omitempty"`
 	// MaxLoaded caps the models resident at once (0: as many as memory allows).
 	MaxLoaded int `json:"max_loaded"`
 	// DefaultModel is the model the UI starts new chats with.
 	DefaultModel string `json:"default_model,omitempty"`
 	// ModelsDirs are extra folders whose .gguf files are served by file stem.
 	ModelsDirs []string `json:"models_dirs,omitempty"`
+	// AllowPrivateURLs lets URL pulls and inspections reach loopback, link-local and private
+	// network addresses (a model server on this machine or the local network).
+	AllowPrivateURLs bool `json:"allow_private_urls,omitempty"`
 	// LaunchAtLogin starts the app when the user logs in (macOS).
 	LaunchAtLogin bool `json:"launch_at_login"`
 	// Language of the UI: "system", "en" or "ko".
@@ -72,11 +82,16 @@ func (s Settings) Validate() error {
 	if _, err := ParseKeepAlive(s.KeepAlive); err != nil {
 		return err
 	}
-	if s.ContextLength < 0 {
-		return fmt.Errorf("context_length must be 0 (automatic) or more, got %d", s.ContextLength)
+	if s.ContextLength < 0 || (s.ContextLength > 0 && s.ContextLength < 256) {
+		return fmt.Errorf("context_length must be 0 (automatic) or at least 256, got %d", s.ContextLength)
 	}
 	if s.Slots < 0 || s.Slots > 64 {
 		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)
+	}
+	for _, d := range s.ModelsDirs {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("models_dirs: %q is not an absolute path; give the full path of a folder, such as /Users/me/models", d)
+		}
 	}
 	switch s.Language {
 	case "", "system", "en", "ko":
@@ -155,6 +170,9 @@ func (s *Store) Update(next Settings) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := checkNewDirs(s.cur.ModelsDirs, next.ModelsDirs); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(next, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
@@ -200,6 +218,24 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// checkNewDirs requires the models folders added to exist (folders already listed may be on
+// a disk that is not mounted now, and stay).
+func checkNewDirs(old, next []string) error {
+	for _, d := range next {
+		if slices.Contains(old, d) {
+			continue
+		}
+		st, err := os.Stat(d)
+		switch {
+		case err != nil:
+			return fmt.Errorf("models_dirs: cannot use %s: %w; give an existing folder", d, err)
+		case !st.IsDir():
+			return fmt.Errorf("models_dirs: %s is a file, not a folder", d)
+		}
 	}
 	return nil
 }

@@ -95,6 +95,14 @@ func Run(ctx context.Context, o Options) (err error) {
 		func() { ctl.MenuOpened() },
 	)
 	ctl = NewController(ControllerOptions{Backend: o.Backend, Window: win, Tray: tray, Log: o.Log, Quit: quit, LoginItem: o.LoginItem})
+	plat.onAppEvents(func() {
+		o.Log.Info("desktop: opened again while running; showing the window")
+		ctl.Show("")
+	}, func() {
+		o.Log.Info("desktop: quit requested by the system")
+		ctl.ApplyLoginItem()
+		quit()
+	})
 
 	startTray, endTray := tray.register()
 	if runtime.GOOS == "darwin" {

@@ -37,4 +37,8 @@ type platform interface {
 	setDetached(ctx context.Context, detached bool)
 	// focus brings the shown window to the front with the keyboard focus.
 	focus(ctx context.Context)
+	// onAppEvents sets what opening the running app again (macOS: from the Finder, Spotlight
+	// or Launchpad; other platforms start a second process instead) and the system's quit
+	// request (macOS: ⌘Q, the Dock, AppleScript) do.
+	onAppEvents(reopen, quit func())
 }

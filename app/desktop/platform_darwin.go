@@ -6,6 +6,10 @@ package desktop
 #cgo CFLAGS: -x objective-c -fobjc-arc
 #cgo LDFLAGS: -framework Cocoa
 #import <Cocoa/Cocoa.h>
+#import <objc/runtime.h>
+
+extern void perchGoReopen(void);
+extern void perchGoQuit(void);
 
 // perchOnMain runs b on the main thread (AppKit is main-thread only) and waits for it.
 static void perchOnMain(void (^b)(void)) {
@@ -102,6 +106,49 @@ static void perchSetTopLeft(double x, double y) {
 	});
 }
 
+// Wails 2.9.2's AppDelegate (AppDelegate.m) answers every terminate: with NSTerminateCancel and
+// quits through its own message, and does not implement reopen. Two of its methods are
+// replaced, on the class, before wails.Run sets an instance as the app's delegate:
+//   - applicationShouldTerminate: while the session ends (logout, restart, shut down:
+//     NSWorkspaceWillPowerOffNotification came first) answers NSTerminateNow, since a cancel
+//     there cancels the user's logout; Perch's workers exit when their pipe from it closes.
+//     Otherwise (⌘Q, the Dock, AppleScript) it cancels, as Wails does, and quits as the tray's
+//     Quit does: Wails' own quit sends -[NSApplication stop:] from a goroutine and posts no
+//     event after it, so the run loop could wait for the next input to return.
+//   - applicationShouldHandleReopen:hasVisibleWindows: (the app opened again from the Finder,
+//     Spotlight or Launchpad while running: LaunchServices sends it to this process instead
+//     of starting another) shows the window; without it nothing visible happens.
+static BOOL perchPoweringOff;
+
+static NSApplicationTerminateReply perchShouldTerminate(id self, SEL cmd, NSApplication *sender) {
+	(void)self; (void)cmd; (void)sender;
+	if (perchPoweringOff) return NSTerminateNow;
+	perchGoQuit();
+	return NSTerminateCancel;
+}
+
+static BOOL perchShouldHandleReopen(id self, SEL cmd, NSApplication *sender, BOOL visible) {
+	(void)self; (void)cmd; (void)sender; (void)visible;
+	perchGoReopen();
+	return NO;
+}
+
+// perchHookDelegate returns 0 when Wails' delegate class is not there (a Wails upgrade).
+static int perchHookDelegate(void) {
+	Class cls = NSClassFromString(@"AppDelegate");
+	if (cls == nil || ![cls instancesRespondToSelector:@selector(applicationShouldTerminate:)]) return 0;
+	method_setImplementation(class_getInstanceMethod(cls, @selector(applicationShouldTerminate:)),
+		(IMP)perchShouldTerminate);
+	class_replaceMethod(cls, @selector(applicationShouldHandleReopen:hasVisibleWindows:),
+		(IMP)perchShouldHandleReopen, "c@:@c");
+	[[[NSWorkspace sharedWorkspace] notificationCenter] addObserverForName:NSWorkspaceWillPowerOffNotification
+		object:nil queue:[NSOperationQueue mainQueue] usingBlock:^(NSNotification *note) {
+			(void)note;
+			perchPoweringOff = YES;
+		}];
+	return 1;
+}
+
 static int perchIsMainThread(void) { return [NSThread isMainThread] ? 1 : 0; }
 
 // perchWake posts an empty application-defined event: Wails' quit sends -[NSApplication stop:],
@@ -121,6 +168,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/menu"
@@ -131,17 +179,32 @@ import (
 // the status bar window holding the button) while the click is handled on the main thread;
 // menu items that show the window read it when they run, falling back to the mouse position.
 type darwinPlatform struct {
+	log    *slog.Logger
 	mu     sync.Mutex
 	anchor [8]float64
 	at     time.Time
 }
 
-func newPlatform(*slog.Logger) platform { return &darwinPlatform{} }
+func newPlatform(log *slog.Logger) platform { return &darwinPlatform{log: log} }
 
 // checkDisplay: a Mac's login session always has the window server.
 func checkDisplay() error { return nil }
 
-func (*darwinPlatform) beforeRun() { C.perchAccessoryAfterLaunch() }
+func (p *darwinPlatform) beforeRun() {
+	C.perchAccessoryAfterLaunch()
+	if C.perchHookDelegate() == 0 {
+		p.log.Warn("desktop: Wails' AppDelegate was not found; Perch may hold up a logout, and opening it again shows nothing")
+	}
+}
+
+// reopen and quitRequested are what opening the running app again and the system's quit
+// request do (perchGoReopen, perchGoQuit; called on the main thread).
+var reopen, quitRequested atomic.Pointer[func()]
+
+func (*darwinPlatform) onAppEvents(re, quit func()) {
+	reopen.Store(&re)
+	quitRequested.Store(&quit)
+}
 
 // appMenu gives the Edit menu's key equivalents (⌘C, ⌘V, ⌘A, ⌘Z) to the web view; an
 // accessory app shows no menu bar, but its main menu still handles them.

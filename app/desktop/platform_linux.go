@@ -264,3 +264,6 @@ func (linuxPlatform) setDetached(_ context.Context, detached bool) {
 }
 
 func (linuxPlatform) focus(context.Context) { C.perch_focus() }
+
+// onAppEvents: Linux has neither event; a second `perch` finds the port taken and says so.
+func (linuxPlatform) onAppEvents(_, _ func()) {}

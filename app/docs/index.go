@@ -525,7 +525,11 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		return Summary{}, fmt.Errorf("%w: the folder must be an absolute path, got %q", ErrInvalid, dir)
 	}
 	dir = filepath.Clean(dir)
-	st, err := os.Stat(dir)
+	realDir, roots, err := s.allowedFolder(dir)
+	if err != nil {
+		return Summary{}, err
+	}
+	st, err := os.Stat(realDir)
 	if err != nil {
 		return Summary{}, fmt.Errorf("%w: cannot read the folder: %v", ErrInvalid, err)
 	}
@@ -542,12 +546,15 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		return Summary{}, err
 	}
 	start := s.now()
-	run := &run{s: s, start: start, progress: progress}
+	run := &run{s: s, start: start, progress: progress, roots: roots}
 
 	var files []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	// The folder is walked where it really is (links resolved), but documents keep the path
+	// the user gave, so that a later run finds them.
+	walkDir := realDir
+	err = filepath.WalkDir(walkDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == dir {
+			if p == walkDir {
 				return err
 			}
 			run.skip(p, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
@@ -557,7 +564,7 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 			return cerr
 		}
 		name := d.Name()
-		if p != dir && (strings.HasPrefix(name, ".") || (d.IsDir() && skipDirs[name])) {
+		if p != walkDir && (strings.HasPrefix(name, ".") || (d.IsDir() && skipDirs[name])) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -568,6 +575,14 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		}
 		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 			return nil // sockets, devices, pipes
+		}
+		found := p
+		if rel, err := filepath.Rel(walkDir, p); err == nil {
+			p = filepath.Join(dir, rel)
+		}
+		if why := allowedFile(roots, found); why != "" {
+			run.skip(p, why)
+			return nil
 		}
 		files = append(files, p)
 		if len(files)%200 == 0 {
@@ -637,6 +652,7 @@ type run struct {
 	s        *Store
 	start    time.Time
 	progress func(Progress)
+	roots    []string // where files may be read (AddFolder)
 	sum      Summary
 	done     int
 	total    int
@@ -668,6 +684,11 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 	if !extract.Supported(path) {
 		_, err := extract.Read(path, nil) // says why the type is refused
 		r.skip(path, err.Error())
+		return nil
+	}
+	// Checked again where it is read: a link may have changed since the scan.
+	if why := allowedFile(r.roots, path); why != "" {
+		r.skip(path, why)
 		return nil
 	}
 	st, err := os.Stat(path)

@@ -61,7 +61,7 @@ func (c *countingEmbedder) take() []string {
 
 func openStore(t testing.TB, emb Embedder) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "collections.db"), Options{Embedder: emb})
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "collections.db"), Options{Embedder: emb, Roots: []string{os.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	Log      *slog.Logger
 	// MaxPassageSize is the chunk.Options.MaxSize of new passages; default 1200.
 	MaxPassageSize int
+	// Roots are the folders AddFolder may read under (the reading policy, policy.go);
+	// default the user's home folder.
+	Roots []string
 	// MaxFileBytes skips larger files; default 64 MiB.
 	MaxFileBytes int64
 	// EmbedBatch is how many passages go to the engine per request; default 16.

@@ -2,6 +2,7 @@ package library
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -126,7 +127,11 @@ func (s *Store) external(p string) (Model, bool) {
 	}
 	info, err := s.meta.get(p)
 	if err != nil {
-		s.log.Debug("models-directory file skipped", "path", p, "err", err)
+		// Said once per file (and version of it), not at every listing: a model that does
+		// not show up must not be a mystery.
+		if _, said := s.badFiles.LoadOrStore(fmt.Sprintf("%s|%d|%d", p, fi.Size(), fi.ModTime().UnixNano()), true); !said {
+			s.log.Warn("models-directory file is not a valid GGUF model and is not listed", "path", p, "err", err)
+		}
 		return Model{}, false
 	}
 	if !info.Runnable() {
@@ -140,5 +145,12 @@ func (s *Store) external(p string) (Model, bool) {
 		}
 	}
 	fillInfo(&m, info)
+	// Hashed once per size and modification time; the digest is of the first part, as for
+	// pulled models.
+	if d, err := s.hashes.digest(files[0]); err == nil {
+		m.Digest = d
+	} else {
+		s.log.Warn("models-directory file not hashed", "path", files[0], "err", err)
+	}
 	return m, true
 }

@@ -77,12 +77,14 @@ func (e *env) open(t *testing.T, opts ...Option) *Store {
 		WithHF(e.hub.URL, ""),
 		WithRetries(2, 5*time.Millisecond),
 		WithLogger(testLogger(t)),
+		WithPrivateURLs(func() bool { return true }), // the fake hub is on loopback
 		WithDownloadOptions(download.WithSegments(4, 128<<10), download.WithProgressInterval(10*time.Millisecond)),
 	}
 	s, err := Open(e.root, append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.verify.wg.Wait) // background hashes write beside the blobs
 	return s
 }
 

@@ -20,9 +20,10 @@ import (
 )
 
 // Import adds a local GGUF file to the store under name (default: the file's stem in lower
-// case). The file must parse as a GGUF model. It is hard-linked into the store when it is
-// on the same disk (no copy, no extra space) and copied otherwise. A split GGUF is imported
-// whole from its first part.
+// case). The file must parse as a GGUF model. It is cloned into the store where the file
+// system can (APFS, Btrfs, XFS: no extra space until one of them changes) and copied
+// otherwise, never hard-linked, so editing the original cannot change the stored model. A
+// split GGUF is imported whole from its first part.
 func (s *Store) Import(ctx context.Context, path, name string) (Model, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -35,12 +36,8 @@ func (s *Store) importFile(ctx context.Context, path, name, source string, fn fu
 	if fn == nil {
 		fn = func(Progress) {}
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return Model{}, fmt.Errorf("import: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return Model{}, fmt.Errorf("import %s: not a regular file", path)
+	if err := CheckImportable(path); err != nil {
+		return Model{}, err
 	}
 	parts, stem, err := splitParts(path)
 	if err != nil {
@@ -48,7 +45,8 @@ func (s *Store) importFile(ctx context.Context, path, name, source string, fn fu
 	}
 	info, err := ggufmeta.Read(parts[0])
 	if err != nil {
-		return Model{}, fmt.Errorf("import %s: nothing was stored: %w", path, err)
+		// ggufmeta's errors start with the path already.
+		return Model{}, fmt.Errorf("import: nothing was stored: %w", err)
 	}
 	if !info.Runnable() {
 		return Model{}, fmt.Errorf("import %s: it is a %s, not a model that runs on its own; nothing was stored", path, describe(info))
@@ -103,15 +101,17 @@ func splitParts(path string) ([]string, string, error) {
 }
 
 // importBlob puts the file at path into the store as a blob and returns its digest and size,
-// pinned until unpin is called. On the store's disk the file is hard-linked (nothing
-// copied); elsewhere it is copied. Either way it is read once, hashed as it goes, and a
+// pinned until unpin is called. The file is cloned where the file system can, and copied
+// elsewhere. Either way it is read once, hashed as it goes, and a
 // cancelled ctx stops it. An existing blob of the same digest is kept.
 func (s *Store) importBlob(ctx context.Context, path string, progress func(done, total int64)) (digest string, size int64, unpin func(), err error) {
 	// The file goes to a name of its own in the blobs folder, renamed once its digest is known.
 	name := filepath.Join(s.root, "blobs", ".import-"+strconv.FormatUint(rand.Uint64(), 36))
 	defer os.Remove(name) // gone already once renamed into place
-	if os.Link(path, name) == nil {
-		digest, size, err = hashCopy(ctx, io.Discard, path, progress)
+	// Never a hard link: editing the user's file in place would change the stored model
+	// under its digest. A clone shares the blocks until either file is written.
+	if cloneFile(path, name) == nil {
+		digest, size, err = hashCopy(ctx, io.Discard, name, progress)
 	} else {
 		digest, size, err = copyInto(ctx, name, path, progress)
 	}

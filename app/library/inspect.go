@@ -21,8 +21,14 @@ func (s *Store) Inspect(ctx context.Context, ref string) (ggufmeta.Info, error) 
 	var p plan
 	switch r.Kind {
 	case RefFile:
+		if err := CheckImportable(r.Path); err != nil {
+			return ggufmeta.Info{}, err
+		}
 		return ggufmeta.Read(r.Path)
 	case RefURL:
+		if err := s.checkURLHost(s.guardURL(ctx), r.URL); err != nil {
+			return ggufmeta.Info{}, err
+		}
 		return ggufmeta.ReadRemote(ctx, r.URL, "")
 	case RefHF:
 		p, err = s.planHF(ctx, r)

@@ -20,7 +20,7 @@ type Model struct {
 	// file's lower-case stem ("stories260k").
 	Name string `json:"name"`
 	// Digest is the sha256 of the GGUF (its first part for a split one), "sha256:<hex>";
-	// empty for models-directory files, which are not hashed.
+	// models-directory files are hashed once per size and modification time.
 	Digest string `json:"digest,omitempty"`
 	// Path is the GGUF file, a plain file llama.cpp and other tools open (Files[0]).
 	Path string `json:"path"`

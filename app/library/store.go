@@ -34,14 +34,21 @@ type Store struct {
 	reg  *registry.Client
 	dl   *download.Downloader
 	http *http.Client
+	// allowPrivate: URL pulls may reach private addresses; nil: never.
+	allowPrivate func() bool
 
 	mu     sync.Mutex     // orders manifest writes against blob removal
 	pinned map[string]int // blobs that pulls in progress are about to reference
 	meta   metaCache
+	hashes fileHashes // sha256 of models-directory files
 	pulls  flights[Model]
 	blobs  flights[download.Result]
 	// partialsOf: the download paths of each pull, for DiscardPull.
 	partialsOf partials
+	// badFiles: models-directory files already reported as invalid.
+	badFiles sync.Map
+	// verify: the blobs checked in this process (verify.go).
+	verify verifier
 }
 
 type options struct {
@@ -53,6 +60,8 @@ type options struct {
 	dl         []download.Option
 	retries    int
 	backoff    time.Duration
+	// allowPrivate: URL pulls may reach private addresses (netguard.go).
+	allowPrivate func() bool
 }
 
 // Option configures a Store.
@@ -93,6 +102,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if o.client == nil {
 		o.client = download.DefaultClient()
 	}
+	o.client = guardedClient(o.client)
 	if root == "" {
 		return nil, errors.New("open model store: no folder given")
 	}
@@ -112,14 +122,16 @@ func Open(root string, opts ...Option) (*Store, error) {
 	dlOpts := append([]download.Option{download.WithClient(o.client), download.WithLogger(o.log),
 		download.WithRetries(o.retries, o.backoff)}, o.dl...)
 	s := &Store{
-		root:   root,
-		dirs:   cleanDirs(o.dirs),
-		log:    o.log,
-		hf:     h.WithRetries(min(o.retries, 3), o.backoff),
-		reg:    registry.New(o.client).WithRetries(min(o.retries, 3), o.backoff),
-		dl:     download.New(dlOpts...),
-		http:   o.client,
-		pinned: map[string]int{},
+		root:         root,
+		dirs:         cleanDirs(o.dirs),
+		log:          o.log,
+		hf:           h.WithRetries(min(o.retries, 3), o.backoff),
+		reg:          registry.New(o.client).WithRetries(min(o.retries, 3), o.backoff),
+		dl:           download.New(dlOpts...),
+		http:         o.client,
+		pinned:       map[string]int{},
+		hashes:       fileHashes{file: filepath.Join(root, fileHashesName)},
+		allowPrivate: o.allowPrivate,
 	}
 	s.removeStaleTemps()
 	return s, nil
@@ -332,6 +344,9 @@ func (s *Store) Get(ctx context.Context, name string) (Model, error) {
 func (s *Store) Resolve(ctx context.Context, name string) (engine.ModelRef, error) {
 	m, err := s.Get(ctx, name)
 	if err != nil {
+		return engine.ModelRef{}, err
+	}
+	if err := s.checkBlobs(m); err != nil {
 		return engine.ModelRef{}, err
 	}
 	return m.Ref(), nil

@@ -84,10 +84,10 @@ func TestImport(t *testing.T) {
 		cases := []struct {
 			path, name, says string
 		}{
-			{text, "", "not a GGUF file"},
+			{text, "", "no readable GGUF model file"},
 			{vocab, "", "vocabulary-only"},
 			{own, "../../x", "invalid model name"},
-			{filepath.Join(dir, "missing.gguf"), "", "no such file"},
+			{filepath.Join(dir, "missing.gguf"), "", "no readable GGUF model file at that path"},
 		}
 		before := blobs(t, s)
 		for _, c := range cases {
@@ -141,7 +141,7 @@ func TestModelsDirs(t *testing.T) {
 	if !slices.Equal(order, want) {
 		t.Fatalf("list %v, want %v", order, want)
 	}
-	if m := got["stories260k"]; !m.External || m.Size != int64(len(e.stories)) || m.Architecture != "llama" || m.Digest != "" {
+	if m := got["stories260k"]; !m.External || m.Size != int64(len(e.stories)) || m.Architecture != "llama" || m.Digest != "sha256:"+e.storiesHex {
 		t.Errorf("external model %+v", m)
 	}
 	if m := got["big-f32"]; len(m.Files) != 3 || !strings.HasSuffix(m.Path, "-00001-of-00003.gguf") {
@@ -150,7 +150,7 @@ func TestModelsDirs(t *testing.T) {
 
 	for _, name := range []string{"stories260k", "Stories260K", "stories260k:latest"} {
 		ref, err := s.Resolve(ctx, name)
-		if err != nil || ref.Path != filepath.Join(lm, "karpathy", "tinyllamas", "stories260K.gguf") || !strings.HasPrefix(ref.Digest, "file:") {
+		if err != nil || ref.Path != filepath.Join(lm, "karpathy", "tinyllamas", "stories260K.gguf") || ref.Digest != "sha256:"+e.storiesHex {
 			t.Errorf("Resolve(%q) = %+v, %v", name, ref, err)
 		}
 	}

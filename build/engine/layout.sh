@@ -10,7 +10,7 @@ case "$os-$arch" in
   darwin-arm64) pkg=mac-arm64-metal;  bins=mac-arm64-metal;  ext=dylib ;;
   *) echo "perch: no pinned llama.cpp build for $os-$arch (supported: linux-amd64, darwin-arm64)" >&2; exit 1 ;;
 esac
-src=node_modules/@node-llama-cpp/$pkg/bins/$bins
+src=${PERCH_ENGINE_SRC:-node_modules/@node-llama-cpp/$pkg/bins/$bins}
 if [ ! -d "$src" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi

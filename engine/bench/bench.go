@@ -43,6 +43,9 @@ type Options struct {
 	WorkDir string
 	// Command starts a worker (default: this executable with "engine").
 	Command []string
+	// ThreadCounts are the thread counts of the single-stream comparison (default 1 and
+	// every core); the rest of the run uses Threads.
+	ThreadCounts []int
 	// Progress receives a line per step; may be nil.
 	Progress func(string)
 }
@@ -97,6 +100,8 @@ type Ratios struct {
 	Aggregate4Over1       float64 `json:"aggregate_4_over_1"`
 	Turn10OverTurn1TTFT   float64 `json:"turn10_over_turn1_ttft"`
 	ResumeOverPrefillTTFT float64 `json:"resume_over_prefill_ttft"`
+	// WorstTurnOverTurn1TTFT is the slowest turn's first token over the first turn's.
+	WorstTurnOverTurn1TTFT float64 `json:"worst_turn_over_turn1_ttft"`
 }
 
 // Result is everything one model's run measured.
@@ -118,7 +123,21 @@ type Result struct {
 	ResumeTTFTMs float64 `json:"resume_ttft_ms"`
 	// PrefillAgainTTFTMs is the same conversation's first token with no saved state.
 	PrefillAgainTTFTMs float64 `json:"prefill_again_ttft_ms"`
-	Ratios             Ratios  `json:"ratios"`
+	// WorstTurn is the slowest turn of the chat (1-based) and its first token.
+	WorstTurn       int     `json:"worst_turn"`
+	WorstTurnTTFTMs float64 `json:"worst_turn_ttft_ms"`
+	// ByThreads is the single-stream comparison at each of Options.ThreadCounts.
+	ByThreads []ThreadResult `json:"by_threads"`
+	// FirstTokenColdMs is from a fresh engine (no worker running) to a first request's first
+	// token: worker start, model load, prefill, one step. The HTTP server's start is not in it.
+	FirstTokenColdMs float64 `json:"first_token_cold_ms"`
+	// RSSLoadedOverModelBytes is the worker's resident memory after load minus the model file
+	// and the KV cache.
+	RSSLoadedOverModelBytes int64 `json:"rss_loaded_over_model_bytes"`
+	// Spec is speculative decoding on this model's bench prompt (random tokens: drafts rarely
+	// right, so it should switch itself off and cost nothing).
+	Spec   SpecResult `json:"spec_ngram"`
+	Ratios Ratios     `json:"ratios"`
 }
 
 type resolver struct{ name, path string }
@@ -136,6 +155,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Model: o.Name, Path: o.Path, Threads: o.Threads, Runs: o.Runs, Aggregate: map[int]float64{}, RawAggregate: map[int]float64{}}
 	cOpts := llama.ContextOptions{NCtx: o.SlotCtx * 4, NSeqMax: 4, NBatch: 512, NUBatch: 512, Threads: o.Threads}
 
+	o.Progress("first token from a cold engine")
+	coldPrompt := []int32(nil)
 	// The raw loop and the engine are measured in turns, run by run, so noise from the rest
 	// of the machine falls on both alike; they never run at the same moment.
 	raw, err := openRaw(o.Path, cOpts)
@@ -150,11 +171,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	info := raw.model.Info()
 	res.Parameters, res.Quantization = info.Parameters, info.FileType
 	prompt := randomTokens(raw.model, o.PromptTokens, 1)
+	coldPrompt = prompt
 	eos := raw.model.EOS()
 	longPrompt := randomTokens(raw.model, o.ResumeTokens, 2)
 	turnTexts := make([]string, o.Turns)
 	for i := range turnTexts {
-		turnTexts[i] = raw.model.Detokenize(randomTokens(raw.model, o.TurnTokens, uint64(10+i))[1:], true, false)
+		if turnTexts[i], err = raw.model.Detokenize(randomTokens(raw.model, o.TurnTokens, uint64(10+i))[1:], true, false); err != nil {
+			return nil, err
+		}
 	}
 
 	stateDir, err := os.MkdirTemp(o.WorkDir, "bench-state-")
@@ -175,7 +199,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		bias[eos] = -100
 	}
 	greedy := engine.Sampling{Temperature: 0, LogitBias: bias}
+	if res.FirstTokenColdMs, err = coldFirstToken(ctx, o, coldPrompt, greedy); err != nil {
+		return nil, err
+	}
 	if _, err := e.Load(ctx, o.Name, engine.LoadOptions{}, nil); err != nil {
+		return nil, err
+	}
+	if res.RSSLoadedOverModelBytes, err = rssOverModel(ctx, e, o); err != nil {
 		return nil, err
 	}
 
@@ -187,7 +217,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := stream(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, NoCache: true, RequestOptions: engine.RequestOptions{MaxTokens: o.DecodeTokens, Sampling: greedy}})
+		s, err := stream(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, NoCache: true, RequestOptions: engine.RequestOptions{NoDraft: true, MaxTokens: o.DecodeTokens, Sampling: greedy}})
 		if err != nil {
 			return nil, err
 		}
@@ -230,6 +260,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	raw.close()
 	raw = nil
 
+	if res.ByThreads, err = sweepThreads(ctx, e, o, prompt, greedy); err != nil {
+		return nil, err
+	}
+	o.Progress("speculative decoding on and off, in turns")
+	if res.Spec, err = speculation(ctx, e, engine.CompletionRequest{Model: o.Name, Tokens: prompt, RequestOptions: engine.RequestOptions{MaxTokens: o.DecodeTokens, Sampling: greedy}}, o.Runs); err != nil {
+		return nil, err
+	}
+	res.Spec.Workload = "the run's random-token prompt, greedy"
+
 	o.Progress(fmt.Sprintf("%d-turn chat", o.Turns))
 	if res.TurnTTFTMs, res.TurnPrefill, err = turns(ctx, e, o.Name, turnTexts, o.TurnTokens, greedy); err != nil {
 		return nil, err
@@ -252,6 +291,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if len(res.TurnTTFTMs) >= 2 && res.TurnTTFTMs[0] > 0 {
 		r.Turn10OverTurn1TTFT = res.TurnTTFTMs[len(res.TurnTTFTMs)-1] / res.TurnTTFTMs[0]
 	}
+	if i, worst := worstTurn(res.TurnTTFTMs); i >= 0 {
+		res.WorstTurn, res.WorstTurnTTFTMs = i+1, worst
+		if res.TurnTTFTMs[0] > 0 {
+			r.WorstTurnOverTurn1TTFT = worst / res.TurnTTFTMs[0]
+		}
+	}
 	if res.PrefillAgainTTFTMs > 0 {
 		r.ResumeOverPrefillTTFT = res.ResumeTTFTMs / res.PrefillAgainTTFTMs
 	}
@@ -273,18 +318,25 @@ func (s streamRun) decode() float64 {
 
 func stream(ctx context.Context, e *engine.Engine, req engine.CompletionRequest) (streamRun, error) {
 	var r streamRun
-	start := time.Now()
-	_, err := e.Complete(ctx, req, func(ev engine.Event) error {
+	_, err := e.Complete(ctx, req, r.record(time.Now()))
+	return r, err
+}
+
+// record is an event callback noting when each token arrived; the tokens of one step that
+// arrive as one event (speculation) arrive together.
+func (r *streamRun) record(start time.Time) func(engine.Event) error {
+	return func(ev engine.Event) error {
 		if ev.Token >= 0 {
 			now := time.Now()
 			if len(r.times) == 0 {
 				r.ttft = now.Sub(start)
 			}
-			r.times = append(r.times, now)
+			for range ev.Merged + 1 {
+				r.times = append(r.times, now)
+			}
 		}
 		return nil
-	})
-	return r, err
+	}
 }
 
 // aggregate runs one stream per prompt at once and counts the tokens generated while all of
@@ -298,7 +350,7 @@ func aggregate(ctx context.Context, e *engine.Engine, model string, prompts [][]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runs[i], errs[i] = stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: p, NoCache: true, RequestOptions: engine.RequestOptions{MaxTokens: tokens, Sampling: s}})
+			runs[i], errs[i] = stream(ctx, e, engine.CompletionRequest{Model: model, Tokens: p, NoCache: true, RequestOptions: engine.RequestOptions{NoDraft: true, MaxTokens: tokens, Sampling: s}})
 		}()
 	}
 	wg.Wait()

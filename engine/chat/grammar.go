@@ -11,14 +11,15 @@ import (
 	"strings"
 )
 
-// GBNF building blocks. White space between tokens is bounded (one space, or a newline and
-// some indentation) so a small model cannot loop on it forever, and numbers are bounded so they
-// fit an int64 or a float64.
+// GBNF building blocks. White space between tokens is at most one space or newline, so a small
+// model cannot spend its budget on it (a strict schema gets none at all), and numbers are bounded so they
+// fit an int64 or a float64; integers stay within ±(2^53-1), so every JSON reader (JavaScript
+// included) reads them exactly.
 const (
-	ruleWS      = `( " " | "\n" [ \t]{0,20} )?`
+	ruleWS      = `[ \n]?`
+	ruleNoWS    = `""`
 	ruleChar    = `[^"\\\x7F\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F]{4} )`
 	ruleString  = `"\"" char* "\""`
-	ruleInteger = `"-"? ( "0" | [1-9] [0-9]{0,15} )`
 	ruleNumber  = `"-"? ( "0" | [1-9] [0-9]{0,15} ) ( "." [0-9]{1,15} )? ( [eE] [-+]? [0-9]{1,2} )?`
 	ruleBoolean = `"true" | "false"`
 	ruleNull    = `"null"`
@@ -26,6 +27,13 @@ const (
 	ruleObject  = `"{" ws ( string ws ":" ws value ws ( "," ws string ws ":" ws value ws )* )? "}"`
 	ruleArray   = `"[" ws ( value ws ( "," ws value ws )* )? "]"`
 )
+
+// maxSafe is the largest integer a float64 holds exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+// Zod and others write it as the bounds of every integer; bounds at or beyond it change nothing.
+const maxSafe = 1<<53 - 1
+
+// ruleInteger is an integer within ±maxSafe.
+var ruleInteger = `"-"? ( ` + natRange(0, math.MaxInt64) + ` )`
 
 // primitives are the shared rules, added to a grammar when something refers to them.
 var primitives = map[string]struct {
@@ -71,6 +79,8 @@ type grammar struct {
 	// merging holds the $refs merge is expanding, so a schema that includes itself through
 	// allOf is refused instead of expanded forever.
 	merging map[string]bool
+	// compact leaves no white space between tokens (strict schemas).
+	compact bool
 }
 
 func newGrammar() *grammar {
@@ -86,7 +96,11 @@ func (g *grammar) use(name string) string {
 	if !ok {
 		panic("chat: unknown primitive rule " + name)
 	}
-	g.rule(name, p.body)
+	body := p.body
+	if name == "ws" && g.compact {
+		body = ruleNoWS
+	}
+	g.rule(name, body)
 	for _, d := range p.deps {
 		g.use(d)
 	}
@@ -227,7 +241,18 @@ func orderedAny(v any) any {
 // integer minimum/maximum. Annotations (title, description, default, examples, ...) are
 // ignored; keywords that would change what validates and cannot be expressed are an error.
 func SchemaGrammar(schema json.RawMessage) (string, error) {
+	return schemaGrammar(schema, false)
+}
+
+// StrictSchemaGrammar is SchemaGrammar for a strict schema (OpenAI's "strict": true): the JSON is
+// compact, with no white space between tokens.
+func StrictSchemaGrammar(schema json.RawMessage) (string, error) {
+	return schemaGrammar(schema, true)
+}
+
+func schemaGrammar(schema json.RawMessage, compact bool) (string, error) {
 	g := newGrammar()
+	g.compact = compact
 	expr, err := g.document(schema, "root")
 	if err != nil {
 		return "", err
@@ -1016,12 +1041,17 @@ func (g *grammar) numberRule(s *object, name string, integer bool) (string, erro
 		}
 		return g.use("number"), nil
 	}
-	const limit = 1e15
-	if (hasLo && math.Abs(lo.v) > limit) || (hasHi && math.Abs(hi.v) > limit) {
-		return "", fmt.Errorf("schema at %s: bounds beyond ±1e15 are not supported", name)
-	}
 	if hasLo && hasHi && (lo.v > hi.v || (lo.v == hi.v && (lo.excl || hi.excl))) {
 		return "", fmt.Errorf("schema at %s: no number lies between the minimum and the maximum", name)
+	}
+	if (hasLo && lo.v > maxSafe) || (hasHi && hi.v < -maxSafe) {
+		return "", fmt.Errorf("schema at %s: numbers beyond ±%d (2^53-1) cannot be written exactly; lower the bound", name, maxSafe)
+	}
+	// The grammar writes nothing beyond ±maxSafe, so bounds there are open ends.
+	hasLo = hasLo && (lo.v > -maxSafe || (lo.v == -maxSafe && lo.excl))
+	hasHi = hasHi && (hi.v < maxSafe || (hi.v == maxSafe && hi.excl))
+	if !hasLo && !hasHi && integer {
+		return g.use("integer"), nil
 	}
 	// Integer range [a, b] of the integer part (math.MinInt64/MaxInt64 stand for open ends).
 	a, b := int64(math.MinInt64), int64(math.MaxInt64)
@@ -1039,6 +1069,9 @@ func (g *grammar) numberRule(s *object, name string, integer bool) (string, erro
 	}
 	if a > b {
 		return "", fmt.Errorf("schema at %s: no integer lies between the minimum and the maximum", name)
+	}
+	if a > maxSafe || b < -maxSafe {
+		return "", fmt.Errorf("schema at %s: numbers beyond ±%d (2^53-1) cannot be written exactly; lower the bound", name, maxSafe)
 	}
 	ints := intRange(a, b)
 	if integer {
@@ -1128,20 +1161,24 @@ func intRange(a, b int64) string {
 	return strings.Join(alts, " | ")
 }
 
-// natRange matches the natural numbers in [lo, hi] (hi MaxInt64: unbounded, up to 16 digits).
+// natRange matches the natural numbers in [lo, hi] (hi MaxInt64: unbounded, up to maxSafe).
 func natRange(lo, hi int64) string {
-	const maxDigits = 16
 	var alts []string
 	if lo == 0 {
 		alts = append(alts, `"0"`)
 		lo = 1
 	}
 	if hi == math.MaxInt64 {
-		ld := len(strconv.FormatInt(lo, 10))
-		alts = append(alts, digitRange(strconv.FormatInt(lo, 10), strings.Repeat("9", ld))...)
-		if ld < maxDigits {
-			alts = append(alts, fmt.Sprintf("[1-9] [0-9]{%d,%d}", ld, maxDigits-1))
+		ls, top := strconv.FormatInt(lo, 10), strconv.FormatInt(maxSafe, 10)
+		ld, maxDigits := len(ls), len(top)
+		if ld >= maxDigits {
+			return strings.Join(append(alts, digitRange(ls, top)...), " | ")
 		}
+		alts = append(alts, digitRange(ls, strings.Repeat("9", ld))...)
+		if ld < maxDigits-1 {
+			alts = append(alts, fmt.Sprintf("[1-9] [0-9]{%d,%d}", ld, maxDigits-2))
+		}
+		alts = append(alts, digitRange("1"+strings.Repeat("0", maxDigits-1), top)...)
 		return strings.Join(alts, " | ")
 	}
 	if lo > hi {
@@ -1170,6 +1207,10 @@ func digitRange(lo, hi string) []string {
 	if len(lo) == 1 {
 		return []string{digitClass(lo[0], hi[0])}
 	}
+	n := len(lo) - 1
+	if strings.Trim(lo[1:], "0") == "" && strings.Trim(hi[1:], "9") == "" {
+		return []string{fmt.Sprintf("%s [0-9]{%d}", digitClass(lo[0], hi[0]), n)}
+	}
 	if lo[0] == hi[0] {
 		var out []string
 		for _, r := range digitRange(lo[1:], hi[1:]) {
@@ -1177,7 +1218,6 @@ func digitRange(lo, hi string) []string {
 		}
 		return out
 	}
-	n := len(lo) - 1
 	var out []string
 	// lo[0] followed by lo[1:]..99..9
 	out = append(out, prefixed(lo[0], digitRange(lo[1:], strings.Repeat("9", n))))

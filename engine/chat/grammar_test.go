@@ -38,6 +38,8 @@ var schemaCases = []struct {
 	{"nullable-types", `{"type":"object","properties":{"v":{"type":["string","null"],"maxLength":3},"w":{"type":"integer","nullable":true,"minimum":10,"maximum":20}},"required":["v","w"]}`, true},
 	{"number-bounds", `{"type":"object","properties":{"p":{"type":"number","minimum":0,"exclusiveMaximum":1},"t":{"type":"number","minimum":-273.15,"maximum":1000},"n":{"type":"integer","exclusiveMinimum":-3,"exclusiveMaximum":3}},"required":["p","t","n"]}`, true},
 	{"integer-open-bounds", `{"type":"object","properties":{"big":{"type":"integer","minimum":1234},"neg":{"type":"integer","maximum":-17}},"required":["big","neg"]}`, true},
+	{"zod-safe-int", `{"type":"object","properties":{"n":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991},"pos":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"x":{"type":"number","minimum":-1e300,"maximum":1.7976931348623157e308}},"required":["n","pos","x"],"additionalProperties":false}`, true},
+	{"large-bounds", `{"type":"object","properties":{"id":{"type":"integer","minimum":4000000000000000,"maximum":9000000000000000},"ms":{"type":"integer","minimum":-2000000000000000},"top":{"type":"integer","minimum":9007199254740991}},"required":["id","ms","top"]}`, true},
 	{"free-strings", `{"type":"object","properties":{"title":{"type":"string"},"done":{"type":"boolean"}},"required":["title","done"]}`, true},
 	{"recursive", `{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer","minimum":0,"maximum":9},"kids":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":2}},"required":["v"],"additionalProperties":false}},"$ref":"#/$defs/node"}`, true},
 	{"root-recursion", `{"type":"object","properties":{"next":{"anyOf":[{"$ref":"#"},{"type":"null"}]}},"required":["next"]}`, false},
@@ -68,6 +70,8 @@ func TestSchemaGrammarErrors(t *testing.T) {
 		{"not", `{"not":{"type":"string"}}`, `"not"`},
 		{"bad maxLength", `{"type":"string","maxLength":-1}`, "maxLength must be a whole number"},
 		{"min over max", `{"type":"array","minItems":3,"maxItems":1}`, "below minItems"},
+		{"beyond safe", `{"type":"integer","minimum":1e16}`, "cannot be written exactly"},
+		{"below safe", `{"type":"number","exclusiveMaximum":-9007199254740992}`, "cannot be written exactly"},
 		{"impossible range", `{"type":"integer","minimum":5,"maximum":4}`, "no number lies between"},
 		{"bad pattern", `{"type":"string","pattern":"("}`, "not a regular expression"},
 		{"word boundary", `{"type":"string","pattern":"\\bx"}`, "not supported inside a pattern"},
@@ -222,7 +226,10 @@ func (s *sampler) generate(t *testing.T, grammar string, temp float32, seed uint
 func (s *sampler) generateWith(t *testing.T, grammar string, params llama.SamplerParams, limit int) (out string, done bool) {
 	t.Helper()
 	s.ctx.Clear()
-	prompt := s.m.Tokenize("Once upon a time", true, false)
+	prompt, err := s.m.Tokenize("Once upon a time", true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := llama.NewBatch(512)
 	defer b.Free()
 	for i, tok := range prompt {

@@ -18,6 +18,9 @@ type ParserOptions struct {
 	// ThinkingStarted: the prompt already opened the thinking block, so the output starts
 	// inside it. Implies Reasoning.
 	ThinkingStarted bool
+	// ToolForced: a grammar forced a tool call, so the output is one even where it is cut
+	// short and does not parse.
+	ToolForced bool
 }
 
 // Result is a parsed answer.
@@ -30,6 +33,9 @@ type Result struct {
 	// as a possible tag or tool call); a streaming caller sends them last.
 	UnsentContent   string
 	UnsentReasoning string
+	// PartialToolCall is a tool call that was begun but does not parse (cut short by the token
+	// limit, say). It is kept out of Content: tool markup never reaches the user as text.
+	PartialToolCall string
 }
 
 type parseState int
@@ -46,12 +52,13 @@ const (
 // It returns at once whatever cannot be part of a tag or a tool call, and holds back the rest.
 // A Parser is used by one goroutine.
 type Parser struct {
-	opts  ParserOptions
-	syn   outputSyntax
-	raw   []byte // all output so far (appended to: a string would be copied on every token)
-	pos   int    // raw[:pos] has been classified
-	state parseState
-	tool  int // start of the held tool-call region in raw
+	opts   ParserOptions
+	syn    outputSyntax
+	raw    []byte // all output so far (appended to: a string would be copied on every token)
+	pos    int    // raw[:pos] has been classified
+	state  parseState
+	tool   int  // start of the held tool-call region in raw
+	marked bool // the region began with the family's tool-call marker
 
 	content, reasoning strings.Builder // everything classified so far
 	sentC, sentR       int             // how much of content/reasoning Feed returned
@@ -215,11 +222,18 @@ func (p *Parser) step(final bool) {
 				}
 				// White space before a tool call is not content.
 				p.content.WriteString(strings.TrimRight(rest[:i], " \t\r\n"))
-				p.tool, p.state = p.pos+i, stTool
+				p.tool, p.state, p.marked = p.pos+i, stTool, true
 				p.pos += i
 				continue
 			}
 			n := len(rest)
+			if k := partialSuffix(rest, p.syn.markers); final && p.opts.ToolForced && k > 0 {
+				// A forced call cut short inside its marker.
+				p.content.WriteString(strings.TrimRight(rest[:n-k], " \t\r\n"))
+				p.tool, p.state, p.marked = p.pos+n-k, stTool, true
+				p.pos = len(p.raw)
+				return
+			}
 			if !final {
 				n -= partialSuffix(rest, p.syn.markers, p.syn.drop)
 				if p.opts.Tools {
@@ -242,11 +256,21 @@ func (p *Parser) step(final bool) {
 func (p *Parser) Finish() Result {
 	p.step(true)
 	var calls []ToolCall
+	partial := ""
 	if p.state == stTool {
 		region := string(p.raw[p.tool:])
 		var text string
 		calls, text = parseToolCalls(p.opts.Family, region)
-		if len(calls) == 0 {
+		if k := partialSuffix(region, callClosers); len(calls) == 0 && k > 0 {
+			// Cut short inside the closing tag: the call itself is whole.
+			calls, text = parseToolCalls(p.opts.Family, region[:len(region)-k])
+		}
+		switch {
+		case len(calls) > 0:
+		case p.marked || p.opts.ToolForced:
+			// Begun as a tool call and broken (or cut short): not content.
+			text, partial = "", region
+		default:
 			text = region // not a tool call after all: it is content
 		}
 		if text != "" && p.content.Len() > 0 && len(calls) > 0 {
@@ -268,10 +292,14 @@ func (p *Parser) Finish() Result {
 		ToolCalls:       calls,
 		UnsentContent:   uc,
 		UnsentReasoning: p.reasoning.String()[p.sentR:],
+		PartialToolCall: partial,
 	}
 	p.sentC, p.sentR = len(content), p.reasoning.Len()
 	return res
 }
+
+// callClosers end tool calls in the families' syntaxes.
+var callClosers = []string{"</tool_call>", "</function>", "<|END_ACTION|>", dsCallEnd, dsCallsEnd, "\n```"}
 
 type foundTag struct {
 	text string

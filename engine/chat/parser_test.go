@@ -25,6 +25,10 @@ var parserCases = []parserCase{
 	{"hermes-two-with-text", ParserOptions{Family: FamilyHermes, Tools: true}, "Let me check both.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>"},
 	{"hermes-string-arguments", ParserOptions{Family: FamilyHermes, Tools: true}, "<tool_call>{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}</tool_call>"},
 	{"hermes-malformed", ParserOptions{Family: FamilyHermes, Tools: true}, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Par\n</tool_call>"},
+	{"hermes-cut-short", ParserOptions{Family: FamilyHermes, Tools: true, ToolForced: true}, "<tool_call> { \"name\" : \"f\" , \"argum"},
+	{"generic-forced-cut-short", ParserOptions{Family: FamilyGeneric, Tools: true, ToolForced: true}, "{\"tool_calls\":[{\"name\":\"get_weather\",\"argu"},
+	{"hermes-forced-cut-in-tag", ParserOptions{Family: FamilyHermes, Tools: true, ToolForced: true}, "<tool_"},
+	{"hermes-cut-in-closing-tag", ParserOptions{Family: FamilyHermes, Tools: true, ToolForced: true}, "<tool_call>{\"name\":\"record\",\"arguments\":{\"value\":\"x\"}}</tool_"},
 	{"hermes-unclosed", ParserOptions{Family: FamilyHermes, Tools: true}, "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}"},
 	{"hermes-reasoning-then-call", ParserOptions{Family: FamilyHermes, Tools: true, Reasoning: true}, "<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"},
 	{"hermes-tools-not-offered", ParserOptions{Family: FamilyHermes}, "<tool_call>{\"name\": \"x\", \"arguments\": {}}</tool_call>"},
@@ -105,7 +109,7 @@ func TestParser(t *testing.T) {
 			}
 			for _, chunks := range [][]string{bytes, random} {
 				got := feed(t, tc.opts, chunks)
-				if got.Content != whole.Content || got.Reasoning != whole.Reasoning || len(got.ToolCalls) != len(whole.ToolCalls) {
+				if got.Content != whole.Content || got.Reasoning != whole.Reasoning || len(got.ToolCalls) != len(whole.ToolCalls) || got.PartialToolCall != whole.PartialToolCall {
 					t.Errorf("streaming changed the result:\n got %+v\nwant %+v", got, whole)
 				}
 			}
@@ -125,7 +129,8 @@ func resultGolden(r Result) string {
 		Content   string `json:"content"`
 		Reasoning string `json:"reasoning"`
 		ToolCalls []call `json:"tool_calls"`
-	}{Content: r.Content, Reasoning: r.Reasoning, ToolCalls: []call{}}
+		Partial   string `json:"partial_tool_call,omitempty"`
+	}{Content: r.Content, Reasoning: r.Reasoning, ToolCalls: []call{}, Partial: r.PartialToolCall}
 	for _, c := range r.ToolCalls {
 		id := c.ID
 		if strings.HasPrefix(id, "call_") && len(id) == 29 {

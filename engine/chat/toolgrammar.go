@@ -9,7 +9,7 @@ import (
 // arguments constrained by the function's parameters schema. choice "required" allows any of
 // the tools; "function" (or a Function name) only that one. For "auto", "none" and "" it returns
 // "" and no error: nothing is forced. Use the template's ToolFamily, the syntax its prompt asked
-// for.
+// for. When every chosen tool is strict, the call's JSON is compact.
 func ToolCallGrammar(family Family, tools []Tool, choice ToolChoice) (string, error) {
 	mode := choice.Mode
 	if mode == "" && choice.Function != "" {
@@ -38,6 +38,11 @@ func ToolCallGrammar(family Family, tools []Tool, choice ToolChoice) (string, er
 		return "", fmt.Errorf("tool_choice %q is not one of auto, none, required or a function", choice.Mode)
 	}
 	g := newGrammar()
+	// Strict functions get compact JSON, like a strict schema.
+	g.compact = true
+	for _, t := range chosen {
+		g.compact = g.compact && t.Function.Strict
+	}
 	ws := g.use("ws")
 	nameKey, argsKey := `"name"`, `"arguments"`
 	switch family {
@@ -136,6 +141,8 @@ func AllowThinking(grammar string, opts ParserOptions) string {
 	// The grammar's own root becomes "answer"; its rules keep their names.
 	renamed := renameRule(grammar, "root", "answer")
 	g := newGrammar()
+	// The wrapped grammar's ws is the one written; keep it compact if it was.
+	g.compact = strings.Contains("\n"+grammar, "\nws ::= "+ruleNoWS+"\n")
 	ws := g.use("ws")
 	text := notContaining(g, close, "thinking")
 	if opts.ThinkingStarted {

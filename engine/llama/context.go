@@ -126,6 +126,9 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	} else {
 		p.KVUnified = 0
 	}
+	// llama.cpp's default keeps full-size caches for sliding-window layers; Perch keeps the
+	// window only (as llama-server does), unless asked.
+	p.SwaFull = 0
 	if o.SWAFull {
 		p.SwaFull = 1
 	}
@@ -223,6 +226,13 @@ func (c *Context) SeqEmbedding(seq int) []float32 {
 func (c *Context) SeqRm(seq, p0, p1 int) bool {
 	ok, _ := yz.MemorySeqRm(c.mem, yz.SeqId(seq), yz.Pos(p0), yz.Pos(p1))
 	return ok
+}
+
+// SeqPosMin is the smallest position seq holds in the cache (-1 when empty): with
+// sliding-window layers, the older positions are gone.
+func (c *Context) SeqPosMin(seq int) int {
+	p, _ := yz.MemorySeqPosMin(c.mem, yz.SeqId(seq))
+	return int(p)
 }
 
 // SeqAdd shifts the positions of seq's cells in [p0, p1) by delta.

@@ -144,7 +144,7 @@ func TestStoriesYardstick(t *testing.T) {
 	defer ctx.Close()
 	for _, c := range ys.Completions {
 		t.Run(c.Prompt[:min(20, len(c.Prompt))], func(t *testing.T) {
-			ids := m.Tokenize(c.Prompt, true, true)
+			ids := mustTokenize(t, m, c.Prompt, true, true)
 			if !equal(ids, c.PromptIDs) {
 				t.Fatalf("ids %v, want %v", ids, c.PromptIDs)
 			}
@@ -190,7 +190,7 @@ func TestStoriesYardstick(t *testing.T) {
 		if c.Rendered == "" {
 			continue // a content-parts case; the API tests cover it
 		}
-		if ids := m.Tokenize(c.Rendered, true, true); len(ids) != c.N || (c.IDs != nil && !equal(ids, c.IDs)) {
+		if ids := mustTokenize(t, m, c.Rendered, true, true); len(ids) != c.N || (c.IDs != nil && !equal(ids, c.IDs)) {
 			t.Errorf("chat prompt: %d tokens, want %d", len(ids), c.N)
 		}
 	}
@@ -242,7 +242,7 @@ func TestTokenizerConformance(t *testing.T) {
 					n, _ := strconv.Atoi(f)
 					want = append(want, int32(n))
 				}
-				got := m.Tokenize(text, false, false)
+				got := mustTokenize(t, m, text, false, false)
 				if equal(got, want) {
 					pass++
 				} else {

@@ -21,6 +21,9 @@ type ModelOptions struct {
 	NoMmap bool
 	// VocabOnly loads only the tokenizer (for tokenizer tests and quick facts).
 	VocabOnly bool
+	// NoExtraBuffers keeps the weights in plain buffers: no CPU repacked or AMX copies
+	// (the memory calibration measures what a Mac allocates).
+	NoExtraBuffers bool
 }
 
 // Model is a loaded GGUF model and its vocabulary.
@@ -61,6 +64,9 @@ func LoadModel(path string, opts ModelOptions) (*Model, error) {
 	if libDir == "" {
 		return nil, ErrNotInitialized
 	}
+	if err := checkCString("the model path", path); err != nil {
+		return nil, err
+	}
 	if err := CheckGGUF(path); err != nil {
 		return nil, err
 	}
@@ -75,6 +81,9 @@ func LoadModel(path string, opts ModelOptions) (*Model, error) {
 	}
 	if opts.VocabOnly {
 		p.VocabOnly = 1
+	}
+	if opts.NoExtraBuffers {
+		p.UseExtraBufts = 0
 	}
 	m, err := yz.ModelLoadFromFile(path, p)
 	if err != nil {
@@ -233,17 +242,6 @@ func poolingName(v int) string {
 	}
 }
 
-// Tokenize splits text into tokens. addSpecial adds BOS/EOS as the model asks; parseSpecial
-// turns special-token text such as "<|im_start|>" into its id.
-func (m *Model) Tokenize(text string, addSpecial, parseSpecial bool) []Token {
-	toks := yz.Tokenize(m.v, text, addSpecial, parseSpecial)
-	out := make([]Token, len(toks))
-	for i, t := range toks {
-		out[i] = Token(t)
-	}
-	return out
-}
-
 // Piece returns the bytes of one token. A multi-byte character can be split across tokens,
 // so the bytes need not be valid UTF-8 on their own. special renders control tokens as text.
 func (m *Model) Piece(t Token, special bool) []byte {
@@ -262,15 +260,6 @@ func (m *Model) Piece(t Token, special bool) []byte {
 
 // TokenText is the vocabulary's stored text of a token (for special tokens such as "<s>").
 func (m *Model) TokenText(t Token) string { return yz.VocabGetText(m.v, yz.Token(t)) }
-
-// Detokenize turns tokens back into text.
-func (m *Model) Detokenize(toks []Token, removeSpecial, unparseSpecial bool) string {
-	in := make([]yz.Token, len(toks))
-	for i, t := range toks {
-		in[i] = yz.Token(t)
-	}
-	return yz.Detokenize(m.v, in, removeSpecial, unparseSpecial)
-}
 
 // ValidToken reports whether t is an id of this vocabulary.
 func (m *Model) ValidToken(t Token) bool { return t >= 0 && int(t) < m.nVocab }
@@ -296,6 +285,10 @@ func (m *Model) FIMSuf() Token { return Token(yz.VocabFIMSuf(m.v)) }
 func (m *Model) FIMMid() Token { return Token(yz.VocabFIMMid(m.v)) }
 
 // AddBOS reports whether the tokenizer prepends BOS when asked to add special tokens.
+// SlidingWindow is the window of the model's sliding-window attention layers (0: none).
+func (m *Model) SlidingWindow() int { return int(yz.ModelNSWA(m.m)) }
+
+// AddBOS reports whether the tokenizer adds a beginning-of-sequence token.
 func (m *Model) AddBOS() bool { return yz.VocabGetAddBOS(m.v) }
 
 // ErrQuantize is returned when llama.cpp could not quantize a file.
@@ -305,6 +298,11 @@ var ErrQuantize = errors.New("quantize failed")
 func Quantize(in, out, ftype string, threads int) error {
 	if libDir == "" {
 		return ErrNotInitialized
+	}
+	for _, p := range []string{in, out} {
+		if err := checkCString("the quantize path", p); err != nil {
+			return err
+		}
 	}
 	ft, ok := ftypes[ftype]
 	if !ok {

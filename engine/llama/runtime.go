@@ -140,6 +140,10 @@ func Init(dir string) error {
 			initErr = fmt.Errorf("load llama.cpp from %s: %w (the folder must hold the pinned @node-llama-cpp 3.21.1 build; set %s to another)", dir, err, EnvLib)
 			return
 		}
+		if err := bindText(dir); err != nil {
+			initErr = err
+			return
+		}
 		libDir = dir
 		yz.LogSet(logCallback())
 		yz.Init()

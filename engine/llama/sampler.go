@@ -64,6 +64,10 @@ func NewSampler(m *Model, p SamplerParams) (*Sampler, error) {
 		add(yz.SamplerInitLogitBias(int32(m.nVocab), int32(len(biases)), &biases[0]))
 	}
 	if p.Grammar != "" {
+		if err := checkCString("the grammar", p.Grammar); err != nil {
+			yz.SamplerFree(chain)
+			return nil, fmt.Errorf("%w: %w", ErrGrammar, err)
+		}
 		g := yz.SamplerInitGrammar(m.v, p.Grammar, "root")
 		if g == 0 {
 			yz.SamplerFree(chain)
@@ -153,6 +157,9 @@ func (s *Sampler) Free() {
 
 // CheckGrammar reports whether GBNF text parses, without keeping a sampler.
 func CheckGrammar(m *Model, grammar string) error {
+	if err := checkCString("the grammar", grammar); err != nil {
+		return fmt.Errorf("%w: %w", ErrGrammar, err)
+	}
 	g := yz.SamplerInitGrammar(m.v, grammar, "root")
 	if g == 0 {
 		return ErrGrammar

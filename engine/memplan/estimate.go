@@ -36,7 +36,8 @@ const (
 
 // Options describe how the model would be loaded.
 type Options struct {
-	// Context is the context of each slot in tokens; 0 means the training context.
+	// Context is the KV cache in tokens: the one cache all slots share, or with PerSlot each
+	// slot's own; 0 means the training context.
 	Context int `json:"ctx"`
 	// Slots is the number of sequences served at once (llama.cpp's n_seq_max).
 	Slots int `json:"slots"`
@@ -49,8 +50,9 @@ type Options struct {
 	// Metal and on the CPU for the head sizes of current models.
 	FlashAttn string  `json:"flash_attn"`
 	Backend   Backend `json:"backend"`
-	// KVUnified shares one KV buffer among all slots (llama.cpp's kv_unified).
-	KVUnified bool `json:"kv_unified,omitempty"`
+	// PerSlot gives every slot its own cache of Context cells (memory × Slots); by default
+	// the slots share one unified cache of Context cells (llama.cpp's kv_unified).
+	PerSlot bool `json:"per_slot_kv,omitempty"`
 	// SWAFull keeps full-size caches for sliding-window layers.
 	SWAFull bool `json:"swa_full,omitempty"`
 }
@@ -103,6 +105,8 @@ var cacheTypes = map[string]gguf.GGMLType{
 // Estimate is the memory a model needs, in bytes, with the options it was computed for.
 type Estimate struct {
 	Options
+	// KVUnified is true when the slots share one cache (the default).
+	KVUnified bool `json:"kv_unified"`
 	// KVCells is the number of KV cells a slot may use after llama.cpp's rounding (to 256):
 	// llama.cpp's n_ctx_seq.
 	KVCells int `json:"kv_cells"`
@@ -187,13 +191,14 @@ func Compute(s Shape, o Options) (Estimate, error) {
 		}
 	}
 
-	e := Estimate{Options: o}
-	// Context rounding, as llama_context does: the total is padded to 256, then each
-	// sequence's share is padded to 256 again.
+	e := Estimate{Options: o, KVUnified: !o.PerSlot}
+	// Context rounding, as llama_context does: the total is padded to 256; a per-slot cache
+	// pads each sequence's share to 256 again.
 	nSeq := o.Slots
-	nCtx := pad(o.Context*nSeq, 256)
-	ctxSeq, streams := nCtx, 1
-	if !o.KVUnified {
+	nCtx, streams := pad(o.Context, 256), 1
+	ctxSeq := nCtx
+	if o.PerSlot {
+		nCtx = pad(o.Context*nSeq, 256)
 		ctxSeq = pad(nCtx/nSeq, 256)
 		nCtx = ctxSeq * nSeq
 		streams = nSeq
@@ -203,9 +208,9 @@ func Compute(s Shape, o Options) (Estimate, error) {
 	// KV cache: each attention layer holds K and V rows for every cell of every stream.
 	swaCells := ctxSeq
 	if s.SlidingWindow > 0 && !o.SWAFull {
-		share := 1
-		if o.KVUnified {
-			share = nSeq
+		share := nSeq // a unified cache keeps a window for every sequence
+		if o.PerSlot {
+			share = 1
 		}
 		swaCells = pad(min(ctxSeq, s.SlidingWindow*share+o.UBatch), 256)
 	}
@@ -235,6 +240,14 @@ func Compute(s Shape, o Options) (Estimate, error) {
 	}
 
 	e.ComputeBytes = computeBytes(&s, o, fa, tk.IsQuantized(), ctxSeq, min(o.UBatch, nCtx))
+	if swaCells < ctxSeq && len(s.SWALayers) > 0 {
+		// Windowed sliding-window layers get their own attention mask, alive with the other.
+		maskRow := int64(2)
+		if !fa {
+			maskRow = 4
+		}
+		e.ComputeBytes += int64(swaCells) * int64(pad(min(o.UBatch, nCtx), 64)) * maskRow
+	}
 
 	// Weights, and what stays on the host under Metal (the token embeddings: llama.cpp looks
 	// them up on the CPU).

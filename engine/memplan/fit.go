@@ -27,10 +27,8 @@ const headroom = 0.10
 
 // Context defaults.
 const (
-	// DefaultContextCap caps the context picked when none is asked for: long enough for
-	// chats with documents, short enough that prefill stays quick and several slots fit.
-	DefaultContextCap = 8192
-	// CatalogContext is the context a catalog entry's quantizations are judged at.
+	// CatalogContext is the context the catalog's sizing claims are stated at ("fits a 16 GB
+	// Mac at 8K"); badges judge at the default context (Judge).
 	CatalogContext = 8192
 	// minContext is the smallest context worth loading a model with.
 	minContext = 512
@@ -159,33 +157,91 @@ func MaxContext(s Shape, o Options, budget int64) int {
 // ErrNoContextFits is returned by ChooseContext when not even a minimal context fits.
 var ErrNoContextFits = errors.New("no context fits")
 
-// FallbackContext is the context judged when none fits: the training context capped at
-// DefaultContextCap (and at least 512), so that the verdict says by how much it misses.
-func FallbackContext(s Shape) int { return min(DefaultContextCap, max(s.ContextLength, minContext)) }
+// ContextSteps are the contexts a default is chosen from, the way a careful user would.
+var ContextSteps = []int{4096, 8192, 16384, 32768}
 
-// ChooseContext picks the context per slot when none is asked for: the training context
-// capped at DefaultContextCap, lowered to the largest that fits the budget. The message says
-// which and why.
-func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
-	want := DefaultContextCap
-	why := fmt.Sprintf("the default cap of %d", DefaultContextCap)
-	if s.ContextLength > 0 && s.ContextLength <= want {
-		want = s.ContextLength
-		why = "the model's training context"
+// FallbackContext is the context judged when none fits: the smallest step (or the training
+// context when shorter), so that the verdict says by how much it misses.
+func FallbackContext(s Shape) int { return trainedCap(s, ContextSteps[0]) }
+
+// trainedCap caps n at the training context (when known).
+func trainedCap(s Shape, n int) int {
+	if s.ContextLength > 0 {
+		return min(n, s.ContextLength)
 	}
-	most := MaxContext(s, o, budget)
-	switch {
-	case most >= want:
-		msg := fmt.Sprintf("context %d per slot: %s", want, why)
-		if s.ContextLength > want {
-			msg += fmt.Sprintf(" (the model supports %d; ask for more with --ctx)", s.ContextLength)
+	return n
+}
+
+// ChooseContext picks the context when none is asked for: the largest of ContextSteps that
+// fits the budget with the usual headroom, never above the training context; failing even
+// the smallest step, the largest context up to it that fits at all. The message says which
+// and why.
+func ChooseContext(s Shape, o Options, budget int64) (int, string, error) {
+	best := 0
+	for _, step := range ContextSteps {
+		o.Context = trainedCap(s, step)
+		e, err := Compute(s, o)
+		if err != nil {
+			return 0, "", err
 		}
-		return want, msg, nil
-	case most >= minContext:
-		return most, fmt.Sprintf("context %d per slot: the largest that fits in %s (the model supports %d)",
+		if float64(budget-e.TotalBytes) < headroom*float64(budget) {
+			break
+		}
+		best = o.Context
+		if best < step {
+			break // the training context
+		}
+	}
+	if best > 0 {
+		why := fmt.Sprintf("the largest of 4K/8K/16K/32K that fits %s with %.0f%% to spare", format.Memory(budget), headroom*100)
+		switch {
+		case best == s.ContextLength:
+			why = "the model's training context"
+		case best == ContextSteps[len(ContextSteps)-1]:
+			why = "the largest default step"
+		}
+		msg := fmt.Sprintf("context %d: %s", best, why)
+		if s.ContextLength > best {
+			msg += fmt.Sprintf(" (the model supports %d; ask for more with --ctx or num_ctx)", s.ContextLength)
+		}
+		return best, msg, nil
+	}
+	if most := min(MaxContext(s, o, budget), FallbackContext(s)); most >= minContext {
+		return most, fmt.Sprintf("context %d: the largest that fits in %s (the model supports %d)",
 			most, format.Memory(budget), s.ContextLength), nil
 	}
 	return 0, "", fmt.Errorf("%w: even %d tokens need more than %s", ErrNoContextFits, minContext, format.Memory(budget))
+}
+
+// Judge estimates a load the way the server makes it. With no context asked it takes the
+// default context (ChooseContext) for what is free beside the resident models, failing that
+// for the whole budget (idle models would be unloaded), failing that FallbackContext; an asked
+// context is capped at the training context. note says which context the verdict assumes.
+func Judge(s Shape, o Options, b Budget, res []Resident) (f Fit, note string, err error) {
+	var used int64
+	for _, r := range res {
+		used += r.Bytes
+	}
+	if o.Context > 0 {
+		o.Context = trainedCap(s, o.Context)
+		note = fmt.Sprintf("context %d: as asked", o.Context)
+	} else {
+		n, why, err := ChooseContext(s, o, b.Bytes-used)
+		if errors.Is(err, ErrNoContextFits) {
+			n, why, err = ChooseContext(s, o, b.Bytes)
+		}
+		switch {
+		case errors.Is(err, ErrNoContextFits):
+			o.Context = FallbackContext(s)
+			note = fmt.Sprintf("context %d: the smallest default, which does not fit", o.Context)
+		case err != nil:
+			return Fit{}, "", err
+		default:
+			o.Context, note = n, why
+		}
+	}
+	f, err = Check(s, o, b, res)
+	return f, note, err
 }
 
 // Candidate is one quantization of a catalog entry.
@@ -200,20 +256,13 @@ type Ranked struct {
 	Fit  Fit    `json:"fit"`
 }
 
-// BestQuant judges every quantization at CatalogContext (unless o says otherwise) and returns
+// BestQuant judges every quantization at its default context (Judge; o.Context overrides) and returns
 // the best that fits: the one with the largest weights (the most bits per weight) among those
 // that fit, else among those that are tight; best is "" when none does. The list is ordered
 // from the largest weights down.
 func BestQuant(cands []Candidate, o Options, b Budget, resident []Resident) (best string, all []Ranked, err error) {
-	if o.Context <= 0 {
-		o.Context = CatalogContext
-	}
 	for _, c := range cands {
-		oc := o
-		if c.Shape.ContextLength > 0 {
-			oc.Context = min(oc.Context, c.Shape.ContextLength)
-		}
-		f, err := Check(c.Shape, oc, b, resident)
+		f, _, err := Judge(c.Shape, o, b, resident)
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", c.Name, err)
 		}

@@ -43,17 +43,28 @@ func TestKVAgainstStories260K(t *testing.T) {
 	}{
 		{256, 1, "on", false}, {1000, 1, "on", false}, {1000, 3, "on", false}, {2048, 2, "off", false},
 		{4096, 4, "on", false}, {3000, 4, "off", true}, {512, 8, "on", false},
+		{4096, 4, "on", true}, {1000, 3, "on", true}, {2048, 64, "on", true},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("ctx%d×%d-fa%s-unified%v", tc.ctx, tc.slots, tc.fa, tc.unified), func(t *testing.T) {
-			o := Options{Context: tc.ctx, Slots: tc.slots, FlashAttn: tc.fa, KVUnified: tc.unified, Backend: BackendCPU}
+			o := Options{Context: tc.ctx, Slots: tc.slots, FlashAttn: tc.fa, PerSlot: !tc.unified, Backend: BackendCPU}
 			e, err := Compute(shape, o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var b llama.Buffers
-			llama.SetLogSink(func(_, l string) { b.Observe(l) })
-			c, err := m.NewContext(llama.ContextOptions{NCtx: tc.ctx * tc.slots, NSeqMax: tc.slots,
+			var unifiedLog string
+			llama.SetLogSink(func(_, l string) {
+				b.Observe(l)
+				if strings.Contains(l, "kv_unified") {
+					unifiedLog = strings.Join(strings.Fields(l), " ")
+				}
+			})
+			nCtx := tc.ctx * tc.slots
+			if tc.unified {
+				nCtx = tc.ctx // one cache of ctx cells, shared
+			}
+			c, err := m.NewContext(llama.ContextOptions{NCtx: nCtx, NSeqMax: tc.slots,
 				FlashAttn: tc.fa, KVUnified: tc.unified, Threads: 1})
 			llama.SetLogSink(nil)
 			if err != nil {
@@ -61,6 +72,10 @@ func TestKVAgainstStories260K(t *testing.T) {
 			}
 			cells := c.NCtxSeq()
 			c.Close()
+			// llama.cpp says which cache it built: yzma's KVUnified takes effect.
+			if want := fmt.Sprintf("kv_unified = %v", tc.unified); !strings.Contains(unifiedLog, want) {
+				t.Errorf("llama.cpp log %q, want %q", unifiedLog, want)
+			}
 			if cells != e.KVCells {
 				t.Errorf("cells per slot %d, estimated %d", cells, e.KVCells)
 			}
@@ -209,30 +224,35 @@ func TestSimulatedMacs(t *testing.T) {
 		kv     string
 		budget Budget
 		want   Verdict
+		// perSlot gives each slot its own cache (the default is one shared cache).
+		perSlot bool
 	}{
 		// 4.58 GiB weights + 1 GiB KV + 0.27 compute + 0.22 overhead = 6.1 GiB: 37% to spare.
-		{"8B Q4_K_M, 16 GB, 8k", llama31_8B, 8192, 1, "f16", mac16, Fits},
-		// Four 8k slots: 4 GiB of KV, 9.1 GiB in all: under 10% to spare.
-		{"8B Q4_K_M, 16 GB, 8k × 4 slots", llama31_8B, 8192, 4, "f16", mac16, Tight},
-		{"8B Q4_K_M, 16 GB, 32k", llama31_8B, 32768, 1, "f16", mac16, Tight},
-		{"8B Q4_K_M, 16 GB, 64k", llama31_8B, 65536, 1, "f16", mac16, TooLarge},
+		{"8B Q4_K_M, 16 GB, 8k", llama31_8B, 8192, 1, "f16", mac16, Fits, false},
+		// Four 8k slots, each its own cache: 4 GiB of KV, 9.1 GiB in all: under 10% to spare.
+		{"8B Q4_K_M, 16 GB, 8k × 4 per-slot caches", llama31_8B, 8192, 4, "f16", mac16, Tight, true},
+		// Four slots sharing one 8k cache: as one slot, plus three rows of logits.
+		{"8B Q4_K_M, 16 GB, 8k × 4 slots shared", llama31_8B, 8192, 4, "f16", mac16, Fits, false},
+		{"8B Q4_K_M, 16 GB, 32k", llama31_8B, 32768, 1, "f16", mac16, Tight, false},
+		{"8B Q4_K_M, 16 GB, 64k", llama31_8B, 65536, 1, "f16", mac16, TooLarge, false},
 		// 18.5 GiB of weights alone.
-		{"32B Q4_K_M, 16 GB, 8k", qwen25_32B, 8192, 1, "f16", mac16, TooLarge},
+		{"32B Q4_K_M, 16 GB, 8k", qwen25_32B, 8192, 1, "f16", mac16, TooLarge, false},
 		// 18.5 + 2 GiB KV + 0.32 + 0.22 = 21.0 GiB > 20.33: too large with an f16 cache...
-		{"32B Q4_K_M, 32 GB, 8k", qwen25_32B, 8192, 1, "f16", mac32, TooLarge},
+		{"32B Q4_K_M, 32 GB, 8k", qwen25_32B, 8192, 1, "f16", mac32, TooLarge, false},
 		// ...but 20.1 GiB with a q8_0 one, and 19.6 GiB at 4k.
-		{"32B Q4_K_M, 32 GB, 8k q8_0", qwen25_32B, 8192, 1, "q8_0", mac32, Tight},
-		{"32B Q4_K_M, 32 GB, 4k", qwen25_32B, 4096, 1, "f16", mac32, Tight},
+		{"32B Q4_K_M, 32 GB, 8k q8_0", qwen25_32B, 8192, 1, "q8_0", mac32, Tight, false},
+		{"32B Q4_K_M, 32 GB, 4k", qwen25_32B, 4096, 1, "f16", mac32, Tight, false},
 		// Sliding-window layers keep 1024 + 512 cells: 8 full layers of 32k (2 GiB) + 40 of
 		// 1536 (0.47 GiB) + 6.8 GiB weights + 0.52 compute + 0.22 = 10.0 GiB.
-		{"Gemma 3 12B Q4_K_M, 16 GB, 32k", gemma3_12B, 32768, 1, "f16", mac16, TooLarge},
-		{"Gemma 3 12B Q4_K_M, 32 GB, 32k", gemma3_12B, 32768, 1, "f16", mac32, Fits},
+		{"Gemma 3 12B Q4_K_M, 16 GB, 32k", gemma3_12B, 32768, 1, "f16", mac16, TooLarge, false},
+		{"Gemma 3 12B Q4_K_M, 32 GB, 32k", gemma3_12B, 32768, 1, "f16", mac32, Fits, false},
 		// 6.8 + 0.97 KV + 0.52 compute (262k vocabulary) + 0.22 = 8.5 GiB: 12% to spare.
-		{"Gemma 3 12B Q4_K_M, 16 GB, 8k", gemma3_12B, 8192, 1, "f16", mac16, Fits},
+		{"Gemma 3 12B Q4_K_M, 16 GB, 8k", gemma3_12B, 8192, 1, "f16", mac16, Fits, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := Check(mustShape(t, tc.model), Options{Context: tc.ctx, Slots: tc.slots, KVTypeK: tc.kv, KVTypeV: tc.kv, Backend: BackendMetal}, tc.budget, nil)
+			o := Options{Context: tc.ctx, Slots: tc.slots, KVTypeK: tc.kv, KVTypeV: tc.kv, Backend: BackendMetal, PerSlot: tc.perSlot}
+			f, err := Check(mustShape(t, tc.model), o, tc.budget, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +305,7 @@ func TestBestQuant(t *testing.T) {
 				}
 				t.Errorf("best %q, want %q", best, tc.want)
 			}
-			if len(all) != 4 || all[0].Name != "Q8_0" || all[0].Fit.Context != CatalogContext {
+			if len(all) != 4 || all[0].Name != "Q8_0" || all[0].Fit.Context < ContextSteps[0] {
 				t.Errorf("ranking %+v", all)
 			}
 		})
@@ -314,13 +334,18 @@ func TestCheckResident(t *testing.T) {
 func TestChooseContext(t *testing.T) {
 	s := mustShape(t, llama31_8B)
 	o := Options{Backend: BackendMetal}
+	// 8B Q4_K_M on 16 GB (9.67 GiB): 16k needs 7.1 GiB, 32k 9.1 GiB (under 10% to spare).
 	ctx, msg, err := ChooseContext(s, o, BudgetFor(SimulatedMac(16*gib), 0).Bytes)
-	if err != nil || ctx != DefaultContextCap || !strings.Contains(msg, "supports 131072") {
+	if err != nil || ctx != 16384 || !strings.Contains(msg, "supports 131072") {
 		t.Errorf("16 GB: %d %q %v", ctx, msg, err)
 	}
-	o.Slots = 4
+	// 32 GB (20.33 GiB): 32k, the largest step.
+	if ctx, _, _ := ChooseContext(s, o, BudgetFor(SimulatedMac(32*gib), 0).Bytes); ctx != 32768 {
+		t.Errorf("32 GB: %d", ctx)
+	}
+	o.Slots, o.PerSlot = 4, true
 	ctx, msg, err = ChooseContext(s, o, 7*gib)
-	if err != nil || ctx >= DefaultContextCap || ctx%256 != 0 || !strings.Contains(msg, "largest that fits") {
+	if err != nil || ctx >= 4096 || ctx%256 != 0 || !strings.Contains(msg, "largest that fits") {
 		t.Errorf("7 GiB × 4 slots: %d %q %v", ctx, msg, err)
 	}
 	if _, _, err := ChooseContext(s, o, 2*gib); !errors.Is(err, ErrNoContextFits) {

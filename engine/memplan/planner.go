@@ -42,9 +42,19 @@ func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.Load
 	if err != nil {
 		return engine.Fit{}, err
 	}
-	out := engine.Fit{Options: opts, Message: pl.Note}
+	out := engine.Fit{Options: opts, Message: pl.Note, DefaultContext: pl.Options.Context}
+	if opts.ContextLength > 0 {
+		// What a load without num_ctx would get, so that such a request can be served by
+		// this one when it has as much.
+		def := opts
+		def.ContextLength = 0
+		if d, err := p.Plan(s, m, def, residents(resident)); err == nil {
+			out.DefaultContext = d.Options.Context
+		}
+	}
 	out.Options.Slots = pl.Options.Slots
 	out.Options.ContextLength = pl.Options.Context
+	out.Options.PerSlotKV = pl.Options.PerSlot
 	out.Fits = pl.Fit.Verdict != TooLarge && len(pl.Fit.Unload) == 0
 	if !out.Fits || out.Message == "" {
 		out.Message = pl.Fit.Message
@@ -70,7 +80,7 @@ func (p *Planner) Plan(s Shape, m Machine, opts engine.LoadOptions, res []Reside
 	}
 	b := BudgetFor(m, used)
 	o := Options{Context: opts.ContextLength, Slots: opts.Slots, KVTypeK: opts.KVType, KVTypeV: opts.KVType,
-		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn, Backend: m.Backend()}
+		Batch: opts.BatchSize, FlashAttn: opts.FlashAttn, Backend: m.Backend(), PerSlot: opts.PerSlotKV}
 	if o.Slots <= 0 {
 		o.Slots = p.Slots
 		if o.Slots <= 0 {
@@ -80,21 +90,7 @@ func (p *Planner) Plan(s Shape, m Machine, opts engine.LoadOptions, res []Reside
 	if o.KVTypeK == "" {
 		o.KVTypeK, o.KVTypeV = p.KVType, p.KVType
 	}
-	var note string
-	if o.Context <= 0 {
-		// The largest context that fits beside what is loaded; failing that, the largest that
-		// fits once idle models are unloaded.
-		n, why, err := ChooseContext(s, o, b.Bytes-used)
-		if errors.Is(err, ErrNoContextFits) {
-			n, why, err = ChooseContext(s, o, b.Bytes)
-		}
-		if err != nil {
-			o.Context = FallbackContext(s)
-		} else {
-			o.Context, note = n, why
-		}
-	}
-	f, err := Check(s, o, b, res)
+	f, note, err := Judge(s, o, b, res)
 	if err != nil {
 		return Plan{}, err
 	}

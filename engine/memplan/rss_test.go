@@ -118,7 +118,7 @@ func TestCalibrationRSS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := Compute(shape, Options{Context: r.c.Ctx, Slots: r.c.Slots, KVTypeK: r.c.KV, KVTypeV: r.c.KV, Backend: BackendCPU})
+		e, err := Compute(shape, Options{Context: r.c.Ctx, Slots: r.c.Slots, KVTypeK: r.c.KV, KVTypeV: r.c.KV, Backend: BackendCPU, PerSlot: true})
 		if err != nil {
 			t.Fatal(err)
 		}

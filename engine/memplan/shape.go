@@ -288,6 +288,9 @@ type Summary struct {
 	// sliding-window layer (Gemma 3: window 1024, pattern 6).
 	SlidingWindow int
 	SWAPattern    int
+	// ExpertFFN × ExpertsUsed is the feed-forward width a token runs in a mixture of experts.
+	ExpertFFN   int
+	ExpertsUsed int
 }
 
 // ApproxShape builds a Shape from a catalog summary.
@@ -304,12 +307,12 @@ func ApproxShape(m Summary) (Shape, error) {
 	if m.Vocab <= 0 {
 		m.Vocab = 128000
 	}
-	if m.FFN <= 0 {
+	if m.FFN <= 0 && m.ExpertFFN <= 0 {
 		m.FFN = 4 * m.Embd
 	}
 	s := Shape{Architecture: m.Architecture, ContextLength: m.Context, Layers: m.Layers, Embd: m.Embd,
 		Vocab: m.Vocab, FFN: m.FFN, Heads: m.Heads, HeadDimK: m.HeadDim, HeadDimV: m.HeadDim,
-		SWAHeadDimK: m.HeadDim, SWAHeadDimV: m.HeadDim,
+		SWAHeadDimK: m.HeadDim, SWAHeadDimV: m.HeadDim, ExpertFFN: m.ExpertFFN, ExpertsUsed: m.ExpertsUsed,
 		Tensors: []Tensor{{Name: "weights", Type: gguf.GGMLTypeF16, Bytes: m.FileBytes}}}
 	s.KVHeads = make([]int, m.Layers)
 	for i := range s.KVHeads {

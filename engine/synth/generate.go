@@ -145,29 +145,33 @@ func addMetadata(w *ggufio.Writer, s Spec, voc *Vocab) error {
 	if s.Type == "F32" {
 		ftype = 0
 	}
+	a := s.Arch
 	kvs := []pair{
-		{"general.architecture", "llama"},
+		{"general.architecture", a},
 		{"general.name", s.Name},
 		{"general.description", fmt.Sprintf("synthetic random-weight model (seed %d) made by Perch for tests and benchmarks", s.Seed)},
 		{"general.file_type", ftype},
-		{"llama.context_length", uint32(s.Context)},
-		{"llama.embedding_length", uint32(s.Embd)},
-		{"llama.block_count", uint32(s.Layers)},
-		{"llama.feed_forward_length", uint32(s.FFN)},
-		{"llama.attention.head_count", uint32(s.Heads)},
-		{"llama.attention.head_count_kv", uint32(s.KVHeads)},
-		{"llama.rope.dimension_count", uint32(s.HeadDim)},
-		{"llama.rope.freq_base", float32(s.RopeBase)},
-		{"llama.attention.layer_norm_rms_epsilon", float32(s.NormEps)},
-		{"llama.vocab_size", uint32(voc.Tokens)},
+		{a + ".context_length", uint32(s.Context)},
+		{a + ".embedding_length", uint32(s.Embd)},
+		{a + ".block_count", uint32(s.Layers)},
+		{a + ".feed_forward_length", uint32(s.FFN)},
+		{a + ".attention.head_count", uint32(s.Heads)},
+		{a + ".attention.head_count_kv", uint32(s.KVHeads)},
+		{a + ".rope.dimension_count", uint32(s.HeadDim)},
+		{a + ".rope.freq_base", float32(s.RopeBase)},
+		{a + ".attention.layer_norm_rms_epsilon", float32(s.NormEps)},
+		{a + ".vocab_size", uint32(voc.Tokens)},
 	}
-	if s.HeadDim*s.Heads != s.Embd {
-		kvs = append(kvs, pair{"llama.attention.key_length", uint32(s.HeadDim)},
-			pair{"llama.attention.value_length", uint32(s.HeadDim)})
+	if s.HeadDim*s.Heads != s.Embd || a != "llama" {
+		kvs = append(kvs, pair{a + ".attention.key_length", uint32(s.HeadDim)},
+			pair{a + ".attention.value_length", uint32(s.HeadDim)})
+	}
+	if s.SlidingWindow > 0 {
+		kvs = append(kvs, pair{a + ".attention.sliding_window", uint32(s.SlidingWindow)})
 	}
 	if s.RopeScale > 0 && s.RopeScale != 1 {
-		kvs = append(kvs, pair{"llama.rope.scaling.type", "linear"},
-			pair{"llama.rope.scaling.factor", float32(s.RopeScale)})
+		kvs = append(kvs, pair{a + ".rope.scaling.type", "linear"},
+			pair{a + ".rope.scaling.factor", float32(s.RopeScale)})
 	}
 	for _, kv := range kvs {
 		if err := w.AddKV(kv.k, kv.v); err != nil {

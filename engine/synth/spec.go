@@ -36,6 +36,10 @@ type Spec struct {
 	// Std is the standard deviation of the random weights (default 0.02).
 	Std  float64 `json:"std,omitempty"`
 	Seed uint64  `json:"seed"`
+	// Arch is the llama.cpp architecture: llama (default), or gemma2 and gemma3, whose
+	// sliding-window layers (every other one; five of every six) keep SlidingWindow tokens.
+	Arch          string `json:"arch,omitempty"`
+	SlidingWindow int    `json:"sliding_window,omitempty"`
 }
 
 var presets = map[string]Spec{
@@ -49,6 +53,10 @@ var presets = map[string]Spec{
 	"gqa8": {Layers: 8, Embd: 512, Heads: 16, KVHeads: 2, FFN: 1536, Context: 32768},
 	// 100m is about 104M parameters with a 32k vocabulary.
 	"100m": {Layers: 8, Embd: 768, Heads: 12, KVHeads: 4, FFN: 2304, Context: 4096},
+	// gemma2 and gemma3 are small sliding-window shapes (window 256) for the calibration;
+	// gemma2 always ties its output to the token embeddings.
+	"gemma2": {Arch: "gemma2", Layers: 6, Embd: 512, Heads: 8, KVHeads: 4, HeadDim: 128, FFN: 1536, Context: 32768, SlidingWindow: 256, TiedEmbeddings: true},
+	"gemma3": {Arch: "gemma3", Layers: 12, Embd: 512, Heads: 8, KVHeads: 4, HeadDim: 128, FFN: 1536, Context: 32768, SlidingWindow: 256},
 	// 1b is shaped like Llama 3.2 1B (about 1.1B parameters with a 32k vocabulary).
 	"1b": {Layers: 16, Embd: 2048, Heads: 32, KVHeads: 8, FFN: 8192, Context: 8192},
 }
@@ -93,6 +101,9 @@ func (s Spec) withDefaults() Spec {
 	if s.Name == "" {
 		s.Name = "synth"
 	}
+	if s.Arch == "" {
+		s.Arch = "llama"
+	}
 	return s
 }
 
@@ -119,6 +130,12 @@ func (s Spec) Validate() error {
 	}
 	if !slices.Contains([]string{"F16", "F32"}, s.Type) {
 		return fmt.Errorf("synthetic model: type must be F16 or F32, not %q", s.Type)
+	}
+	switch {
+	case s.Arch != "llama" && s.Arch != "gemma2" && s.Arch != "gemma3":
+		return fmt.Errorf("synthetic model: arch must be llama, gemma2 or gemma3, not %q", s.Arch)
+	case s.Arch != "llama" && s.SlidingWindow <= 0:
+		return fmt.Errorf("synthetic model: %s needs a sliding_window", s.Arch)
 	}
 	if s.RopeBase < 0 || s.RopeScale < 0 || s.NormEps < 0 || s.Std < 0 {
 		return errors.New("synthetic model: rope_base, rope_scale, norm_eps and std must not be negative")
@@ -170,6 +187,17 @@ func (s Spec) tensors(nVocab int) []tensorSpec {
 			tensorSpec{name: p + "ffn_up.weight", dims: []uint64{e, f}},
 			tensorSpec{name: p + "ffn_down.weight", dims: []uint64{f, e}},
 		)
+		if s.Arch == "gemma2" || s.Arch == "gemma3" {
+			ts = append(ts,
+				tensorSpec{name: p + "post_attention_norm.weight", dims: []uint64{e}, norm: true},
+				tensorSpec{name: p + "post_ffw_norm.weight", dims: []uint64{e}, norm: true})
+		}
+		if s.Arch == "gemma3" {
+			hd := uint64(s.HeadDim)
+			ts = append(ts,
+				tensorSpec{name: p + "attn_q_norm.weight", dims: []uint64{hd}, norm: true},
+				tensorSpec{name: p + "attn_k_norm.weight", dims: []uint64{hd}, norm: true})
+		}
 	}
 	ts = append(ts, tensorSpec{name: "output_norm.weight", dims: []uint64{e}, norm: true})
 	if !s.TiedEmbeddings {

@@ -178,7 +178,10 @@ func decodeCheck(t *testing.T, path string, s Spec, nVocab int, steps int) []lla
 		t.Fatal(err)
 	}
 	defer c.Close()
-	toks := m.Tokenize("Once upon a time", true, false)
+	toks, err := m.Tokenize("Once upon a time", true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := llama.NewBatch(64)
 	defer b.Free()
 	for i, tk := range toks {

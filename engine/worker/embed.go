@@ -73,7 +73,8 @@ func (e *embedder) ensure(pooling string) error {
 }
 
 // embed computes j's vectors, giving up between inputs once cancelled is set.
-func (e *embedder) embed(j *embedJob, cancelled *atomic.Bool) ([][]float32, error) {
+// progress counts the tokens decoded, for the engine's watchdog.
+func (e *embedder) embed(j *embedJob, cancelled *atomic.Bool, progress *atomic.Int64) ([][]float32, error) {
 	if err := e.ensure(j.pooling); err != nil {
 		return nil, engine.Errorf(engine.KindWorker, "%v", err)
 	}
@@ -103,6 +104,7 @@ func (e *embedder) embed(j *embedJob, cancelled *atomic.Bool) ([][]float32, erro
 		} else {
 			err = e.ctx.Decode(e.batch)
 		}
+		progress.Add(int64(len(in)))
 		if err != nil {
 			return nil, engine.Errorf(engine.KindWorker, "embedding input %d: %v", i, err)
 		}

@@ -18,6 +18,8 @@ type job struct {
 	// cancelled is set by the handler when its client goes away; the loop notices it at the
 	// next step and frees the slot.
 	cancelled atomic.Bool
+	// quiet jobs send no per-token events: the final line carries the whole answer.
+	quiet bool
 
 	// embed is set for embedding jobs instead of req/prompt.
 	embed *embedJob

@@ -30,6 +30,12 @@ type loop struct {
 	slotCtx int
 	nBatch  int
 	canShft bool
+	// shared is true when the slots share one KV cache of cells cells (llama.cpp's
+	// kv_unified): idle slots' cached prefixes then give way to running ones.
+	shared bool
+	cells  int
+	// swa is the window of sliding-window layers, whose caches keep only the last positions.
+	swa int
 
 	incoming chan *job
 	queue    []*job
@@ -39,8 +45,20 @@ type loop struct {
 
 	busy   atomic.Int32
 	queued atomic.Int32
+	// embedding is 1 while an embedding job runs; progress counts the tokens decoded. The
+	// engine's watchdog reads both from the heartbeat.
+	embedding atomic.Int32
+	progress  atomic.Int64
 	// kvUsed is the number of KV cells the slots' caches fill, for the memory report.
 	kvUsed atomic.Int64
+
+	// spec enables prompt-lookup speculation (speculate.go); drafted and accepted count its
+	// draft tokens since start, for /info and the metrics.
+	spec     bool
+	drafted  atomic.Int64
+	accepted atomic.Int64
+	pace     pace
+	produced int // tokens taken since start, for pace
 }
 
 func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateStore, emb *embedder) *loop {
@@ -49,6 +67,9 @@ func newLoop(log *slog.Logger, m *llama.Model, c *llama.Context, states *stateSt
 		slotCtx:  c.NCtxSeq(),
 		nBatch:   c.NBatch(),
 		canShft:  c.CanShift(),
+		shared:   c.NSeqMax() > 1 && c.NCtxSeq() == c.NCtx(),
+		cells:    c.NCtx(),
+		swa:      m.SlidingWindow(),
 		incoming: make(chan *job, 1024),
 	}
 	l.batch = llama.NewBatch(l.nBatch)
@@ -163,7 +184,9 @@ func (l *loop) runEmbeds() {
 			continue
 		}
 		l.queued.Add(-1)
-		vecs, err := l.embedder.embed(j.embed, &j.cancelled)
+		l.embedding.Store(1)
+		vecs, err := l.embedder.embed(j.embed, &j.cancelled, &l.progress)
+		l.embedding.Store(0)
 		j.embed.result <- embedResult{vectors: vecs, err: err}
 	}
 	l.queue = kept
@@ -216,6 +239,12 @@ func (l *loop) start(s *slot, j *job, n int) {
 	if n >= len(j.prompt) {
 		n = len(j.prompt) - 1
 	}
+	if n < len(s.cache) && l.swa > 0 && n > 0 && l.ctx.SeqPosMin(s.id) > max(0, n-l.swa) {
+		// The sliding-window layers no longer hold the window before position n: the prefix
+		// cannot be continued from there.
+		l.ctx.SeqRm(s.id, -1, -1)
+		s.cache, n, s.restored = s.cache[:0], 0, false
+	}
 	if n < len(s.cache) {
 		if !l.ctx.SeqRm(s.id, n, -1) {
 			// The cache cannot drop a suffix (recurrent models): start from nothing.
@@ -236,12 +265,19 @@ func (l *loop) step() {
 	b.Clear()
 	generating := 0
 	for _, s := range l.slots {
+		if !s.idle() && s.gen {
+			generating++
+		}
+	}
+	left := generating
+	for _, s := range l.slots {
 		s.out = -1
 		if !s.idle() && s.gen {
 			s.out = b.Add(s.last, s.nPast, s.id, true)
 			s.cache = append(s.cache, s.last)
 			s.nPast++
-			generating++
+			left--
+			l.addDraft(s, l.nBatch-b.Len()-left)
 		}
 	}
 	budget := l.nBatch - b.Len()
@@ -272,7 +308,12 @@ func (l *loop) step() {
 		return
 	}
 	defer l.countCells()
-	if err := l.ctx.Decode(b); err != nil {
+	l.freeSharedCells()
+	t0, p0 := time.Now(), l.produced
+	pure, drafted := l.genOnly(b.Len())
+	err := l.ctx.Decode(b)
+	l.progress.Add(int64(b.Len()))
+	if err != nil {
 		l.decodeFailed(err)
 		return
 	}
@@ -281,6 +322,48 @@ func (l *loop) step() {
 			continue
 		}
 		l.sample(s)
+	}
+	if pure && l.spec {
+		l.pace.observe(drafted, l.produced-p0, time.Since(t0).Seconds())
+	}
+}
+
+// genOnly says whether a batch of n tokens holds generation only (no prefill), so its time
+// says what generating costs, and whether any slot drafted in it.
+func (l *loop) genOnly(n int) (pure, drafted bool) {
+	gen := 0
+	for _, s := range l.slots {
+		if !s.idle() && s.gen {
+			gen += 1 + len(s.draft)
+			drafted = drafted || len(s.draft) > 0
+		}
+	}
+	return gen == n, drafted
+}
+
+// freeSharedCells drops the cached prefixes of idle slots, least recently used first, while
+// the slots' sequences would overflow a KV cache they share.
+func (l *loop) freeSharedCells() {
+	if !l.shared {
+		return
+	}
+	used := 0
+	for _, s := range l.slots {
+		used += len(s.cache)
+	}
+	for used > l.cells {
+		var victim *slot
+		for _, s := range l.slots {
+			if s.idle() && len(s.cache) > 0 && (victim == nil || s.lastUsed.Before(victim.lastUsed)) {
+				victim = s
+			}
+		}
+		if victim == nil {
+			return // the running sequences alone overflow it: the decode says so
+		}
+		l.ctx.SeqRm(victim.id, -1, -1)
+		used -= len(victim.cache)
+		victim.cache = victim.cache[:0]
 	}
 }
 
@@ -312,40 +395,59 @@ func (l *loop) decodeFailed(err error) {
 }
 
 func (l *loop) sample(s *slot) {
+	if s.draft != nil {
+		l.verify(s)
+		return
+	}
+	tok := s.job.sampler.Sample(l.ctx, s.out)
+	l.take(s, tok, s.out)
+}
+
+// take handles one sampled token of s, whose logits are at batch index idx, and says whether
+// the slot goes on generating.
+func (l *loop) take(s *slot, tok llama.Token, idx int) bool {
 	j := s.job
-	tok := j.sampler.Sample(l.ctx, s.out)
 	if s.firstAt.IsZero() {
 		s.firstAt = time.Now()
 	}
 	if l.model.IsEOG(tok) {
 		l.finish(s, engine.FinishStop, "")
-		return
+		return false
 	}
 	s.tokens = append(s.tokens, tok)
+	l.produced++
 	piece := l.model.Piece(tok, false)
 	var lp *engine.Logprob
 	if j.req.Logprobs {
-		lp = logprobOf(l.model, l.ctx.Logits(s.out), tok, piece, j.req.TopLogprobs)
+		lp = logprobOf(l.model, l.ctx.Logits(idx), tok, piece, j.req.TopLogprobs)
+		if j.quiet {
+			s.logprobs = append(s.logprobs, *lp)
+		}
 	}
 	// The stop matcher also holds back a character split across tokens.
 	emit, stopped, word := s.stop.Feed(string(piece))
 	s.text = append(s.text, emit...)
-	j.out.push(engine.StreamLine{Event: &engine.Event{Text: emit, Token: tok, Logprob: lp}})
+	if !j.quiet {
+		j.out.push(engine.StreamLine{Event: &engine.Event{Text: emit, Token: tok, Logprob: lp}})
+	}
 	switch {
 	case stopped:
 		l.finish(s, engine.FinishStop, word)
-		return
+		return false
 	case j.req.MaxTokens > 0 && len(s.tokens) >= j.req.MaxTokens:
 		l.finish(s, engine.FinishLength, "")
-		return
+		return false
 	case s.nPast >= l.slotCtx:
-		if !j.req.ContextShift || !l.shift(s) {
+		// Shifting goes on only up to an explicit limit: without one an answer that never
+		// says EOS would run forever and hold its slot.
+		if !j.req.ContextShift || j.req.MaxTokens <= 0 || !l.shift(s) {
 			l.finish(s, engine.FinishLength, "")
-			return
+			return false
 		}
 	}
 	s.last = tok
 	s.gen = true
+	return true
 }
 
 // shift drops the older half of the tokens after the first Keep so generation can go on.
@@ -372,16 +474,16 @@ func (l *loop) shift(s *slot) bool {
 func (l *loop) finish(s *slot, reason, word string) {
 	j := s.job
 	now := time.Now()
-	exact := true // the text is exactly the tokens' bytes
 	if reason != engine.FinishStop || word == "" {
 		// Nothing was cut by a stop string: what was held back belongs to the answer, a
 		// character the last token left unfinished as U+FFFD.
 		held := s.stop.Flush()
 		tail := strings.ToValidUTF8(held, "\uFFFD")
-		exact = tail == held
 		if tail != "" {
 			s.text = append(s.text, tail...)
-			j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
+			if !j.quiet {
+				j.out.push(engine.StreamLine{Event: &engine.Event{Text: tail, Token: -1}})
+			}
 		}
 	}
 	// The text, tokens and logprobs went out in the events; the client puts them together.
@@ -389,6 +491,12 @@ func (l *loop) finish(s *slot, reason, word string) {
 		FinishReason: reason,
 		StopWord:     word,
 		Usage:        engine.Usage{PromptTokens: len(j.prompt), CachedTokens: s.cached, CompletionTokens: len(s.tokens)},
+	}
+	if j.quiet { // no events carried the answer
+		res.Text, res.Tokens, res.Logprobs = string(s.text), s.tokens, s.logprobs
+		if res.Tokens == nil {
+			res.Tokens = []int32{}
+		}
 	}
 	first := s.firstAt
 	if first.IsZero() {
@@ -400,15 +508,18 @@ func (l *loop) finish(s *slot, reason, word string) {
 	t.FirstTokenM = ms(first.Sub(j.arrived))
 	t.PredictMs = ms(now.Sub(first))
 	t.Restored = s.restored
+	t.DraftTokens, t.DraftAccepted = s.spec.drafted, s.spec.accepted
 	if n := len(j.prompt) - s.cached; n > 0 && t.PromptMs > 0 {
 		t.PromptPerS = float64(n) / (t.PromptMs / 1000)
 	}
 	if n := len(s.tokens) - 1; n > 0 && t.PredictMs > 0 {
 		t.PredictPerS = float64(n) / (t.PredictMs / 1000)
 	}
-	// Remember the answer as the tokens the model produced, when the text is exactly theirs.
+	// Remember the answer as the tokens the model produced. Where the text is not exactly
+	// their bytes (a character left unfinished, shown as U+FFFD), the next turn still gets the
+	// model's own tokens for it: what it produced, and what its cache holds.
 	if l.history != nil && j.req.Prompt != "" && len(j.req.Tokens) == 0 && j.req.Suffix == "" &&
-		word == "" && reason != engine.FinishCancelled && exact {
+		word == "" && reason != engine.FinishCancelled {
 		l.history.add(j.req.Prompt+string(s.text), append(append([]llama.Token(nil), j.prompt...), s.tokens...))
 	}
 	if j.req.SaveState && l.states != nil && reason != engine.FinishCancelled && len(s.cache) > 0 {

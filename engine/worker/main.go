@@ -57,6 +57,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	f.StringVar(&cfg.Socket, "socket", "", "Unix socket to serve on")
 	f.IntVar(&cfg.SlotCtx, "ctx", 0, "context per slot (0: training context, capped)")
 	f.IntVar(&cfg.Slots, "slots", 1, "parallel sequences")
+	f.BoolVar(&cfg.PerSlotKV, "per-slot-kv", false, "give each slot its own KV cache of --ctx cells (default: one shared cache)")
 	f.StringVar(&cfg.KVType, "kv-type", "", "KV cache type: f16, q8_0, q4_0")
 	f.StringVar(&cfg.FlashAttn, "flash-attn", "", "flash attention: auto, on, off")
 	f.IntVar(&cfg.GPULayers, "gpu-layers", -1, "layers on the GPU (-1: all)")

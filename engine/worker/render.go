@@ -84,5 +84,6 @@ func (w *Worker) handleRender(rw http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(rw, http.StatusOK, engine.RenderResponse{
 		Prompt: prompt, ToolFamily: tmpl.ToolFamily(), Parser: tmpl.ParserOptions(prompt, len(req.Tools) > 0),
+		NativeTools: tmpl.Capabilities().Tools,
 	})
 }

@@ -17,7 +17,9 @@ const maxBody = 64 << 20
 func (w *Worker) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(rw http.ResponseWriter, _ *http.Request) {
-		writeJSON(rw, http.StatusOK, map[string]string{"status": "ok"})
+		l := w.loop
+		writeJSON(rw, http.StatusOK, engine.Health{Status: "ok", Progress: l.progress.Load(),
+			Work: int(l.busy.Load() + l.queued.Load() + l.embedding.Load())})
 	})
 	mux.HandleFunc("GET /info", func(rw http.ResponseWriter, _ *http.Request) {
 		writeJSON(rw, http.StatusOK, w.info())
@@ -89,15 +91,22 @@ func (w *Worker) promptTokens(req *engine.CompletionRequest) ([]llama.Token, err
 		if m.AddBOS() && m.BOS() >= 0 {
 			toks = append(toks, m.BOS())
 		}
-		toks = append(toks, pre)
-		toks = append(toks, m.Tokenize(req.Prompt, false, false)...)
-		toks = append(toks, suf)
-		toks = append(toks, m.Tokenize(req.Suffix, false, false)...)
-		toks = append(toks, mid)
+		ptoks, err := tokenize(m, "prompt", req.Prompt, false, false)
+		if err != nil {
+			return nil, err
+		}
+		stoks, err := tokenize(m, "suffix", req.Suffix, false, false)
+		if err != nil {
+			return nil, err
+		}
+		toks = append(append(append(append(append(toks, pre), ptoks...), suf), stoks...), mid)
 	default:
 		var ok bool
 		if toks, ok = spliceTokens(m, &w.history, req.Prompt); !ok {
-			toks = m.Tokenize(req.Prompt, true, true)
+			var err error
+			if toks, err = tokenize(m, "prompt", req.Prompt, true, true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(toks) == 0 {
@@ -106,6 +115,16 @@ func (w *Worker) promptTokens(req *engine.CompletionRequest) ([]llama.Token, err
 	if len(toks) >= w.loop.slotCtx {
 		return nil, &engine.Error{Kind: engine.KindContextExceeded, Param: "prompt", PromptTokens: len(toks), ContextLength: w.loop.slotCtx,
 			Message: fmt.Sprintf("the prompt has %d tokens but the context holds %d; shorten it or load the model with a larger context", len(toks), w.loop.slotCtx)}
+	}
+	return toks, nil
+}
+
+// tokenize tokenizes a request's text; an error (text over llama.cpp's limits) is the
+// caller's, naming param.
+func tokenize(m *llama.Model, param, text string, addSpecial, parseSpecial bool) ([]llama.Token, error) {
+	toks, err := m.Tokenize(text, addSpecial, parseSpecial)
+	if err != nil {
+		return nil, &engine.Error{Kind: engine.KindInvalid, Param: param, Message: fmt.Sprintf("%s: %v", param, err)}
 	}
 	return toks, nil
 }
@@ -163,13 +182,18 @@ func (w *Worker) handleCompletion(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: param, Message: err.Error()})
 		return
 	}
-	j := &job{req: req, prompt: prompt, sampler: smp, out: newStream(), arrived: arrived}
+	quiet := r.URL.RawQuery == engine.QueryNoEvents
+	j := &job{req: req, prompt: prompt, sampler: smp, out: newStream(), arrived: arrived, quiet: quiet}
 	w.loop.submit(j)
+	writeFrames(rw, r, j)
+}
 
-	rw.Header().Set("Content-Type", "application/x-ndjson")
+// writeFrames sends a job's stream: what a decode step produced, in one write and one flush.
+func writeFrames(rw http.ResponseWriter, r *http.Request, j *job) {
+	rw.Header().Set("Content-Type", engine.StreamContentType)
 	rw.WriteHeader(http.StatusOK)
 	fl, _ := rw.(http.Flusher)
-	enc := json.NewEncoder(rw)
+	buf := make([]byte, 0, 4<<10)
 	for {
 		lines, ok := j.out.next(r.Context())
 		if !ok {
@@ -178,11 +202,13 @@ func (w *Worker) handleCompletion(rw http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+		buf = buf[:0]
 		for i := range lines {
-			if err := enc.Encode(&lines[i]); err != nil {
-				j.cancelled.Store(true)
-				return
-			}
+			buf = engine.AppendFrame(buf, &lines[i])
+		}
+		if _, err := rw.Write(buf); err != nil {
+			j.cancelled.Store(true)
+			return
 		}
 		if fl != nil {
 			fl.Flush()
@@ -213,7 +239,12 @@ func (w *Worker) handleEmbed(rw http.ResponseWriter, r *http.Request) {
 	}
 	inputs := make([][]llama.Token, 0, len(req.Inputs)+len(req.Tokens))
 	for _, s := range req.Inputs {
-		inputs = append(inputs, w.model.Tokenize(s, true, true))
+		toks, err := tokenize(w.model, "input", s, true, true)
+		if err != nil {
+			writeError(rw, err)
+			return
+		}
+		inputs = append(inputs, toks)
 	}
 	for i, toks := range req.Tokens {
 		if err := w.checkTokens("input", toks); err != nil {
@@ -258,7 +289,11 @@ func (w *Worker) handleTokenize(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, err)
 		return
 	}
-	toks := w.model.Tokenize(req.Text, req.AddSpecial, req.ParseSpecial)
+	toks, err := tokenize(w.model, "text", req.Text, req.AddSpecial, req.ParseSpecial)
+	if err != nil {
+		writeError(rw, err)
+		return
+	}
 	out := engine.TokenizeResponse{Tokens: make([]engine.TokenPiece, len(toks))}
 	for i, t := range toks {
 		p := w.model.Piece(t, true)
@@ -289,5 +324,10 @@ func (w *Worker) handleDetokenize(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(rw, http.StatusOK, engine.DetokenizeResponse{Text: w.model.Detokenize(toks, false, req.Special)})
+	text, err := w.model.Detokenize(toks, false, req.Special)
+	if err != nil {
+		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "tokens", Message: err.Error()})
+		return
+	}
+	writeJSON(rw, http.StatusOK, engine.DetokenizeResponse{Text: text})
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"time"
 
+	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 	"github.com/perchapp/perch/engine/llama"
 )
@@ -24,6 +25,12 @@ type slot struct {
 	stop     *chat.StopMatcher
 	text     []byte // the answer so far, for the history
 	tokens   []int32
+	logprobs []engine.Logprob // of a quiet job, sent with the final line
+
+	spec     spec          // speculation state of this job
+	draft    []llama.Token // draft tokens in the current batch, after last
+	outs     []int         // batch indices of last and the drafts
+	sampled  []llama.Token // scratch for verify
 	cached   int
 	restored bool
 	started  time.Time

@@ -26,12 +26,15 @@ import (
 
 // Config is how the parent starts a worker.
 type Config struct {
-	Name      string // the model's name, for messages
-	Model     string // GGUF path (the first part of a split model)
-	Digest    string // the model's identity, for saved state
-	Socket    string // Unix socket to serve on
-	SlotCtx   int    // context per slot; 0 = the training context, capped at DefaultSlotCtx
-	Slots     int    // parallel sequences
+	Name    string // the model's name, for messages
+	Model   string // GGUF path (the first part of a split model)
+	Digest  string // the model's identity, for saved state
+	Socket  string // Unix socket to serve on
+	SlotCtx int    // context per slot; 0 = the training context, capped at DefaultSlotCtx
+	Slots   int    // parallel sequences
+	// PerSlotKV gives each slot its own cache of SlotCtx cells; by default the slots share
+	// one unified cache of SlotCtx cells (llama.cpp's kv_unified), so memory is one context.
+	PerSlotKV bool
 	KVType    string // f16, q8_0, q4_0
 	FlashAttn string // auto, on, off
 	GPULayers int    // layers on the GPU; negative = all
@@ -181,6 +184,9 @@ func start(cfg Config) (*Worker, error) {
 	if slotCtx <= 0 {
 		slotCtx = DefaultSlotCtx
 	}
+	if info.ContextLength > 0 {
+		slotCtx = min(slotCtx, info.ContextLength) // more than the model was trained on is waste
+	}
 	threads := cfg.Threads
 	if threads <= 0 {
 		threads = DefaultThreads()
@@ -190,8 +196,11 @@ func start(cfg Config) (*Worker, error) {
 		batch = 512
 	}
 	opts := llama.ContextOptions{
-		NCtx: slotCtx * slots, NSeqMax: slots, NBatch: batch, NUBatch: min(batch, 512),
+		NCtx: slotCtx, NSeqMax: slots, NBatch: batch, NUBatch: min(batch, 512), KVUnified: !cfg.PerSlotKV,
 		Threads: threads, TypeK: cfg.KVType, TypeV: cfg.KVType, FlashAttn: cfg.FlashAttn,
+	}
+	if cfg.PerSlotKV {
+		opts.NCtx = slotCtx * slots
 	}
 	if embedOnly {
 		opts.Embeddings = true
@@ -235,6 +244,8 @@ func start(cfg Config) (*Worker, error) {
 	}
 	w.loop = newLoop(cfg.Log, m, c, w.states, w.embedder)
 	w.loop.history = &w.history
+	// Dropping rejected drafts needs a cache that can forget a sequence's tail.
+	w.loop.spec = !embedOnly && !info.Recurrent && !info.Hybrid && os.Getenv("PERCH_SPECULATE") != "off"
 	flash := cfg.FlashAttn
 	if flash == "" {
 		flash = "auto"
@@ -247,7 +258,7 @@ func start(cfg Config) (*Worker, error) {
 	static := engine.WorkerInfo{
 		// The conversion compiles only while engine.ModelInfo has llama.Info's fields.
 		PID: os.Getpid(), Model: engine.ModelInfo(info), Slots: c.NSeqMax(), SlotCtx: c.NCtxSeq(), Batch: c.NBatch(),
-		Threads: threads, KVType: kvType, FlashAttn: flash, Embedding: embedOnly,
+		Threads: threads, KVType: kvType, FlashAttn: flash, Embedding: embedOnly, KVUnified: !cfg.PerSlotKV,
 		SystemInfo: llama.SystemInfo(), Backends: llama.Backends(), LibDir: llama.Dir(), Release: build.Release,
 	}
 	w.info = func() engine.WorkerInfo {

@@ -5,7 +5,7 @@ import { ShortcutsHelp } from './components/ShortcutsHelp';
 import { combo, send, shortcutEvents, useShortcuts } from './lib/shortcuts';
 import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
 import { useDesktop } from './lib/desktop';
-import { AppProvider, hashOf, useApp, type View } from './state';
+import { activePulls, AppProvider, hashOf, useApp, type View } from './state';
 import { ChatView } from './views/ChatView';
 import { DocumentsView } from './views/DocumentsView';
 import { MemoryView } from './views/MemoryView';
@@ -49,32 +49,32 @@ function DetachButton() {
 
 /** The tabs shown: Documents only where the server has the collection store. */
 function useTabs() {
-  const { status } = useApp();
-  return tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
+  const docs = !!useApp().status?.features.collections;
+  return useMemo(() => tabs.filter((tab) => tab.view !== 'documents' || docs), [docs]);
 }
 
 /** The window-wide keyboard shortcuts and their help sheet. */
 function Shortcuts() {
-  const { navigate } = useApp();
+  const { navigate, lastChatId } = useApp();
   const shown = useTabs();
   const [help, setHelp] = useState(false);
   const handlers = useMemo(
     () => ({
       tab: (i: number) => {
         const tab = shown[i];
-        if (tab) navigate({ view: tab.view });
+        if (tab) navigate(tab.view === 'chat' ? { view: 'chat', chatId: lastChatId } : { view: tab.view });
       },
       newChat: () => {
         navigate({ view: 'chat' });
         send(shortcutEvents.newChat);
       },
       search: () => {
-        navigate({ view: 'chat' });
+        navigate({ view: 'chat', chatId: lastChatId });
         send(shortcutEvents.search);
       },
       help: () => setHelp((h) => !h),
     }),
-    [navigate, shown],
+    [navigate, shown, lastChatId],
   );
   useShortcuts(handlers);
   return help ? <ShortcutsHelp onClose={() => setHelp(false)} /> : null;
@@ -82,8 +82,11 @@ function Shortcuts() {
 
 function Nav() {
   const { t } = useI18n();
-  const { route, navigate } = useApp();
+  const { route, navigate, lastChatId, pulls } = useApp();
   const shown = useTabs();
+  const downloading = activePulls(pulls).length;
+  // The Chat tab returns to the chat the user was in, not to an empty new one.
+  const target = (view: View) => (view === 'chat' ? { view, chatId: lastChatId } : { view });
   return (
     <nav className="topbar" aria-label={t('nav.label')}>
       <DetachButton />
@@ -91,15 +94,21 @@ function Nav() {
         {shown.map((tab, i) => (
           <li key={tab.view}>
             <a
-              href={hashOf({ view: tab.view })}
+              href={hashOf(target(tab.view))}
               title={`${t(tab.label)} (${combo(String(i + 1))})`}
               aria-current={route.view === tab.view ? 'page' : undefined}
               onClick={(e) => {
                 e.preventDefault();
-                navigate({ view: tab.view });
+                if (route.view !== tab.view) navigate(target(tab.view));
               }}
             >
               {t(tab.label)}
+              {tab.view === 'models' && downloading > 0 && (
+                <span className="nav-badge" title={t('nav.downloadsBadge', { n: downloading })}>
+                  <span className="visually-hidden">{t('nav.downloadsBadge', { n: downloading })}</span>
+                  <span aria-hidden="true">{downloading}</span>
+                </span>
+              )}
             </a>
           </li>
         ))}
@@ -136,14 +145,20 @@ function KeyPrompt() {
   );
 }
 
-function Offline() {
+/**
+ * The connection banner: the server is unreachable and the app reconnects by itself; the views
+ * stay (with what they showed) and reload when it is back.
+ */
+function ConnectionBanner() {
   const { t } = useI18n();
-  const { refreshStatus, refreshModels } = useApp();
+  const { offline, refreshStatus, refreshModels } = useApp();
+  if (!offline) return null;
   return (
-    <div className="empty">
-      <h1>{t('offline.title')}</h1>
-      <p className="muted">{t('offline.body')}</p>
-      <button type="button" className="primary" onClick={() => void refreshStatus().then(refreshModels)}>
+    <div className="conn-banner" role="alert">
+      <span className="spinner" aria-hidden="true" />
+      <span>{t('banner.offline')}</span>
+      <span className="spacer" />
+      <button type="button" className="text-button small" onClick={() => void refreshStatus().then(refreshModels)}>
         {t('common.retry')}
       </button>
     </div>
@@ -151,7 +166,7 @@ function Offline() {
 }
 
 function Shell() {
-  const { route, offline, needKey, status } = useApp();
+  const { route, needKey, status } = useApp();
   // The chat stays mounted while other views are shown, so an answer keeps streaming (and
   // the draft and scroll position stay) when the user looks at Memory meanwhile. Documents,
   // once opened, stays too, so a folder being indexed goes on while the user chats.
@@ -182,10 +197,9 @@ function Shell() {
   return (
     <div className="app">
       <Nav />
+      <ConnectionBanner />
       <main className="view">
-        {offline ? (
-          <Offline />
-        ) : (
+        {
           <>
             <div className="pane" hidden={route.view !== 'chat'}>
               <ChatView chatId={lastChat.current} askCollection={route.view === 'chat' && !route.chatId ? route.collectionId : undefined} />
@@ -197,7 +211,7 @@ function Shell() {
             )}
             {other}
           </>
-        )}
+        }
       </main>
       {needKey && <KeyPrompt />}
       <Shortcuts />

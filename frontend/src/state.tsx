@@ -1,9 +1,10 @@
 // App-wide state: the server's status, the settings, the installed models and the route.
 // Views read it with useApp(); each view fetches its own data besides.
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ApiError, onUnauthorized } from './api/client';
-import type { Language, Model, Settings, SettingsView, Status, Theme } from './api/types';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { api, ApiError, onUnauthorized, onUnreachable, stream } from './api/client';
+import type { Language, Model, Pull, Settings, SettingsView, Status, Theme } from './api/types';
+import { usePageVisible } from './lib/visibility';
 
 export type View = 'chat' | 'documents' | 'models' | 'memory' | 'tokens' | 'settings';
 export interface Route {
@@ -40,12 +41,18 @@ export function hashOf(r: Route): string {
   return `#/${r.view}`;
 }
 
-export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean };
+export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean; remove_api_key?: boolean };
 
 interface AppState {
   status: Status | null;
-  /** Set when the server could not be reached at all. */
+  /** Set when the server could not be reached at all; cleared by the reconnect loop. */
   offline: boolean;
+  /** Counts the times the server came back after being unreachable: views reload on a change. */
+  reconnects: number;
+  /** The server's downloads, followed app-wide over SSE. */
+  pulls: Pull[];
+  /** The chat the Chat tab returns to (undefined: a new chat). */
+  lastChatId: number | undefined;
   needKey: boolean;
   models: Model[];
   modelsReady: boolean;
@@ -88,6 +95,9 @@ function remember(key: string, value: string) {
 export function AppProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status | null>(null);
   const [offline, setOffline] = useState(false);
+  const [reconnects, setReconnects] = useState(0);
+  const [pulls, setPulls] = useState<Pull[]>([]);
+  const [lastChatId, setLastChatId] = useState<number | undefined>(undefined);
   const [needKey, setNeedKey] = useState(false);
   const [models, setModels] = useState<Model[]>([]);
   const [modelsReady, setModelsReady] = useState(false);
@@ -97,12 +107,17 @@ export function AppProvider({ children }: { children: ReactNode }) {
   const [theme, setTheme] = useState<Theme>(() => cached('perch.theme', ['system', 'light', 'dark'], 'system'));
 
   useEffect(() => onUnauthorized(() => setNeedKey(true)), []);
+  useEffect(() => onUnreachable(() => setOffline(true)), []);
 
   useEffect(() => {
     const onHash = () => setRoute(parseHash(window.location.hash));
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+
+  useEffect(() => {
+    if (route.view === 'chat') setLastChatId(route.chatId);
+  }, [route]);
 
   const navigate = useCallback((r: Route, replace = false) => {
     const h = hashOf(r);
@@ -156,6 +171,31 @@ export function AppProvider({ children }: { children: ReactNode }) {
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [refreshStatus, refreshModels]);
 
+  // While the server is unreachable, look for it every two seconds; when it answers, the
+  // views that follow it (Memory, the chat, the downloads) reload through `reconnects`.
+  useEffect(() => {
+    if (!offline) return;
+    let live = true;
+    const timer = window.setInterval(() => {
+      api<Status>('GET', '/perch/status')
+        .then((st) => {
+          if (!live) return;
+          live = false;
+          setStatus(st);
+          setOffline(false);
+          setReconnects((n) => n + 1);
+          void refreshModels();
+        })
+        .catch(() => undefined);
+    }, 2000);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+    };
+  }, [offline, refreshModels]);
+
+  usePullEvents(setPulls, refreshModels, reconnects);
+
   useEffect(() => {
     remember('perch.theme', theme);
     const root = document.documentElement;
@@ -185,6 +225,9 @@ export function AppProvider({ children }: { children: ReactNode }) {
     () => ({
       status,
       offline,
+      reconnects,
+      pulls,
+      lastChatId,
       needKey,
       models,
       modelsReady,
@@ -197,7 +240,56 @@ export function AppProvider({ children }: { children: ReactNode }) {
       language,
       theme,
     }),
-    [status, offline, needKey, models, modelsReady, refreshModels, refreshStatus, settings, saveSettings, route, navigate, language, theme],
+    [status, offline, reconnects, pulls, lastChatId, needKey, models, modelsReady, refreshModels, refreshStatus, settings, saveSettings, route, navigate, language, theme],
   );
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}
+
+/**
+ * Follows the server's downloads over SSE for the whole app (the Models badge, the first-run
+ * card and the compact row in Chat all read it), reconnecting after a drop. A download seen
+ * finishing refreshes the installed models, so the chat is ready without a visit to Models.
+ */
+function usePullEvents(setPulls: (p: Pull[]) => void, refreshModels: () => Promise<void>, reconnects: number) {
+  const done = useRef(new Set<string>());
+  const visible = usePageVisible();
+  useEffect(() => {
+    if (!visible) return;
+    const abort = new AbortController();
+    let timer: number | undefined;
+    const connect = () => {
+      stream<{ pulls: Pull[] }>(
+        'GET',
+        '/perch/pulls/events',
+        undefined,
+        (ev) => {
+          const list = ev.pulls ?? [];
+          setPulls(list);
+          let fresh = false;
+          for (const p of list) {
+            if (p.state === 'done' && !done.current.has(p.id)) {
+              done.current.add(p.id);
+              fresh = true;
+            }
+          }
+          if (fresh) void refreshModels();
+        },
+        abort.signal,
+      )
+        .catch(() => undefined)
+        .finally(() => {
+          if (!abort.signal.aborted) timer = window.setTimeout(connect, 2000);
+        });
+    };
+    connect();
+    return () => {
+      abort.abort();
+      window.clearTimeout(timer);
+    };
+  }, [refreshModels, setPulls, visible, reconnects]);
+}
+
+/** The downloads still going (or waiting, or paused): what the Models badge counts. */
+export function activePulls(pulls: Pull[]): Pull[] {
+  return pulls.filter((p) => p.state === 'downloading' || p.state === 'queued' || p.state === 'verifying' || p.state === 'paused');
 }

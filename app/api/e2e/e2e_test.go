@@ -7,6 +7,7 @@ package e2e_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -73,9 +74,12 @@ func TestRealStack(t *testing.T) {
 	tg := compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, compat.OpenAI()) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
+	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, compat.Responses()) })
+	t.Run("npm SDKs", func(t *testing.T) { npmSDKs(t, tg) })
 	t.Run("disconnect frees the slot", func(t *testing.T) { disconnect(t, tg, eng) })
 	t.Run("worker killed mid-stream", func(t *testing.T) { killWorker(t, tg, eng) })
 	t.Run("keep_alive 0 loads once", func(t *testing.T) { loadsOnce(t, tg, eng, resolver) })
+	t.Run("one runner per model", func(t *testing.T) { oneRunnerPerModel(t, tg, eng) })
 	t.Run("a models-directory file is not deleted", func(t *testing.T) { notDeleted(t, tg, eng) })
 	t.Run("npm", func(t *testing.T) {
 		node, err := exec.LookPath("node")
@@ -96,11 +100,11 @@ func TestRealStack(t *testing.T) {
 	})
 }
 
-// endless asks for a generation that never ends by itself (context shift, no cap) and
+// endless asks for a generation that outlasts the test (context shift, a cap far off) and
 // returns the response after its first NDJSON line.
 func endless(t *testing.T, ctx context.Context, tg compat.Target) (*http.Response, *bufio.Reader) {
 	t.Helper()
-	body := `{"model":"` + tg.Model + `","prompt":"Once upon a time","raw":true,"options":{"num_predict":-1,"temperature":0}}`
+	body := `{"model":"` + tg.Model + `","prompt":"Once upon a time","raw":true,"options":{"num_predict":10000000,"temperature":0}}`
 	req, _ := http.NewRequestWithContext(ctx, "POST", tg.BaseURL+"/api/generate", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tg.APIKey)
 	resp, err := http.DefaultClient.Do(req)
@@ -258,5 +262,88 @@ func killWorker(t *testing.T, tg compat.Target, eng *engine.Engine) {
 	body, _ := io.ReadAll(m.Body)
 	if !strings.Contains(string(body), `perch_worker_restarts_total{model="`+tg.Model+`"} 1`) {
 		t.Fatal("the worker restart is not counted in /metrics")
+	}
+}
+
+// oneRunnerPerModel: the names of one model reach one worker (/api/ps shows one row),
+// num_ctx is capped at the training context, and a later request without num_ctx runs at the
+// default context again.
+func oneRunnerPerModel(t *testing.T, tg compat.Target, eng *engine.Engine) {
+	for _, m := range eng.Resident() {
+		eng.Unload(context.Background(), m.Name)
+	}
+	type ps struct {
+		Models []struct {
+			Name          string `json:"name"`
+			ContextLength int    `json:"context_length"`
+		} `json:"models"`
+	}
+	psNow := func() ps {
+		t.Helper()
+		code, body := send(t, tg, "GET", "/api/ps", "")
+		var p ps
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &p) != nil {
+			t.Fatalf("/api/ps: %d %s", code, body)
+		}
+		return p
+	}
+	generate := func(model, options string) {
+		t.Helper()
+		code, body := send(t, tg, "POST", "/api/generate", `{"model":"`+model+`","prompt":"Once","stream":false,"options":{"num_predict":2`+options+`}}`)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", model, code, body)
+		}
+	}
+	for _, name := range []string{"stories260k", "Stories260K", "stories260k:latest"} {
+		generate(name, "")
+	}
+	if p := psNow(); len(p.Models) != 1 {
+		t.Errorf("/api/ps after three names of one model: %+v", p.Models)
+	}
+	generate("stories260k", `,"num_ctx":1000000`)
+	if p := psNow(); len(p.Models) != 1 || p.Models[0].ContextLength > 2048 {
+		t.Errorf("num_ctx 1000000 on a model trained on 2048: %+v", p.Models)
+	}
+	eng.Unload(context.Background(), "stories260k")
+	generate("stories260k", `,"num_ctx":256`)
+	if p := psNow(); len(p.Models) != 1 || p.Models[0].ContextLength != 256 {
+		t.Errorf("num_ctx 256: %+v", p.Models)
+	}
+	generate("Stories260K", "")
+	if p := psNow(); len(p.Models) != 1 || p.Models[0].ContextLength != 512 {
+		t.Errorf("a request without num_ctx after num_ctx 256: %+v, want the default 512", p.Models)
+	}
+	// A context below 256 is a 400 naming the field, and loads nothing.
+	eng.Unload(context.Background(), "stories260k")
+	code, body := send(t, tg, "POST", "/api/generate", `{"model":"stories260k","prompt":"Once","stream":false,"options":{"num_ctx":100}}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "num_ctx") {
+		t.Errorf("num_ctx 100: %d %s", code, body)
+	}
+	if p := psNow(); len(p.Models) != 0 {
+		t.Errorf("bad options loaded %+v", p.Models)
+	}
+}
+
+// npmSDKs runs the AI SDK's default provider, openai(model) on /v1/responses, from
+// testdata/npm/sdks.mjs on the real stack, where its Zod schema goes through a real grammar.
+// (The forced tool call's prompt is larger than this stack's 512-token context.)
+func npmSDKs(t *testing.T, tg compat.Target) {
+	node, err := exec.LookPath("node")
+	dir := filepath.Join("..", "testdata", "npm")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ai", "package.json")); err != nil {
+		t.Skip("the npm packages are not installed: make api-npm")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "sdks.mjs", tg.BaseURL, tg.Model, tg.EmbedModel)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PERCH_API_KEY="+tg.APIKey, "PERCH_REAL=1", "PERCH_ONLY=(responses)")
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the npm SDK clients failed on the real stack: %v", err)
 	}
 }

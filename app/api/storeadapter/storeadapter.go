@@ -62,6 +62,7 @@ func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) 
 	}
 	out.EmbeddingSize = int(info.EmbeddingLength)
 	out.Embedding, out.FIM = info.Embedding, info.FIM
+	out.ChatTemplate = info.ChatTemplate
 	if out.License == "" {
 		out.License = info.License
 	}

@@ -88,14 +88,8 @@ func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []m
 	if slots <= 0 {
 		slots = a.slots
 	}
-	ctxLen := q.ContextLength
-	if ctxLen <= 0 {
-		ctxLen = memplan.CatalogContext
-		if s.ContextLength > 0 {
-			ctxLen = min(ctxLen, s.ContextLength)
-		}
-	}
-	f, err := memplan.Check(s, memplan.Options{Context: ctxLen, Slots: slots, KVTypeK: kv, KVTypeV: kv, Backend: backend}, b, res)
+	// No context asked: the default context the server would pick (as docs/fit-table.md).
+	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, Backend: backend}, b, res)
 	if err != nil {
 		return api.Fit{}, err
 	}
@@ -184,7 +178,7 @@ func (a *Store) Catalog(ctx context.Context, query string) ([]api.CatalogModel, 
 	haveBudget := err == nil
 	out := make([]api.CatalogModel, 0, len(entries))
 	for _, e := range entries {
-		cm := api.CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description,
+		cm := api.CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description + " " + e.Suits(),
 			Tags: slices.Clone(e.Tasks), ContextLength: int(e.Shape.ContextLength), Recommended: true}
 		if slices.Contains(e.Languages, "ko") {
 			cm.Tags = append(cm.Tags, "korean")

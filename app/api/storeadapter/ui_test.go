@@ -134,3 +134,38 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	}
 	t.Logf("recommended for a 32 GB Mac (Korean): %s (%s, %d bytes)", rec.Model.Name, rec.Quant.Ref, rec.Quant.Size)
 }
+
+// TestPerchCatalogBadgesAreTheFitTable: with the server's defaults and nothing loaded, each
+// badge is docs/fit-table.md's verdict at its default context; on a 32 GB Mac Gemma 3 12B
+// fits at every quantization (the "Too large" at Q5_K_M came from four per-slot
+// caches and ignored sliding windows).
+func TestPerchCatalogBadgesAreTheFitTable(t *testing.T) {
+	store, err := library.Open(t.TempDir(), library.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.Embedded()
+	for _, gb := range catalog.TableMacs {
+		u := storeadapter.New(store).WithCatalog(cat, mac(gb), nil, catalog.TableSlots, catalog.TableKV)
+		ms, err := u.Catalog(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			e, _ := cat.Get(m.ID)
+			for _, q := range m.Quants {
+				cq, _ := e.Quant(q.Name)
+				want, err := e.JudgeOn(cq, gb)
+				if err != nil || q.Fit == nil {
+					t.Fatalf("%s: %v %v", q.Ref, err, q.Fit)
+				}
+				if q.Fit.Verdict != string(want.Verdict) || q.Fit.ContextLength != want.Context {
+					t.Errorf("%d GB %s: badge %s at %d, table %s at %d", gb, q.Ref, q.Fit.Verdict, q.Fit.ContextLength, want.Verdict, want.Context)
+				}
+				if gb == 32 && m.ID == "gemma-3-12b-it" && q.Fit.Verdict != api.VerdictFits {
+					t.Errorf("Gemma 3 12B %s on a 32 GB Mac: %s", q.Name, q.Fit.Message)
+				}
+			}
+		}
+	}
+}

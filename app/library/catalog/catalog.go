@@ -69,6 +69,19 @@ type Shape struct {
 	ContextLength   uint64 `json:"context_length"`
 	// SlidingWindow is the window of the sliding-window attention layers (0: none).
 	SlidingWindow uint64 `json:"sliding_window,omitempty"`
+	// SWAPattern n makes every layer but each n-th a sliding-window layer, as llama.cpp's
+	// set_swa_pattern does (Gemma 3: 6, Gemma 2 and gpt-oss: 2, Command R7B: 4).
+	SWAPattern uint64 `json:"swa_pattern,omitempty"`
+	// Vocab and FeedForwardLength size the compute buffer (the logits and the widest layer).
+	Vocab             uint64 `json:"vocab,omitempty"`
+	FeedForwardLength uint64 `json:"feed_forward_length,omitempty"`
+	// A mixture of experts runs ExpertsUsed of ExpertCount experts of ExpertFFN width a token.
+	ExpertCount uint64 `json:"expert_count,omitempty"`
+	ExpertsUsed uint64 `json:"expert_used_count,omitempty"`
+	ExpertFFN   uint64 `json:"expert_feed_forward_length,omitempty"`
+	// Approximate marks a shape written from the published configuration without the GGUF
+	// header at hand to check it against.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // Ref is the reference that pulls the entry ("" quant: the recommended one).

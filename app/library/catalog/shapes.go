@@ -8,7 +8,9 @@ func (e Entry) Summary(q Quant) memplan.Summary {
 	return memplan.Summary{Architecture: e.Shape.Architecture, FileBytes: q.Size,
 		Layers: int(e.Shape.BlockCount), Heads: int(e.Shape.HeadCount), KVHeads: int(e.Shape.HeadCountKV),
 		HeadDim: int(e.Shape.HeadDim), Embd: int(e.Shape.EmbeddingLength), Context: int(e.Shape.ContextLength),
-		SlidingWindow: int(e.Shape.SlidingWindow)}
+		SlidingWindow: int(e.Shape.SlidingWindow), SWAPattern: int(e.Shape.SWAPattern),
+		Vocab: int(e.Shape.Vocab), FFN: int(e.Shape.FeedForwardLength),
+		ExpertFFN: int(e.Shape.ExpertFFN), ExpertsUsed: int(e.Shape.ExpertsUsed)}
 }
 
 // Candidates are the entry's quantizations as memory-estimate candidates.

@@ -31,3 +31,6 @@ func (d *Downloader) CheckSpace(dir string, need int64) error {
 	}
 	return nil
 }
+
+// FreeSpace is the bytes free on the disk holding dir.
+func FreeSpace(dir string) (uint64, error) { return diskFree(dir) }

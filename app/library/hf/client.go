@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/perchapp/perch/app/library/download"
@@ -232,7 +234,9 @@ func (c *Client) getJSONOnce(ctx context.Context, repo, u string, v any, hdr *ht
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return true, fmt.Errorf("reach Hugging Face at %s: %w", c.endpoint, err)
+		// Offline (no DNS answer, nothing listening) is said at once: retrying only keeps the
+		// UI on "Loading…" for seconds before the same answer.
+		return !offline(err), fmt.Errorf("reach Hugging Face at %s: %w", c.endpoint, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
@@ -288,4 +292,11 @@ func (c *Client) StatusError(repo string, status int, h http.Header, body io.Rea
 		return fmt.Errorf("hf.co/%s: file %w: %s", repo, ErrNotFound, msg)
 	}
 	return fmt.Errorf("hf.co/%s: Hugging Face answered %d: %s", repo, status, msg)
+}
+
+// offline says whether err means there is no network path at all: the name does not resolve
+// or nothing answers at the address.
+func offline(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -30,15 +30,17 @@ const (
 
 // View is a download as the UI sees it.
 type View struct {
-	ID        string    `json:"id"`
-	Ref       string    `json:"ref"`
-	State     string    `json:"state"`
-	Phase     string    `json:"phase,omitempty"`
-	Completed int64     `json:"completed"`
-	Total     int64     `json:"total"`
-	RateBps   float64   `json:"rate_bps"`
-	ETASecs   float64   `json:"eta_s"`
-	Error     string    `json:"error,omitempty"`
+	ID        string  `json:"id"`
+	Ref       string  `json:"ref"`
+	State     string  `json:"state"`
+	Phase     string  `json:"phase,omitempty"`
+	Completed int64   `json:"completed"`
+	Total     int64   `json:"total"`
+	RateBps   float64 `json:"rate_bps"`
+	ETASecs   float64 `json:"eta_s"`
+	Error     string  `json:"error,omitempty"`
+	// ErrorCode is the failure's stable code (offline, disk_full, ...), which the UI words.
+	ErrorCode string    `json:"error_code,omitempty"`
 	StartedAt time.Time `json:"started_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -93,7 +95,7 @@ type job struct {
 type Manager struct {
 	lib      Puller
 	discard  Discarder
-	describe func(error) string
+	describe func(error) (msg, code string)
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -107,10 +109,11 @@ type Manager struct {
 }
 
 // New runs downloads through lib. d, when not nil, deletes what a cancelled download left;
-// describe words a failure for the UI (nil: the error's own text); now is the clock.
-func New(lib Puller, d Discarder, describe func(error) string, log *slog.Logger, now func() time.Time) *Manager {
+// describe words a failure for the UI and gives its code (nil: the error's own text, no
+// code); now is the clock.
+func New(lib Puller, d Discarder, describe func(error) (msg, code string), log *slog.Logger, now func() time.Time) *Manager {
 	if describe == nil {
-		describe = func(err error) string { return err.Error() }
+		describe = func(err error) (string, string) { return err.Error(), "" }
 	}
 	return &Manager{lib: lib, discard: d, describe: describe, log: log, now: now, jobs: map[string]*job{}, watchers: map[chan struct{}]bool{}}
 }
@@ -164,7 +167,7 @@ func (m *Manager) trimLocked() {
 func (m *Manager) runLocked(j *job) {
 	ctx, cancel := context.WithCancel(context.Background())
 	j.cancel, j.intent, j.done = cancel, "", make(chan struct{})
-	j.view.State, j.view.Error, j.view.RateBps, j.view.ETASecs = Running, "", 0, 0
+	j.view.State, j.view.Error, j.view.ErrorCode, j.view.RateBps, j.view.ETASecs = Running, "", "", 0, 0
 	j.view.UpdatedAt = m.now()
 	done := j.done
 	m.pingLocked(true)
@@ -219,7 +222,8 @@ func (m *Manager) finish(j *job, err error) {
 	case intent == Cancelled:
 		j.view.State = Cancelled
 	case err != nil:
-		j.view.State, j.view.Error = Failed, m.describe(err)
+		j.view.State = Failed
+		j.view.Error, j.view.ErrorCode = m.describe(err)
 		m.log.Warn("download failed", "ref", j.view.Ref, "error", err)
 	default:
 		j.view.State, j.view.Phase = Done, PhaseDone

@@ -57,13 +57,15 @@ describe('Chat', () => {
   it('creates a chat on the first message and streams the answer', async () => {
     render(<App />);
     const box = await screen.findByRole('textbox', { name: 'Message' });
-    await waitFor(() => expect(box.getAttribute('placeholder')).toBe('Message stories260k'));
+    await waitFor(() => expect(box.getAttribute('placeholder')).toBe('Message stories260k · F32'));
     fireEvent.change(box, { target: { value: 'Tell me a story' } });
     await act(async () => {
       fireEvent.keyDown(box, { key: 'Enter', keyCode: 13 });
     });
     await screen.findByText('time');
-    expect(screen.getByText('Tell me a story')).toBeTruthy();
+    expect(screen.getAllByText('Tell me a story').length).toBeGreaterThan(0);
+    // Until the server names the chat, the header shows its first message (issue 15 #3).
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Tell me a story');
     expect(screen.getByText(/250 tok\/s · 6 tokens/)).toBeTruthy();
     expect(screen.getByText(/11 of 2,048 tokens · KV 6.9 KB/)).toBeTruthy();
     expect(window.location.hash).toBe('#/chat/7');

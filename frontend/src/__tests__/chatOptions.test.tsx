@@ -27,7 +27,7 @@ describe('Chat options', () => {
   it('keeps a model picked in the header while the options are open', async () => {
     render(<App />);
     const header = (await screen.findByRole('combobox', { name: 'Model' })) as HTMLSelectElement;
-    await within(header).findByRole('option', { name: 'tinyllama' });
+    await within(header).findByRole('option', { name: /^tinyllama · / });
     await waitFor(() => expect(header.value).toBe('stories260k'));
     fireEvent.click(screen.getByRole('button', { name: 'Chat options' }));
     const options = screen.getByRole('form', { name: 'Chat options' });

@@ -41,7 +41,7 @@ describe('FitBadge', () => {
         <FitBadge fit={fit('fits')} />
       </I18nProvider>,
     );
-    expect(screen.getByText('Fits').getAttribute('title')).toBe('Needs 5.5 GB of 21 GB available to models');
+    expect(screen.getByText('Fits').getAttribute('title')).toBe(`Needs 5.5 GB of 21 GB available to models at ${(8192).toLocaleString()} tokens of context`);
   });
 
   it('says when the fit is unknown', () => {

@@ -28,6 +28,13 @@ export class ApiError extends Error {
 
 type Listener = () => void;
 const unauthorizedListeners = new Set<Listener>();
+const unreachableListeners = new Set<Listener>();
+
+/** Called whenever a request gets no answer at all (the server is down or restarting). */
+export function onUnreachable(fn: Listener): () => void {
+  unreachableListeners.add(fn);
+  return () => unreachableListeners.delete(fn);
+}
 
 /** Called whenever the server says the API key is missing or wrong. */
 export function onUnauthorized(fn: Listener): () => void {
@@ -97,7 +104,8 @@ async function send(method: string, path: string, body: BodyInit | undefined, co
     res = await fetch(base() + path, init);
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'Perch is not reachable. Is it running?');
+    unreachableListeners.forEach((fn) => fn());
+    throw new ApiError(0, 'Perch is not reachable. Is it running?', 'unreachable');
   }
   if (!res.ok) throw await errorOf(res);
   return res;
@@ -185,7 +193,8 @@ export async function stream<T>(
   } catch (e) {
     if (signal?.aborted) return;
     if (e instanceof DOMException && e.name === 'AbortError') return;
-    throw new ApiError(0, 'The connection to Perch was lost.');
+    unreachableListeners.forEach((fn) => fn());
+    throw new ApiError(0, 'The connection to Perch was lost.', 'connection_lost');
   } finally {
     reader.releaseLock();
   }

@@ -143,10 +143,34 @@ export interface Model {
   modified_at: string;
   embedding?: boolean;
   default: boolean;
+  /** The GGUF's general.name, where the server sends it (else the UI derives one from name). */
+  display_name?: string;
   /** A file in a models directory: served, never deleted. */
   external?: boolean;
   last_used?: string;
   loaded?: LoadedInfo;
+  /** Where a model on another machine runs (perch remote add); absent for this Mac's models. */
+  remote?: RemoteWhere;
+}
+
+export interface RemoteWhere {
+  endpoint: string;
+  url: string;
+  reachable: boolean;
+  latency_ms: number;
+  last_error?: string;
+  /** Says the model uses none of this Mac's memory. */
+  memory: string;
+}
+
+/** A remote endpoint with its health and models (GET /perch/remotes). */
+export interface RemoteEndpoint {
+  name: string;
+  url: string;
+  kind: 'openai' | 'ollama';
+  has_key: boolean;
+  health: { reachable: boolean; latency_ms: number; last_error?: string; checked_at: string };
+  models: string[];
 }
 
 export type Verdict = 'fits' | 'tight' | 'too_large';
@@ -216,6 +240,8 @@ export interface Pull {
   rate_bps: number;
   eta_s: number;
   error?: string;
+  /** A stable code for error (app/api/errors.go) the UI maps to a sentence. */
+  error_code?: string;
   started_at: string;
   updated_at: string;
 }

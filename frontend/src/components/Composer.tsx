@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { useI18n } from '../i18n';
 import { Icon } from './Icon';
 
@@ -29,13 +29,19 @@ interface Props {
   busy: boolean;
   disabled: boolean;
   placeholder: string;
+  /** Focuses the box each time it changes (not on 0): the chat just became ready. */
+  focusToken?: number;
 }
 
-export function Composer({ value, onChange, onSend, onStop, busy, disabled, placeholder }: Props) {
+export function Composer({ value, onChange, onSend, onStop, busy, disabled, placeholder, focusToken = 0 }: Props) {
   const { t } = useI18n();
   const ref = useRef<HTMLTextAreaElement>(null);
   const composing = useRef(false);
   const compositionEnd = useRef(0);
+
+  useEffect(() => {
+    if (focusToken) ref.current?.focus();
+  }, [focusToken, disabled]);
 
   // Grow with the text up to about eight lines, then scroll.
   useLayoutEffect(() => {

@@ -1,5 +1,7 @@
 import type { Model } from '../api/types';
 import { useI18n } from '../i18n';
+import { displayName } from '../lib/modelName';
+import { RemoteOptions } from './RemoteModels';
 
 interface Props {
   models: Model[];
@@ -14,17 +16,28 @@ interface Props {
 
 /** A model picker. A chat's model that is no longer installed stays listed, so the select never silently changes it. */
 export function ModelSelect({ models, value, onChange, id, className, label, includeEmbedding = false }: Props) {
-  const { t } = useI18n();
-  const names = models.filter((m) => includeEmbedding || !m.embedding).map((m) => m.name);
-  if (value && !names.includes(value)) names.unshift(value);
+  const { t, fmt } = useI18n();
+  const shown = models.filter((m) => includeEmbedding || !m.embedding);
+  const names = shown.filter((m) => !m.remote).map((m) => m.name);
+  const remote = shown.filter((m) => m.remote);
+  if (value && !names.includes(value) && !remote.some((m) => m.name === value)) names.unshift(value);
+  // The display name first (what a narrow picker still shows), then size and state.
+  const optionLabel = (n: string) => {
+    const m = shown.find((x) => x.name === n);
+    if (!m) return n;
+    const extra = [fmt.bytes(m.size)];
+    if (m.loaded) extra.push(t('models.loaded'));
+    return `${displayName(m)} — ${extra.join(', ')}`;
+  };
   return (
     <select id={id} className={className} aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
       {!value && <option value="">{t('chat.chooseModel')}</option>}
       {names.map((n) => (
-        <option key={n} value={n}>
-          {n}
+        <option key={n} value={n} title={n}>
+          {optionLabel(n)}
         </option>
       ))}
+      {remote.length > 0 && <RemoteOptions models={remote} />}
     </select>
   );
 }

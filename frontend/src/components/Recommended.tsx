@@ -1,21 +1,24 @@
 import { useEffect, useId, useState } from 'react';
-import { api, errorText } from '../api/client';
+import { api } from '../api/client';
 import type { Recommendation } from '../api/types';
 import { catalogDescription } from '../i18n/catalog';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
+import { ErrorMessage } from './ErrorMessage';
 import { FitBadge } from './FitBadge';
 import { Icon } from './Icon';
+import { PullLine, pullOf } from './PullLine';
 
 /**
  * The empty state that leads somewhere: no model yet, so offer the recommended one that
- * fits this Mac, downloadable in one click.
+ * fits this Mac, downloadable in one click. The download's progress shows here, from the app's
+ * download events; when it is done the installed models refresh and the chat is ready.
  */
 export function Recommended({ title, body }: { title: string; body: string }) {
   const { t, fmt, lang } = useI18n();
-  const { navigate, status } = useApp();
+  const { navigate, status, pulls } = useApp();
   const [rec, setRec] = useState<Recommendation | null | undefined>(undefined);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [starting, setStarting] = useState(false);
   const titleId = useId();
 
@@ -38,12 +41,25 @@ export function Recommended({ title, body }: { title: string; body: string }) {
     setError('');
     try {
       await api('POST', '/perch/pulls', { ref });
-      navigate({ view: 'models' });
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
+    } finally {
       setStarting(false);
     }
   };
+
+  const cancel = async (id: string) => {
+    try {
+      await api('POST', `/perch/pulls/${id}/cancel`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const pull = rec ? pullOf(pulls, rec.quant.ref) : undefined;
+  const running = pull && (pull.state === 'downloading' || pull.state === 'queued' || pull.state === 'verifying' || pull.state === 'paused');
+  const again = pull && (pull.state === 'error' || pull.state === 'cancelled');
+  const fit = rec?.quant.fit;
 
   return (
     <section className="empty recommended" aria-labelledby={titleId}>
@@ -58,19 +74,27 @@ export function Recommended({ title, body }: { title: string; body: string }) {
           </div>
           <strong className="rec-name">{rec.model.name}</strong>
           {rec.model.description && <p className="muted small">{catalogDescription(lang, rec.model.id, rec.model.description)}</p>}
+          {fit && <p className="small rec-needs">{t('rec.needs', { size: fmt.bytes(fit.total_bytes), budget: fmt.bytes(fit.budget_bytes) })}</p>}
           <p className="muted small mono">{rec.quant.ref}</p>
-          <button type="button" className="primary" disabled={starting} onClick={() => void download(rec.quant.ref)}>
-            <Icon name="download" size={14} />
-            {t('rec.download', { size: fmt.bytes(rec.quant.size) })}
-          </button>
+          {running ? (
+            <div className="rec-progress" aria-live="polite">
+              <p className="small">{t('rec.downloading', { name: rec.model.name })}</p>
+              <PullLine pull={pull} />
+              <button type="button" className="text-button small" onClick={() => void cancel(pull.id)}>
+                {t('pull.cancel')}
+              </button>
+            </div>
+          ) : (
+            <button type="button" className="primary" disabled={starting} onClick={() => void download(rec.quant.ref)}>
+              <Icon name="download" size={14} />
+              {again ? t('rec.again') : t('rec.download', { size: fmt.bytes(rec.quant.size) })}
+            </button>
+          )}
+          {pull?.state === 'error' && <ErrorMessage error={pull.error ?? ''} code={pull.error_code} className="error small" />}
         </div>
       )}
       {rec === null && <p className="muted small">{t('rec.none')}</p>}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} />
       <button type="button" className="text-button" onClick={() => navigate({ view: 'models' })}>
         {t('rec.browse')}
       </button>

@@ -1,17 +1,21 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, errorText, stream } from '../api/client';
+import { api, ApiError, stream } from '../api/client';
 import { chatDocs, collections as collectionsApi } from '../api/collections';
 import type { Chat, ChatEvent, Collection, Message, Source, SourceSet } from '../api/types';
 import { Composer } from '../components/Composer';
 import { ContextMeter } from '../components/ContextMeter';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { PullLine } from '../components/PullLine';
 import { Icon } from '../components/Icon';
 import { MessageItem } from '../components/MessageItem';
 import { ModelSelect } from '../components/ModelSelect';
+import { RemoteNotice } from '../components/RemoteModels';
 import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
 import { combo, shortcutEvents, useShortcutEvent } from '../lib/shortcuts';
-import { useApp } from '../state';
+import { displayName } from '../lib/modelName';
+import { activePulls, useApp } from '../state';
 import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
 import { CollectionBar } from './chat/CollectionBar';
@@ -27,10 +31,20 @@ interface Generation {
   continues?: number;
 }
 
-/** The path up to and including the message parentId (none when it is absent), then m. */
-function follow(messages: Message[], parentId: number | undefined, m: Message): Message[] {
-  const at = parentId ? messages.findIndex((x) => x.id === parentId) : -1;
-  return [...messages.slice(0, at + 1), m];
+/**
+ * The chat's path once m joins it: the messages up to m's parent, then m. A message already
+ * on the path (a regenerated question) keeps what came before it; without a parent, m starts
+ * the path (a first question, or an edited first question), unless it is an answer from a
+ * server that does not send parents, which follows the earlier messages.
+ */
+function follow(messages: Message[], m: Message): Message[] {
+  const self = messages.findIndex((x) => x.id === m.id);
+  if (self >= 0) return [...messages.slice(0, self), m];
+  if (m.parent_id) {
+    const at = messages.findIndex((x) => x.id === m.parent_id);
+    return [...messages.slice(0, at + 1), m];
+  }
+  return m.role === 'user' ? [m] : [...messages.filter((x) => x.id < m.id), m];
 }
 
 const noMessages: Message[] = [];
@@ -47,12 +61,19 @@ interface Props {
 
 export function ChatView({ chatId, askCollection }: Props) {
   const { t } = useI18n();
-  const { models, modelsReady, status, settings, navigate, refreshModels } = useApp();
+  const { models, modelsReady, status, settings, navigate, refreshModels, reconnects, pulls, offline } = useApp();
   const [chat, setChat] = useState<Chat | null>(null);
-  const [loadError, setLoadError] = useState('');
+  const [loadError, setLoadError] = useState<unknown>('');
   const [input, setInput] = useState('');
   const [gen, setGen] = useState<Generation | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
+  // The first model just arrived (its download finished while this view showed the first-run
+  // card): say so and focus the composer.
+  const [ready, setReady] = useState('');
+  const [focusToken, setFocusToken] = useState(0);
+  const hadNoModels = useRef(false);
+  // Answers cut off by a lost connection (by chat), shown as interrupted until reloaded.
+  const [interrupted, setInterrupted] = useState<Record<number, Message>>({});
   const [announce, setAnnounce] = useState('');
   const [historyOpen, setHistoryOpen] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
@@ -67,6 +88,7 @@ export function ChatView({ chatId, askCollection }: Props) {
   const [viewer, setViewer] = useState<PassageRef | null>(null);
 
   const created = useRef<number | null>(null);
+  const titled = useRef(new Set<number>());
   const current = useRef<number | undefined>(chatId);
   const running = useRef<{ chatId: number; abort: AbortController } | null>(null);
   const asking = useRef<number | null>(null);
@@ -79,7 +101,10 @@ export function ChatView({ chatId, askCollection }: Props) {
 
   const docsOn = !!status?.features.collections;
   const chatModels = models.filter((m) => !m.embedding);
-  const defaultModel = settings?.settings.default_model || status?.default_model || chatModels[0]?.name || '';
+  // The default model when it is installed, else the first chat model (a default that was
+  // deleted, or none yet when the first download finishes).
+  const installed = (n: string | undefined) => (n && chatModels.some((m) => m.name === n) ? n : '');
+  const defaultModel = installed(settings?.settings.default_model) || installed(status?.default_model) || chatModels.find((m) => !m.remote)?.name || ''; // never a remote model by itself
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
   const loadChat = useCallback(async (id: number) => {
@@ -90,7 +115,7 @@ export function ChatView({ chatId, askCollection }: Props) {
         setLoadError('');
       }
     } catch (e) {
-      if (current.current === id) setLoadError(errorText(e));
+      if (current.current === id) setLoadError(e);
     }
   }, []);
 
@@ -128,6 +153,31 @@ export function ChatView({ chatId, askCollection }: Props) {
   useEffect(() => {
     if (askCollection) setNewSetup({ model: '', system: '', params: {}, collection: askCollection });
   }, [askCollection]);
+
+  // The first chat model arrived (a download finished while the first-run card showed).
+  const chatModelCount = chatModels.length;
+  const firstModel = chatModels[0] ? displayName(chatModels[0]) : '';
+  useEffect(() => {
+    if (!modelsReady) return;
+    if (chatModelCount === 0) {
+      hadNoModels.current = true;
+      return;
+    }
+    if (!hadNoModels.current) return;
+    hadNoModels.current = false;
+    setReady(firstModel);
+    setFocusToken((n) => n + 1);
+    setAnnounce(t('chat.ready'));
+  }, [modelsReady, chatModelCount, firstModel, t]);
+
+  // Back after the server was unreachable: the server's copy of the chat is the truth again
+  // (an interrupted answer may have been saved, or not).
+  useEffect(() => {
+    if (!reconnects) return;
+    setError((e: unknown) => (e instanceof ApiError && e.status === 0 ? '' : e));
+    const id = current.current;
+    if (id && !running.current) void loadChat(id);
+  }, [reconnects, loadChat]);
 
   // The collections to pick from, fresh each time the options open (or a new chat names one).
   const wanted = !chatId && newSetup.collection !== null && !collectionList.some((c) => c.id === newSetup.collection);
@@ -191,7 +241,7 @@ export function ChatView({ chatId, askCollection }: Props) {
                   setGen((g) => (g ? { ...g, userId: ev.user.id } : g));
                   break;
                 }
-                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], ev.user.parent_id, ev.user) } : c));
+                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], ev.user) } : c));
                 setGen((g) => (g ? { ...g, userId: ev.user.id, draft: emptyDraft(id, ev.model) } : g));
                 break;
               case 'trimmed':
@@ -216,18 +266,19 @@ export function ChatView({ chatId, askCollection }: Props) {
                 if (here())
                   setChat((c) =>
                     c && c.id === id
-                      ? { ...c, messages: follow(c.messages ?? [], ev.message.parent_id, ev.message), context: ev.context ?? c.context, generating: false }
+                      ? { ...c, messages: follow(c.messages ?? [], ev.message), context: ev.context ?? c.context, generating: false }
                       : c,
                   );
-                // The server's copy carries the versions (‹1/2›) of the turns it touched.
-                if (here()) void loadChat(id);
+                // Regenerate and edit made a new version: the server's copy carries the
+                // versions (‹1/2›) of the turns they touched.
+                if (here() && /\/(regenerate|edit)$/.test(path)) void loadChat(id);
                 break;
               case 'error':
                 ended = true;
                 if (here()) {
-                  setError(ev.error.message);
+                  setError(new ApiError(500, ev.error.message, ev.error.code ?? undefined));
                   const saved = ev.message;
-                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], saved.parent_id, saved) } : c));
+                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], saved) } : c));
                 }
                 break;
             }
@@ -235,18 +286,27 @@ export function ChatView({ chatId, askCollection }: Props) {
           abort.signal,
         );
       } catch (e) {
-        if (here()) setError(errorText(e));
+        // The connection was lost mid-answer: keep what was written, marked as interrupted
+        // (never "complete"); the reconnect reloads the server's copy.
+        if (e instanceof ApiError && e.status === 0) {
+          const { content, reasoning } = draft.current;
+          setInterrupted((m) => ({ ...m, [id]: { ...emptyDraft(id, answering), content, reasoning, id: -2 } }));
+        }
+        if (here()) setError(e);
       } finally {
         if (frame.current !== null) cancelAnimationFrame(frame.current);
         frame.current = null;
         running.current = null;
         setGen(null);
-        setAnnounce(t('chat.answerDone'));
+        setAnnounce(ended ? t('chat.answerDone') : t('chat.interrupted'));
         setHistoryVersion((v) => v + 1);
         void refreshModels();
         // A stream that ended without its last event (aborted, connection lost) leaves the
-        // server's copy as the truth.
-        if (!ended && here()) void loadChat(id);
+        // server's copy as the truth; the first answer also gives the chat its title.
+        if (here() && (!ended || !titled.current.has(id))) {
+          titled.current.add(id);
+          void loadChat(id);
+        }
       }
     },
     [flush, loadChat, refreshModels, t],
@@ -255,6 +315,7 @@ export function ChatView({ chatId, askCollection }: Props) {
   const send = async () => {
     const text = input;
     if (!text.trim() || running.current) return;
+    setError('');
     let id = chat?.id;
     try {
       if (!id) {
@@ -272,10 +333,15 @@ export function ChatView({ chatId, askCollection }: Props) {
         id = c.id;
       }
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
       return;
     }
     setInput('');
+    setReady('');
+    setInterrupted((m) => {
+      const { [id]: _, ...rest } = m;
+      return rest;
+    });
     await run(id, `/perch/chats/${id}/messages`, { content: text }, model);
   };
 
@@ -345,7 +411,7 @@ export function ChatView({ chatId, askCollection }: Props) {
   };
 
   const onModel = (name: string) => {
-    if (chat) patchChat({ model: name }).catch((e: unknown) => setError(errorText(e)));
+    if (chat) patchChat({ model: name }).catch((e: unknown) => setError(e));
     else setNewSetup((s) => ({ ...s, model: name }));
   };
 
@@ -386,12 +452,14 @@ export function ChatView({ chatId, askCollection }: Props) {
         .then((c) => {
           if (current.current === c.id) setChat(c);
         })
-        .catch((e: unknown) => setError(errorText(e)));
+        .catch((e: unknown) => setError(e));
     },
     [chatNow],
   );
 
-  const busy = gen !== null;
+  // Busy is this chat's answer only: another chat's stream keeps its Stop button to itself.
+  const busy = gen !== null && gen.chatId === chat?.id;
+  const otherBusy = gen !== null && !busy;
   const messages = chat?.messages ?? noMessages;
   // The sources of an answer are those found for the user message before it.
   const { sourcesAt, lastAssistant } = useMemo(() => {
@@ -408,6 +476,13 @@ export function ChatView({ chatId, askCollection }: Props) {
   const lastIsAnswer = messages.length > 0 && messages[messages.length - 1]?.role === 'assistant';
   const showDraft = gen && chat && gen.chatId === chat.id;
   const noModels = modelsReady && chatModels.length === 0 && !chat;
+  const downloading = activePulls(pulls);
+  const lost = chat ? interrupted[chat.id] : undefined;
+  const modelInfo = models.find((m) => m.name === model);
+  const modelLabel = modelInfo ? displayName(modelInfo) : model;
+  // Until the server names the chat, its first message does.
+  const firstAsked = messages.find((m) => m.role === 'user')?.content.split('\n')[0]?.slice(0, 80);
+  const title = chat?.title || firstAsked || t('chat.new');
   const cited = chat ? attached : (collectionList.find((c) => c.id === newSetup.collection) ?? null);
 
   return (
@@ -435,7 +510,7 @@ export function ChatView({ chatId, askCollection }: Props) {
         onClose={() => setHistoryOpen(false)}
         focusSearch={historyOpen ? searchTick + 1 : 0}
       />
-      <section className="chat-main" aria-label={chat?.title || t('chat.new')}>
+      <section className="chat-main" aria-label={title}>
         <header className="chat-head">
           <button
             type="button"
@@ -447,8 +522,8 @@ export function ChatView({ chatId, askCollection }: Props) {
           >
             <Icon name="history" />
           </button>
-          <h1 className="chat-title" title={chat?.title}>
-            {chat?.title || t('chat.new')}
+          <h1 className="chat-title" title={title}>
+            {title}
           </h1>
           <ModelSelect className="model-select" models={models} value={model} onChange={onModel} label={t('chat.model')} />
           {chat && (chat.messages?.length ?? 0) > 0 && <ExportMenu chat={chat} />}
@@ -475,6 +550,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             <Icon name="plus" />
           </button>
         </header>
+        <RemoteNotice models={models} model={model} />
         {optionsOpen && (
           <ChatOptions
             key={chat?.id ?? 'new'}
@@ -494,7 +570,7 @@ export function ChatView({ chatId, askCollection }: Props) {
         {docsOn && cited && (
           <CollectionBar
             collection={cited}
-            onDetach={() => void attach(null).catch((e: unknown) => setError(errorText(e)))}
+            onDetach={() => void attach(null).catch((e: unknown) => setError(e))}
             onManage={() => navigate({ view: 'documents', collectionId: cited.id })}
           />
         )}
@@ -506,10 +582,11 @@ export function ChatView({ chatId, askCollection }: Props) {
             stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
           }}
         >
-          {loadError && (
-            <p className="error" role="alert">
-              {t('chat.loadError')} {loadError}
-            </p>
+          {loadError !== '' && !(offline && loadError instanceof ApiError && loadError.status === 0) && (
+            <div className="load-error">
+              <p className="error">{t('chat.loadError')}</p>
+              <ErrorMessage error={loadError} />
+            </div>
           )}
           {noModels ? (
             <Recommended title={t('chat.noModelsTitle')} body={t('chat.noModelsBody')} />
@@ -517,9 +594,9 @@ export function ChatView({ chatId, askCollection }: Props) {
             messages.length === 0 &&
             !showDraft &&
             !loadError && (
-              <div className="empty welcome">
-                <h2>{t('chat.emptyTitle')}</h2>
-                <p className="muted">{t('chat.emptyBody')}</p>
+              <div className={`empty welcome${ready ? ' ready' : ''}`}>
+                <h2>{ready ? t('chat.ready') : t('chat.emptyTitle')}</h2>
+                <p className="muted">{ready ? t('chat.readyBody', { model: ready }) : t('chat.emptyBody')}</p>
               </div>
             )
           )}
@@ -543,10 +620,21 @@ export function ChatView({ chatId, askCollection }: Props) {
           {showDraft && (
             <MessageItem message={gen.draft} streaming sources={gen.userId !== undefined ? sources[gen.userId] : undefined} onOpenSource={openSource} />
           )}
+          {lost && !showDraft && (
+            <div className="interrupted">
+              {(lost.content || lost.reasoning) && <MessageItem message={lost} />}
+              <p className="tag warn interrupted-note">{t('chat.interrupted')}</p>
+              {!busy && !offline && messages[messages.length - 1]?.role === 'user' && (
+                <button type="button" className="text-button small" onClick={regenerate}>
+                  {t('common.retry')}
+                </button>
+              )}
+            </div>
+          )}
           {chat?.generating && !showDraft && <p className="writing">{t('chat.writing')}</p>}
-          {error && (
-            <div className="error-box" role="alert">
-              <p>{error}</p>
+          {error !== '' && !(offline && error instanceof ApiError && error.status === 0) && (
+            <div className="error-box">
+              <ErrorMessage error={error} />
               {chat && messages.length > 0 && messages[messages.length - 1]?.role === 'user' && (
                 <button type="button" className="text-button small" onClick={regenerate}>
                   {t('common.retry')}
@@ -556,6 +644,11 @@ export function ChatView({ chatId, askCollection }: Props) {
           )}
         </div>
         <footer className="chat-foot">
+          {downloading[0] && !noModels && (
+            <div className="chat-pulls" aria-label={t('models.downloads')}>
+              <PullLine pull={downloading[0]} compact />
+            </div>
+          )}
           <ContextMeter meter={chat?.context} />
           <Composer
             value={input}
@@ -563,8 +656,9 @@ export function ChatView({ chatId, askCollection }: Props) {
             onSend={() => void send()}
             onStop={() => void stop()}
             busy={busy}
-            disabled={!model}
-            placeholder={model ? t('chat.placeholder', { model }) : t('chat.placeholderNoModel')}
+            disabled={!model || otherBusy}
+            focusToken={focusToken}
+            placeholder={otherBusy ? t('chat.otherBusy') : model ? t('chat.placeholder', { model: modelLabel }) : t('chat.placeholderNoModel')}
           />
           <p className="hint">{t('chat.hint')}</p>
           <p className="visually-hidden" role="status" aria-live="polite">

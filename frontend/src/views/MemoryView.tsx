@@ -5,6 +5,7 @@ import { usePageVisible } from '../lib/visibility';
 import type { MemoryView as Sample, ModelMemory } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
+import { RemoteMemoryNote } from '../components/RemoteModels';
 
 /** Samples memory over SSE while the view is open; the server samples only while we listen. */
 /** About two minutes of the memory used, one point a sample, for the sparkline. */
@@ -311,7 +312,7 @@ function ModelsBar({ sample }: { sample: Sample }) {
 
 export function MemoryView() {
   const { t } = useI18n();
-  const { status } = useApp();
+  const { status, offline } = useApp();
   const { sample, live, history } = useMemory();
   return (
     <div className="scroll-view memory-view">
@@ -319,7 +320,7 @@ export function MemoryView() {
         <div className="section-title-row">
           <h1 className="section-title">{t('memory.title')}</h1>
           <span className={`live${live ? ' on' : ''}`} role="status">
-            {live ? t('memory.live') : sample ? t('memory.paused') : t('common.loading')}
+            {live ? t('memory.live') : offline ? t('offline.title') : sample ? t('memory.paused') : t('common.loading')}
           </span>
         </div>
         {sample ? <Gauge sample={sample} /> : null}
@@ -327,6 +328,7 @@ export function MemoryView() {
         {status && !status.features.memory && <p className="muted small">{t('memory.unavailable')}</p>}
       </div>
       {sample && <ModelsBar sample={sample} />}
+      <RemoteMemoryNote />
     </div>
   );
 }

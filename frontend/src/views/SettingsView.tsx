@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { errorText } from '../api/client';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
+import { RemoteEndpoints } from '../components/RemoteEndpoints';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
 
@@ -87,7 +88,7 @@ export function SettingsView() {
   const portOK = validPort(form.port);
   const key = settings.settings.api_key ?? '';
 
-  const save = async (extra: { new_api_key?: boolean } = {}) => {
+  const save = async (extra: { new_api_key?: boolean; remove_api_key?: boolean } = {}) => {
     if (!portOK) return;
     setState('saving');
     setError('');
@@ -173,6 +174,16 @@ export function SettingsView() {
               {t('settings.newKey')}
             </button>
           </div>
+          {/* With LAN access off only this Mac can connect, and its own UI never needs the key:
+              offer to remove it, so local tools work without one too. */}
+          {!lan && key && (
+            <div className="row key-remove">
+              <span className="muted small grow">{t('settings.removeKeyHint')}</span>
+              <button type="button" className="secondary small" onClick={() => void save({ remove_api_key: true })}>
+                {t('settings.removeKey')}
+              </button>
+            </div>
+          )}
         </div>
         <div className="field">
           <label htmlFor="origins">{t('settings.origins')}</label>
@@ -250,6 +261,8 @@ export function SettingsView() {
           </label>
         </div>
       </fieldset>
+
+      <RemoteEndpoints />
 
       <div className="section save-bar">
         {restart && (

@@ -21,7 +21,7 @@ export function showPiece(piece: string): string {
 export function TokensView() {
   const { t, fmt } = useI18n();
   const { models, status, settings } = useApp();
-  const usable = models.filter((m) => !m.embedding);
+  const usable = models.filter((m) => !m.embedding && !m.remote); // tokenizing works on this Mac's models only
   const [model, setModel] = useState('');
   const [text, setText] = useState('');
   const [result, setResult] = useState<TokenizeResult | null>(null);

@@ -91,6 +91,10 @@ func (vt *validatingTransport) check(req *http.Request, resp *http.Response, bod
 		vt.validate("ErrorResponse", body)
 		return
 	}
+	if strings.Contains(p, "/responses") {
+		vt.checkResponses(p, resp, body)
+		return
+	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		schema := "CreateChatCompletionStreamResponse"
 		if strings.HasSuffix(p, "/completions") && !strings.HasSuffix(p, "/chat/completions") {
@@ -133,6 +137,36 @@ func (vt *validatingTransport) check(req *http.Request, resp *http.Response, bod
 		vt.validate("ListModelsResponse", body)
 	case strings.Contains(p, "/models/"):
 		vt.validate("Model", body)
+	}
+}
+
+// checkResponses validates /v1/responses answers: the Response object, or each streamed
+// event (typed SSE, no [DONE]).
+func (vt *validatingTransport) checkResponses(p string, resp *http.Response, body []byte) {
+	vt.t.Helper()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		if !strings.Contains(string(body), `"response.deleted"`) {
+			vt.validate("Response", body)
+		}
+		return
+	}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			event = e
+			continue
+		}
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		if !strings.Contains(data, `"type":"`+event+`"`) {
+			vt.t.Errorf("%s: event %q carries data of another type: %s", p, event, data)
+		}
+		vt.validate("ResponseStreamEvent", []byte(data))
 	}
 }
 

@@ -77,12 +77,12 @@ func Ollama() []Case {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(list.Models, func(m api.ListModelResponse) bool { return m.Name == tg.Model })
+			i := slices.IndexFunc(list.Models, func(m api.ListModelResponse) bool { return m.Name == tagged(tg.Model) })
 			if i < 0 {
 				t.Fatalf("%s not in /api/tags: %+v", tg.Model, list.Models)
 			}
 			m := list.Models[i]
-			if m.Model != tg.Model || m.Digest == "" || m.ModifiedAt.IsZero() || m.Size <= 0 || m.Details.Format != "gguf" {
+			if m.Model != tagged(tg.Model) || !sha256Hex.MatchString(m.Digest) || m.ModifiedAt.IsZero() || m.Size <= 0 || m.Details.Format != "gguf" {
 				t.Fatalf("tag entry %+v", m)
 			}
 			show, err := c.Show(context.Background(), &api.ShowRequest{Model: tg.Model})
@@ -150,7 +150,7 @@ func Ollama() []Case {
 			if err != nil {
 				t.Fatal(err)
 			}
-			i := slices.IndexFunc(ps.Models, func(m api.ProcessModelResponse) bool { return m.Name == tg.Model })
+			i := slices.IndexFunc(ps.Models, func(m api.ProcessModelResponse) bool { return m.Name == tagged(tg.Model) })
 			if i < 0 || ps.Models[i].Digest == "" || ps.Models[i].ExpiresAt.IsZero() || ps.Models[i].Size <= 0 || ps.Models[i].ContextLength <= 0 {
 				t.Fatalf("ps after load: %+v", ps.Models)
 			}
@@ -167,7 +167,7 @@ func Ollama() []Case {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !slices.ContainsFunc(ps.Models, func(m api.ProcessModelResponse) bool { return m.Name == tg.Model }) {
+				if !slices.ContainsFunc(ps.Models, func(m api.ProcessModelResponse) bool { return m.Name == tagged(tg.Model) }) {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -205,7 +205,9 @@ func Ollama() []Case {
 				t.Fatalf("streamed %q in %d objects, not streamed %q", text.String(), n, whole.Message.Content)
 			}
 			ps, err := c.ListRunning(context.Background())
-			if err != nil || !slices.ContainsFunc(ps.Models, func(m api.ProcessModelResponse) bool { return m.Name == tg.Model && m.Digest != "" }) {
+			if err != nil || !slices.ContainsFunc(ps.Models, func(m api.ProcessModelResponse) bool {
+				return m.Name == tagged(tg.Model) && sha256Hex.MatchString(m.Digest)
+			}) {
 				t.Fatalf("ps after chat: %+v, %v", ps, err)
 			}
 		}},
@@ -330,3 +332,14 @@ func Ollama() []Case {
 		}},
 	}
 }
+
+// tagged is a name as Ollama lists it: always with a tag ("tiny" is "tiny:latest").
+func tagged(name string) string {
+	if strings.Contains(name[strings.LastIndex(name, "/")+1:], ":") {
+		return name
+	}
+	return name + ":latest"
+}
+
+// sha256Hex is a digest as Ollama gives it in tags, ps and show: 64 hex digits.
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -20,7 +20,7 @@ import (
 // Roots are the schemas responses are checked against.
 var Roots = []string{
 	"CreateChatCompletionResponse", "CreateChatCompletionStreamResponse", "CreateCompletionResponse",
-	"CreateEmbeddingResponse", "ListModelsResponse", "Model", "ErrorResponse",
+	"CreateEmbeddingResponse", "ListModelsResponse", "Model", "ErrorResponse", "Response", "ResponseStreamEvent",
 }
 
 //go:embed openai-schemas.json
@@ -108,7 +108,7 @@ func Extract(specYAML []byte, roots []string) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("schema %s is not in the spec", name)
 		}
-		s = fixNullable(s)
+		s = fixRecursive(fixNullable(s), "#/components/schemas/"+name)
 		out[name] = s
 		walk(s, func(ref string) {
 			if n, ok := strings.CutPrefix(ref, "#/components/schemas/"); ok {
@@ -144,6 +144,27 @@ func streamVariant(resp any) any {
 		ip["finish_reason"] = fixNullable(fr)
 	}
 	return c
+}
+
+// fixRecursive rewrites draft 2019-09's $recursiveRef "#" (the spec's recursive filters) as
+// a $ref to the schema itself, which a 2020-12 validator reads the same way.
+func fixRecursive(v any, self string) any {
+	switch t := v.(type) {
+	case map[string]any:
+		delete(t, "$recursiveAnchor")
+		if r, ok := t["$recursiveRef"]; ok && r == "#" {
+			delete(t, "$recursiveRef")
+			t["$ref"] = self
+		}
+		for k, c := range t {
+			t[k] = fixRecursive(c, self)
+		}
+	case []any:
+		for i, c := range t {
+			t[i] = fixRecursive(c, self)
+		}
+	}
+	return v
 }
 
 func walk(v any, ref func(string)) {

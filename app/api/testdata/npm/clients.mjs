@@ -13,6 +13,8 @@ if (!base || !model) {
 const key = process.env.PERCH_API_KEY || '';
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: key || 'unused', maxRetries: 0, timeout: 120_000 });
 const ollama = new Ollama({ host: base, headers: key ? { Authorization: `Bearer ${key}` } : {} });
+// Ollama lists every model with a tag.
+const tagged = model.includes(':') ? model : `${model}:latest`;
 const greedy = { model, temperature: 0, max_tokens: 16 };
 const longPrompt = 'hello world '.repeat(40000);
 
@@ -114,7 +116,7 @@ test('openai errors', async () => {
 
 test('ollama list, show, version, ps', async () => {
   const list = await ollama.list();
-  assert.ok(list.models.some((m) => m.name === model && m.digest), `${model} not in /api/tags`);
+  assert.ok(list.models.some((m) => m.name === tagged && /^[0-9a-f]{64}$/.test(m.digest)), `${tagged} not in /api/tags with a 64-hex digest`);
   const show = await ollama.show({ model });
   assert.match(show.modelfile, /FROM /);
   assert.equal(show.details.format, 'gguf');
@@ -153,7 +155,7 @@ test('ollama chat', async () => {
   assert.ok(['stop', 'length'].includes(last.done_reason));
   assert.equal(text, res.message.content);
   const ps = await ollama.ps();
-  assert.ok(ps.models.some((m) => m.name === model));
+  assert.ok(ps.models.some((m) => m.name === tagged));
 });
 
 test('ollama embed', async () => {

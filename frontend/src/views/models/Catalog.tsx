@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
 import type { CatalogModel, Fit, Quant, RemoteModel } from '../../api/types';
 import { FitBadge } from '../../components/FitBadge';
 import { Icon } from '../../components/Icon';
 import { catalogDescription } from '../../i18n/catalog';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { pullOf } from '../../components/PullLine';
 import { useI18n, type MessageKey } from '../../i18n';
+import { useApp } from '../../state';
 
 const KNOWN_TAGS = ['chat', 'coding', 'reasoning', 'embedding', 'documents', 'korean', 'vision'];
 
@@ -14,15 +17,28 @@ async function startPull(ref: string): Promise<void> {
 
 function QuantRow({ quant }: { quant: Quant }) {
   const { t, fmt } = useI18n();
+  const { pulls, models, navigate } = useApp();
   const [fit, setFit] = useState<Fit | undefined>(quant.fit);
-  const [state, setState] = useState<'' | 'checking' | 'starting' | 'started'>('');
-  const [error, setError] = useState('');
+  const [state, setState] = useState<'' | 'checking' | 'starting'>('');
+  const [error, setError] = useState<unknown>('');
+  // Disabled only while this quantization is really downloading: a failed or cancelled one
+  // can be started again.
+  const pull = pullOf(pulls, quant.ref);
+  const running = !!pull && ['queued', 'downloading', 'verifying', 'paused'].includes(pull.state);
+  const installed = models.find((m) => m.name.toLowerCase() === quant.ref.toLowerCase());
   return (
-    <li className="quant-row">
+    <li className={`quant-row${quant.recommended ? ' rec-quant' : ''}`}>
       <span className="quant-name mono">{quant.name}</span>
+      {quant.recommended && <span className="tag rec-tag">{t('models.recommendedQuant')}</span>}
       <span className="muted small">{quant.size > 0 ? fmt.bytes(quant.size) : ''}</span>
       {fit ? (
-        <FitBadge fit={fit} />
+        <>
+          <FitBadge fit={fit} />
+          <span className="small fit-inline">
+            {t('fit.needs', { total: fmt.bytes(fit.total_bytes) })}
+            {fit.num_ctx > 0 && <span className="muted"> · {t('fit.context', { ctx: fmt.number(fit.num_ctx) })}</span>}
+          </span>
+        </>
       ) : (
         <button
           type="button"
@@ -32,7 +48,7 @@ function QuantRow({ quant }: { quant: Quant }) {
             setState('checking');
             api<{ fit?: Fit }>('POST', '/perch/inspect', { ref: quant.ref })
               .then((r) => setFit(r.fit))
-              .catch((e: unknown) => setError(errorText(e)))
+              .catch((e: unknown) => setError(e))
               .finally(() => setState(''));
           }}
         >
@@ -40,30 +56,32 @@ function QuantRow({ quant }: { quant: Quant }) {
         </button>
       )}
       <span className="spacer" />
+      {installed ? (
+        <>
+          <span className="badge installed">{t('models.installed')}</span>
+          <button type="button" className="secondary small" onClick={() => navigate({ view: 'chat' })}>
+            {t('models.openChat')}
+          </button>
+        </>
+      ) : (
       <button
         type="button"
         className="secondary small"
-        disabled={state === 'starting' || state === 'started'}
+        disabled={state === 'starting' || running}
         aria-label={`${t('models.downloadQuant', { quant: quant.name })}: ${quant.ref}`}
         onClick={() => {
           setState('starting');
           setError('');
           startPull(quant.ref)
-            .then(() => setState('started'))
-            .catch((e: unknown) => {
-              setState('');
-              setError(errorText(e));
-            });
+            .catch((e: unknown) => setError(e))
+            .finally(() => setState(''));
         }}
       >
         <Icon name="download" size={13} />
         {t('models.download')}
       </button>
-      {error && (
-        <p className="error small full" role="alert">
-          {error}
-        </p>
       )}
+      <ErrorMessage error={error} className="error small full" />
     </li>
   );
 }
@@ -79,6 +97,7 @@ function CatalogCard({ model }: { model: CatalogModel }) {
         {model.publisher && <span className="muted small">· {model.publisher}</span>}
       </div>
       {model.description && <p className="muted small">{catalogDescription(lang, model.id, model.description)}</p>}
+      <p className="muted small quant-explain">{t('models.quantExplain')}</p>
       {(tags.length > 0 || model.downloads) && (
         <div className="tags">
           {tags.map((tag) => (
@@ -104,7 +123,7 @@ function PullByRef() {
   const [ref, setRef] = useState('');
   const [info, setInfo] = useState<{ model: RemoteModel; fit?: Fit } | null>(null);
   const [state, setState] = useState<'' | 'checking' | 'starting'>('');
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   return (
     <form
       className="pull-ref-form"
@@ -119,7 +138,7 @@ function PullByRef() {
             setRef('');
             setInfo(null);
           })
-          .catch((err: unknown) => setError(errorText(err)))
+          .catch((err: unknown) => setError(err))
           .finally(() => setState(''));
       }}
     >
@@ -150,7 +169,7 @@ function PullByRef() {
             setError('');
             api<{ model: RemoteModel; fit?: Fit }>('POST', '/perch/inspect', { ref: ref.trim() })
               .then(setInfo)
-              .catch((err: unknown) => setError(errorText(err)))
+              .catch((err: unknown) => setError(err))
               .finally(() => setState(''));
           }}
         >
@@ -172,11 +191,7 @@ function PullByRef() {
           })}
         </p>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small" />
     </form>
   );
 }
@@ -186,7 +201,7 @@ export function Catalog({ available }: { available: boolean }) {
   const [source, setSource] = useState<'catalog' | 'hf'>('catalog');
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<CatalogModel[] | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [loading, setLoading] = useState(false);
 
   useEffect(() => {
@@ -206,7 +221,7 @@ export function Catalog({ available }: { available: boolean }) {
             setError('');
           })
           .catch((e: unknown) => {
-            if (!ctrl.signal.aborted) setError(errorText(e));
+            if (!ctrl.signal.aborted) setError(e);
           })
           .finally(() => {
             if (!ctrl.signal.aborted) setLoading(false);
@@ -247,11 +262,7 @@ export function Catalog({ available }: { available: boolean }) {
               />
             </label>
           </div>
-          {error && (
-            <p className="error small" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorMessage error={error} className="error small" />
           {loading && !results && <p className="muted small">{t('common.loading')}</p>}
           {results && results.length === 0 && <p className="muted small">{t('models.noResults')}</p>}
           <ul className="catalog-list" aria-busy={loading || undefined}>

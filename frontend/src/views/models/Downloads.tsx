@@ -1,65 +1,34 @@
-import { useEffect, useRef, useState } from 'react';
-import { api, errorText, stream } from '../../api/client';
+import { useState } from 'react';
+import { api } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import type { Pull } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n, type MessageKey } from '../../i18n';
-import { usePageVisible } from '../../lib/visibility';
 import { useApp } from '../../state';
 
-/** Follows the server's downloads over SSE while the Models view is open, reconnecting after a drop. */
+/** The server's downloads, followed app-wide (see state.tsx). */
 export function usePulls(): Pull[] {
-  const { refreshModels } = useApp();
-  const [pulls, setPulls] = useState<Pull[]>([]);
-  const done = useRef(new Set<string>());
-  const visible = usePageVisible();
-  useEffect(() => {
-    if (!visible) return;
-    const abort = new AbortController();
-    let timer: number | undefined;
-    const connect = () => {
-      stream<{ pulls: Pull[] }>(
-        'GET',
-        '/perch/pulls/events',
-        undefined,
-        (ev) => {
-          setPulls(ev.pulls);
-          // A finished download is a new installed model.
-          let fresh = false;
-          for (const p of ev.pulls) {
-            if (p.state === 'done' && !done.current.has(p.id)) {
-              done.current.add(p.id);
-              fresh = true;
-            }
-          }
-          if (fresh) void refreshModels();
-        },
-        abort.signal,
-      )
-        .catch(() => undefined)
-        .finally(() => {
-          if (!abort.signal.aborted) timer = window.setTimeout(connect, 2000);
-        });
-    };
-    connect();
-    return () => {
-      abort.abort();
-      window.clearTimeout(timer);
-    };
-  }, [refreshModels, visible]);
-  return pulls;
+  return useApp().pulls;
 }
 
 function PullRow({ pull }: { pull: Pull }) {
   const { t, fmt } = useI18n();
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
+  // Cancelling deletes what was downloaded so far: ask first when that is anything.
+  const [confirming, setConfirming] = useState(false);
   const act = async (what: 'pause' | 'resume' | 'cancel' | 'dismiss') => {
     setError('');
+    if (what === 'cancel' && pull.completed > 0 && !confirming) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     try {
       if (what === 'dismiss') await api('DELETE', `/perch/pulls/${pull.id}`);
       else await api('POST', `/perch/pulls/${pull.id}/${what}`);
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
     }
   };
   const active = pull.state === 'downloading' || pull.state === 'queued' || pull.state === 'verifying';
@@ -74,7 +43,7 @@ function PullRow({ pull }: { pull: Pull }) {
         <strong className="pull-ref mono">{pull.ref}</strong>
         <span className="badge">{t(`pull.${pull.state}` as MessageKey)}</span>
       </div>
-      {pull.state !== 'done' && pull.state !== 'cancelled' && (
+      {pull.state !== 'done' && pull.state !== 'cancelled' && pull.state !== 'error' && (
         <ProgressBar value={pull.state === 'verifying' ? 1 : value} label={t('pull.progressLabel', { ref: pull.ref })} />
       )}
       <div className="pull-foot">
@@ -101,22 +70,26 @@ function PullRow({ pull }: { pull: Pull }) {
             </button>
           </>
         )}
-        {(pull.state === 'done' || pull.state === 'cancelled') && (
+        {(pull.state === 'done' || pull.state === 'cancelled' || pull.state === 'error') && (
           <button type="button" className="text-button small" onClick={() => void act('dismiss')}>
             {t('pull.dismiss')}
           </button>
         )}
       </div>
-      {pull.error && (
-        <p className="error small" role="alert">
-          {pull.error}
-        </p>
+      {confirming && (
+        <div className="confirm-row" role="alertdialog" aria-label={t('pull.confirmDelete', { done: fmt.bytes(pull.completed) })}>
+          <span className="small">{t('pull.confirmDelete', { done: fmt.bytes(pull.completed) })}</span>
+          <span className="spacer" />
+          <button type="button" className="danger small" onClick={() => void act('cancel')}>
+            {t('pull.confirmYes')}
+          </button>
+          <button type="button" className="secondary small" onClick={() => setConfirming(false)}>
+            {t('pull.confirmNo')}
+          </button>
+        </div>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      {pull.state === 'error' && pull.error && <ErrorMessage error={pull.error} code={pull.error_code} className="error small" />}
+      <ErrorMessage error={error} className="error small" />
     </li>
   );
 }

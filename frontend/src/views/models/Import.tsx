@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { api, errorText, putBytes } from '../../api/client';
+import { api, putBytes } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import type { Upload } from '../../api/types';
 import { DropZone } from '../../components/DropZone';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -19,7 +20,7 @@ export function Import() {
   const { refreshModels } = useApp();
   const [progress, setProgress] = useState<{ name: string; value: number } | null>(null);
   const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [path, setPath] = useState('');
 
   const upload = async (file: File) => {
@@ -41,7 +42,7 @@ export function Import() {
       setMessage(t('models.imported', { name: up.name }));
       await refreshModels();
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
       if (up) void api('DELETE', `/perch/uploads/${up.id}`).catch(() => undefined);
     } finally {
       setProgress(null);
@@ -78,7 +79,7 @@ export function Import() {
               setPath('');
               return refreshModels();
             })
-            .catch((err: unknown) => setError(errorText(err)));
+            .catch((err: unknown) => setError(err));
         }}
       >
         <input
@@ -98,11 +99,7 @@ export function Import() {
           {message}
         </p>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small" />
     </section>
   );
 }

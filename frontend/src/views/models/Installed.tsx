@@ -1,7 +1,10 @@
 import { useState } from 'react';
-import { api, errorText } from '../../api/client';
+import { api } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { displayName } from '../../lib/modelName';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
+import { RemoteModelRow } from '../../components/RemoteModels';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
 
@@ -22,7 +25,7 @@ function ModelRow({ model }: { model: Model }) {
   const { refreshModels, refreshStatus } = useApp();
   const [busy, setBusy] = useState<'' | 'load' | 'unload' | 'default' | 'delete'>('');
   const [confirm, setConfirm] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
 
   const act = async (what: 'load' | 'unload' | 'default' | 'delete') => {
     setBusy(what);
@@ -32,7 +35,7 @@ function ModelRow({ model }: { model: Model }) {
       await refreshModels();
       if (what === 'default') await refreshStatus();
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
     } finally {
       setBusy('');
       setConfirm(false);
@@ -43,14 +46,14 @@ function ModelRow({ model }: { model: Model }) {
     model.quantization,
     fmt.bytes(model.size),
     model.context_length ? t('models.ctx', { n: fmt.number(model.context_length) }) : '',
-    model.parameters ? formatParams(model.parameters, fmt.number) : '',
+    model.parameters ? t('models.paramsLabel', { n: formatParams(model.parameters, fmt.number) }) : '',
   ].filter(Boolean);
 
   return (
     <li className="model-row">
       <div className="model-main">
         <div className="model-name-line">
-          <strong className="model-name">{model.name}</strong>
+          <strong className="model-name">{displayName(model)}</strong>
           {model.default && (
             <span className="badge accent">
               <Icon name="star" size={11} />
@@ -59,16 +62,13 @@ function ModelRow({ model }: { model: Model }) {
           )}
           {model.loaded ? <span className="badge ok">{t('models.loaded')}</span> : null}
         </div>
+        <div className="model-ref muted small mono">{model.name}</div>
         <div className="model-facts muted small">{facts.join(' · ')}</div>
         <div className="model-facts muted small">
           {model.loaded ? t('models.memory', { size: fmt.bytes(memoryOf(model)) }) + ' · ' : ''}
           {model.last_used ? t('models.lastUsed', { when: fmt.relative(model.last_used) }) : t('models.neverUsed')}
         </div>
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorMessage error={error} className="error small" />
         {confirm && (
           <div className="confirm" role="group" aria-label={t('models.deleteConfirm', { name: model.name })}>
             <p className="small">{t('models.deleteConfirm', { name: model.name })}</p>
@@ -135,7 +135,7 @@ export function Installed() {
       ) : (
         <ul className="model-list">
           {models.map((m) => (
-            <ModelRow key={m.name} model={m} />
+            m.remote ? <RemoteModelRow key={m.name} model={m} /> : <ModelRow key={m.name} model={m} />
           ))}
         </ul>
       )}

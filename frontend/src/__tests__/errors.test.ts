@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api/client';
+import { translate, type MessageKey } from '../i18n';
+import { ERROR_CODES, errorCode, humanError } from '../lib/errors';
+
+const RAW = /dial tcp|\/tmp\/|\.upload\b|GGUF header|no such host/;
+
+describe('errors for people', () => {
+  it('maps every code to a sentence in English and Korean that says what to do', () => {
+    for (const [code, key] of Object.entries(ERROR_CODES)) {
+      for (const lang of ['en', 'ko'] as const) {
+        const s = translate(lang, key as MessageKey);
+        expect(s, `${code} ${lang}`).not.toBe(key);
+        expect(s.length, `${code} ${lang}`).toBeGreaterThan(20);
+      }
+      expect(translate('ko', key as MessageKey)).not.toBe(translate('en', key as MessageKey));
+    }
+  });
+
+  it.each([
+    ['dial tcp: lookup huggingface.co on 10.255.255.53:53: no such host', 'offline'],
+    ['/tmp/perch/data/uploads/c7a2.upload: tensor data needs 1171200 bytes', 'invalid_model_file'],
+    ['the GGUF header has no layer count or embedding size for architecture "zorro"', 'invalid_model_file'],
+    ['write /x/blobs/partial: no space left on device', 'disk_full'],
+    ['something else entirely', 'server_error'],
+  ])('recognises %s', (raw, code) => {
+    expect(errorCode(raw)).toBe(code);
+    const h = humanError((k) => translate('en', k), raw);
+    expect(h.message).not.toMatch(RAW);
+    expect(h.details).toBe(raw);
+  });
+
+  it('prefers the server code and falls back on the status', () => {
+    expect(errorCode(new ApiError(400, 'dial tcp', 'context_length_exceeded'))).toBe('context_length_exceeded');
+    expect(errorCode(new ApiError(0, 'Perch is not reachable. Is it running?'))).toBe('unreachable');
+    expect(errorCode(new ApiError(401, 'no key'))).toBe('invalid_api_key');
+    expect(errorCode(new ApiError(422, 'odd'))).toBe('invalid_request');
+    expect(errorCode('x', 'disk_full')).toBe('disk_full');
+    expect(errorCode('x', 'a_code_from_a_newer_server')).toBe('server_error');
+  });
+});
