@@ -679,11 +679,14 @@ async function main() {
     await page.getByLabel('Keep models loaded for').waitFor();
     assert((await page.getByLabel('Keep models loaded for').inputValue()) === '30m', 'keep-alive not kept');
     assert(await page.getByLabel('Open Perch at login').isChecked(), 'launch at login not kept');
-    // Theme and language through the form too.
+    // Theme and language apply as they are picked, without Save.
     await page.getByLabel('Theme').selectOption('dark');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
     await page.getByLabel('Language').selectOption('ko');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('link', { name: '설정' }).waitFor();
+    // The base URLs are those of the address Perch really listens on (a random port here).
+    const port = new URL(url).port;
+    await page.getByText(`http://127.0.0.1:${port}/v1`, { exact: true }).waitFor();
     await page.reload();
     await page.getByRole('link', { name: '설정' }).waitFor();
     assert((await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark', 'dark theme not kept');

@@ -447,6 +447,23 @@ export const en = {
   'settings.removeKey': 'Remove key',
   'settings.removeKeyHint': 'LAN access is off, so only this Mac can connect. Remove the key so local tools work without it?',
   'models.quantExplain': "Q4 files are smaller and faster; Q8 answers a little better but needs about twice the memory.",
+  'settings.general': 'General',
+  'settings.privacy': 'Privacy',
+  'settings.advanced': 'Advanced',
+  'settings.connectHint': 'Point other apps at Perch: any OpenAI or Ollama client works with these addresses.',
+  'settings.openaiURL': 'OpenAI base URL',
+  'settings.ollamaURL': 'Ollama base URL',
+  'settings.curl': 'Try it',
+  'settings.defaultModel': 'Default model for new chats',
+  'settings.slots': 'Parallel requests per model',
+  'settings.slotsHint': 'Each slot gets its own context; more slots use more memory.',
+  'settings.modelsDirs': 'Models folders',
+  'settings.modelsDirsHint': 'One folder per line; the .gguf files in them are served as they are, never copied or deleted.',
+  'settings.maxLoaded': 'Models loaded at once',
+  'settings.maxLoadedHint': '0 loads as many as memory allows.',
+  'settings.privacyNote': 'Everything runs on this Mac: chats, documents and models never leave it. Other devices can connect only with LAN access on and the API key.',
+  'settings.newKeyConfirm': 'Make a new API key? Apps and devices using the current key stop working until they get the new one.',
+  'settings.newKeyYes': 'Make a new key',
 } as const;
 
 export type MessageKey = keyof typeof en;
