@@ -464,6 +464,11 @@ export const en = {
   'settings.privacyNote': 'Everything runs on this Mac: chats, documents and models never leave it. Other devices can connect only with LAN access on and the API key.',
   'settings.newKeyConfirm': 'Make a new API key? Apps and devices using the current key stop working until they get the new one.',
   'settings.newKeyYes': 'Make a new key',
+  'chat.group.today': 'Today',
+  'chat.group.yesterday': 'Yesterday',
+  'chat.group.week': 'Previous 7 days',
+  'chat.group.month': 'Previous 30 days',
+  'chat.group.older': 'Earlier',
 } as const;
 
 export type MessageKey = keyof typeof en;

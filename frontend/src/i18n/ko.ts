@@ -464,4 +464,9 @@ export const ko: Record<MessageKey, string> = {
   'settings.privacyNote': '모든 것이 이 Mac에서 돌아갑니다. 대화, 문서, 모델은 밖으로 나가지 않습니다. 다른 기기는 LAN 접근을 켜고 API 키가 있어야만 연결할 수 있습니다.',
   'settings.newKeyConfirm': '새 API 키를 만들까요? 지금 키를 쓰는 앱과 기기는 새 키를 받을 때까지 연결되지 않습니다.',
   'settings.newKeyYes': '새 키 만들기',
+  'chat.group.today': '오늘',
+  'chat.group.yesterday': '어제',
+  'chat.group.week': '지난 7일',
+  'chat.group.month': '지난 30일',
+  'chat.group.older': '그 이전',
 };

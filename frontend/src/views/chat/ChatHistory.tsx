@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, errorText } from '../../api/client';
 import type { ChatSummary } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -17,9 +17,37 @@ interface Props {
   focusSearch?: boolean | number;
 }
 
+/** Text with each match of q marked (case-insensitive), for search hits. */
+export function Highlight({ text, q }: { text: string; q: string }) {
+  const needle = q.trim().toLowerCase();
+  if (!needle) return <>{text}</>;
+  const out: ReactNode[] = [];
+  const hay = text.toLowerCase();
+  let at = 0;
+  // Lowering can change lengths outside ASCII; then the text is shown unmarked.
+  if (hay.length !== text.length) return <>{text}</>;
+  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, at)) {
+    if (i > at) out.push(text.slice(at, i));
+    out.push(<mark key={i}>{text.slice(i, i + needle.length)}</mark>);
+    at = i + needle.length;
+  }
+  out.push(text.slice(at));
+  return <>{out}</>;
+}
+
+type Group = 'today' | 'yesterday' | 'week' | 'month' | 'older';
+
+/** The date group of a chat, by the local calendar day it was last updated. */
+export function groupOf(updated: string, now = new Date()): Group {
+  const day = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(now) - day(new Date(updated))) / 86_400_000);
+  return days <= 0 ? 'today' : days === 1 ? 'yesterday' : days < 7 ? 'week' : days < 30 ? 'month' : 'older';
+}
+
 function HistoryItem({
   chat,
   current,
+  query,
   tabStop,
   onOpen,
   onChanged,
@@ -27,6 +55,8 @@ function HistoryItem({
 }: {
   chat: ChatSummary;
   current: boolean;
+  /** The search text, marked where it matches. */
+  query: string;
   /** The row that takes the list's one Tab stop; the others are reached with ↑ ↓. */
   tabStop: boolean;
   onOpen: () => void;
@@ -112,9 +142,11 @@ function HistoryItem({
           }
         }}
       >
-        <span className="history-title">{shown}</span>
+        <span className="history-title">
+          <Highlight text={shown} q={query} />
+        </span>
         <span className="history-meta">
-          {chat.snippet ? chat.snippet : `${chat.model || '—'} · ${fmt.relative(chat.updated_at)}`}
+          {chat.snippet ? <Highlight text={chat.snippet} q={query} /> : `${chat.model || '—'} · ${fmt.relative(chat.updated_at)}`}
         </span>
       </button>
       <div className="history-actions">
@@ -258,10 +290,23 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
           rows[Math.max(0, Math.min(rows.length - 1, to))]?.focus();
         }}
       >
-        {chats?.map((c, i) => (
+        {chats?.flatMap((c, i) => {
+          // Date groups (Today, Yesterday, …) while browsing; a search lists hits by recency.
+          const g = groupOf(c.updated_at);
+          const head =
+            !query && (i === 0 || groupOf(chats[i - 1]!.updated_at) !== g)
+              ? [
+                  <li key={`g-${g}`} className="history-group">
+                    <h2>{t(`chat.group.${g}`)}</h2>
+                  </li>,
+                ]
+              : [];
+          return [
+            ...head,
           <HistoryItem
             key={c.id}
             chat={c}
+            query={query}
             current={c.id === currentId}
             tabStop={currentId !== undefined && chats.some((x) => x.id === currentId) ? c.id === currentId : i === 0}
             onOpen={() => onOpen(c.id)}
@@ -270,8 +315,9 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
               setReload((n) => n + 1);
               onDeleted(c.id);
             }}
-          />
-        ))}
+          />,
+          ];
+        })}
       </ul>
     </aside>
   );
