@@ -263,7 +263,7 @@ async function main() {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('1500');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await composer().fill('The little dog');
     // Press Stop in the first frame that shows part of the answer: clicking from outside
@@ -309,7 +309,7 @@ async function main() {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('40');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('llama-2-tiny-random');
     await page.waitForTimeout(300);
@@ -363,7 +363,7 @@ async function main() {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('6');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await composer().fill('Once upon a time');
     await page.keyboard.press('Enter');
@@ -388,7 +388,7 @@ async function main() {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('200');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
   });
 
@@ -565,7 +565,7 @@ async function main() {
     await page.getByLabel('Answer from documents').selectOption({ label: 'Field notes' });
     await page.getByLabel('Max tokens').fill('30');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.locator('.chat-docs', { hasText: 'Field notes' }).waitFor();
     await composer().fill('What does the zebrafinch quokka do at midnight?');
@@ -676,7 +676,7 @@ async function main() {
     await page.getByLabel('Keep models loaded for').selectOption('30m');
     await page.getByLabel('Open Perch at login').check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await shot('settings-light-en');
     await page.reload();
     await page.getByLabel('Keep models loaded for').waitFor();
