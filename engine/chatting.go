@@ -38,7 +38,7 @@ func (e *Engine) Chat(ctx context.Context, req ChatRequest, fn func(ChatEvent) e
 		tools = nil
 	}
 	var rendered RenderResponse
-	if err := r.proc.call(ctx, http.MethodPost, "/render", RenderRequest{Messages: req.Messages, Tools: tools, Think: req.Think, Template: req.Template}, &rendered); err != nil {
+	if err := r.proc.call(ctx, http.MethodPost, "/render", RenderRequest{Messages: req.Messages, Tools: tools, Think: req.Think, Template: req.Template, Continue: req.Continue}, &rendered); err != nil {
 		return nil, err
 	}
 	if len(tools) > 0 && !rendered.NativeTools {

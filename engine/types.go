@@ -273,6 +273,9 @@ type ChatRequest struct {
 	// Think turns a reasoning model's thinking on or off where its template allows; nil leaves
 	// the template's default.
 	Think *bool `json:"think,omitempty"`
+	// Continue treats a final assistant message as the start of the answer: the model goes
+	// on writing it (Continue after the token limit) instead of starting a new turn.
+	Continue bool `json:"continue,omitempty"`
 	RequestOptions
 }
 

@@ -88,6 +88,8 @@ type RenderRequest struct {
 	Tools    []chat.Tool    `json:"tools,omitempty"`
 	Think    *bool          `json:"think,omitempty"`
 	Template string         `json:"template,omitempty"`
+	// Continue: a final assistant message is the answer so far, not a finished turn.
+	Continue bool `json:"continue,omitempty"`
 }
 
 // RenderResponse is the prompt and how to read the model's answer to it.

@@ -15,7 +15,6 @@ import (
 	"github.com/perchapp/perch/app/wire"
 
 	"github.com/perchapp/perch/app/chats"
-	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
@@ -74,10 +73,6 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	case errors.Is(err, chats.ErrInvalid):
 		return &apiError{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: err.Error()}
-	case errors.Is(err, answer.ErrBusy):
-		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy", Message: err.Error()}
-	case errors.Is(err, answer.ErrNoModel):
-		return badRequest("model", "%s", err.Error())
 	case errors.Is(err, uploads.ErrClosed):
 		return &apiError{Status: http.StatusServiceUnavailable, Type: "server_error", Message: err.Error()}
 	case errors.Is(err, pulls.ErrNotFound):

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/chats"
-	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
@@ -27,6 +26,9 @@ type ChatStore interface {
 	EditUserMessage(ctx context.Context, chatID, msgID int64, content string) (chats.Message, error)
 	LastUserMessage(ctx context.Context, chatID int64) (chats.Message, error)
 	SaveAnswer(ctx context.Context, chatID, replyTo int64, a chats.Message) (chats.Message, error)
+	ExtendAnswer(ctx context.Context, chatID, msgID int64, more chats.Message) (chats.Message, error)
+	SelectVersion(ctx context.Context, chatID, msgID int64) (chats.Chat, error)
+	Import(ctx context.Context, n chats.NewChat, msgs []chats.Message) (chats.Chat, error)
 	LastUsed(ctx context.Context) (map[string]time.Time, error)
 }
 
@@ -172,7 +174,8 @@ type perch struct {
 	// for a restart.
 	startSettings config.Settings
 
-	answers *answer.Service
+	// gens tracks the UI answers being written, one per chat (perch_chats.go).
+	gens    *generations
 	pulls   *pulls.Manager
 	uploads *uploads.Service
 }
@@ -186,15 +189,7 @@ func newPerch(s *Server, d Deps) *perch {
 	if d.MemoryTick > 0 {
 		p.tick = d.MemoryTick
 	}
-	if p.chats != nil {
-		p.answers = answer.New(answer.Options{Store: p.chats, Engine: s.eng, Cite: s.chatCollection, Now: s.now, Log: s.log,
-			DefaultModel: func() string {
-				if p.settings == nil {
-					return ""
-				}
-				return p.settings.Get().DefaultModel
-			}})
-	}
+	p.gens = newGenerations()
 	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) (string, string) { ae := toAPIError(err); return ae.Message, ae.Code }, s.log, s.now)
 	p.uploads = uploads.New(p.uploadDir, s.now)
 	return p

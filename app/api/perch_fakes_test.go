@@ -32,6 +32,12 @@ type perchEngine struct {
 	// gate, when set, holds the answer after the first word until it is closed or the
 	// request is cancelled.
 	gate chan struct{}
+	// ctxLimit, when set, refuses prompts of more bytes (a byte a token), as the engine
+	// refuses a prompt longer than the context.
+	ctxLimit int
+	// finish overrides the finish reason (length: cut by the token limit).
+	finish string
+	chats  []engine.ChatRequest
 }
 
 func newPerchEngine() *perchEngine {
@@ -41,10 +47,22 @@ func newPerchEngine() *perchEngine {
 func (e *perchEngine) Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error) {
 	e.mu.Lock()
 	e.lastChat = req
-	words, delay, think, fail, gate := e.words, e.delay, e.think, e.failWith, e.gate
+	e.chats = append(e.chats, req)
+	words, delay, think, fail, gate, limit, finish := e.words, e.delay, e.think, e.failWith, e.gate, e.ctxLimit, e.finish
 	e.mu.Unlock()
 	if fail != nil {
 		return nil, fail
+	}
+	prompt := 0
+	for _, m := range req.Messages {
+		prompt += len(m.Content)
+	}
+	if limit > 0 && prompt > limit {
+		return nil, &engine.Error{Kind: engine.KindContextExceeded, PromptTokens: prompt, ContextLength: limit,
+			Message: fmt.Sprintf("the prompt has %d tokens but the context holds %d", prompt, limit)}
+	}
+	if finish == "" {
+		finish = engine.FinishStop
 	}
 	if think != "" {
 		if err := fn(engine.ChatEvent{Reasoning: think}); err != nil {
@@ -76,7 +94,7 @@ func (e *perchEngine) Chat(ctx context.Context, req engine.ChatRequest, fn func(
 	e.loaded[req.Model] = engine.Status{Name: req.Model, SlotCtx: 256, Slots: 1,
 		Memory: engine.MemoryUsage{WeightsBytes: 1 << 20, KVBytes: 256 * 1000, KVCells: 256, ComputeBytes: 3 << 20}}
 	e.mu.Unlock()
-	return &engine.ChatResult{Message: chat.Message{Role: "assistant", Content: out.String(), Reasoning: think}, FinishReason: engine.FinishStop,
+	return &engine.ChatResult{Message: chat.Message{Role: "assistant", Content: out.String(), Reasoning: think}, FinishReason: finish,
 		Usage:   engine.Usage{PromptTokens: 10, CompletionTokens: len(words)},
 		Timings: engine.Timings{FirstTokenM: 1.5, PredictPerS: 42, TotalMs: 20}}, nil
 }

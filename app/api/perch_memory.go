@@ -27,15 +27,24 @@ type modelMemory struct {
 	RSSBytes     int64  `json:"rss_bytes"`
 	Device       string `json:"device,omitempty"`
 	Generating   bool   `json:"generating"`
+	// ContextTokens is the model's context per slot; ExpiresAt is when keep-alive unloads it
+	// (absent while it is in use or kept for good), for the Memory view's countdown.
+	ContextTokens int        `json:"context_tokens,omitempty"`
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
 }
 
 func modelsMemory(loaded []engine.Status) []modelMemory {
 	out := make([]modelMemory, 0, len(loaded))
 	for _, st := range loaded {
 		m := st.Memory
-		out = append(out, modelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
+		mm := modelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
 			ComputeBytes: m.ComputeBytes, OtherBytes: m.OutputBytes, RSSBytes: m.RSSBytes, Device: m.Device,
-			Generating: st.Generating || st.Busy > 0})
+			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx}
+		if !st.ExpiresAt.IsZero() {
+			at := st.ExpiresAt.UTC()
+			mm.ExpiresAt = &at
+		}
+		out = append(out, mm)
 	}
 	return out
 }

@@ -165,6 +165,10 @@ func TestPerchStopSavesPartialAnswer(t *testing.T) {
 					if !a.Stopped || a.Content != "Once" || a.FinishReason != "cancelled" {
 						t.Fatalf("saved answer %+v", a)
 					}
+					// The prompt still counts toward the context meter ("hi" is 2 tokens).
+					if a.Stats == nil || a.Stats.PromptTokens < 2 {
+						t.Fatalf("stopped answer's stats %+v: prompt_tokens missing", a.Stats)
+					}
 					break
 				}
 				if time.Now().After(deadline) {
@@ -693,4 +697,113 @@ func perchRecorder(s *Server, method, path, body string) perchRec {
 	w := httptest.NewRecorder()
 	s.Handler().ServeHTTP(w, r)
 	return perchRec{code: w.Code, body: w.Body.String()}
+}
+
+// A chat that outgrows the context drops its oldest turns, says so, and keeps answering.
+func TestPerchLongChatDropsOldestTurns(t *testing.T) {
+	env := newPerchEnv(t, Config{})
+	id := newChat(t, env, `{"system":"Be brief."}`)
+	long := strings.Repeat("x", 300)
+	for i := 0; i < 4; i++ {
+		if code, body := env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"`+long+`"}`); code != 200 || !strings.Contains(body, `"type":"done"`) {
+			t.Fatalf("turn %d: %d %s", i, code, body)
+		}
+	}
+	env.eng.mu.Lock()
+	env.eng.ctxLimit = 1000 // holds about three of the questions
+	env.eng.mu.Unlock()
+	for i := 0; i < 3; i++ {
+		code, body := env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"`+long+`"}`)
+		if code != 200 || !strings.Contains(body, `"type":"done"`) || !strings.Contains(body, `"type":"trimmed"`) {
+			t.Fatalf("turn after the context filled (%d): %d %s", i, code, body)
+		}
+	}
+	req := env.eng.lastChat
+	if req.Messages[0].Role != "system" || req.Messages[1].Role != "user" || req.Messages[len(req.Messages)-1].Content != long {
+		t.Errorf("trimmed request: %+v", req.Messages)
+	}
+	c, _ := env.store.Get(context.Background(), id)
+	last := c.Messages[len(c.Messages)-1]
+	if last.Dropped == 0 || last.Dropped%2 != 0 {
+		t.Errorf("saved answer dropped = %d, want an even count of earlier messages", last.Dropped)
+	}
+	// A single question over the context still fails clearly.
+	huge := strings.Repeat("y", 1200)
+	code, body := env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"`+huge+`"}`)
+	if code != 200 || !strings.Contains(body, `"type":"error"`) || !strings.Contains(body, "context holds 1000") {
+		t.Errorf("question over the context: %d %s", code, body)
+	}
+}
+
+// An answer cut by the token limit can be continued; the text joins the same message.
+func TestPerchContinueLengthCutAnswer(t *testing.T) {
+	env := newPerchEnv(t, Config{})
+	id := newChat(t, env, `{}`)
+	env.eng.mu.Lock()
+	env.eng.finish = engine.FinishLength
+	env.eng.mu.Unlock()
+	env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"tell"}`)
+	c, _ := env.store.Get(context.Background(), id)
+	cut := c.Messages[1]
+	if cut.FinishReason != "length" {
+		t.Fatalf("finish = %q", cut.FinishReason)
+	}
+	env.eng.mu.Lock()
+	env.eng.finish, env.eng.words = "", []string{" and", " more"}
+	env.eng.mu.Unlock()
+	code, body := env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages/%d/continue", id, cut.ID), "")
+	if code != 200 || !strings.Contains(body, `"type":"done"`) {
+		t.Fatalf("continue: %d %s", code, body)
+	}
+	req := env.eng.lastChat
+	if !req.Continue || req.Messages[len(req.Messages)-1].Role != "assistant" || req.Messages[len(req.Messages)-1].Content != "Once upon a time" {
+		t.Errorf("continue request: %+v", req)
+	}
+	c, _ = env.store.Get(context.Background(), id)
+	if len(c.Messages) != 2 || c.Messages[1].Content != "Once upon a time and more" || c.Messages[1].FinishReason != "stop" {
+		t.Fatalf("after continue: %+v", c.Messages)
+	}
+	// Only the last answer can be continued.
+	if code, _ := env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages/%d/continue", id, c.Messages[0].ID), ""); code != http.StatusBadRequest {
+		t.Errorf("continue a question: %d", code)
+	}
+}
+
+// Regenerate keeps the earlier answer; select shows it again.
+func TestPerchAnswerVersions(t *testing.T) {
+	env := newPerchEnv(t, Config{})
+	id := newChat(t, env, `{}`)
+	env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages", id), `{"content":"q"}`)
+	env.eng.mu.Lock()
+	env.eng.words = []string{"second"}
+	env.eng.mu.Unlock()
+	env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/regenerate", id), "")
+	code, body := env.do(t, "GET", fmt.Sprintf("/perch/chats/%d", id), "")
+	var v chatView
+	json.Unmarshal([]byte(body), &v)
+	if code != 200 || len(v.Messages) != 2 || len(v.Messages[1].Versions) != 2 || v.Messages[1].Content != "second" {
+		t.Fatalf("after regenerate: %d %s", code, body)
+	}
+	code, body = env.do(t, "POST", fmt.Sprintf("/perch/chats/%d/messages/%d/select", id, v.Messages[1].Versions[0]), "")
+	if code != 200 || !strings.Contains(body, `"content":"Once upon a time"`) {
+		t.Fatalf("select: %d %s", code, body)
+	}
+}
+
+func TestPerchChatImport(t *testing.T) {
+	env := newPerchEnv(t, Config{})
+	code, body := env.do(t, "POST", "/perch/chats/import", `{"format":"perch.chat","version":1,"title":"Old","model":"tiny","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}`)
+	if code != http.StatusCreated || !strings.Contains(body, `"title":"Old"`) || !strings.Contains(body, `"content":"hello"`) {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	for _, bad := range []string{`{"messages":[{"role":"user","content":"hi"}]}`, `{"format":"perch.chat","version":1,"messages":[]}`, `[1,2]`} {
+		code, body := env.do(t, "POST", "/perch/chats/import", bad)
+		if code != http.StatusBadRequest {
+			t.Errorf("import %s: %d %s", bad, code, body)
+		}
+	}
+	_, list := env.do(t, "GET", "/perch/chats", "")
+	if n := strings.Count(list, `"id":`); n != 1 {
+		t.Errorf("after bad imports the history has %d chats, want 1: %s", n, list)
+	}
 }

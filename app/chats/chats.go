@@ -78,6 +78,8 @@ type Chat struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Messages  []Message `json:"messages,omitempty"`
+	// leaf is the last message of the path the chat shows.
+	leaf int64
 }
 
 // Summary is a chat as the history list shows it.
@@ -123,6 +125,14 @@ type Message struct {
 	FinishReason string    `json:"finish_reason,omitempty"`
 	Stats        *Stats    `json:"stats,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+	// ParentID is the message this one follows (0 for the first).
+	ParentID int64 `json:"parent_id,omitempty"`
+	// Versions are the ids of this turn's versions, oldest first, when it has more than one
+	// (regenerated answers, edited questions).
+	Versions []int64 `json:"versions,omitempty"`
+	// Dropped counts the earliest messages left out of this answer's request so the chat
+	// fits the model's context.
+	Dropped int `json:"dropped,omitempty"`
 }
 
 // NewChat are the fields a chat starts with.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,6 +47,16 @@ var schema = []string{
 	// Speculative decoding's guesses for the answer and how many were right (issue 19).
 	`ALTER TABLE messages ADD COLUMN draft_tokens INTEGER;
 	ALTER TABLE messages ADD COLUMN draft_accepted INTEGER;`,
+	// Versions: messages form a tree (parent_id is the turn before, NULL for the first) and
+	// the chat shows the path that ends at leaf_id. Regenerating adds a sibling answer and
+	// editing a sibling question, so nothing is deleted. dropped counts the earliest messages
+	// an answer's request left out to fit the context.
+	`ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+	ALTER TABLE messages ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE chats ADD COLUMN leaf_id INTEGER;
+	UPDATE messages SET parent_id = (SELECT max(p.id) FROM messages p WHERE p.chat_id = messages.chat_id AND p.id < messages.id);
+	UPDATE chats SET leaf_id = (SELECT max(m.id) FROM messages m WHERE m.chat_id = chats.id);
+	CREATE INDEX messages_parent ON messages(chat_id, parent_id);`,
 }
 
 // Store is the history database. It is safe for concurrent use.
@@ -185,29 +196,64 @@ func snippet(text, q string) string {
 	return out
 }
 
-// Get returns a chat with its messages.
+// Get returns a chat with the messages on its current path, each with its versions.
 func (s *Store) Get(ctx context.Context, id int64) (Chat, error) {
 	c, err := s.chat(ctx, s.db, id)
 	if err != nil {
 		return Chat{}, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? ORDER BY id`, id)
+	all, err := s.messages(ctx, id)
 	if err != nil {
-		return Chat{}, fmt.Errorf("chats: get %d: %w", id, err)
+		return Chat{}, err
+	}
+	c.Messages = currentPath(all, c.leaf)
+	return c, nil
+}
+
+func (s *Store) messages(ctx context.Context, chatID int64) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? ORDER BY id`, chatID)
+	if err != nil {
+		return nil, fmt.Errorf("chats: get %d: %w", chatID, err)
 	}
 	defer rows.Close()
-	c.Messages = []Message{}
+	var all []Message
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
-			return Chat{}, fmt.Errorf("chats: get %d: %w", id, err)
+			return nil, fmt.Errorf("chats: get %d: %w", chatID, err)
 		}
-		c.Messages = append(c.Messages, m)
+		all = append(all, m)
 	}
 	if err := rows.Err(); err != nil {
-		return Chat{}, fmt.Errorf("chats: get %d: %w", id, err)
+		return nil, fmt.Errorf("chats: get %d: %w", chatID, err)
 	}
-	return c, nil
+	return all, nil
+}
+
+// currentPath walks from the leaf to the first message and fills each message's versions
+// (its siblings, oldest first) where it has more than one.
+func currentPath(all []Message, leaf int64) []Message {
+	byID := make(map[int64]int, len(all))
+	children := map[int64][]int64{}
+	for i, m := range all {
+		byID[m.ID] = i
+		children[m.ParentID] = append(children[m.ParentID], m.ID)
+	}
+	path := []Message{}
+	for id, seen := leaf, 0; id != 0 && seen <= len(all); seen++ {
+		i, ok := byID[id]
+		if !ok {
+			break
+		}
+		m := all[i]
+		if sib := children[m.ParentID]; len(sib) > 1 {
+			m.Versions = sib
+		}
+		path = append(path, m)
+		id = m.ParentID
+	}
+	slices.Reverse(path)
+	return path
 }
 
 type querier interface {
@@ -220,8 +266,9 @@ func (s *Store) chat(ctx context.Context, q querier, id int64) (Chat, error) {
 		params           string
 		created, updated int64
 	)
-	err := q.QueryRowContext(ctx, `SELECT id, title, model, system, params, created_at, updated_at FROM chats WHERE id = ?`, id).
-		Scan(&c.ID, &c.Title, &c.Model, &c.System, &params, &created, &updated)
+	var leaf sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT id, title, model, system, params, created_at, updated_at, leaf_id FROM chats WHERE id = ?`, id).
+		Scan(&c.ID, &c.Title, &c.Model, &c.System, &params, &created, &updated, &leaf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Chat{}, fmt.Errorf("chat %d: %w", id, ErrNotFound)
 	}
@@ -230,6 +277,7 @@ func (s *Store) chat(ctx context.Context, q querier, id int64) (Chat, error) {
 	}
 	c.Params = decodeParams(params)
 	c.CreatedAt, c.UpdatedAt = fromMs(created), fromMs(updated)
+	c.leaf = leaf.Int64
 	return c, nil
 }
 
@@ -238,7 +286,7 @@ type scanner interface{ Scan(dest ...any) error }
 // messageCols are the columns scanMessage reads, in its order.
 const messageCols = `id, chat_id, role, content, reasoning, model, stopped, finish_reason,
 	prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,
-	draft_tokens, draft_accepted`
+	draft_tokens, draft_accepted, parent_id, dropped`
 
 func scanMessage(r scanner) (Message, error) {
 	var (
@@ -248,11 +296,13 @@ func scanMessage(r scanner) (Message, error) {
 		prompt, cached, completion sql.NullInt64
 		ttft, tps, total           sql.NullFloat64
 		drafted, accepted          sql.NullInt64
+		parent                     sql.NullInt64
 	)
 	if err := r.Scan(&m.ID, &m.ChatID, &m.Role, &m.Content, &m.Reasoning, &m.Model, &stopped, &m.FinishReason,
-		&prompt, &cached, &completion, &ttft, &tps, &total, &created, &drafted, &accepted); err != nil {
+		&prompt, &cached, &completion, &ttft, &tps, &total, &created, &drafted, &accepted, &parent, &m.Dropped); err != nil {
 		return Message{}, err
 	}
+	m.ParentID = parent.Int64
 	m.Stopped = stopped != 0
 	m.CreatedAt = fromMs(created)
 	if completion.Valid {
@@ -331,12 +381,7 @@ func (s *Store) AddUserMessage(ctx context.Context, chatID int64, content string
 			return err
 		}
 		now := s.now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO messages (chat_id, role, content, created_at) VALUES (?, 'user', ?, ?)`,
-			chatID, content, ms(now))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
+		id, err := insertUser(ctx, tx, chatID, c.leaf, content, now)
 		if err != nil {
 			return err
 		}
@@ -344,17 +389,34 @@ func (s *Store) AddUserMessage(ctx context.Context, chatID int64, content string
 		if title == "" {
 			title = titleFrom(content)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE chats SET title = ?, updated_at = ? WHERE id = ?`, title, ms(now), chatID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET title = ?, updated_at = ?, leaf_id = ? WHERE id = ?`, title, ms(now), id, chatID); err != nil {
 			return err
 		}
-		out = Message{ID: id, ChatID: chatID, Role: RoleUser, Content: content, CreatedAt: fromMs(ms(now))}
+		out = Message{ID: id, ChatID: chatID, Role: RoleUser, Content: content, ParentID: c.leaf, CreatedAt: fromMs(ms(now))}
 		return nil
 	})
 	return out, err
 }
 
-// EditUserMessage replaces a user message's text and drops every message after it: the
-// conversation continues from the edited turn.
+func insertUser(ctx context.Context, tx *sql.Tx, chatID, parent int64, content string, now time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO messages (chat_id, role, content, created_at, parent_id) VALUES (?, 'user', ?, ?, ?)`,
+		chatID, content, ms(now), nullID(parent))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// EditUserMessage branches the conversation: the edited text becomes a new version of that
+// turn (a sibling of the original), and the chat continues from it. The original turn and
+// everything that followed it stay, one version back.
 func (s *Store) EditUserMessage(ctx context.Context, chatID, msgID int64, content string) (Message, error) {
 	if err := ValidateContent(content); err != nil {
 		return Message{}, err
@@ -368,37 +430,61 @@ func (s *Store) EditUserMessage(ctx context.Context, chatID, msgID int64, conten
 		if m.Role != RoleUser {
 			return fmt.Errorf("%w: message %d is the model's answer; only your own messages can be edited", ErrInvalid, msgID)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET content = ? WHERE id = ?`, content, msgID); err != nil {
+		now := s.now()
+		id, err := insertUser(ctx, tx, chatID, m.ParentID, content, now)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE chat_id = ? AND id > ?`, chatID, msgID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET updated_at = ?, leaf_id = ? WHERE id = ?`, ms(now), id, chatID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE chats SET updated_at = ? WHERE id = ?`, ms(s.now()), chatID); err != nil {
-			return err
-		}
-		m.Content = content
-		out = m
+		out = Message{ID: id, ChatID: chatID, Role: RoleUser, Content: content, ParentID: m.ParentID, CreatedAt: fromMs(ms(now))}
 		return nil
 	})
 	return out, err
 }
 
-// LastUserMessage returns the chat's last user message, the turn a regenerated answer
-// replies to.
+// SelectVersion shows another version of a turn: the chat's path then runs through msgID
+// and on to its newest descendants.
+func (s *Store) SelectVersion(ctx context.Context, chatID, msgID int64) (Chat, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := messageIn(ctx, tx, chatID, msgID); err != nil {
+			return err
+		}
+		leaf := msgID
+		for {
+			var next sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM messages WHERE chat_id = ? AND parent_id = ?`, chatID, leaf).Scan(&next); err != nil {
+				return err
+			}
+			if !next.Valid {
+				break
+			}
+			leaf = next.Int64
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE chats SET leaf_id = ? WHERE id = ?`, leaf, chatID)
+		return err
+	})
+	if err != nil {
+		return Chat{}, err
+	}
+	return s.Get(ctx, chatID)
+}
+
+// LastUserMessage returns the last user message on the chat's current path, the turn a
+// regenerated answer replies to.
 func (s *Store) LastUserMessage(ctx context.Context, chatID int64) (Message, error) {
-	if _, err := s.chat(ctx, s.db, chatID); err != nil {
+	c, err := s.Get(ctx, chatID)
+	if err != nil {
 		return Message{}, err
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND role = 'user' ORDER BY id DESC LIMIT 1`, chatID)
-	m, err := scanMessage(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Message{}, fmt.Errorf("%w: chat %d has no message to answer yet", ErrInvalid, chatID)
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		if m := c.Messages[i]; m.Role == RoleUser {
+			m.Versions = nil
+			return m, nil
+		}
 	}
-	if err != nil {
-		return Message{}, fmt.Errorf("chats: last message of %d: %w", chatID, err)
-	}
-	return m, nil
+	return Message{}, fmt.Errorf("%w: chat %d has no message to answer yet", ErrInvalid, chatID)
 }
 
 func messageIn(ctx context.Context, tx *sql.Tx, chatID, msgID int64) (Message, error) {
@@ -410,8 +496,8 @@ func messageIn(ctx context.Context, tx *sql.Tx, chatID, msgID int64) (Message, e
 	return m, err
 }
 
-// SaveAnswer stores an answer to the user message replyTo, replacing every message after it
-// (the previous answer, when regenerating) in one transaction.
+// SaveAnswer stores an answer to the user message replyTo and makes it the chat's current
+// path. An earlier answer to the same message stays as another version.
 func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message) (Message, error) {
 	if !utf8.ValidString(a.Content) || !utf8.ValidString(a.Reasoning) {
 		return Message{}, fmt.Errorf("%w: the answer is not valid UTF-8", ErrInvalid)
@@ -425,18 +511,15 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 		if m.Role != RoleUser {
 			return fmt.Errorf("%w: message %d is not a user message", ErrInvalid, replyTo)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE chat_id = ? AND id > ?`, chatID, replyTo); err != nil {
-			return err
-		}
 		now := s.now()
 		st := statsColumns(a.Stats)
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
 				prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,
-				draft_tokens, draft_accepted)
-			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				draft_tokens, draft_accepted, parent_id, dropped)
+			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			chatID, a.Content, a.Reasoning, a.Model, boolInt(a.Stopped), a.FinishReason,
-			st[0], st[1], st[2], st[3], st[4], st[5], ms(now), st[6], st[7])
+			st[0], st[1], st[2], st[3], st[4], st[5], ms(now), st[6], st[7], replyTo, a.Dropped)
 		if err != nil {
 			return err
 		}
@@ -444,11 +527,11 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE chats SET updated_at = ? WHERE id = ?`, ms(now), chatID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET updated_at = ?, leaf_id = ? WHERE id = ?`, ms(now), id, chatID); err != nil {
 			return err
 		}
 		out = a
-		out.ID, out.ChatID, out.Role, out.CreatedAt = id, chatID, RoleAssistant, fromMs(ms(now))
+		out.ID, out.ChatID, out.Role, out.ParentID, out.CreatedAt = id, chatID, RoleAssistant, replyTo, fromMs(ms(now))
 		if a.Stats != nil {
 			st := *a.Stats
 			out.Stats = &st
@@ -456,6 +539,101 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 		return nil
 	})
 	return out, err
+}
+
+// ExtendAnswer appends a continuation to an answer (Continue after the token limit): its
+// text grows, and its finish reason and statistics become the continuation's, with the
+// completion tokens of both.
+func (s *Store) ExtendAnswer(ctx context.Context, chatID, msgID int64, more Message) (Message, error) {
+	if !utf8.ValidString(more.Content) || !utf8.ValidString(more.Reasoning) {
+		return Message{}, fmt.Errorf("%w: the answer is not valid UTF-8", ErrInvalid)
+	}
+	var out Message
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		m, err := messageIn(ctx, tx, chatID, msgID)
+		if err != nil {
+			return err
+		}
+		if m.Role != RoleAssistant {
+			return fmt.Errorf("%w: message %d is not an answer", ErrInvalid, msgID)
+		}
+		m.Content += more.Content
+		m.Reasoning += more.Reasoning
+		m.Stopped, m.FinishReason = more.Stopped, more.FinishReason
+		if more.Stats != nil {
+			st := *more.Stats
+			if m.Stats != nil {
+				st.CompletionTokens += m.Stats.CompletionTokens
+			}
+			m.Stats = &st
+		}
+		sc := statsColumns(m.Stats)
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET content = ?, reasoning = ?, stopped = ?, finish_reason = ?,
+			prompt_tokens = ?, cached_tokens = ?, completion_tokens = ?, ttft_ms = ?, tokens_per_s = ?, total_ms = ? WHERE id = ?`,
+			m.Content, m.Reasoning, boolInt(m.Stopped), m.FinishReason, sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], msgID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE chats SET updated_at = ? WHERE id = ?`, ms(now), chatID); err != nil {
+			return err
+		}
+		out = m
+		return nil
+	})
+	return out, err
+}
+
+// Import makes a chat from an exported one: its settings and its messages, in order, as
+// one path. It checks everything first, so bad input adds nothing.
+func (s *Store) Import(ctx context.Context, n NewChat, msgs []Message) (Chat, error) {
+	if len(msgs) == 0 {
+		return Chat{}, fmt.Errorf("%w: the chat has no messages", ErrInvalid)
+	}
+	for i, m := range msgs {
+		if m.Role != RoleUser && m.Role != RoleAssistant {
+			return Chat{}, fmt.Errorf("%w: message %d has role %q (use user or assistant)", ErrInvalid, i+1, m.Role)
+		}
+		if m.Role == RoleUser {
+			if err := ValidateContent(m.Content); err != nil {
+				return Chat{}, fmt.Errorf("message %d: %w", i+1, err)
+			}
+		} else if len(m.Content) > MaxContentBytes || !utf8.ValidString(m.Content) || !utf8.ValidString(m.Reasoning) {
+			return Chat{}, fmt.Errorf("%w: message %d is too long or not valid UTF-8", ErrInvalid, i+1)
+		}
+	}
+	if n.Title == "" {
+		n.Title = titleFrom(msgs[0].Content)
+	}
+	c, err := s.Create(ctx, n)
+	if err != nil {
+		return Chat{}, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var parent int64
+		now := s.now()
+		for _, m := range msgs {
+			st := statsColumns(m.Stats)
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
+					prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at, parent_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.ID, m.Role, m.Content, m.Reasoning, m.Model, boolInt(m.Stopped), m.FinishReason,
+				st[0], st[1], st[2], st[3], st[4], st[5], ms(now), nullID(parent))
+			if err != nil {
+				return err
+			}
+			if parent, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE chats SET leaf_id = ? WHERE id = ?`, parent, c.ID)
+		return err
+	})
+	if err != nil {
+		s.Delete(context.WithoutCancel(ctx), c.ID) // nothing half-imported stays
+		return Chat{}, err
+	}
+	return s.Get(ctx, c.ID)
 }
 
 // LastUsed returns, per model, when it last wrote an answer.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,7 +102,16 @@ func TestPerchChatsAnswerWithoutStats(t *testing.T) {
 	}
 }
 
-func TestPerchChatsEditDropsLaterMessages(t *testing.T) {
+func contents(ms []Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Content
+	}
+	return out
+}
+
+// Editing branches: the original turn and everything after it stay as an earlier version.
+func TestPerchChatsEditBranchesAndKeepsLaterMessages(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	c, _ := s.Create(ctx, NewChat{Model: "m"})
@@ -110,19 +120,79 @@ func TestPerchChatsEditDropsLaterMessages(t *testing.T) {
 	u2, _ := s.AddUserMessage(ctx, c.ID, "two")
 	s.SaveAnswer(ctx, c.ID, u2.ID, Message{Content: "a2"})
 
-	if _, err := s.EditUserMessage(ctx, c.ID, u1.ID, "uno"); err != nil {
+	edited, err := s.EditUserMessage(ctx, c.ID, u1.ID, "uno")
+	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Get(ctx, c.ID)
-	if len(got.Messages) != 1 || got.Messages[0].Content != "uno" {
-		t.Fatalf("after edit: %+v", got.Messages)
+	if want := []string{"uno"}; !slices.Equal(contents(got.Messages), want) {
+		t.Fatalf("after edit: %q, want %q", contents(got.Messages), want)
+	}
+	if v := got.Messages[0].Versions; !slices.Equal(v, []int64{u1.ID, edited.ID}) {
+		t.Errorf("versions of the edited turn = %v, want [%d %d]", v, u1.ID, edited.ID)
 	}
 	if got.Title != "one" {
 		t.Errorf("title changed by the edit: %q", got.Title)
 	}
 	last, err := s.LastUserMessage(ctx, c.ID)
-	if err != nil || last.ID != u1.ID {
+	if err != nil || last.ID != edited.ID {
 		t.Fatalf("last user message = %+v, %v", last, err)
+	}
+	// The first version, with its four messages, is one step back.
+	back, err := s.SelectVersion(ctx, c.ID, u1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"one", "a1", "two", "a2"}; !slices.Equal(contents(back.Messages), want) {
+		t.Fatalf("first version: %q, want %q", contents(back.Messages), want)
+	}
+}
+
+// Regenerating keeps the previous answer as version 1 of 2.
+func TestPerchChatsRegenerateKeepsVersions(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, _ := s.Create(ctx, NewChat{Model: "m"})
+	u, _ := s.AddUserMessage(ctx, c.ID, "q")
+	a1, _ := s.SaveAnswer(ctx, c.ID, u.ID, Message{Content: "first"})
+	a2, _ := s.SaveAnswer(ctx, c.ID, u.ID, Message{Content: "second"})
+	got, _ := s.Get(ctx, c.ID)
+	if want := []string{"q", "second"}; !slices.Equal(contents(got.Messages), want) {
+		t.Fatalf("messages = %q, want %q", contents(got.Messages), want)
+	}
+	if v := got.Messages[1].Versions; !slices.Equal(v, []int64{a1.ID, a2.ID}) {
+		t.Errorf("versions = %v", v)
+	}
+	back, _ := s.SelectVersion(ctx, c.ID, a1.ID)
+	if want := []string{"q", "first"}; !slices.Equal(contents(back.Messages), want) {
+		t.Fatalf("after select: %q", contents(back.Messages))
+	}
+	// A new question follows the version shown.
+	u2, _ := s.AddUserMessage(ctx, c.ID, "more")
+	if u2.ParentID != a1.ID {
+		t.Errorf("new question follows %d, want %d", u2.ParentID, a1.ID)
+	}
+	if _, err := s.SelectVersion(ctx, c.ID, 99999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("select unknown: %v", err)
+	}
+}
+
+// Continue appends to the same answer.
+func TestPerchChatsExtendAnswer(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, _ := s.Create(ctx, NewChat{Model: "m"})
+	u, _ := s.AddUserMessage(ctx, c.ID, "q")
+	a, _ := s.SaveAnswer(ctx, c.ID, u.ID, Message{Content: "Once upon", FinishReason: "length", Stats: &Stats{PromptTokens: 5, CompletionTokens: 2}})
+	got, err := s.ExtendAnswer(ctx, c.ID, a.ID, Message{Content: " a time", FinishReason: "stop", Stats: &Stats{PromptTokens: 7, CompletionTokens: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Content != "Once upon a time" || got.FinishReason != "stop" || got.Stats.CompletionTokens != 5 || got.Stats.PromptTokens != 7 {
+		t.Fatalf("extended = %+v %+v", got, got.Stats)
+	}
+	if _, err := s.ExtendAnswer(ctx, c.ID, u.ID, Message{Content: "x"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("extend a question: %v", err)
 	}
 }
 
@@ -335,5 +405,28 @@ func TestPerchChatsDraftStatsAfterUpgrade(t *testing.T) {
 	}
 	if got := c.Messages[len(c.Messages)-1].Stats; got == nil || *got != want {
 		t.Errorf("stats read back %+v; saved %+v", got, want)
+	}
+}
+
+func TestPerchChatsImport(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c, err := s.Import(ctx, NewChat{Model: "m", System: "Be brief."}, []Message{
+		{Role: RoleUser, Content: "q1"}, {Role: RoleAssistant, Content: "a1", Model: "m"}, {Role: RoleUser, Content: "q2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"q1", "a1", "q2"}; !slices.Equal(contents(c.Messages), want) || c.Title != "q1" || c.System != "Be brief." {
+		t.Fatalf("imported %+v", c)
+	}
+	before, _ := s.List(ctx, ListOptions{})
+	for _, bad := range [][]Message{nil, {{Role: "system", Content: "x"}}, {{Role: RoleUser, Content: " "}}} {
+		if _, err := s.Import(ctx, NewChat{}, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("import %+v: %v, want ErrInvalid", bad, err)
+		}
+	}
+	if after, _ := s.List(ctx, ListOptions{}); len(after) != len(before) {
+		t.Errorf("bad imports left chats behind: %d → %d", len(before), len(after))
 	}
 }

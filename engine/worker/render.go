@@ -63,7 +63,13 @@ func (w *Worker) handleRender(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, err)
 		return
 	}
-	prompt, err := tmpl.Render(req.Messages, chat.RenderOptions{Tools: req.Tools, AddGenerationPrompt: true, EnableThinking: req.Think})
+	msgs, prefix := req.Messages, ""
+	if n := len(msgs); req.Continue && n > 1 && msgs[n-1].Role == "assistant" {
+		// The answer so far follows the assistant's header, so the model carries on with it.
+		msgs, prefix = msgs[:n-1], msgs[n-1].Content
+	}
+	prompt, err := tmpl.Render(msgs, chat.RenderOptions{Tools: req.Tools, AddGenerationPrompt: true, EnableThinking: req.Think})
+	prompt += prefix
 	if err != nil {
 		writeError(rw, &engine.Error{Kind: engine.KindInvalid, Param: "messages", Message: fmt.Sprintf("the chat template could not render these messages: %v", err)})
 		return

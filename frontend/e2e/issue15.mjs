@@ -295,7 +295,7 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Allow access from other devices on the network').check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     const key = (await (await fetch(`${url}/perch/settings`)).json()).settings?.api_key;
     assert(key, 'turning LAN on made no key');
     await perch.kill();
@@ -308,7 +308,7 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Allow access from other devices on the network').uncheck();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Remove key' }).click();
     await page.getByText('No key (only this Mac can connect)').waitFor();
     await shots('settings-lan-off-light-en');

@@ -168,6 +168,9 @@ async function main() {
     deviceScaleFactor: 1,
     locale: 'en-US',
     colorScheme: 'light',
+    // axe-core is injected as an inline script, which the server's Content-Security-Policy
+    // (rightly) refuses; the test tool is let in, the app's own pages are unchanged.
+    bypassCSP: true,
   });
   stops.push(['browser', () => context.close()]);
   page = context.pages()[0] ?? (await context.newPage());
@@ -258,7 +261,7 @@ async function main() {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('1500');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await composer().fill('The little dog');
     // Press Stop in the first frame that shows part of the answer: clicking from outside
@@ -304,7 +307,7 @@ async function main() {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill('40');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByRole('combobox', { name: 'Model', exact: true }).selectOption('llama-2-tiny-random');
     await page.waitForTimeout(300);
@@ -325,10 +328,146 @@ async function main() {
     await first.getByRole('button', { name: 'Edit' }).click();
     const box = page.getByRole('group', { name: 'Edit your message' }).getByRole('textbox');
     await box.fill('Once upon a time there was a cat');
-    await page.getByRole('button', { name: 'Save & send' }).click();
+    // One send button in the edit box, and a word that the edit makes a new version.
+    const group = page.getByRole('group', { name: 'Edit your message' });
+    assert((await group.getByRole('button', { name: 'Send' }).count()) === 1, 'the edit box has more than one send button');
+    await group.getByText(/makes a new version/).waitFor();
+    const before = await page.locator('.message').count();
+    await group.getByRole('button', { name: 'Send' }).click();
     await page.locator('.message.assistant').first().locator('.stats').waitFor({ timeout: 120_000 });
     await page.waitForFunction(() => document.querySelectorAll('.message').length === 2);
     assert((await page.locator('.message.user').first().textContent()).includes('there was a cat'), 'edit not shown');
+    // Nothing was deleted: the conversation before the edit is version 1 of the first message.
+    const edited = page.locator('.message.user').first();
+    await edited.hover();
+    await edited.getByRole('group', { name: 'Version 2 of 2' }).waitFor();
+    await edited.getByRole('button', { name: 'Previous version' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('.message').length === n, before);
+    await page.locator('.message.user').first().hover();
+    await page.locator('.message.user').first().getByRole('button', { name: 'Next version' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.message').length === 2);
+  });
+
+  await step('regenerate keeps the previous answer as a version', async () => {
+    const old = await lastAnswer().locator('.markdown').textContent();
+    await lastAnswer().getByRole('button', { name: 'Regenerate' }).click();
+    await lastAnswer().getByRole('group', { name: 'Version 2 of 2' }).waitFor({ timeout: 120_000 });
+    await lastAnswer().getByRole('button', { name: 'Previous version' }).click();
+    await lastAnswer().getByRole('group', { name: 'Version 1 of 2' }).waitFor();
+    assert((await lastAnswer().locator('.markdown').textContent()) === old, 'version 1 is not the earlier answer');
+  });
+
+  await step('an answer cut by the token limit shows it and continues in the same message', async () => {
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByLabel('Max tokens').fill('6');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await composer().fill('Once upon a time');
+    await page.keyboard.press('Enter');
+    await lastAnswer().getByText('Cut off at the token limit').waitFor({ timeout: 120_000 });
+    // Prompt tokens and time to first token are on the line, not only in a tooltip.
+    const stats = await lastAnswer().locator('.stats').textContent();
+    assert(/\d+ in/.test(stats ?? '') && /to first token/.test(stats ?? ''), `stats line "${stats}"`);
+    const count = await page.locator('.message').count();
+    const before = (await lastAnswer().locator('.markdown').textContent()) ?? '';
+    await lastAnswer().getByRole('button', { name: 'Continue' }).click();
+    await page.waitForFunction(
+      (b) => {
+        const all = document.querySelectorAll('.message.assistant');
+        const t = all[all.length - 1]?.querySelector('.markdown')?.textContent ?? '';
+        return t.length > b.length && !all[all.length - 1]?.getAttribute('aria-busy');
+      },
+      before,
+      { timeout: 120_000 },
+    );
+    assert((await page.locator('.message').count()) === count, 'Continue added a message instead of extending the answer');
+    assert(((await lastAnswer().locator('.markdown').textContent()) ?? '').startsWith(before.trim().slice(0, 8)), 'the continued answer does not start with the cut one');
+    await page.getByRole('button', { name: 'Chat options' }).click();
+    await page.getByLabel('Max tokens').fill('200');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+  });
+
+  // Imports go through the history's Import button, as a user would.
+  const importFile = async (name, text) => {
+    await page.getByRole('button', { name: 'History', exact: true }).click().catch(() => undefined);
+    await page.getByRole('button', { name: 'Import a chat (.json)' }).click();
+    await page.locator('.history input[type=file]').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+  };
+  const perchFile = (title, messages) => JSON.stringify({ format: 'perch.chat', version: 1, title, model: 'stories260k', system: '', params: { max_tokens: 30 }, messages });
+
+  await step('import: a file not in Perch\'s format is refused and changes nothing', async () => {
+    const before = (await api('GET', '/perch/chats')).chats.length;
+    await importFile('chatgpt.json', '{"conversations":[]}');
+    await page.getByText('“chatgpt.json” is not a chat exported from Perch. Nothing was imported.').waitFor();
+    assert((await api('GET', '/perch/chats')).chats.length === before, 'a chat was added');
+    await page.keyboard.press('Escape');
+  });
+
+  await step('math renders with KaTeX; broken TeX shows its source', async () => {
+    await importFile(
+      'math.json',
+      perchFile('Math', [
+        { role: 'user', content: 'What is the integral?' },
+        { role: 'assistant', content: 'It is $$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$ and inline \\(a^2+b^2=c^2\\).\n\nBroken: $$\\frac{1}{$$ stays.' },
+      ]),
+    );
+    await page.locator('.katex-display').first().waitFor();
+    assert((await page.locator('.message.assistant .katex').count()) === 2, 'not two formulas drawn');
+    const ann = await page.locator('.message.assistant annotation').first().textContent();
+    assert(ann === '\\int_0^1 x^2\\,dx = \\frac{1}{3}', `backslashes lost: ${ann}`);
+    assert(((await page.locator('.math-error').textContent()) ?? '').includes('$$\\frac{1}{$$'), 'broken TeX not shown as its source');
+    await shot('math-light-en');
+    await axe('math-light-en');
+  });
+
+  await step('export the chat as Markdown and JSON', async () => {
+    await page.getByRole('button', { name: 'Export chat' }).click();
+    const [md] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Markdown (.md)' }).click()]);
+    assert(md.suggestedFilename() === 'Math.md', `file ${md.suggestedFilename()}`);
+    const text = readFileSync(await md.path(), 'utf8');
+    assert(text.includes('$$\\int_0^1 x^2\\,dx'), 'the Markdown lost the TeX');
+    await page.getByRole('button', { name: 'Export chat' }).click();
+    const [js] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /JSON/ }).click()]);
+    const file = JSON.parse(readFileSync(await js.path(), 'utf8'));
+    assert(file.format === 'perch.chat' && file.messages.length === 2, 'JSON export is not a Perch chat');
+  });
+
+  await step('a chat longer than the context drops its oldest turns, visibly', async () => {
+    const para = 'The little dog ran to the park and played with a red ball all day long. '.repeat(20);
+    const msgs = [];
+    for (let i = 0; i < 8; i++) msgs.push({ role: 'user', content: `${i}: ${para}` }, { role: 'assistant', content: para });
+    await importFile('long.json', perchFile('Long', msgs));
+    await page.locator('.message').nth(15).waitFor();
+    await composer().fill('What did the dog do?');
+    await page.keyboard.press('Enter');
+    await lastAnswer().locator('.stats').waitFor({ timeout: 120_000 });
+    const note = await lastAnswer().getByRole('note').textContent();
+    assert(/\d+ earlier messages are not sent to the model/.test(note ?? ''), `no notice: ${note}`);
+    assert((await page.locator('.error-box').count()) === 0, 'the long chat failed');
+    await shot('long-chat-light-en');
+  });
+
+  await step('keyboard: shortcuts, help sheet, focus', async () => {
+    await page.goto(`${url}/?keys#/chat`);
+    await page.waitForFunction(() => document.activeElement?.matches('.composer textarea'));
+    await page.keyboard.press('Control+4');
+    await page.waitForURL(/#\/memory$/);
+    await page.keyboard.press('Control+1');
+    await page.waitForURL(/#\/chat/);
+    await page.keyboard.press('Control+k');
+    await page.waitForFunction(() => document.activeElement?.matches('.history input[type=search]'));
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+/');
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+    await shot('shortcuts-light-en');
+    await axe('shortcuts-light-en');
+    await page.keyboard.press('Escape');
+    assert((await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count()) === 0, 'Esc did not close the help');
+    const newTitle = await page.getByRole('button', { name: 'New chat' }).getAttribute('title');
+    assert(newTitle === 'New chat (Ctrl+N)', `tooltip "${newTitle}"`);
   });
 
   await shot('chat-light-en');
@@ -439,7 +578,7 @@ async function main() {
     await page.getByLabel('Answer from documents').selectOption({ label: 'Field notes' });
     await page.getByLabel('Max tokens').fill('30');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.locator('.chat-docs', { hasText: 'Field notes' }).waitFor();
     await composer().fill('What does the zebrafinch quokka do at midnight?');
@@ -508,6 +647,8 @@ async function main() {
     const first = await page.locator('.gauge-big').textContent();
     assert(first && /B$/.test(first), `gauge says "${first}"`);
     await page.locator('.bar.stacked').waitFor();
+    await page.getByText(/Room for about a|not enough for another model/).waitFor();
+    await page.locator('.sparkline').waitFor();
     await shot('memory-light-en');
     await page.getByRole('link', { name: 'Tokens' }).click();
     await page.waitForTimeout(300);
@@ -524,22 +665,44 @@ async function main() {
     await shot('tokens-light-en');
   });
 
+  await step('tokens: two models side by side', async () => {
+    await page.getByRole('button', { name: /Add a model/ }).click();
+    await page.getByRole('combobox', { name: 'Model 2' }).selectOption('llama-2-tiny-random');
+    const table = page.locator('.compare-table');
+    await table.locator('tbody tr').nth(1).filter({ hasText: /\d/ }).waitFor();
+    assert((await table.locator('tbody tr').count()) === 2, 'not two rows');
+    await page.waitForFunction(() => !document.querySelector('.compare-table')?.textContent?.includes('…'));
+    await shot('tokens-compare-light-en');
+  });
+
+  await step('memory: unload a model', async () => {
+    await page.getByRole('link', { name: 'Memory' }).click();
+    const unload = page.getByRole('button', { name: /^Unload: / }).first();
+    await unload.waitFor();
+    const n = await page.getByRole('button', { name: /^Unload: / }).count();
+    await unload.click();
+    await page.waitForFunction((k) => document.querySelectorAll('.mem-table tbody tr').length < k, n, { timeout: 30_000 });
+  });
+
   await step('settings persist across reload', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Keep models loaded for').selectOption('30m');
     await page.getByLabel('Open Perch at login').check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await page.getByText('Saved').waitFor();
+    await page.getByText('Saved', { exact: true }).waitFor();
     await shot('settings-light-en');
     await page.reload();
     await page.getByLabel('Keep models loaded for').waitFor();
     assert((await page.getByLabel('Keep models loaded for').inputValue()) === '30m', 'keep-alive not kept');
     assert(await page.getByLabel('Open Perch at login').isChecked(), 'launch at login not kept');
-    // Theme and language through the form too.
+    // Theme and language apply as they are picked, without Save.
     await page.getByLabel('Theme').selectOption('dark');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
     await page.getByLabel('Language').selectOption('ko');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('link', { name: '설정' }).waitFor();
+    // The base URLs are those of the address Perch really listens on (a random port here).
+    const port = new URL(url).port;
+    await page.getByText(`http://127.0.0.1:${port}/v1`, { exact: true }).waitFor();
     await page.reload();
     await page.getByRole('link', { name: '설정' }).waitFor();
     assert((await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark', 'dark theme not kept');
@@ -570,6 +733,12 @@ async function main() {
       await page.waitForTimeout(350);
       await shot(`${name}-${variant}`);
       await axe(`${name}-${variant}`);
+      // The same view on a desktop window.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.waitForTimeout(250);
+      await shot(`${name}-${variant}-1280`);
+      if (name === 'chat') await axe(`${name}-${variant}-1280`);
+      await page.setViewportSize({ width: 420, height: 640 });
       if (name === 'models') {
         // The catalog with its fit badges, further down.
         await page.locator('.catalog-card .badge').first().waitFor();

@@ -3,5 +3,7 @@
 // allow scripts from the server only.
 try {
   var t = localStorage.getItem('perch.theme');
-  if (t === 'light' || t === 'dark') document.documentElement.dataset.theme = t;
+  // "System" is resolved here too: styles.css has one dark palette, under data-theme.
+  if (t !== 'light' && t !== 'dark') t = matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  document.documentElement.dataset.theme = t;
 } catch (e) {}

@@ -1,6 +1,8 @@
-import { useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { setApiKey } from './api/client';
 import { Icon } from './components/Icon';
+import { ShortcutsHelp } from './components/ShortcutsHelp';
+import { combo, send, shortcutEvents, useShortcuts } from './lib/shortcuts';
 import { I18nProvider, resolveLanguage, useI18n, type MessageKey } from './i18n';
 import { useDesktop } from './lib/desktop';
 import { activePulls, AppProvider, hashOf, useApp, type View } from './state';
@@ -45,11 +47,43 @@ function DetachButton() {
   );
 }
 
+/** The tabs shown: Documents only where the server has the collection store. */
+function useTabs() {
+  const docs = !!useApp().status?.features.collections;
+  return useMemo(() => tabs.filter((tab) => tab.view !== 'documents' || docs), [docs]);
+}
+
+/** The window-wide keyboard shortcuts and their help sheet. */
+function Shortcuts() {
+  const { navigate, lastChatId } = useApp();
+  const shown = useTabs();
+  const [help, setHelp] = useState(false);
+  const handlers = useMemo(
+    () => ({
+      tab: (i: number) => {
+        const tab = shown[i];
+        if (tab) navigate(tab.view === 'chat' ? { view: 'chat', chatId: lastChatId } : { view: tab.view });
+      },
+      newChat: () => {
+        navigate({ view: 'chat' });
+        send(shortcutEvents.newChat);
+      },
+      search: () => {
+        navigate({ view: 'chat', chatId: lastChatId });
+        send(shortcutEvents.search);
+      },
+      help: () => setHelp((h) => !h),
+    }),
+    [navigate, shown, lastChatId],
+  );
+  useShortcuts(handlers);
+  return help ? <ShortcutsHelp onClose={() => setHelp(false)} /> : null;
+}
+
 function Nav() {
   const { t } = useI18n();
-  const { route, navigate, status, lastChatId, pulls } = useApp();
-  // Documents only where the server has the collection store.
-  const shown = tabs.filter((tab) => tab.view !== 'documents' || status?.features.collections);
+  const { route, navigate, lastChatId, pulls } = useApp();
+  const shown = useTabs();
   const downloading = activePulls(pulls).length;
   // The Chat tab returns to the chat the user was in, not to an empty new one.
   const target = (view: View) => (view === 'chat' ? { view, chatId: lastChatId } : { view });
@@ -57,10 +91,11 @@ function Nav() {
     <nav className="topbar" aria-label={t('nav.label')}>
       <DetachButton />
       <ul className="segmented">
-        {shown.map((tab) => (
+        {shown.map((tab, i) => (
           <li key={tab.view}>
             <a
               href={hashOf(target(tab.view))}
+              title={`${t(tab.label)} (${combo(String(i + 1))})`}
               aria-current={route.view === tab.view ? 'page' : undefined}
               onClick={(e) => {
                 e.preventDefault();
@@ -179,6 +214,7 @@ function Shell() {
         }
       </main>
       {needKey && <KeyPrompt />}
+      <Shortcuts />
     </div>
   );
 }

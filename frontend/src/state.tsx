@@ -198,8 +198,17 @@ export function AppProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     remember('perch.theme', theme);
-    if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
-    else delete document.documentElement.dataset.theme;
+    const root = document.documentElement;
+    if (theme === 'light' || theme === 'dark') {
+      root.dataset.theme = theme;
+      return;
+    }
+    // "System": the resolved scheme, followed while the app is open.
+    const mq = window.matchMedia?.('(prefers-color-scheme: dark)');
+    const apply = () => (root.dataset.theme = mq?.matches ? 'dark' : 'light');
+    apply();
+    mq?.addEventListener?.('change', apply);
+    return () => mq?.removeEventListener?.('change', apply);
   }, [theme]);
 
   useEffect(() => remember('perch.language', language), [language]);

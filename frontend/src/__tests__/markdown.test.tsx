@@ -82,3 +82,35 @@ describe('Markdown', () => {
     expect(container.querySelector('pre')?.textContent).toContain('print(1');
   });
 });
+
+describe('Markdown math', () => {
+  it('renders display and inline TeX with KaTeX and keeps its backslashes', async () => {
+    const { container } = md('Area: $$\\int_0^1 x^2\\,dx$$\n\nand \\(a_1 + b_1\\) or $e^{i\\pi}$, \\[\\frac{1}{2}\\]\n\n$$\n\\sum_{k=1}^n k\n$$');
+    await waitFor(() => expect(container.querySelectorAll('.katex').length).toBe(5));
+    const ann = [...container.querySelectorAll('annotation')].map((a) => a.textContent);
+    expect(ann).toContain('\\int_0^1 x^2\\,dx');
+    expect(ann).toContain('a_1 + b_1');
+    expect(ann).toContain('\\sum_{k=1}^n k');
+    expect(container.querySelectorAll('.katex-display').length).toBe(3);
+    expect(container.textContent).not.toContain('x^2,dx');
+    expect(container.querySelector('em')).toBeNull();
+  });
+
+  it('leaves prices and code alone', async () => {
+    const { container } = md('It costs $5 and $10 today. `$x$` stays code.');
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    expect(container.querySelector('.math, .math-source')).toBeNull();
+    expect(container.textContent).toContain('$5 and $10');
+    expect(container.querySelector('code')?.textContent).toBe('$x$');
+  });
+
+  it('shows broken TeX as its source', async () => {
+    const { container } = md('Before $$\\frac{1}{$$ after, and $\\badmacro{x}$.');
+    await waitFor(() => expect(container.querySelectorAll('.math-error').length).toBe(2));
+    expect(container.textContent).toContain('$$\\frac{1}{$$');
+    expect(container.textContent).toContain('Before');
+    expect(container.textContent).toContain('after');
+  });
+});

@@ -25,10 +25,9 @@ describe('MessageItem', () => {
     const { container } = wrap(<MessageItem message={answer} canRegenerate onRegenerate={() => undefined} />);
     expect(container.textContent).toContain('Once upon a time');
     const stats = container.querySelector('.stats');
-    // Speed and tokens on the line; prompt and first-token time in the tooltip (and for screen readers).
-    expect(stats?.firstChild?.textContent).toBe('221.4 tok/s · 40 tokens');
-    expect(stats?.getAttribute('title')).toBe('221.4 tok/s · 40 tokens · 12 in · 13 ms to first token');
-    expect(stats?.textContent).toContain('12 in · 13 ms to first token');
+    // Everything on view, not only in a tooltip: speed, tokens, prompt tokens, time to first token.
+    expect(stats?.textContent).toBe('221.4 tok/s · 40 tokens · 12 in · 13 ms to first token');
+    expect(stats?.getAttribute('title')).toBeNull();
     const details = container.querySelector('details');
     expect(details?.open).toBe(false);
     expect(details?.querySelector('summary')?.textContent).toBe('Thinking');
@@ -52,8 +51,40 @@ describe('MessageItem', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Edit' }));
     const box = screen.getByRole('textbox', { name: 'Message' });
     fireEvent.change(box, { target: { value: 'hello again' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Save & send' }));
+    // One send button (the composer's), and a note that the edit makes a new version.
+    expect(screen.queryByRole('button', { name: 'Save & send' })).toBeNull();
+    expect(screen.getAllByRole('button', { name: 'Send' })).toHaveLength(1);
+    expect(screen.getByText(/makes a new version/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
     expect(onEdit).toHaveBeenCalledWith('hello again', 1);
+  });
+
+  it('shows cached prompt tokens on the line', () => {
+    const { container } = wrap(<MessageItem message={{ ...answer, stats: { ...answer.stats!, cached_tokens: 8 } }} />);
+    expect(container.querySelector('.stats')?.textContent).toContain('12 in (8 cached)');
+  });
+
+  it('marks an answer cut by the token limit and offers Continue', () => {
+    const onContinue = vi.fn();
+    wrap(<MessageItem message={{ ...answer, finish_reason: 'length' }} canContinue onContinue={onContinue} />);
+    expect(screen.getByText('Cut off at the token limit')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(onContinue).toHaveBeenCalledWith(2);
+  });
+
+  it('moves between versions of an answer', () => {
+    const onSelect = vi.fn();
+    wrap(<MessageItem message={{ ...answer, id: 5, versions: [2, 5, 9] }} canRegenerate onSelectVersion={onSelect} />);
+    expect(screen.getByRole('group', { name: 'Version 2 of 3' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Previous version' }));
+    expect(onSelect).toHaveBeenCalledWith(2);
+    fireEvent.click(screen.getByRole('button', { name: 'Next version' }));
+    expect(onSelect).toHaveBeenCalledWith(9);
+  });
+
+  it('says when earlier messages were left out to fit the context', () => {
+    wrap(<MessageItem message={{ ...answer, dropped: 4 }} />);
+    expect(screen.getByRole('note').textContent).toBe('4 earlier messages are not sent to the model: this chat is longer than its context.');
   });
 
   it('speaks Korean', () => {

@@ -45,21 +45,54 @@ beforeEach(() => {
 });
 
 describe('Settings', () => {
-  it('saves the form through the server and applies language and theme', async () => {
+  it('applies language and theme at once, and saves the rest of the form', async () => {
     render(<App />);
     const theme = await screen.findByLabelText('Theme');
-    fireEvent.change(theme, { target: { value: 'dark' } });
-    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'ko' } });
+    await act(async () => {
+      fireEvent.change(theme, { target: { value: 'dark' } });
+    });
+    // No Save: the theme is saved and applied as it is picked.
+    expect(calls.find((c) => c.method === 'PUT')?.body).toEqual({ theme: 'dark' });
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe('dark'));
     fireEvent.change(screen.getByLabelText('Allowed web origins'), { target: { value: 'https://a.example\n\n https://b.example ' } });
+    fireEvent.change(screen.getByLabelText('Parallel requests per model'), { target: { value: '2' } });
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     });
-    const put = calls.find((c) => c.method === 'PUT');
-    expect(put?.body).toMatchObject({ theme: 'dark', language: 'ko', allowed_origins: ['https://a.example', 'https://b.example'], address: '127.0.0.1:11435' });
-    await waitFor(() => expect(document.documentElement.dataset.theme).toBe('dark'));
+    const put = calls.filter((c) => c.method === 'PUT').at(-1);
+    expect(put?.body).toMatchObject({ theme: 'dark', allowed_origins: ['https://a.example', 'https://b.example'], address: '127.0.0.1:11435', slots: 2 });
+    await act(async () => {
+      fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'ko' } });
+    });
     // The UI is now Korean.
     expect(await screen.findByRole('button', { name: '저장' })).toBeTruthy();
-    expect(screen.getByRole('link', { name: '설정' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: /설정/ })).toBeTruthy();
+  });
+
+  it('shows the OpenAI and Ollama URLs of the address the server really listens on', async () => {
+    current = { ...current, listening: '127.0.0.1:54321' };
+    render(<App />);
+    expect(await screen.findByText('http://127.0.0.1:54321/v1')).toBeTruthy();
+    expect(screen.getByText('http://127.0.0.1:54321')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Copy: OpenAI base URL' })).toBeTruthy();
+    expect(document.querySelector('pre.curl')?.textContent).toContain('curl http://127.0.0.1:54321/v1/chat/completions');
+    // Groups a user scans for.
+    for (const g of ['General', 'Models', 'Server', 'Privacy', 'Advanced']) expect(screen.getByRole('group', { name: g })).toBeTruthy();
+  });
+
+  it('asks before making a new API key', async () => {
+    current = { ...current, settings: { ...current.settings, api_key: 'perch-old' } };
+    render(<App />);
+    fireEvent.click(await screen.findByRole('button', { name: 'New key' }));
+    expect(calls.some((c) => c.method === 'PUT')).toBe(false);
+    expect(screen.getByText(/stop working until they get the new one/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(calls.some((c) => c.method === 'PUT')).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'New key' }));
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Make a new key' }));
+    });
+    expect(calls.find((c) => c.method === 'PUT')?.body).toMatchObject({ new_api_key: true });
   });
 
   it('turns on LAN access, shows the new key and the restart notice', async () => {

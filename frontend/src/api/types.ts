@@ -40,6 +40,7 @@ export interface ApiErrorBody {
 export type ChatEvent =
   | { type: 'start'; user: Message; model: string }
   | ({ type: 'sources'; collection: string } & SourceSet)
+  | { type: 'trimmed'; dropped: number }
   | { type: 'reasoning'; text: string }
   | { type: 'delta'; text: string }
   | { type: 'done'; message: Message; context?: ContextMeter }
@@ -146,6 +147,9 @@ export interface ModelMemory {
   rss_bytes: number;
   device?: string;
   generating: boolean;
+  context_tokens?: number;
+  /** When keep-alive unloads the model; absent while in use or kept for good. */
+  expires_at?: string;
 }
 
 export interface MemoryView {

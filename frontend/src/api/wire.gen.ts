@@ -56,6 +56,9 @@ export interface Message {
   finish_reason?: string;
   stats?: Stats;
   created_at: string;
+  parent_id?: number;
+  versions?: number[];
+  dropped?: number;
 }
 
 export interface ContextMeter {
@@ -94,6 +97,7 @@ export interface ChatEventWire {
   user?: Message;
   model?: string;
   text?: string;
+  dropped?: number;
   message?: Message;
   context?: ContextMeter;
   error?: OpenAIErrorObject;
@@ -255,6 +259,8 @@ export interface ModelMemory {
   rss_bytes: number;
   device?: string;
   generating: boolean;
+  context_tokens?: number;
+  expires_at?: string;
 }
 
 export interface MemoryView {

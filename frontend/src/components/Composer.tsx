@@ -85,7 +85,7 @@ export function Composer({ value, onChange, onSend, onStop, busy, disabled, plac
         }}
       />
       {busy ? (
-        <button type="button" className="send-button stop" onClick={onStop} aria-label={t('chat.stop')} title={t('chat.stop')}>
+        <button type="button" className="send-button stop" onClick={onStop} aria-label={t('chat.stop')} title={`${t('chat.stop')} (Esc)`}>
           <Icon name="stop" size={14} />
         </button>
       ) : (

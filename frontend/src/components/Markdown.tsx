@@ -2,9 +2,10 @@
 // innerHTML: raw HTML in an answer shows as text, and links are limited to http(s) and
 // mailto. Only highlight.js's own escaped output is inserted as HTML.
 
-import { Lexer, type Token, type Tokens } from 'marked';
+import { Marked, type Token, type Tokens } from 'marked';
 import { createContext, memo, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { decodeEntities } from '../lib/entities';
+import { loadMath, mathExtensions, renderMath, type MathToken } from '../lib/math';
 import { useI18n } from '../i18n';
 import { CopyButton } from './CopyButton';
 
@@ -58,6 +59,32 @@ function CodeBlock({ code, lang }: { code: string; lang: string | undefined }) {
   );
 }
 
+// TeX drawn by KaTeX once it has loaded; its source until then, and for good when it is not
+// valid TeX (a broken formula never breaks the answer).
+function MathTeX({ tex, display }: { tex: string; display: boolean }) {
+  const [html, setHtml] = useState<string | null | undefined>(() => renderMath()?.(tex, display));
+  useEffect(() => {
+    let live = true;
+    const r = renderMath();
+    if (r) setHtml(r(tex, display));
+    else
+      void loadMath().then((render) => {
+        if (live) setHtml(render(tex, display));
+      });
+    return () => {
+      live = false;
+    };
+  }, [tex, display]);
+  const Tag = display ? 'div' : 'span';
+  if (html) return <Tag className={display ? 'math math-display' : 'math'} dangerouslySetInnerHTML={{ __html: html }} />;
+  const source = display ? `$$${tex}$$` : `$${tex}$`;
+  return (
+    <Tag className={`math-source${html === null ? ' math-error' : ''}`}>
+      <code>{source}</code>
+    </Tag>
+  );
+}
+
 function safeHref(href: string): string | undefined {
   try {
     const u = new URL(href, 'https://invalid.example/');
@@ -79,6 +106,10 @@ function inline(tokens: Token[] | undefined, key = ''): ReactNode[] {
       }
       case 'escape':
         return (tok as Tokens.Escape).text;
+      case 'math': {
+        const m = tok as unknown as MathToken;
+        return <MathTeX key={k} tex={m.text} display={m.display} />;
+      }
       case 'strong':
         return <strong key={k}>{inline((tok as Tokens.Strong).tokens, k + '.')}</strong>;
       case 'em':
@@ -144,6 +175,10 @@ function block(tok: Token, k: string): ReactNode {
       return <blockquote key={k}>{blocks((tok as Tokens.Blockquote).tokens, k)}</blockquote>;
     case 'hr':
       return <hr key={k} />;
+    case 'math': {
+      const m = tok as unknown as MathToken;
+      return <MathTeX key={k} tex={m.text} display />;
+    }
     case 'list': {
       const l = tok as Tokens.List;
       const items = l.items.map((it, i) => (
@@ -210,13 +245,14 @@ function blocks(tokens: Token[], key = ''): ReactNode[] {
   return tokens.map((t, i) => block(t, `${key}${i}`));
 }
 
-const lexer = () => new Lexer({ gfm: true, breaks: true });
+const parser = new Marked({ gfm: true, breaks: true });
+parser.use({ extensions: mathExtensions });
 
 /** Renders Markdown text. Memoised: a streaming answer re-renders only when it changes. */
 export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   const tokens = useMemo(() => {
     try {
-      return lexer().lex(text);
+      return parser.lexer(text);
     } catch {
       return null;
     }

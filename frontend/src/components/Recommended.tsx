@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { api } from '../api/client';
 import type { Recommendation } from '../api/types';
+import { catalogDescription } from '../i18n/catalog';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 import { ErrorMessage } from './ErrorMessage';
@@ -72,7 +73,7 @@ export function Recommended({ title, body }: { title: string; body: string }) {
             <FitBadge fit={rec.quant.fit} />
           </div>
           <strong className="rec-name">{rec.model.name}</strong>
-          {rec.model.description && <p className="muted small">{rec.model.description}</p>}
+          {rec.model.description && <p className="muted small">{catalogDescription(lang, rec.model.id, rec.model.description)}</p>}
           {fit && <p className="small rec-needs">{t('rec.needs', { size: fmt.bytes(fit.total_bytes), budget: fmt.bytes(fit.budget_bytes) })}</p>}
           <p className="muted small mono">{rec.quant.ref}</p>
           {running ? (

@@ -13,11 +13,13 @@ import { RemoteNotice } from '../components/RemoteModels';
 import { PassageViewer, type PassageRef } from '../components/PassageViewer';
 import { Recommended } from '../components/Recommended';
 import { useI18n } from '../i18n';
+import { combo, shortcutEvents, useShortcutEvent } from '../lib/shortcuts';
 import { displayName } from '../lib/modelName';
 import { activePulls, useApp } from '../state';
 import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
 import { CollectionBar } from './chat/CollectionBar';
+import { ExportMenu } from './chat/ExportMenu';
 
 /** An answer being written: which chat it belongs to and the text so far. */
 interface Generation {
@@ -25,6 +27,24 @@ interface Generation {
   draft: Message;
   /** The user message being answered, once the server has saved it. */
   userId?: number;
+  /** The answer being continued (hidden while its longer draft is shown). */
+  continues?: number;
+}
+
+/**
+ * The chat's path once m joins it: the messages up to m's parent, then m. A message already
+ * on the path (a regenerated question) keeps what came before it; without a parent, m starts
+ * the path (a first question, or an edited first question), unless it is an answer from a
+ * server that does not send parents, which follows the earlier messages.
+ */
+function follow(messages: Message[], m: Message): Message[] {
+  const self = messages.findIndex((x) => x.id === m.id);
+  if (self >= 0) return [...messages.slice(0, self), m];
+  if (m.parent_id) {
+    const at = messages.findIndex((x) => x.id === m.parent_id);
+    return [...messages.slice(0, at + 1), m];
+  }
+  return m.role === 'user' ? [m] : [...messages.filter((x) => x.id < m.id), m];
 }
 
 const noMessages: Message[] = [];
@@ -58,6 +78,7 @@ export function ChatView({ chatId, askCollection }: Props) {
   const [historyOpen, setHistoryOpen] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
   const [historyVersion, setHistoryVersion] = useState(0);
+  const [searchTick, setSearchTick] = useState(0);
   const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {}, collection: null });
   // Documents: the collection the chat cites, the collections to pick from, the sources of
   // each answer (by the id of the user message it answers), and a passage being read.
@@ -195,15 +216,16 @@ export function ChatView({ chatId, askCollection }: Props) {
   }, []);
 
   const run = useCallback(
-    async (id: number, path: string, body: unknown, answering: string) => {
+    async (id: number, path: string, body: unknown, answering: string, base?: Message) => {
       const abort = new AbortController();
       running.current = { chatId: id, abort };
       asking.current = null;
-      draft.current = { content: '', reasoning: '' };
+      draft.current = { content: base?.content ?? '', reasoning: base?.reasoning ?? '' };
       stick.current = true;
       setError('');
       setAnnounce(t('chat.writing'));
-      setGen({ chatId: id, draft: emptyDraft(id, answering) });
+      const first = { ...emptyDraft(id, answering), ...draft.current };
+      setGen({ chatId: id, draft: first, continues: base?.id });
       let ended = false;
       const here = () => current.current === id;
       try {
@@ -215,8 +237,15 @@ export function ChatView({ chatId, askCollection }: Props) {
             switch (ev.type) {
               case 'start':
                 asking.current = ev.user.id;
-                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.user.id), ev.user] } : c));
+                if (base) {
+                  setGen((g) => (g ? { ...g, userId: ev.user.id } : g));
+                  break;
+                }
+                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], ev.user) } : c));
                 setGen((g) => (g ? { ...g, userId: ev.user.id, draft: emptyDraft(id, ev.model) } : g));
+                break;
+              case 'trimmed':
+                setGen((g) => (g ? { ...g, draft: { ...g.draft, dropped: ev.dropped } } : g));
                 break;
               case 'sources': {
                 const uid = asking.current;
@@ -237,16 +266,19 @@ export function ChatView({ chatId, askCollection }: Props) {
                 if (here())
                   setChat((c) =>
                     c && c.id === id
-                      ? { ...c, messages: [...(c.messages ?? []).filter((m) => m.id < ev.message.id), ev.message], context: ev.context ?? c.context, generating: false }
+                      ? { ...c, messages: follow(c.messages ?? [], ev.message), context: ev.context ?? c.context, generating: false }
                       : c,
                   );
+                // Regenerate and edit made a new version: the server's copy carries the
+                // versions (‹1/2›) of the turns they touched.
+                if (here() && /\/(regenerate|edit)$/.test(path)) void loadChat(id);
                 break;
               case 'error':
                 ended = true;
                 if (here()) {
                   setError(new ApiError(500, ev.error.message, ev.error.code ?? undefined));
                   const saved = ev.message;
-                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: [...(c.messages ?? []), saved] } : c));
+                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], saved) } : c));
                 }
                 break;
             }
@@ -328,6 +360,49 @@ export function ChatView({ chatId, askCollection }: Props) {
     }
   };
 
+  // Esc stops the answer being written (after closing whatever else is open).
+  const stopRef = useRef(stop);
+  stopRef.current = stop;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented && running.current && current.current === running.current.chatId) {
+        e.preventDefault();
+        void stopRef.current();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const focusComposer = useCallback(() => {
+    window.setTimeout(() => scroller.current?.parentElement?.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus(), 0);
+  }, []);
+  useShortcutEvent(
+    shortcutEvents.newChat,
+    useCallback(() => {
+      setNewSetup({ model: '', system: '', params: {}, collection: null });
+      focusComposer();
+    }, [focusComposer]),
+  );
+  useShortcutEvent(
+    shortcutEvents.search,
+    useCallback(() => {
+      setHistoryOpen(true);
+      setSearchTick((n) => n + 1);
+    }, []),
+  );
+  // The composer has the focus when the window opens (and once the models have loaded and
+  // it is enabled), so typing starts a message; a focus the user placed elsewhere stays.
+  const hasModel = !!model;
+  useEffect(() => {
+    const idle = () => document.activeElement === document.body || document.activeElement === null;
+    if (hasModel && idle()) focusComposer();
+    const onFocus = () => {
+      if (idle()) focusComposer();
+    };
+    window.addEventListener('focus', onFocus);
+    return () => window.removeEventListener('focus', onFocus);
+  }, [focusComposer, hasModel]);
+
   const patchChat = async (patch: Partial<Omit<ChatSetup, 'collection'>>) => {
     if (!chat) return;
     const c = await api<Chat>('PATCH', `/perch/chats/${chat.id}`, patch);
@@ -362,6 +437,25 @@ export function ChatView({ chatId, askCollection }: Props) {
   const regenerate = useCallback(() => {
     if (chatNow) void run(chatNow, `/perch/chats/${chatNow}/regenerate`, undefined, model);
   }, [chatNow, model, run]);
+  const messagesNow = chat?.messages;
+  const continueAnswer = useCallback(
+    (messageId: number) => {
+      const base = messagesNow?.find((m) => m.id === messageId);
+      if (chatNow && base) void run(chatNow, `/perch/chats/${chatNow}/messages/${messageId}/continue`, undefined, base.model || model, base);
+    },
+    [chatNow, messagesNow, model, run],
+  );
+  const selectVersion = useCallback(
+    (messageId: number) => {
+      if (!chatNow) return;
+      api<Chat>('POST', `/perch/chats/${chatNow}/messages/${messageId}/select`)
+        .then((c) => {
+          if (current.current === c.id) setChat(c);
+        })
+        .catch((e: unknown) => setError(e));
+    },
+    [chatNow],
+  );
 
   // Busy is this chat's answer only: another chat's stream keeps its Stop button to itself.
   const busy = gen !== null && gen.chatId === chat?.id;
@@ -414,7 +508,7 @@ export function ChatView({ chatId, askCollection }: Props) {
           if (id === chat?.id) navigate({ view: 'chat' });
         }}
         onClose={() => setHistoryOpen(false)}
-        focusSearch={historyOpen}
+        focusSearch={historyOpen ? searchTick + 1 : 0}
       />
       <section className="chat-main" aria-label={title}>
         <header className="chat-head">
@@ -423,7 +517,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             className="icon-button history-toggle"
             aria-label={t('chat.history')}
             aria-expanded={historyOpen}
-            title={t('chat.history')}
+            title={`${t('chat.history')} (${combo('K')})`}
             onClick={() => setHistoryOpen((o) => !o)}
           >
             <Icon name="history" />
@@ -432,6 +526,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             {title}
           </h1>
           <ModelSelect className="model-select" models={models} value={model} onChange={onModel} label={t('chat.model')} />
+          {chat && (chat.messages?.length ?? 0) > 0 && <ExportMenu chat={chat} />}
           <button
             type="button"
             className="icon-button"
@@ -446,7 +541,7 @@ export function ChatView({ chatId, askCollection }: Props) {
             type="button"
             className="icon-button"
             aria-label={t('chat.new')}
-            title={t('chat.new')}
+            title={`${t('chat.new')} (${combo('N')})`}
             onClick={() => {
               setNewSetup({ model: '', system: '', params: {}, collection: null });
               navigate({ view: 'chat' });
@@ -505,18 +600,23 @@ export function ChatView({ chatId, askCollection }: Props) {
               </div>
             )
           )}
-          {messages.map((m, i) => (
-            <MessageItem
-              key={m.id}
-              message={m}
-              sources={sourcesAt[i]}
-              onOpenSource={openSource}
-              canEdit={!busy}
-              canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
-              onEdit={edit}
-              onRegenerate={regenerate}
-            />
-          ))}
+          {messages.map((m, i) =>
+            gen?.continues === m.id ? null : (
+              <MessageItem
+                key={m.id}
+                message={m}
+                sources={sourcesAt[i]}
+                onOpenSource={openSource}
+                canEdit={!busy}
+                canRegenerate={!busy && lastIsAnswer && m === lastAssistant}
+                canContinue={!busy && lastIsAnswer && m === lastAssistant}
+                onEdit={edit}
+                onRegenerate={regenerate}
+                onContinue={continueAnswer}
+                onSelectVersion={selectVersion}
+              />
+            ),
+          )}
           {showDraft && (
             <MessageItem message={gen.draft} streaming sources={gen.userId !== undefined ? sources[gen.userId] : undefined} onOpenSource={openSource} />
           )}

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
-import { stream } from '../api/client';
+import { useEffect, useRef, useState } from 'react';
+import { api, errorText, stream } from '../api/client';
+import { roomFor } from '../lib/headroom';
 import { usePageVisible } from '../lib/visibility';
 import type { MemoryView as Sample, ModelMemory } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n';
@@ -7,8 +8,12 @@ import { useApp } from '../state';
 import { RemoteMemoryNote } from '../components/RemoteModels';
 
 /** Samples memory over SSE while the view is open; the server samples only while we listen. */
-function useMemory(): { sample: Sample | null; live: boolean } {
+/** About two minutes of the memory used, one point a sample, for the sparkline. */
+const HISTORY = 120;
+
+function useMemory(): { sample: Sample | null; live: boolean; history: number[] } {
   const [sample, setSample] = useState<Sample | null>(null);
+  const [history, setHistory] = useState<number[]>([]);
   const [live, setLive] = useState(false);
   const visible = usePageVisible();
   useEffect(() => {
@@ -24,6 +29,8 @@ function useMemory(): { sample: Sample | null; live: boolean } {
           if ('models' in ev) {
             setSample(ev);
             setLive(true);
+            const used = ev.system?.used_bytes;
+            if (used !== undefined) setHistory((h) => [...h.slice(-(HISTORY - 1)), used]);
           }
         },
         abort.signal,
@@ -40,7 +47,101 @@ function useMemory(): { sample: Sample | null; live: boolean } {
       window.clearTimeout(timer);
     };
   }, [visible]);
-  return { sample, live };
+  return { sample, live, history };
+}
+
+/** The memory used over the last two minutes, scaled to the machine's total. */
+function Sparkline({ points, total }: { points: number[]; total: number }) {
+  const { t, fmt } = useI18n();
+  if (points.length < 2 || total <= 0) return null;
+  const w = 240;
+  const h = 36;
+  const xy = points.map((p, i) => `${((i / (HISTORY - 1)) * w).toFixed(1)},${(h - (p / total) * h).toFixed(1)}`).join(' ');
+  const lo = Math.min(...points);
+  const hi = Math.max(...points);
+  const label = t('memory.history', { lo: fmt.bytes(lo), hi: fmt.bytes(hi) });
+  return (
+    <figure className="sparkline">
+      <svg viewBox={`0 0 ${w} ${h}`} preserveAspectRatio="none" role="img" aria-label={label}>
+        <polyline points={xy} fill="none" stroke="currentColor" strokeWidth="1.5" vectorEffect="non-scaling-stroke" />
+      </svg>
+      <figcaption className="muted small">{label}</figcaption>
+    </figure>
+  );
+}
+
+/** "Room for about a 14B Q4_K_M at 8K": the free memory in model-size terms. */
+function Headroom({ free }: { free: number }) {
+  const { t, fmt } = useI18n();
+  const { navigate } = useApp();
+  const room = roomFor(free);
+  return (
+    <p className="headroom">
+      <span>
+        {room ? t('memory.roomFor', { size: `${fmt.number(room.billions, room.billions < 1 ? 1 : 0)}B`, free: fmt.bytes(free) }) : t('memory.roomNone', { free: fmt.bytes(free) })}
+      </span>{' '}
+      <a
+        href="#/models"
+        onClick={(e) => {
+          e.preventDefault();
+          navigate({ view: 'models' });
+        }}
+      >
+        {t('memory.seeFitting')}
+      </a>
+    </p>
+  );
+}
+
+/** Seconds until keep-alive unloads a model, counted down between samples. */
+function Countdown({ at }: { at: string }) {
+  const { t } = useI18n();
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(id);
+  }, []);
+  const left = Math.max(0, Math.round((Date.parse(at) - now) / 1000));
+  const mm = Math.floor(left / 60);
+  const ss = String(left % 60).padStart(2, '0');
+  return <span className="countdown muted small">{t('memory.unloadsIn', { time: `${mm}:${ss}` })}</span>;
+}
+
+function UnloadButton({ name }: { name: string }) {
+  const { t } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const live = useRef(true);
+  useEffect(
+    () => () => {
+      live.current = false;
+    },
+    [],
+  );
+  return (
+    <>
+      <button
+        type="button"
+        className="text-button small"
+        disabled={busy}
+        aria-label={`${t('memory.unload')}: ${name}`}
+        onClick={() => {
+          setBusy(true);
+          setError('');
+          api('POST', '/perch/models/unload', { name })
+            .catch((e: unknown) => live.current && setError(errorText(e)))
+            .finally(() => live.current && setBusy(false));
+        }}
+      >
+        {t('memory.unload')}
+      </button>
+      {error && (
+        <span className="error small" role="alert">
+          {error}
+        </span>
+      )}
+    </>
+  );
 }
 
 function pressureKey(p: string): MessageKey {
@@ -130,6 +231,8 @@ function ModelsBar({ sample }: { sample: Sample }) {
         </h2>
         {budget > 0 && <span className="muted small">{t('memory.budget', { size: fmt.bytes(budget) })}</span>}
       </div>
+      {budget > 0 && <p className="muted small">{t('memory.budgetExplain')}</p>}
+      <Headroom free={budget > 0 ? Math.max(0, Math.min(budget - total, sample.system?.available_bytes ?? Infinity)) : (sample.system?.available_bytes ?? 0)} />
       {models.length === 0 ? (
         <p className="muted small">{t('memory.noModels')}</p>
       ) : (
@@ -169,25 +272,33 @@ function ModelsBar({ sample }: { sample: Sample }) {
                     {t(k.label)}
                   </th>
                 ))}
+                <th scope="col">
+                  <span className="visually-hidden">{t('memory.unload')}</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {models.map((m) => {
-                const own = KINDS.reduce((k, kind) => k + bytesOf(m, kind.key), 0) || 1;
+                const own = KINDS.reduce((k, kind) => k + bytesOf(m, kind.key), 0);
+                const biggest = Math.max(...models.map((x) => KINDS.reduce((k, kind) => k + bytesOf(x, kind.key), 0)), 1);
                 return (
                   <tr key={m.name}>
                     <th scope="row">
                       {m.name}
-                      {/* The shares of this model alone: in the bar above a small model is a sliver. */}
-                      <div className="bar mini" aria-hidden="true">
+                      {m.expires_at && !m.generating && <Countdown at={m.expires_at} />}
+                      {/* As long as the model is big next to the biggest loaded one: bars in proportion to bytes. */}
+                      <div className="bar mini" aria-hidden="true" style={{ width: `${Math.max(2, (own / biggest) * 100)}%` }}>
                         {KINDS.map((k) => (
-                          <div key={k.key} className={`seg seg-${k.key}`} style={{ width: `${(bytesOf(m, k.key) / own) * 100}%` }} />
+                          <div key={k.key} className={`seg seg-${k.key}`} style={{ width: `${own ? (bytesOf(m, k.key) / own) * 100 : 0}%` }} />
                         ))}
                       </div>
                     </th>
                     {KINDS.map((k) => (
                       <td key={k.key}>{fmt.bytes(bytesOf(m, k.key))}</td>
                     ))}
+                    <td>
+                      <UnloadButton name={m.name} />
+                    </td>
                   </tr>
                 );
               })}
@@ -202,7 +313,7 @@ function ModelsBar({ sample }: { sample: Sample }) {
 export function MemoryView() {
   const { t } = useI18n();
   const { status, offline } = useApp();
-  const { sample, live } = useMemory();
+  const { sample, live, history } = useMemory();
   return (
     <div className="scroll-view memory-view">
       <div className="section">
@@ -213,6 +324,7 @@ export function MemoryView() {
           </span>
         </div>
         {sample ? <Gauge sample={sample} /> : null}
+        {sample?.system && <Sparkline points={history} total={sample.system.total_bytes} />}
         {status && !status.features.memory && <p className="muted small">{t('memory.unavailable')}</p>}
       </div>
       {sample && <ModelsBar sample={sample} />}

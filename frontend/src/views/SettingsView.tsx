@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { errorText } from '../api/client';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
+import { ErrorText, SaveStatus, type SaveState } from '../components/Feedback';
+import { ModelSelect } from '../components/ModelSelect';
 import { RemoteEndpoints } from '../components/RemoteEndpoints';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
@@ -38,6 +40,50 @@ interface Form {
   launchAtLogin: boolean;
   language: Language;
   theme: Theme;
+  defaultModel: string;
+  slots: string;
+  maxLoaded: string;
+  modelsDirs: string;
+}
+
+/** The base URLs tools use, from the address the server really listens on. */
+export function baseURLs(listening: string): { openai: string; ollama: string } {
+  const { host, port } = splitAddress(listening);
+  const h = !host || host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
+  const root = `http://${h}:${port}`;
+  return { openai: `${root}/v1`, ollama: root };
+}
+
+/** The connect box: the OpenAI and Ollama base URLs to paste into other apps, and a curl to try. */
+function Connect({ listening, model }: { listening: string; model: string }) {
+  const { t } = useI18n();
+  const { openai, ollama } = baseURLs(listening);
+  const curl = `curl ${openai}/chat/completions -H 'Content-Type: application/json' \\\n  -d '{"model": "${model || 'MODEL'}", "messages": [{"role": "user", "content": "Hello"}]}'`;
+  return (
+    <div className="connect">
+      <p className="muted small">{t('settings.connectHint')}</p>
+      {[
+        [t('settings.openaiURL'), openai],
+        [t('settings.ollamaURL'), ollama],
+      ].map(([label, url]) => (
+        <div className="field" key={label}>
+          <span>{label}</span>
+          <div className="row">
+            <code className="key grow">{url}</code>
+            <CopyButton text={url ?? ''} label={`${t('common.copy')}: ${label}`} />
+          </div>
+        </div>
+      ))}
+      <div className="field">
+        <span>{t('settings.curl')}</span>
+        <div className="row">
+          <pre className="curl grow">{curl}</pre>
+          <CopyButton text={curl} label={`${t('common.copy')}: ${t('settings.curl')}`} />
+        </div>
+      </div>
+      <p className="muted small">{t('settings.listening', { addr: listening })}</p>
+    </div>
+  );
 }
 
 function formOf(s: Settings): Form {
@@ -51,15 +97,20 @@ function formOf(s: Settings): Form {
     launchAtLogin: s.launch_at_login,
     language: s.language || 'system',
     theme: s.theme || 'system',
+    defaultModel: s.default_model ?? '',
+    slots: String(s.slots || 4),
+    maxLoaded: String(s.max_loaded ?? 0),
+    modelsDirs: (s.models_dirs ?? []).join('\n'),
   };
 }
 
 export function SettingsView() {
   const { t } = useI18n();
-  const { settings, saveSettings, status } = useApp();
+  const { settings, saveSettings, status, models } = useApp();
   const [form, setForm] = useState<Form | null>(settings ? formOf(settings.settings) : null);
-  const [state, setState] = useState<'idle' | 'saving' | 'saved'>('idle');
+  const [state, setState] = useState<SaveState>('idle');
   const [error, setError] = useState('');
+  const [confirmKey, setConfirmKey] = useState(false);
 
   useEffect(() => {
     if (settings && !form) setForm(formOf(settings.settings));
@@ -104,6 +155,13 @@ export function SettingsView() {
         launch_at_login: form.launchAtLogin,
         language: form.language,
         theme: form.theme,
+        default_model: form.defaultModel,
+        slots: Number(form.slots) || 4,
+        max_loaded: Number(form.maxLoaded) || 0,
+        models_dirs: form.modelsDirs
+          .split('\n')
+          .map((d) => d.trim())
+          .filter(Boolean),
         ...extra,
       });
       setForm(formOf(sv.settings));
@@ -112,6 +170,12 @@ export function SettingsView() {
       setState('idle');
       setError(errorText(e));
     }
+  };
+
+  // Language and theme apply at once, without Save: a look is judged by seeing it.
+  const applyNow = (patch: { language?: Language; theme?: Theme }) => {
+    setForm({ ...form, ...patch });
+    saveSettings(patch).catch((e: unknown) => setError(errorText(e)));
   };
 
   const restart = settings.restart_needed.map((f) => t(`settings.field.${f}` as MessageKey)).join(', ');
@@ -125,7 +189,95 @@ export function SettingsView() {
       }}
     >
       <fieldset className="section">
+        <legend className="section-title">{t('settings.general')}</legend>
+        <label className="check">
+          <input type="checkbox" checked={form.launchAtLogin} onChange={(e) => set('launchAtLogin', e.target.checked)} />
+          <span>{t('settings.launchAtLogin')}</span>
+        </label>
+        <div className="grid2">
+          <label className="field">
+            <span>{t('settings.language')}</span>
+            <select value={form.language} onChange={(e) => applyNow({ language: e.target.value as Language })}>
+              <option value="system">{t('settings.language.system')}</option>
+              <option value="en">{t('settings.language.en')}</option>
+              <option value="ko">{t('settings.language.ko')}</option>
+            </select>
+          </label>
+          <label className="field">
+            <span>{t('settings.theme')}</span>
+            <select value={form.theme} onChange={(e) => applyNow({ theme: e.target.value as Theme })}>
+              <option value="system">{t('settings.theme.system')}</option>
+              <option value="light">{t('settings.theme.light')}</option>
+              <option value="dark">{t('settings.theme.dark')}</option>
+            </select>
+          </label>
+        </div>
+      </fieldset>
+
+      <fieldset className="section">
+        <legend className="section-title">{t('settings.models')}</legend>
+        <label className="field">
+          <span>{t('settings.defaultModel')}</span>
+          <ModelSelect models={models} value={form.defaultModel} onChange={(v) => set('defaultModel', v)} />
+        </label>
+        <div className="grid2">
+          <label className="field">
+            <span>{t('settings.keepAlive')}</span>
+            <select value={form.keepAlive} onChange={(e) => set('keepAlive', e.target.value)}>
+              {!KEEP_ALIVE.some((k) => k.value === form.keepAlive) && <option value={form.keepAlive}>{form.keepAlive}</option>}
+              {KEEP_ALIVE.map((k) => (
+                <option key={k.value} value={k.value}>
+                  {t(k.label)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div className="field">
+            <label htmlFor="context">{t('settings.context')}</label>
+            <input
+              id="context"
+              type="number"
+              min={0}
+              step={1024}
+              value={form.context}
+              aria-describedby="context-hint"
+              onChange={(e) => set('context', e.target.value)}
+            />
+            <span id="context-hint" className="muted small">
+              {t('settings.contextHint')}
+            </span>
+          </div>
+        </div>
+        <div className="grid2">
+          <div className="field">
+            <label htmlFor="slots">{t('settings.slots')}</label>
+            <input id="slots" type="number" min={1} max={64} value={form.slots} aria-describedby="slots-hint" onChange={(e) => set('slots', e.target.value)} />
+            <span id="slots-hint" className="muted small">
+              {t('settings.slotsHint')}
+            </span>
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor="models-dirs">{t('settings.modelsDirs')}</label>
+          <textarea
+            id="models-dirs"
+            className="mono"
+            rows={2}
+            value={form.modelsDirs}
+            placeholder="~/models"
+            aria-describedby="models-dirs-hint"
+            onChange={(e) => set('modelsDirs', e.target.value)}
+            spellCheck={false}
+          />
+          <span id="models-dirs-hint" className="muted small">
+            {t('settings.modelsDirsHint')}
+          </span>
+        </div>
+      </fieldset>
+
+      <fieldset className="section">
         <legend className="section-title">{t('settings.server')}</legend>
+        <Connect listening={settings.listening} model={form.defaultModel || status?.default_model || ''} />
         <div className="grid2">
           <label className="field">
             <span>{t('settings.address')}</span>
@@ -164,28 +316,6 @@ export function SettingsView() {
           </span>
         </div>
         <div className="field">
-          <span id="api-key-label">{t('settings.apiKey')}</span>
-          <div className="row">
-            <code className="key grow" aria-labelledby="api-key-label">
-              {key || t('settings.apiKeyNone')}
-            </code>
-            {key && <CopyButton text={key} label={t('common.copy')} />}
-            <button type="button" className="secondary small" onClick={() => void save({ new_api_key: true })}>
-              {t('settings.newKey')}
-            </button>
-          </div>
-          {/* With LAN access off only this Mac can connect, and its own UI never needs the key:
-              offer to remove it, so local tools work without one too. */}
-          {!lan && key && (
-            <div className="row key-remove">
-              <span className="muted small grow">{t('settings.removeKeyHint')}</span>
-              <button type="button" className="secondary small" onClick={() => void save({ remove_api_key: true })}>
-                {t('settings.removeKey')}
-              </button>
-            </div>
-          )}
-        </div>
-        <div className="field">
           <label htmlFor="origins">{t('settings.origins')}</label>
           <textarea
             id="origins"
@@ -201,64 +331,65 @@ export function SettingsView() {
             {t('settings.originsHint')}
           </span>
         </div>
-        <p className="muted small">{t('settings.listening', { addr: settings.listening })}</p>
       </fieldset>
 
       <fieldset className="section">
-        <legend className="section-title">{t('settings.models')}</legend>
-        <div className="grid2">
-          <label className="field">
-            <span>{t('settings.keepAlive')}</span>
-            <select value={form.keepAlive} onChange={(e) => set('keepAlive', e.target.value)}>
-              {!KEEP_ALIVE.some((k) => k.value === form.keepAlive) && <option value={form.keepAlive}>{form.keepAlive}</option>}
-              {KEEP_ALIVE.map((k) => (
-                <option key={k.value} value={k.value}>
-                  {t(k.label)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <div className="field">
-            <label htmlFor="context">{t('settings.context')}</label>
-            <input
-              id="context"
-              type="number"
-              min={0}
-              step={1024}
-              value={form.context}
-              aria-describedby="context-hint"
-              onChange={(e) => set('context', e.target.value)}
-            />
-            <span id="context-hint" className="muted small">
-              {t('settings.contextHint')}
-            </span>
+        <legend className="section-title">{t('settings.privacy')}</legend>
+        <p className="muted small">{t('settings.privacyNote')}</p>
+        <div className="field">
+          <span id="api-key-label">{t('settings.apiKey')}</span>
+          <div className="row">
+            <code className="key grow" aria-labelledby="api-key-label">
+              {key || t('settings.apiKeyNone')}
+            </code>
+            {key && <CopyButton text={key} label={t('common.copy')} />}
+            <button type="button" className="secondary small" onClick={() => setConfirmKey(true)} aria-expanded={confirmKey}>
+              {t('settings.newKey')}
+            </button>
           </div>
+          {/* A new key locks out every tool using the old one: ask first. */}
+          {confirmKey && (
+            <div className="confirm" role="group" aria-label={t('settings.newKeyConfirm')}>
+              <p className="small">{t('settings.newKeyConfirm')}</p>
+              <div className="row">
+                <button
+                  type="button"
+                  className="danger small"
+                  autoFocus
+                  onClick={() => {
+                    setConfirmKey(false);
+                    void save({ new_api_key: true });
+                  }}
+                >
+                  {t('settings.newKeyYes')}
+                </button>
+                <button type="button" className="text-button small" onClick={() => setConfirmKey(false)}>
+                  {t('common.cancel')}
+                </button>
+              </div>
+            </div>
+          )}
+          {/* With LAN access off only this Mac can connect, and its own UI never needs the key:
+              offer to remove it, so local tools work without one too. */}
+          {!lan && key && (
+            <div className="row key-remove">
+              <span className="muted small grow">{t('settings.removeKeyHint')}</span>
+              <button type="button" className="secondary small" onClick={() => void save({ remove_api_key: true })}>
+                {t('settings.removeKey')}
+              </button>
+            </div>
+          )}
         </div>
       </fieldset>
 
       <fieldset className="section">
-        <legend className="section-title">{t('settings.app')}</legend>
-        <label className="check">
-          <input type="checkbox" checked={form.launchAtLogin} onChange={(e) => set('launchAtLogin', e.target.checked)} />
-          <span>{t('settings.launchAtLogin')}</span>
-        </label>
-        <div className="grid2">
-          <label className="field">
-            <span>{t('settings.language')}</span>
-            <select value={form.language} onChange={(e) => set('language', e.target.value as Language)}>
-              <option value="system">{t('settings.language.system')}</option>
-              <option value="en">{t('settings.language.en')}</option>
-              <option value="ko">{t('settings.language.ko')}</option>
-            </select>
-          </label>
-          <label className="field">
-            <span>{t('settings.theme')}</span>
-            <select value={form.theme} onChange={(e) => set('theme', e.target.value as Theme)}>
-              <option value="system">{t('settings.theme.system')}</option>
-              <option value="light">{t('settings.theme.light')}</option>
-              <option value="dark">{t('settings.theme.dark')}</option>
-            </select>
-          </label>
+        <legend className="section-title">{t('settings.advanced')}</legend>
+        <div className="field">
+          <label htmlFor="max-loaded">{t('settings.maxLoaded')}</label>
+          <input id="max-loaded" type="number" min={0} max={16} value={form.maxLoaded} aria-describedby="max-loaded-hint" onChange={(e) => set('maxLoaded', e.target.value)} />
+          <span id="max-loaded-hint" className="muted small">
+            {t('settings.maxLoadedHint')}
+          </span>
         </div>
       </fieldset>
 
@@ -270,15 +401,9 @@ export function SettingsView() {
             {t('settings.restart', { fields: restart })}
           </p>
         )}
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText error={error} />
         <div className="row end">
-          <span className="muted small" role="status">
-            {state === 'saving' ? t('common.saving') : state === 'saved' ? t('common.saved') : ''}
-          </span>
+          <SaveStatus state={state} />
           {status && <span className="muted small">{t('settings.version', { v: status.version })}</span>}
           <span className="spacer" />
           <button type="submit" className="primary" disabled={!portOK || state === 'saving'}>

@@ -5,6 +5,8 @@ import { ModelSelect } from '../components/ModelSelect';
 import { groupTokens } from '../lib/tokens';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
+import { Compare } from './tokens/Compare';
+import { ErrorText } from '../components/Feedback';
 
 const SAMPLES = {
   en: 'The quick brown fox jumps over the lazy dog.',
@@ -82,11 +84,7 @@ export function TokensView() {
         </div>
       </div>
       <div className="section">
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText error={error} />
         {result ? (
           <>
             <p className="token-stats" role="status" aria-busy={busy || undefined}>
@@ -122,6 +120,7 @@ export function TokensView() {
           !error && <p className="muted small">{t('tokens.empty')}</p>
         )}
       </div>
+      {chosen && <Compare base={chosen} text={text} models={models} fitOn={!!status?.features.fit} />}
     </div>
   );
 }

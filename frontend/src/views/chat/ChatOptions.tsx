@@ -3,6 +3,7 @@ import { errorText } from '../../api/client';
 import type { Collection, Model, Params } from '../../api/types';
 import { ModelSelect } from '../../components/ModelSelect';
 import { useI18n } from '../../i18n';
+import { ErrorText, SaveStatus } from '../../components/Feedback';
 
 export interface ChatSetup {
   model: string;
@@ -163,15 +164,9 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
           </select>
         </label>
       </fieldset>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       <div className="row end">
-        <span className="muted small" role="status">
-          {state === 'saving' ? t('common.saving') : state === 'saved' ? t('common.saved') : ''}
-        </span>
+        <SaveStatus state={state} />
         <button type="button" className="text-button" onClick={onClose}>
           {t('common.close')}
         </button>

@@ -5,6 +5,7 @@ import type { CatalogModel, Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { defaultEmbedding, EmbeddingSelect, installedCopy } from './embedding';
 import { RecommendedEmbedding } from './RecommendedEmbedding';
+import { ErrorText } from '../../components/Feedback';
 
 interface Props {
   models: Model[];
@@ -63,11 +64,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
         )}
       </div>
       {recommended && !rec && <RecommendedEmbedding entry={recommended} />}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       <div className="row end">
         {onCancel && (
           <button type="button" className="text-button" onClick={onCancel}>

@@ -7,6 +7,7 @@ import { useI18n } from '../../i18n';
 import { hashOf, useApp } from '../../state';
 import { CollectionForm } from './CollectionForm';
 import { CollectionFacts, StatusBadge } from './StatusBadge';
+import { ErrorText } from '../../components/Feedback';
 
 interface Props {
   recommended: CatalogModel | null;
@@ -52,11 +53,7 @@ export function CollectionList({ recommended, onCreated }: Props) {
         {(creating || empty) && (
           <CollectionForm models={models} recommended={recommended} onCreated={onCreated} onCancel={empty ? undefined : () => setCreating(false)} />
         )}
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText error={error} />
         {list === null && !error && <p className="muted small">{t('common.loading')}</p>}
         {list && list.length > 0 && (
           <ul className="collection-list">

@@ -4,6 +4,7 @@ import { collections } from '../../api/collections';
 import type { Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { EmbeddingSelect } from './embedding';
+import { DeleteConfirm, ErrorText } from '../../components/Feedback';
 
 interface Props {
   collection: Collection;
@@ -67,11 +68,7 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
         {chosen && !chosen.embedding && <p className="notice small">{t('docs.chatModelHint')}</p>}
         {switching && collection.documents > 0 && <p className="muted small">{t('docs.switchHint')}</p>}
       </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       <div className="row end">
         <button type="button" className="text-button danger-text" onClick={() => setConfirm(true)}>
           {t('docs.deleteCollection')}
@@ -85,26 +82,15 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
         </button>
       </div>
       {confirm && (
-        <div className="confirm" role="group" aria-label={t('docs.deleteCollectionConfirm', { name: collection.name })}>
-          <p className="small">{t('docs.deleteCollectionConfirm', { name: collection.name })}</p>
-          <div className="row">
-            <button
-              type="button"
-              className="danger small"
-              autoFocus
-              disabled={busy}
-              onClick={() => {
-                setBusy(true);
-                collections.remove(collection.id).then(onDeleted).catch(fail);
-              }}
-            >
-              {t('common.delete')}
-            </button>
-            <button type="button" className="text-button small" onClick={() => setConfirm(false)}>
-              {t('common.cancel')}
-            </button>
-          </div>
-        </div>
+        <DeleteConfirm
+          question={t('docs.deleteCollectionConfirm', { name: collection.name })}
+          busy={busy}
+          onCancel={() => setConfirm(false)}
+          onConfirm={() => {
+            setBusy(true);
+            collections.remove(collection.id).then(onDeleted).catch(fail);
+          }}
+        />
       )}
     </form>
   );

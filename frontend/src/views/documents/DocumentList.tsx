@@ -5,6 +5,7 @@ import type { DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { baseName, count } from '../../lib/docs';
+import { DeleteConfirm, ErrorText } from '../../components/Feedback';
 
 function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => void; onDeleted: () => void }) {
   const { t, fmt } = useI18n();
@@ -42,38 +43,23 @@ function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => v
       {doc.source && doc.source !== name && <span className="muted small mono doc-source">{doc.source}</span>}
       <span className="muted small">{facts.join(' · ')}</span>
       {confirm && (
-        <div className="confirm" role="group" aria-label={t('docs.deleteDocConfirm', { name })}>
-          <p className="small">{t('docs.deleteDocConfirm', { name })}</p>
-          <div className="row">
-            <button
-              type="button"
-              className="danger small"
-              disabled={busy}
-              autoFocus
-              onClick={() => {
-                setBusy(true);
-                collections
-                  .removeDocument(doc.collection_id, doc.id)
-                  .then(onDeleted)
-                  .catch((e: unknown) => {
-                    setError(errorText(e));
-                    setBusy(false);
-                  });
-              }}
-            >
-              {t('common.delete')}
-            </button>
-            <button type="button" className="text-button small" onClick={() => setConfirm(false)}>
-              {t('common.cancel')}
-            </button>
-          </div>
-        </div>
+        <DeleteConfirm
+          question={t('docs.deleteDocConfirm', { name })}
+          busy={busy}
+          onCancel={() => setConfirm(false)}
+          onConfirm={() => {
+            setBusy(true);
+            collections
+              .removeDocument(doc.collection_id, doc.id)
+              .then(onDeleted)
+              .catch((e: unknown) => {
+                setError(errorText(e));
+                setBusy(false);
+              });
+          }}
+        />
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </li>
   );
 }

@@ -5,6 +5,7 @@ import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
 import { usePulls } from '../models/Downloads';
+import { ErrorText } from '../../components/Feedback';
 
 /** The download of the recommended embedding model, followed here while it runs. */
 function Following({ pullRef }: { pullRef: string }) {
@@ -52,11 +53,7 @@ export function RecommendedEmbedding({ entry }: { entry: CatalogModel }) {
           {t('rec.download', { size: fmt.bytes(quant.size) })}
         </button>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import type { Collection, SearchResponse, SearchResult } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { baseName, position, score } from '../../lib/docs';
+import { ErrorText } from '../../components/Feedback';
 
 interface Props {
   collection: Collection;
@@ -97,11 +98,7 @@ export function SearchPanel({ collection, onOpen, onSaveMinScore }: Props) {
       </div>
       <p className="muted small">{t('docs.minScoreHint')}</p>
       {!canSearch && collection.passages === 0 && <p className="muted small">{t('docs.searchEmpty')}</p>}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
       {found && (
         <div aria-live="polite">
           {found.results.length === 0 ? (

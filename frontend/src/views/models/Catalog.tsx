@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import type { CatalogModel, Fit, Quant, RemoteModel } from '../../api/types';
 import { FitBadge } from '../../components/FitBadge';
 import { Icon } from '../../components/Icon';
+import { catalogDescription } from '../../i18n/catalog';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { pullOf } from '../../components/PullLine';
 import { useI18n, type MessageKey } from '../../i18n';
@@ -86,7 +87,7 @@ function QuantRow({ quant }: { quant: Quant }) {
 }
 
 function CatalogCard({ model }: { model: CatalogModel }) {
-  const { t, fmt } = useI18n();
+  const { t, fmt, lang } = useI18n();
   const tags = (model.tags ?? []).filter((tag) => KNOWN_TAGS.includes(tag));
   return (
     <li className="card catalog-card">
@@ -95,7 +96,7 @@ function CatalogCard({ model }: { model: CatalogModel }) {
         {model.parameters && <span className="muted small">{model.parameters}</span>}
         {model.publisher && <span className="muted small">· {model.publisher}</span>}
       </div>
-      {model.description && <p className="muted small">{model.description}</p>}
+      {model.description && <p className="muted small">{catalogDescription(lang, model.id, model.description)}</p>}
       <p className="muted small quant-explain">{t('models.quantExplain')}</p>
       {(tags.length > 0 || model.downloads) && (
         <div className="tags">
