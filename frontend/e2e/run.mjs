@@ -168,9 +168,6 @@ async function main() {
     deviceScaleFactor: 1,
     locale: 'en-US',
     colorScheme: 'light',
-    // axe-core is injected as an inline script, which the server's Content-Security-Policy
-    // (rightly) refuses; the test tool is let in, the app's own pages are unchanged.
-    bypassCSP: true,
   });
   stops.push(['browser', () => context.close()]);
   page = context.pages()[0] ?? (await context.newPage());
