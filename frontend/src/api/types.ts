@@ -136,8 +136,10 @@ export interface Model {
   modified_at: string;
   embedding?: boolean;
   default: boolean;
-  /** The GGUF's general.name, where the server sends it (else the UI derives one from name). */
+  /** "Qwen3 8B · Q4_K_M" from the GGUF header, where the server sends it (else the UI derives one from name). */
   display_name?: string;
+  /** Whether it fits this Mac at the default context (absent for loaded and embedding models). */
+  fit?: Fit;
   /** A file in a models directory: served, never deleted. */
   external?: boolean;
   last_used?: string;
