@@ -289,32 +289,44 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await page.getByRole('link', { name: 'Settings' }).waitFor();
     await hub.setOffline(false);
   });
-  await step('issue 15 #6: LAN on, restart, LAN off, remove the key, restart: this Mac never needs the key', async () => {
+  await step('issue 15 #6: LAN on, LAN off, remove the key, restart the server from Settings: applied live, this Mac never needs the key', async () => {
     await perch.ensure();
     const status = async (path = '/perch/status') => (await fetch(url + path)).status;
+    const lanBox = () => page.getByLabel('Allow access from other devices on the network');
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Allow access from other devices on the network').check();
+    await lanBox().check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved').waitFor();
-    const key = (await (await fetch(`${url}/perch/settings`)).json()).settings?.api_key;
-    assert(key, 'turning LAN on made no key');
-    await perch.kill();
-    await perch.start();
-    // A tool without the key is refused; this Mac's own page is not.
-    assert((await status()) === 401, 'a tool without the key was let in');
-    await page.goto(`${url}/?restarted#/chat/${chatId}`);
+    // Read as this Mac's page reads it (a tool without the key is refused now).
+    const sv = await page.evaluate(async () => (await fetch('/perch/settings')).json());
+    assert(sv.settings?.api_key, 'turning LAN on made no key');
+    // Applied without restarting the process: tools need the key now, this Mac's page does not.
+    assert(sv.listening?.startsWith('0.0.0.0:'), `not listening beyond loopback: ${sv.listening}`);
+    assert((sv.restart_needed ?? []).length === 0, `LAN on still waits for a restart: ${sv.restart_needed}`);
+    assert((await status()) === 401, 'a tool without the key was let in with LAN on');
+    assert((await fetch(`${url}/v1/models`, { headers: { Authorization: `Bearer ${sv.settings.api_key}` } })).status === 200, 'the key does not work');
+    await page.goto(`${url}/?lan#/chat/${chatId}`);
     await page.locator('.message.user').first().waitFor();
     assert((await page.locator('.key-card').count()) === 0, 'the browser on this Mac was asked for the key');
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Allow access from other devices on the network').uncheck();
+    await lanBox().uncheck();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved').waitFor();
     await page.getByRole('button', { name: 'Remove key' }).click();
     await page.getByText('No key (only this Mac can connect)').waitFor();
     await shots('settings-lan-off-light-en');
-    await perch.kill();
-    await perch.start();
     assert((await status()) === 200, 'a local tool still needs a key after LAN access was turned off and the key removed');
+    const off = await (await fetch(`${url}/perch/settings`)).json();
+    assert(off.listening?.startsWith('127.0.0.1:'), `still listening beyond loopback: ${off.listening}`);
+    // A change that needs a restart gets a button that restarts the server in place.
+    await page.getByLabel('Keep models loaded for').selectOption('30m');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const restart = page.getByRole('button', { name: 'Restart server' });
+    await restart.waitFor();
+    await shots('settings-restart-light-en');
+    await restart.click();
+    await page.waitForFunction(() => !document.querySelector('.save-bar .notice'), undefined, { timeout: 30_000 });
+    assert((await status()) === 200, 'after the restart a local tool needs a key');
     await page.goto(`${url}/?again2#/chat/${chatId}`);
     await page.locator('.message.user').first().waitFor();
     assert((await page.locator('.key-card').count()) === 0, 'asked for a key');

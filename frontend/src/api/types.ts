@@ -297,6 +297,8 @@ export interface SettingsView {
   lan: boolean;
   listening: string;
   restart_needed: string[];
+  /** POST /perch/restart restarts the server (else Perch itself must be restarted). */
+  can_restart?: boolean;
 }
 
 // Documents: collections of files to chat with (/perch/collections).

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
-import { errorText } from '../api/client';
+import { ErrorMessage } from '../components/ErrorMessage';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
+import { RestartServer } from '../components/RestartServer';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
 
@@ -58,7 +59,7 @@ export function SettingsView() {
   const { settings, saveSettings, status } = useApp();
   const [form, setForm] = useState<Form | null>(settings ? formOf(settings.settings) : null);
   const [state, setState] = useState<'idle' | 'saving' | 'saved'>('idle');
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
 
   useEffect(() => {
     if (settings && !form) setForm(formOf(settings.settings));
@@ -109,7 +110,7 @@ export function SettingsView() {
       setState('saved');
     } catch (e) {
       setState('idle');
-      setError(errorText(e));
+      setError(e);
     }
   };
 
@@ -264,14 +265,10 @@ export function SettingsView() {
       <div className="section save-bar">
         {restart && (
           <p className="notice small" role="status">
-            {t('settings.restart', { fields: restart })}
+            {t('settings.restart', { fields: restart })} <RestartServer />
           </p>
         )}
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorMessage error={error} className="error small" />
         <div className="row end">
           <span className="muted small" role="status">
             {state === 'saving' ? t('common.saving') : state === 'saved' ? t('common.saved') : ''}

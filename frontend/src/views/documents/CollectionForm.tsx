@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { CatalogModel, Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
@@ -22,7 +22,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
   const [picked, setPicked] = useState<string | null>(null);
   const model = picked ?? defaultEmbedding(models, recommended);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const rec = installedCopy(models, recommended);
 
   const chosen = models.find((m) => m.name === model);
@@ -39,7 +39,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
         collections
           .create(name.trim(), model)
           .then(onCreated)
-          .catch((err: unknown) => setError(errorText(err)))
+          .catch((err: unknown) => setError(err))
           .finally(() => setBusy(false));
       }}
     >
@@ -63,11 +63,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
         )}
       </div>
       {recommended && !rec && <RecommendedEmbedding entry={recommended} />}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small" />
       <div className="row end">
         {onCancel && (
           <button type="button" className="text-button" onClick={onCancel}>

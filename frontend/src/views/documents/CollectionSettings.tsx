@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
@@ -22,12 +22,12 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
   const [model, setModel] = useState(collection.embedding_model);
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const chosen = models.find((m) => m.name === model);
   const switching = model !== collection.embedding_model;
 
   const fail = (e: unknown) => {
-    setError(errorText(e));
+    setError(e);
     setBusy(false);
   };
 
@@ -67,11 +67,7 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
         {chosen && !chosen.embedding && <p className="notice small">{t('docs.chatModelHint')}</p>}
         {switching && collection.documents > 0 && <p className="muted small">{t('docs.switchHint')}</p>}
       </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small" />
       <div className="row end">
         <button type="button" className="text-button danger-text" onClick={() => setConfirm(true)}>
           {t('docs.deleteCollection')}

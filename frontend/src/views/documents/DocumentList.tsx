@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -10,7 +10,7 @@ function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => v
   const { t, fmt } = useI18n();
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const name = baseName(doc.name);
   const facts = [
     doc.format,
@@ -56,7 +56,7 @@ function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => v
                   .removeDocument(doc.collection_id, doc.id)
                   .then(onDeleted)
                   .catch((e: unknown) => {
-                    setError(errorText(e));
+                    setError(e);
                     setBusy(false);
                   });
               }}
@@ -69,11 +69,7 @@ function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => v
           </div>
         </div>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small" />
     </li>
   );
 }

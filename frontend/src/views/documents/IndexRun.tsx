@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { errorText } from '../../api/client';
 import type { IndexEvent, IndexSkip, IndexSummary } from '../../api/types';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -119,7 +120,7 @@ export function RunProgress({ run, onCancel, onDismiss }: { run: RunState; onCan
               {s.removed > 0 && ' ' + t('docs.removed', { n: fmt.number(s.removed) })}
             </p>
           )}
-          {run.error && <p className="error small">{run.error}</p>}
+          {run.error && <ErrorMessage error={run.error} className="error small" />}
           {run.cancelled && <p className="small">{t('docs.cancelled')}</p>}
           {s && s.skips.length > 0 && <SkipList skips={s.skips} />}
           <button type="button" className="text-button small" onClick={onDismiss}>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { api, errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { api } from '../../api/client';
 import type { CatalogModel } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -28,7 +29,7 @@ export function RecommendedEmbedding({ entry }: { entry: CatalogModel }) {
   const { t, fmt } = useI18n();
   const quant = entry.quants.find((q) => q.recommended) ?? entry.quants[0];
   const [started, setStarted] = useState('');
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   if (!quant) return null;
   return (
     <div className="card rec-embed">
@@ -45,18 +46,14 @@ export function RecommendedEmbedding({ entry }: { entry: CatalogModel }) {
             setError('');
             api('POST', '/perch/pulls', { ref: quant.ref })
               .then(() => setStarted(quant.ref))
-              .catch((e: unknown) => setError(errorText(e)));
+              .catch((e: unknown) => setError(e));
           }}
         >
           <Icon name="download" size={13} />
           {t('rec.download', { size: fmt.bytes(quant.size) })}
         </button>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small" />
     </div>
   );
 }
