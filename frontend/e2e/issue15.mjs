@@ -79,6 +79,24 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await shot(`${name}-1280`);
     await page.setViewportSize({ width: 420, height: 640 });
   };
+  // The look (theme, language) changes as the settings do, without a reload: the app reads
+  // its settings again when shown (visibilitychange), so a state in progress stays on screen.
+  const look = async (theme, language) => {
+    await page.evaluate(async ([theme, language]) => {
+      await fetch('/perch/settings', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ theme, language }) });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, [theme, language]);
+    await page.waitForFunction((theme) => document.documentElement.dataset.theme === theme, theme, { timeout: 5_000 });
+    await page.waitForTimeout(200);
+  };
+  // Each state light and dark, in English and Korean, at both sizes.
+  const allLooks = async (name) => {
+    for (const [theme, language] of [['light', 'en'], ['dark', 'en'], ['light', 'ko'], ['dark', 'ko']]) {
+      await look(theme, language);
+      await shots(`${name}-${theme}-${language}`);
+    }
+    await look('light', 'en');
+  };
   const setMaxTokens = async (n) => {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill(String(n));
@@ -97,19 +115,19 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     });
     const card = page.locator('.chat-main .rec-card');
     await card.waitFor();
-    await shots('first-run-card-light-en');
+    await allLooks('first-run-card');
     await card.getByRole('button', { name: /Download/ }).click();
     // Progress in place, in Chat; the Models tab shows a badge meanwhile.
     await card.locator('[role="progressbar"]').waitFor({ timeout: 15_000 });
     const needs = await card.locator('.rec-needs').textContent();
     assert(/Needs about .*GB of memory/.test(needs ?? ''), `no memory need in words: ${needs}`);
     await page.locator('.topbar .nav-badge').waitFor();
-    await shots('first-run-downloading-light-en');
+    await allLooks('first-run-downloading');
     // Ready by itself, from the server's download event.
     await page.getByRole('heading', { name: 'Ready — start chatting' }).waitFor({ timeout: 60_000 });
     const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
     assert(focused === 'Message', `the composer is not focused (${focused})`);
-    await shots('first-run-ready-light-en');
+    await allLooks('first-run-ready');
     const hashes = await page.evaluate(() => window.__hashes);
     assert(!hashes.some((h) => h.includes('models')), `went to Models: ${hashes.join(' ')}`);
     await setMaxTokens(40);
@@ -175,6 +193,15 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await shots('models-installed-light-en');
     await page.getByRole('link', { name: 'Chat' }).click();
     await page.waitForURL(new RegExp(`#/chat/${chatId}$`));
+    // The catalog's "Open chat" starts a new chat with that model chosen.
+    await page.getByRole('link', { name: 'Models' }).click();
+    await inst.getByRole('button', { name: 'Open chat' }).click();
+    await page.waitForURL(/#\/chat\?model=/);
+    const picked = await picker.evaluate((el) => el.value);
+    assert(/Qwen3-8B-GGUF/i.test(picked), `Open chat picked "${picked}"`);
+    assert((await page.locator('.message').count()) === 0, 'Open chat did not start a new chat');
+    await page.goto(`${url}/#/chat/${chatId}`);
+    await page.locator('.message.user').first().waitFor();
   });
 
   await step('issue 15 #2: tab switches, Back and Forward keep the conversation; Stop stays with its chat', async () => {
