@@ -201,7 +201,8 @@ async function main() {
   await step('Korean composition does not send', async () => {
     const box = composer();
     await box.click();
-    await page.waitForFunction(() => document.querySelector('.composer textarea')?.getAttribute('placeholder')?.includes('stories260k') || document.querySelector('.composer textarea')?.getAttribute('placeholder')?.includes('llama'));
+    // The placeholder names the default model by its display name ("LLaMA v2 · F16").
+    await page.waitForFunction(() => /stories260k|llama/i.test(document.querySelector('.composer textarea')?.getAttribute('placeholder') ?? ''));
     const cdp = await context.newCDPSession(page);
     await cdp.send('Input.imeSetComposition', { text: '안', selectionStart: 1, selectionEnd: 1 });
     await cdp.send('Input.imeSetComposition', { text: '안녕', selectionStart: 2, selectionEnd: 2 });
