@@ -60,10 +60,15 @@ const watchdog = setTimeout(
 );
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void stopAll().finally(() => process.exit(130)));
 
+// The user's home folder as Perch sees it: folders to index must be inside it (app/docs
+// policy), so the test's documents live in this temporary one.
+const userHome = mkdtempSync(join(tmpdir(), 'perch-e2e-user-'));
+stops.push(['temp user home', async () => rmSync(userHome, { recursive: true, force: true })]);
+
 function startPerch(home, extra = ['--models-dir', models], env = {}) {
   const log = [];
   const proc = spawn(bin, ['serve', '--host', '127.0.0.1:0', ...extra], {
-    env: { ...process.env, PERCH_HOME: home, PERCH_HOST: '', ...env },
+    env: { ...process.env, HOME: userHome, PERCH_HOME: home, PERCH_HOST: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   stops.push([
@@ -336,7 +341,7 @@ async function main() {
   // Documents: a collection embedded by stories260k (a tiny English model: enough to test
   // the plumbing), a Markdown file uploaded, one dropped, a folder added by path.
   const phrase = 'The zebrafinch quokka sings at midnight';
-  const docsDir = mkdtempSync(join(tmpdir(), 'perch-e2e-docs-'));
+  const docsDir = mkdtempSync(join(userHome, 'perch-e2e-docs-'));
   stops.push(['temp docs', async () => rmSync(docsDir, { recursive: true, force: true })]);
   const uploadFile = join(docsDir, 'upload', 'unique.md');
   mkdirSync(join(docsDir, 'upload'));
