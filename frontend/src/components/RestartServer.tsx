@@ -37,7 +37,7 @@ export function RestartServer() {
   };
   return (
     <>
-      <button type="button" className="btn small" disabled={state === 'restarting'} onClick={() => void restart()}>
+      <button type="button" className="secondary small" disabled={state === 'restarting'} onClick={() => void restart()}>
         {state === 'restarting' ? t('settings.restarting') : t('settings.restartServer')}
       </button>
       {error !== null && <ErrorMessage error={error} className="error small" />}
