@@ -67,9 +67,11 @@ type Library interface {
 
 // LibraryModel is a stored model's identity and the facts read from its GGUF.
 type LibraryModel struct {
-	Name   string `json:"name"`
-	Digest string `json:"digest"` // sha256 hex of the GGUF, with or without "sha256:"
-	Size   int64  `json:"size"`
+	Name string `json:"name"`
+	// DisplayName is the GGUF header's name for people, "Qwen3 8B · Q4_K_M" ("" when none).
+	DisplayName string `json:"display_name,omitempty"`
+	Digest      string `json:"digest"` // sha256 hex of the GGUF, with or without "sha256:"
+	Size        int64  `json:"size"`
 	// Path is the GGUF file, shown as the FROM line of /api/show's modelfile.
 	Path           string    `json:"path,omitempty"`
 	Architecture   string    `json:"architecture"`

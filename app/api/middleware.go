@@ -182,7 +182,7 @@ func (s *Server) hostAllowed(hostport string) bool {
 	}
 	// An IP literal cannot be rebound, so when the server is exposed on purpose (with a
 	// key), clients may address it by IP.
-	if _, err := netip.ParseAddr(h); err == nil && s.cfg.APIKey != "" && !isLoopbackHost(mustHost(s.cfg.Addr)) {
+	if _, err := netip.ParseAddr(h); err == nil && s.apiKey() != "" && !isLoopbackHost(mustHost(s.addr())) {
 		return true
 	}
 	return false
@@ -286,11 +286,14 @@ func (s *Server) originAllowed(origin, host string) bool {
 // checkAuth requires the API key, when one is set, everywhere but /health and the UI's files
 // (and CORS preflights, which browsers send without credentials).
 func (s *Server) checkAuth(next http.Handler) http.Handler {
-	if s.cfg.APIKey == "" {
-		return next
-	}
-	want := sha256.Sum256([]byte(s.cfg.APIKey))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read per request: the settings may set or remove the key while the server runs.
+		key := s.apiKey()
+		if key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		want := sha256.Sum256([]byte(key))
 		if !needsKey(r.URL.Path) || r.Method == http.MethodOptions || s.fromThisMac(r) {
 			next.ServeHTTP(w, r)
 			return

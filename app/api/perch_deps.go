@@ -100,6 +100,12 @@ type FitEstimator interface {
 	Fit(ctx context.Context, q FitQuery) (Fit, error)
 }
 
+// ModelsFitter judges several installed models at once, at the server's default context, so
+// the model list shows each one's fit. A FitEstimator may implement it.
+type ModelsFitter interface {
+	FitModels(ctx context.Context, names []string) (map[string]Fit, error)
+}
+
 // CatalogModel is one model family in the curated catalog or a Hugging Face search result.
 type CatalogModel struct {
 	ID          string `json:"id"` // "qwen2.5-7b-instruct" or the HF repository "org/repo"

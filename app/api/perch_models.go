@@ -12,7 +12,10 @@ import (
 
 // perchModel is an installed model as the Models view shows it.
 type perchModel struct {
-	Name          string    `json:"name"`
+	Name string `json:"name"`
+	// DisplayName is "Qwen3 8B · Q4_K_M" from the GGUF header ("" when it names nothing
+	// useful; the UI then shows a name made from the reference).
+	DisplayName   string    `json:"display_name,omitempty"`
 	Size          int64     `json:"size"`
 	Quantization  string    `json:"quantization"`
 	Architecture  string    `json:"architecture"`
@@ -24,10 +27,13 @@ type perchModel struct {
 	// External models are files in a models directory: served, never deleted.
 	External bool `json:"external,omitempty"`
 	// LastUsed is when the model last answered in a chat here (zero: never).
-	LastUsed *time.Time `json:"last_used,omitempty"`
+	LastUsed *time.Time   `json:"last_used,omitempty"`
+	Loaded   *loadedModel `json:"loaded,omitempty"`
+	// Fit is whether the model fits this machine at the default context, as the catalog
+	// judges it (absent for loaded and embedding models, or without estimates).
+	Fit *Fit `json:"fit,omitempty"`
 	// Remote says where a remote model (NAME/model) runs; nil for this Mac's models.
 	Remote *remoteWhere `json:"remote,omitempty"`
-	Loaded *loadedModel `json:"loaded,omitempty"`
 }
 
 // loadedModel is what a resident model holds.
@@ -71,7 +77,7 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 	seen := map[string]bool{}
 	for _, m := range lib {
 		seen[m.Name] = true
-		out = append(out, perchModel{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
+		out = append(out, perchModel{Name: m.Name, DisplayName: m.DisplayName, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
 			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding,
 			External: m.External, Remote: a.s.whereOf(m)})
 	}
@@ -92,8 +98,36 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 			m.Loaded = loadedOf(loaded[j])
 		}
 	}
+	a.addFits(ctx, out)
 	slices.SortStableFunc(out, func(x, y perchModel) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
+}
+
+// addFits judges the models that are neither loaded (they fit: they run) nor embedding
+// models, so the model picker shows what fits without asking per model.
+func (a *perchAPI) addFits(ctx context.Context, out []perchModel) {
+	mf, ok := a.fit.(ModelsFitter)
+	if !ok {
+		return
+	}
+	var names []string
+	for _, m := range out {
+		if m.Loaded == nil && !m.Embedding {
+			names = append(names, m.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fits, err := mf.FitModels(ctx, names)
+	if err != nil {
+		return // the list is still right without its fits
+	}
+	for i := range out {
+		if f, ok := fits[out[i].Name]; ok {
+			out[i].Fit = &f
+		}
+	}
 }
 
 func (a *perchAPI) modelsList(w http.ResponseWriter, r *http.Request) error {

@@ -47,7 +47,7 @@ type perchStatus struct {
 
 func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) error {
 	st := perchStatus{
-		Version: a.s.cfg.Version, Address: a.listening(), APIKey: a.s.cfg.APIKey != "",
+		Version: a.s.cfg.Version, Address: a.listening(), APIKey: a.s.apiKey() != "",
 		Features: perchFeatures{
 			Chats: a.chats != nil, Library: a.s.lib != nil, Catalog: a.catalog != nil, Memory: a.memory != nil,
 			Fit: a.fit != nil, Import: a.importer != nil, Settings: a.settings != nil,
@@ -69,9 +69,10 @@ func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) error {
 // listening is the address the server listens on: the configured one, with the port the
 // listener really got when it was asked for port 0.
 func (a *perchAPI) listening() string {
-	host, port, err := net.SplitHostPort(a.s.cfg.Addr)
+	addr := a.s.addr()
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil || port != "0" {
-		return a.s.cfg.Addr
+		return addr
 	}
 	a.s.mu.Lock()
 	defer a.s.mu.Unlock()
@@ -80,7 +81,7 @@ func (a *perchAPI) listening() string {
 			return net.JoinHostPort(host, p)
 		}
 	}
-	return a.s.cfg.Addr
+	return addr
 }
 
 // unavailable is the answer of a route whose dependency this server was built without.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/perchapp/perch/app/config"
 )
@@ -19,6 +20,23 @@ type settingsView struct {
 	Listening string `json:"listening"`
 	// RestartNeeded names the changed settings that take effect when Perch restarts.
 	RestartNeeded []string `json:"restart_needed"`
+	// CanRestart says POST /perch/restart restarts the server (else Perch itself must be).
+	CanRestart bool `json:"can_restart"`
+}
+
+// addressPending says whether a saved address is not yet the one served: its host applies at
+// once unless listening there failed; its port, at a restart.
+func addressPending(saved, start, serving string) bool {
+	if saved == start {
+		return false
+	}
+	sh, sp, err1 := net.SplitHostPort(saved)
+	_, stp, err2 := net.SplitHostPort(start)
+	lh, _, err3 := net.SplitHostPort(serving)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return true
+	}
+	return sp != stp || !strings.EqualFold(sh, lh) && !(isLoopbackHost(sh) && isLoopbackHost(lh))
 }
 
 // settingsExtras are PUT's actions besides the settings themselves.
@@ -33,7 +51,7 @@ type settingsExtras struct {
 
 func (a *perchAPI) settingsView() settingsView {
 	cur := a.settings.Get()
-	v := settingsView{Settings: cur, Listening: a.listening(), RestartNeeded: []string{}}
+	v := settingsView{Settings: cur, Listening: a.listening(), RestartNeeded: []string{}, CanRestart: a.s.cfg.Restart != nil}
 	if h, _, err := net.SplitHostPort(cur.Address); err == nil {
 		v.LAN = !isLoopbackHost(h)
 	}
@@ -43,8 +61,9 @@ func (a *perchAPI) settingsView() settingsView {
 			v.RestartNeeded = append(v.RestartNeeded, name)
 		}
 	}
-	changed("address", cur.Address != start.Address)
-	changed("api_key", cur.APIKey != start.APIKey)
+	// The host and the key apply while the server runs (live.go); a new port needs a restart.
+	changed("address", addressPending(cur.Address, start.Address, a.s.addr()))
+	changed("api_key", cur.APIKey != start.APIKey && cur.APIKey != a.s.apiKey() && !a.s.live.fixedKey)
 	changed("allowed_origins", !slices.Equal(cur.AllowedOrigins, start.AllowedOrigins))
 	changed("keep_alive", cur.KeepAlive != start.KeepAlive)
 	changed("context_length", cur.ContextLength != start.ContextLength)
@@ -96,10 +115,25 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	if ex.NewAPIKey || next.APIKey == "" && !isLoopbackHost(host) {
 		next.APIKey = newKey()
 	}
+	prev := a.settings.Get()
 	if err := a.settings.Update(next); err != nil {
 		return settingsError(err)
 	}
+	if err := a.s.applyLive(prev, next); err != nil {
+		// Saved, not applied: the view lists it under restart_needed.
+		a.s.log.Warn("a settings change waits for a restart", "err", err)
+	}
 	writeJSON(w, http.StatusOK, a.settingsView())
+	return nil
+}
+
+// restart answers, then restarts the server with the saved settings (Config.Restart).
+func (a *perchAPI) restart(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "restarting"})
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	go a.s.cfg.Restart()
 	return nil
 }
 

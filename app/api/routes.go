@@ -153,6 +153,7 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/remotes/discover", ui(remotes(a.remotesDiscover))},
 		{"GET", "/perch/settings", ui(settings(a.settingsGet))},
 		{"PUT", "/perch/settings", ui(settings(a.settingsPut))},
+		{"POST", "/perch/restart", ui(requires(s.cfg.Restart != nil, unavailable("restarting the server"))(a.restart))},
 
 		{"GET", "/perch/collections", ui(collections(c.list))},
 		{"POST", "/perch/collections", ui(collections(c.create))},

@@ -29,6 +29,12 @@ type Config struct {
 	// APIKey, when set, is required as "Authorization: Bearer KEY" on /v1, /api, /perch and
 	// /metrics. Listening beyond loopback without one is refused.
 	APIKey string
+	// Restart, when set, restarts the server inside the process with the saved settings
+	// (POST /perch/restart), for the settings that cannot change while it runs.
+	Restart func()
+	// FixedAPIKey says APIKey came from a flag or the environment: changing the key in the
+	// settings does not replace it while the server runs.
+	FixedAPIKey bool
 	// AllowedOrigins may make cross-origin browser requests, besides the server's own
 	// origin. Entries are exact origins ("https://app.example") or patterns with * .
 	AllowedOrigins []string
@@ -66,6 +72,8 @@ type Server struct {
 	now       func() time.Time
 
 	methods map[string][]string // path → methods, to answer 405 rather than 404
+
+	live live // the key and address, changed by the settings while serving (live.go)
 
 	mu        sync.Mutex
 	ownPorts  map[string]bool // ports this server listens on, for its own UI origin
@@ -107,6 +115,7 @@ func New(cfg Config, d Deps) *Server {
 		now:      time.Now,
 	}
 	s.hostsOK, s.originsOK = allowedHosts(cfg), cfg.AllowedOrigins
+	s.live.addr, s.live.key, s.live.fixedKey = cfg.Addr, cfg.APIKey, cfg.FixedAPIKey
 	if _, port, err := net.SplitHostPort(cfg.Addr); err == nil && port != "0" {
 		s.ownPorts[port] = true
 	}
@@ -151,13 +160,13 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 
 // ListenAndServe listens on Config.Addr and serves until ctx is done.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	if err := CheckExposure(s.cfg.Addr, s.cfg.APIKey); err != nil {
+	if err := CheckExposure(s.addr(), s.apiKey()); err != nil {
 		return err
 	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	ln, err := lc.Listen(ctx, "tcp", s.addr())
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+		return fmt.Errorf("listen on %s: %w", s.addr(), err)
 	}
 	return s.Serve(ctx, ln)
 }
@@ -177,7 +186,7 @@ func CheckExposure(addr, apiKey string) error {
 // Serve answers requests on ln until ctx is done, then shuts down gracefully: new
 // connections stop at once, requests in flight get up to 10 seconds.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if err := CheckExposure(ln.Addr().String(), s.cfg.APIKey); err != nil {
+	if err := CheckExposure(ln.Addr().String(), s.apiKey()); err != nil {
 		return err
 	}
 	if _, port, err := net.SplitHostPort(ln.Addr().String()); err == nil {
@@ -197,9 +206,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(stopRequests)
+	s.serving(hs, ln)
 	done := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
+		s.serving(nil, nil)
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := hs.Shutdown(sctx)
@@ -208,7 +219,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		done <- err
 	}()
-	err := hs.Serve(ln)
+	err := s.serveLoop(ctx, hs, ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return <-done
 	}

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,8 @@ type serveFlags struct {
 	verbose   bool
 	// folderPicker is the desktop window's folder dialog: set by the desktop shell, not a flag.
 	folderPicker api.FolderPicker
+	// restart, when set, is what POST /perch/restart calls (serveRestarting).
+	restart func()
 }
 
 func newServeCmd() *cobra.Command {
@@ -51,12 +54,7 @@ func newServeCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			app, err := openApp(f)
-			if err != nil {
-				return err
-			}
-			defer app.Close()
-			return app.Serve(ctx, func(url string) {
+			return serveRestarting(ctx, f, func(app *App, url string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "Perch is serving at %s (OpenAI API at %s/v1, Ollama API at %s/api)\n", url, url, url)
 				if app.apiKey != "" {
 					fmt.Fprintf(cmd.OutOrStdout(), "API key (send as Authorization: Bearer KEY): %s\n", app.apiKey)
@@ -72,6 +70,41 @@ func newServeCmd() *cobra.Command {
 	fl.StringArrayVar(&f.modelsDir, "models-dir", nil, "also serve the .gguf files under this folder (repeatable; or PERCH_MODELS_DIRS, colon-separated)")
 	fl.BoolVar(&f.verbose, "verbose", false, "log every request and the engine's messages")
 	return cmd
+}
+
+// serveRestarting opens the app and serves until ctx ends. POST /perch/restart (the UI's
+// "Restart server") closes the app and opens it again with the saved settings, inside this
+// process, for the settings that cannot change while it runs (port, context, slots, origins).
+func serveRestarting(ctx context.Context, f serveFlags, ready func(app *App, url string)) error {
+	for {
+		restart := make(chan struct{})
+		var once sync.Once
+		f.restart = func() { once.Do(func() { close(restart) }) }
+		app, err := openApp(f)
+		if err != nil {
+			return err
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-restart:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+		err = app.Serve(sctx, func(url string) { ready(app, url) })
+		cancel()
+		app.Close()
+		select {
+		case <-restart:
+			if ctx.Err() == nil {
+				app.log.Info("restarting the server with the saved settings")
+				continue
+			}
+		default:
+		}
+		return err
+	}
 }
 
 // App is the running server and everything behind it; the desktop shell starts the same one.
@@ -232,7 +265,13 @@ func openApp(f serveFlags) (_ *App, err error) {
 	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
 		DefaultKeepAlive: keep, Version: versionString, Logger: log,
+		Restart: f.restart, FixedAPIKey: f.apiKey != "" || os.Getenv("PERCH_API_KEY") != "",
 	}, d)
+	app.server.OnListen(func(addr string) {
+		if err := lock.SetAddress(addr); err != nil {
+			log.Warn("cannot record the address in the instance lock", "err", err)
+		}
+	})
 	app.closers.push(app.server.Close)
 	return app, nil
 }

@@ -25,12 +25,14 @@ type Model struct {
 	// Path is the GGUF file, a plain file llama.cpp and other tools open (Files[0]).
 	Path string `json:"path"`
 	// Files are all parts of a split GGUF in order (one entry otherwise).
-	Files          []string `json:"files"`
-	Size           int64    `json:"size"`
-	Quantization   string   `json:"quantization,omitempty"`
-	Architecture   string   `json:"architecture,omitempty"`
-	ParameterCount uint64   `json:"parameter_count,omitempty"`
-	ContextLength  uint64   `json:"context_length,omitempty"`
+	Files []string `json:"files"`
+	// DisplayName is the header's name for people, "Qwen3 8B · Q4_K_M" ("" when it has none).
+	DisplayName    string `json:"display_name,omitempty"`
+	Size           int64  `json:"size"`
+	Quantization   string `json:"quantization,omitempty"`
+	Architecture   string `json:"architecture,omitempty"`
+	ParameterCount uint64 `json:"parameter_count,omitempty"`
+	ContextLength  uint64 `json:"context_length,omitempty"`
 	// Embedding marks a model that embeds rather than chats; FIM one that fills in the middle.
 	Embedding  bool      `json:"embedding,omitempty"`
 	FIM        bool      `json:"fim,omitempty"`

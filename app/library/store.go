@@ -282,6 +282,7 @@ func (s *Store) model(e entry) (Model, error) {
 }
 
 func fillInfo(m *Model, info ggufmeta.Info) {
+	m.DisplayName = info.DisplayName()
 	m.Quantization = info.Quantization
 	m.Architecture = info.Architecture
 	m.ParameterCount = info.ParameterCount

@@ -79,6 +79,24 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await shot(`${name}-1280`);
     await page.setViewportSize({ width: 420, height: 640 });
   };
+  // The look (theme, language) changes as the settings do, without a reload: the app reads
+  // its settings again when shown (visibilitychange), so a state in progress stays on screen.
+  const look = async (theme, language) => {
+    await page.evaluate(async ([theme, language]) => {
+      await fetch('/perch/settings', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ theme, language }) });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, [theme, language]);
+    await page.waitForFunction((theme) => document.documentElement.dataset.theme === theme, theme, { timeout: 5_000 });
+    await page.waitForTimeout(200);
+  };
+  // Each state light and dark, in English and Korean, at both sizes.
+  const allLooks = async (name) => {
+    for (const [theme, language] of [['light', 'en'], ['dark', 'en'], ['light', 'ko'], ['dark', 'ko']]) {
+      await look(theme, language);
+      await shots(`${name}-${theme}-${language}`);
+    }
+    await look('light', 'en');
+  };
   const setMaxTokens = async (n) => {
     await page.getByRole('button', { name: 'Chat options' }).click();
     await page.getByLabel('Max tokens').fill(String(n));
@@ -97,19 +115,19 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     });
     const card = page.locator('.chat-main .rec-card');
     await card.waitFor();
-    await shots('first-run-card-light-en');
+    await allLooks('first-run-card');
     await card.getByRole('button', { name: /Download/ }).click();
     // Progress in place, in Chat; the Models tab shows a badge meanwhile.
     await card.locator('[role="progressbar"]').waitFor({ timeout: 15_000 });
     const needs = await card.locator('.rec-needs').textContent();
     assert(/Needs about .*GB of memory/.test(needs ?? ''), `no memory need in words: ${needs}`);
     await page.locator('.topbar .nav-badge').waitFor();
-    await shots('first-run-downloading-light-en');
+    await allLooks('first-run-downloading');
     // Ready by itself, from the server's download event.
     await page.getByRole('heading', { name: 'Ready — start chatting' }).waitFor({ timeout: 60_000 });
     const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
     assert(focused === 'Message', `the composer is not focused (${focused})`);
-    await shots('first-run-ready-light-en');
+    await allLooks('first-run-ready');
     const hashes = await page.evaluate(() => window.__hashes);
     assert(!hashes.some((h) => h.includes('models')), `went to Models: ${hashes.join(' ')}`);
     await setMaxTokens(40);
@@ -175,6 +193,15 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await shots('models-installed-light-en');
     await page.getByRole('link', { name: 'Chat' }).click();
     await page.waitForURL(new RegExp(`#/chat/${chatId}$`));
+    // The catalog's "Open chat" starts a new chat with that model chosen.
+    await page.getByRole('link', { name: 'Models' }).click();
+    await inst.getByRole('button', { name: 'Open chat' }).click();
+    await page.waitForURL(/#\/chat\?model=/);
+    const picked = await picker.evaluate((el) => el.value);
+    assert(/Qwen3-8B-GGUF/i.test(picked), `Open chat picked "${picked}"`);
+    assert((await page.locator('.message').count()) === 0, 'Open chat did not start a new chat');
+    await page.goto(`${url}/#/chat/${chatId}`);
+    await page.locator('.message.user').first().waitFor();
   });
 
   await step('issue 15 #2: tab switches, Back and Forward keep the conversation; Stop stays with its chat', async () => {
@@ -289,32 +316,44 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await page.getByRole('link', { name: 'Settings' }).waitFor();
     await hub.setOffline(false);
   });
-  await step('issue 15 #6: LAN on, restart, LAN off, remove the key, restart: this Mac never needs the key', async () => {
+  await step('issue 15 #6: LAN on, LAN off, remove the key, restart the server from Settings: applied live, this Mac never needs the key', async () => {
     await perch.ensure();
     const status = async (path = '/perch/status') => (await fetch(url + path)).status;
+    const lanBox = () => page.getByLabel('Allow access from other devices on the network');
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Allow access from other devices on the network').check();
+    await lanBox().check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved', { exact: true }).waitFor();
-    const key = (await (await fetch(`${url}/perch/settings`)).json()).settings?.api_key;
-    assert(key, 'turning LAN on made no key');
-    await perch.kill();
-    await perch.start();
-    // A tool without the key is refused; this Mac's own page is not.
-    assert((await status()) === 401, 'a tool without the key was let in');
-    await page.goto(`${url}/?restarted#/chat/${chatId}`);
+    // Read as this Mac's page reads it (a tool without the key is refused now).
+    const sv = await page.evaluate(async () => (await fetch('/perch/settings')).json());
+    assert(sv.settings?.api_key, 'turning LAN on made no key');
+    // Applied without restarting the process: tools need the key now, this Mac's page does not.
+    assert(sv.listening?.startsWith('0.0.0.0:'), `not listening beyond loopback: ${sv.listening}`);
+    assert((sv.restart_needed ?? []).length === 0, `LAN on still waits for a restart: ${sv.restart_needed}`);
+    assert((await status()) === 401, 'a tool without the key was let in with LAN on');
+    assert((await fetch(`${url}/v1/models`, { headers: { Authorization: `Bearer ${sv.settings.api_key}` } })).status === 200, 'the key does not work');
+    await page.goto(`${url}/?lan#/chat/${chatId}`);
     await page.locator('.message.user').first().waitFor();
     assert((await page.locator('.key-card').count()) === 0, 'the browser on this Mac was asked for the key');
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Allow access from other devices on the network').uncheck();
+    await lanBox().uncheck();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Remove key' }).click();
     await page.getByText('No key (only this Mac can connect)').waitFor();
     await shots('settings-lan-off-light-en');
-    await perch.kill();
-    await perch.start();
     assert((await status()) === 200, 'a local tool still needs a key after LAN access was turned off and the key removed');
+    const off = await (await fetch(`${url}/perch/settings`)).json();
+    assert(off.listening?.startsWith('127.0.0.1:'), `still listening beyond loopback: ${off.listening}`);
+    // A change that needs a restart gets a button that restarts the server in place.
+    await page.getByLabel('Keep models loaded for').selectOption('30m');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const restart = page.getByRole('button', { name: 'Restart server' });
+    await restart.waitFor();
+    await shots('settings-restart-light-en');
+    await restart.click();
+    await page.waitForFunction(() => !document.querySelector('.save-bar .notice'), undefined, { timeout: 30_000 });
+    assert((await status()) === 200, 'after the restart a local tool needs a key');
     await page.goto(`${url}/?again2#/chat/${chatId}`);
     await page.locator('.message.user').first().waitFor();
     assert((await page.locator('.key-card').count()) === 0, 'asked for a key');

@@ -202,7 +202,11 @@ function Shell() {
         {
           <>
             <div className="pane" hidden={route.view !== 'chat'}>
-              <ChatView chatId={lastChat.current} askCollection={route.view === 'chat' && !route.chatId ? route.collectionId : undefined} />
+              <ChatView
+                chatId={lastChat.current}
+                askCollection={route.view === 'chat' && !route.chatId ? route.collectionId : undefined}
+                askModel={route.view === 'chat' && !route.chatId ? route.model : undefined}
+              />
             </div>
             {docsOn && docs.current.seen && (
               <div className="pane" hidden={route.view !== 'documents'}>

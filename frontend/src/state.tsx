@@ -12,6 +12,8 @@ export interface Route {
   chatId?: number;
   /** The collection open in the Documents view; in the chat, the one a new chat answers from. */
   collectionId?: number;
+  /** In the chat: the model a new chat starts with (the catalog's "Open chat"). */
+  model?: string;
 }
 
 const VIEWS: readonly View[] = ['chat', 'documents', 'models', 'memory', 'tokens', 'settings'];
@@ -21,7 +23,8 @@ const positive = (s: string | undefined | null) => {
   return s && Number.isInteger(n) && n > 0 ? n : undefined;
 };
 
-/** #/chat/7, #/documents/3, and #/chat?collection=3 (a new chat that answers from a collection). */
+/** #/chat/7, #/documents/3, #/chat?collection=3 (a new chat that answers from a collection) and
+ * #/chat?model=NAME (a new chat with that model). */
 export function parseHash(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const parts = path.split('/');
@@ -29,14 +32,18 @@ export function parseHash(hash: string): Route {
   const id = positive(parts[1]);
   if (id && view === 'chat') return { view, chatId: id };
   if (id && view === 'documents') return { view, collectionId: id };
-  const ask = positive(new URLSearchParams(query).get('collection'));
+  const q = new URLSearchParams(query);
+  const ask = positive(q.get('collection'));
   if (view === 'chat' && ask) return { view, collectionId: ask };
+  const model = q.get('model')?.trim();
+  if (view === 'chat' && model) return { view, model };
   return { view };
 }
 
 export function hashOf(r: Route): string {
   if (r.view === 'chat' && r.chatId) return `#/chat/${r.chatId}`;
   if (r.view === 'chat' && r.collectionId) return `#/chat?collection=${r.collectionId}`;
+  if (r.view === 'chat' && r.model) return `#/chat?model=${encodeURIComponent(r.model)}`;
   if (r.view === 'documents' && r.collectionId) return `#/documents/${r.collectionId}`;
   return `#/${r.view}`;
 }

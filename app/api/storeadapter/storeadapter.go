@@ -95,7 +95,7 @@ func modelOf(m library.Model) api.LibraryModel {
 		digest = strings.TrimPrefix(m.Ref().Digest, "file:")
 	}
 	return api.LibraryModel{
-		Name: m.Name, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
+		Name: m.Name, DisplayName: m.DisplayName, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
 		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
 		Template: m.Template, System: m.System, License: m.License, Params: m.Params, External: m.External,
 		Embedding: m.Embedding, FIM: m.FIM,

@@ -109,11 +109,7 @@ func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
 		err error
 	)
 	if q.Model != "" {
-		m, gerr := a.s.Get(ctx, q.Model)
-		if gerr != nil {
-			return api.Fit{}, gerr
-		}
-		s, err = memplan.ReadShape(m.Path)
+		s, err = a.installedShape(ctx, q.Model)
 	} else {
 		s, err = a.remoteShape(ctx, q.Ref)
 	}
@@ -125,6 +121,39 @@ func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
 		return api.Fit{}, err
 	}
 	return a.judge(s, q, b, res, backend)
+}
+
+// FitModels implements api.ModelsFitter: each installed model judged at the server's default
+// context, against one reading of the machine's memory. A model that cannot be judged is left
+// out rather than failing the list.
+func (a *Store) FitModels(ctx context.Context, names []string) (map[string]api.Fit, error) {
+	b, res, backend, err := a.budget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]api.Fit, len(names))
+	for _, name := range names {
+		s, err := a.installedShape(ctx, name)
+		if err != nil {
+			continue
+		}
+		if f, err := a.judge(s, api.FitQuery{Model: name}, b, res, backend); err == nil {
+			out[name] = f
+		}
+	}
+	return out, nil
+}
+
+// installedShape is an installed model's shape from the header the store keeps parsed.
+func (a *Store) installedShape(ctx context.Context, name string) (memplan.Shape, error) {
+	info, err := a.s.Info(ctx, name)
+	if err != nil {
+		return memplan.Shape{}, err
+	}
+	if info.File == nil {
+		return memplan.Shape{}, errors.New("the model's header could not be read for an estimate")
+	}
+	return memplan.ShapeFromGGUF(info.File)
 }
 
 func (a *Store) remoteShape(ctx context.Context, ref string) (memplan.Shape, error) {

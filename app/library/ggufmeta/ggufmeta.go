@@ -26,6 +26,10 @@ type Info struct {
 	Architecture string `json:"architecture"`
 	// Name is general.name, when the file has one.
 	Name string `json:"name,omitempty"`
+	// BaseName and SizeLabel are general.basename ("Qwen3") and general.size_label ("8B"),
+	// which newer converters write.
+	BaseName  string `json:"basename,omitempty"`
+	SizeLabel string `json:"size_label,omitempty"`
 	// Quantization is the file type, such as Q4_K_M or F16 (guessed from tensor types when
 	// general.file_type is missing); empty when unknown.
 	Quantization    string `json:"quantization,omitempty"`
@@ -160,10 +164,18 @@ func summarize(where string, gf *gguf.GGUFFile) (info Info, err error) {
 	if md.FileTypeDescriptor != "" && md.FileTypeDescriptor != "Unknown" {
 		info.Quantization = md.FileTypeDescriptor
 	}
-	if kv, ok := gf.Header.MetadataKV.Get("tokenizer.chat_template"); ok && kv.ValueType == gguf.GGUFMetadataValueTypeString {
-		info.ChatTemplate = kv.ValueString()
-	}
+	info.ChatTemplate = stringKV(gf.Header.MetadataKV, "tokenizer.chat_template")
+	info.BaseName = stringKV(gf.Header.MetadataKV, "general.basename")
+	info.SizeLabel = stringKV(gf.Header.MetadataKV, "general.size_label")
 	return info, nil
+}
+
+// stringKV is a string value of the header ("" when absent or of another type).
+func stringKV(kvs gguf.GGUFMetadataKVs, key string) string {
+	if kv, ok := kvs.Get(key); ok && kv.ValueType == gguf.GGUFMetadataValueTypeString {
+		return kv.ValueString()
+	}
+	return ""
 }
 
 // fimKeys name the fill-in-the-middle prefix, suffix and middle tokens, each by llama.cpp's

@@ -1,7 +1,8 @@
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { Fit } from '../api/types';
+import type { Fit, Model } from '../api/types';
 import { FitBadge } from '../components/FitBadge';
+import { ModelSelect } from '../components/ModelSelect';
 import { I18nProvider } from '../i18n';
 
 const fit = (verdict: Fit['verdict']): Fit => ({
@@ -51,5 +52,34 @@ describe('FitBadge', () => {
       </I18nProvider>,
     );
     expect(screen.getByText('Unknown fit')).toBeTruthy();
+  });
+});
+
+describe('ModelSelect', () => {
+  const model = (name: string, extra: Partial<Model>): Model => ({
+    name,
+    size: 5 * 2 ** 30,
+    quantization: 'Q4_K_M',
+    architecture: 'qwen3',
+    parameters: 8e9,
+    context_length: 40960,
+    modified_at: '2026-01-01T00:00:00Z',
+    default: false,
+    ...extra,
+  });
+
+  it('says each model’s name, size, and whether it is loaded or fits, without a tooltip', () => {
+    const models = [
+      model('hf.co/Qwen/Qwen3-8B-GGUF:Q4_K_M', { display_name: 'Qwen3 8B · Q4_K_M', fit: fit('fits') }),
+      model('hf.co/Qwen/Qwen3-32B-GGUF:Q8_0', { display_name: 'Qwen3 32B · Q8_0', quantization: 'Q8_0', fit: fit('too_large') }),
+      model('llama3.2:3b', { display_name: 'Llama 3.2 3B · Q4_K_M', loaded: { slot_ctx: 4096, slots: 1, busy: 0, generating: false, loaded_at: '', memory: {} as NonNullable<Model['loaded']>['memory'] } }),
+    ];
+    render(
+      <I18nProvider lang="en">
+        <ModelSelect models={models} value="hf.co/Qwen/Qwen3-8B-GGUF:Q4_K_M" onChange={() => {}} label="Model" />
+      </I18nProvider>,
+    );
+    const texts = screen.getAllByRole('option').map((o) => o.textContent);
+    expect(texts).toEqual(['Qwen3 8B · Q4_K_M — 5 GB, Fits', 'Qwen3 32B · Q8_0 — 5 GB, Too large', 'Llama 3.2 3B · Q4_K_M — 5 GB, Loaded']);
   });
 });

@@ -47,3 +47,14 @@ describe('i18n', () => {
     expect(formatters('ko').relative('2024-12-30T12:00:00Z', now)).toBe('2일 전');
   });
 });
+
+describe('routes', () => {
+  it('a new chat with a chosen model has an address (the catalog’s Open chat)', async () => {
+    const { parseHash, hashOf } = await import('../state');
+    const ref = 'hf.co/Qwen/Qwen3-8B-GGUF:Q4_K_M';
+    const h = hashOf({ view: 'chat', model: ref });
+    expect(h).toBe('#/chat?model=hf.co%2FQwen%2FQwen3-8B-GGUF%3AQ4_K_M');
+    expect(parseHash(h)).toEqual({ view: 'chat', model: ref });
+    expect(parseHash('#/chat/7?model=x')).toEqual({ view: 'chat', chatId: 7 });
+  });
+});

@@ -78,8 +78,10 @@ export interface Model {
   modified_at: string;
   embedding?: boolean;
   default: boolean;
-  /** The GGUF's general.name, where the server sends it (else the UI derives one from name). */
+  /** "Qwen3 8B · Q4_K_M" from the GGUF header, where the server sends it (else the UI derives one from name). */
   display_name?: string;
+  /** Whether it fits this Mac at the default context (absent for loaded and embedding models). */
+  fit?: Fit;
   /** A file in a models directory: served, never deleted. */
   external?: boolean;
   last_used?: string;
@@ -197,6 +199,8 @@ export interface SettingsView {
   lan: boolean;
   listening: string;
   restart_needed: string[];
+  /** POST /perch/restart restarts the server (else Perch itself must be restarted). */
+  can_restart?: boolean;
 }
 
 // Documents: collections of files to chat with (/perch/collections).

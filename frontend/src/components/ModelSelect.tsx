@@ -1,4 +1,4 @@
-import type { Model } from '../api/types';
+import type { Model, Verdict } from '../api/types';
 import { useI18n } from '../i18n';
 import { displayName } from '../lib/modelName';
 import { RemoteOptions } from './RemoteModels';
@@ -14,9 +14,10 @@ interface Props {
   includeEmbedding?: boolean;
 }
 
-/** A model picker. A chat's model that is no longer installed stays listed, so the select never silently changes it. */
+/** A model picker: each option says the model's name, size, and whether it is loaded or fits this Mac. A chat's model that is no longer installed stays listed, so the select never silently changes it. */
 export function ModelSelect({ models, value, onChange, id, className, label, includeEmbedding = false }: Props) {
   const { t, fmt } = useI18n();
+  const fitWord = (v: Verdict) => (v === 'fits' ? t('fit.fits') : v === 'tight' ? t('fit.tight') : t('fit.too_large'));
   const shown = models.filter((m) => includeEmbedding || !m.embedding);
   const names = shown.filter((m) => !m.remote).map((m) => m.name);
   const remote = shown.filter((m) => m.remote);
@@ -27,6 +28,7 @@ export function ModelSelect({ models, value, onChange, id, className, label, inc
     if (!m) return n;
     const extra = [fmt.bytes(m.size)];
     if (m.loaded) extra.push(t('models.loaded'));
+    else if (m.fit) extra.push(fitWord(m.fit.verdict));
     return `${displayName(m)} — ${extra.join(', ')}`;
   };
   return (

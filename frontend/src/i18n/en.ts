@@ -236,6 +236,8 @@ export const en = {
   'settings.theme.light': 'Light',
   'settings.theme.dark': 'Dark',
   'settings.restart': 'Restart Perch to apply: {fields}.',
+  'settings.restartServer': 'Restart server',
+  'settings.restarting': 'Restarting…',
   'settings.field.address': 'address',
   'settings.field.api_key': 'API key',
   'settings.field.allowed_origins': 'allowed origins',

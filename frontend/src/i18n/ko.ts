@@ -236,6 +236,8 @@ export const ko: Record<MessageKey, string> = {
   'settings.theme.light': '라이트',
   'settings.theme.dark': '다크',
   'settings.restart': 'Perch를 다시 시작하면 적용됩니다: {fields}.',
+  'settings.restartServer': '서버 다시 시작',
+  'settings.restarting': '다시 시작하는 중…',
   'settings.field.address': '주소',
   'settings.field.api_key': 'API 키',
   'settings.field.allowed_origins': '허용할 출처',

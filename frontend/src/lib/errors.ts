@@ -40,6 +40,10 @@ const PATTERNS: [RegExp, ErrorCode][] = [
   [/connection .*lost/i, 'connection_lost'],
 ];
 
+// Text no person should read as the main message: network internals, temporary paths, GGUF
+// jargon, HTTP status lines.
+const DEVELOPER_TEXT = /dial tcp|no such host|\/tmp\/|\/var\/folders|\.upload\b|GGUF|tensor|^\d{3} [A-Z]|panic|runtime error/i;
+
 /** The code of an error: the server's, else one recognised from its text. */
 export function errorCode(e: unknown, code?: string | null): ErrorCode {
   const c = code ?? (e instanceof ApiError ? e.code : undefined);
@@ -67,6 +71,11 @@ export interface HumanError {
 export function humanError(t: TFunc, e: unknown, code?: string | null): HumanError {
   const c = errorCode(e, code);
   const key: MessageKey = ERROR_CODES[c];
-  const raw = e instanceof Error ? e.message : String(e ?? '');
+  const raw = e instanceof Error ? e.message : String(e ?? '').trim();
+  // The server words its refusals of bad input for people ("address must be host:port, such as
+  // 127.0.0.1:11435"): that specific sentence beats a general one, unless it is developer text.
+  if ((c === 'invalid_request' || c === 'not_found') && raw && raw.length <= 300 && !DEVELOPER_TEXT.test(raw)) {
+    return { message: raw, details: '', code: c };
+  }
   return { message: t(key), details: raw, code: c };
 }

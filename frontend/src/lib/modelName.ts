@@ -1,6 +1,7 @@
 // Display names for models: "Qwen3 8B · Q4_K_M" rather than the download reference
-// "hf.co/Qwen/Qwen3-8B-GGUF:Q4_K_M", which stays as secondary text. The server may send the
-// GGUF's general.name as display_name; without it the name comes from the reference.
+// "hf.co/Qwen/Qwen3-8B-GGUF:Q4_K_M", which stays as secondary text. The server sends
+// display_name from the GGUF header ("Qwen3 8B · Q4_K_M"); without it the name comes from the
+// reference.
 
 import type { Model } from '../api/types';
 
@@ -29,9 +30,11 @@ const isQuant = (s: string) => /^(UD-)?(I?Q\d|F16|F32|BF16|MXFP4)/i.test(s);
 export function displayName(m: Named): string {
   const { base, tag } = baseName(m.name);
   const name = m.display_name?.trim() || base;
-  const quant = m.quantization || (isQuant(tag) ? tag : '');
+  const quant = (m.quantization || (isQuant(tag) ? tag : '')).toUpperCase();
+  // The server's display name may already carry the size and quantization ("Qwen3 8B · Q4_K_M").
+  const has = (s: string) => name.toLowerCase().includes(s.toLowerCase());
   const parts = [name];
-  if (tag && !isQuant(tag)) parts.push(tag);
-  if (quant) parts.push(quant.toUpperCase());
+  if (tag && !isQuant(tag) && !has(tag)) parts.push(tag);
+  if (quant && !has(quant)) parts.push(quant);
   return parts.join(' · ');
 }

@@ -57,9 +57,11 @@ interface Props {
   chatId: number | undefined;
   /** A new chat should answer from this collection (Documents' "Ask" button). */
   askCollection?: number;
+  /** A new chat with this model (the catalog's "Open chat"). */
+  askModel?: string;
 }
 
-export function ChatView({ chatId, askCollection }: Props) {
+export function ChatView({ chatId, askCollection, askModel }: Props) {
   const { t } = useI18n();
   const { models, modelsReady, status, settings, navigate, refreshModels, reconnects, pulls, offline } = useApp();
   const [chat, setChat] = useState<Chat | null>(null);
@@ -153,6 +155,10 @@ export function ChatView({ chatId, askCollection }: Props) {
   useEffect(() => {
     if (askCollection) setNewSetup({ model: '', system: '', params: {}, collection: askCollection });
   }, [askCollection]);
+
+  useEffect(() => {
+    if (askModel) setNewSetup({ model: askModel, system: '', params: {}, collection: null });
+  }, [askModel]);
 
   // The first chat model arrived (a download finished while the first-run card showed).
   const chatModelCount = chatModels.length;

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import { errorText } from '../api/client';
+import { ErrorMessage } from '../components/ErrorMessage';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
-import { ErrorText, SaveStatus, type SaveState } from '../components/Feedback';
+import { SaveStatus, type SaveState } from '../components/Feedback';
 import { ModelSelect } from '../components/ModelSelect';
 import { RemoteEndpoints } from '../components/RemoteEndpoints';
+import { RestartServer } from '../components/RestartServer';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
 
@@ -109,7 +110,7 @@ export function SettingsView() {
   const { settings, saveSettings, status, models } = useApp();
   const [form, setForm] = useState<Form | null>(settings ? formOf(settings.settings) : null);
   const [state, setState] = useState<SaveState>('idle');
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [confirmKey, setConfirmKey] = useState(false);
 
   useEffect(() => {
@@ -168,14 +169,14 @@ export function SettingsView() {
       setState('saved');
     } catch (e) {
       setState('idle');
-      setError(errorText(e));
+      setError(e);
     }
   };
 
   // Language and theme apply at once, without Save: a look is judged by seeing it.
   const applyNow = (patch: { language?: Language; theme?: Theme }) => {
     setForm({ ...form, ...patch });
-    saveSettings(patch).catch((e: unknown) => setError(errorText(e)));
+    saveSettings(patch).catch((e: unknown) => setError(e));
   };
 
   const restart = settings.restart_needed.map((f) => t(`settings.field.${f}` as MessageKey)).join(', ');
@@ -398,10 +399,10 @@ export function SettingsView() {
       <div className="section save-bar">
         {restart && (
           <p className="notice small" role="status">
-            {t('settings.restart', { fields: restart })}
+            {t('settings.restart', { fields: restart })} <RestartServer />
           </p>
         )}
-        <ErrorText error={error} />
+        <ErrorMessage error={error} className="error small" />
         <div className="row end">
           <SaveStatus state={state} />
           {status && <span className="muted small">{t('settings.version', { v: status.version })}</span>}

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import { api, errorText } from '../api/client';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { api } from '../api/client';
 import type { TokenizeResult } from '../api/types';
 import { ModelSelect } from '../components/ModelSelect';
 import { groupTokens } from '../lib/tokens';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 import { Compare } from './tokens/Compare';
-import { ErrorText } from '../components/Feedback';
 
 const SAMPLES = {
   en: 'The quick brown fox jumps over the lazy dog.',
@@ -25,7 +25,7 @@ export function TokensView() {
   const [model, setModel] = useState('');
   const [text, setText] = useState('');
   const [result, setResult] = useState<TokenizeResult | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [busy, setBusy] = useState(false);
   // The default model, else one already loaded (tokenizing it costs nothing), else the first.
   const chosen =
@@ -46,7 +46,7 @@ export function TokensView() {
           setError('');
         })
         .catch((e: unknown) => {
-          if (!ctrl.signal.aborted) setError(errorText(e));
+          if (!ctrl.signal.aborted) setError(e);
         })
         .finally(() => {
           if (!ctrl.signal.aborted) setBusy(false);
@@ -84,7 +84,7 @@ export function TokensView() {
         </div>
       </div>
       <div className="section">
-        <ErrorText error={error} />
+        <ErrorMessage error={error} className="error small" />
         {result ? (
           <>
             <p className="token-stats" role="status" aria-busy={busy || undefined}>

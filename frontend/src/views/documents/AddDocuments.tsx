@@ -1,5 +1,5 @@
 import { useId, useState, type ReactNode } from 'react';
-import { errorText } from '../../api/client';
+import { humanError } from '../../lib/errors';
 import { collections } from '../../api/collections';
 import type { IndexSkip } from '../../api/types';
 import { DropZone } from '../../components/DropZone';
@@ -61,7 +61,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
         onFolder(r.path);
       }
     } catch (e) {
-      setPickError(errorText(e));
+      setPickError(humanError(t, e).message);
     } finally {
       setPicking(false);
     }
@@ -83,7 +83,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
         else out.added++;
         out.passages += r.passages;
       } catch (e) {
-        out.skips.push({ path: f.name, reason: errorText(e) });
+        out.skips.push({ path: f.name, reason: humanError(t, e).message });
       }
     }
     setUploading(null);

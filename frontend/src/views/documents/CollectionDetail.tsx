@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { ApiError } from '../../api/client';
 import { collections } from '../../api/collections';
 import type { Collection, DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -29,7 +30,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
   const { t, fmt } = useI18n();
   const { models, navigate } = useApp();
   const [data, setData] = useState<{ collection: Collection; documents: DocInfo[] } | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [missing, setMissing] = useState(false);
   const [settings, setSettings] = useState(false);
   const [note, setNote] = useState('');
@@ -41,7 +42,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
       setError('');
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) setMissing(true);
-      else setError(errorText(e));
+      else setError(e);
     }
   }, [id]);
   useEffect(() => {
@@ -91,9 +92,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
       <div className="scroll-view documents-view">
         <div className="collection-head">{back}</div>
         {error ? (
-          <p className="error section" role="alert">
-            {error}
-          </p>
+          <ErrorMessage error={error} className="error section" />
         ) : (
           <p className="muted section">{t('common.loading')}</p>
         )}
@@ -165,11 +164,7 @@ export function CollectionDetail({ id, active, warning, recommended, onDismissWa
           </button>
         </div>
       )}
-      {error && (
-        <p className="error small section" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage error={error} className="error small section" />
       {(c.status === 'needs_reindex' || run?.kind === 'reindex') && (
         <section className={`section reindex${c.status === 'needs_reindex' ? ' warn' : ''}`} aria-label={t('docs.reindex')}>
           {c.status === 'needs_reindex' && !running && (

@@ -1,11 +1,10 @@
 import { useId, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { CatalogModel, Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { defaultEmbedding, EmbeddingSelect, installedCopy } from './embedding';
 import { RecommendedEmbedding } from './RecommendedEmbedding';
-import { ErrorText } from '../../components/Feedback';
 
 interface Props {
   models: Model[];
@@ -23,7 +22,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
   const [picked, setPicked] = useState<string | null>(null);
   const model = picked ?? defaultEmbedding(models, recommended);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const rec = installedCopy(models, recommended);
 
   const chosen = models.find((m) => m.name === model);
@@ -40,7 +39,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
         collections
           .create(name.trim(), model)
           .then(onCreated)
-          .catch((err: unknown) => setError(errorText(err)))
+          .catch((err: unknown) => setError(err))
           .finally(() => setBusy(false));
       }}
     >
@@ -64,7 +63,7 @@ export function CollectionForm({ models, recommended, onCreated, onCancel }: Pro
         )}
       </div>
       {recommended && !rec && <RecommendedEmbedding entry={recommended} />}
-      <ErrorText error={error} />
+      <ErrorMessage error={error} className="error small" />
       <div className="row end">
         {onCancel && (
           <button type="button" className="text-button" onClick={onCancel}>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { CatalogModel, Collection } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -7,7 +7,6 @@ import { useI18n } from '../../i18n';
 import { hashOf, useApp } from '../../state';
 import { CollectionForm } from './CollectionForm';
 import { CollectionFacts, StatusBadge } from './StatusBadge';
-import { ErrorText } from '../../components/Feedback';
 
 interface Props {
   recommended: CatalogModel | null;
@@ -20,7 +19,7 @@ export function CollectionList({ recommended, onCreated }: Props) {
   const { t } = useI18n();
   const { models, navigate } = useApp();
   const [list, setList] = useState<Collection[] | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [creating, setCreating] = useState(false);
 
   const load = useCallback(() => {
@@ -30,7 +29,7 @@ export function CollectionList({ recommended, onCreated }: Props) {
         setList(l);
         setError('');
       })
-      .catch((e: unknown) => setError(errorText(e)));
+      .catch((e: unknown) => setError(e));
   }, []);
   useEffect(load, [load]);
 
@@ -53,7 +52,7 @@ export function CollectionList({ recommended, onCreated }: Props) {
         {(creating || empty) && (
           <CollectionForm models={models} recommended={recommended} onCreated={onCreated} onCancel={empty ? undefined : () => setCreating(false)} />
         )}
-        <ErrorText error={error} />
+        <ErrorMessage error={error} className="error small" />
         {list === null && !error && <p className="muted small">{t('common.loading')}</p>}
         {list && list.length > 0 && (
           <ul className="collection-list">

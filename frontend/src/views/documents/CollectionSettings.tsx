@@ -1,10 +1,10 @@
 import { useId, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { Collection, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
 import { EmbeddingSelect } from './embedding';
-import { DeleteConfirm, ErrorText } from '../../components/Feedback';
+import { DeleteConfirm } from '../../components/Feedback';
 
 interface Props {
   collection: Collection;
@@ -23,12 +23,12 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
   const [model, setModel] = useState(collection.embedding_model);
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const chosen = models.find((m) => m.name === model);
   const switching = model !== collection.embedding_model;
 
   const fail = (e: unknown) => {
-    setError(errorText(e));
+    setError(e);
     setBusy(false);
   };
 
@@ -68,7 +68,7 @@ export function CollectionSettings({ collection, models, recommended, onSaved, o
         {chosen && !chosen.embedding && <p className="notice small">{t('docs.chatModelHint')}</p>}
         {switching && collection.documents > 0 && <p className="muted small">{t('docs.switchHint')}</p>}
       </div>
-      <ErrorText error={error} />
+      <ErrorMessage error={error} className="error small" />
       <div className="row end">
         <button type="button" className="text-button danger-text" onClick={() => setConfirm(true)}>
           {t('docs.deleteCollection')}

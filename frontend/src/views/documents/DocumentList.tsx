@@ -1,17 +1,17 @@
 import { useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { DocInfo } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { baseName, count } from '../../lib/docs';
-import { DeleteConfirm, ErrorText } from '../../components/Feedback';
+import { DeleteConfirm } from '../../components/Feedback';
 
 function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => void; onDeleted: () => void }) {
   const { t, fmt } = useI18n();
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const name = baseName(doc.name);
   const facts = [
     doc.format,
@@ -53,13 +53,13 @@ function DocumentRow({ doc, onOpen, onDeleted }: { doc: DocInfo; onOpen: () => v
               .removeDocument(doc.collection_id, doc.id)
               .then(onDeleted)
               .catch((e: unknown) => {
-                setError(errorText(e));
+                setError(e);
                 setBusy(false);
               });
           }}
         />
       )}
-      <ErrorText error={error} />
+      <ErrorMessage error={error} className="error small" />
     </li>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import type { IndexEvent, IndexSkip, IndexSummary } from '../../api/types';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
@@ -17,7 +17,9 @@ export interface RunState {
   path: string;
   within: number;
   summary?: IndexSummary;
-  error?: string;
+  /** What stopped the run: an error, or the server's message and its code. */
+  error?: unknown;
+  errorCode?: string;
   /** Stopped by the user: what it finished stays indexed. */
   cancelled?: boolean;
 }
@@ -56,14 +58,17 @@ export function useIndexRun(onFinished: () => void) {
             if (ev.path) next.path = ev.path;
             next.within = ev.phase === 'embed' && ev.of ? (ev.passages ?? 0) / ev.of : 0;
             if (ev.summary) next.summary = ev.summary;
-            if (ev.error) next.error = ev.error.message;
+            if (ev.error) {
+              next.error = ev.error.message;
+              next.errorCode = (ev.error as { code?: string }).code;
+            }
             return next;
           });
         }, ac.signal);
         if (!ended && !ac.signal.aborted) setRun((r) => (r ? { ...r, error: r.error ?? 'The run ended early.' } : r));
         if (ac.signal.aborted) setRun((r) => (r ? { ...r, cancelled: true } : r));
       } catch (e) {
-        setRun((r) => (r ? { ...r, error: errorText(e) } : r));
+        setRun((r) => (r ? { ...r, error: e } : r));
       } finally {
         abort.current = null;
         setRun((r) => (r ? { ...r, running: false } : r));
@@ -119,7 +124,7 @@ export function RunProgress({ run, onCancel, onDismiss }: { run: RunState; onCan
               {s.removed > 0 && ' ' + t('docs.removed', { n: fmt.number(s.removed) })}
             </p>
           )}
-          {run.error && <p className="error small">{run.error}</p>}
+          {run.error !== undefined && <ErrorMessage error={run.error} code={run.errorCode} className="error small" />}
           {run.cancelled && <p className="small">{t('docs.cancelled')}</p>}
           {s && s.skips.length > 0 && <SkipList skips={s.skips} />}
           <button type="button" className="text-button small" onClick={onDismiss}>

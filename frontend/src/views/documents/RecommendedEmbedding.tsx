@@ -1,11 +1,11 @@
 import { useState } from 'react';
-import { api, errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
+import { api } from '../../api/client';
 import type { CatalogModel } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useI18n } from '../../i18n';
 import { usePulls } from '../models/Downloads';
-import { ErrorText } from '../../components/Feedback';
 
 /** The download of the recommended embedding model, followed here while it runs. */
 function Following({ pullRef }: { pullRef: string }) {
@@ -29,7 +29,7 @@ export function RecommendedEmbedding({ entry }: { entry: CatalogModel }) {
   const { t, fmt } = useI18n();
   const quant = entry.quants.find((q) => q.recommended) ?? entry.quants[0];
   const [started, setStarted] = useState('');
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   if (!quant) return null;
   return (
     <div className="card rec-embed">
@@ -46,14 +46,14 @@ export function RecommendedEmbedding({ entry }: { entry: CatalogModel }) {
             setError('');
             api('POST', '/perch/pulls', { ref: quant.ref })
               .then(() => setStarted(quant.ref))
-              .catch((e: unknown) => setError(errorText(e)));
+              .catch((e: unknown) => setError(e));
           }}
         >
           <Icon name="download" size={13} />
           {t('rec.download', { size: fmt.bytes(quant.size) })}
         </button>
       )}
-      <ErrorText error={error} />
+      <ErrorMessage error={error} className="error small" />
     </div>
   );
 }

@@ -1,11 +1,10 @@
 import { useEffect, useId, useState } from 'react';
-import { errorText } from '../../api/client';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { collections } from '../../api/collections';
 import type { Collection, SearchResponse, SearchResult } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { baseName, position, score } from '../../lib/docs';
-import { ErrorText } from '../../components/Feedback';
 
 interface Props {
   collection: Collection;
@@ -22,7 +21,7 @@ export function SearchPanel({ collection, onOpen, onSaveMinScore }: Props) {
   const [min, setMin] = useState(collection.min_score);
   const [found, setFound] = useState<SearchResponse | null>(null);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>('');
   const [saved, setSaved] = useState(false);
 
   useEffect(() => setMin(collection.min_score), [collection.min_score]);
@@ -34,7 +33,7 @@ export function SearchPanel({ collection, onOpen, onSaveMinScore }: Props) {
     try {
       setFound(await collections.search(collection.id, q, threshold));
     } catch (e) {
-      setError(errorText(e));
+      setError(e);
       setFound(null);
     } finally {
       setBusy(false);
@@ -88,7 +87,7 @@ export function SearchPanel({ collection, onOpen, onSaveMinScore }: Props) {
           <button
             type="button"
             className="text-button small"
-            onClick={() => void onSaveMinScore(min).then(() => setSaved(true), (e: unknown) => setError(errorText(e)))}
+            onClick={() => void onSaveMinScore(min).then(() => setSaved(true), (e: unknown) => setError(e))}
           >
             {t('docs.useForChats')}
           </button>
@@ -98,7 +97,7 @@ export function SearchPanel({ collection, onOpen, onSaveMinScore }: Props) {
       </div>
       <p className="muted small">{t('docs.minScoreHint')}</p>
       {!canSearch && collection.passages === 0 && <p className="muted small">{t('docs.searchEmpty')}</p>}
-      <ErrorText error={error} />
+      <ErrorMessage error={error} className="error small" />
       {found && (
         <div aria-live="polite">
           {found.results.length === 0 ? (

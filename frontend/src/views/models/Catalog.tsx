@@ -59,7 +59,7 @@ function QuantRow({ quant }: { quant: Quant }) {
       {installed ? (
         <>
           <span className="badge installed">{t('models.installed')}</span>
-          <button type="button" className="secondary small" onClick={() => navigate({ view: 'chat' })}>
+          <button type="button" className="secondary small" onClick={() => navigate({ view: 'chat', model: installed.name })}>
             {t('models.openChat')}
           </button>
         </>
