@@ -378,9 +378,31 @@ func aggregate(ctx context.Context, e *engine.Engine, model string, prompts [][]
 		}
 	}
 	if !to.After(from) {
-		return 0, fmt.Errorf("the streams did not overlap")
+		// The streams did not all decode at once (a tiny model can finish a stream within
+		// one read of another's first tokens): count every token over the whole span instead.
+		return wholeSpan(runs)
 	}
 	return float64(count) / to.Sub(from).Seconds(), nil
+}
+
+// wholeSpan is the tokens of every stream per second, from the first token of any to the
+// last of any.
+func wholeSpan(runs []streamRun) (float64, error) {
+	var first, last time.Time
+	count := 0
+	for _, r := range runs {
+		count += len(r.times)
+		if f := r.times[0]; first.IsZero() || f.Before(first) {
+			first = f
+		}
+		if l := r.times[len(r.times)-1]; l.After(last) {
+			last = l
+		}
+	}
+	if !last.After(first) {
+		return 0, fmt.Errorf("the streams' tokens all came at one instant; decode more tokens")
+	}
+	return float64(count) / last.Sub(first).Seconds(), nil
 }
 
 // turns holds a chat of len(texts) turns and returns each turn's time to first token.
