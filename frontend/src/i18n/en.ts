@@ -215,7 +215,8 @@ export const en = {
   'settings.apiKeyNone': 'No key (only this Mac can connect)',
   'settings.newKey': 'New key',
   'settings.origins': 'Allowed web origins',
-  'settings.originsHint': 'One per line, e.g. https://app.example.com',
+  'settings.originsHint':
+    'Already allowed for the OpenAI and Ollama routes, as Ollama allows them: http(s)://localhost, 127.0.0.1 and 0.0.0.0 on any port, and app://, file://, tauri://, vscode-webview://, vscode-file://. Origins listed here may also use downloads, deletes, settings and documents. One per line, e.g. https://app.example.com',
   'settings.models': 'Models',
   'settings.keepAlive': 'Keep models loaded for',
   'settings.keepAlive.1m': '1 minute',

@@ -215,7 +215,8 @@ export const ko: Record<MessageKey, string> = {
   'settings.apiKeyNone': '키 없음 (이 Mac에서만 연결 가능)',
   'settings.newKey': '새 키',
   'settings.origins': '허용할 웹 출처',
-  'settings.originsHint': '한 줄에 하나씩, 예: https://app.example.com',
+  'settings.originsHint':
+    'OpenAI·Ollama 경로에는 Ollama처럼 이미 허용됨: 모든 포트의 http(s)://localhost, 127.0.0.1, 0.0.0.0, 그리고 app://, file://, tauri://, vscode-webview://, vscode-file://. 여기 적은 출처는 다운로드·삭제·설정·문서도 쓸 수 있습니다. 한 줄에 하나씩, 예: https://app.example.com',
   'settings.models': '모델',
   'settings.keepAlive': '모델을 메모리에 유지할 시간',
   'settings.keepAlive.1m': '1분',
