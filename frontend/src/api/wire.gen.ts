@@ -225,6 +225,7 @@ export interface ChatPatch {
 
 export interface Model {
   name: string;
+  display_name?: string;
   size: number;
   quantization: string;
   architecture: string;
@@ -235,8 +236,9 @@ export interface Model {
   default: boolean;
   external?: boolean;
   last_used?: string;
-  remote?: RemoteWhere;
   loaded?: LoadedInfo;
+  fit?: Fit;
+  remote?: RemoteWhere;
 }
 
 export interface LoadedInfo {
@@ -320,6 +322,7 @@ export interface SettingsView {
   lan: boolean;
   listening: string;
   restart_needed: string[];
+  can_restart: boolean;
 }
 
 export interface Collection {
