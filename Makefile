@@ -107,7 +107,7 @@ test-frontend:
 
 test-e2e:
 	@if [ -f frontend/e2e/run.mjs ]; then cd frontend && npm run e2e; fi
-	@if [ -f frontend/e2e/remote.mjs ]; then cd frontend && node e2e/remote.mjs; fi
+	@if [ -f frontend/e2e/remote.mjs ]; then cd frontend && npm run e2e:remote; fi
 
 test-desktop:
 	@if [ "$(DESKTOP)" = 1 ] && [ -x build/desktop-test.sh ]; then ./build/desktop-test.sh; fi
