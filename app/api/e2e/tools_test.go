@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,10 +33,10 @@ func TestRealStackClients(t *testing.T) {
 	t.Run("go clients", func(t *testing.T) {
 		compat.GoClients(t, filepath.Join("..", "testdata", "goclients"), tg, "PERCH_REAL=1")
 	})
-	t.Run("responses function calls", func(t *testing.T) {
+	t.Run("forced tool calls", func(t *testing.T) {
 		var calls []compat.Case
-		for _, c := range compat.Responses() {
-			if strings.Contains(c.Name, "function call") {
+		for _, c := range append(compat.OpenAI(), compat.Responses()...) {
+			if forcedCall(c) {
 				calls = append(calls, c)
 			}
 		}
