@@ -360,13 +360,14 @@ func (p *process) readFrames(ctx context.Context, fr *frameReader, fn func(Event
 				return nil, err
 			}
 			res := line.Done
-			if res.Text == "" && res.Tokens == nil { // a stream: the events carried them
+			if res.Text == "" && res.Tokens == nil { // a stream: the events carried them, checked
 				res.Text, res.Tokens, res.Logprobs = text.String(), tokens, logprobs
+			} else {
+				res.Text = ValidText(res.Text)
 			}
-			res.Text = validText(res.Text)
 			return res, nil
 		case ev != nil:
-			ev.Text = validText(ev.Text)
+			ev.Text = ValidText(ev.Text)
 			text.WriteString(ev.Text)
 			if ev.Token >= 0 { // held-back text at the end comes without a token
 				tokens = append(tokens, ev.Token)

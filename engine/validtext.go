@@ -5,11 +5,12 @@ import (
 	"unicode/utf8"
 )
 
-// validText is s with each byte that is not part of valid UTF-8 replaced by U+FFFD, as
+// ValidText is s with each byte that is not part of valid UTF-8 replaced by U+FFFD, as
 // encoding/json writes it. A model can sample byte tokens that make no character (a random
 // or a confused model does); the binary worker wire carries them as they are, and every
-// consumer (JSON, SQLite chats, the UI) needs text.
-func validText(s string) string {
+// consumer (JSON, SQLite chats, the UI) needs text. The worker remembers answers this way too,
+// so the next turn's prompt, sent back through JSON, still matches them.
+func ValidText(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}

@@ -3,8 +3,8 @@ package worker
 import (
 	"strings"
 	"sync"
-	"unicode/utf8"
 
+	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/llama"
 )
 
@@ -30,7 +30,7 @@ func (h *history) add(text string, toks []llama.Token) {
 	// A model can produce bytes that are not UTF-8 (a character's first byte, then another
 	// character). The next prompt comes back through JSON, which replaces each such byte with
 	// U+FFFD; remember the text as it will come back, or the next turn would not find it.
-	text = jsonText(text)
+	text = engine.ValidText(text)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, t := range h.turns {
@@ -78,24 +78,4 @@ func spliceTokens(m *llama.Model, h *history, prompt string) ([]llama.Token, boo
 	}
 	out := make([]llama.Token, 0, len(t.tokens)+len(more))
 	return append(append(out, t.tokens...), more...), true
-}
-
-// jsonText is s as encoding/json writes it: each byte that is not part of valid UTF-8
-// replaced by U+FFFD.
-func jsonText(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b.WriteString("\uFFFD")
-		} else {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
 }

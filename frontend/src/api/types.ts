@@ -3,9 +3,9 @@
 // app/tsgen; `go generate ./app/api`); the others extend them, narrowing a few fields
 // (unions for enums, fields older servers lack).
 import type * as wire from './wire.gen';
-import type { ContextMeter, Source } from './wire.gen';
+import type { ContextMeter, DocInfo, IndexSummary, LoadedInfo, Passage, RemoteWhere, Source } from './wire.gen';
 
-export type { ChatSummary, ContextMeter, Params, RemoteModel, Source, Stats, Upload } from './wire.gen';
+export type { ChatSummary, ContextMeter, DocInfo, IndexSkip, IndexSummary, LoadedInfo, MemoryUsage, MemoryView, ModelMemory, Params, Passage, RemoteModel, RemoteWhere, SearchResponse, Source, Stats, TokenPiece, TokenizeResult, Upload } from './wire.gen';
 
 export interface Features extends Omit<wire.Features, 'collections' | 'folder_picker'> {
   /** Document collections (absent from older servers). */
@@ -46,28 +46,6 @@ export type ChatEvent =
   | { type: 'done'; message: Message; context?: ContextMeter }
   | { type: 'error'; error: ApiErrorBody; message?: Message };
 
-export interface MemoryUsage {
-  weights_bytes: number;
-  kv_bytes: number;
-  compute_bytes: number;
-  output_bytes: number;
-  kv_used_bytes: number;
-  kv_used_cells: number;
-  kv_cells: number;
-  rss_bytes: number;
-  device?: string;
-}
-
-export interface LoadedInfo {
-  slot_ctx: number;
-  slots: number;
-  busy: number;
-  generating: boolean;
-  memory: MemoryUsage;
-  loaded_at: string;
-  expires_at?: string;
-}
-
 export interface Model {
   name: string;
   size: number;
@@ -88,16 +66,6 @@ export interface Model {
   loaded?: LoadedInfo;
   /** Where a model on another machine runs (perch remote add); absent for this Mac's models. */
   remote?: RemoteWhere;
-}
-
-export interface RemoteWhere {
-  endpoint: string;
-  url: string;
-  reachable: boolean;
-  latency_ms: number;
-  last_error?: string;
-  /** Says the model uses none of this Mac's memory. */
-  memory: string;
 }
 
 /** A remote endpoint with its health and models (GET /perch/remotes). */
@@ -124,11 +92,6 @@ export interface CatalogModel extends Omit<wire.CatalogModel, 'quants'> {
   quants: Quant[];
 }
 
-export interface Recommendation {
-  model: CatalogModel;
-  quant: Quant;
-}
-
 export type PullState = 'queued' | 'downloading' | 'verifying' | 'paused' | 'done' | 'error' | 'cancelled';
 
 export interface Pull extends Omit<wire.Pull, 'state'> {
@@ -137,42 +100,6 @@ export interface Pull extends Omit<wire.Pull, 'state'> {
 
 export interface MemorySnapshot extends Omit<wire.MemorySnapshot, 'pressure'> {
   pressure: 'normal' | 'warn' | 'critical' | string;
-}
-
-export interface ModelMemory {
-  name: string;
-  weights_bytes: number;
-  kv_bytes: number;
-  kv_used_bytes: number;
-  compute_bytes: number;
-  other_bytes: number;
-  rss_bytes: number;
-  device?: string;
-  generating: boolean;
-  context_tokens?: number;
-  /** When keep-alive unloads the model; absent while in use or kept for good. */
-  expires_at?: string;
-}
-
-export interface MemoryView {
-  system?: MemorySnapshot;
-  models: ModelMemory[];
-  sampled_at: string;
-}
-
-export interface TokenPiece {
-  id: number;
-  piece: string;
-  bytes?: number[];
-}
-
-export interface TokenizeResult {
-  model: string;
-  tokens: TokenPiece[];
-  count: number;
-  characters: number;
-  bytes: number;
-  tokens_per_char: number;
 }
 
 export type Language = 'system' | 'en' | 'ko';
@@ -226,37 +153,6 @@ export interface Collection {
   warning?: string;
 }
 
-/** A document in a collection (DocInfo: the DOM already has a Document). */
-export interface DocInfo {
-  id: number;
-  collection_id: number;
-  name: string;
-  /** The file it was read from, for documents added from a folder. */
-  source?: string;
-  format: string;
-  size: number;
-  hash: string;
-  passages: number;
-  pages?: number;
-  embedding_model: string;
-  stale: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Passage {
-  id: number;
-  document_id: number;
-  seq: number;
-  heading?: string;
-  text: string;
-  start: number;
-  end: number;
-  start_line: number;
-  end_line: number;
-  page?: number;
-}
-
 export interface SearchResult extends Passage {
   document: string;
   source?: string;
@@ -265,35 +161,11 @@ export interface SearchResult extends Passage {
   keyword: number;
 }
 
-export interface SearchResponse {
-  results: SearchResult[];
-  min_score: number;
-  best_score: number;
-  searched: number;
-}
-
 export interface AddedDocument {
   id: number;
   passages: number;
   status: 'indexed' | 'unchanged';
   document: DocInfo;
-}
-
-export interface IndexSkip {
-  path: string;
-  reason: string;
-}
-
-export interface IndexSummary {
-  files: number;
-  indexed: number;
-  unchanged: number;
-  skipped: number;
-  removed: number;
-  embedded: number;
-  skips: IndexSkip[];
-  elapsed_ms: number;
-  passages_per_second: number;
 }
 
 /** One SSE event of a folder or re-indexing run. */
@@ -317,4 +189,9 @@ export interface SourceSet {
   sources: Source[];
   min_score?: number;
   best_score?: number;
+}
+
+export interface Recommendation {
+  model: CatalogModel;
+  quant: Quant;
 }
