@@ -18,9 +18,6 @@ const EnvShared = shareddir.EnvShared
 // missing llama.cpp runtime into failures, so a green run means the real-model tests ran.
 const EnvRequire = "PERCH_REQUIRE_SHARED"
 
-// Root returns the repository root (the folder with go.mod), or "" when not found.
-func Root() string { return shareddir.Root() }
-
 // Find returns the shared folder, or "" when it is missing.
 func Find() string { return shareddir.Find() }
 

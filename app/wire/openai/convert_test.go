@@ -149,7 +149,4 @@ func TestChatGolden(t *testing.T) {
 	convGolden(t, "openai_chat_choice", choice)
 	convGolden(t, "openai_usage", UsageToOpenAI(res.Usage))
 	convGolden(t, "openai_legacy_logprobs", LegacyLogprobsOf(sampleLogprobs(), 3))
-
 }
-
-func ptr[T any](v T) *T { return &v }
