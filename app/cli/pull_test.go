@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library/fakehub"
 	"github.com/perchapp/perch/app/library/registry"
 	"github.com/perchapp/perch/engine/sharedtest"
@@ -37,6 +38,17 @@ func newLibEnv(t *testing.T) *libEnv {
 	t.Setenv("HF_TOKEN", "")
 	t.Setenv("HF_HOME", t.TempDir())
 	t.Setenv("PERCH_MODELS_DIRS", "")
+	// The fake registry is on loopback, which a reference naming a host may reach only when
+	// the user allows it.
+	st, err := config.Open(config.DefaultPaths().SettingsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := st.Get()
+	set.AllowPrivateURLs = true
+	if err := st.Update(set); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 

@@ -36,6 +36,30 @@ func TestHostilePrivateURLs(t *testing.T) {
 	}
 }
 
+// A registry reference naming a host is a URL in disguise: "127.0.0.1:PORT/library/tiny" is
+// refused as the URL is, while registry.ollama.ai itself is never guarded.
+func TestHostilePrivateRegistryHost(t *testing.T) {
+	e := newEnv(t)
+	allowed := false
+	s := e.open(t, WithPrivateURLs(func() bool { return allowed }))
+	ctx := context.Background()
+	for _, ref := range []string{e.ollama("tiny"), strings.Replace(e.ollama("tiny"), "127.0.0.1", "localhost", 1)} {
+		if _, err := s.Pull(ctx, ref, nil); !errors.Is(err, ErrPrivateAddress) {
+			t.Fatalf("pull of %s: %v; want ErrPrivateAddress", ref, err)
+		}
+		if _, err := s.Inspect(ctx, ref); !errors.Is(err, ErrPrivateAddress) {
+			t.Fatalf("inspect of %s: %v; want ErrPrivateAddress", ref, err)
+		}
+	}
+	if ms, _ := s.List(ctx); len(ms) != 0 {
+		t.Errorf("a refused pull stored %v", ms)
+	}
+	allowed = true
+	if _, err := s.Pull(ctx, e.ollama("tiny"), nil); err != nil {
+		t.Fatalf("pull once allowed: %v", err)
+	}
+}
+
 // Imports take only GGUF files, and say no more about any other path than that: not whether
 // it exists, not what it starts with.
 func TestHostileImportReveals(t *testing.T) {

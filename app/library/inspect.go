@@ -36,6 +36,9 @@ func (s *Store) Inspect(ctx context.Context, ref string) (ggufmeta.Info, error) 
 		if info, err := s.Info(ctx, ref); err == nil {
 			return info, nil // already here
 		}
+		if r.namesHost() {
+			ctx = s.guardURL(ctx)
+		}
 		p, err = s.planOllama(ctx, r)
 	}
 	if err != nil {
@@ -48,6 +51,10 @@ func (s *Store) Inspect(ctx context.Context, ref string) (ggufmeta.Info, error) 
 		token := ""
 		if r.Kind == RefHF {
 			token = s.hf.Token()
+		}
+		// The header reader has its own client: check the blob's host as a URL's.
+		if err := s.checkURLHost(ctx, f.url); err != nil {
+			return ggufmeta.Info{}, err
 		}
 		info, err := ggufmeta.ReadRemote(ctx, f.url, token)
 		if err != nil {

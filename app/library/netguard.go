@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/perchapp/perch/app/library/download"
 )
 
 // URL pulls and inspections fetch whatever address a client of the API names. Unless the user
@@ -31,6 +34,13 @@ func (s *Store) guardURL(ctx context.Context) context.Context {
 	return context.WithValue(ctx, guardKey{}, true)
 }
 
+// namesHost says whether r reaches a server the client of the API chose: a URL, or an Ollama
+// registry other than registry.ollama.ai ("127.0.0.1:8080/library/x" would otherwise reach
+// this machine's own services). Those connections are guarded.
+func (r Ref) namesHost() bool {
+	return r.Kind == RefURL || (r.Kind == RefOllama && !strings.EqualFold(r.Name.Host, DefaultRegistry))
+}
+
 // privateAddr says whether ip is on this machine or a private network.
 func privateAddr(ip netip.Addr) bool {
 	ip = ip.Unmap()
@@ -40,8 +50,8 @@ func privateAddr(ip netip.Addr) bool {
 }
 
 func errPrivate(addr string) error {
-	return fmt.Errorf("%w: %s is on this machine or a private network; URL downloads may reach only public servers unless allow_private_urls is set in the settings",
-		ErrPrivateAddress, addr)
+	return download.Refuse(fmt.Errorf("%w: %s is on this machine or a private network; downloads from an address the client names may reach only public servers unless allow_private_urls is set in the settings",
+		ErrPrivateAddress, addr))
 }
 
 // guardedClient is c with a dialer that refuses private addresses for guarded contexts.

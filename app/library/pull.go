@@ -85,7 +85,7 @@ func (s *Store) Pull(ctx context.Context, ref string, fn func(Progress), opts ..
 	}
 	key := r.key() + "|" + rename.Full()
 	return s.pulls.do(ctx, key, r.Raw, fn, func(ctx context.Context, emit func(Progress)) (Model, error) {
-		if r.Kind == RefURL {
+		if r.namesHost() {
 			ctx = s.guardURL(ctx)
 		}
 		return s.pull(ctx, r, rename, emit)

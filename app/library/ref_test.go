@@ -63,3 +63,23 @@ func TestParseRefRefuses(t *testing.T) {
 		})
 	}
 }
+
+// Only a registry the client names is guarded; registry.ollama.ai, the default, is not.
+func TestRefNamesHost(t *testing.T) {
+	for _, c := range []struct {
+		ref  string
+		want bool
+	}{
+		{"llama3.2", false},
+		{"registry.ollama.ai/library/llama3.2:3b", false},
+		{"127.0.0.1:8080/library/x", true},
+		{"example.com/ns/x", true},
+		{"https://example.com/x.gguf", true},
+		{"hf.co/org/repo", false},
+	} {
+		r, err := ParseRef(c.ref)
+		if err != nil || r.namesHost() != c.want {
+			t.Errorf("%s: namesHost %v, %v; want %v", c.ref, r.namesHost(), err, c.want)
+		}
+	}
+}

@@ -59,10 +59,25 @@ type localError struct{ err error }
 func (e *localError) Error() string { return e.err.Error() }
 func (e *localError) Unwrap() error { return e.err }
 
+// Refuse marks err as a refusal by this machine's own policy (an address the settings do
+// not allow): no retry can change it, so none is made.
+func Refuse(err error) error { return &refusedError{err} }
+
+// Refused says whether err, or an error it wraps, was made by Refuse.
+func Refused(err error) bool {
+	var re *refusedError
+	return errors.As(err, &re)
+}
+
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
 // retryable says whether err is worth another attempt.
 func retryable(err error) bool {
 	var le *localError
-	if errors.As(err, &le) {
+	if errors.As(err, &le) || Refused(err) {
 		return false
 	}
 	var he *HTTPError

@@ -124,7 +124,7 @@ func (c *Client) manifest(ctx context.Context, u, model string) (Manifest, bool,
 		if ctx.Err() != nil {
 			return Manifest{}, false, ctx.Err()
 		}
-		return Manifest{}, true, fmt.Errorf("reach the registry for %s: %w", model, err)
+		return Manifest{}, !download.Refused(err), fmt.Errorf("reach the registry for %s: %w", model, err)
 	}
 	defer resp.Body.Close()
 	switch {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/app/library/download"
 	"github.com/perchapp/perch/app/library/fakehub"
 )
 
@@ -83,5 +84,22 @@ func TestManifestRetryRules(t *testing.T) {
 	asked.Store(10)
 	if _, err := c.Manifest(context.Background(), host, "library", "nope", "latest"); !errors.Is(err, ErrNotFound) || asked.Load() != 11 {
 		t.Errorf("unknown: %v after %d requests; want ErrNotFound after 1", err, asked.Load()-10)
+	}
+}
+
+type refusingTransport struct{ calls int }
+
+func (rt *refusingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	rt.calls++
+	return nil, download.Refuse(errors.New("address not allowed"))
+}
+
+// A connection the settings refuse is not tried again: the answer cannot change.
+func TestManifestRefusalNotRetried(t *testing.T) {
+	rt := &refusingTransport{}
+	c := New(&http.Client{Transport: rt}).WithRetries(3, time.Millisecond)
+	_, err := c.Manifest(context.Background(), "127.0.0.1:1", "library", "x", "latest")
+	if !download.Refused(err) || rt.calls != 1 {
+		t.Fatalf("err %v after %d calls; want a refusal after 1", err, rt.calls)
 	}
 }
