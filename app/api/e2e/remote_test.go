@@ -45,13 +45,15 @@ func serveOn(t *testing.T, srv *api.Server) string {
 }
 
 // newEngine starts an engine over a store of the given models directories (none: empty).
+// Its 2048-token context holds a forced tool call's ~460-token tool prompt and the call: with
+// 512, the grammar-forced arguments ran into the end of the context now and then.
 func newEngine(t *testing.T, log *slog.Logger, dirs ...string) (*engine.Engine, *library.Store) {
 	t.Helper()
 	store, err := library.Open(t.TempDir(), library.WithDirs(dirs...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(engine.Config{Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 512, Log: log})
+	eng, err := engine.New(engine.Config{Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 2048, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
