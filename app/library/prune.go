@@ -102,6 +102,13 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 	var errs []error
 	for _, e := range ents {
 		name := e.Name()
+		if blob, ok := strings.CutSuffix(name, ".sample"); ok && strings.HasPrefix(name, "sha256-") {
+			// A blob's recorded sample checksum goes with it (and any left without one).
+			if _, err := os.Stat(filepath.Join(s.root, "blobs", blob)); errors.Is(err, fs.ErrNotExist) {
+				_ = os.Remove(filepath.Join(s.root, "blobs", name))
+			}
+			continue
+		}
 		if !strings.HasPrefix(name, "sha256-") || strings.Contains(name, ".") {
 			continue
 		}
@@ -116,6 +123,7 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 		if err := os.Remove(filepath.Join(s.root, "blobs", name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
+		_ = os.Remove(samplePath(filepath.Join(s.root, "blobs", name)))
 	}
 	return freed, errors.Join(errs...)
 }

@@ -537,3 +537,32 @@ func TestPrune(t *testing.T) {
 		t.Errorf("Prune removed a model's file: %v", err)
 	}
 }
+
+// A blob's recorded sample checksum (verify.go) goes with the blob, whether the model is
+// removed or the blob pruned; one left behind by an older version is pruned too.
+func TestSampleFilesGoWithBlobs(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t)
+	ctx := context.Background()
+	m, err := s.Pull(ctx, "hf.co/test/Stories-GGUF:Q8_0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray := s.blobPath("sha256:" + e.storiesHex)
+	orphan := s.blobPath("sha256:" + strings.Repeat("0", 64))
+	for _, p := range []string{stray, samplePath(stray), samplePath(m.Path), samplePath(orphan)} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, m.Name); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(m.Path))
+	for _, e := range ents {
+		t.Errorf("left in blobs/: %s", e.Name())
+	}
+}

@@ -446,6 +446,7 @@ func (s *Store) collect(ctx context.Context, man *manifest, force bool) error {
 		if err := os.Remove(s.blobPath(l.Digest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove blob %s: %w", l.Digest, err))
 		}
+		_ = os.Remove(samplePath(s.blobPath(l.Digest)))
 	}
 	return errors.Join(errs...)
 }
