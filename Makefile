@@ -1,5 +1,6 @@
 # Perch. On a fresh machine: `make run` (installs what it needs, builds, starts Perch) and
-# `make test` (every test). `make build` leaves the binary at ./bin/perch. From Linux, with a
+# `make test` (every test). `make build` leaves the binary at ./bin/perch
+# (and the worker-only ./bin/perch-engine beside it). From Linux, with a
 # macOS SDK folder: `make darwin MACOS_SDK=DIR`, `make app MACOS_SDK=DIR` (docs/macos.md).
 SHELL := /bin/bash
 GO ?= go
@@ -7,7 +8,10 @@ GOOS := $(shell $(GO) env GOOS)
 GOARCH := $(shell $(GO) env GOARCH)
 ENGINE_LIB := build/engine/lib/$(GOOS)-$(GOARCH)
 VERSION ?= 0.1.0
-LDFLAGS := -s -w -X main.version=$(VERSION)
+# One id per build, stamped into perch and perch-engine: perch starts the worker-only
+# perch-engine beside it only when the ids match (engine/workercmd.go).
+BUILD_ID := $(shell od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+LDFLAGS := -s -w -X main.version=$(VERSION) -X github.com/perchapp/perch/engine.BuildID=$(BUILD_ID)
 
 # The desktop shell (Wails + tray) needs cgo and, on Linux, WebKitGTK 4.1. Without them the
 # binary is built without it and `perch` starts the server and web UI instead. DESKTOP is read
@@ -52,6 +56,7 @@ frontend/dist/index.html: $(shell find frontend/src frontend/index.html frontend
 
 build: engine frontend
 	CGO_ENABLED=$(CGO) $(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o bin/perch .
+	CGO_ENABLED=$(CGO) $(GO) build -ldflags "$(LDFLAGS)" -o bin/perch-engine ./engine/cmd/perch-engine
 
 run: setup
 	@$(MAKE) --no-print-directory run-built

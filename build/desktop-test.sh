@@ -125,7 +125,8 @@ rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 pss() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 uss() { awk '/^Private_(Clean|Dirty):/{s += $2} END{print s + 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-helpers() { pgrep -P "$PERCH" -f 'WebKit| engine ' || true; }
+# Workers are perch-engine (beside bin/perch, same build) or `perch engine`.
+helpers() { pgrep -P "$PERCH" -f 'WebKit| engine |perch-engine ' || true; }
 measure() { # $1: label
 	local h t0 t1 line="" c0=() c1=() i=0
 	h=$(helpers)
@@ -133,7 +134,7 @@ measure() { # $1: label
 	sleep 5
 	t1=$(ticks "$PERCH"); for p in $h; do c1+=("$(ticks "$p")"); done
 	for p in $h; do
-		line+=" $(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{n = $1; sub(/.*\//, "", n); if ($2 == "engine") n = "worker"; print n}') $(($(rss "$p") / 1024)) MB, $((c1[i] - c0[i])) ticks;"
+		line+=" $(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{n = $1; sub(/.*\//, "", n); if ($2 == "engine" || n == "perch-engine") n = "worker"; print n}') $(($(rss "$p") / 1024)) MB, $((c1[i] - c0[i])) ticks;"
 		i=$((i + 1))
 	done
 	step "$1: perch $(($(rss "$PERCH") / 1024)) MB resident (proportional $(($(pss "$PERCH") / 1024)) MB, private $(($(uss "$PERCH") / 1024)) MB), $((t1 - t0)) CPU ticks in 5 s (of $((5 * $(getconf CLK_TCK))));$line"
@@ -233,7 +234,7 @@ items() { layout | awk '/struct {/{s=1; next} s && /int32/{id=$2; s=0; next} {s=
 menu_id() { items | awk -F'\t' -v l="$1" '$2 == l {print $1; exit}'; }
 click() { dbus-send --session --print-reply --dest="$SNI" $MENU com.canonical.dbusmenu.Event int32:"$1" string:clicked variant:int32:0 uint32:0 >/dev/null; }
 opened() { dbus-send --session --print-reply --dest="$SNI" $MENU com.canonical.dbusmenu.Event int32:0 string:opened variant:int32:0 uint32:0 >/dev/null; }
-workers() { pgrep -P "$PERCH" -f ' engine ' || true; }
+workers() { pgrep -P "$PERCH" -f ' engine |perch-engine ' || true; }
 
 [ -n "$(workers)" ] || fail "no worker after the self-test"
 curl -fsS -X POST "$URL/api/generate" -d "{\"model\":\"$MODEL\",\"prompt\":\"\"}" >/dev/null || fail "could not load $MODEL"

@@ -75,7 +75,8 @@ type Status struct {
 type Config struct {
 	Resolver Resolver
 	Planner  Planner
-	// Command starts a worker; the default is this executable with the "engine" argument.
+	// Command starts a worker; the default is perch-engine beside this executable when it is
+	// of the same build, else this executable with the "engine" argument (workercmd.go).
 	Command []string
 	// LibDir is where the llama.cpp libraries are; empty lets the worker look for them.
 	LibDir     string
@@ -140,7 +141,8 @@ func New(cfg Config) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: find own executable: %w", err)
 		}
-		cfg.Command = []string{exe, "engine"}
+		cfg.Command = WorkerCommand(context.Background(), exe)
+		cfg.Log.Debug("worker command", "command", cfg.Command)
 	}
 	if cfg.KeepAlive == 0 {
 		cfg.KeepAlive = 5 * time.Minute

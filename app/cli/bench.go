@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/bench"
 	"github.com/perchapp/perch/engine/shareddir"
 	"github.com/perchapp/perch/engine/synth"
@@ -90,12 +91,14 @@ func newBenchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The workers the app itself would start (perch-engine when it is of this build).
+			worker := engine.WorkerCommand(cmd.Context(), exe)
 			var results []*bench.Result
 			for _, t := range targets {
 				fmt.Fprintf(cmd.ErrOrStderr(), "benchmarking %s\n", t.name)
 				r, err := bench.Run(cmd.Context(), bench.Options{
 					Name: t.name, Path: t.path, Threads: threads, Runs: runs, DecodeTokens: decode, PromptTokens: prompt,
-					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: []string{exe, "engine"}, ThreadCounts: sweep,
+					ResumeTokens: resumeTk, WorkDir: paths.Runtime, Command: worker, ThreadCounts: sweep,
 					Progress: func(s string) { fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", s) },
 				})
 				if err != nil {
@@ -103,7 +106,7 @@ func newBenchCmd() *cobra.Command {
 				}
 				results = append(results, r)
 			}
-			spec, err := benchSpecStories(cmd, specPath, bench.Options{Threads: threads, Runs: runs, WorkDir: paths.Runtime, Command: []string{exe, "engine"}})
+			spec, err := benchSpecStories(cmd, specPath, bench.Options{Threads: threads, Runs: runs, WorkDir: paths.Runtime, Command: worker})
 			if err != nil {
 				return err
 			}

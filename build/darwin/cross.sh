@@ -13,7 +13,8 @@
 #     checking that Perch links, the real app is linked by Xcode's toolchain.
 #
 #   cross.sh env          prints the environment (export lines) of the cross toolchain
-#   cross.sh build [OUT]  builds the desktop binary (default build/bin/darwin-arm64/perch)
+#   cross.sh build [OUT]  builds the desktop binary (default build/bin/darwin-arm64/perch) and
+#                         the worker-only perch-engine beside it
 #   cross.sh engine       lays out build/engine/lib/darwin-arm64 (npm --os=darwin --cpu=arm64)
 #   cross.sh go ARGS...   runs go with the cross environment (go vet, go test -c ...)
 set -euo pipefail
@@ -115,8 +116,15 @@ build() {
 	local out=${1:-build/bin/darwin-arm64/perch}
 	eval "$(environment)"
 	mkdir -p "$(dirname "$out")"
-	go build -tags "$TAGS" -ldflags "-s -w -X main.version=$VERSION -extldflags $PERCH_DARWIN_STUB" -o "$out" .
-	echo "built $out (darwin/arm64, built for macOS $MACOSX_DEPLOYMENT_TARGET; Perch.app needs macOS $APP_MIN)"
+	# perch and the worker-only perch-engine beside it share one build id (engine/workercmd.go).
+	local id ld
+	id=${BUILD_ID:-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}
+	ld="-s -w -X main.version=$VERSION -X github.com/perchapp/perch/engine.BuildID=$id -extldflags $PERCH_DARWIN_STUB"
+	go build -tags "$TAGS" -ldflags "$ld" -o "$out" .
+	# The worker needs none of the frameworks the desktop shell links.
+	CGO_LDFLAGS="${CGO_LDFLAGS//-framework CoreGraphics -framework UniformTypeIdentifiers/}" \
+		go build -ldflags "$ld" -o "$(dirname "$out")/perch-engine" ./engine/cmd/perch-engine
+	echo "built $out and perch-engine (darwin/arm64, built for macOS $MACOSX_DEPLOYMENT_TARGET; Perch.app needs macOS $APP_MIN)"
 }
 
 # engine installs @node-llama-cpp/mac-arm64-metal for darwin/arm64 into a folder of its own

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Inspects a built Perch.app with LLVM's otool and objdump (Linux or macOS) and fails on the
 # first of these that does not hold:
-#   - Contents/MacOS/perch is a signed Mach-O arm64 executable whose load-time dependencies are
+#   - Contents/MacOS/perch and perch-engine are signed Mach-O arm64 executables whose load-time dependencies are
 #     only in /System/ and /usr/lib/ (what every Mac has);
 #   - the bundle's minimum macOS, the highest LC_BUILD_VERSION minos of the executable and the
 #     libraries in Frameworks, is the one README.md states and Info.plist's
@@ -48,15 +48,20 @@ inside() { case "$(realpath -m "$1")" in "$(realpath -m "$FW")"/*) return 0 ;; e
 [ -d "$APP" ] || fail "$APP does not exist (make app)"
 [ -f "$EXE" ] || fail "no executable at $EXE"
 
-# The executable.
-"$OBJDUMP" --macho --private-header "$EXE" | grep -q 'ARM64' || fail "$EXE is not a Mach-O arm64 file"
-cmdfield "$EXE" LC_CODE_SIGNATURE cmdsize | grep -q . || fail "$EXE has no code signature (Apple Silicon runs only signed code)"
-echo "inspect: $OTOOL -L $EXE"
-loads "$EXE" | sed 's/^/    /'
-while read -r dep; do
-	case "$dep" in /System/* | /usr/lib/*) ;; *) fail "$EXE loads $dep at launch, which is not part of macOS" ;; esac
-done < <(loads "$EXE")
-ok "the executable loads only system libraries"
+# The executables: the app and the worker-only perch-engine it starts for each model.
+for x in "$EXE" "$APP/Contents/MacOS/perch-engine"; do
+	[ -f "$x" ] || fail "no executable at $x"
+	"$OBJDUMP" --macho --private-header "$x" | grep -q 'ARM64' || fail "$x is not a Mach-O arm64 file"
+	cmdfield "$x" LC_CODE_SIGNATURE cmdsize | grep -q . || fail "$x has no code signature (Apple Silicon runs only signed code)"
+	echo "inspect: $OTOOL -L $x"
+	loads "$x" | sed 's/^/    /'
+	while read -r dep; do
+		case "$dep" in /System/* | /usr/lib/*) ;; *) fail "$x loads $dep at launch, which is not part of macOS" ;; esac
+	done < <(loads "$x")
+	x_min=$(minos "$x")
+	[ "$x_min" = "$(minos "$EXE")" ] || fail "$x is built for macOS $x_min, the app for $(minos "$EXE")"
+done
+ok "the executables (perch, perch-engine) load only system libraries"
 
 # The minimum macOS: README, Info.plist, executable, libraries.
 readme_min=$(grep -oE 'macOS [0-9]+\.[0-9]+( \([A-Za-z ]+\))? or later' README.md | head -1 | grep -oE '[0-9]+\.[0-9]+' || true)

@@ -42,6 +42,10 @@ copy
 expect_fail "the executable loading a non-system library" "loads /opt/lib/libSystem.B.dylib at launch"
 
 copy
+rm "$C/MacOS/perch-engine"
+expect_fail "no worker-only perch-engine" "no executable at .*perch-engine"
+
+copy
 sed -i.bak '/<key>LSUIElement<\/key>/,+1d' "$C/Info.plist"
 expect_fail "Info.plist without LSUIElement" "LSUIElement is None"
 

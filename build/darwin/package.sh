@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds build/bin/Perch.app (make app) and build/bin/Perch.dmg (make dmg): the desktop binary,
+# Builds build/bin/Perch.app (make app) and build/bin/Perch.dmg (make dmg): the desktop binary
+# and the worker-only perch-engine of the same build,
 # the Metal llama.cpp libraries from @node-llama-cpp/mac-arm64-metal in Contents/Frameworks
 # (they find each other through @rpath = @loader_path, so the app runs from any folder),
 # Info.plist with LSUIElement (no Dock icon), the icon, and an ad-hoc signature.
@@ -19,8 +20,11 @@ mkdir -p "$app/Contents/MacOS"
 case "$(uname -s)-$(uname -m)" in
 Darwin-arm64)
 	[ -f "$lib/libllama.dylib" ] || ./build/engine/layout.sh
+	id=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+	ld="-s -w -X main.version=$version -X github.com/perchapp/perch/engine.BuildID=$id"
 	MACOSX_DEPLOYMENT_TARGET=$(plist_min) CGO_ENABLED=1 go build -tags desktop,production \
-		-ldflags "-s -w -X main.version=$version" -o "$app/Contents/MacOS/perch" .
+		-ldflags "$ld" -o "$app/Contents/MacOS/perch" .
+	MACOSX_DEPLOYMENT_TARGET=$(plist_min) CGO_ENABLED=1 go build -ldflags "$ld" -o "$app/Contents/MacOS/perch-engine" ./engine/cmd/perch-engine
 	;;
 Linux-*)
 	[ -n "${MACOS_SDK:-}" ] || { echo "make $what on Linux cross-builds for macOS: set MACOS_SDK to a macOS SDK folder (see docs/macos.md)" >&2; exit 1; }
@@ -37,6 +41,7 @@ if command -v codesign >/dev/null 2>&1; then
 	for f in "$app"/Contents/Frameworks/*.dylib "$app"/Contents/Frameworks/*.so; do
 		[ -L "$f" ] || codesign --force --sign - --timestamp=none "$f"
 	done
+	codesign --force --sign - --timestamp=none "$app/Contents/MacOS/perch-engine"
 	codesign --force --sign - --timestamp=none "$app"
 	codesign --verify --verbose=2 "$app"
 else
