@@ -239,7 +239,15 @@ type Timings struct {
 	// DraftTokens were guessed by speculative decoding; DraftAccepted of them were right.
 	DraftTokens   int `json:"draft_tokens,omitempty"`
 	DraftAccepted int `json:"draft_accepted,omitempty"`
+	// DraftSource says what guessed: DraftSourceNgram (prompt lookup) or DraftSourceModel.
+	DraftSource string `json:"draft_source,omitempty"`
 }
+
+// What made speculative decoding's guesses (Timings.DraftSource).
+const (
+	DraftSourceNgram = "ngram" // prompt lookup: earlier tokens of the prompt and answer
+	DraftSourceModel = "model" // a draft model (LoadOptions.DraftModel)
+)
 
 // CompletionResult is the whole of a finished completion.
 type CompletionResult struct {
