@@ -55,7 +55,7 @@ type loop struct {
 	// spec enables prompt-lookup speculation (speculate.go); drafted and accepted count its
 	// draft tokens since start, for /info and the metrics.
 	spec     bool
-	drafter  *drafter // the draft model, when one was loaded: it replaces prompt lookup
+	drafter  *drafter    // the draft model, when one was loaded: it replaces prompt lookup
 	failDrop func() bool // see dropTail
 	drafted  atomic.Int64
 	accepted atomic.Int64
