@@ -41,18 +41,19 @@ type Config struct {
 	Threads   int    // 0 = DefaultThreads()
 	Batch     int    // tokens per decode step
 	Embedding bool   // load as an embedding model (pooled outputs)
-	// DraftModel is a GGUF of the same tokenizer whose greedy guesses the model verifies
-	// (speculative decoding); empty uses prompt lookup instead.
-	DraftModel string
-	Pooling    string // embedding pooling override
-	StateDir   string // saved conversation state; empty disables it
-	StateMax   int64  // bytes of saved state kept
-	LibDir     string // llama.cpp libraries; empty = llama.Locate
-	Log        *slog.Logger
+	Pooling   string // embedding pooling override
+	StateDir  string // saved conversation state; empty disables it
+	StateMax  int64  // bytes of saved state kept
+	LibDir    string // llama.cpp libraries; empty = llama.Locate
+	Log       *slog.Logger
 	// Ready receives one JSON line when the worker serves, or an error line if it cannot.
 	Ready io.Writer
 	// Parent is read until EOF; the worker exits then (its parent died or closed the pipe).
 	Parent io.Reader
+
+	// DraftModel is a GGUF of the same tokenizer whose greedy guesses the model verifies
+	// (speculative decoding); empty uses prompt lookup instead.
+	DraftModel string
 }
 
 // DefaultSlotCtx caps the context picked when none is asked for.
