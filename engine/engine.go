@@ -94,6 +94,9 @@ type Config struct {
 	ContextLength int
 	KVType        string
 	Threads       int
+	// DraftFor names the draft model a model loads with when the load names none (the
+	// app's per-model setting; nil or "" for none). It is asked with the model's name.
+	DraftFor func(model string) string
 	// MaxQueue bounds the requests waiting for one model beyond its slots.
 	MaxQueue int
 	Log      *slog.Logger

@@ -31,6 +31,7 @@ type workerSpec struct {
 	socket   string
 	ref      ModelRef
 	opts     LoadOptions
+	draft    string // the draft model's file
 	stateDir string
 	stateMax int64
 	log      *slog.Logger
@@ -99,6 +100,9 @@ func (s workerSpec) args() []string {
 	}
 	if o.Embedding {
 		a = append(a, "--embedding")
+	}
+	if s.draft != "" {
+		a = append(a, "--draft-model", s.draft)
 	}
 	if s.stateDir != "" {
 		a = append(a, "--state-dir", s.stateDir)

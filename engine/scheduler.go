@@ -77,6 +77,8 @@ func (r *runner) compatible(o LoadOptions) bool {
 		return false
 	case o.FlashAttn != "" && o.FlashAttn != have.FlashAttn:
 		return false
+	case o.DraftModel != "" && o.DraftModel != have.DraftModel && (o.DraftModel != DraftNone || have.DraftModel != ""):
+		return false
 	}
 	return true
 }
@@ -102,6 +104,20 @@ func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	o.PerSlotKV = o.PerSlotKV || e.cfg.PerSlotKV
 	if o.Threads <= 0 {
 		o.Threads = e.cfg.Threads
+	}
+	return o
+}
+
+// withDraft gives a load that names no draft model the model's default, and one that names
+// DraftNone none.
+func (e *Engine) withDraft(o LoadOptions, name string, ref ModelRef) LoadOptions {
+	if o.DraftModel == "" && e.cfg.DraftFor != nil {
+		if o.DraftModel = e.cfg.DraftFor(name); o.DraftModel == "" && ref.Name != name {
+			o.DraftModel = e.cfg.DraftFor(ref.Name)
+		}
+	}
+	if o.DraftModel == DraftNone {
+		o.DraftModel = ""
 	}
 	return o
 }
@@ -177,7 +193,7 @@ func (e *Engine) runnerFor(ctx context.Context, name string, opts LoadOptions, k
 		if keepAlive != nil {
 			ka = *keepAlive
 		}
-		r = &runner{e: e, name: name, key: key, ref: ref, opts: e.withDefaults(opts), loaded: make(chan struct{}),
+		r = &runner{e: e, name: name, key: key, ref: ref, opts: e.withDraft(e.withDefaults(opts), name, ref), loaded: make(chan struct{}),
 			keepAlive: ka, used: time.Now(), explicitCtx: opts.ContextLength > 0}
 		e.runners[key] = r
 		// The load outlives the request that started it once the worker starts: others may
@@ -287,12 +303,16 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	var err error
 	select {
 	case e.loadSlot <- struct{}{}:
+		var draft string
 		err = e.makeRoom(ctx, r)
+		if err == nil {
+			draft, err = e.resolveDraft(ctx, r)
+		}
 		if err == nil {
 			sctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 			r.proc, err = startProcess(sctx, workerSpec{
 				command: e.cfg.Command, libDir: e.cfg.LibDir, socket: socketPath(e.cfg.RuntimeDir),
-				ref: r.ref, opts: r.opts, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
+				ref: r.ref, opts: r.opts, draft: draft, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
 			}, e.takeSpare())
 			cancel()
 		}
@@ -321,6 +341,22 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	// The next idle worker starts a little later, not while this model answers its first
 	// request: on a small CPU its start would slow that answer.
 	time.AfterFunc(refillDelay, e.refill)
+}
+
+// resolveDraft finds the file of r's draft model ("" for none).
+func (e *Engine) resolveDraft(ctx context.Context, r *runner) (string, error) {
+	name := r.opts.DraftModel
+	if name == "" {
+		return "", nil
+	}
+	ref, err := e.cfg.Resolver.Resolve(ctx, name)
+	if err != nil {
+		if errors.Is(err, ErrUnknownModel) {
+			return "", &Error{Kind: KindNotFound, Param: "draft_model", Message: fmt.Sprintf("draft model %q not found; pull it first (perch pull %s), check the name with perch list, or load %s without draft_model", name, name, r.name)}
+		}
+		return "", &Error{Kind: KindInvalid, Param: "draft_model", Message: fmt.Sprintf("draft model %q: %v", name, err)}
+	}
+	return ref.Path, nil
 }
 
 // watch notices a worker that dies on its own and clears it, so the next request loads the

@@ -71,6 +71,10 @@ type LoadOptions struct {
 	BatchSize int `json:"num_batch,omitempty"`
 	// Embedding loads the model for embeddings (pooled outputs instead of logits).
 	Embedding bool `json:"embedding,omitempty"`
+	// DraftModel names a small model of the same tokenizer that guesses tokens for
+	// speculative decoding, loaded in the same worker; empty takes the model's default (the
+	// engine's DraftFor), DraftNone none.
+	DraftModel string `json:"draft_model,omitempty"`
 
 	// generate is set by Complete and Chat: a worker loaded for embeddings only cannot serve
 	// them, so such a runner is reloaded.
@@ -79,6 +83,9 @@ type LoadOptions struct {
 	// Load): without a context they want the default one. Info and Tokenize take any.
 	request bool
 }
+
+// DraftNone as LoadOptions.DraftModel loads a model without its default draft model.
+const DraftNone = "none"
 
 // validate rejects options no load could honour, naming the field; nothing is loaded.
 func (o LoadOptions) validate() error {
