@@ -20,6 +20,9 @@ type ModelRef struct {
 	Size   int64  `json:"size,omitempty"`
 	// Stop strings the model's publisher recommends (from an Ollama params layer).
 	Stop []string `json:"stop,omitempty"`
+	// Draft is the file of the draft model the load has (LoadOptions.DraftModel), set by the
+	// engine before planning, so that the planner counts it.
+	Draft string `json:"draft,omitempty"`
 }
 
 // Resolver turns a model name into a file. The app's library implements it.

@@ -31,7 +31,6 @@ type workerSpec struct {
 	socket   string
 	ref      ModelRef
 	opts     LoadOptions
-	draft    string // the draft model's file
 	stateDir string
 	stateMax int64
 	log      *slog.Logger
@@ -101,8 +100,8 @@ func (s workerSpec) args() []string {
 	if o.Embedding {
 		a = append(a, "--embedding")
 	}
-	if s.draft != "" {
-		a = append(a, "--draft-model", s.draft)
+	if s.ref.Draft != "" {
+		a = append(a, "--draft-model", s.ref.Draft)
 	}
 	if s.stateDir != "" {
 		a = append(a, "--state-dir", s.stateDir)

@@ -304,15 +304,17 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	select {
 	case e.loadSlot <- struct{}{}:
 		var draft string
-		err = e.makeRoom(ctx, r)
-		if err == nil {
-			draft, err = e.resolveDraft(ctx, r)
+		if draft, err = e.resolveDraft(ctx, r); err == nil {
+			e.mu.Lock()
+			r.ref.Draft = draft // the planner counts it
+			e.mu.Unlock()
+			err = e.makeRoom(ctx, r)
 		}
 		if err == nil {
 			sctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 			r.proc, err = startProcess(sctx, workerSpec{
 				command: e.cfg.Command, libDir: e.cfg.LibDir, socket: socketPath(e.cfg.RuntimeDir),
-				ref: r.ref, opts: r.opts, draft: draft, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
+				ref: r.ref, opts: r.opts, stateDir: e.cfg.StateDir, stateMax: e.cfg.StateMax, log: e.log,
 			}, e.takeSpare())
 			cancel()
 		}
