@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -127,5 +129,49 @@ func TestDraftModelFailureFallsBack(t *testing.T) {
 	got := complete(t, w, false)
 	if !slices.Equal(got.Tokens, want.Tokens) || got.Timings.DraftAccepted == 0 {
 		t.Fatalf("after the draft model recovered: %d of %d guesses right, tokens equal: %v", got.Timings.DraftAccepted, got.Timings.DraftTokens, slices.Equal(got.Tokens, want.Tokens))
+	}
+}
+
+// TestDraftModelConcurrentSlots: two slots drafting at once (each its own sequence in the
+// draft's context) both get plain decoding's answers.
+func TestDraftModelConcurrentSlots(t *testing.T) {
+	model := sharedtest.Model(t, "stories260K.gguf")
+	initLlama(t)
+	w, err := start(Config{Model: model, DraftModel: model, Slots: 2, Threads: 1, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	runLoop(t, w)
+	want := complete(t, w, true)
+	results := make(chan *engine.CompletionResult, 2)
+	for range 2 {
+		go func() { results <- completeQuiet(w) }()
+	}
+	for range 2 {
+		got := <-results
+		if got == nil || !slices.Equal(got.Tokens, want.Tokens) {
+			t.Fatalf("a concurrent drafted answer differs from plain decoding's: %v", got)
+		}
+		if got.Timings.DraftAccepted == 0 {
+			t.Errorf("no drafts accepted in a concurrent slot: %+v", got.Timings)
+		}
+	}
+}
+
+// completeQuiet is complete with speculation on, for other goroutines: nil on any failure.
+func completeQuiet(w *Worker) *engine.CompletionResult {
+	body := `{"prompt":"Once upon a time","max_tokens":96,"sampling":{"temperature":0,"seed":1}}`
+	rec := httptest.NewRecorder()
+	w.handleCompletion(rec, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/completion?"+engine.QueryNoEvents, strings.NewReader(body)))
+	fr := engine.NewFrameReader(rec.Body)
+	for {
+		var line engine.StreamLine
+		if err := fr.Next(&line); err != nil || line.Error != nil {
+			return nil
+		}
+		if line.Done != nil {
+			return line.Done
+		}
 	}
 }
