@@ -90,9 +90,10 @@ func TestDraftModelThroughEngine(t *testing.T) {
 		kind  engine.Kind
 		says  string
 	}{
-		{"tiny", engine.KindInvalid, "its vocabulary has 32000 tokens, the model's 512"},
 		{"nothing-here", engine.KindNotFound, `draft model "nothing-here" not found`},
+		{"tiny", engine.KindInvalid, "its vocabulary has 32000 tokens, the model's 512"},
 	}
+	pid := st.PID
 	for _, c := range cases {
 		req := greedy("stories", prompt, 8)
 		req.Load.DraftModel = c.draft
@@ -100,6 +101,12 @@ func TestDraftModelThroughEngine(t *testing.T) {
 		var ee *engine.Error
 		if !errors.As(err, &ee) || ee.Kind != c.kind || ee.Param != "draft_model" || !strings.Contains(ee.Message, c.says) {
 			t.Errorf("draft %q: got %v; want a %s draft_model error saying %q", c.draft, err, c.kind, c.says)
+		}
+		if c.kind == engine.KindNotFound {
+			// A name that does not resolve is refused before the loaded model is touched.
+			if l := e.Loaded(); len(l) != 1 || l[0].PID != pid {
+				t.Errorf("after a draft model that does not exist: loaded %+v, want the worker %d kept", l, pid)
+			}
 		}
 	}
 }

@@ -132,6 +132,10 @@ func (e *Engine) acquire(ctx context.Context, name string, opts LoadOptions, kee
 	if err := opts.validate(); err != nil {
 		return nil, 0, err
 	}
+	// A draft model that does not exist must not unload the model loaded without it.
+	if _, err := e.draftFile(ctx, opts.DraftModel, name); err != nil {
+		return nil, 0, err
+	}
 	for {
 		r, err := e.runnerFor(ctx, name, opts, keepAlive)
 		if err != nil {
@@ -347,16 +351,20 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 
 // resolveDraft finds the file of r's draft model ("" for none).
 func (e *Engine) resolveDraft(ctx context.Context, r *runner) (string, error) {
-	name := r.opts.DraftModel
-	if name == "" {
+	return e.draftFile(ctx, r.opts.DraftModel, r.name)
+}
+
+// draftFile finds the file of the draft model named draft for model ("" for none).
+func (e *Engine) draftFile(ctx context.Context, draft, model string) (string, error) {
+	if draft == "" || draft == DraftNone {
 		return "", nil
 	}
-	ref, err := e.cfg.Resolver.Resolve(ctx, name)
+	ref, err := e.cfg.Resolver.Resolve(ctx, draft)
 	if err != nil {
 		if errors.Is(err, ErrUnknownModel) {
-			return "", &Error{Kind: KindNotFound, Param: "draft_model", Message: fmt.Sprintf("draft model %q not found; pull it first (perch pull %s), check the name with perch list, or load %s without draft_model", name, name, r.name)}
+			return "", &Error{Kind: KindNotFound, Param: "draft_model", Message: fmt.Sprintf("draft model %q not found; pull it first (perch pull %s), check the name with perch list, or load %s without draft_model", draft, draft, model)}
 		}
-		return "", &Error{Kind: KindInvalid, Param: "draft_model", Message: fmt.Sprintf("draft model %q: %v", name, err)}
+		return "", &Error{Kind: KindInvalid, Param: "draft_model", Message: fmt.Sprintf("draft model %q: %v", draft, err)}
 	}
 	return ref.Path, nil
 }
