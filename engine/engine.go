@@ -20,6 +20,9 @@ type ModelRef struct {
 	Size   int64  `json:"size,omitempty"`
 	// Stop strings the model's publisher recommends (from an Ollama params layer).
 	Stop []string `json:"stop,omitempty"`
+	// Draft is the file of the draft model the load has (LoadOptions.DraftModel), set by the
+	// engine before planning, so that the planner counts it.
+	Draft string `json:"draft,omitempty"`
 }
 
 // Resolver turns a model name into a file. The app's library implements it.
@@ -95,6 +98,9 @@ type Config struct {
 	ContextLength int
 	KVType        string
 	Threads       int
+	// DraftFor names the draft model a model loads with when the load names none (the
+	// app's per-model setting; nil or "" for none). It is asked with the model's name.
+	DraftFor func(model string) string
 	// MaxQueue bounds the requests waiting for one model beyond its slots.
 	MaxQueue int
 	Log      *slog.Logger

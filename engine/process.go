@@ -100,6 +100,9 @@ func (s workerSpec) args() []string {
 	if o.Embedding {
 		a = append(a, "--embedding")
 	}
+	if s.ref.Draft != "" {
+		a = append(a, "--draft-model", s.ref.Draft)
+	}
 	if s.stateDir != "" {
 		a = append(a, "--state-dir", s.stateDir)
 		if s.stateMax > 0 {

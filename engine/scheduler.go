@@ -77,6 +77,8 @@ func (r *runner) compatible(o LoadOptions) bool {
 		return false
 	case o.FlashAttn != "" && o.FlashAttn != have.FlashAttn:
 		return false
+	case o.DraftModel != "" && o.DraftModel != have.DraftModel && (o.DraftModel != DraftNone || have.DraftModel != ""):
+		return false
 	}
 	return true
 }
@@ -106,6 +108,20 @@ func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	return o
 }
 
+// withDraft gives a load that names no draft model the model's default, and one that names
+// DraftNone none.
+func (e *Engine) withDraft(o LoadOptions, name string, ref ModelRef) LoadOptions {
+	if o.DraftModel == "" && e.cfg.DraftFor != nil {
+		if o.DraftModel = e.cfg.DraftFor(name); o.DraftModel == "" && ref.Name != name {
+			o.DraftModel = e.cfg.DraftFor(ref.Name)
+		}
+	}
+	if o.DraftModel == DraftNone {
+		o.DraftModel = ""
+	}
+	return o
+}
+
 // acquire returns the runner for a model, loading it if needed, and counts the caller in. The
 // caller must call release. waited is the time spent waiting for a load. Every name of one
 // model (case, :latest, aliases, copies of one blob) reaches the same runner.
@@ -114,6 +130,10 @@ func (e *Engine) acquire(ctx context.Context, name string, opts LoadOptions, kee
 		return nil, 0, &Error{Kind: KindInvalid, Param: "model", Message: "no model was named"}
 	}
 	if err := opts.validate(); err != nil {
+		return nil, 0, err
+	}
+	// A draft model that does not exist must not unload the model loaded without it.
+	if _, err := e.draftFile(ctx, opts.DraftModel, name); err != nil {
 		return nil, 0, err
 	}
 	for {
@@ -177,7 +197,7 @@ func (e *Engine) runnerFor(ctx context.Context, name string, opts LoadOptions, k
 		if keepAlive != nil {
 			ka = *keepAlive
 		}
-		r = &runner{e: e, name: name, key: key, ref: ref, opts: e.withDefaults(opts), loaded: make(chan struct{}),
+		r = &runner{e: e, name: name, key: key, ref: ref, opts: e.withDraft(e.withDefaults(opts), name, ref), loaded: make(chan struct{}),
 			keepAlive: ka, used: time.Now(), explicitCtx: opts.ContextLength > 0}
 		e.runners[key] = r
 		// The load outlives the request that started it once the worker starts: others may
@@ -287,7 +307,13 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	var err error
 	select {
 	case e.loadSlot <- struct{}{}:
-		err = e.makeRoom(ctx, r)
+		var draft string
+		if draft, err = e.resolveDraft(ctx, r); err == nil {
+			e.mu.Lock()
+			r.ref.Draft = draft // the planner counts it
+			e.mu.Unlock()
+			err = e.makeRoom(ctx, r)
+		}
 		if err == nil {
 			sctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 			r.proc, err = startProcess(sctx, workerSpec{
@@ -321,6 +347,26 @@ func (e *Engine) load(ctx context.Context, r *runner) {
 	// The next idle worker starts a little later, not while this model answers its first
 	// request: on a small CPU its start would slow that answer.
 	time.AfterFunc(refillDelay, e.refill)
+}
+
+// resolveDraft finds the file of r's draft model ("" for none).
+func (e *Engine) resolveDraft(ctx context.Context, r *runner) (string, error) {
+	return e.draftFile(ctx, r.opts.DraftModel, r.name)
+}
+
+// draftFile finds the file of the draft model named draft for model ("" for none).
+func (e *Engine) draftFile(ctx context.Context, draft, model string) (string, error) {
+	if draft == "" || draft == DraftNone {
+		return "", nil
+	}
+	ref, err := e.cfg.Resolver.Resolve(ctx, draft)
+	if err != nil {
+		if errors.Is(err, ErrUnknownModel) {
+			return "", &Error{Kind: KindNotFound, Param: "draft_model", Message: fmt.Sprintf("draft model %q not found; pull it first (perch pull %s), check the name with perch list, or load %s without draft_model", draft, draft, model)}
+		}
+		return "", &Error{Kind: KindInvalid, Param: "draft_model", Message: fmt.Sprintf("draft model %q: %v", draft, err)}
+	}
+	return ref.Path, nil
 }
 
 // watch notices a worker that dies on its own and clears it, so the next request loads the

@@ -71,6 +71,10 @@ type LoadOptions struct {
 	BatchSize int `json:"num_batch,omitempty"`
 	// Embedding loads the model for embeddings (pooled outputs instead of logits).
 	Embedding bool `json:"embedding,omitempty"`
+	// DraftModel names a small model of the same tokenizer that guesses tokens for
+	// speculative decoding, loaded in the same worker; empty takes the model's default (the
+	// engine's DraftFor), DraftNone none.
+	DraftModel string `json:"draft_model,omitempty"`
 
 	// generate is set by Complete and Chat: a worker loaded for embeddings only cannot serve
 	// them, so such a runner is reloaded.
@@ -79,6 +83,9 @@ type LoadOptions struct {
 	// Load): without a context they want the default one. Info and Tokenize take any.
 	request bool
 }
+
+// DraftNone as LoadOptions.DraftModel loads a model without its default draft model.
+const DraftNone = "none"
 
 // validate rejects options no load could honour, naming the field; nothing is loaded.
 func (o LoadOptions) validate() error {
@@ -239,7 +246,15 @@ type Timings struct {
 	// DraftTokens were guessed by speculative decoding; DraftAccepted of them were right.
 	DraftTokens   int `json:"draft_tokens,omitempty"`
 	DraftAccepted int `json:"draft_accepted,omitempty"`
+	// DraftSource says what guessed: DraftSourceNgram (prompt lookup) or DraftSourceModel.
+	DraftSource string `json:"draft_source,omitempty"`
 }
+
+// What made speculative decoding's guesses (Timings.DraftSource).
+const (
+	DraftSourceNgram = "ngram" // prompt lookup: earlier tokens of the prompt and answer
+	DraftSourceModel = "model" // a draft model (LoadOptions.DraftModel)
+)
 
 // CompletionResult is the whole of a finished completion.
 type CompletionResult struct {

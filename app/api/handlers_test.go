@@ -448,8 +448,8 @@ func TestMetricsAndLogs(t *testing.T) {
 		`perch_model_memory_bytes{model="tiny",part="weights"} 1.048576e+06`,
 		`perch_queue_depth{model="tiny"} 0`,
 		`perch_worker_restarts_total{model="tiny"} 1`,
-		`perch_speculative_draft_tokens_total{model="tiny",result="accepted"} 6`,
-		`perch_speculative_draft_tokens_total{model="tiny",result="rejected"} 2`,
+		`perch_speculative_draft_tokens_total{model="tiny",result="accepted",source="model"} 6`,
+		`perch_speculative_draft_tokens_total{model="tiny",result="rejected",source="model"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/perchapp/perch/engine"
 )
 
 // metrics live in a private registry so two servers (tests) never collide.
@@ -58,8 +60,8 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"kind"}),
 		drafted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "perch_speculative_draft_tokens_total",
-			Help: "Tokens guessed by speculative decoding, by model and result (accepted, rejected); the acceptance rate is accepted over both.",
-		}, []string{"model", "result"}),
+			Help: "Tokens guessed by speculative decoding, by model, source (ngram: prompt lookup, model: a draft model) and result (accepted, rejected); the acceptance rate is accepted over both.",
+		}, []string{"model", "source", "result"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.tokens, m.ttft, m.tokensPerSec, m.workerRestarts, m.engineErrors, m.drafted,
 		&loadedCollector{s: s},
@@ -88,10 +90,13 @@ func (m *metrics) observeGeneration(model string, prompt, completion int, ttftMs
 }
 
 // observeDrafts records a generation's speculative guesses.
-func (m *metrics) observeDrafts(model string, drafted, accepted int) {
+func (m *metrics) observeDrafts(model, source string, drafted, accepted int) {
 	if drafted > 0 {
-		m.drafted.WithLabelValues(model, "accepted").Add(float64(accepted))
-		m.drafted.WithLabelValues(model, "rejected").Add(float64(drafted - accepted))
+		if source == "" {
+			source = engine.DraftSourceNgram
+		}
+		m.drafted.WithLabelValues(model, source, "accepted").Add(float64(accepted))
+		m.drafted.WithLabelValues(model, source, "rejected").Add(float64(drafted - accepted))
 	}
 }
 

@@ -20,7 +20,7 @@ func seedFor(seed int64, i int) int64 {
 // recordGeneration feeds a finished generation to metrics and the request's log line.
 func (s *Server) recordGeneration(r *http.Request, model string, u engine.Usage, t engine.Timings) {
 	s.metrics.observeGeneration(model, u.PromptTokens, u.CompletionTokens, t.FirstTokenM, t.PredictPerS)
-	s.metrics.observeDrafts(model, t.DraftTokens, t.DraftAccepted)
+	s.metrics.observeDrafts(model, t.DraftSource, t.DraftTokens, t.DraftAccepted)
 	noteTokens(r, u.PromptTokens, u.CompletionTokens)
 }
 

@@ -147,6 +147,9 @@ type modelRequest struct {
 	Name string `json:"name"`
 	// ContextLength, for load: the context per slot (0: the server's default).
 	ContextLength int `json:"num_ctx,omitempty"`
+	// DraftModel, for load: the draft model for speculative decoding ("": the model's
+	// default, "none": none).
+	DraftModel string `json:"draft_model,omitempty"`
 }
 
 func decodeModelRequest(r *http.Request) (modelRequest, error) {
@@ -156,6 +159,11 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 	}
 	if err := validateModelName("name", req.Name); err != nil {
 		return req, err
+	}
+	if req.DraftModel != "" && req.DraftModel != engine.DraftNone {
+		if err := validateModelName("draft_model", req.DraftModel); err != nil {
+			return req, err
+		}
 	}
 	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
 		return req, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
@@ -182,7 +190,7 @@ func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteModel(r, req.Name)
-	st, err := a.s.eng.Load(r.Context(), req.Name, engine.LoadOptions{ContextLength: req.ContextLength}, a.s.keepAlive(nil))
+	st, err := a.s.eng.Load(r.Context(), req.Name, engine.LoadOptions{ContextLength: req.ContextLength, DraftModel: req.DraftModel}, a.s.keepAlive(nil))
 	if err != nil {
 		a.s.countEngineError(err)
 		return err

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -84,9 +85,12 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	}
 	next := a.settings.Get()
 	next.AllowedOrigins = slices.Clone(next.AllowedOrigins)
+	next.DraftModels = maps.Clone(next.DraftModels)
 	if err := decodeJSON(body, &next); err != nil {
 		return err
 	}
+	// draft_models entries are merged; one with an empty draft removes the model's.
+	maps.DeleteFunc(next.DraftModels, func(_, draft string) bool { return draft == "" })
 	var ex settingsExtras
 	if err := decodeJSON(body, &ex); err != nil {
 		return err

@@ -36,6 +36,7 @@ func newBenchCmd() *cobra.Command {
 		specPath string
 		cold     int
 		coldBase string
+		pair     string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -55,6 +56,14 @@ func newBenchCmd() *cobra.Command {
 			}
 			if cold > 0 {
 				return runServeCold(cmd, models, coldBase, cold, asJSON)
+			}
+			if pair != "" {
+				exe, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				return benchDraftPair(cmd, pair, bench.Options{Threads: threads, Runs: runs, DecodeTokens: decode,
+					WorkDir: paths.Runtime, Command: []string{exe, "engine"}}, filepath.Join(paths.Cache, "synth"), asJSON)
 			}
 			type target struct{ name, path string }
 			var targets []target
@@ -137,7 +146,38 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&cold, "serve-cold", 0, "only measure `perch serve` from process start (listening, /health, first token with and without an idle worker, idle memory), this many runs each, on --model (default stories260K)")
 	f.StringVar(&coldBase, "serve-baseline", "", "with --serve-cold: another perch binary measured in the same runs, alternating")
 	f.StringVar(&specPath, "spec-model", "", "model for the speculative-decoding run where drafts are often right (default: ../shared/models/stories260K.gguf when present; \"none\" skips it)")
+	f.StringVar(&pair, "draft-pair", "", "only measure speculative decoding with a draft model: TARGET.gguf,DRAFT.gguf (DRAFT \"synth\": a random-weight synthetic draft with TARGET's tokenizer, for the identity check), --decode tokens from \"Once upon a time\", greedy")
 	return cmd
+}
+
+// benchDraftPair measures a target with its draft model against plain decoding.
+func benchDraftPair(cmd *cobra.Command, pair string, o bench.Options, synthCache string, asJSON bool) error {
+	target, draft, ok := strings.Cut(pair, ",")
+	if !ok || target == "" || draft == "" {
+		return fmt.Errorf("--draft-pair %q: give two GGUF files, TARGET.gguf,DRAFT.gguf (or TARGET.gguf,synth)", pair)
+	}
+	if draft == "synth" {
+		spec, _ := synth.Preset("tiny")
+		fmt.Fprintf(cmd.ErrOrStderr(), "building a synthetic draft with %s's tokenizer…\n", filepath.Base(target))
+		p, err := synth.Build(cmd.Context(), spec, target, "F16", synthCache)
+		if err != nil {
+			return err
+		}
+		draft = p
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "speculative decoding on %s with draft model %s\n", filepath.Base(target), filepath.Base(draft))
+	r, err := bench.SpecDraft(cmd.Context(), o, target, draft)
+	if err != nil {
+		return fmt.Errorf("draft-model run: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"machine": machine(), "threads": o.Threads, "spec_draft": r})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "draft model %s for %s (%s): %.2fx (%.1f → %.1f tokens/s), %d of %d drafts accepted (%.0f%%), output identical to plain decoding: %v\n",
+		filepath.Base(r.DraftModel), filepath.Base(r.Model), r.Workload, r.Speedup, r.PlainPerS, r.SpecPerS, r.Accepted, r.Drafted, 100*r.Acceptance, r.Identical)
+	return nil
 }
 
 // benchSpecStories measures prompt-lookup speculation on stories260K's own stories.

@@ -53,6 +53,8 @@ type engineOptions struct {
 	log      *slog.Logger
 	// onWorkerExit is told about workers that died (for metrics).
 	onWorkerExit func(model string, err error)
+	// draftFor names a model's default draft model; nil reads settings.DraftModels.
+	draftFor func(model string) string
 }
 
 func newEngine(o engineOptions) (*engine.Engine, error) {
@@ -60,6 +62,9 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		return nil, err
 	}
 	s := o.settings
+	if o.draftFor == nil {
+		o.draftFor = func(m string) string { return s.DraftModels[m] }
+	}
 	keep, err := config.ParseKeepAlive(s.KeepAlive)
 	if err != nil {
 		return nil, err
@@ -76,6 +81,7 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		PerSlotKV:     s.PerSlotKV,
 		Log:           o.log,
 		OnWorkerExit:  o.onWorkerExit,
+		DraftFor:      o.draftFor,
 	})
 }
 

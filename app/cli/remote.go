@@ -56,8 +56,15 @@ func (r *remoteBackend) post(ctx context.Context, path string, body any) (*http.
 
 func (r *remoteBackend) Load(ctx context.Context, model string, opts engine.LoadOptions) (string, bool, error) {
 	body := map[string]any{"model": model, "prompt": "", "stream": false}
+	o := map[string]any{}
 	if opts.ContextLength > 0 {
-		body["options"] = map[string]any{"num_ctx": opts.ContextLength}
+		o["num_ctx"] = opts.ContextLength
+	}
+	if opts.DraftModel != "" {
+		o["draft_model"] = opts.DraftModel
+	}
+	if len(o) > 0 {
+		body["options"] = o
 	}
 	resp, err := r.post(ctx, "/api/generate", body)
 	if err != nil {
@@ -78,7 +85,7 @@ func (r *remoteBackend) Load(ctx context.Context, model string, opts engine.Load
 	return "", show.Template != "", nil
 }
 
-func (r *remoteBackend) options(s engine.Sampling, maxTokens, ctxLen int) map[string]any {
+func (r *remoteBackend) options(s engine.Sampling, maxTokens int, load engine.LoadOptions) map[string]any {
 	opts := map[string]any{"temperature": s.Temperature, "top_p": s.TopP, "top_k": s.TopK, "repeat_penalty": s.RepeatPenalty}
 	if s.Seed >= 0 {
 		opts["seed"] = s.Seed
@@ -86,8 +93,11 @@ func (r *remoteBackend) options(s engine.Sampling, maxTokens, ctxLen int) map[st
 	if maxTokens > 0 {
 		opts["num_predict"] = maxTokens
 	}
-	if ctxLen > 0 {
-		opts["num_ctx"] = ctxLen
+	if load.ContextLength > 0 {
+		opts["num_ctx"] = load.ContextLength
+	}
+	if load.DraftModel != "" {
+		opts["draft_model"] = load.DraftModel
 	}
 	return opts
 }
@@ -96,7 +106,7 @@ func (r *remoteBackend) options(s engine.Sampling, maxTokens, ctxLen int) map[st
 func (r *remoteBackend) Complete(ctx context.Context, req engine.CompletionRequest, fn func(string)) (*engine.CompletionResult, error) {
 	start := time.Now()
 	resp, err := r.post(ctx, "/api/generate", map[string]any{"model": req.Model, "prompt": req.Prompt, "raw": true, "stream": true,
-		"options": r.options(req.Sampling, req.MaxTokens, req.Load.ContextLength)})
+		"options": r.options(req.Sampling, req.MaxTokens, req.Load)})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +143,7 @@ type ollamaChunk struct {
 func (r *remoteBackend) Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error) {
 	start := time.Now()
 	resp, err := r.post(ctx, "/api/chat", map[string]any{"model": req.Model, "messages": req.Messages, "stream": true,
-		"options": r.options(req.Sampling, req.MaxTokens, req.Load.ContextLength)})
+		"options": r.options(req.Sampling, req.MaxTokens, req.Load)})
 	if err != nil {
 		return nil, err
 	}

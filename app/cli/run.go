@@ -30,6 +30,7 @@ type runFlags struct {
 	seed        int64
 	numPredict  int
 	ctx         int
+	draftModel  string
 	system      string
 	verbose     bool
 }
@@ -73,6 +74,7 @@ func newRunCmd() *cobra.Command {
 	fl.Int64Var(&f.seed, "seed", -1, "random seed (-1: random)")
 	fl.IntVarP(&f.numPredict, "num-predict", "n", 0, "most tokens to generate (0: until the model stops or the context is full)")
 	fl.IntVar(&f.ctx, "ctx", 0, "context length in tokens (0: the largest that fits, up to the model's)")
+	fl.StringVar(&f.draftModel, "draft-model", "", "a smaller model of the same tokenizer that drafts tokens for speculative decoding (default: the model's draft_models setting; none: no draft model)")
 	fl.StringVar(&f.system, "system", "", "system prompt")
 	fl.BoolVar(&f.verbose, "verbose", false, "print token counts, speed and memory after each answer")
 	return cmd
@@ -185,7 +187,7 @@ func (r *chatSession) request() engine.ChatRequest {
 		RequestOptions: engine.RequestOptions{
 			Sampling:  engine.Sampling{Temperature: f.temperature, TopP: f.topP, TopK: f.topK, Seed: f.seed, RepeatPenalty: 1.1, RepeatLastN: 64},
 			MaxTokens: f.numPredict, ContextShift: true, SaveState: true,
-			Load: engine.LoadOptions{ContextLength: f.ctx, Slots: 1},
+			Load: engine.LoadOptions{ContextLength: f.ctx, Slots: 1, DraftModel: f.draftModel},
 		},
 	}
 }
@@ -238,6 +240,9 @@ func (r *chatSession) printStats(res *engine.ChatResult) {
 	fmt.Fprintf(r.errOut, "first token:     %.0f ms (prefill %.1f tokens/s)\n", t.FirstTokenM, t.PromptPerS)
 	if t.LoadMs > 1 {
 		fmt.Fprintf(r.errOut, "load:            %.0f ms\n", t.LoadMs)
+	}
+	if t.DraftTokens > 0 {
+		fmt.Fprintf(r.errOut, "drafts:          %d of %d accepted (%.0f%%, %s)\n", t.DraftAccepted, t.DraftTokens, 100*float64(t.DraftAccepted)/float64(t.DraftTokens), t.DraftSource)
 	}
 	if m, ok := r.be.Memory(r.model); ok {
 		fmt.Fprintf(r.errOut, "memory:          weights %s, KV %s (%d of %d cells used), compute %s; worker resident %s\n",

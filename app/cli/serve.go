@@ -222,6 +222,8 @@ func openApp(f serveFlags) (_ *App, err error) {
 		return nil, err
 	}
 	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store, planner: planner,
+		// Read at each load, so a changed default applies at the model's next load.
+		draftFor: func(m string) string { return settings.Get().DraftModels[m] },
 		onWorkerExit: func(model string, _ error) {
 			if app.server != nil {
 				app.server.ObserveWorkerRestart(model)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,6 +55,11 @@ type Settings struct {
 	Language string `json:"language"`
 	// Theme of the UI: "system", "light" or "dark".
 	Theme string `json:"theme"`
+
+	// DraftModels maps a model's name to the draft model (same tokenizer, smaller) that
+	// speculative decoding loads with it when a request names none. A change applies at the
+	// model's next load.
+	DraftModels map[string]string `json:"draft_models,omitempty"`
 }
 
 // Defaults returns the settings of a fresh install.
@@ -102,6 +108,19 @@ func (s Settings) Validate() error {
 	case "", "system", "light", "dark":
 	default:
 		return fmt.Errorf("theme must be system, light or dark, got %q", s.Theme)
+	}
+	return validateDrafts(s.DraftModels)
+}
+
+// validateDrafts checks draft_models: model names on both sides.
+func validateDrafts(m map[string]string) error {
+	for model, draft := range m {
+		switch {
+		case strings.TrimSpace(model) == "":
+			return fmt.Errorf("draft_models: an entry has no model name; write {\"model name\": \"draft model name\"}")
+		case strings.TrimSpace(draft) == "":
+			return fmt.Errorf("draft_models: %q has no draft model; name one, or leave the model out for none", model)
+		}
 	}
 	return nil
 }

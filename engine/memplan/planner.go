@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/format"
 )
 
 // Planner is the engine's memory check before a load (engine.Planner): it reads the model's
@@ -58,6 +60,35 @@ func (p *Planner) Fit(ctx context.Context, ref engine.ModelRef, opts engine.Load
 	out.Fits = pl.Fit.Verdict != TooLarge && len(pl.Fit.Unload) == 0
 	if !out.Fits || out.Message == "" {
 		out.Message = pl.Fit.Message
+	}
+	if ref.Draft != "" {
+		return p.withDraft(out, pl.Fit, ref.Draft)
+	}
+	return out, nil
+}
+
+// withDraft counts a draft model, loaded in the same worker with a context of the model's
+// shape, against the memory free beside the resident models.
+func (p *Planner) withDraft(out engine.Fit, f Fit, path string) (engine.Fit, error) {
+	ds, err := p.shape(path)
+	if err != nil {
+		return engine.Fit{}, fmt.Errorf("draft model: %w", err)
+	}
+	e, err := Compute(ds, f.Options)
+	if err != nil {
+		return engine.Fit{}, fmt.Errorf("draft model: %w", err)
+	}
+	need := f.TotalBytes + e.TotalBytes
+	draft := fmt.Sprintf("its draft model %s needs %s more", filepath.Base(path), format.Memory(e.TotalBytes))
+	switch {
+	case need > f.BudgetBytes:
+		out.Fits = false
+		out.Message = fmt.Sprintf("too large with its draft model: the model needs %s and %s, but the budget is %s; load it without draft_model or pick a smaller draft", format.Memory(f.TotalBytes), draft, format.Memory(f.BudgetBytes))
+	case need > f.FreeBytes:
+		out.Fits = false // the engine unloads idle models and asks again
+		out.Message = fmt.Sprintf("%s; %s (%s free)", out.Message, draft, format.Memory(f.FreeBytes))
+	default:
+		out.Message = fmt.Sprintf("%s; %s", out.Message, draft)
 	}
 	return out, nil
 }

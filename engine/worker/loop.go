@@ -55,6 +55,7 @@ type loop struct {
 	// spec enables prompt-lookup speculation (speculate.go); drafted and accepted count its
 	// draft tokens since start, for /info and the metrics.
 	spec     bool
+	drafter  *drafter    // the draft model, when one was loaded: it replaces prompt lookup
 	failDrop func() bool // see dropTail
 	drafted  atomic.Int64
 	accepted atomic.Int64
@@ -264,6 +265,11 @@ func (l *loop) start(s *slot, j *job, n int) {
 func (l *loop) step() {
 	b := l.batch
 	b.Clear()
+	// A draft model's guesses are made while the batch is built: their time is the step's.
+	t0, p0 := time.Now(), l.produced
+	if l.drafter != nil {
+		l.drafter.caughtUp = 0
+	}
 	generating := 0
 	for _, s := range l.slots {
 		if !s.idle() && s.gen {
@@ -310,7 +316,6 @@ func (l *loop) step() {
 	}
 	defer l.countCells()
 	l.freeSharedCells()
-	t0, p0 := time.Now(), l.produced
 	pure, drafted := l.genOnly(b.Len())
 	err := l.ctx.Decode(b)
 	l.progress.Add(int64(b.Len()))
@@ -324,7 +329,7 @@ func (l *loop) step() {
 		}
 		l.sample(s)
 	}
-	if pure && l.spec {
+	if pure && l.spec && (l.drafter == nil || l.drafter.caughtUp <= 2*draftLen) {
 		l.pace.observe(drafted, l.produced-p0, time.Since(t0).Seconds())
 	}
 }
@@ -510,6 +515,9 @@ func (l *loop) finish(s *slot, reason, word string) {
 	t.PredictMs = ms(now.Sub(first))
 	t.Restored = s.restored
 	t.DraftTokens, t.DraftAccepted = s.spec.drafted, s.spec.accepted
+	if t.DraftTokens > 0 {
+		t.DraftSource = l.draftSource()
+	}
 	if n := len(j.prompt) - s.cached; n > 0 && t.PromptMs > 0 {
 		t.PromptPerS = float64(n) / (t.PromptMs / 1000)
 	}

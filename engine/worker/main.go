@@ -68,6 +68,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	f.IntVar(&cfg.Threads, "threads", 0, "threads (0: performance cores)")
 	f.IntVar(&cfg.Batch, "batch", 0, "tokens per decode step (0: 512)")
 	f.BoolVar(&cfg.Embedding, "embedding", false, "load as an embedding model")
+	f.StringVar(&cfg.DraftModel, "draft-model", "", "GGUF of a draft model with the same tokenizer (speculative decoding)")
 	f.StringVar(&cfg.Pooling, "pooling", "", "embedding pooling: mean, cls, last")
 	f.StringVar(&cfg.StateDir, "state-dir", "", "folder for saved conversation state")
 	f.Int64Var(&cfg.StateMax, "state-max", 0, "bytes of saved state to keep")

@@ -1,6 +1,9 @@
 package worker
 
 import (
+	"errors"
+
+	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/llama"
 )
 
@@ -50,7 +53,12 @@ func (l *loop) draft(s *slot, n int) []llama.Token {
 	if n < draftLen {
 		return nil // near the end: plain steps keep the graph as it is
 	}
-	d := lookup(s.job.prompt, s.tokens, draftLen)
+	var d []llama.Token
+	if l.drafter != nil {
+		d = l.modelDraft(s)
+	} else {
+		d = lookup(s.job.prompt, s.tokens, draftLen)
+	}
 	if len(d) == 0 {
 		return nil
 	}
@@ -59,6 +67,30 @@ func (l *loop) draft(s *slot, n int) []llama.Token {
 		d = append(d, d[len(d)-1])
 	}
 	return d
+}
+
+// modelDraft asks the draft model for draftLen guesses after s's cached tokens. A draft model
+// that fails leaves this request to plain decoding; the first failure is logged.
+func (l *loop) modelDraft(s *slot) []llama.Token {
+	d, err := l.drafter.propose(s.id, s.cache, draftLen)
+	if err == nil || errors.Is(err, errDraftFull) {
+		return d
+	}
+	if !l.drafter.logged {
+		l.drafter.logged = true
+		l.log.Warn("the draft model failed; this request goes on without it", "draft_model", l.drafter.name, "slot", s.id, "err", err)
+	}
+	s.spec.off = true
+	l.drafter.forget(s.id)
+	return nil
+}
+
+// draftSource names what made a worker's guesses, for the answer's timings.
+func (l *loop) draftSource() string {
+	if l.drafter != nil {
+		return engine.DraftSourceModel
+	}
+	return engine.DraftSourceNgram
 }
 
 // lookup finds the latest earlier occurrence of the sequence's last ngramMax..ngramMin tokens

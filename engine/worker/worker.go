@@ -50,6 +50,10 @@ type Config struct {
 	Ready io.Writer
 	// Parent is read until EOF; the worker exits then (its parent died or closed the pipe).
 	Parent io.Reader
+
+	// DraftModel is a GGUF of the same tokenizer whose greedy guesses the model verifies
+	// (speculative decoding); empty uses prompt lookup instead.
+	DraftModel string
 }
 
 // DefaultSlotCtx caps the context picked when none is asked for.
@@ -246,6 +250,10 @@ func start(cfg Config) (*Worker, error) {
 	w.loop.history = &w.history
 	// Dropping rejected drafts needs a cache that can forget a sequence's tail.
 	w.loop.spec = !embedOnly && !info.Recurrent && !info.Hybrid && os.Getenv("PERCH_SPECULATE") != "off"
+	if err := w.loadDraft(opts, info); err != nil {
+		w.close()
+		return nil, err
+	}
 	flash := cfg.FlashAttn
 	if flash == "" {
 		flash = "auto"
@@ -280,7 +288,34 @@ func start(cfg Config) (*Worker, error) {
 	return w, nil
 }
 
+// loadDraft loads the configured draft model into the loop, refusing one that cannot draft
+// for this model.
+func (w *Worker) loadDraft(opts llama.ContextOptions, info llama.Info) error {
+	cfg := w.cfg
+	switch {
+	case cfg.DraftModel == "":
+		return nil
+	case w.embedOnly || info.Recurrent || info.Hybrid:
+		return &engine.Error{Kind: engine.KindInvalid, Param: "draft_model", Message: fmt.Sprintf(
+			"%s cannot use a draft model: only a generating model whose cache can drop rejected guesses can (not an embedding, recurrent or hybrid one); load it without draft_model", w.name)}
+	case !w.loop.spec:
+		cfg.Log.Info("speculative decoding is off (PERCH_SPECULATE=off); the draft model is not loaded", "draft_model", cfg.DraftModel)
+		return nil
+	}
+	d, err := loadDrafter(cfg.DraftModel, w.model, cfg.GPULayers, opts)
+	if err != nil {
+		return err
+	}
+	w.loop.drafter = d
+	cfg.Log.Info("draft model loaded", "draft_model", cfg.DraftModel)
+	return nil
+}
+
 func (w *Worker) close() {
+	if w.loop != nil && w.loop.drafter != nil {
+		w.loop.drafter.close()
+		w.loop.drafter = nil
+	}
 	if w.states != nil {
 		w.states.close()
 	}

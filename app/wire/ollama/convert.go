@@ -115,6 +115,10 @@ func RunOptions(opts map[string]json.RawMessage) (Run, error) {
 					run.Load.GPULayers = &i
 				}
 			}
+		case "draft_model":
+			if err := json.Unmarshal(raw, &run.Load.DraftModel); err != nil {
+				return run, wire.BadRequest("options.draft_model", "options.draft_model must be a model name, or \"none\" for no draft model; got %s", bytes.TrimSpace(raw))
+			}
 		case "stop":
 			if run.Stop, err = wire.StringOrList(raw, "options.stop"); err != nil {
 				return run, err

@@ -214,6 +214,7 @@ func ChatRequestFromOpenAI(req ChatRequest) (engine.ChatRequest, int, error) {
 	if out.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
 		return out, 0, err
 	}
+	out.Load.DraftModel = req.DraftModel
 	return out, n, nil
 }
 
@@ -653,6 +654,7 @@ func CompletionRequestFromOpenAI(req CompletionRequest) (engine.CompletionReques
 	if out.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
 		return out, nil, 0, err
 	}
+	out.Load.DraftModel = req.DraftModel
 	return out, prompts, n, nil
 }
 

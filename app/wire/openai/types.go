@@ -35,6 +35,8 @@ type ChatRequest struct {
 	KeepAlive           json.RawMessage    `json:"keep_alive"` // Ollama's extension, honoured here too
 	// Collection is Perch's extension: cite a document collection (perch_collections.go).
 	Collection json.RawMessage `json:"collection"`
+	// DraftModel is LM Studio's extension: a draft model for speculative decoding.
+	DraftModel string `json:"draft_model"`
 }
 
 type StreamOpts struct {
@@ -188,6 +190,8 @@ type CompletionRequest struct {
 	N                *int               `json:"n"`
 	BestOf           *int               `json:"best_of"`
 	KeepAlive        json.RawMessage    `json:"keep_alive"`
+	// DraftModel is LM Studio's extension: a draft model for speculative decoding.
+	DraftModel string `json:"draft_model"`
 }
 
 type CompletionResponse struct {

@@ -119,6 +119,8 @@ export interface Settings {
   launch_at_login: boolean;
   language: Language;
   theme: Theme;
+  /** A model's draft model for speculative decoding, by model name. */
+  draft_models?: Record<string, string>;
 }
 
 export interface SettingsView {

@@ -315,6 +315,7 @@ export interface Settings {
   launch_at_login: boolean;
   language: string;
   theme: string;
+  draft_models?: Record<string, string>;
 }
 
 export interface SettingsView {

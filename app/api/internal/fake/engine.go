@@ -441,7 +441,7 @@ func (e *Engine) Chat(ctx context.Context, req engine.ChatRequest, fn func(engin
 		Message:      chat.Message{Role: "assistant", Content: text, Reasoning: reasoning, ToolCalls: calls},
 		FinishReason: finish, Logprobs: lps, Prompt: prompt.String(),
 		Usage:   engine.Usage{PromptTokens: nPrompt, CachedTokens: nPrompt / 2, CompletionTokens: len(toks)},
-		Timings: engine.Timings{PromptMs: 2, PredictMs: float64(len(toks)), FirstTokenM: 3, TotalMs: 5 + float64(len(toks)), PredictPerS: 1000, DraftTokens: 8, DraftAccepted: 6},
+		Timings: engine.Timings{PromptMs: 2, PredictMs: float64(len(toks)), FirstTokenM: 3, TotalMs: 5 + float64(len(toks)), PredictPerS: 1000, DraftTokens: 8, DraftAccepted: 6, DraftSource: engine.DraftSourceModel},
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import { Icon } from '../../components/Icon';
 import { RemoteModelRow } from '../../components/RemoteModels';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
+import { DraftModel } from './DraftModel';
 
 /** 7.6B, 135M, 293K: how model sizes are written. */
 export function formatParams(n: number, num: (n: number, digits?: number) => string): string {
@@ -68,6 +69,7 @@ function ModelRow({ model }: { model: Model }) {
           {model.loaded ? t('models.memory', { size: fmt.bytes(memoryOf(model)) }) + ' · ' : ''}
           {model.last_used ? t('models.lastUsed', { when: fmt.relative(model.last_used) }) : t('models.neverUsed')}
         </div>
+        <DraftModel model={model} />
         <ErrorMessage error={error} className="error small" />
         {confirm && (
           <div className="confirm" role="group" aria-label={t('models.deleteConfirm', { name: model.name })}>
