@@ -15,6 +15,7 @@ import (
 	"github.com/perchapp/perch/app/wire"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
@@ -69,6 +70,12 @@ func toAPIError(err error) *apiError {
 		return badRequest(pe.Param, "%s", pe.Message)
 	}
 	switch {
+	case errors.Is(err, answer.ErrBusy):
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy", Message: err.Error()}
+	case errors.Is(err, answer.ErrNoModel):
+		return badRequest("model", "%s", err.Error())
+	case errors.Is(err, answer.ErrNotLastAnswer):
+		return badRequest("mid", "%s", err.Error())
 	case errors.Is(err, chats.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	case errors.Is(err, chats.ErrInvalid):

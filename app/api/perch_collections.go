@@ -708,6 +708,13 @@ func augment(ctx context.Context, store Collections, c docs.Collection, ref coll
 	return &retrieval{r: r}, nil
 }
 
+// citer cites the collection a UI chat has attached (answer.Citer).
+type citer struct{ s *Server }
+
+func (c citer) CiteChat(ctx context.Context, chatID, userMessageID int64, req *engine.ChatRequest) (*docs.Retrieval, error) {
+	return c.s.chatCollection(ctx, chatID, userMessageID, req)
+}
+
 // chatCollection is the hook of the UI's chat: when the chat has a collection attached, the
 // user's turn is searched, the sources are saved with it, and req gets the cited prompt.
 func (s *Server) chatCollection(ctx context.Context, chatID, userMessageID int64, req *engine.ChatRequest) (*docs.Retrieval, error) {
