@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -84,18 +85,18 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 	}
 	resp.Usage = usageToOpenAI(sumUsage(usages, n))
-	writeJSON(w, http.StatusOK, rag.openAIResponse(resp))
+	writeJSON(w, http.StatusOK, withSources(resp, rag))
 	return nil
 }
 
-func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *retrieval) {
+func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *docs.Retrieval) {
 	sw := newSSE(w)
 	id, created := newID("chatcmpl-"), s.now().Unix()
 	chunk := func(choices []oaiChunkChoice, u *oaiUsage) oaiChatChunk {
 		return oaiChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
 	}
 	one := func(c oaiChunkChoice) error { return sw.Send(chunk([]oaiChunkChoice{c}, nil)) }
-	if rag.sendOpenAIChunk(sw, chunk(nil, nil)) != nil {
+	if sendSourcesChunk(sw, chunk(nil, nil), rag) != nil {
 		return
 	}
 	usages := make([]engine.Usage, n)

@@ -7,6 +7,7 @@ import (
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
 )
@@ -213,7 +214,7 @@ func newAnswers(s *Server, d Deps) *answer.Service {
 		o.DefaultModel = func() string { return d.Settings.Get().DefaultModel }
 	}
 	if d.Collections != nil {
-		o.Citer = citer{s}
+		o.Citer = docs.Citer{Store: d.Collections}
 	}
 	return answer.New(o)
 }
