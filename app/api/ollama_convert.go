@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/format"
 )
@@ -15,8 +16,8 @@ import (
 
 func stripDigest(d string) string { return strings.TrimPrefix(d, "sha256:") }
 
-func detailsOf(m LibraryModel) ollamaModelDetails {
-	d := ollamaModelDetails{Format: "gguf", Family: m.Architecture, ParameterSize: format.OllamaParams(m.ParameterCount), QuantizationLevel: m.Quantization}
+func detailsOf(m LibraryModel) ollamawire.ModelDetails {
+	d := ollamawire.ModelDetails{Format: "gguf", Family: m.Architecture, ParameterSize: format.OllamaParams(m.ParameterCount), QuantizationLevel: m.Quantization}
 	if m.Architecture != "" {
 		d.Families = []string{m.Architecture}
 	}
@@ -31,8 +32,8 @@ func ollamaName(name string) string {
 	return name + ":latest"
 }
 
-func listModelToOllama(m LibraryModel) ollamaListModel {
-	return ollamaListModel{Name: ollamaName(m.Name), Model: ollamaName(m.Name), ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
+func listModelToOllama(m LibraryModel) ollamawire.ListModel {
+	return ollamawire.ListModel{Name: ollamaName(m.Name), Model: ollamaName(m.Name), ModifiedAt: m.ModifiedAt, Size: m.Size, Digest: stripDigest(m.Digest), Details: detailsOf(m)}
 }
 
 // parametersText lists recommended parameters one per line, as `ollama show` prints them.
@@ -134,8 +135,8 @@ func capabilitiesOf(m LibraryModel) []string {
 	return caps
 }
 
-func showResponseOf(m LibraryModel) ollamaShowResponse {
-	return ollamaShowResponse{
+func showResponseOf(m LibraryModel) ollamawire.ShowResponse {
+	return ollamawire.ShowResponse{
 		License: m.License, Modelfile: modelfileOf(m), Parameters: parametersText(m.Params), Template: templateOf(m), System: m.System,
 		Details: detailsOf(m), ModelInfo: modelInfoOf(m), Capabilities: capabilitiesOf(m), ModifiedAt: m.ModifiedAt,
 	}
@@ -145,7 +146,7 @@ func showResponseOf(m LibraryModel) ollamaShowResponse {
 var forever = time.Date(2318, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // processModelOf describes a loaded model; m carries the library's facts when known.
-func processModelOf(st engine.Status, m LibraryModel) ollamaProcessModel {
+func processModelOf(st engine.Status, m LibraryModel) ollamawire.ProcessModel {
 	mem := st.Memory
 	size := mem.WeightsBytes + mem.KVBytes + mem.ComputeBytes + mem.OutputBytes
 	if size == 0 {
@@ -170,13 +171,13 @@ func processModelOf(st engine.Status, m LibraryModel) ollamaProcessModel {
 	if digest == "" {
 		digest = m.Digest
 	}
-	return ollamaProcessModel{Name: ollamaName(st.Name), Model: ollamaName(st.Name), Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
+	return ollamawire.ProcessModel{Name: ollamaName(st.Name), Model: ollamaName(st.Name), Size: size, Digest: stripDigest(digest), Details: detailsOf(m),
 		ExpiresAt: expires, SizeVRAM: vram, ContextLength: ctx}
 }
 
 // pullStatus writes a library progress report in Ollama's words.
-func pullStatus(p PullProgress) ollamaProgress {
-	out := ollamaProgress{Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed}
+func pullStatus(p PullProgress) ollamawire.Progress {
+	out := ollamawire.Progress{Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed}
 	if out.Status != "" {
 		return out
 	}

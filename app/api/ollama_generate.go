@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perchapp/perch/app/wire"
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -42,11 +45,11 @@ type generatePlan struct {
 // template overrides and models without a chat template go to Complete with the text as it
 // is; everything else is a chat turn rendered with the model's template (or a Jinja
 // override).
-func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun) (generatePlan, error) {
+func (s *Server) planGenerate(ctx context.Context, req ollamawire.GenerateRequest, run ollamawire.Run) (generatePlan, error) {
 	prompt, useRaw := req.Prompt, req.Raw || req.Suffix != ""
 	jinja := ""
 	if !useRaw && req.Template != "" {
-		text, isGo, err := renderGoTemplate(req.Template, req.System, req.Prompt)
+		text, isGo, err := ollamawire.RenderGoTemplate(req.Template, req.System, req.Prompt)
 		if err != nil {
 			return generatePlan{}, err
 		}
@@ -72,11 +75,11 @@ func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, ru
 			}
 		}
 	}
-	format, err := parseOllamaFormat(req.Format)
+	format, err := ollamawire.ParseFormat(req.Format)
 	if err != nil {
 		return generatePlan{}, err
 	}
-	think, err := parseThink(req.Think)
+	think, err := ollamawire.ParseThink(req.Think)
 	if err != nil {
 		return generatePlan{}, err
 	}
@@ -110,30 +113,30 @@ func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, ru
 }
 
 func checkTopLogprobs(n int) error {
-	if n < 0 || n > maxTopLogprobs {
-		return badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", maxTopLogprobs, n)
+	if n < 0 || n > openaiwire.MaxTopLogprobs {
+		return badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", openaiwire.MaxTopLogprobs, n)
 	}
 	return nil
 }
 
 func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
-	var req ollamaGenerateRequest
+	var req ollamawire.GenerateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return err
 	}
 	noteModel(r, req.Model)
-	if err := refuseImages("images", req.Images); err != nil {
+	if err := ollamawire.RefuseImages("images", req.Images); err != nil {
 		return err
 	}
-	run, err := ollamaOptions(req.Options)
+	run, err := ollamawire.RunOptions(req.Options)
 	if err != nil {
 		return err
 	}
-	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	keepAlive, err := wire.ParseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
 		return err
 	}
@@ -147,7 +150,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 			s.countEngineError(err)
 			return err
 		}
-		writeJSON(w, http.StatusOK, ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
+		writeJSON(w, http.StatusOK, ollamawire.GenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
 		return nil
 	}
 	plan, err := s.planGenerate(r.Context(), req, run)
@@ -163,7 +166,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 			if resp == "" && think == "" && len(lp) == 0 {
 				return nil
 			}
-			return sw.Send(ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: logprobsToOllama(lp)})
+			return sw.Send(ollamawire.GenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: ollamawire.LogprobsToOllama(lp)})
 		}
 	}
 	g, err := s.runGenerate(r.Context(), plan, keepAlive, send)
@@ -173,10 +176,10 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.recordGeneration(r, req.Model, g.usage, g.timings)
-	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(g.finish),
-		Metrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
+	final := ollamawire.GenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamawire.DoneReason(g.finish),
+		Metrics: ollamawire.MetricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
 	if !stream {
-		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, logprobsToOllama(g.logprobs)
+		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, ollamawire.LogprobsToOllama(g.logprobs)
 		writeJSON(w, http.StatusOK, final)
 		return nil
 	}
@@ -233,25 +236,25 @@ func (s *Server) endNDJSONWithError(w http.ResponseWriter, r *http.Request, sw *
 	sw.fail(w, r, err, writeOllamaError, func(e *apiError) any { return map[string]string{"error": e.Message} })
 }
 
-func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {
+func chatRequestFromOllama(req ollamawire.ChatRequest) (engine.ChatRequest, error) {
 	var out engine.ChatRequest
-	msgs, err := messagesFromOllama(req.Messages)
+	msgs, err := ollamawire.MessagesFromOllama(req.Messages)
 	if err != nil {
 		return out, err
 	}
-	run, err := ollamaOptions(req.Options)
+	run, err := ollamawire.RunOptions(req.Options)
 	if err != nil {
 		return out, err
 	}
-	tools, err := toolsFromOpenAI(req.Tools)
+	tools, err := openaiwire.ToolsFromOpenAI(req.Tools)
 	if err != nil {
 		return out, err
 	}
-	format, err := parseOllamaFormat(req.Format)
+	format, err := ollamawire.ParseFormat(req.Format)
 	if err != nil {
 		return out, err
 	}
-	think, err := parseThink(req.Think)
+	think, err := ollamawire.ParseThink(req.Think)
 	if err != nil {
 		return out, err
 	}
@@ -269,11 +272,11 @@ func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {
 
 func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
-	var req ollamaChatRequest
+	var req ollamawire.ChatRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return err
 	}
 	noteModel(r, req.Model)
@@ -281,7 +284,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	keepAlive, err := wire.ParseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
 		return err
 	}
@@ -292,7 +295,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 			s.countEngineError(err)
 			return err
 		}
-		writeJSON(w, http.StatusOK, ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true, DoneReason: reason})
+		writeJSON(w, http.StatusOK, ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamawire.ResponseMessage{Role: "assistant"}, Done: true, DoneReason: reason})
 		return nil
 	}
 	stream := req.Stream == nil || *req.Stream
@@ -301,8 +304,8 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 		if !stream || (ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0) {
 			return nil
 		}
-		return sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
-			Message: ollamaRespMessage{Role: "assistant", Content: ev.Content, Thinking: ev.Reasoning}, Logprobs: logprobsToOllama(ev.Logprobs)})
+		return sw.Send(ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
+			Message: ollamawire.ResponseMessage{Role: "assistant", Content: ev.Content, Thinking: ev.Reasoning}, Logprobs: ollamawire.LogprobsToOllama(ev.Logprobs)})
 	})
 	if err != nil {
 		s.countEngineError(err)
@@ -310,18 +313,18 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.recordGeneration(r, req.Model, res.Usage, res.Timings)
-	final := ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true,
-		DoneReason: ollamaDoneReason(res.FinishReason), Metrics: metricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
-	calls := toolCallsToOllama(res.Message.ToolCalls)
+	final := ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamawire.ResponseMessage{Role: "assistant"}, Done: true,
+		DoneReason: ollamawire.DoneReason(res.FinishReason), Metrics: ollamawire.MetricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
+	calls := ollamawire.ToolCallsToOllama(res.Message.ToolCalls)
 	if !stream {
-		final.Message = ollamaRespMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}
-		final.Logprobs = logprobsToOllama(res.Logprobs)
+		final.Message = ollamawire.ResponseMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}
+		final.Logprobs = ollamawire.LogprobsToOllama(res.Logprobs)
 		writeJSON(w, http.StatusOK, final)
 		return nil
 	}
 	// Tool calls arrive parsed at the end; Ollama streams them in a message of their own.
 	if len(calls) > 0 {
-		if err := sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant", ToolCalls: calls}}); err != nil {
+		if err := sw.Send(ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamawire.ResponseMessage{Role: "assistant", ToolCalls: calls}}); err != nil {
 			return nil
 		}
 	}

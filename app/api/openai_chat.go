@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/perchapp/perch/app/docs"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -47,11 +48,11 @@ func sumUsage(us []engine.Usage, n int) engine.Usage {
 }
 
 func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
-	var req oaiChatRequest
+	var req openaiwire.ChatRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	base, n, err := chatRequestFromOpenAI(req)
+	base, n, err := openaiwire.ChatRequestFromOpenAI(req)
 	if err != nil {
 		return err
 	}
@@ -77,25 +78,25 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 		s.countEngineError(err)
 		return err
 	}
-	resp := oaiChatResponse{ID: newID("chatcmpl-"), Object: "chat.completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint}
+	resp := openaiwire.ChatResponse{ID: openaiwire.NewID("chatcmpl-"), Object: "chat.completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint}
 	usages := make([]engine.Usage, n)
 	for i, res := range results {
-		resp.Choices = append(resp.Choices, chatChoiceFromResult(i, res, base.Logprobs))
+		resp.Choices = append(resp.Choices, openaiwire.ChatChoiceFromResult(i, res, base.Logprobs))
 		usages[i] = res.Usage
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 	}
-	resp.Usage = usageToOpenAI(sumUsage(usages, n))
+	resp.Usage = openaiwire.UsageToOpenAI(sumUsage(usages, n))
 	writeJSON(w, http.StatusOK, withSources(resp, rag))
 	return nil
 }
 
 func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *docs.Retrieval) {
 	sw := newSSE(w)
-	id, created := newID("chatcmpl-"), s.now().Unix()
-	chunk := func(choices []oaiChunkChoice, u *oaiUsage) oaiChatChunk {
-		return oaiChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
+	id, created := openaiwire.NewID("chatcmpl-"), s.now().Unix()
+	chunk := func(choices []openaiwire.ChunkChoice, u *openaiwire.Usage) openaiwire.ChatChunk {
+		return openaiwire.ChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
 	}
-	one := func(c oaiChunkChoice) error { return sw.Send(chunk([]oaiChunkChoice{c}, nil)) }
+	one := func(c openaiwire.ChunkChoice) error { return sw.Send(chunk([]openaiwire.ChunkChoice{c}, nil)) }
 	if sendSourcesChunk(sw, chunk(nil, nil), rag) != nil {
 		return
 	}
@@ -109,7 +110,7 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 				return nil
 			}
 			roleSent = true
-			return one(oaiChunkChoice{Index: i, Delta: oaiDelta{Role: "assistant"}})
+			return one(openaiwire.ChunkChoice{Index: i, Delta: openaiwire.Delta{Role: "assistant"}})
 		}
 		res, err := s.eng.Chat(ctx, cr, func(ev engine.ChatEvent) error {
 			if err := sendRole(); err != nil {
@@ -118,13 +119,13 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 			if ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0 {
 				return nil
 			}
-			c := oaiChunkChoice{Index: i, Delta: oaiDelta{ReasoningContent: ev.Reasoning}}
+			c := openaiwire.ChunkChoice{Index: i, Delta: openaiwire.Delta{ReasoningContent: ev.Reasoning}}
 			if ev.Content != "" {
 				text := ev.Content
 				c.Delta.Content = &text
 			}
 			if cr.Logprobs && len(ev.Logprobs) > 0 {
-				c.Logprobs = &oaiChatLogprobs{Content: logprobsToOpenAI(ev.Logprobs)}
+				c.Logprobs = &openaiwire.ChatLogprobs{Content: openaiwire.LogprobsToOpenAI(ev.Logprobs)}
 			}
 			return one(c)
 		})
@@ -137,13 +138,13 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 			return err
 		}
 		// The engine hands tool calls over parsed, at the end; they go out as one delta.
-		if calls := toolCallsToOpenAI(res.Message.ToolCalls, true); len(calls) > 0 {
-			if err := one(oaiChunkChoice{Index: i, Delta: oaiDelta{ToolCalls: calls}}); err != nil {
+		if calls := openaiwire.ToolCallsToOpenAI(res.Message.ToolCalls, true); len(calls) > 0 {
+			if err := one(openaiwire.ChunkChoice{Index: i, Delta: openaiwire.Delta{ToolCalls: calls}}); err != nil {
 				return err
 			}
 		}
-		fr := finishReason(res.FinishReason, len(res.Message.ToolCalls))
-		return one(oaiChunkChoice{Index: i, FinishReason: &fr})
+		fr := openaiwire.FinishReason(res.FinishReason, len(res.Message.ToolCalls))
+		return one(openaiwire.ChunkChoice{Index: i, FinishReason: &fr})
 	})
 	if err != nil {
 		s.countEngineError(err)
@@ -151,7 +152,7 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 		return
 	}
 	if includeUsage {
-		if sw.Send(chunk([]oaiChunkChoice{}, usageToOpenAI(sumUsage(usages, n)))) != nil {
+		if sw.Send(chunk([]openaiwire.ChunkChoice{}, openaiwire.UsageToOpenAI(sumUsage(usages, n)))) != nil {
 			return
 		}
 	}

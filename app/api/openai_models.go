@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/perchapp/perch/app/wire"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
 func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error {
-	var req oaiEmbeddingRequest
+	var req openaiwire.EmbeddingRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -35,12 +37,12 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func embedRequestFromOpenAI(req oaiEmbeddingRequest) (engine.EmbedRequest, error) {
+func embedRequestFromOpenAI(req openaiwire.EmbeddingRequest) (engine.EmbedRequest, error) {
 	var er engine.EmbedRequest
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return er, err
 	}
-	texts, tokens, err := embedInputs(req.Input)
+	texts, tokens, err := openaiwire.EmbedInputs(req.Input)
 	if err != nil {
 		return er, err
 	}
@@ -52,7 +54,7 @@ func embedRequestFromOpenAI(req oaiEmbeddingRequest) (engine.EmbedRequest, error
 	if req.Dimensions != nil && *req.Dimensions < 1 {
 		return er, badRequest("dimensions", "dimensions must be at least 1, got %d", *req.Dimensions)
 	}
-	if er.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
+	if er.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
 		return er, err
 	}
 	er.Model, er.Inputs, er.Tokens, er.Normalize = req.Model, texts, tokens, true
@@ -62,14 +64,14 @@ func embedRequestFromOpenAI(req oaiEmbeddingRequest) (engine.EmbedRequest, error
 // embeddingResponse builds OpenAI's answer. dimensions must match the model's vectors: the
 // engine cannot tell which models were trained to be shortened (Matryoshka), and cutting
 // any other model's vectors would silently give poor ones.
-func embeddingResponse(req oaiEmbeddingRequest, res *engine.EmbedResult) (oaiEmbeddingResponse, error) {
-	out := oaiEmbeddingResponse{Object: "list", Model: req.Model, Data: make([]oaiEmbedding, len(res.Embeddings)),
-		Usage: oaiEmbedUsage{PromptTokens: res.PromptTokens, TotalTokens: res.PromptTokens}}
+func embeddingResponse(req openaiwire.EmbeddingRequest, res *engine.EmbedResult) (openaiwire.EmbeddingResponse, error) {
+	out := openaiwire.EmbeddingResponse{Object: "list", Model: req.Model, Data: make([]openaiwire.Embedding, len(res.Embeddings)),
+		Usage: openaiwire.EmbedUsage{PromptTokens: res.PromptTokens, TotalTokens: res.PromptTokens}}
 	for i, v := range res.Embeddings {
 		if req.Dimensions != nil && *req.Dimensions != len(v) {
 			return out, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v))
 		}
-		out.Data[i] = oaiEmbedding{Object: "embedding", Index: i, Embedding: encodeEmbedding(v, req.EncodingFormat)}
+		out.Data[i] = openaiwire.Embedding{Object: "embedding", Index: i, Embedding: openaiwire.EncodeEmbedding(v, req.EncodingFormat)}
 	}
 	return out, nil
 }
@@ -111,7 +113,7 @@ func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error
 	return LibraryModel{}, notFound("model %q not found", name)
 }
 
-func toOAIModel(m LibraryModel) oaiModel {
+func toOAIModel(m LibraryModel) openaiwire.Model {
 	var created int64
 	if !m.ModifiedAt.IsZero() {
 		created = m.ModifiedAt.Unix()
@@ -120,7 +122,7 @@ func toOAIModel(m LibraryModel) oaiModel {
 	if m.Remote != "" {
 		owner = m.Remote // where it runs
 	}
-	return oaiModel{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
+	return openaiwire.Model{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
 }
 
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
@@ -128,7 +130,7 @@ func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := oaiModelList{Object: "list", Data: make([]oaiModel, 0, len(ms))}
+	out := openaiwire.ModelList{Object: "list", Data: make([]openaiwire.Model, 0, len(ms))}
 	for _, m := range ms {
 		out.Data = append(out.Data, toOAIModel(m))
 	}
@@ -138,7 +140,7 @@ func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := validateModelName("id", id); err != nil {
+	if err := wire.ValidateModelName("id", id); err != nil {
 		return err
 	}
 	m, err := s.getModel(r.Context(), id)

@@ -9,6 +9,7 @@ import (
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/docs"
+	"github.com/perchapp/perch/app/wire"
 )
 
 // chatView is a chat as GET /perch/chats/{id} returns it: the stored chat plus its context
@@ -61,7 +62,7 @@ func (a *perchAPI) chatCreate(w http.ResponseWriter, r *http.Request) error {
 		n.Model = a.settings.Get().DefaultModel
 	}
 	if n.Model != "" {
-		if err := validateModelName("model", n.Model); err != nil {
+		if err := wire.ValidateModelName("model", n.Model); err != nil {
 			return err
 		}
 	}
@@ -97,7 +98,7 @@ func (a *perchAPI) chatPatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p.Model != nil && *p.Model != "" {
-		if err := validateModelName("model", *p.Model); err != nil {
+		if err := wire.ValidateModelName("model", *p.Model); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/perchapp/perch/app/docs"
+	"github.com/perchapp/perch/app/wire"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -99,7 +101,7 @@ type collectionView struct {
 // checkModel refuses an embedding model the library does not have, and warns about a chat
 // model. Without a library the engine's error at indexing time says it instead.
 func (a *collectionsAPI) checkModel(ctx context.Context, name string) (string, error) {
-	if err := validateModelName("embedding_model", name); err != nil {
+	if err := wire.ValidateModelName("embedding_model", name); err != nil {
 		return "", err
 	}
 	if a.s.lib == nil {
@@ -481,7 +483,7 @@ func (a *collectionsAPI) attach(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &body); err != nil {
 		return err
 	}
-	if isNull(body.Collection) {
+	if wire.IsNull(body.Collection) {
 		if err := a.store.AttachChat(r.Context(), id, 0); err != nil {
 			return collectionError(err)
 		}
@@ -526,7 +528,7 @@ func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) err
 // collection (raw is its "collection" member), the last user message is searched and
 // replaced (in req only) by the cited prompt. It returns nil when no collection is named.
 func (s *Server) withCollection(ctx context.Context, raw json.RawMessage, req *engine.ChatRequest) (*docs.Retrieval, error) {
-	if isNull(raw) {
+	if wire.IsNull(raw) {
 		return nil, nil
 	}
 	store := s.collections()
@@ -541,24 +543,24 @@ func (s *Server) withCollection(ctx context.Context, raw json.RawMessage, req *e
 }
 
 // withSources adds the top-level "sources" to a chat completion that cited a collection.
-func withSources(resp oaiChatResponse, rag *docs.Retrieval) any {
+func withSources(resp openaiwire.ChatResponse, rag *docs.Retrieval) any {
 	if rag == nil {
 		return resp
 	}
 	return struct {
-		oaiChatResponse
+		openaiwire.ChatResponse
 		Sources []docs.Source `json:"sources"`
 	}{resp, rag.Sources}
 }
 
 // sendSourcesChunk sends the sources first in a stream, in a chunk with no choices.
-func sendSourcesChunk(sw *streamWriter, c oaiChatChunk, rag *docs.Retrieval) error {
+func sendSourcesChunk(sw *streamWriter, c openaiwire.ChatChunk, rag *docs.Retrieval) error {
 	if rag == nil {
 		return nil
 	}
-	c.Choices = []oaiChunkChoice{}
+	c.Choices = []openaiwire.ChunkChoice{}
 	return sw.Send(struct {
-		oaiChatChunk
+		openaiwire.ChatChunk
 		Sources []docs.Source `json:"sources"`
 	}{c, rag.Sources})
 }
