@@ -9,7 +9,6 @@ import (
 
 	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/chat"
 )
 
 // OpenAI's Responses API: POST /v1/responses (plain and streamed), GET and DELETE
@@ -185,28 +184,15 @@ func (rs *respStream) send(typ string, fields map[string]any) error {
 	return nil
 }
 
-// streamResponses streams one answer as Responses events. Nothing is sent before the engine
-// produces its first event, so an unknown model still gets a 404 with a JSON body. It returns
-// the result and the final response, or nils when the stream failed.
+// streamResponses streams one answer as Responses events (openaiwire.RespEvents). Nothing is
+// sent before the engine produces its first event, so an unknown model still gets a 404 with a
+// JSON body. It returns the result and the final response, or nils when the stream failed.
 func (s *Server) streamResponses(w http.ResponseWriter, r *http.Request, creq engine.ChatRequest, resp openaiwire.Response) (*engine.ChatResult, *openaiwire.Response) {
 	rs := &respStream{sw: newSSE(w)}
-	st := &respStreamState{rs: rs, resp: &resp}
-	res, err := s.eng.Chat(r.Context(), creq, func(ev engine.ChatEvent) error {
-		if err := st.begin(); err != nil {
-			return err
-		}
-		st.reasoning += ev.Reasoning
-		if ev.Content == "" {
-			return nil
-		}
-		if err := st.openMessage(); err != nil {
-			return err
-		}
-		st.text += ev.Content
-		return rs.send("response.output_text.delta", map[string]any{"item_id": st.msgID, "output_index": st.msgIndex, "content_index": 0, "delta": ev.Content, "logprobs": []any{}})
-	})
+	st := &openaiwire.RespEvents{Send: rs.send, Resp: &resp}
+	res, err := s.eng.Chat(r.Context(), creq, st.Event)
 	if err == nil {
-		err = st.finish(res, s.now().Unix())
+		err = st.Finish(res, s.now().Unix())
 	}
 	if err != nil {
 		s.countEngineError(err)
@@ -223,139 +209,4 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-// respStreamState tracks the items a stream has opened.
-type respStreamState struct {
-	rs        *respStream
-	resp      *openaiwire.Response
-	begun     bool
-	reasoning string // thinking so far, sent as one item before the message
-	msgID     string
-	msgIndex  int
-	text      string
-}
-
-func (st *respStreamState) begin() error {
-	if st.begun {
-		return nil
-	}
-	st.begun = true
-	if err := st.rs.send("response.created", map[string]any{"response": st.resp}); err != nil {
-		return err
-	}
-	return st.rs.send("response.in_progress", map[string]any{"response": st.resp})
-}
-
-// addItem sends a whole item (added, then done) and appends it to the output.
-func (st *respStreamState) addItem(item openaiwire.OutputItem) error {
-	i := len(st.resp.Output)
-	st.resp.Output = append(st.resp.Output, item)
-	if err := st.rs.send("response.output_item.added", map[string]any{"output_index": i, "item": item}); err != nil {
-		return err
-	}
-	return st.rs.send("response.output_item.done", map[string]any{"output_index": i, "item": item})
-}
-
-func (st *respStreamState) flushReasoning() error {
-	if st.reasoning == "" {
-		return nil
-	}
-	text := st.reasoning
-	st.reasoning = ""
-	return st.addItem(openaiwire.RespReasoningItem(openaiwire.NewID("rs_"), text))
-}
-
-func (st *respStreamState) openMessage() error {
-	if st.msgID != "" {
-		return nil
-	}
-	if err := st.flushReasoning(); err != nil {
-		return err
-	}
-	st.msgID, st.msgIndex = openaiwire.NewID("msg_"), len(st.resp.Output)
-	item := openaiwire.RespMessageItem(st.msgID, "", "in_progress")
-	st.resp.Output = append(st.resp.Output, item)
-	if err := st.rs.send("response.output_item.added", map[string]any{"output_index": st.msgIndex, "item": item}); err != nil {
-		return err
-	}
-	return st.rs.send("response.content_part.added", map[string]any{"item_id": st.msgID, "output_index": st.msgIndex, "content_index": 0, "part": openaiwire.RespTextPart("")})
-}
-
-// finish closes the message, sends the tool calls and the completed response.
-func (st *respStreamState) finish(res *engine.ChatResult, now int64) error {
-	if err := st.begin(); err != nil {
-		return err
-	}
-	if err := st.flushReasoning(); err != nil {
-		return err
-	}
-	calls := res.Message.ToolCalls
-	if st.msgID == "" && len(calls) == 0 {
-		if err := st.openMessage(); err != nil {
-			return err
-		}
-	}
-	if st.msgID != "" {
-		if err := st.closeMessage(openaiwire.RespItemStatus(res)); err != nil {
-			return err
-		}
-	}
-	openaiwire.RespNameCalls(calls)
-	for _, c := range calls {
-		if err := st.sendCall(c); err != nil {
-			return err
-		}
-	}
-	openaiwire.RespFinish(st.resp, res, st.resp.Output, now)
-	event := "response.completed"
-	if st.resp.Status == "incomplete" {
-		event = "response.incomplete"
-	}
-	return st.rs.send(event, map[string]any{"response": st.resp})
-}
-
-func (st *respStreamState) closeMessage(status string) error {
-	part := openaiwire.RespTextPart(st.text)
-	ids := map[string]any{"item_id": st.msgID, "output_index": st.msgIndex, "content_index": 0}
-	if err := st.rs.send("response.output_text.done", with(ids, "text", st.text, "logprobs", []any{})); err != nil {
-		return err
-	}
-	if err := st.rs.send("response.content_part.done", with(ids, "part", part)); err != nil {
-		return err
-	}
-	item := openaiwire.RespMessageItem(st.msgID, st.text, status)
-	st.resp.Output[st.msgIndex] = item
-	return st.rs.send("response.output_item.done", map[string]any{"output_index": st.msgIndex, "item": item})
-}
-
-func (st *respStreamState) sendCall(c chat.ToolCall) error {
-	id, i := openaiwire.NewID("fc_"), len(st.resp.Output)
-	open := openaiwire.RespCallItem(id, c, "in_progress")
-	st.resp.Output = append(st.resp.Output, open)
-	if err := st.rs.send("response.output_item.added", map[string]any{"output_index": i, "item": open}); err != nil {
-		return err
-	}
-	args := openaiwire.ArgumentsString(c.Function.Arguments)
-	if err := st.rs.send("response.function_call_arguments.delta", map[string]any{"item_id": id, "output_index": i, "delta": args}); err != nil {
-		return err
-	}
-	if err := st.rs.send("response.function_call_arguments.done", map[string]any{"item_id": id, "output_index": i, "name": c.Function.Name, "arguments": args}); err != nil {
-		return err
-	}
-	done := openaiwire.RespCallItem(id, c, "completed")
-	st.resp.Output[i] = done
-	return st.rs.send("response.output_item.done", map[string]any{"output_index": i, "item": done})
-}
-
-// with copies m and adds key/value pairs.
-func with(m map[string]any, kv ...any) map[string]any {
-	out := make(map[string]any, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i].(string)] = kv[i+1]
-	}
-	return out
 }
