@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/chats/answer"
@@ -16,21 +15,8 @@ import (
 // meter and whether an answer is being written right now.
 type chatView struct {
 	chats.Chat
-	Context    *contextMeter `json:"context,omitempty"`
+	Context    *answer.Meter `json:"context,omitempty"`
 	Generating bool          `json:"generating"`
-}
-
-// contextMeter says how much of the model's context the chat fills, and the KV memory that
-// takes: tokens × (the loaded model's KV bytes ÷ its KV cells).
-type contextMeter struct {
-	Model           string `json:"model"`
-	UsedTokens      int    `json:"used_tokens"`
-	ContextTokens   int    `json:"context_tokens"`
-	KVBytesPerToken int64  `json:"kv_bytes_per_token"`
-	KVBytes         int64  `json:"kv_bytes"`
-	// Loaded is false when the model is not in memory; ContextTokens is then the model's
-	// trained context, not the slot it will get.
-	Loaded bool `json:"loaded"`
 }
 
 func (a *perchAPI) chatsList(w http.ResponseWriter, r *http.Request) error {
@@ -84,7 +70,7 @@ func (a *perchAPI) chatGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c), Generating: a.answers.Active(id)})
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.answers.Meter(c), Generating: a.answers.Active(id)})
 	return nil
 }
 
@@ -209,7 +195,7 @@ type chatEvent struct {
 	Dropped int `json:"dropped,omitempty"`
 	// done: the saved answer and the chat's context meter.
 	Message *chats.Message `json:"message,omitempty"`
-	Context *contextMeter  `json:"context,omitempty"`
+	Context *answer.Meter  `json:"context,omitempty"`
 	// error: what went wrong; Message is set too when part of the answer was saved.
 	Error *openAIErrorObject `json:"error,omitempty"`
 }
@@ -263,7 +249,7 @@ func (a *perchAPI) streamAnswer(r *http.Request, sw *streamWriter, t *answer.Tur
 		sw.Send(chatEvent{Type: "error", Error: &obj, Message: o.Saved})
 	default:
 		// The saved answer is the chat's last message now, so it alone gives the meter.
-		sw.Send(chatEvent{Type: "done", Message: o.Saved, Context: a.meterOf(t.Chat.Model, *o.Saved)})
+		sw.Send(chatEvent{Type: "done", Message: o.Saved, Context: a.answers.MeterOf(t.Chat.Model, *o.Saved)})
 	}
 }
 
@@ -354,53 +340,8 @@ func (a *perchAPI) chatSelectVersion(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.meter(c)})
+	writeJSON(w, http.StatusOK, chatView{Chat: c, Context: a.answers.Meter(c)})
 	return nil
-}
-
-// meter computes the context meter from the last answer's usage and the loaded model.
-func (a *perchAPI) meter(c chats.Chat) *contextMeter {
-	for i := len(c.Messages) - 1; i >= 0; i-- {
-		if m := c.Messages[i]; m.Role == chats.RoleAssistant && m.Stats != nil {
-			return a.meterOf(c.Model, m)
-		}
-	}
-	return a.meterOf(c.Model, chats.Message{})
-}
-
-// meterOf computes the meter from one answer: its usage and its model (else chatModel).
-func (a *perchAPI) meterOf(chatModel string, ans chats.Message) *contextMeter {
-	model, used := chatModel, 0
-	if ans.Stats != nil {
-		used = ans.Stats.PromptTokens + ans.Stats.CompletionTokens
-		if ans.Model != "" {
-			model = ans.Model
-		}
-	}
-	if model == "" {
-		return nil
-	}
-	cm := &contextMeter{Model: model, UsedTokens: used}
-	for _, st := range a.s.eng.Loaded() {
-		if st.Name != model {
-			continue
-		}
-		cm.Loaded = true
-		cm.ContextTokens = st.SlotCtx
-		if st.Memory.KVCells > 0 {
-			cm.KVBytesPerToken = st.Memory.KVBytes / int64(st.Memory.KVCells)
-		}
-		cm.KVBytes = cm.KVBytesPerToken * int64(used)
-		return cm
-	}
-	if a.s.lib != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if m, err := a.s.lib.Get(ctx, model); err == nil {
-			cm.ContextTokens = m.ContextLength
-		}
-	}
-	return cm
 }
 
 // sendSources sends the sources of a UI chat answer that cited a collection.

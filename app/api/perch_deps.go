@@ -216,5 +216,16 @@ func newAnswers(s *Server, d Deps) *answer.Service {
 	if d.Collections != nil {
 		o.Citer = docs.Citer{Store: d.Collections}
 	}
+	if s.lib != nil {
+		o.Library = contextLengths{s.lib}
+	}
 	return answer.New(o)
+}
+
+// contextLengths gives the context meter the library's trained context of a model.
+type contextLengths struct{ lib Library }
+
+func (l contextLengths) ContextLength(ctx context.Context, model string) (int, error) {
+	m, err := l.lib.Get(ctx, model)
+	return m.ContextLength, err
 }

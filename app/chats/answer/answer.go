@@ -42,10 +42,12 @@ type Chatter interface {
 }
 
 // Engine is what a Service needs of the engine; *engine.Engine satisfies it. Tokenize counts
-// the prompt of an answer stopped before the engine reported its usage.
+// the prompt of an answer stopped before the engine reported its usage; Loaded gives the
+// context meter its model's slot.
 type Engine interface {
 	Chatter
 	Tokenize(ctx context.Context, model, text string, addSpecial, parseSpecial bool) ([]engine.TokenPiece, error)
+	Loaded() []engine.Status
 }
 
 // Citer searches the collection a chat has attached for the user's turn, saves the sources
@@ -62,8 +64,10 @@ type Options struct {
 	DefaultModel func() string
 	// Citer adds the documents a chat cites; nil turns citing off.
 	Citer Citer
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Library gives the context meter a model's trained context when it is not loaded; may be nil.
+	Library Library
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Service runs the answers of every chat, one at a time per chat.

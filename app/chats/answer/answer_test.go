@@ -24,7 +24,10 @@ type wordEngine struct {
 	gate      chan struct{}
 	limit     int
 	got       []engine.ChatRequest
+	loaded    []engine.Status
 }
+
+func (e *wordEngine) Loaded() []engine.Status { return e.loaded }
 
 func (e *wordEngine) Chat(ctx context.Context, req engine.ChatRequest, fn func(engine.ChatEvent) error) (*engine.ChatResult, error) {
 	e.got = append(e.got, req)
@@ -447,5 +450,45 @@ func TestRoughStats(t *testing.T) {
 	}
 	if st := roughStats(0, start, time.Time{}, start.Add(time.Second)); st.TTFTMs != 0 || st.TokensPerSecond != 0 {
 		t.Errorf("no pieces: %+v", st)
+	}
+}
+
+// trained is a library that knows each model's trained context.
+type trained map[string]int
+
+func (l trained) ContextLength(_ context.Context, model string) (int, error) {
+	n, ok := l[model]
+	if !ok {
+		return 0, errors.New("unknown model")
+	}
+	return n, nil
+}
+
+// TestMeter: the meter counts the last answer's prompt and completion against the loaded
+// model's slot (KV bytes per cell × tokens), or the library's trained context when the model
+// is not in memory.
+func TestMeter(t *testing.T) {
+	eng := &wordEngine{loaded: []engine.Status{{Name: "big", SlotCtx: 4096, Memory: engine.MemoryUsage{KVBytes: 4096 * 100, KVCells: 4096}}}}
+	s := New(Options{Engine: eng, Library: trained{"small": 2048}})
+	stats := &chats.Stats{PromptTokens: 30, CompletionTokens: 12}
+	c := chats.Chat{Model: "small", Messages: []chats.Message{
+		{Role: "user", Content: "hi"},
+		{Role: "assistant", Content: "old", Model: "big", Stats: stats},
+		{Role: "user", Content: "again"},
+		{Role: "assistant", Content: "stopped before its stats"},
+	}}
+	want := Meter{Model: "big", UsedTokens: 42, ContextTokens: 4096, KVBytesPerToken: 100, KVBytes: 4200, Loaded: true}
+	if got := s.Meter(c); got == nil || *got != want {
+		t.Errorf("loaded: %+v, want %+v", got, want)
+	}
+	want = Meter{Model: "small", UsedTokens: 5, ContextTokens: 2048}
+	if got := s.MeterOf("small", chats.Message{Stats: &chats.Stats{PromptTokens: 5}}); got == nil || *got != want {
+		t.Errorf("not loaded: %+v, want %+v", got, want)
+	}
+	if got := s.Meter(chats.Chat{Model: "gone"}); got == nil || got.ContextTokens != 0 || got.UsedTokens != 0 {
+		t.Errorf("unknown model: %+v", got)
+	}
+	if got := s.Meter(chats.Chat{}); got != nil {
+		t.Errorf("no model: %+v", got)
 	}
 }
