@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/perchapp/perch/app/wire"
@@ -12,10 +11,6 @@ import (
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
-
-// passthroughTemplate renders the one user message as it is: /api/generate uses it for raw
-// prompts that need what only Chat offers (format).
-const passthroughTemplate = "{% for m in messages %}{{ m.content }}{% endfor %}"
 
 // loadOrUnload answers a request without a prompt: it loads the model, or unloads it when
 // keep_alive is 0, and gives Ollama's done_reason.
@@ -34,82 +29,18 @@ func (s *Server) loadOrUnload(ctx context.Context, model string, load engine.Loa
 	return "load", nil
 }
 
-// generatePlan is how /api/generate reaches the engine: a raw completion, or a chat turn.
-type generatePlan struct {
-	raw    *engine.CompletionRequest
-	chat   *engine.ChatRequest
-	system bool
-}
-
-// planGenerate picks the path. Raw prompts, suffixes (fill-in-the-middle), Ollama (Go)
-// template overrides and models without a chat template go to Complete with the text as it
-// is; everything else is a chat turn rendered with the model's template (or a Jinja
-// override).
-func (s *Server) planGenerate(ctx context.Context, req ollamawire.GenerateRequest, run ollamawire.Run) (generatePlan, error) {
-	prompt, useRaw := req.Prompt, req.Raw || req.Suffix != ""
-	jinja := ""
-	if !useRaw && req.Template != "" {
-		text, isGo, err := ollamawire.RenderGoTemplate(req.Template, req.System, req.Prompt)
-		if err != nil {
-			return generatePlan{}, err
-		}
-		if isGo {
-			prompt, useRaw = text, true
-		} else {
-			jinja = req.Template
-		}
-	}
-	if !useRaw && jinja == "" {
-		// A model without a chat template takes the prompt as it is, as Ollama's default
-		// "{{ .Prompt }}" template does. Loading first is what the request would do anyway;
-		// the keep-alive is left to the request itself, since a keep_alive of 0 here would
-		// unload the model before the request runs and make it load twice.
+// planGenerate picks the engine call for /api/generate (ollamawire.PlanGenerate). Whether
+// the model has a chat template is read by loading it, which the request would do anyway; the
+// keep-alive is left to the request itself, since a keep_alive of 0 here would unload the
+// model before the request runs and make it load twice.
+func (s *Server) planGenerate(ctx context.Context, req ollamawire.GenerateRequest, run ollamawire.Run) (ollamawire.GeneratePlan, error) {
+	return ollamawire.PlanGenerate(req, run, func() (bool, error) {
 		st, err := s.eng.Load(ctx, req.Model, run.Load, nil)
 		if err != nil {
-			return generatePlan{}, err
+			return false, err
 		}
-		if strings.TrimSpace(st.Info.ChatTemplate) == "" {
-			useRaw = true
-			if req.System != "" {
-				prompt = req.System + "\n\n" + prompt
-			}
-		}
-	}
-	format, err := ollamawire.ParseFormat(req.Format)
-	if err != nil {
-		return generatePlan{}, err
-	}
-	think, err := ollamawire.ParseThink(req.Think)
-	if err != nil {
-		return generatePlan{}, err
-	}
-	shift := req.Shift == nil || *req.Shift
-	if useRaw && format == nil && think == nil {
-		return generatePlan{raw: &engine.CompletionRequest{
-			Model: req.Model, Prompt: prompt, Suffix: req.Suffix, Keep: run.Keep,
-			RequestOptions: engine.RequestOptions{
-				MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
-				TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
-			},
-		}}, nil
-	}
-	if req.Suffix != "" {
-		return generatePlan{}, badRequest("suffix", "suffix (fill-in-the-middle) cannot be combined with format or think")
-	}
-	var msgs []chat.Message
-	if useRaw {
-		jinja = passthroughTemplate
-	} else if req.System != "" {
-		msgs = append(msgs, chat.Message{Role: "system", Content: req.System})
-	}
-	msgs = append(msgs, chat.Message{Role: "user", Content: prompt})
-	return generatePlan{chat: &engine.ChatRequest{
-		Model: req.Model, Messages: msgs, Format: format, Template: jinja, Think: think,
-		RequestOptions: engine.RequestOptions{
-			MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
-			TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
-		},
-	}}, nil
+		return ollamawire.HasChatTemplate(st.Info.ChatTemplate), nil
+	})
 }
 
 func checkTopLogprobs(n int) error {
@@ -198,9 +129,9 @@ type generated struct {
 }
 
 // runGenerate runs a plan with keepAlive; send, when not nil, gets each piece as it comes.
-func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *time.Duration, send func(resp, think string, lp []engine.Logprob) error) (generated, error) {
-	if plan.raw != nil {
-		plan.raw.KeepAlive = keepAlive
+func (s *Server) runGenerate(ctx context.Context, plan ollamawire.GeneratePlan, keepAlive *time.Duration, send func(resp, think string, lp []engine.Logprob) error) (generated, error) {
+	if plan.Raw != nil {
+		plan.Raw.KeepAlive = keepAlive
 		var fn func(engine.Event) error
 		if send != nil {
 			fn = func(ev engine.Event) error {
@@ -211,18 +142,18 @@ func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *
 				return send(ev.Text, "", lp)
 			}
 		}
-		res, err := s.eng.Complete(ctx, *plan.raw, fn)
+		res, err := s.eng.Complete(ctx, *plan.Raw, fn)
 		if err != nil {
 			return generated{}, err
 		}
-		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason, prompt: plan.raw.Prompt}, nil
+		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason, prompt: plan.Raw.Prompt}, nil
 	}
-	plan.chat.KeepAlive = keepAlive
+	plan.Chat.KeepAlive = keepAlive
 	var fn func(engine.ChatEvent) error
 	if send != nil {
 		fn = func(ev engine.ChatEvent) error { return send(ev.Content, ev.Reasoning, ev.Logprobs) }
 	}
-	res, err := s.eng.Chat(ctx, *plan.chat, fn)
+	res, err := s.eng.Chat(ctx, *plan.Chat, fn)
 	if err != nil {
 		return generated{}, err
 	}
