@@ -19,7 +19,7 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	er, err := embedRequestFromOllama(req)
+	er, err := ollamawire.EmbedRequestFromOllama(req)
 	if err != nil {
 		return err
 	}
@@ -52,38 +52,6 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.tokens.WithLabelValues(er.Model, "prompt").Add(float64(res.PromptTokens))
 	writeJSON(w, http.StatusOK, resp)
 	return nil
-}
-
-func embedRequestFromOllama(req ollamawire.EmbedRequest) (engine.EmbedRequest, error) {
-	var er engine.EmbedRequest
-	if err := wire.ValidateModelName("model", req.Model); err != nil {
-		return er, err
-	}
-	inputs, err := wire.StringOrList(req.Input, "input")
-	if err != nil {
-		return er, err
-	}
-	if len(inputs) == 1 && inputs[0] == "" {
-		inputs = nil
-	}
-	for i, in := range inputs {
-		if in == "" {
-			return er, badRequest("input", "input[%d] is an empty string; every input needs text", i)
-		}
-	}
-	if req.Dimensions < 0 {
-		return er, badRequest("dimensions", "dimensions must be 1 or more, got %d", req.Dimensions)
-	}
-	run, err := ollamawire.RunOptions(req.Options)
-	if err != nil {
-		return er, err
-	}
-	if er.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
-		return er, err
-	}
-	er.Model, er.Inputs, er.Normalize, er.Load = req.Model, inputs, true, run.Load
-	er.Truncate = req.Truncate == nil || *req.Truncate // Ollama's default
-	return er, nil
 }
 
 // ollamaEmbeddings is the older endpoint: one prompt, a vector of float64, not normalised.

@@ -16,7 +16,7 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	er, err := embedRequestFromOpenAI(req)
+	er, err := openaiwire.EmbedRequestFromOpenAI(req)
 	if err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 		s.countEngineError(err)
 		return err
 	}
-	resp, err := embeddingResponse(req, res)
+	resp, err := openaiwire.EmbeddingResponseOf(req, res)
 	if err != nil {
 		return err
 	}
@@ -35,45 +35,6 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 	s.metrics.tokens.WithLabelValues(er.Model, "prompt").Add(float64(res.PromptTokens))
 	writeJSON(w, http.StatusOK, resp)
 	return nil
-}
-
-func embedRequestFromOpenAI(req openaiwire.EmbeddingRequest) (engine.EmbedRequest, error) {
-	var er engine.EmbedRequest
-	if err := wire.ValidateModelName("model", req.Model); err != nil {
-		return er, err
-	}
-	texts, tokens, err := openaiwire.EmbedInputs(req.Input)
-	if err != nil {
-		return er, err
-	}
-	switch req.EncodingFormat {
-	case "", "float", "base64":
-	default:
-		return er, badRequest("encoding_format", "encoding_format must be \"float\" or \"base64\", got %q", req.EncodingFormat)
-	}
-	if req.Dimensions != nil && *req.Dimensions < 1 {
-		return er, badRequest("dimensions", "dimensions must be at least 1, got %d", *req.Dimensions)
-	}
-	if er.KeepAlive, err = wire.ParseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
-		return er, err
-	}
-	er.Model, er.Inputs, er.Tokens, er.Normalize = req.Model, texts, tokens, true
-	return er, nil
-}
-
-// embeddingResponse builds OpenAI's answer. dimensions must match the model's vectors: the
-// engine cannot tell which models were trained to be shortened (Matryoshka), and cutting
-// any other model's vectors would silently give poor ones.
-func embeddingResponse(req openaiwire.EmbeddingRequest, res *engine.EmbedResult) (openaiwire.EmbeddingResponse, error) {
-	out := openaiwire.EmbeddingResponse{Object: "list", Model: req.Model, Data: make([]openaiwire.Embedding, len(res.Embeddings)),
-		Usage: openaiwire.EmbedUsage{PromptTokens: res.PromptTokens, TotalTokens: res.PromptTokens}}
-	for i, v := range res.Embeddings {
-		if req.Dimensions != nil && *req.Dimensions != len(v) {
-			return out, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v))
-		}
-		out.Data[i] = openaiwire.Embedding{Object: "embedding", Index: i, Embedding: openaiwire.EncodeEmbedding(v, req.EncodingFormat)}
-	}
-	return out, nil
 }
 
 // modelNames lists the library's models, or the loaded ones when there is no library.
