@@ -56,7 +56,7 @@ func decodeAll(t *testing.T, body []byte) {
 	if err := decodeJSON(body, &oc); err != nil {
 		check("chat decode", err)
 	} else {
-		_, err := chatRequestFromOllama(oc)
+		_, err := ollamawire.ChatRequestFromOllama(oc)
 		check("/api/chat", err)
 	}
 }

@@ -7,9 +7,7 @@ import (
 
 	"github.com/perchapp/perch/app/wire"
 	ollamawire "github.com/perchapp/perch/app/wire/ollama"
-	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/chat"
 )
 
 // loadOrUnload answers a request without a prompt: it loads the model, or unloads it when
@@ -43,13 +41,6 @@ func (s *Server) planGenerate(ctx context.Context, req ollamawire.GenerateReques
 	})
 }
 
-func checkTopLogprobs(n int) error {
-	if n < 0 || n > openaiwire.MaxTopLogprobs {
-		return badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", openaiwire.MaxTopLogprobs, n)
-	}
-	return nil
-}
-
 func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
 	var req ollamawire.GenerateRequest
@@ -71,7 +62,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
+	if err := ollamawire.CheckTopLogprobs(req.TopLogprobs); err != nil {
 		return err
 	}
 	keepAlive = s.keepAlive(keepAlive)
@@ -167,40 +158,6 @@ func (s *Server) endNDJSONWithError(w http.ResponseWriter, r *http.Request, sw *
 	sw.fail(w, r, err, writeOllamaError, func(e *apiError) any { return map[string]string{"error": e.Message} })
 }
 
-func chatRequestFromOllama(req ollamawire.ChatRequest) (engine.ChatRequest, error) {
-	var out engine.ChatRequest
-	msgs, err := ollamawire.MessagesFromOllama(req.Messages)
-	if err != nil {
-		return out, err
-	}
-	run, err := ollamawire.RunOptions(req.Options)
-	if err != nil {
-		return out, err
-	}
-	tools, err := openaiwire.ToolsFromOpenAI(req.Tools)
-	if err != nil {
-		return out, err
-	}
-	format, err := ollamawire.ParseFormat(req.Format)
-	if err != nil {
-		return out, err
-	}
-	think, err := ollamawire.ParseThink(req.Think)
-	if err != nil {
-		return out, err
-	}
-	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
-		return out, err
-	}
-	return engine.ChatRequest{
-		Model: req.Model, Messages: msgs, Tools: tools, ToolChoice: chat.ToolChoice{Mode: "auto"}, Format: format, Think: think,
-		RequestOptions: engine.RequestOptions{
-			MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
-			TopLogprobs: req.TopLogprobs, ContextShift: req.Shift == nil || *req.Shift, Load: run.Load,
-		},
-	}, nil
-}
-
 func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
 	var req ollamawire.ChatRequest
@@ -211,7 +168,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteModel(r, req.Model)
-	cr, err := chatRequestFromOllama(req)
+	cr, err := ollamawire.ChatRequestFromOllama(req)
 	if err != nil {
 		return err
 	}
