@@ -11,14 +11,6 @@ import (
 
 const fingerprint = "fp_perch"
 
-// seedFor gives choice i its own seed, so n choices differ unless sampling is greedy.
-func seedFor(seed int64, i int) int64 {
-	if seed < 0 {
-		return seed
-	}
-	return seed + int64(i)
-}
-
 // recordGeneration feeds a finished generation to metrics and the request's log line.
 func (s *Server) recordGeneration(r *http.Request, model string, u engine.Usage, t engine.Timings) {
 	s.metrics.observeGeneration(model, u.PromptTokens, u.CompletionTokens, t.FirstTokenM, t.PredictPerS)
@@ -31,20 +23,6 @@ func (s *Server) countEngineError(err error) {
 	if err != nil {
 		s.metrics.engineErrors.WithLabelValues(string(engine.KindOf(err))).Inc()
 	}
-}
-
-// sumUsage totals choices made n per prompt, in order: each prompt counts once, every
-// choice's completion counts.
-func sumUsage(us []engine.Usage, n int) engine.Usage {
-	var out engine.Usage
-	for i, u := range us {
-		if i%n == 0 {
-			out.PromptTokens += u.PromptTokens
-			out.CachedTokens += u.CachedTokens
-		}
-		out.CompletionTokens += u.CompletionTokens
-	}
-	return out
 }
 
 func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
@@ -69,7 +47,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 	results := make([]*engine.ChatResult, n)
 	err = runN(r.Context(), n, func(ctx context.Context, i int) error {
 		cr := base
-		cr.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+		cr.Sampling.Seed = openaiwire.SeedFor(base.Sampling.Seed, i)
 		res, err := s.eng.Chat(ctx, cr, nil)
 		results[i] = res
 		return err
@@ -85,7 +63,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 		usages[i] = res.Usage
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 	}
-	resp.Usage = openaiwire.UsageToOpenAI(sumUsage(usages, n))
+	resp.Usage = openaiwire.UsageToOpenAI(openaiwire.SumUsage(usages, n))
 	writeJSON(w, http.StatusOK, withSources(resp, rag))
 	return nil
 }
@@ -103,7 +81,7 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 	usages := make([]engine.Usage, n)
 	err := runN(r.Context(), n, func(ctx context.Context, i int) error {
 		cr := base
-		cr.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+		cr.Sampling.Seed = openaiwire.SeedFor(base.Sampling.Seed, i)
 		roleSent := false
 		sendRole := func() error {
 			if roleSent {
@@ -152,7 +130,7 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 		return
 	}
 	if includeUsage {
-		if sw.Send(chunk([]openaiwire.ChunkChoice{}, openaiwire.UsageToOpenAI(sumUsage(usages, n)))) != nil {
+		if sw.Send(chunk([]openaiwire.ChunkChoice{}, openaiwire.UsageToOpenAI(openaiwire.SumUsage(usages, n)))) != nil {
 			return
 		}
 	}

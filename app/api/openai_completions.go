@@ -8,26 +8,6 @@ import (
 	"github.com/perchapp/perch/engine"
 )
 
-// completionJob is one (prompt, choice) pair; Index is its place in choices.
-type completionJob struct {
-	Index  int
-	Prompt int
-	Req    engine.CompletionRequest
-}
-
-func completionJobs(base engine.CompletionRequest, prompts []openaiwire.CompletionPrompt, n int) []completionJob {
-	jobs := make([]completionJob, 0, len(prompts)*n)
-	for p, pr := range prompts {
-		for i := range n {
-			req := base
-			req.Prompt, req.Tokens = pr.Text, pr.Tokens
-			req.Sampling.Seed = seedFor(base.Sampling.Seed, i)
-			jobs = append(jobs, completionJob{Index: p*n + i, Prompt: p, Req: req})
-		}
-	}
-	return jobs
-}
-
 // echoTexts gives each prompt as text, detokenizing token prompts, for echo.
 func (s *Server) echoTexts(ctx context.Context, model string, prompts []openaiwire.CompletionPrompt) ([]string, error) {
 	out := make([]string, len(prompts))
@@ -63,7 +43,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	jobs := completionJobs(base, prompts, n)
+	jobs := openaiwire.CompletionJobs(base, prompts, n)
 	if req.Stream {
 		s.streamOpenAICompletions(w, r, req.Model, jobs, echo, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return nil
@@ -93,12 +73,12 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 		usages[k] = res.Usage
 	}
-	resp.Usage = openaiwire.UsageToOpenAI(sumUsage(usages, n))
+	resp.Usage = openaiwire.UsageToOpenAI(openaiwire.SumUsage(usages, n))
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
-func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request, model string, jobs []completionJob, echo []string, includeUsage bool) {
+func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request, model string, jobs []openaiwire.CompletionJob, echo []string, includeUsage bool) {
 	sw := newSSE(w)
 	id, created := openaiwire.NewID("cmpl-"), s.now().Unix()
 	send := func(c openaiwire.CompletionChoice) error {
@@ -148,7 +128,7 @@ func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	if includeUsage {
-		total := sumUsage(usages, len(jobs)/len(echo)) // echo has one entry per prompt
+		total := openaiwire.SumUsage(usages, len(jobs)/len(echo)) // echo has one entry per prompt
 		if sw.Send(openaiwire.CompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint,
 			Choices: []openaiwire.CompletionChoice{}, Usage: openaiwire.UsageToOpenAI(total)}) != nil {
 			return
