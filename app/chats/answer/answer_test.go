@@ -492,3 +492,34 @@ func TestMeter(t *testing.T) {
 		t.Errorf("no model: %+v", got)
 	}
 }
+
+// A client gone (the request's context cancelled) stops the answer like Stop does: it is
+// saved as stopped, and the chat is free again after End.
+func TestAnswerContextCancelled(t *testing.T) {
+	st := openStore(t)
+	id := newChat(t, st, chats.NewChat{Model: "tiny"})
+	gate := make(chan struct{}, 1)
+	s := New(Options{Store: st, Engine: &wordEngine{words: []string{"a", "b"}, gate: gate}})
+	ctx, cancel := context.WithCancel(context.Background())
+	tr, err := s.Begin(ctx, id, ask(st, "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate <- struct{}{}
+	o := tr.Generate(&cancelOnFirst{cancel: cancel})
+	tr.End()
+	if !o.Stopped || o.Err != nil || o.Saved == nil || o.Saved.Content != "a" || o.Saved.FinishReason != engine.FinishCancelled {
+		t.Fatalf("outcome %+v saved %+v", o, o.Saved)
+	}
+	if s.Active(id) || s.Stop(id) {
+		t.Error("the chat is still claimed after End")
+	}
+}
+
+// cancelOnFirst cancels the turn's parent context once the first piece came.
+type cancelOnFirst struct {
+	events
+	cancel context.CancelFunc
+}
+
+func (e *cancelOnFirst) Content(string) error { e.cancel(); return nil }
