@@ -130,7 +130,8 @@ type Turn struct {
 	// Model answers; User is the user's saved message it replies to.
 	Model string
 	User  chats.Message
-	// Chat is the chat as it stood after the user's turn was stored.
+	// Chat is the chat as it stood after the user's turn was stored (for Continue, as it
+	// stood when the turn began).
 	Chat chats.Chat
 
 	s      *Service
