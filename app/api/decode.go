@@ -41,7 +41,7 @@ func decodeJSON(body []byte, dst any) error {
 		return badRequest("", "the request body is empty; send a JSON object")
 	}
 	if trimmed[0] != '{' {
-		return badRequest("", "the request body must be a JSON object, got %s", jsonKind(trimmed))
+		return badRequest("", "the request body must be a JSON object, got %s", wire.JSONKind(trimmed))
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(dst); err != nil {

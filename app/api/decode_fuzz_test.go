@@ -4,6 +4,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/perchapp/perch/app/wire"
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 )
 
 // decodeAll runs body through the decode and validate path of every request the OpenAI and
@@ -18,41 +22,41 @@ func decodeAll(t *testing.T, body []byte) {
 			t.Errorf("%s: status %d for %q: %v", route, st, body, err)
 		}
 	}
-	var chat oaiChatRequest
+	var chat openaiwire.ChatRequest
 	if err := decodeJSON(body, &chat); err != nil {
 		check("chat decode", err)
 	} else {
-		_, _, err := chatRequestFromOpenAI(chat)
+		_, _, err := openaiwire.ChatRequestFromOpenAI(chat)
 		check("/v1/chat/completions", err)
 	}
-	var comp oaiCompletionRequest
+	var comp openaiwire.CompletionRequest
 	if err := decodeJSON(body, &comp); err != nil {
 		check("completions decode", err)
 	} else {
-		_, _, _, err := completionRequestFromOpenAI(comp)
+		_, _, _, err := openaiwire.CompletionRequestFromOpenAI(comp)
 		check("/v1/completions", err)
 	}
-	var emb oaiEmbeddingRequest
+	var emb openaiwire.EmbeddingRequest
 	if err := decodeJSON(body, &emb); err != nil {
 		check("embeddings decode", err)
 	} else {
-		_, _, err := embedInputs(emb.Input)
+		_, _, err := openaiwire.EmbedInputs(emb.Input)
 		check("/v1/embeddings", err)
 	}
-	var gen ollamaGenerateRequest
+	var gen ollamawire.GenerateRequest
 	if err := decodeJSON(body, &gen); err != nil {
 		check("generate decode", err)
 	} else {
-		_, err := ollamaOptions(gen.Options)
+		_, err := ollamawire.RunOptions(gen.Options)
 		check("/api/generate", err)
-		_, err = parseKeepAlive(gen.KeepAlive, "keep_alive")
+		_, err = wire.ParseKeepAlive(gen.KeepAlive, "keep_alive")
 		check("/api/generate keep_alive", err)
 	}
-	var oc ollamaChatRequest
+	var oc ollamawire.ChatRequest
 	if err := decodeJSON(body, &oc); err != nil {
 		check("chat decode", err)
 	} else {
-		_, err := chatRequestFromOllama(oc)
+		_, err := ollamawire.ChatRequestFromOllama(oc)
 		check("/api/chat", err)
 	}
 }
@@ -89,7 +93,7 @@ func TestBadInputDecodersNeverServerError(t *testing.T) {
 	for _, s := range []string{`{"model":"m","prompt":"hi","options":{"temperature":1e39}}`, `{"model":"m","temperature":1e39,"messages":[]}`} {
 		decodeAll(t, []byte(s))
 	}
-	if st := toAPIError(decodeJSON([]byte(`{"temperature":1e39}`), &oaiChatRequest{})).Status; st != http.StatusBadRequest {
+	if st := toAPIError(decodeJSON([]byte(`{"temperature":1e39}`), &openaiwire.ChatRequest{})).Status; st != http.StatusBadRequest {
 		t.Errorf("status %d", st)
 	}
 }

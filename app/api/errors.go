@@ -10,11 +10,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 
+	"github.com/perchapp/perch/app/docs"
+	"github.com/perchapp/perch/app/docs/extract"
 	"github.com/perchapp/perch/app/wire"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/ggufmeta"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
@@ -68,7 +72,16 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &pe) {
 		return badRequest(pe.Param, "%s", pe.Message)
 	}
+	if ae := citeError(err); ae != nil {
+		return ae
+	}
 	switch {
+	case errors.Is(err, answer.ErrBusy):
+		return &apiError{Status: http.StatusConflict, Type: "invalid_request_error", Code: "busy", Message: err.Error()}
+	case errors.Is(err, answer.ErrNoModel):
+		return badRequest("model", "%s", err.Error())
+	case errors.Is(err, answer.ErrNotLastAnswer):
+		return badRequest("mid", "%s", err.Error())
 	case errors.Is(err, chats.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Message: err.Error()}
 	case errors.Is(err, chats.ErrInvalid):
@@ -272,4 +285,73 @@ func uploadError(e *uploads.Error) *apiError {
 		return &apiError{Status: http.StatusInsufficientStorage, Type: "insufficient_storage_error", Code: e.Code, Param: e.Param, Message: e.Message}
 	}
 	return badRequest(e.Param, "%s", e.Message)
+}
+
+// collectionError maps the store's errors to statuses.
+func collectionError(err error) error {
+	var skip *docs.SkipError
+	code := ""
+	status := 0
+	switch {
+	case errors.As(err, &skip):
+		status, code = http.StatusUnprocessableEntity, skipCode(skip.Err)
+	case errors.Is(err, docs.ErrNotFound):
+		status, code = http.StatusNotFound, "not_found"
+	case errors.Is(err, docs.ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, docs.ErrExists):
+		status, code = http.StatusConflict, "exists"
+	case errors.Is(err, docs.ErrNeedsReindex):
+		status, code = http.StatusConflict, "needs_reindex"
+	case errors.Is(err, docs.ErrBusy):
+		status, code = http.StatusConflict, "busy"
+	default:
+		return err
+	}
+	msg := err.Error()
+	if code == "needs_reindex" {
+		msg += " (POST /perch/collections/{id}/reindex)"
+	}
+	// The sentinel's word is noise before a message that already says what is wrong.
+	for _, prefix := range []string{"invalid: ", "not found: ", "already exists: ", "busy: ", "needs re-indexing: "} {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return &apiError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
+}
+
+func skipCode(err error) string {
+	switch {
+	case errors.Is(err, extract.ErrUnsupported):
+		return "unsupported_file"
+	case errors.Is(err, extract.ErrBinary):
+		return "binary_file"
+	case errors.Is(err, extract.ErrNoText):
+		return "no_text"
+	case errors.Is(err, extract.ErrUnreadable):
+		return "unreadable_file"
+	}
+	return "not_indexable"
+}
+
+// citeError words a failure to cite a chat's collection (app/docs): an unknown collection
+// is a 404 naming it, a failed search says which collection, and any error about "the
+// model" is about its embedding model. It returns nil for other errors.
+func citeError(err error) *apiError {
+	var fe *docs.FindError
+	if errors.As(err, &fe) {
+		if errors.Is(fe.Err, docs.ErrNotFound) {
+			return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "collection_not_found", Param: "collection", Message: fe.Err.Error()}
+		}
+		return toAPIError(collectionError(fe.Err))
+	}
+	var se *docs.SearchError
+	if errors.As(err, &se) {
+		e := *toAPIError(collectionError(se.Err))
+		e.Message = fmt.Sprintf("searching the collection %q: %s", se.Collection, e.Message)
+		if e.Param == "model" {
+			e.Param = "collection"
+		}
+		return &e
+	}
+	return nil
 }

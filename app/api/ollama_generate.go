@@ -3,16 +3,12 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/perchapp/perch/app/wire"
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/chat"
 )
-
-// passthroughTemplate renders the one user message as it is: /api/generate uses it for raw
-// prompts that need what only Chat offers (format).
-const passthroughTemplate = "{% for m in messages %}{{ m.content }}{% endfor %}"
 
 // loadOrUnload answers a request without a prompt: it loads the model, or unloads it when
 // keep_alive is 0, and gives Ollama's done_reason.
@@ -31,113 +27,42 @@ func (s *Server) loadOrUnload(ctx context.Context, model string, load engine.Loa
 	return "load", nil
 }
 
-// generatePlan is how /api/generate reaches the engine: a raw completion, or a chat turn.
-type generatePlan struct {
-	raw    *engine.CompletionRequest
-	chat   *engine.ChatRequest
-	system bool
-}
-
-// planGenerate picks the path. Raw prompts, suffixes (fill-in-the-middle), Ollama (Go)
-// template overrides and models without a chat template go to Complete with the text as it
-// is; everything else is a chat turn rendered with the model's template (or a Jinja
-// override).
-func (s *Server) planGenerate(ctx context.Context, req ollamaGenerateRequest, run ollamaRun) (generatePlan, error) {
-	prompt, useRaw := req.Prompt, req.Raw || req.Suffix != ""
-	jinja := ""
-	if !useRaw && req.Template != "" {
-		text, isGo, err := renderGoTemplate(req.Template, req.System, req.Prompt)
-		if err != nil {
-			return generatePlan{}, err
-		}
-		if isGo {
-			prompt, useRaw = text, true
-		} else {
-			jinja = req.Template
-		}
-	}
-	if !useRaw && jinja == "" {
-		// A model without a chat template takes the prompt as it is, as Ollama's default
-		// "{{ .Prompt }}" template does. Loading first is what the request would do anyway;
-		// the keep-alive is left to the request itself, since a keep_alive of 0 here would
-		// unload the model before the request runs and make it load twice.
+// planGenerate picks the engine call for /api/generate (ollamawire.PlanGenerate). Whether
+// the model has a chat template is read by loading it, which the request would do anyway; the
+// keep-alive is left to the request itself, since a keep_alive of 0 here would unload the
+// model before the request runs and make it load twice.
+func (s *Server) planGenerate(ctx context.Context, req ollamawire.GenerateRequest, run ollamawire.Run) (ollamawire.GeneratePlan, error) {
+	return ollamawire.PlanGenerate(req, run, func() (bool, error) {
 		st, err := s.eng.Load(ctx, req.Model, run.Load, nil)
 		if err != nil {
-			return generatePlan{}, err
+			return false, err
 		}
-		if strings.TrimSpace(st.Info.ChatTemplate) == "" {
-			useRaw = true
-			if req.System != "" {
-				prompt = req.System + "\n\n" + prompt
-			}
-		}
-	}
-	format, err := parseOllamaFormat(req.Format)
-	if err != nil {
-		return generatePlan{}, err
-	}
-	think, err := parseThink(req.Think)
-	if err != nil {
-		return generatePlan{}, err
-	}
-	shift := req.Shift == nil || *req.Shift
-	if useRaw && format == nil && think == nil {
-		return generatePlan{raw: &engine.CompletionRequest{
-			Model: req.Model, Prompt: prompt, Suffix: req.Suffix, Keep: run.Keep,
-			RequestOptions: engine.RequestOptions{
-				MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
-				TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
-			},
-		}}, nil
-	}
-	if req.Suffix != "" {
-		return generatePlan{}, badRequest("suffix", "suffix (fill-in-the-middle) cannot be combined with format or think")
-	}
-	var msgs []chat.Message
-	if useRaw {
-		jinja = passthroughTemplate
-	} else if req.System != "" {
-		msgs = append(msgs, chat.Message{Role: "system", Content: req.System})
-	}
-	msgs = append(msgs, chat.Message{Role: "user", Content: prompt})
-	return generatePlan{chat: &engine.ChatRequest{
-		Model: req.Model, Messages: msgs, Format: format, Template: jinja, Think: think,
-		RequestOptions: engine.RequestOptions{
-			MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
-			TopLogprobs: req.TopLogprobs, ContextShift: shift, Load: run.Load,
-		},
-	}}, nil
-}
-
-func checkTopLogprobs(n int) error {
-	if n < 0 || n > maxTopLogprobs {
-		return badRequest("top_logprobs", "top_logprobs must be between 0 and %d, got %d", maxTopLogprobs, n)
-	}
-	return nil
+		return ollamawire.HasChatTemplate(st.Info.ChatTemplate), nil
+	})
 }
 
 func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
-	var req ollamaGenerateRequest
+	var req ollamawire.GenerateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return err
 	}
 	noteModel(r, req.Model)
-	if err := refuseImages("images", req.Images); err != nil {
+	if err := ollamawire.RefuseImages("images", req.Images); err != nil {
 		return err
 	}
-	run, err := ollamaOptions(req.Options)
+	run, err := ollamawire.RunOptions(req.Options)
 	if err != nil {
 		return err
 	}
-	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	keepAlive, err := wire.ParseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
 		return err
 	}
-	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
+	if err := ollamawire.CheckTopLogprobs(req.TopLogprobs); err != nil {
 		return err
 	}
 	keepAlive = s.keepAlive(keepAlive)
@@ -147,7 +72,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 			s.countEngineError(err)
 			return err
 		}
-		writeJSON(w, http.StatusOK, ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
+		writeJSON(w, http.StatusOK, ollamawire.GenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: reason})
 		return nil
 	}
 	plan, err := s.planGenerate(r.Context(), req, run)
@@ -163,7 +88,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 			if resp == "" && think == "" && len(lp) == 0 {
 				return nil
 			}
-			return sw.Send(ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: logprobsToOllama(lp)})
+			return sw.Send(ollamawire.GenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Response: resp, Thinking: think, Logprobs: ollamawire.LogprobsToOllama(lp)})
 		}
 	}
 	g, err := s.runGenerate(r.Context(), plan, keepAlive, send)
@@ -173,10 +98,10 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.recordGeneration(r, req.Model, g.usage, g.timings)
-	final := ollamaGenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamaDoneReason(g.finish),
-		Metrics: metricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
+	final := ollamawire.GenerateResponse{Model: req.Model, CreatedAt: s.now().UTC(), Done: true, DoneReason: ollamawire.DoneReason(g.finish),
+		Metrics: ollamawire.MetricsFromEngine(g.usage, g.timings, s.now().Sub(start)), Context: s.generateContext(r.Context(), req.Model, g)}
 	if !stream {
-		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, logprobsToOllama(g.logprobs)
+		final.Response, final.Thinking, final.Logprobs = g.text, g.thinking, ollamawire.LogprobsToOllama(g.logprobs)
 		writeJSON(w, http.StatusOK, final)
 		return nil
 	}
@@ -195,9 +120,9 @@ type generated struct {
 }
 
 // runGenerate runs a plan with keepAlive; send, when not nil, gets each piece as it comes.
-func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *time.Duration, send func(resp, think string, lp []engine.Logprob) error) (generated, error) {
-	if plan.raw != nil {
-		plan.raw.KeepAlive = keepAlive
+func (s *Server) runGenerate(ctx context.Context, plan ollamawire.GeneratePlan, keepAlive *time.Duration, send func(resp, think string, lp []engine.Logprob) error) (generated, error) {
+	if plan.Raw != nil {
+		plan.Raw.KeepAlive = keepAlive
 		var fn func(engine.Event) error
 		if send != nil {
 			fn = func(ev engine.Event) error {
@@ -208,18 +133,18 @@ func (s *Server) runGenerate(ctx context.Context, plan generatePlan, keepAlive *
 				return send(ev.Text, "", lp)
 			}
 		}
-		res, err := s.eng.Complete(ctx, *plan.raw, fn)
+		res, err := s.eng.Complete(ctx, *plan.Raw, fn)
 		if err != nil {
 			return generated{}, err
 		}
-		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason, prompt: plan.raw.Prompt}, nil
+		return generated{text: res.Text, logprobs: res.Logprobs, usage: res.Usage, timings: res.Timings, finish: res.FinishReason, prompt: plan.Raw.Prompt}, nil
 	}
-	plan.chat.KeepAlive = keepAlive
+	plan.Chat.KeepAlive = keepAlive
 	var fn func(engine.ChatEvent) error
 	if send != nil {
 		fn = func(ev engine.ChatEvent) error { return send(ev.Content, ev.Reasoning, ev.Logprobs) }
 	}
-	res, err := s.eng.Chat(ctx, *plan.chat, fn)
+	res, err := s.eng.Chat(ctx, *plan.Chat, fn)
 	if err != nil {
 		return generated{}, err
 	}
@@ -233,55 +158,21 @@ func (s *Server) endNDJSONWithError(w http.ResponseWriter, r *http.Request, sw *
 	sw.fail(w, r, err, writeOllamaError, func(e *apiError) any { return map[string]string{"error": e.Message} })
 }
 
-func chatRequestFromOllama(req ollamaChatRequest) (engine.ChatRequest, error) {
-	var out engine.ChatRequest
-	msgs, err := messagesFromOllama(req.Messages)
-	if err != nil {
-		return out, err
-	}
-	run, err := ollamaOptions(req.Options)
-	if err != nil {
-		return out, err
-	}
-	tools, err := toolsFromOpenAI(req.Tools)
-	if err != nil {
-		return out, err
-	}
-	format, err := parseOllamaFormat(req.Format)
-	if err != nil {
-		return out, err
-	}
-	think, err := parseThink(req.Think)
-	if err != nil {
-		return out, err
-	}
-	if err := checkTopLogprobs(req.TopLogprobs); err != nil {
-		return out, err
-	}
-	return engine.ChatRequest{
-		Model: req.Model, Messages: msgs, Tools: tools, ToolChoice: chat.ToolChoice{Mode: "auto"}, Format: format, Think: think,
-		RequestOptions: engine.RequestOptions{
-			MaxTokens: run.MaxTokens, Stop: run.Stop, Sampling: run.Sampling, Logprobs: req.Logprobs,
-			TopLogprobs: req.TopLogprobs, ContextShift: req.Shift == nil || *req.Shift, Load: run.Load,
-		},
-	}, nil
-}
-
 func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
-	var req ollamaChatRequest
+	var req ollamawire.ChatRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return err
 	}
 	noteModel(r, req.Model)
-	cr, err := chatRequestFromOllama(req)
+	cr, err := ollamawire.ChatRequestFromOllama(req)
 	if err != nil {
 		return err
 	}
-	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	keepAlive, err := wire.ParseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
 		return err
 	}
@@ -292,7 +183,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 			s.countEngineError(err)
 			return err
 		}
-		writeJSON(w, http.StatusOK, ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true, DoneReason: reason})
+		writeJSON(w, http.StatusOK, ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamawire.ResponseMessage{Role: "assistant"}, Done: true, DoneReason: reason})
 		return nil
 	}
 	stream := req.Stream == nil || *req.Stream
@@ -301,8 +192,8 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 		if !stream || (ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0) {
 			return nil
 		}
-		return sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
-			Message: ollamaRespMessage{Role: "assistant", Content: ev.Content, Thinking: ev.Reasoning}, Logprobs: logprobsToOllama(ev.Logprobs)})
+		return sw.Send(ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(),
+			Message: ollamawire.ResponseMessage{Role: "assistant", Content: ev.Content, Thinking: ev.Reasoning}, Logprobs: ollamawire.LogprobsToOllama(ev.Logprobs)})
 	})
 	if err != nil {
 		s.countEngineError(err)
@@ -310,18 +201,18 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.recordGeneration(r, req.Model, res.Usage, res.Timings)
-	final := ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant"}, Done: true,
-		DoneReason: ollamaDoneReason(res.FinishReason), Metrics: metricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
-	calls := toolCallsToOllama(res.Message.ToolCalls)
+	final := ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamawire.ResponseMessage{Role: "assistant"}, Done: true,
+		DoneReason: ollamawire.DoneReason(res.FinishReason), Metrics: ollamawire.MetricsFromEngine(res.Usage, res.Timings, s.now().Sub(start))}
+	calls := ollamawire.ToolCallsToOllama(res.Message.ToolCalls)
 	if !stream {
-		final.Message = ollamaRespMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}
-		final.Logprobs = logprobsToOllama(res.Logprobs)
+		final.Message = ollamawire.ResponseMessage{Role: "assistant", Content: res.Message.Content, Thinking: res.Message.Reasoning, ToolCalls: calls}
+		final.Logprobs = ollamawire.LogprobsToOllama(res.Logprobs)
 		writeJSON(w, http.StatusOK, final)
 		return nil
 	}
 	// Tool calls arrive parsed at the end; Ollama streams them in a message of their own.
 	if len(calls) > 0 {
-		if err := sw.Send(ollamaChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamaRespMessage{Role: "assistant", ToolCalls: calls}}); err != nil {
+		if err := sw.Send(ollamawire.ChatResponse{Model: req.Model, CreatedAt: s.now().UTC(), Message: ollamawire.ResponseMessage{Role: "assistant", ToolCalls: calls}}); err != nil {
 			return nil
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/perchapp/perch/app/wire"
+	ollamawire "github.com/perchapp/perch/app/wire/ollama"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -13,17 +15,17 @@ var errNoLibrary = &apiError{Status: http.StatusNotImplemented, Type: "not_suppo
 
 func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) error {
 	start := s.now()
-	var req ollamaEmbedRequest
+	var req ollamawire.EmbedRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	er, err := embedRequestFromOllama(req)
+	er, err := ollamawire.EmbedRequestFromOllama(req)
 	if err != nil {
 		return err
 	}
 	noteModel(r, er.Model)
 	er.KeepAlive = s.keepAlive(er.KeepAlive)
-	resp := ollamaEmbedResponse{Model: req.Model, Embeddings: [][]float32{}}
+	resp := ollamawire.EmbedResponse{Model: req.Model, Embeddings: [][]float32{}}
 	if len(er.Inputs) == 0 { // Ollama loads the model and answers with no vectors
 		if _, err := s.eng.Load(r.Context(), er.Model, er.Load, er.KeepAlive); err != nil {
 			s.countEngineError(err)
@@ -52,53 +54,21 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func embedRequestFromOllama(req ollamaEmbedRequest) (engine.EmbedRequest, error) {
-	var er engine.EmbedRequest
-	if err := validateModelName("model", req.Model); err != nil {
-		return er, err
-	}
-	inputs, err := stringOrList(req.Input, "input")
-	if err != nil {
-		return er, err
-	}
-	if len(inputs) == 1 && inputs[0] == "" {
-		inputs = nil
-	}
-	for i, in := range inputs {
-		if in == "" {
-			return er, badRequest("input", "input[%d] is an empty string; every input needs text", i)
-		}
-	}
-	if req.Dimensions < 0 {
-		return er, badRequest("dimensions", "dimensions must be 1 or more, got %d", req.Dimensions)
-	}
-	run, err := ollamaOptions(req.Options)
-	if err != nil {
-		return er, err
-	}
-	if er.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
-		return er, err
-	}
-	er.Model, er.Inputs, er.Normalize, er.Load = req.Model, inputs, true, run.Load
-	er.Truncate = req.Truncate == nil || *req.Truncate // Ollama's default
-	return er, nil
-}
-
 // ollamaEmbeddings is the older endpoint: one prompt, a vector of float64, not normalised.
 func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) error {
-	var req ollamaEmbeddingsRequest
+	var req ollamawire.EmbeddingsRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return err
 	}
 	noteModel(r, req.Model)
-	run, err := ollamaOptions(req.Options)
+	run, err := ollamawire.RunOptions(req.Options)
 	if err != nil {
 		return err
 	}
-	keepAlive, err := parseKeepAlive(req.KeepAlive, "keep_alive")
+	keepAlive, err := wire.ParseKeepAlive(req.KeepAlive, "keep_alive")
 	if err != nil {
 		return err
 	}
@@ -135,8 +105,8 @@ func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := struct {
-		Models []ollamaListModel `json:"models"`
-	}{Models: make([]ollamaListModel, 0, len(ms))}
+		Models []ollamawire.ListModel `json:"models"`
+	}{Models: make([]ollamawire.ListModel, 0, len(ms))}
 	for _, m := range ms {
 		out.Models = append(out.Models, listModelToOllama(m))
 	}
@@ -145,12 +115,12 @@ func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) error {
 }
 
 // decodeName reads {"model": ...} (or the older "name") and validates it.
-func decodeName(r *http.Request) (ollamaNameRequest, error) {
-	var req ollamaNameRequest
+func decodeName(r *http.Request) (ollamawire.NameRequest, error) {
+	var req ollamawire.NameRequest
 	if err := decodeBody(r, &req); err != nil {
 		return req, err
 	}
-	return req, validateModelName("model", req.ModelName())
+	return req, wire.ValidateModelName("model", req.ModelName())
 }
 
 func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) error {
@@ -176,8 +146,8 @@ func ollamaNotFound(name string, err error) error {
 
 func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
-		Models []ollamaProcessModel `json:"models"`
-	}{Models: []ollamaProcessModel{}}
+		Models []ollamawire.ProcessModel `json:"models"`
+	}{Models: []ollamawire.ProcessModel{}}
 	for _, st := range s.eng.Loaded() {
 		m := modelFromStatus(st)
 		if s.lib != nil {
@@ -192,12 +162,12 @@ func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) error {
-	var req ollamaNameRequest
+	var req ollamawire.NameRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	ref := req.ModelName()
-	if err := validatePullRef("model", ref); err != nil {
+	if err := wire.ValidatePullRef("model", ref); err != nil {
 		return err
 	}
 	noteModel(r, ref)
@@ -232,11 +202,11 @@ func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) error {
 	done := last == "success"
 	mu.Unlock()
 	if !stream {
-		writeJSON(w, http.StatusOK, ollamaProgress{Status: "success"})
+		writeJSON(w, http.StatusOK, ollamawire.Progress{Status: "success"})
 		return nil
 	}
 	if !done {
-		sw.Send(ollamaProgress{Status: "success"})
+		sw.Send(ollamawire.Progress{Status: "success"})
 	}
 	return nil
 }
@@ -266,14 +236,14 @@ func (s *Server) ollamaDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) ollamaCopy(w http.ResponseWriter, r *http.Request) error {
-	var req ollamaCopyRequest
+	var req ollamawire.CopyRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("source", req.Source); err != nil {
+	if err := wire.ValidateModelName("source", req.Source); err != nil {
 		return err
 	}
-	if err := validateModelName("destination", req.Destination); err != nil {
+	if err := wire.ValidateModelName("destination", req.Destination); err != nil {
 		return err
 	}
 	if err := s.lib.Copy(r.Context(), req.Source, req.Destination); err != nil {

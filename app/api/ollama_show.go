@@ -19,7 +19,7 @@ type ModelInfoReader interface {
 
 // showResponse is /api/show's answer. verbose adds the tokenizer arrays and the tensors,
 // read from the file only then (they run to megabytes).
-func (s *Server) showResponse(ctx context.Context, m LibraryModel, verbose bool) ollamaShowResponse {
+func (s *Server) showResponse(ctx context.Context, m LibraryModel, verbose bool) ollamawire.ShowResponse {
 	reader, ok := s.lib.(ModelInfoReader)
 	if !ok {
 		return showResponseOf(m)

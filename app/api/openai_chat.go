@@ -4,18 +4,12 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/perchapp/perch/app/docs"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
 const fingerprint = "fp_perch"
-
-// seedFor gives choice i its own seed, so n choices differ unless sampling is greedy.
-func seedFor(seed int64, i int) int64 {
-	if seed < 0 {
-		return seed
-	}
-	return seed + int64(i)
-}
 
 // recordGeneration feeds a finished generation to metrics and the request's log line.
 func (s *Server) recordGeneration(r *http.Request, model string, u engine.Usage, t engine.Timings) {
@@ -31,26 +25,12 @@ func (s *Server) countEngineError(err error) {
 	}
 }
 
-// sumUsage totals choices made n per prompt, in order: each prompt counts once, every
-// choice's completion counts.
-func sumUsage(us []engine.Usage, n int) engine.Usage {
-	var out engine.Usage
-	for i, u := range us {
-		if i%n == 0 {
-			out.PromptTokens += u.PromptTokens
-			out.CachedTokens += u.CachedTokens
-		}
-		out.CompletionTokens += u.CompletionTokens
-	}
-	return out
-}
-
 func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
-	var req oaiChatRequest
+	var req openaiwire.ChatRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	base, n, err := chatRequestFromOpenAI(req)
+	base, n, err := openaiwire.ChatRequestFromOpenAI(req)
 	if err != nil {
 		return err
 	}
@@ -67,7 +47,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 	results := make([]*engine.ChatResult, n)
 	err = runN(r.Context(), n, func(ctx context.Context, i int) error {
 		cr := base
-		cr.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+		cr.Sampling.Seed = openaiwire.SeedFor(base.Sampling.Seed, i)
 		res, err := s.eng.Chat(ctx, cr, nil)
 		results[i] = res
 		return err
@@ -76,39 +56,39 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 		s.countEngineError(err)
 		return err
 	}
-	resp := oaiChatResponse{ID: newID("chatcmpl-"), Object: "chat.completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint}
+	resp := openaiwire.ChatResponse{ID: openaiwire.NewID("chatcmpl-"), Object: "chat.completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint}
 	usages := make([]engine.Usage, n)
 	for i, res := range results {
-		resp.Choices = append(resp.Choices, chatChoiceFromResult(i, res, base.Logprobs))
+		resp.Choices = append(resp.Choices, openaiwire.ChatChoiceFromResult(i, res, base.Logprobs))
 		usages[i] = res.Usage
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 	}
-	resp.Usage = usageToOpenAI(sumUsage(usages, n))
-	writeJSON(w, http.StatusOK, rag.openAIResponse(resp))
+	resp.Usage = openaiwire.UsageToOpenAI(openaiwire.SumUsage(usages, n))
+	writeJSON(w, http.StatusOK, withSources(resp, rag))
 	return nil
 }
 
-func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *retrieval) {
+func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base engine.ChatRequest, n int, includeUsage bool, rag *docs.Retrieval) {
 	sw := newSSE(w)
-	id, created := newID("chatcmpl-"), s.now().Unix()
-	chunk := func(choices []oaiChunkChoice, u *oaiUsage) oaiChatChunk {
-		return oaiChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
+	id, created := openaiwire.NewID("chatcmpl-"), s.now().Unix()
+	chunk := func(choices []openaiwire.ChunkChoice, u *openaiwire.Usage) openaiwire.ChatChunk {
+		return openaiwire.ChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: base.Model, SystemFingerprint: fingerprint, Choices: choices, Usage: u}
 	}
-	one := func(c oaiChunkChoice) error { return sw.Send(chunk([]oaiChunkChoice{c}, nil)) }
-	if rag.sendOpenAIChunk(sw, chunk(nil, nil)) != nil {
+	one := func(c openaiwire.ChunkChoice) error { return sw.Send(chunk([]openaiwire.ChunkChoice{c}, nil)) }
+	if sendSourcesChunk(sw, chunk(nil, nil), rag) != nil {
 		return
 	}
 	usages := make([]engine.Usage, n)
 	err := runN(r.Context(), n, func(ctx context.Context, i int) error {
 		cr := base
-		cr.Sampling.Seed = seedFor(base.Sampling.Seed, i)
+		cr.Sampling.Seed = openaiwire.SeedFor(base.Sampling.Seed, i)
 		roleSent := false
 		sendRole := func() error {
 			if roleSent {
 				return nil
 			}
 			roleSent = true
-			return one(oaiChunkChoice{Index: i, Delta: oaiDelta{Role: "assistant"}})
+			return one(openaiwire.ChunkChoice{Index: i, Delta: openaiwire.Delta{Role: "assistant"}})
 		}
 		res, err := s.eng.Chat(ctx, cr, func(ev engine.ChatEvent) error {
 			if err := sendRole(); err != nil {
@@ -117,13 +97,13 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 			if ev.Content == "" && ev.Reasoning == "" && len(ev.Logprobs) == 0 {
 				return nil
 			}
-			c := oaiChunkChoice{Index: i, Delta: oaiDelta{ReasoningContent: ev.Reasoning}}
+			c := openaiwire.ChunkChoice{Index: i, Delta: openaiwire.Delta{ReasoningContent: ev.Reasoning}}
 			if ev.Content != "" {
 				text := ev.Content
 				c.Delta.Content = &text
 			}
 			if cr.Logprobs && len(ev.Logprobs) > 0 {
-				c.Logprobs = &oaiChatLogprobs{Content: logprobsToOpenAI(ev.Logprobs)}
+				c.Logprobs = &openaiwire.ChatLogprobs{Content: openaiwire.LogprobsToOpenAI(ev.Logprobs)}
 			}
 			return one(c)
 		})
@@ -136,13 +116,13 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 			return err
 		}
 		// The engine hands tool calls over parsed, at the end; they go out as one delta.
-		if calls := toolCallsToOpenAI(res.Message.ToolCalls, true); len(calls) > 0 {
-			if err := one(oaiChunkChoice{Index: i, Delta: oaiDelta{ToolCalls: calls}}); err != nil {
+		if calls := openaiwire.ToolCallsToOpenAI(res.Message.ToolCalls, true); len(calls) > 0 {
+			if err := one(openaiwire.ChunkChoice{Index: i, Delta: openaiwire.Delta{ToolCalls: calls}}); err != nil {
 				return err
 			}
 		}
-		fr := finishReason(res.FinishReason, len(res.Message.ToolCalls))
-		return one(oaiChunkChoice{Index: i, FinishReason: &fr})
+		fr := openaiwire.FinishReason(res.FinishReason, len(res.Message.ToolCalls))
+		return one(openaiwire.ChunkChoice{Index: i, FinishReason: &fr})
 	})
 	if err != nil {
 		s.countEngineError(err)
@@ -150,7 +130,7 @@ func (s *Server) streamOpenAIChat(w http.ResponseWriter, r *http.Request, base e
 		return
 	}
 	if includeUsage {
-		if sw.Send(chunk([]oaiChunkChoice{}, usageToOpenAI(sumUsage(usages, n)))) != nil {
+		if sw.Send(chunk([]openaiwire.ChunkChoice{}, openaiwire.UsageToOpenAI(openaiwire.SumUsage(usages, n)))) != nil {
 			return
 		}
 	}

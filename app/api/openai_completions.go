@@ -4,31 +4,12 @@ import (
 	"context"
 	"net/http"
 
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
-// completionJob is one (prompt, choice) pair; Index is its place in choices.
-type completionJob struct {
-	Index  int
-	Prompt int
-	Req    engine.CompletionRequest
-}
-
-func completionJobs(base engine.CompletionRequest, prompts []completionPrompt, n int) []completionJob {
-	jobs := make([]completionJob, 0, len(prompts)*n)
-	for p, pr := range prompts {
-		for i := range n {
-			req := base
-			req.Prompt, req.Tokens = pr.Text, pr.Tokens
-			req.Sampling.Seed = seedFor(base.Sampling.Seed, i)
-			jobs = append(jobs, completionJob{Index: p*n + i, Prompt: p, Req: req})
-		}
-	}
-	return jobs
-}
-
 // echoTexts gives each prompt as text, detokenizing token prompts, for echo.
-func (s *Server) echoTexts(ctx context.Context, model string, prompts []completionPrompt) ([]string, error) {
+func (s *Server) echoTexts(ctx context.Context, model string, prompts []openaiwire.CompletionPrompt) ([]string, error) {
 	out := make([]string, len(prompts))
 	for i, p := range prompts {
 		if p.Tokens == nil {
@@ -45,11 +26,11 @@ func (s *Server) echoTexts(ctx context.Context, model string, prompts []completi
 }
 
 func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error {
-	var req oaiCompletionRequest
+	var req openaiwire.CompletionRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	base, prompts, n, err := completionRequestFromOpenAI(req)
+	base, prompts, n, err := openaiwire.CompletionRequestFromOpenAI(req)
 	if err != nil {
 		return err
 	}
@@ -62,7 +43,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	jobs := completionJobs(base, prompts, n)
+	jobs := openaiwire.CompletionJobs(base, prompts, n)
 	if req.Stream {
 		s.streamOpenAICompletions(w, r, req.Model, jobs, echo, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return nil
@@ -77,31 +58,31 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error
 		s.countEngineError(err)
 		return err
 	}
-	resp := oaiCompletionResponse{ID: newID("cmpl-"), Object: "text_completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint,
-		Choices: make([]oaiCompletionChoice, len(jobs))}
+	resp := openaiwire.CompletionResponse{ID: openaiwire.NewID("cmpl-"), Object: "text_completion", Created: s.now().Unix(), Model: req.Model, SystemFingerprint: fingerprint,
+		Choices: make([]openaiwire.CompletionChoice, len(jobs))}
 	usages := make([]engine.Usage, len(jobs))
 	for k, job := range jobs {
 		res := results[k]
 		prefix := echo[job.Prompt]
-		fr := finishReason(res.FinishReason, 0)
-		c := oaiCompletionChoice{Index: job.Index, Text: prefix + res.Text, FinishReason: &fr}
+		fr := openaiwire.FinishReason(res.FinishReason, 0)
+		c := openaiwire.CompletionChoice{Index: job.Index, Text: prefix + res.Text, FinishReason: &fr}
 		if base.Logprobs {
-			c.Logprobs = legacyLogprobs(res.Logprobs, len(prefix))
+			c.Logprobs = openaiwire.LegacyLogprobsOf(res.Logprobs, len(prefix))
 		}
 		resp.Choices[job.Index] = c
 		s.recordGeneration(r, base.Model, res.Usage, res.Timings)
 		usages[k] = res.Usage
 	}
-	resp.Usage = usageToOpenAI(sumUsage(usages, n))
+	resp.Usage = openaiwire.UsageToOpenAI(openaiwire.SumUsage(usages, n))
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
-func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request, model string, jobs []completionJob, echo []string, includeUsage bool) {
+func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request, model string, jobs []openaiwire.CompletionJob, echo []string, includeUsage bool) {
 	sw := newSSE(w)
-	id, created := newID("cmpl-"), s.now().Unix()
-	send := func(c oaiCompletionChoice) error {
-		return sw.Send(oaiCompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint, Choices: []oaiCompletionChoice{c}})
+	id, created := openaiwire.NewID("cmpl-"), s.now().Unix()
+	send := func(c openaiwire.CompletionChoice) error {
+		return sw.Send(openaiwire.CompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint, Choices: []openaiwire.CompletionChoice{c}})
 	}
 	usages := make([]engine.Usage, len(jobs))
 	err := runN(r.Context(), len(jobs), func(ctx context.Context, k int) error {
@@ -114,15 +95,15 @@ func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request,
 				return nil
 			}
 			sentPrefix = true
-			return send(oaiCompletionChoice{Index: job.Index, Text: prefix})
+			return send(openaiwire.CompletionChoice{Index: job.Index, Text: prefix})
 		}
 		res, err := s.eng.Complete(ctx, job.Req, func(ev engine.Event) error {
 			if err := sendPrefix(); err != nil {
 				return err
 			}
-			c := oaiCompletionChoice{Index: job.Index, Text: ev.Text}
+			c := openaiwire.CompletionChoice{Index: job.Index, Text: ev.Text}
 			if job.Req.Logprobs && ev.Logprob != nil {
-				c.Logprobs = legacyLogprobs([]engine.Logprob{*ev.Logprob}, offset)
+				c.Logprobs = openaiwire.LegacyLogprobsOf([]engine.Logprob{*ev.Logprob}, offset)
 				offset += len(ev.Logprob.Token)
 			}
 			if ev.Text == "" && c.Logprobs == nil {
@@ -138,8 +119,8 @@ func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request,
 		if err := sendPrefix(); err != nil {
 			return err
 		}
-		fr := finishReason(res.FinishReason, 0)
-		return send(oaiCompletionChoice{Index: job.Index, FinishReason: &fr})
+		fr := openaiwire.FinishReason(res.FinishReason, 0)
+		return send(openaiwire.CompletionChoice{Index: job.Index, FinishReason: &fr})
 	})
 	if err != nil {
 		s.countEngineError(err)
@@ -147,9 +128,9 @@ func (s *Server) streamOpenAICompletions(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	if includeUsage {
-		total := sumUsage(usages, len(jobs)/len(echo)) // echo has one entry per prompt
-		if sw.Send(oaiCompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint,
-			Choices: []oaiCompletionChoice{}, Usage: usageToOpenAI(total)}) != nil {
+		total := openaiwire.SumUsage(usages, len(jobs)/len(echo)) // echo has one entry per prompt
+		if sw.Send(openaiwire.CompletionResponse{ID: id, Object: "text_completion", Created: created, Model: model, SystemFingerprint: fingerprint,
+			Choices: []openaiwire.CompletionChoice{}, Usage: openaiwire.UsageToOpenAI(total)}) != nil {
 			return
 		}
 	}

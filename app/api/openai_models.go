@@ -6,15 +6,17 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/perchapp/perch/app/wire"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
 func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error {
-	var req oaiEmbeddingRequest
+	var req openaiwire.EmbeddingRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	er, err := embedRequestFromOpenAI(req)
+	er, err := openaiwire.EmbedRequestFromOpenAI(req)
 	if err != nil {
 		return err
 	}
@@ -25,7 +27,7 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 		s.countEngineError(err)
 		return err
 	}
-	resp, err := embeddingResponse(req, res)
+	resp, err := openaiwire.EmbeddingResponseOf(req, res)
 	if err != nil {
 		return err
 	}
@@ -33,45 +35,6 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 	s.metrics.tokens.WithLabelValues(er.Model, "prompt").Add(float64(res.PromptTokens))
 	writeJSON(w, http.StatusOK, resp)
 	return nil
-}
-
-func embedRequestFromOpenAI(req oaiEmbeddingRequest) (engine.EmbedRequest, error) {
-	var er engine.EmbedRequest
-	if err := validateModelName("model", req.Model); err != nil {
-		return er, err
-	}
-	texts, tokens, err := embedInputs(req.Input)
-	if err != nil {
-		return er, err
-	}
-	switch req.EncodingFormat {
-	case "", "float", "base64":
-	default:
-		return er, badRequest("encoding_format", "encoding_format must be \"float\" or \"base64\", got %q", req.EncodingFormat)
-	}
-	if req.Dimensions != nil && *req.Dimensions < 1 {
-		return er, badRequest("dimensions", "dimensions must be at least 1, got %d", *req.Dimensions)
-	}
-	if er.KeepAlive, err = parseKeepAlive(req.KeepAlive, "keep_alive"); err != nil {
-		return er, err
-	}
-	er.Model, er.Inputs, er.Tokens, er.Normalize = req.Model, texts, tokens, true
-	return er, nil
-}
-
-// embeddingResponse builds OpenAI's answer. dimensions must match the model's vectors: the
-// engine cannot tell which models were trained to be shortened (Matryoshka), and cutting
-// any other model's vectors would silently give poor ones.
-func embeddingResponse(req oaiEmbeddingRequest, res *engine.EmbedResult) (oaiEmbeddingResponse, error) {
-	out := oaiEmbeddingResponse{Object: "list", Model: req.Model, Data: make([]oaiEmbedding, len(res.Embeddings)),
-		Usage: oaiEmbedUsage{PromptTokens: res.PromptTokens, TotalTokens: res.PromptTokens}}
-	for i, v := range res.Embeddings {
-		if req.Dimensions != nil && *req.Dimensions != len(v) {
-			return out, badRequest("dimensions", "model %q gives %d-dimensional vectors and does not support other sizes; leave out dimensions or ask for %d", req.Model, len(v), len(v))
-		}
-		out.Data[i] = oaiEmbedding{Object: "embedding", Index: i, Embedding: encodeEmbedding(v, req.EncodingFormat)}
-	}
-	return out, nil
 }
 
 // modelNames lists the library's models, or the loaded ones when there is no library.
@@ -111,7 +74,7 @@ func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error
 	return LibraryModel{}, notFound("model %q not found", name)
 }
 
-func toOAIModel(m LibraryModel) oaiModel {
+func toOAIModel(m LibraryModel) openaiwire.Model {
 	var created int64
 	if !m.ModifiedAt.IsZero() {
 		created = m.ModifiedAt.Unix()
@@ -120,7 +83,7 @@ func toOAIModel(m LibraryModel) oaiModel {
 	if m.Remote != "" {
 		owner = m.Remote // where it runs
 	}
-	return oaiModel{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
+	return openaiwire.Model{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
 }
 
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
@@ -128,7 +91,7 @@ func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := oaiModelList{Object: "list", Data: make([]oaiModel, 0, len(ms))}
+	out := openaiwire.ModelList{Object: "list", Data: make([]openaiwire.Model, 0, len(ms))}
 	for _, m := range ms {
 		out.Data = append(out.Data, toOAIModel(m))
 	}
@@ -138,7 +101,7 @@ func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := validateModelName("id", id); err != nil {
+	if err := wire.ValidateModelName("id", id); err != nil {
 		return err
 	}
 	m, err := s.getModel(r.Context(), id)

@@ -1,11 +1,13 @@
 package api
 
 import (
-	"github.com/perchapp/perch/engine"
 	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/perchapp/perch/app/wire"
+	"github.com/perchapp/perch/engine"
 )
 
 func searchQuery(r *http.Request) (string, error) {
@@ -68,7 +70,7 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validatePullRef("ref", req.Ref); err != nil {
+	if err := wire.ValidatePullRef("ref", req.Ref); err != nil {
 		return err
 	}
 	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,8 @@ import (
 	"strings"
 
 	"github.com/perchapp/perch/app/docs"
-	"github.com/perchapp/perch/app/docs/extract"
+	"github.com/perchapp/perch/app/wire"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -81,61 +81,10 @@ type collectionsAPI struct {
 	chats ChatStore
 }
 
-// collectionError maps the store's errors to statuses.
-func collectionError(err error) error {
-	var skip *docs.SkipError
-	code := ""
-	status := 0
-	switch {
-	case errors.As(err, &skip):
-		status, code = http.StatusUnprocessableEntity, skipCode(skip.Err)
-	case errors.Is(err, docs.ErrNotFound):
-		status, code = http.StatusNotFound, "not_found"
-	case errors.Is(err, docs.ErrInvalid):
-		status = http.StatusBadRequest
-	case errors.Is(err, docs.ErrExists):
-		status, code = http.StatusConflict, "exists"
-	case errors.Is(err, docs.ErrNeedsReindex):
-		status, code = http.StatusConflict, "needs_reindex"
-	case errors.Is(err, docs.ErrBusy):
-		status, code = http.StatusConflict, "busy"
-	default:
-		return err
-	}
-	msg := err.Error()
-	if code == "needs_reindex" {
-		msg += " (POST /perch/collections/{id}/reindex)"
-	}
-	// The sentinel's word is noise before a message that already says what is wrong.
-	for _, prefix := range []string{"invalid: ", "not found: ", "already exists: ", "busy: ", "needs re-indexing: "} {
-		msg = strings.TrimPrefix(msg, prefix)
-	}
-	return &apiError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
-}
-
-func skipCode(err error) string {
-	switch {
-	case errors.Is(err, extract.ErrUnsupported):
-		return "unsupported_file"
-	case errors.Is(err, extract.ErrBinary):
-		return "binary_file"
-	case errors.Is(err, extract.ErrNoText):
-		return "no_text"
-	case errors.Is(err, extract.ErrUnreadable):
-		return "unreadable_file"
-	}
-	return "not_indexable"
-}
-
-func (a *collectionsAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	writeOpenAIError(w, r, collectionError(err))
-}
-
 func (a *collectionsAPI) list(w http.ResponseWriter, r *http.Request) error {
 	list, err := a.store.List(r.Context())
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collections": list})
 	return nil
@@ -152,7 +101,7 @@ type collectionView struct {
 // checkModel refuses an embedding model the library does not have, and warns about a chat
 // model. Without a library the engine's error at indexing time says it instead.
 func (a *collectionsAPI) checkModel(ctx context.Context, name string) (string, error) {
-	if err := validateModelName("embedding_model", name); err != nil {
+	if err := wire.ValidateModelName("embedding_model", name); err != nil {
 		return "", err
 	}
 	if a.s.lib == nil {
@@ -184,45 +133,33 @@ func (a *collectionsAPI) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := a.store.Create(r.Context(), n)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusCreated, collectionView{Collection: c, Warning: warning})
 	return nil
 }
 
-func (a *collectionsAPI) collectionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+func (a *collectionsAPI) get(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return 0, false
-	}
-	return id, true
-}
-
-func (a *collectionsAPI) get(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+		return err
 	}
 	c, err := a.store.Get(r.Context(), id)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	list, err := a.store.Documents(r.Context(), id)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collection": c, "documents": list})
 	return nil
 }
 
 func (a *collectionsAPI) patch(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
 	var p docs.Patch
 	if err := decodeBody(r, &p); err != nil {
@@ -237,21 +174,19 @@ func (a *collectionsAPI) patch(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := a.store.Update(r.Context(), id, p)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, collectionView{Collection: c, Warning: warning})
 	return nil
 }
 
 func (a *collectionsAPI) delete(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
 	if err := a.store.Delete(r.Context(), id); err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -266,14 +201,11 @@ type addedView struct {
 }
 
 func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
-	var (
-		added docs.Added
-		err   error
-	)
+	var added docs.Added
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
 		var name string
@@ -297,8 +229,7 @@ func (a *collectionsAPI) addDocument(w http.ResponseWriter, r *http.Request) err
 		added, err = a.store.AddText(r.Context(), id, body.Name, *body.Text)
 	}
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	status := http.StatusCreated
 	if added.Status == docs.Unchanged {
@@ -363,60 +294,52 @@ func readError(err error) error {
 	return badRequest("file", "the upload could not be read: %v", err)
 }
 
-func (a *collectionsAPI) docID(w http.ResponseWriter, r *http.Request) (int64, int64, bool) {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return 0, 0, false
+func docID(r *http.Request) (int64, int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, 0, err
 	}
 	doc, err := pathID(r, "doc")
-	if err != nil {
-		writeOpenAIError(w, r, err)
-		return 0, 0, false
-	}
-	return id, doc, true
+	return id, doc, err
 }
 
 func (a *collectionsAPI) listDocuments(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
 	list, err := a.store.Documents(r.Context(), id)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"documents": list})
 	return nil
 }
 
 func (a *collectionsAPI) getDocument(w http.ResponseWriter, r *http.Request) error {
-	id, doc, ok := a.docID(w, r)
-	if !ok {
-		return nil
+	id, doc, err := docID(r)
+	if err != nil {
+		return err
 	}
 	d, err := a.store.Document(r.Context(), id, doc)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	ps, err := a.store.Passages(r.Context(), id, doc)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"document": d, "passages": ps})
 	return nil
 }
 
 func (a *collectionsAPI) deleteDocument(w http.ResponseWriter, r *http.Request) error {
-	id, doc, ok := a.docID(w, r)
-	if !ok {
-		return nil
+	id, doc, err := docID(r)
+	if err != nil {
+		return err
 	}
 	if err := a.store.DeleteDocument(r.Context(), id, doc); err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -431,9 +354,9 @@ type progressEvent struct {
 }
 
 func (a *collectionsAPI) addFolder(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
 	var body struct {
 		Path   string `json:"path"`
@@ -445,16 +368,15 @@ func (a *collectionsAPI) addFolder(w http.ResponseWriter, r *http.Request) error
 	if body.Path == "" {
 		return badRequest("path", `field "path" is required: the absolute path of a folder on this machine`)
 	}
-	a.run(w, r, body.Stream == nil || *body.Stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
+	return a.run(w, r, body.Stream == nil || *body.Stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
 		return a.store.AddFolder(ctx, id, body.Path, progress)
 	})
-	return nil
 }
 
 func (a *collectionsAPI) reindex(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
 	stream := true
 	if r.ContentLength > 0 {
@@ -466,25 +388,23 @@ func (a *collectionsAPI) reindex(w http.ResponseWriter, r *http.Request) error {
 		}
 		stream = body.Stream == nil || *body.Stream
 	}
-	a.run(w, r, stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
+	return a.run(w, r, stream, func(ctx context.Context, progress func(docs.Progress)) (docs.Summary, error) {
 		return a.store.Reindex(ctx, id, progress)
 	})
-	return nil
 }
 
 // run streams an indexing run's progress as SSE, or answers its summary as JSON. Closing the
 // stream cancels the run; what it finished stays indexed, and running it again continues
 // where it stopped (unchanged files are recognized by their hash).
-func (a *collectionsAPI) run(w http.ResponseWriter, r *http.Request, stream bool, do func(context.Context, func(docs.Progress)) (docs.Summary, error)) {
+func (a *collectionsAPI) run(w http.ResponseWriter, r *http.Request, stream bool, do func(context.Context, func(docs.Progress)) (docs.Summary, error)) error {
 	ctx := r.Context()
 	if !stream {
 		sum, err := do(ctx, nil)
 		if err != nil {
-			a.fail(w, r, err)
-			return
+			return collectionError(err)
 		}
 		writeJSON(w, http.StatusOK, sum)
-		return
+		return nil
 	}
 	sw := newSSE(w)
 	var sendErr error
@@ -498,15 +418,16 @@ func (a *collectionsAPI) run(w http.ResponseWriter, r *http.Request, stream bool
 			obj := openAIError(e).Error
 			return progressEvent{Progress: docs.Progress{Phase: "error"}, Error: &obj}
 		})
-		return
+		return nil
 	}
 	sw.Send(progressEvent{Progress: docs.Progress{Phase: "summary", Done: sum.Files, Total: sum.Files, Embedded: sum.Embedded, Elapsed: sum.ElapsedMs}, Summary: &sum})
+	return nil
 }
 
 func (a *collectionsAPI) search(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.collectionID(w, r)
-	if !ok {
-		return nil
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
 	var q docs.Query
 	if err := decodeBody(r, &q); err != nil {
@@ -514,37 +435,34 @@ func (a *collectionsAPI) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	found, err := a.store.Search(r.Context(), id, q)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, found)
 	return nil
 }
 
-func (a *collectionsAPI) chatID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+// chatID is the chat of a /perch/chats/{id}/… route, which must exist.
+func (a *collectionsAPI) chatID(r *http.Request) (int64, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeOpenAIError(w, r, err)
-		return 0, false
+		return 0, err
 	}
 	if a.chats != nil {
 		if _, err := a.chats.Get(r.Context(), id); err != nil {
-			writeOpenAIError(w, r, err)
-			return 0, false
+			return 0, err
 		}
 	}
-	return id, true
+	return id, nil
 }
 
 func (a *collectionsAPI) chatCollection(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.chatID(w, r)
-	if !ok {
-		return nil
+	id, err := a.chatID(r)
+	if err != nil {
+		return err
 	}
 	c, found, err := a.store.ChatCollection(r.Context(), id)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	if !found {
 		writeJSON(w, http.StatusOK, map[string]any{"collection": nil})
@@ -555,9 +473,9 @@ func (a *collectionsAPI) chatCollection(w http.ResponseWriter, r *http.Request) 
 }
 
 func (a *collectionsAPI) attach(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.chatID(w, r)
-	if !ok {
-		return nil
+	id, err := a.chatID(r)
+	if err != nil {
+		return err
 	}
 	var body struct {
 		Collection json.RawMessage `json:"collection"`
@@ -565,40 +483,36 @@ func (a *collectionsAPI) attach(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &body); err != nil {
 		return err
 	}
-	if isNull(body.Collection) {
+	if wire.IsNull(body.Collection) {
 		if err := a.store.AttachChat(r.Context(), id, 0); err != nil {
-			a.fail(w, r, err)
-			return nil
+			return collectionError(err)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"collection": nil})
 		return nil
 	}
-	ref, err := parseCollectionRef(body.Collection)
+	ref, err := docs.ParseRef(body.Collection)
 	if err != nil {
 		return err
 	}
-	c, err := a.store.Find(r.Context(), ref.ref)
+	c, err := a.store.Find(r.Context(), ref.Name)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	if err := a.store.AttachChat(r.Context(), id, c.ID); err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collection": c})
 	return nil
 }
 
 func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) error {
-	id, ok := a.chatID(w, r)
-	if !ok {
-		return nil
+	id, err := a.chatID(r)
+	if err != nil {
+		return err
 	}
 	src, err := a.store.ChatSources(r.Context(), id)
 	if err != nil {
-		a.fail(w, r, err)
-		return nil
+		return collectionError(err)
 	}
 	out := make(map[string][]docs.Source, len(src))
 	for mid, s := range src {
@@ -608,156 +522,47 @@ func (a *collectionsAPI) chatSources(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// The chat hook.
-
-type collectionRef struct {
-	ref      string
-	topK     int
-	minScore *float64
-}
-
-// parseCollectionRef reads "notes", 3, or {"name": "notes" | "id": 3, "top_k": 6, "min_score": 0.4}.
-func parseCollectionRef(raw json.RawMessage) (collectionRef, error) {
-	raw = bytes.TrimSpace(raw)
-	var ref collectionRef
-	switch {
-	case len(raw) > 0 && raw[0] == '"':
-		if err := json.Unmarshal(raw, &ref.ref); err != nil {
-			return ref, badRequest("collection", `field "collection" must be a name, an id or an object`)
-		}
-	case len(raw) > 0 && raw[0] == '{':
-		var o struct {
-			ID       *int64   `json:"id"`
-			Name     string   `json:"name"`
-			TopK     int      `json:"top_k"`
-			MinScore *float64 `json:"min_score"`
-		}
-		if err := json.Unmarshal(raw, &o); err != nil {
-			return ref, badRequest("collection", `field "collection" must be {"name" or "id", "top_k", "min_score"}: %v`, err)
-		}
-		ref.ref, ref.topK, ref.minScore = o.Name, o.TopK, o.MinScore
-		if o.ID != nil {
-			ref.ref = strconv.FormatInt(*o.ID, 10)
-		}
-	default:
-		var id int64
-		if err := json.Unmarshal(raw, &id); err != nil || id <= 0 {
-			return ref, badRequest("collection", `field "collection" must be a name, an id or an object, got %s`, jsonKind(raw))
-		}
-		ref.ref = strconv.FormatInt(id, 10)
-	}
-	if strings.TrimSpace(ref.ref) == "" {
-		return ref, badRequest("collection", `field "collection" names no collection`)
-	}
-	if ref.topK < 0 || ref.topK > docs.MaxTopK {
-		return ref, badRequest("collection.top_k", "collection.top_k must be between 1 and %d", docs.MaxTopK)
-	}
-	return ref, nil
-}
-
-// retrieval is what a collection added to one chat request; nil when none was named. Its
-// methods accept a nil receiver, so handlers call them without checking.
-type retrieval struct {
-	r *docs.Retrieval
-}
+// The chat hooks: the citing itself is app/docs (Citer); here the sources go on the wire.
 
 // withCollection is the hook of POST /v1/chat/completions: when the request names a
 // collection (raw is its "collection" member), the last user message is searched and
 // replaced (in req only) by the cited prompt. It returns nil when no collection is named.
-func (s *Server) withCollection(ctx context.Context, raw json.RawMessage, req *engine.ChatRequest) (*retrieval, error) {
-	if isNull(raw) {
+func (s *Server) withCollection(ctx context.Context, raw json.RawMessage, req *engine.ChatRequest) (*docs.Retrieval, error) {
+	if wire.IsNull(raw) {
 		return nil, nil
 	}
 	store := s.collections()
 	if store == nil {
 		return nil, unavailable("document collections")
 	}
-	ref, err := parseCollectionRef(raw)
+	ref, err := docs.ParseRef(raw)
 	if err != nil {
 		return nil, err
 	}
-	c, err := store.Find(ctx, ref.ref)
-	if err != nil {
-		if errors.Is(err, docs.ErrNotFound) {
-			return nil, &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "collection_not_found", Param: "collection", Message: err.Error()}
-		}
-		return nil, collectionError(err)
-	}
-	return augment(ctx, store, c, ref, req)
+	return docs.Citer{Store: store}.CiteRequest(ctx, ref, req)
 }
 
-// augment searches the collection for the chat's question and gives the model the prompt
-// that cites what was found (app/docs); here only the errors become the API's.
-func augment(ctx context.Context, store Collections, c docs.Collection, ref collectionRef, req *engine.ChatRequest) (*retrieval, error) {
-	last, ok := docs.Question(req.Messages)
-	if !ok {
-		return nil, badRequest("messages", "a chat that names a collection needs a user message to search the documents for")
-	}
-	r, err := store.Retrieve(ctx, c.ID, req.Messages[last].Content, ref.topK, ref.minScore)
-	if err != nil {
-		// Say which part failed: an error about "the model" here is the embedding model.
-		e := toAPIError(collectionError(err))
-		e.Message = fmt.Sprintf("searching the collection %q: %s", c.Name, e.Message)
-		if e.Param == "model" {
-			e.Param = "collection"
-		}
-		return nil, e
-	}
-	// A copy: the caller's messages (the stored history) keep the question as asked.
-	req.Messages = r.Cite(req.Messages, last)
-	return &retrieval{r: r}, nil
-}
-
-// chatCollection is the hook of the UI's chat: when the chat has a collection attached, the
-// user's turn is searched, the sources are saved with it, and req gets the cited prompt.
-func (s *Server) chatCollection(ctx context.Context, chatID, userMessageID int64, req *engine.ChatRequest) (*docs.Retrieval, error) {
-	store := s.collections()
-	if store == nil {
-		return nil, nil
-	}
-	c, found, err := store.ChatCollection(ctx, chatID)
-	if err != nil || !found {
-		return nil, err
-	}
-	rt, err := augment(ctx, store, c, collectionRef{ref: strconv.FormatInt(c.ID, 10)}, req)
-	if err != nil {
-		return nil, err
-	}
-	if err := store.SaveSources(ctx, chatID, userMessageID, rt.r.Sources); err != nil {
-		return nil, err
-	}
-	return rt.r, nil
-}
-
-// sources are the cited passages; an empty (not nil) list when nothing was relevant.
-func (rt *retrieval) sources() []docs.Source {
-	if rt == nil {
-		return nil
-	}
-	return rt.r.Sources
-}
-
-// openAIResponse adds the top-level "sources" to a chat completion.
-func (rt *retrieval) openAIResponse(resp oaiChatResponse) any {
-	if rt == nil {
+// withSources adds the top-level "sources" to a chat completion that cited a collection.
+func withSources(resp openaiwire.ChatResponse, rag *docs.Retrieval) any {
+	if rag == nil {
 		return resp
 	}
 	return struct {
-		oaiChatResponse
+		openaiwire.ChatResponse
 		Sources []docs.Source `json:"sources"`
-	}{resp, rt.sources()}
+	}{resp, rag.Sources}
 }
 
-// sendOpenAIChunk sends the sources first in a stream, in a chunk with no choices.
-func (rt *retrieval) sendOpenAIChunk(sw *streamWriter, c oaiChatChunk) error {
-	if rt == nil {
+// sendSourcesChunk sends the sources first in a stream, in a chunk with no choices.
+func sendSourcesChunk(sw *streamWriter, c openaiwire.ChatChunk, rag *docs.Retrieval) error {
+	if rag == nil {
 		return nil
 	}
-	c.Choices = []oaiChunkChoice{}
+	c.Choices = []openaiwire.ChunkChoice{}
 	return sw.Send(struct {
-		oaiChatChunk
+		openaiwire.ChatChunk
 		Sources []docs.Source `json:"sources"`
-	}{c, rt.sources()})
+	}{c, rag.Sources})
 }
 
 // sourcesEvent is the UI chat's {"type": "sources"} event.

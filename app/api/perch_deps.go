@@ -5,7 +5,9 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/chats"
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/config"
+	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
 )
@@ -180,8 +182,8 @@ type perch struct {
 	// for a restart.
 	startSettings config.Settings
 
-	// gens tracks the UI answers being written, one per chat (perch_chats.go).
-	gens    *generations
+	// answers writes the UI chats' answers, one at a time per chat (app/chats/answer).
+	answers *answer.Service
 	pulls   *pulls.Manager
 	uploads *uploads.Service
 }
@@ -195,8 +197,35 @@ func newPerch(s *Server, d Deps) *perch {
 	if d.MemoryTick > 0 {
 		p.tick = d.MemoryTick
 	}
-	p.gens = newGenerations()
+	p.answers = newAnswers(s, d)
 	p.pulls = pulls.New(puller{s.lib}, p.discarder, func(err error) (string, string) { ae := toAPIError(err); return ae.Message, ae.Code }, s.log, s.now)
 	p.uploads = uploads.New(p.uploadDir, s.now)
 	return p
+}
+
+// newAnswers builds the UI chats' answer service from the server's engine, the chat history,
+// the default model in the settings and, when there are collections, their citing.
+func newAnswers(s *Server, d Deps) *answer.Service {
+	o := answer.Options{Engine: s.eng, Now: s.now, Log: s.log}
+	if d.Chats != nil {
+		o.Store = d.Chats
+	}
+	if d.Settings != nil {
+		o.DefaultModel = func() string { return d.Settings.Get().DefaultModel }
+	}
+	if d.Collections != nil {
+		o.Citer = docs.Citer{Store: d.Collections}
+	}
+	if s.lib != nil {
+		o.Library = contextLengths{s.lib}
+	}
+	return answer.New(o)
+}
+
+// contextLengths gives the context meter the library's trained context of a model.
+type contextLengths struct{ lib Library }
+
+func (l contextLengths) ContextLength(ctx context.Context, model string) (int, error) {
+	m, err := l.lib.Get(ctx, model)
+	return m.ContextLength, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/uploads"
+	"github.com/perchapp/perch/app/wire"
 )
 
 // Importing a GGUF the user has. Two ways in:
@@ -61,7 +62,7 @@ func importName(name, filename string) (string, error) {
 			return '-'
 		}, name)
 	}
-	if err := validateModelName("name", name); err != nil {
+	if err := wire.ValidateModelName("name", name); err != nil {
 		return "", err
 	}
 	return name, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/system"
+	"github.com/perchapp/perch/app/wire"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -108,11 +109,11 @@ func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
 	case q.Model != "" && q.Ref != "":
 		return badRequest("model", "give either model (installed) or ref (to download), not both")
 	case q.Model != "":
-		if err := validateModelName("model", q.Model); err != nil {
+		if err := wire.ValidateModelName("model", q.Model); err != nil {
 			return err
 		}
 	case q.Ref != "":
-		if err := validatePullRef("ref", q.Ref); err != nil {
+		if err := wire.ValidatePullRef("ref", q.Ref); err != nil {
 			return err
 		}
 	default:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perchapp/perch/app/wire"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -157,7 +158,7 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 	if err := decodeBody(r, &req); err != nil {
 		return req, err
 	}
-	if err := validateModelName("name", req.Name); err != nil {
+	if err := wire.ValidateModelName("name", req.Name); err != nil {
 		return req, err
 	}
 	if req.DraftModel != "" && req.DraftModel != engine.DraftNone {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/perchapp/perch/app/library/pulls"
+	"github.com/perchapp/perch/app/wire"
 )
 
 // Downloads the UI starts run in the server, in app/library/pulls; these are their routes.
@@ -29,7 +30,7 @@ func (a *perchAPI) pullStart(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validatePullRef("ref", req.Ref); err != nil {
+	if err := wire.ValidatePullRef("ref", req.Ref); err != nil {
 		return err
 	}
 	v, err := a.pulls.Start(req.Ref)

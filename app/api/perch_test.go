@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
 	"github.com/perchapp/perch/engine"
@@ -388,7 +389,7 @@ func TestPerchContextMeter(t *testing.T) {
 	var c chatView
 	json.Unmarshal([]byte(body), &c)
 	// 10 prompt + 4 completion tokens; 256000 KV bytes over 256 cells.
-	want := contextMeter{Model: "stories260k", UsedTokens: 14, ContextTokens: 256, KVBytesPerToken: 1000, KVBytes: 14000, Loaded: true}
+	want := answer.Meter{Model: "stories260k", UsedTokens: 14, ContextTokens: 256, KVBytesPerToken: 1000, KVBytes: 14000, Loaded: true}
 	if c.Context == nil || *c.Context != want {
 		t.Fatalf("meter %+v, want %+v", c.Context, want)
 	}

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/perchapp/perch/app/wire"
 )
 
 // maxTokenizeBytes bounds the Tokens view's text; it is for looking at, not for bulk work.
@@ -37,7 +39,7 @@ func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if err := validateModelName("model", req.Model); err != nil {
+	if err := wire.ValidateModelName("model", req.Model); err != nil {
 		return err
 	}
 	if len(req.Text) > maxTokenizeBytes {

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
-	"github.com/perchapp/perch/engine/chat"
 )
 
 // OpenAI's Responses API: POST /v1/responses (plain and streamed), GET and DELETE
@@ -23,8 +23,8 @@ const (
 )
 
 type storedResp struct {
-	conv respConversation // the conversation including this answer, without instructions
-	body []byte           // the final response object
+	conv openaiwire.RespConversation // the conversation including this answer, without instructions
+	body []byte                      // the final response object
 	at   time.Time
 }
 
@@ -41,7 +41,7 @@ func newRespStore(max int, ttl time.Duration, now func() time.Time) *respStore {
 	return &respStore{max: max, ttl: ttl, now: now, items: map[string]storedResp{}}
 }
 
-func (st *respStore) put(id string, conv respConversation, body []byte) {
+func (st *respStore) put(id string, conv openaiwire.RespConversation, body []byte) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.items[id] = storedResp{conv: conv, body: body, at: st.now()}
@@ -110,11 +110,11 @@ func (s *Server) openaiResponseDelete(w http.ResponseWriter, r *http.Request) er
 
 func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 	st := s.responses
-	var req respRequest
+	var req openaiwire.RespRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	var prev respConversation
+	var prev openaiwire.RespConversation
 	if req.PreviousResponseID != "" {
 		v, ok := st.get(req.PreviousResponseID)
 		if !ok {
@@ -124,15 +124,15 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 		}
 		prev = v.conv
 	}
-	creq, conv, err := respRequestToChat(req, prev)
+	creq, conv, err := openaiwire.RespRequestToChat(req, prev)
 	if err != nil {
 		return err
 	}
 	noteModel(r, creq.Model)
 	creq.KeepAlive = s.keepAlive(creq.KeepAlive)
-	shell := respShell(newID("resp_"), s.now().Unix(), req, creq)
+	shell := openaiwire.RespShell(openaiwire.NewID("resp_"), s.now().Unix(), req, creq)
 	var res *engine.ChatResult
-	var out *respResponse
+	var out *openaiwire.Response
 	if req.Stream {
 		res, out = s.streamResponses(w, r, creq, shell)
 	} else {
@@ -141,8 +141,8 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 			s.countEngineError(err)
 			return err
 		}
-		shell.Output = respOutput(res)
-		respFinish(&shell, res, shell.Output, s.now().Unix())
+		shell.Output = openaiwire.RespOutput(res)
+		openaiwire.RespFinish(&shell, res, shell.Output, s.now().Unix())
 		out = &shell
 		writeJSON(w, http.StatusOK, out)
 	}
@@ -152,7 +152,7 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 	s.recordGeneration(r, creq.Model, res.Usage, res.Timings)
 	if out.Store {
 		body, _ := json.Marshal(out)
-		st.put(out.ID, append(conv, respAnswer(res)), body)
+		st.put(out.ID, append(conv, openaiwire.RespAnswer(res)), body)
 	}
 	return nil
 }
@@ -184,28 +184,15 @@ func (rs *respStream) send(typ string, fields map[string]any) error {
 	return nil
 }
 
-// streamResponses streams one answer as Responses events. Nothing is sent before the engine
-// produces its first event, so an unknown model still gets a 404 with a JSON body. It returns
-// the result and the final response, or nils when the stream failed.
-func (s *Server) streamResponses(w http.ResponseWriter, r *http.Request, creq engine.ChatRequest, resp respResponse) (*engine.ChatResult, *respResponse) {
+// streamResponses streams one answer as Responses events (openaiwire.RespEvents). Nothing is
+// sent before the engine produces its first event, so an unknown model still gets a 404 with a
+// JSON body. It returns the result and the final response, or nils when the stream failed.
+func (s *Server) streamResponses(w http.ResponseWriter, r *http.Request, creq engine.ChatRequest, resp openaiwire.Response) (*engine.ChatResult, *openaiwire.Response) {
 	rs := &respStream{sw: newSSE(w)}
-	st := &respStreamState{rs: rs, resp: &resp}
-	res, err := s.eng.Chat(r.Context(), creq, func(ev engine.ChatEvent) error {
-		if err := st.begin(); err != nil {
-			return err
-		}
-		st.reasoning += ev.Reasoning
-		if ev.Content == "" {
-			return nil
-		}
-		if err := st.openMessage(); err != nil {
-			return err
-		}
-		st.text += ev.Content
-		return rs.send("response.output_text.delta", map[string]any{"item_id": st.msgID, "output_index": st.msgIndex, "content_index": 0, "delta": ev.Content, "logprobs": []any{}})
-	})
+	st := &openaiwire.RespEvents{Send: rs.send, Resp: &resp}
+	res, err := s.eng.Chat(r.Context(), creq, st.Event)
 	if err == nil {
-		err = st.finish(res, s.now().Unix())
+		err = st.Finish(res, s.now().Unix())
 	}
 	if err != nil {
 		s.countEngineError(err)
@@ -222,139 +209,4 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
-}
-
-// respStreamState tracks the items a stream has opened.
-type respStreamState struct {
-	rs        *respStream
-	resp      *respResponse
-	begun     bool
-	reasoning string // thinking so far, sent as one item before the message
-	msgID     string
-	msgIndex  int
-	text      string
-}
-
-func (st *respStreamState) begin() error {
-	if st.begun {
-		return nil
-	}
-	st.begun = true
-	if err := st.rs.send("response.created", map[string]any{"response": st.resp}); err != nil {
-		return err
-	}
-	return st.rs.send("response.in_progress", map[string]any{"response": st.resp})
-}
-
-// addItem sends a whole item (added, then done) and appends it to the output.
-func (st *respStreamState) addItem(item respOutputItem) error {
-	i := len(st.resp.Output)
-	st.resp.Output = append(st.resp.Output, item)
-	if err := st.rs.send("response.output_item.added", map[string]any{"output_index": i, "item": item}); err != nil {
-		return err
-	}
-	return st.rs.send("response.output_item.done", map[string]any{"output_index": i, "item": item})
-}
-
-func (st *respStreamState) flushReasoning() error {
-	if st.reasoning == "" {
-		return nil
-	}
-	text := st.reasoning
-	st.reasoning = ""
-	return st.addItem(respReasoningItem(newID("rs_"), text))
-}
-
-func (st *respStreamState) openMessage() error {
-	if st.msgID != "" {
-		return nil
-	}
-	if err := st.flushReasoning(); err != nil {
-		return err
-	}
-	st.msgID, st.msgIndex = newID("msg_"), len(st.resp.Output)
-	item := respMessageItem(st.msgID, "", "in_progress")
-	st.resp.Output = append(st.resp.Output, item)
-	if err := st.rs.send("response.output_item.added", map[string]any{"output_index": st.msgIndex, "item": item}); err != nil {
-		return err
-	}
-	return st.rs.send("response.content_part.added", map[string]any{"item_id": st.msgID, "output_index": st.msgIndex, "content_index": 0, "part": respTextPart("")})
-}
-
-// finish closes the message, sends the tool calls and the completed response.
-func (st *respStreamState) finish(res *engine.ChatResult, now int64) error {
-	if err := st.begin(); err != nil {
-		return err
-	}
-	if err := st.flushReasoning(); err != nil {
-		return err
-	}
-	calls := res.Message.ToolCalls
-	if st.msgID == "" && len(calls) == 0 {
-		if err := st.openMessage(); err != nil {
-			return err
-		}
-	}
-	if st.msgID != "" {
-		if err := st.closeMessage(respItemStatus(res)); err != nil {
-			return err
-		}
-	}
-	respNameCalls(calls)
-	for _, c := range calls {
-		if err := st.sendCall(c); err != nil {
-			return err
-		}
-	}
-	respFinish(st.resp, res, st.resp.Output, now)
-	event := "response.completed"
-	if st.resp.Status == "incomplete" {
-		event = "response.incomplete"
-	}
-	return st.rs.send(event, map[string]any{"response": st.resp})
-}
-
-func (st *respStreamState) closeMessage(status string) error {
-	part := respTextPart(st.text)
-	ids := map[string]any{"item_id": st.msgID, "output_index": st.msgIndex, "content_index": 0}
-	if err := st.rs.send("response.output_text.done", with(ids, "text", st.text, "logprobs", []any{})); err != nil {
-		return err
-	}
-	if err := st.rs.send("response.content_part.done", with(ids, "part", part)); err != nil {
-		return err
-	}
-	item := respMessageItem(st.msgID, st.text, status)
-	st.resp.Output[st.msgIndex] = item
-	return st.rs.send("response.output_item.done", map[string]any{"output_index": st.msgIndex, "item": item})
-}
-
-func (st *respStreamState) sendCall(c chat.ToolCall) error {
-	id, i := newID("fc_"), len(st.resp.Output)
-	open := respCallItem(id, c, "in_progress")
-	st.resp.Output = append(st.resp.Output, open)
-	if err := st.rs.send("response.output_item.added", map[string]any{"output_index": i, "item": open}); err != nil {
-		return err
-	}
-	args := argumentsString(c.Function.Arguments)
-	if err := st.rs.send("response.function_call_arguments.delta", map[string]any{"item_id": id, "output_index": i, "delta": args}); err != nil {
-		return err
-	}
-	if err := st.rs.send("response.function_call_arguments.done", map[string]any{"item_id": id, "output_index": i, "name": c.Function.Name, "arguments": args}); err != nil {
-		return err
-	}
-	done := respCallItem(id, c, "completed")
-	st.resp.Output[i] = done
-	return st.rs.send("response.output_item.done", map[string]any{"output_index": i, "item": done})
-}
-
-// with copies m and adds key/value pairs.
-func with(m map[string]any, kv ...any) map[string]any {
-	out := make(map[string]any, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i].(string)] = kv[i+1]
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/perchapp/perch/app/api/internal/oaschema"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -21,14 +22,14 @@ func TestResponsesOutputGolden(t *testing.T) {
 		}},
 		FinishReason: engine.FinishToolCalls, Usage: engine.Usage{PromptTokens: 10, CachedTokens: 4, CompletionTokens: 5},
 	}
-	var req respRequest
+	var req openaiwire.RespRequest
 	decodeJSON([]byte(`{"model":"m","input":"x","instructions":"Be brief.","max_output_tokens":64,"metadata":{"k":"v"},"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]}`), &req)
-	creq, _, err := respRequestToChat(req, nil)
+	creq, _, err := openaiwire.RespRequestToChat(req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := respShell("resp_1", 1700000000, req, creq)
-	respFinish(&r, res, respOutput(res), 1700000001)
+	r := openaiwire.RespShell("resp_1", 1700000000, req, creq)
+	openaiwire.RespFinish(&r, res, openaiwire.RespOutput(res), 1700000001)
 	b, _ := json.Marshal(r)
 	sv, err := oaschema.Load()
 	if err != nil {
@@ -42,8 +43,8 @@ func TestResponsesOutputGolden(t *testing.T) {
 	json.Unmarshal(masked, &v)
 	convGolden(t, "responses_output", v)
 	res.FinishReason, res.Message = engine.FinishLength, chat.Message{Role: "assistant", Content: "Once"}
-	r = respShell("resp_2", 1700000000, req, creq)
-	respFinish(&r, res, respOutput(res), 1700000001)
+	r = openaiwire.RespShell("resp_2", 1700000000, req, creq)
+	openaiwire.RespFinish(&r, res, openaiwire.RespOutput(res), 1700000001)
 	if r.Status != "incomplete" || r.IncompleteDetails == nil || r.IncompleteDetails.Reason != "max_output_tokens" || r.CompletedAt != nil {
 		t.Errorf("a cut answer: status %s, details %+v", r.Status, r.IncompleteDetails)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/engine"
@@ -192,37 +193,21 @@ func (r *chatSession) request() engine.ChatRequest {
 	}
 }
 
-// ask sends the conversation plus the user's message and streams the answer.
+// ask sends the conversation plus the user's message and streams the answer. A conversation
+// grown past the context loses its oldest turns (the system prompt and the question stay), as
+// the UI's chats do (app/chats/answer), and stays trimmed for the next turn.
 func (r *chatSession) ask(ctx context.Context, text string) error {
 	r.history = append(r.history, chat.Message{Role: "user", Content: text})
-	var answer strings.Builder
-	inThink := false
-	res, err := r.be.Chat(ctx, r.request(), func(ev engine.ChatEvent) error {
-		if ev.Reasoning != "" {
-			if !inThink {
-				fmt.Fprint(r.out, "Thinking…\n")
-				inThink = true
-			}
-			fmt.Fprint(r.out, ev.Reasoning)
-		}
-		if ev.Content != "" {
-			if inThink {
-				fmt.Fprint(r.out, "\n…done thinking.\n\n")
-				inThink = false
-			}
-			answer.WriteString(ev.Content)
-			fmt.Fprint(r.out, ev.Content)
-		}
-		return nil
-	})
+	w := answer.Stream(ctx, r.be, r.request(), &terminalSink{out: r.out, errOut: r.errOut}, time.Now)
 	fmt.Fprintln(r.out)
-	if err != nil {
-		r.history = r.history[:len(r.history)-1]
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		return err
+	if w.Dropped > 0 {
+		r.history = w.Req.Messages
 	}
+	if w.Err != nil {
+		r.history = r.history[:len(r.history)-1]
+		return w.Err
+	}
+	res := w.Result
 	r.history = append(r.history, res.Message)
 	for _, tc := range res.Message.ToolCalls {
 		fmt.Fprintf(r.out, "[tool call] %s(%s)\n", tc.Function.Name, tc.Function.Arguments)
@@ -230,6 +215,35 @@ func (r *chatSession) ask(ctx context.Context, text string) error {
 	if r.flags.verbose {
 		r.printStats(res)
 	}
+	return nil
+}
+
+// terminalSink prints an answer as it comes, its thinking set apart.
+type terminalSink struct {
+	out, errOut io.Writer
+	inThink     bool
+}
+
+func (s *terminalSink) Reasoning(text string) error {
+	if !s.inThink {
+		fmt.Fprint(s.out, "Thinking…\n")
+		s.inThink = true
+	}
+	fmt.Fprint(s.out, text)
+	return nil
+}
+
+func (s *terminalSink) Content(text string) error {
+	if s.inThink {
+		fmt.Fprint(s.out, "\n…done thinking.\n\n")
+		s.inThink = false
+	}
+	fmt.Fprint(s.out, text)
+	return nil
+}
+
+func (s *terminalSink) Trimmed(dropped int) error {
+	fmt.Fprintf(s.errOut, "(the %d oldest messages were left out to fit the context)\n", dropped)
 	return nil
 }
 

@@ -2,11 +2,16 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/chat"
+	"github.com/perchapp/perch/engine/enginetest"
 	"github.com/perchapp/perch/engine/sharedtest"
 )
 
@@ -61,4 +66,34 @@ func TestRunOnePrompt(t *testing.T) {
 		cancel()
 		<-served
 	})
+}
+
+// TestRunLongChatTrimmed: a terminal chat that outgrows the context goes on answering, its
+// oldest turns left out (app/chats/answer's trimming), instead of failing every later message.
+func TestRunLongChatTrimmed(t *testing.T) {
+	models := enginetest.Files{"stories": sharedtest.Model(t, "stories260K.gguf")}
+	eng, err := engine.New(engine.Config{Resolver: models, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 2, Slots: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var out, errOut strings.Builder
+	s := &chatSession{be: localBackend{eng}, model: "stories", out: &out, errOut: &errOut,
+		flags:   runFlags{temperature: 0, topK: 40, topP: 0.9, seed: 1, numPredict: 8, ctx: 256},
+		history: []chat.Message{{Role: "system", Content: "Tell stories."}}}
+	var in strings.Builder
+	for i := range 12 {
+		fmt.Fprintf(&in, "%s %d\n", strings.Repeat("Once upon a time there was a little dog. ", 4), i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.interactive(ctx, strings.NewReader(in.String())); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(errOut.String(), "error:") || !strings.Contains(errOut.String(), "oldest messages were left out") {
+		t.Errorf("stderr:\n%s", errOut.String())
+	}
+	if n := len(s.history); n >= 1+2*12 || s.history[0].Role != "system" || s.history[n-1].Role != "assistant" {
+		t.Errorf("history of %d messages, starting %q, ending %q", n, s.history[0].Role, s.history[n-1].Role)
+	}
 }

@@ -32,7 +32,7 @@ var wire = []struct{ ts, pkg, typ string }{
 	{"Params", "app/chats", "Params"},
 	{"Stats", "app/chats", "Stats"},
 	{"Message", "app/chats", "Message"},
-	{"ContextMeter", "app/api", "contextMeter"},
+	{"ContextMeter", "app/chats/answer", "Meter"},
 	{"Chat", "app/api", "chatView"},
 	{"ChatSummary", "app/chats", "Summary"},
 	{"ChatEventWire", "app/api", "chatEvent"},
