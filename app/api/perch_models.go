@@ -162,7 +162,7 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 		return req, err
 	}
 	if req.DraftModel != "" && req.DraftModel != engine.DraftNone {
-		if err := validateModelName("draft_model", req.DraftModel); err != nil {
+		if err := wire.ValidateModelName("draft_model", req.DraftModel); err != nil {
 			return req, err
 		}
 	}
