@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { models } from '../../api/models';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { displayName } from '../../lib/modelName';
 import type { Model } from '../../api/types';
@@ -31,7 +31,7 @@ function ModelRow({ model }: { model: Model }) {
     setBusy(what);
     setError('');
     try {
-      await api('POST', `/perch/models/${what}`, { name: model.name });
+      await models.act(what, model.name);
       await refreshModels();
       if (what === 'default') await refreshStatus();
     } catch (e) {
