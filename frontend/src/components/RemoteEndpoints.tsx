@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
 import { errorText } from '../api/client';
 import { remotes, type FoundRemote as Found } from '../api/remotes';
 import type { RemoteEndpoint } from '../api/types';
+import { ErrorText } from './Feedback';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 
@@ -143,11 +144,7 @@ export function RemoteEndpoints() {
           {busy ? t('remote.adding') : t('remote.add')}
         </button>
       </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </fieldset>
   );
 }
