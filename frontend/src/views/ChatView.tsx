@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import { chats } from '../api/chats';
-import { chatDocs, collections as collectionsApi } from '../api/collections';
-import type { Chat, Collection, Message, Source, SourceSet } from '../api/types';
+import { chatDocs } from '../api/collections';
+import type { Chat, Message, Source, SourceSet } from '../api/types';
 import { Composer } from '../components/Composer';
 import { ContextMeter } from '../components/ContextMeter';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -21,6 +21,7 @@ import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
 import { CollectionBar } from './chat/CollectionBar';
 import { ExportMenu } from './chat/ExportMenu';
+import { useChatDocs } from './chat/useChatDocs';
 import { useChatStream } from './chat/useChatStream';
 
 const noMessages: Message[] = [];
@@ -50,16 +51,10 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   const [historyVersion, setHistoryVersion] = useState(0);
   const [searchTick, setSearchTick] = useState(0);
   const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {}, collection: null });
-  // Documents: the collection the chat cites, the collections to pick from, the sources of
-  // each answer (by the id of the user message it answers), and a passage being read.
-  const [attached, setAttached] = useState<Collection | null>(null);
-  const [collectionList, setCollectionList] = useState<Collection[]>([]);
-  const [sources, setSources] = useState<Record<number, SourceSet>>({});
+  // A passage being read (from an answer's sources).
   const [viewer, setViewer] = useState<PassageRef | null>(null);
 
   const created = useRef<number | null>(null);
-  // The chat whose collection and sources are loaded (or were set here when it was made).
-  const docsFor = useRef<number | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
@@ -70,6 +65,11 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   const installed = (n: string | undefined) => (n && chatModels.some((m) => m.name === n) ? n : '');
   const defaultModel = installed(settings?.settings.default_model) || installed(status?.default_model) || chatModels.find((m) => !m.remote)?.name || ''; // never a remote model by itself
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
+
+  // Documents: the collection the chat cites, the collections to pick from, and the sources of
+  // each answer (by the id of the user message it answers).
+  const docs = useChatDocs({ chatId, on: docsOn, picking: optionsOpen, newCollection: newSetup.collection });
+  const { attached, sources, setSources, load: loadDocs } = docs;
 
   // The answer being written (streaming, Stop, its draft and errors) lives in useChatStream.
   const { gen, error, setError, interrupted, clearInterrupted, current, isRunning, start, stop } = useChatStream(chatId, {
@@ -101,15 +101,6 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
     [current],
   );
 
-  // The collection a chat cites and its answers' saved sources. Sources that arrived live
-  // meanwhile win over an older saved copy.
-  const loadDocs = useCallback(async (id: number) => {
-    const [coll, src] = await Promise.all([chatDocs.collection(id).catch(() => null), chatDocs.sources(id).catch(() => ({}))]);
-    if (current.current !== id) return;
-    setAttached(coll);
-    setSources((live) => ({ ...src, ...live }));
-  }, [current]);
-
   useEffect(() => {
     setLoadError('');
     setOptionsOpen(false);
@@ -117,18 +108,9 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
       created.current = null; // made here a moment ago; the state already holds it
       return;
     }
-    docsFor.current = null;
-    setAttached(null);
-    setSources({});
     setChat(null);
     if (chatId) void loadChat(chatId);
   }, [chatId, loadChat]);
-
-  useEffect(() => {
-    if (!docsOn || !chatId || docsFor.current === chatId) return;
-    docsFor.current = chatId;
-    void loadDocs(chatId);
-  }, [docsOn, chatId, loadDocs]);
 
   useEffect(() => {
     if (askCollection) setNewSetup({ model: '', system: '', params: {}, collection: askCollection });
@@ -163,20 +145,6 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
     if (id && !isRunning()) void loadChat(id);
   }, [reconnects, loadChat, setError, current, isRunning]);
 
-  // The collections to pick from, fresh each time the options open (or a new chat names one).
-  const wanted = !chatId && newSetup.collection !== null && !collectionList.some((c) => c.id === newSetup.collection);
-  useEffect(() => {
-    if (!docsOn || !(optionsOpen || wanted)) return;
-    let live = true;
-    collectionsApi
-      .list()
-      .then((l) => live && setCollectionList(l))
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [docsOn, optionsOpen, wanted]);
-
   // An answer started before a reload (or in another window) is followed until it is saved.
   useEffect(() => {
     if (!chat?.generating || isRunning(chat.id)) return;
@@ -206,10 +174,8 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
         const coll = newSetup.collection !== null ? await chatDocs.attach(c.id, newSetup.collection) : null;
         created.current = c.id;
         current.current = c.id;
-        docsFor.current = c.id;
+        docs.adopt(c.id, coll);
         setChat(c);
-        setAttached(coll);
-        setSources({});
         navigate({ view: 'chat', chatId: c.id }, true);
         id = c.id;
       }
@@ -271,7 +237,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
       return;
     }
     const c = await chatDocs.attach(chat.id, collection);
-    setAttached(c);
+    docs.setAttached(c);
   };
 
   const openSource = useCallback((s: Source) => setViewer({ collectionId: s.collection_id, documentId: s.document_id, passageId: s.passage_id }), []);
@@ -334,7 +300,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   // Until the server names the chat, its first message does.
   const firstAsked = messages.find((m) => m.role === 'user')?.content.split('\n')[0]?.slice(0, 80);
   const title = chat?.title || firstAsked || t('chat.new');
-  const cited = chat ? attached : (collectionList.find((c) => c.id === newSetup.collection) ?? null);
+  const cited = chat ? attached : (docs.list.find((c) => c.id === newSetup.collection) ?? null);
 
   return (
     <div
@@ -407,7 +373,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
             key={chat?.id ?? 'new'}
             value={chat ? { model, system: chat.system, params: chat.params, collection: attached?.id ?? null } : { ...newSetup, model }}
             models={models}
-            collections={docsOn ? collectionList : undefined}
+            collections={docsOn ? docs.list : undefined}
             onClose={() => setOptionsOpen(false)}
             onSave={async (v) => {
               const { collection, ...setup } = v;
