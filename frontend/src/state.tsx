@@ -2,7 +2,9 @@
 // Views read it with useApp(); each view fetches its own data besides.
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { api, ApiError, onUnauthorized, onUnreachable, stream } from './api/client';
+import { api, ApiError, onUnauthorized, onUnreachable } from './api/client';
+import { models as modelsApi, pulls as pullsApi } from './api/models';
+import { system } from './api/system';
 import type { Language, Model, Pull, Settings, SettingsView, Status, Theme } from './api/types';
 import { usePageVisible } from './lib/visibility';
 
@@ -137,7 +139,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
 
   const refreshStatus = useCallback(async () => {
     try {
-      const st = await api<Status>('GET', '/perch/status');
+      const st = await system.status();
       setStatus(st);
       setOffline(false);
       setNeedKey(false);
@@ -154,8 +156,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
 
   const refreshModels = useCallback(async () => {
     try {
-      const res = await api<{ models: Model[] }>('GET', '/perch/models');
-      setModels(res.models);
+      setModels(await modelsApi.list());
     } catch {
       // The views show their own errors; the list keeps what it had.
     } finally {
@@ -184,7 +185,8 @@ export function AppProvider({ children }: { children: ReactNode }) {
     if (!offline) return;
     let live = true;
     const timer = window.setInterval(() => {
-      api<Status>('GET', '/perch/status')
+      system
+        .status()
         .then((st) => {
           if (!live) return;
           live = false;
@@ -265,11 +267,8 @@ function usePullEvents(setPulls: (p: Pull[]) => void, refreshModels: () => Promi
     const abort = new AbortController();
     let timer: number | undefined;
     const connect = () => {
-      stream<{ pulls: Pull[] }>(
-        'GET',
-        '/perch/pulls/events',
-        undefined,
-        (ev) => {
+      pullsApi
+        .events((ev) => {
           const list = ev.pulls ?? [];
           setPulls(list);
           let fresh = false;
@@ -280,9 +279,7 @@ function usePullEvents(setPulls: (p: Pull[]) => void, refreshModels: () => Promi
             }
           }
           if (fresh) void refreshModels();
-        },
-        abort.signal,
-      )
+        }, abort.signal)
         .catch(() => undefined)
         .finally(() => {
           if (!abort.signal.aborted) timer = window.setTimeout(connect, 2000);

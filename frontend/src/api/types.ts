@@ -3,9 +3,9 @@
 // app/tsgen; `go generate ./app/api`); the others extend them, narrowing a few fields
 // (unions for enums, fields older servers lack).
 import type * as wire from './wire.gen';
-import type { ContextMeter, DocInfo, IndexSummary, LoadedInfo, Passage, RemoteWhere, Source } from './wire.gen';
+import type { ContextMeter, Source } from './wire.gen';
 
-export type { ChatSummary, ContextMeter, DocInfo, IndexSkip, IndexSummary, LoadedInfo, MemoryUsage, MemoryView, ModelMemory, Params, Passage, RemoteModel, RemoteWhere, SearchResponse, Source, Stats, TokenPiece, TokenizeResult, Upload } from './wire.gen';
+export type { ChatSummary, ContextMeter, DocInfo, IndexSkip, IndexSummary, LoadedInfo, MemoryUsage, MemoryView, ModelMemory, Params, Passage, RemoteModel, RemoteWhere, SearchResponse, SearchResult, Source, Stats, TokenPiece, TokenizeResult, Upload } from './wire.gen';
 
 export interface Features extends Omit<wire.Features, 'collections' | 'folder_picker'> {
   /** Document collections (absent from older servers). */
@@ -46,26 +46,14 @@ export type ChatEvent =
   | { type: 'done'; message: Message; context?: ContextMeter }
   | { type: 'error'; error: ApiErrorBody; message?: Message };
 
-export interface Model {
-  name: string;
-  size: number;
-  quantization: string;
-  architecture: string;
-  parameters: number;
-  context_length: number;
-  modified_at: string;
-  embedding?: boolean;
-  default: boolean;
-  /** "Qwen3 8B · Q4_K_M" from the GGUF header, where the server sends it (else the UI derives one from name). */
-  display_name?: string;
-  /** Whether it fits this Mac at the default context (absent for loaded and embedding models). */
+/**
+ * An installed (or remote) model. display_name: "Qwen3 8B · Q4_K_M" from the GGUF header, where
+ * the server sends it (else the UI derives one from name); fit: whether it fits this Mac at the
+ * default context (absent for loaded and embedding models); external: a file in a models
+ * directory, served, never deleted; remote: where a model on another machine runs.
+ */
+export interface Model extends Omit<wire.Model, 'fit'> {
   fit?: Fit;
-  /** A file in a models directory: served, never deleted. */
-  external?: boolean;
-  last_used?: string;
-  loaded?: LoadedInfo;
-  /** Where a model on another machine runs (perch remote add); absent for this Mac's models. */
-  remote?: RemoteWhere;
 }
 
 /** A remote endpoint with its health and models (GET /perch/remotes). */
@@ -136,53 +124,19 @@ export interface SettingsView {
 
 export type CollectionStatus = 'empty' | 'ready' | 'needs_reindex' | 'indexing';
 
-export interface Collection {
-  id: number;
-  name: string;
-  embedding_model: string;
-  query_prefix: string;
-  document_prefix: string;
-  /** The relevance a passage needs to be cited. */
-  min_score: number;
-  documents: number;
-  passages: number;
-  dimensions: number;
-  stale_documents: number;
+/** A collection; min_score is the relevance a passage needs to be cited, warning is set on create and update when the embedding model is a chat model. */
+export interface Collection extends Omit<wire.Collection, 'status'> {
   status: CollectionStatus;
-  created_at: string;
-  updated_at: string;
-  /** Set on create and update when the embedding model is a chat model. */
-  warning?: string;
 }
 
-export interface SearchResult extends Passage {
-  document: string;
-  source?: string;
-  score: number;
-  similarity: number;
-  keyword: number;
-}
-
-export interface AddedDocument {
-  id: number;
-  passages: number;
+export interface AddedDocument extends Omit<wire.AddedDocument, 'status'> {
   status: 'indexed' | 'unchanged';
-  document: DocInfo;
 }
 
 /** One SSE event of a folder or re-indexing run. */
-export interface IndexEvent {
+export interface IndexEvent extends Omit<wire.IndexEvent, 'phase' | 'status' | 'error'> {
   phase: 'scan' | 'embed' | 'file' | 'done' | 'summary' | 'error';
-  path?: string;
   status?: 'indexed' | 'unchanged' | 'skipped' | 'removed';
-  reason?: string;
-  passages?: number;
-  of?: number;
-  done: number;
-  total: number;
-  embedded: number;
-  elapsed_ms: number;
-  summary?: IndexSummary;
   error?: ApiErrorBody;
 }
 
@@ -193,7 +147,7 @@ export interface SourceSet {
   best_score?: number;
 }
 
-export interface Recommendation {
+export interface Recommendation extends Omit<wire.Recommendation, 'model' | 'quant'> {
   model: CatalogModel;
   quant: Quant;
 }

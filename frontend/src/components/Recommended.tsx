@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import { api } from '../api/client';
+import { catalog, pulls as pullsApi } from '../api/models';
 import type { Recommendation } from '../api/types';
 import { catalogDescription } from '../i18n/catalog';
 import { useI18n } from '../i18n';
@@ -28,7 +28,8 @@ export function Recommended({ title, body }: { title: string; body: string }) {
       return;
     }
     let live = true;
-    api<Recommendation>('GET', `/perch/recommended?lang=${lang}`)
+    catalog
+      .recommended(lang)
       .then((r) => live && setRec(r))
       .catch(() => live && setRec(null));
     return () => {
@@ -40,7 +41,7 @@ export function Recommended({ title, body }: { title: string; body: string }) {
     setStarting(true);
     setError('');
     try {
-      await api('POST', '/perch/pulls', { ref });
+      await pullsApi.start(ref);
     } catch (e) {
       setError(e);
     } finally {
@@ -50,7 +51,7 @@ export function Recommended({ title, body }: { title: string; body: string }) {
 
   const cancel = async (id: string) => {
     try {
-      await api('POST', `/perch/pulls/${id}/cancel`);
+      await pullsApi.cancel(id);
     } catch (e) {
       setError(e);
     }

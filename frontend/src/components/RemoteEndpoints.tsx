@@ -1,13 +1,8 @@
 import { useCallback, useEffect, useState, type KeyboardEvent } from 'react';
-import { api, errorText } from '../api/client';
+import { errorText } from '../api/client';
+import { remotes, type FoundRemote as Found } from '../api/remotes';
 import type { RemoteEndpoint } from '../api/types';
-
-/** Another Perch advertising itself on the network (Bonjour, _perch._tcp). */
-interface Found {
-  name: string;
-  url: string;
-  suggested: string;
-}
+import { ErrorText } from './Feedback';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 
@@ -30,7 +25,7 @@ export function RemoteEndpoints() {
 
   const load = useCallback(async () => {
     try {
-      setList((await api<{ remotes: RemoteEndpoint[] }>('GET', '/perch/remotes')).remotes);
+      setList(await remotes.list());
     } catch (e) {
       setError(errorText(e));
     }
@@ -43,7 +38,7 @@ export function RemoteEndpoints() {
     setBusy(true);
     setError('');
     try {
-      await api('POST', '/perch/remotes', { name: name.trim(), url: url.trim(), api_key: key.trim() || undefined });
+      await remotes.add({ name: name.trim(), url: url.trim(), api_key: key.trim() || undefined });
       setName('');
       setUrl('');
       setKey('');
@@ -57,7 +52,7 @@ export function RemoteEndpoints() {
   const remove = async (n: string) => {
     setError('');
     try {
-      await api('DELETE', `/perch/remotes/${encodeURIComponent(n)}`);
+      await remotes.remove(n);
       await Promise.all([load(), refreshModels()]);
     } catch (e) {
       setError(errorText(e));
@@ -67,7 +62,7 @@ export function RemoteEndpoints() {
     setLooking(true);
     setError('');
     try {
-      setFound((await api<{ found: Found[] }>('GET', '/perch/remotes/discover')).found);
+      setFound(await remotes.discover());
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -149,11 +144,7 @@ export function RemoteEndpoints() {
           {busy ? t('remote.adding') : t('remote.add')}
         </button>
       </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </fieldset>
   );
 }

@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { api } from '../api/client';
-import type { Status } from '../api/types';
+import { system } from '../api/system';
 import { useI18n } from '../i18n';
 import { useApp } from '../state';
 import { ErrorMessage } from './ErrorMessage';
@@ -17,12 +16,12 @@ export function RestartServer() {
     setState('restarting');
     setError(null);
     try {
-      await api('POST', '/perch/restart');
+      await system.restart();
       // The old server answers until it closes; wait for it to go, then for the new one.
       await new Promise((r) => setTimeout(r, 600));
       for (let i = 0; i < 60; i++) {
         try {
-          await api<Status>('GET', '/perch/status');
+          await system.status();
           break;
         } catch {
           await new Promise((r) => setTimeout(r, 500));

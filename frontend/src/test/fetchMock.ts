@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import type { Features, Status } from '../api/types';
 
 export interface Call {
   method: string;
@@ -50,7 +51,7 @@ export function sseResponse(events: unknown[]): Response {
 }
 
 /** A /perch/status answer for stories260k with chats and the library on, plus features. */
-export function perchStatus(features: Record<string, boolean> = {}) {
+export function perchStatus(features: Partial<Features> = {}): Status {
   return {
     version: '0.1.0',
     address: '127.0.0.1:11435',

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, stream } from '../api/client';
-import { chatDocs, collections as collectionsApi } from '../api/collections';
-import type { Chat, ChatEvent, Collection, Message, Source, SourceSet } from '../api/types';
+import { ApiError } from '../api/client';
+import { chats } from '../api/chats';
+import { chatDocs } from '../api/collections';
+import type { Chat, Message, Source, SourceSet } from '../api/types';
 import { Composer } from '../components/Composer';
 import { ContextMeter } from '../components/ContextMeter';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -20,38 +21,10 @@ import { ChatHistory } from './chat/ChatHistory';
 import { ChatOptions, type ChatSetup } from './chat/ChatOptions';
 import { CollectionBar } from './chat/CollectionBar';
 import { ExportMenu } from './chat/ExportMenu';
-
-/** An answer being written: which chat it belongs to and the text so far. */
-interface Generation {
-  chatId: number;
-  draft: Message;
-  /** The user message being answered, once the server has saved it. */
-  userId?: number;
-  /** The answer being continued (hidden while its longer draft is shown). */
-  continues?: number;
-}
-
-/**
- * The chat's path once m joins it: the messages up to m's parent, then m. A message already
- * on the path (a regenerated question) keeps what came before it; without a parent, m starts
- * the path (a first question, or an edited first question), unless it is an answer from a
- * server that does not send parents, which follows the earlier messages.
- */
-function follow(messages: Message[], m: Message): Message[] {
-  const self = messages.findIndex((x) => x.id === m.id);
-  if (self >= 0) return [...messages.slice(0, self), m];
-  if (m.parent_id) {
-    const at = messages.findIndex((x) => x.id === m.parent_id);
-    return [...messages.slice(0, at + 1), m];
-  }
-  return m.role === 'user' ? [m] : [...messages.filter((x) => x.id < m.id), m];
-}
+import { useChatDocs } from './chat/useChatDocs';
+import { useChatStream } from './chat/useChatStream';
 
 const noMessages: Message[] = [];
-
-function emptyDraft(chatId: number, model: string): Message {
-  return { id: -1, chat_id: chatId, role: 'assistant', content: '', reasoning: '', model, created_at: '' };
-}
 
 interface Props {
   chatId: number | undefined;
@@ -67,37 +40,21 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   const [chat, setChat] = useState<Chat | null>(null);
   const [loadError, setLoadError] = useState<unknown>('');
   const [input, setInput] = useState('');
-  const [gen, setGen] = useState<Generation | null>(null);
-  const [error, setError] = useState<unknown>('');
   // The first model just arrived (its download finished while this view showed the first-run
   // card): say so and focus the composer.
   const [ready, setReady] = useState('');
   const [focusToken, setFocusToken] = useState(0);
   const hadNoModels = useRef(false);
-  // Answers cut off by a lost connection (by chat), shown as interrupted until reloaded.
-  const [interrupted, setInterrupted] = useState<Record<number, Message>>({});
   const [announce, setAnnounce] = useState('');
   const [historyOpen, setHistoryOpen] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
   const [historyVersion, setHistoryVersion] = useState(0);
   const [searchTick, setSearchTick] = useState(0);
   const [newSetup, setNewSetup] = useState<ChatSetup>({ model: '', system: '', params: {}, collection: null });
-  // Documents: the collection the chat cites, the collections to pick from, the sources of
-  // each answer (by the id of the user message it answers), and a passage being read.
-  const [attached, setAttached] = useState<Collection | null>(null);
-  const [collectionList, setCollectionList] = useState<Collection[]>([]);
-  const [sources, setSources] = useState<Record<number, SourceSet>>({});
+  // A passage being read (from an answer's sources).
   const [viewer, setViewer] = useState<PassageRef | null>(null);
 
   const created = useRef<number | null>(null);
-  const titled = useRef(new Set<number>());
-  const current = useRef<number | undefined>(chatId);
-  const running = useRef<{ chatId: number; abort: AbortController } | null>(null);
-  const asking = useRef<number | null>(null);
-  // The chat whose collection and sources are loaded (or were set here when it was made).
-  const docsFor = useRef<number | null>(null);
-  const draft = useRef({ content: '', reasoning: '' });
-  const frame = useRef<number | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
@@ -109,48 +66,51 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   const defaultModel = installed(settings?.settings.default_model) || installed(status?.default_model) || chatModels.find((m) => !m.remote)?.name || ''; // never a remote model by itself
   const model = chat ? chat.model || defaultModel : newSetup.model || defaultModel;
 
-  const loadChat = useCallback(async (id: number) => {
-    try {
-      const c = await api<Chat>('GET', `/perch/chats/${id}`);
-      if (current.current === id) {
-        setChat(c);
-        setLoadError('');
-      }
-    } catch (e) {
-      if (current.current === id) setLoadError(e);
-    }
-  }, []);
+  // Documents: the collection the chat cites, the collections to pick from, and the sources of
+  // each answer (by the id of the user message it answers).
+  const docs = useChatDocs({ chatId, on: docsOn, picking: optionsOpen, newCollection: newSetup.collection });
+  const { attached, sources, setSources, load: loadDocs } = docs;
 
-  // The collection a chat cites and its answers' saved sources. Sources that arrived live
-  // meanwhile win over an older saved copy.
-  const loadDocs = useCallback(async (id: number) => {
-    const [coll, src] = await Promise.all([chatDocs.collection(id).catch(() => null), chatDocs.sources(id).catch(() => ({}))]);
-    if (current.current !== id) return;
-    setAttached(coll);
-    setSources((live) => ({ ...src, ...live }));
-  }, []);
+  // The answer being written (streaming, Stop, its draft and errors) lives in useChatStream.
+  const { gen, error, setError, interrupted, clearInterrupted, current, isRunning, start, stop } = useChatStream(chatId, {
+    setChat,
+    setSources,
+    reload: (id) => void loadChat(id),
+    announce: setAnnounce,
+    onStart: () => {
+      stick.current = true;
+    },
+    onEnd: () => {
+      setHistoryVersion((v) => v + 1);
+      void refreshModels();
+    },
+  });
+
+  const loadChat = useCallback(
+    async (id: number) => {
+      try {
+        const c = await chats.get(id);
+        if (current.current === id) {
+          setChat(c);
+          setLoadError('');
+        }
+      } catch (e) {
+        if (current.current === id) setLoadError(e);
+      }
+    },
+    [current],
+  );
 
   useEffect(() => {
-    current.current = chatId;
-    setError('');
     setLoadError('');
     setOptionsOpen(false);
     if (created.current === chatId) {
       created.current = null; // made here a moment ago; the state already holds it
       return;
     }
-    docsFor.current = null;
-    setAttached(null);
-    setSources({});
     setChat(null);
     if (chatId) void loadChat(chatId);
   }, [chatId, loadChat]);
-
-  useEffect(() => {
-    if (!docsOn || !chatId || docsFor.current === chatId) return;
-    docsFor.current = chatId;
-    void loadDocs(chatId);
-  }, [docsOn, chatId, loadDocs]);
 
   useEffect(() => {
     if (askCollection) setNewSetup({ model: '', system: '', params: {}, collection: askCollection });
@@ -182,32 +142,18 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
     if (!reconnects) return;
     setError((e: unknown) => (e instanceof ApiError && e.status === 0 ? '' : e));
     const id = current.current;
-    if (id && !running.current) void loadChat(id);
-  }, [reconnects, loadChat]);
-
-  // The collections to pick from, fresh each time the options open (or a new chat names one).
-  const wanted = !chatId && newSetup.collection !== null && !collectionList.some((c) => c.id === newSetup.collection);
-  useEffect(() => {
-    if (!docsOn || !(optionsOpen || wanted)) return;
-    let live = true;
-    collectionsApi
-      .list()
-      .then((l) => live && setCollectionList(l))
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [docsOn, optionsOpen, wanted]);
+    if (id && !isRunning()) void loadChat(id);
+  }, [reconnects, loadChat, setError, current, isRunning]);
 
   // An answer started before a reload (or in another window) is followed until it is saved.
   useEffect(() => {
-    if (!chat?.generating || running.current?.chatId === chat.id) return;
+    if (!chat?.generating || isRunning(chat.id)) return;
     const timer = window.setTimeout(() => {
       void loadChat(chat.id);
       if (docsOn) void loadDocs(chat.id);
     }, 1000);
     return () => window.clearTimeout(timer);
-  }, [chat, loadChat, docsOn, loadDocs]);
+  }, [chat, loadChat, docsOn, loadDocs, isRunning]);
 
   // Keep the newest text in view while the user has not scrolled up.
   useLayoutEffect(() => {
@@ -215,126 +161,21 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [chat?.messages, gen]);
 
-  const flush = useCallback(() => {
-    frame.current = null;
-    const { content, reasoning } = draft.current;
-    setGen((g) => (g ? { ...g, draft: { ...g.draft, content, reasoning } } : g));
-  }, []);
-
-  const run = useCallback(
-    async (id: number, path: string, body: unknown, answering: string, base?: Message) => {
-      const abort = new AbortController();
-      running.current = { chatId: id, abort };
-      asking.current = null;
-      draft.current = { content: base?.content ?? '', reasoning: base?.reasoning ?? '' };
-      stick.current = true;
-      setError('');
-      setAnnounce(t('chat.writing'));
-      const first = { ...emptyDraft(id, answering), ...draft.current };
-      setGen({ chatId: id, draft: first, continues: base?.id });
-      let ended = false;
-      const here = () => current.current === id;
-      try {
-        await stream<ChatEvent>(
-          'POST',
-          path,
-          body,
-          (ev) => {
-            switch (ev.type) {
-              case 'start':
-                asking.current = ev.user.id;
-                if (base) {
-                  setGen((g) => (g ? { ...g, userId: ev.user.id } : g));
-                  break;
-                }
-                if (here()) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], ev.user) } : c));
-                setGen((g) => (g ? { ...g, userId: ev.user.id, draft: emptyDraft(id, ev.model) } : g));
-                break;
-              case 'trimmed':
-                setGen((g) => (g ? { ...g, draft: { ...g.draft, dropped: ev.dropped } } : g));
-                break;
-              case 'sources': {
-                const uid = asking.current;
-                const set: SourceSet = { sources: ev.sources ?? [], min_score: ev.min_score, best_score: ev.best_score };
-                if (uid !== null && here()) setSources((s) => ({ ...s, [uid]: set }));
-                break;
-              }
-              case 'reasoning':
-              case 'delta':
-                if (ev.type === 'delta') draft.current.content += ev.text;
-                else draft.current.reasoning += ev.text;
-                // Many tokens a frame are drawn once: re-rendering Markdown per token would
-                // make long answers stutter.
-                frame.current ??= requestAnimationFrame(flush);
-                break;
-              case 'done':
-                ended = true;
-                if (here())
-                  setChat((c) =>
-                    c && c.id === id
-                      ? { ...c, messages: follow(c.messages ?? [], ev.message), context: ev.context ?? c.context, generating: false }
-                      : c,
-                  );
-                // Regenerate and edit made a new version: the server's copy carries the
-                // versions (‹1/2›) of the turns they touched.
-                if (here() && /\/(regenerate|edit)$/.test(path)) void loadChat(id);
-                break;
-              case 'error':
-                ended = true;
-                if (here()) {
-                  setError(new ApiError(500, ev.error.message, ev.error.code ?? undefined));
-                  const saved = ev.message;
-                  if (saved) setChat((c) => (c && c.id === id ? { ...c, messages: follow(c.messages ?? [], saved) } : c));
-                }
-                break;
-            }
-          },
-          abort.signal,
-        );
-      } catch (e) {
-        // The connection was lost mid-answer: keep what was written, marked as interrupted
-        // (never "complete"); the reconnect reloads the server's copy.
-        if (e instanceof ApiError && e.status === 0) {
-          const { content, reasoning } = draft.current;
-          setInterrupted((m) => ({ ...m, [id]: { ...emptyDraft(id, answering), content, reasoning, id: -2 } }));
-        }
-        if (here()) setError(e);
-      } finally {
-        if (frame.current !== null) cancelAnimationFrame(frame.current);
-        frame.current = null;
-        running.current = null;
-        setGen(null);
-        setAnnounce(ended ? t('chat.answerDone') : t('chat.interrupted'));
-        setHistoryVersion((v) => v + 1);
-        void refreshModels();
-        // A stream that ended without its last event (aborted, connection lost) leaves the
-        // server's copy as the truth; the first answer also gives the chat its title.
-        if (here() && (!ended || !titled.current.has(id))) {
-          titled.current.add(id);
-          void loadChat(id);
-        }
-      }
-    },
-    [flush, loadChat, refreshModels, t],
-  );
-
   const send = async () => {
     const text = input;
-    if (!text.trim() || running.current) return;
+    if (!text.trim() || isRunning()) return;
     setError('');
     let id = chat?.id;
     try {
       if (!id) {
-        const c = await api<Chat>('POST', '/perch/chats', { model, system: newSetup.system, params: newSetup.params });
+        const c = await chats.create({ model, system: newSetup.system, params: newSetup.params });
         c.messages = [];
         // Attached before the first question, so it is answered from the documents too.
         const coll = newSetup.collection !== null ? await chatDocs.attach(c.id, newSetup.collection) : null;
         created.current = c.id;
         current.current = c.id;
-        docsFor.current = c.id;
+        docs.adopt(c.id, coll);
         setChat(c);
-        setAttached(coll);
-        setSources({});
         navigate({ view: 'chat', chatId: c.id }, true);
         id = c.id;
       }
@@ -344,41 +185,10 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
     }
     setInput('');
     setReady('');
-    setInterrupted((m) => {
-      const { [id]: _, ...rest } = m;
-      return rest;
-    });
-    await run(id, `/perch/chats/${id}/messages`, { content: text }, model);
+    clearInterrupted(id);
+    await start(id, { kind: 'send', content: text }, model);
   };
 
-  const stop = async () => {
-    const r = running.current;
-    if (!r) return;
-    try {
-      await api('POST', `/perch/chats/${r.chatId}/stop`);
-      // The server ends the stream with the saved, stopped answer; if it does not within
-      // a few seconds, dropping the connection stops it too.
-      window.setTimeout(() => {
-        if (running.current === r) r.abort.abort();
-      }, 3000);
-    } catch {
-      r.abort.abort();
-    }
-  };
-
-  // Esc stops the answer being written (after closing whatever else is open).
-  const stopRef = useRef(stop);
-  stopRef.current = stop;
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !e.defaultPrevented && running.current && current.current === running.current.chatId) {
-        e.preventDefault();
-        void stopRef.current();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
   const focusComposer = useCallback(() => {
     window.setTimeout(() => scroller.current?.parentElement?.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus(), 0);
   }, []);
@@ -411,7 +221,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
 
   const patchChat = async (patch: Partial<Omit<ChatSetup, 'collection'>>) => {
     if (!chat) return;
-    const c = await api<Chat>('PATCH', `/perch/chats/${chat.id}`, patch);
+    const c = await chats.update(chat.id, patch);
     setChat((prev) => (prev && prev.id === c.id ? { ...prev, ...c, messages: prev.messages, context: prev.context } : prev));
     setHistoryVersion((v) => v + 1);
   };
@@ -427,7 +237,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
       return;
     }
     const c = await chatDocs.attach(chat.id, collection);
-    setAttached(c);
+    docs.setAttached(c);
   };
 
   const openSource = useCallback((s: Source) => setViewer({ collectionId: s.collection_id, documentId: s.document_id, passageId: s.passage_id }), []);
@@ -436,31 +246,32 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   const chatNow = chat?.id;
   const edit = useCallback(
     (content: string, messageId: number) => {
-      if (chatNow) void run(chatNow, `/perch/chats/${chatNow}/messages/${messageId}/edit`, { content }, model);
+      if (chatNow) void start(chatNow, { kind: 'edit', messageId, content }, model);
     },
-    [chatNow, model, run],
+    [chatNow, model, start],
   );
   const regenerate = useCallback(() => {
-    if (chatNow) void run(chatNow, `/perch/chats/${chatNow}/regenerate`, undefined, model);
-  }, [chatNow, model, run]);
+    if (chatNow) void start(chatNow, { kind: 'regenerate' }, model);
+  }, [chatNow, model, start]);
   const messagesNow = chat?.messages;
   const continueAnswer = useCallback(
     (messageId: number) => {
       const base = messagesNow?.find((m) => m.id === messageId);
-      if (chatNow && base) void run(chatNow, `/perch/chats/${chatNow}/messages/${messageId}/continue`, undefined, base.model || model, base);
+      if (chatNow && base) void start(chatNow, { kind: 'continue', messageId }, base.model || model, base);
     },
-    [chatNow, messagesNow, model, run],
+    [chatNow, messagesNow, model, start],
   );
   const selectVersion = useCallback(
     (messageId: number) => {
       if (!chatNow) return;
-      api<Chat>('POST', `/perch/chats/${chatNow}/messages/${messageId}/select`)
+      chats
+        .selectVersion(chatNow, messageId)
         .then((c) => {
           if (current.current === c.id) setChat(c);
         })
         .catch((e: unknown) => setError(e));
     },
-    [chatNow],
+    [chatNow, current, setError],
   );
 
   // Busy is this chat's answer only: another chat's stream keeps its Stop button to itself.
@@ -489,7 +300,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
   // Until the server names the chat, its first message does.
   const firstAsked = messages.find((m) => m.role === 'user')?.content.split('\n')[0]?.slice(0, 80);
   const title = chat?.title || firstAsked || t('chat.new');
-  const cited = chat ? attached : (collectionList.find((c) => c.id === newSetup.collection) ?? null);
+  const cited = chat ? attached : (docs.list.find((c) => c.id === newSetup.collection) ?? null);
 
   return (
     <div
@@ -562,7 +373,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
             key={chat?.id ?? 'new'}
             value={chat ? { model, system: chat.system, params: chat.params, collection: attached?.id ?? null } : { ...newSetup, model }}
             models={models}
-            collections={docsOn ? collectionList : undefined}
+            collections={docsOn ? docs.list : undefined}
             onClose={() => setOptionsOpen(false)}
             onSave={async (v) => {
               const { collection, ...setup } = v;

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, errorText, stream } from '../api/client';
+import { errorText } from '../api/client';
+import { memory } from '../api/memory';
+import { models as modelsApi } from '../api/models';
 import { roomFor } from '../lib/headroom';
 import { usePageVisible } from '../lib/visibility';
 import type { MemoryView as Sample, ModelMemory } from '../api/types';
@@ -21,20 +23,15 @@ function useMemory(): { sample: Sample | null; live: boolean; history: number[] 
     const abort = new AbortController();
     let timer: number | undefined;
     const connect = () => {
-      stream<Sample>(
-        'GET',
-        '/perch/memory/events',
-        undefined,
-        (ev) => {
+      memory
+        .events((ev) => {
           if ('models' in ev) {
             setSample(ev);
             setLive(true);
             const used = ev.system?.used_bytes;
             if (used !== undefined) setHistory((h) => [...h.slice(-(HISTORY - 1)), used]);
           }
-        },
-        abort.signal,
-      )
+        }, abort.signal)
         .catch(() => undefined)
         .finally(() => {
           setLive(false);
@@ -128,7 +125,8 @@ function UnloadButton({ name }: { name: string }) {
         onClick={() => {
           setBusy(true);
           setError('');
-          api('POST', '/perch/models/unload', { name })
+          modelsApi
+            .unload(name)
             .catch((e: unknown) => live.current && setError(errorText(e)))
             .finally(() => live.current && setBusy(false));
         }}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ErrorMessage } from '../components/ErrorMessage';
-import { api } from '../api/client';
+import { tokens } from '../api/tokens';
 import type { TokenizeResult } from '../api/types';
 import { ModelSelect } from '../components/ModelSelect';
 import { groupTokens } from '../lib/tokens';
@@ -40,7 +40,8 @@ export function TokensView() {
     const ctrl = new AbortController();
     const timer = window.setTimeout(() => {
       setBusy(true);
-      api<TokenizeResult>('POST', '/perch/tokenize', { model: chosen, text }, ctrl.signal)
+      tokens
+        .tokenize(chosen, text, ctrl.signal)
         .then((r) => {
           setResult(r);
           setError('');

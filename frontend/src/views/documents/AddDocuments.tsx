@@ -1,6 +1,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import { humanError } from '../../lib/errors';
 import { collections } from '../../api/collections';
+import { ErrorText } from '../../components/Feedback';
 import type { IndexSkip } from '../../api/types';
 import { DropZone } from '../../components/DropZone';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -151,11 +152,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
           {t('docs.folderHint')}
           {canPick && ` ${t('docs.folderHintDesktop')}`}
         </p>
-        {pickError && (
-          <p className="error small" role="alert">
-            {pickError}
-          </p>
-        )}
+        <ErrorText error={pickError} />
       </form>
       {children}
       <PasteText collectionId={collectionId} disabled={disabled} onAdded={onAdded} />

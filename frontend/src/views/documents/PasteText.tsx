@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { errorText } from '../../api/client';
 import { collections } from '../../api/collections';
+import { ErrorText } from '../../components/Feedback';
 import { useI18n } from '../../i18n';
 import { count } from '../../lib/docs';
 
@@ -86,11 +87,7 @@ export function PasteText({ collectionId, disabled, onAdded }: Props) {
           {result}
         </p>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText error={error} />
     </form>
   );
 }

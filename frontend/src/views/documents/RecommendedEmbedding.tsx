@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ErrorMessage } from '../../components/ErrorMessage';
-import { api } from '../../api/client';
+import { pulls } from '../../api/models';
 import type { CatalogModel } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -44,7 +44,8 @@ export function RecommendedEmbedding({ entry }: { entry: CatalogModel }) {
           className="secondary small"
           onClick={() => {
             setError('');
-            api('POST', '/perch/pulls', { ref: quant.ref })
+            pulls
+              .start(quant.ref)
               .then(() => setStarted(quant.ref))
               .catch((e: unknown) => setError(e));
           }}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from '../../api/client';
+import { catalog } from '../../api/models';
 import type { CatalogModel, Model } from '../../api/types';
 import { useI18n } from '../../i18n';
 
@@ -12,8 +12,9 @@ export function useRecommendedEmbedding(enabled: boolean): CatalogModel | null {
   useEffect(() => {
     if (!enabled) return;
     let live = true;
-    api<{ models: CatalogModel[] }>('GET', `/perch/catalog?q=${DOCUMENTS_TAG}`)
-      .then((r) => live && setRec(r.models.find((m) => m.tags?.includes(DOCUMENTS_TAG) && m.tags.includes('embedding')) ?? null))
+    catalog
+      .list(DOCUMENTS_TAG)
+      .then((models) => live && setRec(models.find((m) => m.tags?.includes(DOCUMENTS_TAG) && m.tags.includes('embedding')) ?? null))
       .catch(() => live && setRec(null));
     return () => {
       live = false;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from '../../api/client';
+import { catalog, pulls as pullsApi } from '../../api/models';
 import type { CatalogModel, Fit, Quant, RemoteModel } from '../../api/types';
 import { FitBadge } from '../../components/FitBadge';
 import { Icon } from '../../components/Icon';
@@ -12,7 +12,7 @@ import { useApp } from '../../state';
 const KNOWN_TAGS = ['chat', 'coding', 'reasoning', 'embedding', 'documents', 'korean', 'vision'];
 
 async function startPull(ref: string): Promise<void> {
-  await api('POST', '/perch/pulls', { ref });
+  await pullsApi.start(ref);
 }
 
 function QuantRow({ quant }: { quant: Quant }) {
@@ -46,7 +46,8 @@ function QuantRow({ quant }: { quant: Quant }) {
           disabled={state === 'checking'}
           onClick={() => {
             setState('checking');
-            api<{ fit?: Fit }>('POST', '/perch/inspect', { ref: quant.ref })
+            catalog
+              .inspect(quant.ref)
               .then((r) => setFit(r.fit))
               .catch((e: unknown) => setError(e))
               .finally(() => setState(''));
@@ -167,7 +168,8 @@ function PullByRef() {
           onClick={() => {
             setState('checking');
             setError('');
-            api<{ model: RemoteModel; fit?: Fit }>('POST', '/perch/inspect', { ref: ref.trim() })
+            catalog
+              .inspect(ref.trim())
               .then(setInfo)
               .catch((err: unknown) => setError(err))
               .finally(() => setState(''));
@@ -214,10 +216,10 @@ export function Catalog({ available }: { available: boolean }) {
     const timer = window.setTimeout(
       () => {
         setLoading(true);
-        const path = source === 'catalog' ? `/perch/catalog?q=${encodeURIComponent(query)}` : `/perch/search?q=${encodeURIComponent(query.trim())}`;
-        api<{ models: CatalogModel[] }>('GET', path, undefined, ctrl.signal)
-          .then((r) => {
-            setResults(r.models);
+        const found = source === 'catalog' ? catalog.list(query, ctrl.signal) : catalog.search(query.trim(), ctrl.signal);
+        found
+          .then((models) => {
+            setResults(models);
             setError('');
           })
           .catch((e: unknown) => {

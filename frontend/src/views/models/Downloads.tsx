@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { pulls as pullsApi } from '../../api/models';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import type { Pull } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -25,8 +25,8 @@ function PullRow({ pull }: { pull: Pull }) {
     }
     setConfirming(false);
     try {
-      if (what === 'dismiss') await api('DELETE', `/perch/pulls/${pull.id}`);
-      else await api('POST', `/perch/pulls/${pull.id}/${what}`);
+      if (what === 'dismiss') await pullsApi.dismiss(pull.id);
+      else await pullsApi.act(pull.id, what);
     } catch (e) {
       setError(e);
     }

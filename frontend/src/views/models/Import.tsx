@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, putBytes } from '../../api/client';
+import { models, uploads } from '../../api/models';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import type { Upload } from '../../api/types';
 import { DropZone } from '../../components/DropZone';
@@ -32,18 +32,18 @@ export function Import() {
     }
     let up: Upload | undefined;
     try {
-      up = await api<Upload>('POST', '/perch/uploads', { filename: file.name, size: file.size });
+      up = await uploads.start({ filename: file.name, size: file.size });
       setProgress({ name: up.name, value: 0 });
       for (let off = 0; off < file.size; off += CHUNK) {
-        await putBytes<Upload>(`/perch/uploads/${up.id}?offset=${off}`, file.slice(off, off + CHUNK));
+        await uploads.put(up.id, off, file.slice(off, off + CHUNK));
         setProgress({ name: up.name, value: Math.min(1, (off + CHUNK) / file.size) });
       }
-      await api('POST', `/perch/uploads/${up.id}/finish`);
+      await uploads.finish(up.id);
       setMessage(t('models.imported', { name: up.name }));
       await refreshModels();
     } catch (e) {
       setError(e);
-      if (up) void api('DELETE', `/perch/uploads/${up.id}`).catch(() => undefined);
+      if (up) void uploads.discard(up.id).catch(() => undefined);
     } finally {
       setProgress(null);
     }
@@ -73,7 +73,8 @@ export function Import() {
           e.preventDefault();
           setError('');
           setMessage('');
-          api<{ name: string }>('POST', '/perch/models/import', { path: path.trim() })
+          models
+            .importPath(path.trim())
             .then((m) => {
               setMessage(t('models.imported', { name: m.name }));
               setPath('');

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { models } from '../../api/models';
 import { ErrorMessage } from '../../components/ErrorMessage';
+import { DeleteConfirm } from '../../components/Feedback';
 import { displayName } from '../../lib/modelName';
 import type { Model } from '../../api/types';
 import { Icon } from '../../components/Icon';
@@ -32,7 +33,7 @@ function ModelRow({ model }: { model: Model }) {
     setBusy(what);
     setError('');
     try {
-      await api('POST', `/perch/models/${what}`, { name: model.name });
+      await models.act(what, model.name);
       await refreshModels();
       if (what === 'default') await refreshStatus();
     } catch (e) {
@@ -72,17 +73,12 @@ function ModelRow({ model }: { model: Model }) {
         <DraftModel model={model} />
         <ErrorMessage error={error} className="error small" />
         {confirm && (
-          <div className="confirm" role="group" aria-label={t('models.deleteConfirm', { name: model.name })}>
-            <p className="small">{t('models.deleteConfirm', { name: model.name })}</p>
-            <div className="row">
-              <button type="button" className="danger small" disabled={busy !== ''} onClick={() => void act('delete')} autoFocus>
-                {t('common.delete')}
-              </button>
-              <button type="button" className="text-button small" onClick={() => setConfirm(false)}>
-                {t('common.cancel')}
-              </button>
-            </div>
-          </div>
+          <DeleteConfirm
+            question={t('models.deleteConfirm', { name: model.name })}
+            busy={busy !== ''}
+            onConfirm={() => void act('delete')}
+            onCancel={() => setConfirm(false)}
+          />
         )}
       </div>
       <div className="model-actions">

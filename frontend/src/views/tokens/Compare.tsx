@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
-import { api, errorText } from '../../api/client';
-import type { Fit, Model, TokenizeResult } from '../../api/types';
+import { errorText } from '../../api/client';
+import { models as modelsApi } from '../../api/models';
+import { tokens } from '../../api/tokens';
+import type { Model, TokenizeResult } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { ModelSelect } from '../../components/ModelSelect';
 import { useI18n } from '../../i18n';
@@ -31,8 +33,8 @@ export function Compare({ base, text, models, fitOn }: { base: string; text: str
     const ctrl = new AbortController();
     const timer = window.setTimeout(() => {
       for (const model of key.split('\n')) {
-        const tok = api<TokenizeResult>('POST', '/perch/tokenize', { model, text }, ctrl.signal);
-        const fit = fitOn ? api<Fit>('POST', '/perch/fit', { model, num_ctx: FIT_CTX }, ctrl.signal).catch(() => undefined) : Promise.resolve(undefined);
+        const tok = tokens.tokenize(model, text, ctrl.signal);
+        const fit = fitOn ? modelsApi.fit({ model, num_ctx: FIT_CTX }, ctrl.signal).catch(() => undefined) : Promise.resolve(undefined);
         Promise.all([tok, fit])
           .then(([result, f]) => {
             const kvPerToken = f && f.num_ctx > 0 ? f.kv_bytes / f.num_ctx : undefined;
