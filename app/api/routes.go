@@ -106,6 +106,8 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/chats", ui(chats(a.chatsList))},
 		{"POST", "/perch/chats", ui(chats(a.chatCreate))},
 		{"POST", "/perch/chats/import", ui(chats(a.chatImport))},
+		{"POST", "/perch/chats/delete", ui(chats(a.chatsDelete))},
+		{"PUT", "/perch/chats/{id}/pin", ui(chats(a.chatPin))},
 		{"GET", "/perch/chats/{id}", ui(chats(a.chatGet))},
 		{"PATCH", "/perch/chats/{id}", ui(chats(a.chatPatch))},
 		{"DELETE", "/perch/chats/{id}", ui(chats(a.chatDelete))},

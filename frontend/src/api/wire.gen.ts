@@ -78,6 +78,7 @@ export interface Chat {
   params: Params;
   created_at: string;
   updated_at: string;
+  pinned?: boolean;
   messages?: Message[];
   context?: ContextMeter;
   generating: boolean;
@@ -89,6 +90,7 @@ export interface ChatSummary {
   model: string;
   updated_at: string;
   message_count: number;
+  pinned?: boolean;
   snippet?: string;
 }
 

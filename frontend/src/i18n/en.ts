@@ -485,6 +485,17 @@ export const en = {
   'chat.group.week': 'Previous 7 days',
   'chat.group.month': 'Previous 30 days',
   'chat.group.older': 'Earlier',
+  'chat.group.pinned': 'Pinned',
+  'chat.pin': 'Pin',
+  'chat.unpin': 'Unpin',
+  'chat.pinnedMark': 'Pinned',
+  'chat.select': 'Select chats',
+  'chat.selectDone': 'Done',
+  'chat.selectRow': 'Select “{title}”',
+  'chat.selectedCount': '{n} selected',
+  'chat.selectAll': 'Select all',
+  'chat.deleteSelected': 'Delete selected',
+  'chat.deleteManyConfirm': 'Delete {n} chats? This cannot be undone.',
 } as const;
 
 export type MessageKey = keyof typeof en;
