@@ -93,7 +93,9 @@ type Config struct {
 	Slots         int
 	ContextLength int
 	KVType        string
-	Threads       int
+	// FlashAttn is auto ("" too), on or off (SetCacheDefaults changes it and KVType).
+	FlashAttn string
+	Threads   int
 	// MaxQueue bounds the requests waiting for one model beyond its slots.
 	MaxQueue int
 	Log      *slog.Logger

@@ -117,3 +117,37 @@ describe('Settings', () => {
     expect(port.getAttribute('aria-invalid')).toBe('true');
   });
 });
+
+describe('Settings: KV cache and flash attention', () => {
+  it('saves the KV cache type and flash attention, in English and Korean', async () => {
+    render(<App />);
+    const kv = await screen.findByLabelText('KV cache type');
+    fireEvent.change(kv, { target: { value: 'q8_0' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    });
+    expect(calls.filter((c) => c.method === 'PUT').at(-1)?.body).toMatchObject({ kv_type: 'q8_0', flash_attn: 'auto' });
+    expect(current.settings.kv_type).toBe('q8_0');
+    await act(async () => {
+      fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'ko' } });
+    });
+    const kvKo = (await screen.findByLabelText('KV 캐시 형식')) as HTMLSelectElement;
+    expect(kvKo.value).toBe('q8_0');
+    expect(screen.getByRole('option', { name: 'q8_0 (메모리 절반)' })).toBeTruthy();
+    expect(screen.getByLabelText('플래시 어텐션')).toBeTruthy();
+  });
+
+  it('refuses a quantized cache with flash attention off before asking the server', async () => {
+    render(<App />);
+    fireEvent.change(await screen.findByLabelText('KV cache type'), { target: { value: 'q4_0' } });
+    fireEvent.change(screen.getByLabelText('Flash attention'), { target: { value: 'off' } });
+    expect(document.getElementById('flash-attn-error')?.textContent).toContain('needs flash attention');
+    expect((screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('Flash attention'), { target: { value: 'on' } });
+    expect(screen.queryByText(/needs flash attention/)).toBeNull();
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    });
+    expect(calls.filter((c) => c.method === 'PUT').at(-1)?.body).toMatchObject({ kv_type: 'q4_0', flash_attn: 'on' });
+  });
+});

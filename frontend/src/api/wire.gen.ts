@@ -310,6 +310,8 @@ export interface Settings {
   context_length: number;
   slots: number;
   per_slot_kv?: boolean;
+  kv_type?: string;
+  flash_attn?: string;
   max_loaded: number;
   default_model?: string;
   models_dirs?: string[];
