@@ -47,7 +47,7 @@ func (s *Store) Inspect(ctx context.Context, ref string) (ggufmeta.Info, error) 
 		}
 		token := ""
 		if r.Kind == RefHF {
-			token = s.hf.Token()
+			token = s.HF().Token()
 		}
 		info, err := ggufmeta.ReadRemote(ctx, f.url, token)
 		if err != nil {
