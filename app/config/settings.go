@@ -51,6 +51,9 @@ type Settings struct {
 	DefaultModel string `json:"default_model,omitempty"`
 	// ModelsDirs are extra folders whose .gguf files are served by file stem.
 	ModelsDirs []string `json:"models_dirs,omitempty"`
+	// DownloadDir is the folder new downloads go to (its blobs subfolder); "" keeps them in
+	// the data folder. Models downloaded before stay where they are and stay listed.
+	DownloadDir string `json:"download_dir,omitempty"`
 	// AllowPrivateURLs lets URL pulls and inspections reach loopback, link-local and private
 	// network addresses (a model server on this machine or the local network).
 	AllowPrivateURLs bool `json:"allow_private_urls,omitempty"`
@@ -95,6 +98,9 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)
 	}
 	if err := validCache(s.KVType, s.FlashAttn); err != nil {
+		return err
+	}
+	if err := validDownloadDir(s.DownloadDir); err != nil {
 		return err
 	}
 	for _, d := range s.ModelsDirs {
@@ -199,6 +205,11 @@ func (s *Store) Update(next Settings) error {
 	defer s.mu.Unlock()
 	if err := checkNewDirs(s.cur.ModelsDirs, next.ModelsDirs); err != nil {
 		return err
+	}
+	if next.DownloadDir != s.cur.DownloadDir && next.DownloadDir != "" {
+		if err := usableDownloadDir(next.DownloadDir); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(next, "", "  ")
 	if err != nil {

@@ -44,10 +44,10 @@ func (a *Store) FollowCache(now func() (kvType, flashAttn string)) *Store {
 }
 
 // Provide plugs the adapter in as the model library, the importer (with uploads kept in
-// uploadDir until imported) and the remover of cancelled downloads, and, after WithCatalog,
+// uploadDir until imported), the remover of cancelled downloads and the storage report, and, after WithCatalog,
 // as the catalog and the fit estimator.
 func (a *Store) Provide(d *api.Deps, uploadDir string) {
-	d.Library, d.Importer, d.UploadDir, d.Discarder = a, a, uploadDir, a
+	d.Library, d.Importer, d.UploadDir, d.Discarder, d.Storage = a, a, uploadDir, a, a
 	if a.catalog != nil {
 		d.Catalog, d.Fit = a, a
 	}

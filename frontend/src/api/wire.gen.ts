@@ -315,6 +315,7 @@ export interface Settings {
   max_loaded: number;
   default_model?: string;
   models_dirs?: string[];
+  download_dir?: string;
   allow_private_urls?: boolean;
   launch_at_login: boolean;
   language: string;
@@ -327,6 +328,30 @@ export interface SettingsView {
   listening: string;
   restart_needed: string[];
   can_restart: boolean;
+}
+
+export interface StorageDir {
+  path: string;
+  kind: string;
+  used_bytes: number;
+  files: number;
+  free_bytes: number;
+  total_bytes: number;
+  error?: string;
+}
+
+export interface StorageView {
+  dirs: StorageDir[];
+}
+
+export interface HFTokenView {
+  set: boolean;
+  last4?: string;
+  source?: string;
+}
+
+export interface DeleteChatsResult {
+  deleted: number;
 }
 
 export interface Collection {
