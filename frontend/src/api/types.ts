@@ -116,6 +116,8 @@ export interface Settings {
   max_loaded: number;
   default_model?: string;
   models_dirs?: string[] | null;
+  /** Where new downloads go (empty: the data folder). */
+  download_dir?: string;
   /** The KV cache of models loaded from now on: f16 (when unset), q8_0 or q4_0. */
   kv_type?: string;
   /** Flash attention for models loaded from now on: auto (when unset), on or off. */

@@ -8,6 +8,8 @@ import { RemoteEndpoints } from '../components/RemoteEndpoints';
 import { RestartServer } from '../components/RestartServer';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
+import { HFToken } from './settings/HFToken';
+import { Storage } from './settings/Storage';
 
 const KEEP_ALIVE: { value: string; label: MessageKey }[] = [
   { value: '1m', label: 'settings.keepAlive.1m' },
@@ -289,6 +291,7 @@ export function SettingsView() {
             {t('settings.modelsDirsHint')}
           </span>
         </div>
+        <Storage downloadDir={settings.settings.download_dir ?? ''} modelsDirs={(settings.settings.models_dirs ?? []).join('\n')} />
       </fieldset>
 
       <fieldset className="section">
@@ -396,6 +399,7 @@ export function SettingsView() {
             </div>
           )}
         </div>
+        <HFToken />
       </fieldset>
 
       <fieldset className="section">
