@@ -124,7 +124,7 @@ describe('History: pin and delete several', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Select chats' }));
     fireEvent.click(screen.getByRole('button', { name: 'Select all' }));
     fireEvent.click(screen.getByRole('button', { name: 'Delete selected' }));
-    fireEvent.click(within(screen.getByRole('group', { name: 'Delete 1 chats? This cannot be undone.' })).getByRole('button', { name: 'Delete' }));
+    fireEvent.click(within(screen.getByRole('group', { name: 'Delete “Stories”? This cannot be undone.' })).getByRole('button', { name: 'Delete' }));
     expect(await screen.findByText(/nothing was deleted/)).toBeTruthy();
     expect((screen.getByRole('checkbox', { name: 'Select “Stories”' }) as HTMLInputElement).checked).toBe(true);
   });

@@ -241,12 +241,15 @@ function HistoryItem({
 function SelectionBar({
   count,
   total,
+  question,
   onAll,
   onDelete,
   onDone,
 }: {
   count: number;
   total: number;
+  /** The confirmation's question. */
+  question: string;
   onAll: () => void;
   onDelete: () => Promise<void>;
   onDone: () => void;
@@ -270,7 +273,7 @@ function SelectionBar({
   return (
     <div className="history-selection" role="toolbar" aria-label={t('chat.select')}>
       {confirming ? (
-        <DeleteConfirm className="history-confirm" question={t('chat.deleteManyConfirm', { n: count })} busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirming(false)} />
+        <DeleteConfirm className="history-confirm" question={question} busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirming(false)} />
       ) : (
         <div className="row">
           <span className="small" aria-live="polite">
@@ -425,6 +428,11 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
         <SelectionBar
           count={selected.size}
           total={chats?.length ?? 0}
+          question={
+            selected.size === 1
+              ? t('chat.deleteConfirm', { title: chats?.find((c) => selected.has(c.id))?.title || t('chat.untitled') })
+              : t('chat.deleteManyConfirm', { n: selected.size })
+          }
           onAll={() => setSelected(new Set(chats?.map((c) => c.id)))}
           onDelete={deleteSelected}
           onDone={stopSelecting}
