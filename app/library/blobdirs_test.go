@@ -97,3 +97,20 @@ func TestDownloadDirKeepsEarlierModels(t *testing.T) {
 		t.Errorf("the removed model's blob in the earlier folder: %v", err)
 	}
 }
+
+// A downloads folder that cannot be used now (a disk not mounted) does not keep the store
+// from opening: new downloads go to its own folder meanwhile.
+func TestDownloadDirUnavailableAtOpen(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(t.TempDir(), "not-a-folder")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(root, WithLogger(testLogger(t)), WithDownloadDir(filepath.Join(file, "Models")))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if got := s.DownloadDir(); got != root {
+		t.Errorf("DownloadDir = %s, want the store's own %s", got, root)
+	}
+}

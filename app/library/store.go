@@ -143,8 +143,10 @@ func Open(root string, opts ...Option) (*Store, error) {
 	}
 	s.hf.Store(h.WithRetries(min(o.retries, 3), o.backoff))
 	s.loadBlobDirs()
+	// A downloads folder on a disk that is not mounted now must not keep Perch from starting:
+	// new downloads go to the store's own folder until it is back.
 	if err := s.SetDownloadDir(o.downloadDir); err != nil {
-		return nil, fmt.Errorf("open model store: %w", err)
+		s.log.Warn("the downloads folder cannot be used now; new downloads go to the data folder", "dir", o.downloadDir, "err", err)
 	}
 	s.removeStaleTemps()
 	return s, nil
