@@ -2,6 +2,7 @@
 
 import { api } from './client';
 import type { ChatSummary } from './types';
+import type { DeleteChatsResult } from './wire.gen';
 
 const base = '/perch/chats';
 
@@ -13,7 +14,7 @@ export const history = {
   pin: (id: number, pinned: boolean) => api<unknown>('PUT', `${base}/${id}/pin`, { pinned }),
   remove: (id: number) => api<void>('DELETE', `${base}/${id}`),
   /** Deletes several chats in one request: all of them, or none when one is unknown. */
-  removeMany: (ids: number[]) => api<{ deleted: number }>('POST', `${base}/delete`, { ids }).then((r) => r.deleted),
+  removeMany: (ids: number[]) => api<DeleteChatsResult>('POST', `${base}/delete`, { ids }).then((r) => r.deleted),
   /** Imports a chat file already checked by parseChatFile. */
   import: (file: unknown) => api<{ id: number }>('POST', `${base}/import`, file),
 };
