@@ -97,7 +97,9 @@ type Config struct {
 	Slots         int
 	ContextLength int
 	KVType        string
-	Threads       int
+	// FlashAttn is auto ("" too), on or off (SetCacheDefaults changes it and KVType).
+	FlashAttn string
+	Threads   int
 	// DraftFor names the draft model a model loads with when the load names none (the
 	// app's per-model setting; nil or "" for none). It is asked with the model's name.
 	DraftFor func(model string) string

@@ -250,6 +250,7 @@ func TestBadLoadOptions(t *testing.T) {
 		{engine.LoadOptions{Slots: -1}, "slots"},
 		{engine.LoadOptions{KVType: "q5"}, "kv_type"},
 		{engine.LoadOptions{FlashAttn: "maybe"}, "flash_attn"},
+		{engine.LoadOptions{KVType: "q4_0", FlashAttn: "off"}, "flash_attn"},
 	} {
 		req := greedy("stories", "Once", 2)
 		req.Load = tc.opts

@@ -91,6 +91,20 @@ func (r *runner) capCtx(n int) int {
 	return n
 }
 
+// SetCacheDefaults sets the KV cache type and flash attention of the loads from now on that
+// do not name them (the user's settings); loaded models keep theirs until reloaded.
+func (e *Engine) SetCacheDefaults(kvType, flashAttn string) error {
+	o := LoadOptions{KVType: kvType, FlashAttn: flashAttn}
+	if err := o.validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg.KVType, e.cfg.FlashAttn = kvType, flashAttn
+	return nil
+}
+
+// withDefaults fills in the engine's defaults; e.mu is held.
 func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	if o.Slots <= 0 {
 		o.Slots = e.cfg.Slots
@@ -100,6 +114,9 @@ func (e *Engine) withDefaults(o LoadOptions) LoadOptions {
 	}
 	if o.KVType == "" {
 		o.KVType = e.cfg.KVType
+	}
+	if o.FlashAttn == "" {
+		o.FlashAttn = e.cfg.FlashAttn
 	}
 	o.PerSlotKV = o.PerSlotKV || e.cfg.PerSlotKV
 	if o.Threads <= 0 {
@@ -130,6 +147,13 @@ func (e *Engine) acquire(ctx context.Context, name string, opts LoadOptions, kee
 		return nil, 0, &Error{Kind: KindInvalid, Param: "model", Message: "no model was named"}
 	}
 	if err := opts.validate(); err != nil {
+		return nil, 0, err
+	}
+	// And with the defaults filled in: a request's flash_attn off meets the default cache.
+	e.mu.Lock()
+	full := e.withDefaults(opts)
+	e.mu.Unlock()
+	if err := full.validate(); err != nil {
 		return nil, 0, err
 	}
 	// A draft model that does not exist must not unload the model loaded without it.

@@ -110,6 +110,10 @@ func (o LoadOptions) validate() error {
 	default:
 		return bad("flash_attn", "flash_attn must be auto, on or off, not %q", o.FlashAttn)
 	}
+	// llama.cpp cannot quantize the V cache without flash attention (its context fails).
+	if kv := strings.ToLower(o.KVType); o.FlashAttn == "off" && (kv == "q8_0" || kv == "q4_0") {
+		return bad("flash_attn", "a %s KV cache needs flash attention; use flash_attn auto or on, or kv_type f16", kv)
+	}
 	return nil
 }
 

@@ -38,6 +38,9 @@ type Deps struct {
 	// Remotes are the endpoints on other machines whose models are served as NAME/model
 	// (perch_remotes.go, remote_forward.go).
 	Remotes *remote.Manager
+	// Storage and HFToken are Settings' model folders and Hugging Face token (perch_storage.go).
+	Storage StorageReporter
+	HFToken HFTokens
 }
 
 // Engine is what the handlers need from the engine; *engine.Engine satisfies it.

@@ -70,6 +70,8 @@ func (s *Server) routes() []route {
 	uploads := requires(d.Importer != nil && d.UploadDir != "", unavailable("importing models"))
 	collections := requires(d.Collections != nil, unavailable("document collections"))
 	remotes := requires(d.Remotes != nil, unavailable("remote endpoints"))
+	storage := requires(d.Storage != nil, unavailable("the storage report"))
+	hfToken := requires(d.HFToken != nil, unavailable("keeping a Hugging Face token"))
 	dk := &desktopAPI{picker: d.FolderPicker, store: d.Collections}
 	folderPicker := requires(d.FolderPicker != nil && d.Collections != nil, unavailable("the folder dialog (it is part of the desktop app)"))
 
@@ -106,6 +108,8 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/chats", ui(chats(a.chatsList))},
 		{"POST", "/perch/chats", ui(chats(a.chatCreate))},
 		{"POST", "/perch/chats/import", ui(chats(a.chatImport))},
+		{"POST", "/perch/chats/delete", ui(chats(a.chatsDelete))},
+		{"PUT", "/perch/chats/{id}/pin", ui(chats(a.chatPin))},
 		{"GET", "/perch/chats/{id}", ui(chats(a.chatGet))},
 		{"PATCH", "/perch/chats/{id}", ui(chats(a.chatPatch))},
 		{"DELETE", "/perch/chats/{id}", ui(chats(a.chatDelete))},
@@ -153,6 +157,10 @@ func (s *Server) routes() []route {
 		{"GET", "/perch/remotes/discover", ui(remotes(a.remotesDiscover))},
 		{"GET", "/perch/settings", ui(settings(a.settingsGet))},
 		{"PUT", "/perch/settings", ui(settings(a.settingsPut))},
+		{"GET", "/perch/settings/storage", ui(storage(a.storageGet))},
+		{"GET", "/perch/settings/hf-token", ui(hfToken(a.hfTokenGet))},
+		{"PUT", "/perch/settings/hf-token", ui(hfToken(a.hfTokenPut))},
+		{"DELETE", "/perch/settings/hf-token", ui(hfToken(a.hfTokenDelete))},
 		{"POST", "/perch/restart", ui(requires(s.cfg.Restart != nil, unavailable("restarting the server"))(a.restart))},
 
 		{"GET", "/perch/collections", ui(collections(c.list))},

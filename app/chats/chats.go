@@ -77,7 +77,9 @@ type Chat struct {
 	Params    Params    `json:"params"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Messages  []Message `json:"messages,omitempty"`
+	// Pinned chats sort first in the history.
+	Pinned   bool      `json:"pinned,omitempty"`
+	Messages []Message `json:"messages,omitempty"`
 	// leaf is the last message of the path the chat shows.
 	leaf int64
 }
@@ -89,6 +91,7 @@ type Summary struct {
 	Model     string    `json:"model"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Messages  int       `json:"message_count"`
+	Pinned    bool      `json:"pinned,omitempty"`
 	// Snippet is the matching text around a search hit, when the list was searched.
 	Snippet string `json:"snippet,omitempty"`
 }

@@ -57,6 +57,8 @@ var schema = []string{
 	UPDATE messages SET parent_id = (SELECT max(p.id) FROM messages p WHERE p.chat_id = messages.chat_id AND p.id < messages.id);
 	UPDATE chats SET leaf_id = (SELECT max(m.id) FROM messages m WHERE m.chat_id = chats.id);
 	CREATE INDEX messages_parent ON messages(chat_id, parent_id);`,
+	// Pinned chats sort first in the history (history.go).
+	`ALTER TABLE chats ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Store is the history database. It is safe for concurrent use.
@@ -123,7 +125,7 @@ type ListOptions struct {
 	Limit int
 }
 
-// List returns chats, most recently updated first.
+// List returns chats, pinned ones first, each group most recently updated first.
 func (s *Store) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 	limit := o.Limit
 	if limit <= 0 || limit > 1000 {
@@ -136,18 +138,19 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 	)
 	if q == "" {
 		rows, err = s.db.QueryContext(ctx, `
-			SELECT c.id, c.title, c.model, c.updated_at, (SELECT count(*) FROM messages m WHERE m.chat_id = c.id), ''
-			FROM chats c ORDER BY c.updated_at DESC, c.id DESC LIMIT ?`, limit)
+			SELECT c.id, c.title, c.model, c.updated_at, (SELECT count(*) FROM messages m WHERE m.chat_id = c.id), '', c.pinned
+			FROM chats c ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ?`, limit)
 	} else {
 		// instr on lower() rather than LIKE: the user's text needs no escaping of % and _.
 		rows, err = s.db.QueryContext(ctx, `
 			SELECT c.id, c.title, c.model, c.updated_at,
 				(SELECT count(*) FROM messages m WHERE m.chat_id = c.id),
-				coalesce((SELECT m.content FROM messages m WHERE m.chat_id = c.id AND instr(lower(m.content), lower(?1)) > 0 ORDER BY m.id LIMIT 1), '')
+				coalesce((SELECT m.content FROM messages m WHERE m.chat_id = c.id AND instr(lower(m.content), lower(?1)) > 0 ORDER BY m.id LIMIT 1), ''),
+				c.pinned
 			FROM chats c
 			WHERE instr(lower(c.title), lower(?1)) > 0
 				OR EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.id AND instr(lower(m.content), lower(?1)) > 0)
-			ORDER BY c.updated_at DESC, c.id DESC LIMIT ?2`, q, limit)
+			ORDER BY c.pinned DESC, c.updated_at DESC, c.id DESC LIMIT ?2`, q, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("chats: list: %w", err)
@@ -160,7 +163,7 @@ func (s *Store) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 			updated int64
 			hit     string
 		)
-		if err := rows.Scan(&sm.ID, &sm.Title, &sm.Model, &updated, &sm.Messages, &hit); err != nil {
+		if err := rows.Scan(&sm.ID, &sm.Title, &sm.Model, &updated, &sm.Messages, &hit, &sm.Pinned); err != nil {
 			return nil, fmt.Errorf("chats: list: %w", err)
 		}
 		sm.UpdatedAt = fromMs(updated)
@@ -267,8 +270,8 @@ func (s *Store) chat(ctx context.Context, q querier, id int64) (Chat, error) {
 		created, updated int64
 	)
 	var leaf sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT id, title, model, system, params, created_at, updated_at, leaf_id FROM chats WHERE id = ?`, id).
-		Scan(&c.ID, &c.Title, &c.Model, &c.System, &params, &created, &updated, &leaf)
+	err := q.QueryRowContext(ctx, `SELECT id, title, model, system, params, created_at, updated_at, leaf_id, pinned FROM chats WHERE id = ?`, id).
+		Scan(&c.ID, &c.Title, &c.Model, &c.System, &params, &created, &updated, &leaf, &c.Pinned)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Chat{}, fmt.Errorf("chat %d: %w", id, ErrNotFound)
 	}

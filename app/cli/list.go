@@ -27,8 +27,14 @@ func addModelsDirFlag(cmd *cobra.Command, dirs *[]string) {
 func openStore(flagDirs []string) (*library.Store, error) {
 	paths := config.DefaultPaths()
 	dirs := library.ParseDirs(flagDirs, os.Getenv(library.EnvModelsDirs))
+	var opts []library.Option
 	if st, err := config.Open(paths.SettingsFile()); err == nil {
 		dirs = append(dirs, library.ParseDirs(st.Get().ModelsDirs, "")...)
+		opts = append(opts, library.WithDownloadDir(st.Get().DownloadDir))
+	}
+	// The token set in Settings wins over HF_TOKEN (hftoken.go).
+	if tok := savedHFToken(paths); tok != "" {
+		opts = append(opts, library.WithHF(os.Getenv("HF_ENDPOINT"), tok))
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// Read at each URL pull, so that a change in the settings applies to a running server.
@@ -36,7 +42,7 @@ func openStore(flagDirs []string) (*library.Store, error) {
 		st, err := config.Open(paths.SettingsFile())
 		return err == nil && st.Get().AllowPrivateURLs
 	}
-	return library.Open(paths.Models(), library.WithDirs(dirs...), library.WithLogger(log), library.WithPrivateURLs(allowPrivate))
+	return library.Open(paths.Models(), append(opts, library.WithDirs(dirs...), library.WithLogger(log), library.WithPrivateURLs(allowPrivate))...)
 }
 
 func newListCmd() *cobra.Command {

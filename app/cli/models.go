@@ -79,6 +79,8 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		Slots:         s.Slots,
 		ContextLength: s.ContextLength,
 		PerSlotKV:     s.PerSlotKV,
+		KVType:        s.KVType,
+		FlashAttn:     s.FlashAttn,
 		Log:           o.log,
 		OnWorkerExit:  o.onWorkerExit,
 		DraftFor:      o.draftFor,

@@ -257,11 +257,19 @@ func openApp(f serveFlags) (_ *App, err error) {
 	}
 	app.closers.push(closeLogged(log, "the document collections", collections.Close))
 
+	// Settings the next load or download uses apply as soon as they are saved.
+	live := &liveSettings{Store: settings, apply: func(next config.Settings) error {
+		if err := store.SetDownloadDir(next.DownloadDir); err != nil {
+			return err
+		}
+		return eng.SetCacheDefaults(next.KVType, next.FlashAttn)
+	}}
 	d := api.Deps{Engine: routed, Remotes: remotes, Static: staticUI(),
-		Chats: chatStore, Settings: settings, Memory: api.NewMemorySource(sampler), Collections: collections,
-		FolderPicker: f.folderPicker}
+		Chats: chatStore, Settings: live, Memory: api.NewMemorySource(sampler), Collections: collections,
+		FolderPicker: f.folderPicker, HFToken: hfTokens{keys: secrets(paths), store: store}}
 	storeadapter.New(store).
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
+		FollowCache(func() (string, string) { c := settings.Get(); return c.KVType, c.FlashAttn }).
 		Provide(&d, filepath.Join(paths.Data, "uploads"))
 	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	app.server = api.New(api.Config{

@@ -71,3 +71,7 @@ func (p Paths) Ensure() error {
 
 // APIKeyFile keeps the API key generated for a server reachable beyond loopback.
 func (p Paths) APIKeyFile() string { return filepath.Join(p.Config, "api-key") }
+
+// SecretsFile keeps secrets other than API keys (the Hugging Face token) where there is no
+// Keychain, readable by the user only.
+func (p Paths) SecretsFile() string { return filepath.Join(p.Config, "secrets.json") }

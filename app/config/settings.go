@@ -40,12 +40,21 @@ type Settings struct {
 	// It only wins when several long conversations run at once and each must keep its full
 	// context; a desktop's single user does not need it.
 	PerSlotKV bool `json:"per_slot_kv,omitempty"`
+	// KVType is the KV cache type of models loaded from now on: f16 ("" too), q8_0 or q4_0.
+	// q8_0 halves the cache's memory and q4_0 quarters it, at a small cost in quality.
+	KVType string `json:"kv_type,omitempty"`
+	// FlashAttn is flash attention for models loaded from now on: auto ("" too), on or off.
+	// llama.cpp needs it for a quantized cache, so q8_0 and q4_0 refuse off.
+	FlashAttn string `json:"flash_attn,omitempty"`
 	// MaxLoaded caps the models resident at once (0: as many as memory allows).
 	MaxLoaded int `json:"max_loaded"`
 	// DefaultModel is the model the UI starts new chats with.
 	DefaultModel string `json:"default_model,omitempty"`
 	// ModelsDirs are extra folders whose .gguf files are served by file stem.
 	ModelsDirs []string `json:"models_dirs,omitempty"`
+	// DownloadDir is the folder new downloads go to (its blobs subfolder); "" keeps them in
+	// the data folder. Models downloaded before stay where they are and stay listed.
+	DownloadDir string `json:"download_dir,omitempty"`
 	// AllowPrivateURLs lets URL pulls and inspections reach loopback, link-local and private
 	// network addresses (a model server on this machine or the local network).
 	AllowPrivateURLs bool `json:"allow_private_urls,omitempty"`
@@ -94,6 +103,12 @@ func (s Settings) Validate() error {
 	if s.Slots < 0 || s.Slots > 64 {
 		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)
 	}
+	if err := validCache(s.KVType, s.FlashAttn); err != nil {
+		return err
+	}
+	if err := validDownloadDir(s.DownloadDir); err != nil {
+		return err
+	}
 	for _, d := range s.ModelsDirs {
 		if !filepath.IsAbs(d) {
 			return fmt.Errorf("models_dirs: %q is not an absolute path; give the full path of a folder, such as /Users/me/models", d)
@@ -121,6 +136,24 @@ func validateDrafts(m map[string]string) error {
 		case strings.TrimSpace(draft) == "":
 			return fmt.Errorf("draft_models: %q has no draft model; name one, or leave the model out for none", model)
 		}
+	}
+	return nil
+}
+
+// validCache checks the KV cache type and flash attention, alone and together.
+func validCache(kv, flash string) error {
+	switch kv {
+	case "", "f16", "q8_0", "q4_0":
+	default:
+		return fmt.Errorf("kv_type must be f16, q8_0 or q4_0, got %q", kv)
+	}
+	switch flash {
+	case "", "auto", "on", "off":
+	default:
+		return fmt.Errorf("flash_attn must be auto, on or off, got %q", flash)
+	}
+	if flash == "off" && (kv == "q8_0" || kv == "q4_0") {
+		return fmt.Errorf("a %s KV cache needs flash attention (llama.cpp cannot quantize the cache without it); set flash attention to auto or on, or the KV cache to f16", kv)
 	}
 	return nil
 }
@@ -191,6 +224,11 @@ func (s *Store) Update(next Settings) error {
 	defer s.mu.Unlock()
 	if err := checkNewDirs(s.cur.ModelsDirs, next.ModelsDirs); err != nil {
 		return err
+	}
+	if next.DownloadDir != s.cur.DownloadDir && next.DownloadDir != "" {
+		if err := usableDownloadDir(next.DownloadDir); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(next, "", "  ")
 	if err != nil {

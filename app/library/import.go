@@ -106,7 +106,7 @@ func splitParts(path string) ([]string, string, error) {
 // cancelled ctx stops it. An existing blob of the same digest is kept.
 func (s *Store) importBlob(ctx context.Context, path string, progress func(done, total int64)) (digest string, size int64, unpin func(), err error) {
 	// The file goes to a name of its own in the blobs folder, renamed once its digest is known.
-	name := filepath.Join(s.root, "blobs", ".import-"+strconv.FormatUint(rand.Uint64(), 36))
+	name := filepath.Join(s.blobsDir(), ".import-"+strconv.FormatUint(rand.Uint64(), 36))
 	defer os.Remove(name) // gone already once renamed into place
 	// Never a hard link: editing the user's file in place would change the stored model
 	// under its digest. A clone shares the blocks until either file is written.

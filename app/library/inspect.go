@@ -50,7 +50,7 @@ func (s *Store) Inspect(ctx context.Context, ref string) (ggufmeta.Info, error) 
 		}
 		token := ""
 		if r.Kind == RefHF {
-			token = s.hf.Token()
+			token = s.HF().Token()
 		}
 		// The header reader has its own client: check the blob's host as a URL's.
 		if err := s.checkURLHost(ctx, f.url); err != nil {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/perchapp/perch/app/config"
@@ -49,11 +48,6 @@ func newManifest(source string, layers []layer) *manifest {
 }
 
 func (s *Store) manifestPath(n Name) string { return filepath.Join(s.root, "manifests", n.path()) }
-
-// blobPath is where a blob with digest "sha256:<hex>" lives; the digest must be valid.
-func (s *Store) blobPath(digest string) string {
-	return filepath.Join(s.root, "blobs", strings.Replace(digest, ":", "-", 1))
-}
 
 func readManifest(path string) (*manifest, time.Time, error) {
 	b, err := os.ReadFile(path)

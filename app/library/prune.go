@@ -94,36 +94,41 @@ func (s *Store) Prune(ctx context.Context) (int64, error) {
 			used[l.Digest] = true
 		}
 	}
-	ents, err := os.ReadDir(filepath.Join(s.root, "blobs"))
-	if err != nil {
-		return 0, fmt.Errorf("prune: %w", err)
-	}
 	var freed int64
 	var errs []error
-	for _, e := range ents {
-		name := e.Name()
-		if blob, ok := strings.CutSuffix(name, ".sample"); ok && strings.HasPrefix(name, "sha256-") {
-			// A blob's recorded sample checksum goes with it (and any left without one).
-			if _, err := os.Stat(filepath.Join(s.root, "blobs", blob)); errors.Is(err, fs.ErrNotExist) {
-				_ = os.Remove(filepath.Join(s.root, "blobs", name))
+	for i, dir := range s.allBlobDirs() {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			if i == 0 {
+				return 0, fmt.Errorf("prune: %w", err)
 			}
-			continue
+			continue // an earlier downloads folder on a disk not mounted now
 		}
-		if !strings.HasPrefix(name, "sha256-") || strings.Contains(name, ".") {
-			continue
+		for _, e := range ents {
+			name := e.Name()
+			if blob, ok := strings.CutSuffix(name, ".sample"); ok && strings.HasPrefix(name, "sha256-") {
+				// A blob's recorded sample checksum goes with it (and any left without one).
+				if _, err := os.Stat(filepath.Join(dir, blob)); errors.Is(err, fs.ErrNotExist) {
+					_ = os.Remove(filepath.Join(dir, name))
+				}
+				continue
+			}
+			if !strings.HasPrefix(name, "sha256-") || strings.Contains(name, ".") {
+				continue
+			}
+			digest := strings.Replace(name, "-", ":", 1)
+			if !digestRE.MatchString(digest) || used[digest] || s.pinned[digest] > 0 {
+				continue
+			}
+			if fi, err := e.Info(); err == nil {
+				freed += fi.Size()
+			}
+			_ = os.RemoveAll(s.splitDir(digest))
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			_ = os.Remove(samplePath(filepath.Join(dir, name)))
 		}
-		digest := strings.Replace(name, "-", ":", 1)
-		if !digestRE.MatchString(digest) || used[digest] || s.pinned[digest] > 0 {
-			continue
-		}
-		if fi, err := e.Info(); err == nil {
-			freed += fi.Size()
-		}
-		_ = os.RemoveAll(s.splitDir(digest))
-		if err := os.Remove(filepath.Join(s.root, "blobs", name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-		_ = os.Remove(samplePath(filepath.Join(s.root, "blobs", name)))
 	}
 	return freed, errors.Join(errs...)
 }

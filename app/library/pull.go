@@ -50,7 +50,7 @@ type plan struct {
 
 func (s *Store) parseRef(ref string) (Ref, error) {
 	var hosts []string
-	if u, err := url.Parse(s.hf.Endpoint()); err == nil && u.Host != "" {
+	if u, err := url.Parse(s.HF().Endpoint()); err == nil && u.Host != "" {
 		hosts = append(hosts, u.Host)
 	}
 	return parseRef(ref, hosts...)
@@ -118,7 +118,7 @@ func (s *Store) pull(ctx context.Context, r Ref, rename Name, emit func(Progress
 	}
 	unpin := s.pin(digests)
 	defer unpin()
-	if err := s.dl.CheckSpace(filepath.Join(s.root, "blobs"), need); err != nil {
+	if err := s.dl.CheckSpace(s.blobsDir(), need); err != nil {
 		return Model{}, err
 	}
 
@@ -180,7 +180,7 @@ func (s *Store) downloadPath(f remoteFile) string {
 		return s.blobPath(f.digest)
 	}
 	sum := sha256.Sum256([]byte(f.url))
-	return filepath.Join(s.root, "blobs", "url-"+hex.EncodeToString(sum[:12]))
+	return filepath.Join(s.blobsDir(), "url-"+hex.EncodeToString(sum[:12]))
 }
 
 // blobKeyOf is the blob flight key of a download path.
@@ -303,21 +303,22 @@ func shortDigest(d string) string {
 }
 
 func (s *Store) planHF(ctx context.Context, r Ref) (plan, error) {
-	info, err := s.hf.Model(ctx, r.Repo)
+	h := s.HF() // one token for the whole pull, even if the user changes it meanwhile
+	info, err := h.Model(ctx, r.Repo)
 	if err != nil {
 		return plan{}, err
 	}
 	explain := func(err error) error {
 		var he *download.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden || he.StatusCode == http.StatusNotFound) {
-			return s.hf.StatusError(r.Repo, he.StatusCode, he.Header, strings.NewReader(he.Body))
+			return h.StatusError(r.Repo, he.StatusCode, he.Header, strings.NewReader(he.Body))
 		}
 		return err
 	}
-	if info.IsGated() && s.hf.Token() == "" {
-		return plan{}, s.hf.StatusError(r.Repo, http.StatusUnauthorized, http.Header{"X-Error-Code": {"GatedRepo"}}, nil)
+	if info.IsGated() && h.Token() == "" {
+		return plan{}, h.StatusError(r.Repo, http.StatusUnauthorized, http.Header{"X-Error-Code": {"GatedRepo"}}, nil)
 	}
-	files, err := s.hf.Files(ctx, r.Repo)
+	files, err := h.Files(ctx, r.Repo)
 	if err != nil {
 		return plan{}, err
 	}
@@ -336,7 +337,7 @@ func (s *Store) planHF(ctx context.Context, r Ref) (plan, error) {
 	}
 	p := plan{name: n, explain: explain}
 	for _, f := range q.Files {
-		rf := remoteFile{url: s.hf.FileURL(r.Repo, f.Path), header: s.hf.Header(), size: f.Size,
+		rf := remoteFile{url: h.FileURL(r.Repo, f.Path), header: h.Header(), size: f.Size,
 			mediaType: registry.MediaModel, title: path.Base(f.Path)}
 		if f.SHA256 != "" {
 			rf.digest = "sha256:" + f.SHA256

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/perchapp/perch/app/library/download"
@@ -30,7 +31,8 @@ type Store struct {
 	root string
 	dirs []string
 	log  *slog.Logger
-	hf   *hf.Client
+	// hf is swapped whole when the user sets or clears the Hugging Face token (SetHFToken).
+	hf   atomic.Pointer[hf.Client]
 	reg  *registry.Client
 	dl   *download.Downloader
 	http *http.Client
@@ -49,6 +51,8 @@ type Store struct {
 	badFiles sync.Map
 	// verify: the blobs checked in this process (verify.go).
 	verify verifier
+	// bdirs: where new blobs go and where older ones are (blobdirs.go).
+	bdirs blobFolders
 }
 
 type options struct {
@@ -62,6 +66,7 @@ type options struct {
 	backoff    time.Duration
 	// allowPrivate: URL pulls may reach private addresses (netguard.go).
 	allowPrivate func() bool
+	downloadDir  string
 }
 
 // Option configures a Store.
@@ -77,6 +82,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 func WithHF(endpoint, token string) Option {
 	return func(o *options) { o.hfEndpoint, o.hfToken = &endpoint, &token }
 }
+
+// WithDownloadDir makes new downloads go to dir/blobs instead of the store's own folder
+// (SetDownloadDir).
+func WithDownloadDir(dir string) Option { return func(o *options) { o.downloadDir = dir } }
 
 // WithRetries sets how often API calls and download segments are retried on 5xx and
 // network errors, and the first backoff.
@@ -125,13 +134,19 @@ func Open(root string, opts ...Option) (*Store, error) {
 		root:         root,
 		dirs:         cleanDirs(o.dirs),
 		log:          o.log,
-		hf:           h.WithRetries(min(o.retries, 3), o.backoff),
 		reg:          registry.New(o.client).WithRetries(min(o.retries, 3), o.backoff),
 		dl:           download.New(dlOpts...),
 		http:         o.client,
 		pinned:       map[string]int{},
 		hashes:       fileHashes{file: filepath.Join(root, fileHashesName)},
 		allowPrivate: o.allowPrivate,
+	}
+	s.hf.Store(h.WithRetries(min(o.retries, 3), o.backoff))
+	s.loadBlobDirs()
+	// A downloads folder on a disk that is not mounted now must not keep Perch from starting:
+	// new downloads go to the store's own folder until it is back.
+	if err := s.SetDownloadDir(o.downloadDir); err != nil {
+		s.log.Warn("the downloads folder cannot be used now; new downloads go to the data folder", "dir", o.downloadDir, "err", err)
 	}
 	s.removeStaleTemps()
 	return s, nil
@@ -144,18 +159,24 @@ func (s *Store) Root() string { return s.root }
 func (s *Store) Dirs() []string { return slices.Clone(s.dirs) }
 
 // HF is the Hugging Face client the store uses (for search and inspection).
-func (s *Store) HF() *hf.Client { return s.hf }
+func (s *Store) HF() *hf.Client { return s.hf.Load() }
+
+// SetHFToken makes the Hugging Face requests from now on send token ("" for none); those
+// under way keep the one they started with.
+func (s *Store) SetHFToken(token string) { s.hf.Store(s.HF().WithToken(token)) }
 
 // removeStaleTemps deletes import leftovers of crashed processes (a day old, so a running
 // import in another process is never touched). Partial downloads stay: they resume.
 func (s *Store) removeStaleTemps() {
-	ents, _ := os.ReadDir(filepath.Join(s.root, "blobs"))
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), ".import-") {
-			continue
-		}
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
-			_ = os.Remove(filepath.Join(s.root, "blobs", e.Name()))
+	for _, dir := range s.allBlobDirs() {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), ".import-") {
+				continue
+			}
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
+				_ = os.Remove(filepath.Join(dir, e.Name()))
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { issue15 } from './issue15.mjs';
+import { settingsHistory } from './settingsHistory.mjs';
 import { startRegistry } from './registry.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -201,6 +202,14 @@ async function main() {
   const issue15Steps = () => issue15({ page, context, step, shot, assert, bin, models, out, stops });
   if (process.env.E2E_ONLY === 'issue15') {
     await issue15Steps();
+    return;
+  }
+  const settingsHistorySteps = () => settingsHistory({ page, url, step, shot, assert, axe, api });
+  if (process.env.E2E_ONLY === 'settings16') {
+    await settingsHistorySteps();
+    await step('no accessibility violations (axe-core, WCAG 2.1 AA)', async () => {
+      assert(axeFindings.length === 0, JSON.stringify(axeFindings, null, 2));
+    });
     return;
   }
 
@@ -793,6 +802,7 @@ async function main() {
 
   // Issue 15's steps stop the server and take the network away on purpose: the browser's
   // failed loads then are expected; anything else it logs still fails the run.
+  await settingsHistorySteps();
   const before = consoleErrors.length;
   await issue15Steps();
   const during = consoleErrors.splice(before);

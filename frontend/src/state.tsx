@@ -2,10 +2,11 @@
 // Views read it with useApp(); each view fetches its own data besides.
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { api, ApiError, onUnauthorized, onUnreachable } from './api/client';
+import { ApiError, onUnauthorized, onUnreachable } from './api/client';
 import { models as modelsApi, pulls as pullsApi } from './api/models';
+import { settingsApi } from './api/settings';
 import { system } from './api/system';
-import type { Language, Model, Pull, Settings, SettingsView, Status, Theme } from './api/types';
+import type { Language, Model, Pull, SettingsPatch, SettingsView, Status, Theme } from './api/types';
 import { usePageVisible } from './lib/visibility';
 
 export type View = 'chat' | 'documents' | 'models' | 'memory' | 'tokens' | 'settings';
@@ -50,7 +51,7 @@ export function hashOf(r: Route): string {
   return `#/${r.view}`;
 }
 
-export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean; remove_api_key?: boolean };
+export type { SettingsPatch } from './api/types';
 
 interface AppState {
   status: Status | null;
@@ -144,7 +145,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
       setOffline(false);
       setNeedKey(false);
       if (st.features.settings) {
-        const sv = await api<SettingsView>('GET', '/perch/settings');
+        const sv = await settingsApi.get();
         setSettings(sv);
         setLanguage(sv.settings.language || 'system');
         setTheme(sv.settings.theme || 'system');
@@ -223,7 +224,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
   useEffect(() => remember('perch.language', language), [language]);
 
   const saveSettings = useCallback(async (patch: SettingsPatch) => {
-    const sv = await api<SettingsView>('PUT', '/perch/settings', patch);
+    const sv = await settingsApi.save(patch);
     setSettings(sv);
     setLanguage(sv.settings.language || 'system');
     setTheme(sv.settings.theme || 'system');

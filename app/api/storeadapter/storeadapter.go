@@ -28,8 +28,10 @@ type Store struct {
 	loaded  func() []engine.Status
 	slots   int
 	kvType  string
-	mu      sync.Mutex
-	shapes  map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
+	// cacheNow, when set, gives the KV cache type and flash attention the settings name now.
+	cacheNow func() (kvType, flashAttn string)
+	mu       sync.Mutex
+	shapes   map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
 }
 
 // New wraps s.

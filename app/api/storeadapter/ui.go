@@ -36,11 +36,18 @@ func (a *Store) WithCatalog(cat *catalog.Catalog, machine func(ctx context.Conte
 	return a
 }
 
+// FollowCache makes fit estimates use the KV cache type and flash attention that now() gives
+// (the saved settings), so choosing q8_0 in Settings changes what fits at once.
+func (a *Store) FollowCache(now func() (kvType, flashAttn string)) *Store {
+	a.cacheNow = now
+	return a
+}
+
 // Provide plugs the adapter in as the model library, the importer (with uploads kept in
-// uploadDir until imported) and the remover of cancelled downloads, and, after WithCatalog,
+// uploadDir until imported), the remover of cancelled downloads and the storage report, and, after WithCatalog,
 // as the catalog and the fit estimator.
 func (a *Store) Provide(d *api.Deps, uploadDir string) {
-	d.Library, d.Importer, d.UploadDir, d.Discarder = a, a, uploadDir, a
+	d.Library, d.Importer, d.UploadDir, d.Discarder, d.Storage = a, a, uploadDir, a, a
 	if a.catalog != nil {
 		d.Catalog, d.Fit = a, a
 	}
@@ -80,7 +87,14 @@ func (a *Store) budget(ctx context.Context) (memplan.Budget, []memplan.Resident,
 }
 
 func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []memplan.Resident, backend memplan.Backend) (api.Fit, error) {
-	kv := q.KVType
+	kv, flash := q.KVType, ""
+	if a.cacheNow != nil {
+		k, f := a.cacheNow()
+		flash = f
+		if kv == "" {
+			kv = k
+		}
+	}
 	if kv == "" {
 		kv = a.kvType
 	}
@@ -89,7 +103,7 @@ func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []m
 		slots = a.slots
 	}
 	// No context asked: the default context the server would pick (as docs/fit-table.md).
-	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, Backend: backend}, b, res)
+	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, FlashAttn: flash, Backend: backend}, b, res)
 	if err != nil {
 		return api.Fit{}, err
 	}

@@ -94,6 +94,13 @@ func (c *Client) WithRetries(n int, backoff time.Duration) *Client {
 	return &cp
 }
 
+// WithToken is a copy of the client that sends token instead ("" for none).
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = strings.TrimSpace(token)
+	return &cp
+}
+
 // Endpoint is the Hub's base URL.
 func (c *Client) Endpoint() string { return c.endpoint }
 
@@ -277,15 +284,15 @@ func (c *Client) StatusError(repo string, status int, h http.Header, body io.Rea
 	switch {
 	case code == "GatedRepo" || (status == http.StatusUnauthorized && code == "" && strings.Contains(strings.ToLower(msg), "restricted")):
 		if c.token == "" {
-			return fmt.Errorf("hf.co/%s: %w: it needs a Hugging Face access token; accept its terms at %s, then set HF_TOKEN to a token from https://huggingface.co/settings/tokens", repo, ErrGated, page)
+			return fmt.Errorf("hf.co/%s: %w: it needs a Hugging Face access token; accept its terms at %s, then add a token from https://huggingface.co/settings/tokens in Perch's Settings (Privacy) or set HF_TOKEN", repo, ErrGated, page)
 		}
-		return fmt.Errorf("hf.co/%s: %w: your HF_TOKEN has no access yet; accept the terms at %s (approval may take a while)", repo, ErrGated, page)
+		return fmt.Errorf("hf.co/%s: %w: your Hugging Face token has no access yet; accept the terms at %s (approval may take a while)", repo, ErrGated, page)
 	case status == http.StatusForbidden:
-		return fmt.Errorf("hf.co/%s: access denied (403: %s); check that HF_TOKEN may read it at %s", repo, msg, page)
+		return fmt.Errorf("hf.co/%s: access denied (403: %s); check that your Hugging Face token may read it at %s", repo, msg, page)
 	case code == "RepoNotFound" || (status == http.StatusUnauthorized && code == "") || (status == http.StatusNotFound && code != "EntryNotFound"):
 		hint := "check the spelling (org/name)"
 		if c.token == "" {
-			hint += "; if it is private, set HF_TOKEN"
+			hint += "; if it is private, add a Hugging Face token in Settings or set HF_TOKEN"
 		}
 		return fmt.Errorf("hf.co/%s: repository %w (%s)", repo, ErrNotFound, hint)
 	case code == "EntryNotFound" || status == http.StatusNotFound:

@@ -104,6 +104,12 @@ export interface Settings {
   max_loaded: number;
   default_model?: string;
   models_dirs?: string[] | null;
+  /** Where new downloads go (empty: the data folder). */
+  download_dir?: string;
+  /** The KV cache of models loaded from now on: f16 (when unset), q8_0 or q4_0. */
+  kv_type?: string;
+  /** Flash attention for models loaded from now on: auto (when unset), on or off. */
+  flash_attn?: string;
   launch_at_login: boolean;
   language: Language;
   theme: Theme;
@@ -151,3 +157,6 @@ export interface Recommendation extends Omit<wire.Recommendation, 'model' | 'qua
   model: CatalogModel;
   quant: Quant;
 }
+
+/** A change to the settings: any of their fields, and the actions the server takes on save. */
+export type SettingsPatch = Partial<Settings> & { lan?: boolean; new_api_key?: boolean; remove_api_key?: boolean };

@@ -78,6 +78,7 @@ export interface Chat {
   params: Params;
   created_at: string;
   updated_at: string;
+  pinned?: boolean;
   messages?: Message[];
   context?: ContextMeter;
   generating: boolean;
@@ -89,6 +90,7 @@ export interface ChatSummary {
   model: string;
   updated_at: string;
   message_count: number;
+  pinned?: boolean;
   snippet?: string;
 }
 
@@ -308,9 +310,12 @@ export interface Settings {
   context_length: number;
   slots: number;
   per_slot_kv?: boolean;
+  kv_type?: string;
+  flash_attn?: string;
   max_loaded: number;
   default_model?: string;
   models_dirs?: string[];
+  download_dir?: string;
   allow_private_urls?: boolean;
   launch_at_login: boolean;
   language: string;
@@ -324,6 +329,30 @@ export interface SettingsView {
   listening: string;
   restart_needed: string[];
   can_restart: boolean;
+}
+
+export interface StorageDir {
+  path: string;
+  kind: string;
+  used_bytes: number;
+  files: number;
+  free_bytes: number;
+  total_bytes: number;
+  error?: string;
+}
+
+export interface StorageView {
+  dirs: StorageDir[];
+}
+
+export interface HFTokenView {
+  set: boolean;
+  last4?: string;
+  source?: string;
+}
+
+export interface DeleteChatsResult {
+  deleted: number;
 }
 
 export interface Collection {

@@ -24,6 +24,7 @@ const paths = {
   key: 'M6 10a3.5 3.5 0 1 1 2.5-1l5 5M11 12l1.5-1.5',
   detach: 'M9.5 2.5h4v4M13.5 2.5 8 8M11.5 9v4.5h-9v-9H7',
   attach: 'M8 8l5.5-5.5M8 8V4M8 8h4M11.5 9v4.5h-9v-9H7',
+  pin: 'M6 2.5h4M6.5 2.5v4L4.5 9h7l-2-2.5v-4M8 9v4.5',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -8,6 +8,8 @@ import { RemoteEndpoints } from '../components/RemoteEndpoints';
 import { RestartServer } from '../components/RestartServer';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
+import { HFToken } from './settings/HFToken';
+import { Storage } from './settings/Storage';
 
 const KEEP_ALIVE: { value: string; label: MessageKey }[] = [
   { value: '1m', label: 'settings.keepAlive.1m' },
@@ -45,6 +47,16 @@ interface Form {
   slots: string;
   maxLoaded: string;
   modelsDirs: string;
+  kvType: string;
+  flashAttn: string;
+}
+
+const KV_TYPES = ['f16', 'q8_0', 'q4_0'] as const;
+const FLASH = ['auto', 'on', 'off'] as const;
+
+/** llama.cpp cannot quantize the KV cache without flash attention; the server refuses it too. */
+export function cacheConflict(kvType: string, flashAttn: string): boolean {
+  return flashAttn === 'off' && (kvType === 'q8_0' || kvType === 'q4_0');
 }
 
 /** The base URLs tools use, from the address the server really listens on. */
@@ -102,6 +114,8 @@ function formOf(s: Settings): Form {
     slots: String(s.slots || 4),
     maxLoaded: String(s.max_loaded ?? 0),
     modelsDirs: (s.models_dirs ?? []).join('\n'),
+    kvType: s.kv_type || 'f16',
+    flashAttn: s.flash_attn || 'auto',
   };
 }
 
@@ -138,10 +152,11 @@ export function SettingsView() {
   };
   const lan = !LOOPBACK.test(form.host);
   const portOK = validPort(form.port);
+  const cacheBad = cacheConflict(form.kvType, form.flashAttn);
   const key = settings.settings.api_key ?? '';
 
   const save = async (extra: { new_api_key?: boolean; remove_api_key?: boolean } = {}) => {
-    if (!portOK) return;
+    if (!portOK || cacheBad) return;
     setState('saving');
     setError('');
     try {
@@ -163,6 +178,8 @@ export function SettingsView() {
           .split('\n')
           .map((d) => d.trim())
           .filter(Boolean),
+        kv_type: form.kvType,
+        flash_attn: form.flashAttn,
         ...extra,
       });
       setForm(formOf(sv.settings));
@@ -274,6 +291,7 @@ export function SettingsView() {
             {t('settings.modelsDirsHint')}
           </span>
         </div>
+        <Storage downloadDir={settings.settings.download_dir ?? ''} modelsDirs={(settings.settings.models_dirs ?? []).join('\n')} />
       </fieldset>
 
       <fieldset className="section">
@@ -381,6 +399,7 @@ export function SettingsView() {
             </div>
           )}
         </div>
+        <HFToken />
       </fieldset>
 
       <fieldset className="section">
@@ -392,6 +411,45 @@ export function SettingsView() {
             {t('settings.maxLoadedHint')}
           </span>
         </div>
+        <div className="grid2">
+          <div className="field">
+            <label htmlFor="kv-type">{t('settings.kvType')}</label>
+            <select id="kv-type" value={form.kvType} aria-describedby="kv-type-hint" onChange={(e) => set('kvType', e.target.value)}>
+              {KV_TYPES.map((k) => (
+                <option key={k} value={k}>
+                  {t(`settings.kvType.${k}`)}
+                </option>
+              ))}
+            </select>
+            <span id="kv-type-hint" className="muted small">
+              {t('settings.kvTypeHint')}
+            </span>
+          </div>
+          <div className="field">
+            <label htmlFor="flash-attn">{t('settings.flashAttn')}</label>
+            <select
+              id="flash-attn"
+              value={form.flashAttn}
+              aria-invalid={cacheBad}
+              aria-describedby={cacheBad ? 'flash-attn-error' : 'flash-attn-hint'}
+              onChange={(e) => set('flashAttn', e.target.value)}
+            >
+              {FLASH.map((f) => (
+                <option key={f} value={f}>
+                  {t(`settings.flashAttn.${f}`)}
+                </option>
+              ))}
+            </select>
+            <span id="flash-attn-hint" className="muted small">
+              {t('settings.flashAttnHint')}
+            </span>
+          </div>
+        </div>
+        {cacheBad && (
+          <p id="flash-attn-error" className="error small" role="alert">
+            {t('settings.flashAttnNeeded')}
+          </p>
+        )}
       </fieldset>
 
       <RemoteEndpoints />
@@ -407,7 +465,7 @@ export function SettingsView() {
           <SaveStatus state={state} />
           {status && <span className="muted small">{t('settings.version', { v: status.version })}</span>}
           <span className="spacer" />
-          <button type="submit" className="primary" disabled={!portOK || state === 'saving'}>
+          <button type="submit" className="primary" disabled={!portOK || cacheBad || state === 'saving'}>
             {t('common.save')}
           </button>
         </div>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { api, errorText } from '../../api/client';
+import { errorText } from '../../api/client';
+import { history } from '../../api/history';
 import type { ChatSummary } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
@@ -35,13 +36,28 @@ export function Highlight({ text, q }: { text: string; q: string }) {
   return <>{out}</>;
 }
 
-type Group = 'today' | 'yesterday' | 'week' | 'month' | 'older';
+type Group = 'pinned' | 'today' | 'yesterday' | 'week' | 'month' | 'older';
 
 /** The date group of a chat, by the local calendar day it was last updated. */
 export function groupOf(updated: string, now = new Date()): Group {
   const day = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
   const days = Math.round((day(now) - day(new Date(updated))) / 86_400_000);
   return days <= 0 ? 'today' : days === 1 ? 'yesterday' : days < 7 ? 'week' : days < 30 ? 'month' : 'older';
+}
+
+/** The group a chat is listed under: Pinned (the server sorts those first), else its date. */
+function groupOfChat(c: ChatSummary, now = new Date()): Group {
+  return c.pinned ? 'pinned' : groupOf(c.updated_at, now);
+}
+
+/** The pin shown before a pinned chat's title. */
+function PinMark() {
+  const { t } = useI18n();
+  return (
+    <span className="history-pin" role="img" aria-label={t('chat.pinnedMark')} title={t('chat.pinnedMark')}>
+      <Icon name="pin" size={11} />
+    </span>
+  );
 }
 
 function HistoryItem({
@@ -52,6 +68,9 @@ function HistoryItem({
   onOpen,
   onChanged,
   onDeleted,
+  selecting,
+  selected,
+  onToggle,
 }: {
   chat: ChatSummary;
   current: boolean;
@@ -62,6 +81,10 @@ function HistoryItem({
   onOpen: () => void;
   onChanged: () => void;
   onDeleted: () => void;
+  /** Select mode: the row is a checkbox for deleting several chats at once. */
+  selecting: boolean;
+  selected: boolean;
+  onToggle: () => void;
 }) {
   const { t, fmt } = useI18n();
   const [mode, setMode] = useState<'view' | 'rename' | 'delete'>('view');
@@ -71,7 +94,7 @@ function HistoryItem({
 
   const rename = async () => {
     try {
-      await api('PATCH', `/perch/chats/${chat.id}`, { title });
+      await history.rename(chat.id, title);
       setMode('view');
       onChanged();
     } catch (e) {
@@ -80,13 +103,36 @@ function HistoryItem({
   };
   const remove = async () => {
     try {
-      await api('DELETE', `/perch/chats/${chat.id}`);
+      await history.remove(chat.id);
       onDeleted();
     } catch (e) {
       setError(errorText(e));
     }
   };
 
+  const togglePin = async () => {
+    try {
+      setError('');
+      await history.pin(chat.id, !chat.pinned);
+      onChanged();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+
+  if (selecting) {
+    return (
+      <li className={`history-item selecting${selected ? ' selected' : ''}`}>
+        <label className="history-open history-select">
+          <input type="checkbox" className="history-check" checked={selected} onChange={onToggle} tabIndex={tabStop ? 0 : -1} aria-label={t('chat.selectRow', { title: shown })} />
+          <span className="history-title">
+            {chat.pinned && <PinMark />}
+            {shown}
+          </span>
+        </label>
+      </li>
+    );
+  }
   if (mode === 'rename') {
     return (
       <li className="history-item editing">
@@ -143,6 +189,7 @@ function HistoryItem({
         }}
       >
         <span className="history-title">
+          {chat.pinned && <PinMark />}
           <Highlight text={shown} q={query} />
         </span>
         <span className="history-meta">
@@ -150,6 +197,17 @@ function HistoryItem({
         </span>
       </button>
       <div className="history-actions">
+        <button
+          type="button"
+          className={`icon-button${chat.pinned ? ' on' : ''}`}
+          aria-label={`${t(chat.pinned ? 'chat.unpin' : 'chat.pin')}: ${shown}`}
+          aria-pressed={chat.pinned ? 'true' : 'false'}
+          title={t(chat.pinned ? 'chat.unpin' : 'chat.pin')}
+          tabIndex={-1}
+          onClick={() => void togglePin()}
+        >
+          <Icon name="pin" size={13} />
+        </button>
         <button
           type="button"
           className="icon-button"
@@ -174,7 +232,66 @@ function HistoryItem({
           <Icon name="trash" size={13} />
         </button>
       </div>
+      <ErrorText error={error} />
     </li>
+  );
+}
+
+/** Select mode's bar: how many are chosen, select all, and Delete with one confirmation. */
+function SelectionBar({
+  count,
+  total,
+  question,
+  onAll,
+  onDelete,
+  onDone,
+}: {
+  count: number;
+  total: number;
+  /** The confirmation's question. */
+  question: string;
+  onAll: () => void;
+  onDelete: () => Promise<void>;
+  onDone: () => void;
+}) {
+  const { t } = useI18n();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const remove = async () => {
+    setBusy(true);
+    setError('');
+    try {
+      await onDelete();
+      setConfirming(false);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="history-selection" role="toolbar" aria-label={t('chat.select')}>
+      {confirming ? (
+        <DeleteConfirm className="history-confirm" question={question} busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirming(false)} />
+      ) : (
+        <div className="row">
+          <span className="small" aria-live="polite">
+            {t('chat.selectedCount', { n: count })}
+          </span>
+          <button type="button" className="text-button small" disabled={count === total} onClick={onAll}>
+            {t('chat.selectAll')}
+          </button>
+          <button type="button" className="danger small" disabled={count === 0} onClick={() => setConfirming(true)}>
+            {t('chat.deleteSelected')}
+          </button>
+          <button type="button" className="text-button small" onClick={onDone}>
+            {t('chat.selectDone')}
+          </button>
+        </div>
+      )}
+      <ErrorText error={error} />
+    </div>
   );
 }
 
@@ -189,6 +306,26 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
   const [error, setError] = useState('');
   const [reload, setReload] = useState(0);
   const [importError, setImportError] = useState('');
+  const [selecting, setSelecting] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const toggle = (id: number) =>
+    setSelected((cur) => {
+      const next = new Set(cur);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  const stopSelecting = () => {
+    setSelecting(false);
+    setSelected(new Set());
+  };
+  // One request for all the chosen chats: all are deleted, or none (the error says why).
+  const deleteSelected = async () => {
+    const ids = [...selected];
+    await history.removeMany(ids);
+    stopSelecting();
+    setReload((n) => n + 1);
+    for (const id of ids) onDeleted(id);
+  };
   const picker = useRef<HTMLInputElement>(null);
   // The file input exists only once Import is pressed, so it is never mistaken for another
   // view's file picker.
@@ -206,7 +343,7 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
       return;
     }
     try {
-      const c = await api<{ id: number }>('POST', '/perch/chats/import', parsed.file);
+      const c = await history.import(parsed.file);
       setReload((n) => n + 1);
       onOpen(c.id);
     } catch (e) {
@@ -219,9 +356,12 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
     // Searching waits for a pause in typing; the plain list loads at once.
     const delay = query ? 200 : 0;
     const timer = window.setTimeout(() => {
-      api<{ chats: ChatSummary[] }>('GET', `/perch/chats?q=${encodeURIComponent(query)}`, undefined, ctrl.signal)
-        .then((r) => {
-          setChats(r.chats);
+      history
+        .list(query, ctrl.signal)
+        .then((list) => {
+          setChats(list);
+          // Chats deleted elsewhere leave the selection.
+          setSelected((cur) => (cur.size ? new Set(list.filter((c) => cur.has(c.id)).map((c) => c.id)) : cur));
           setError('');
         })
         .catch((e: unknown) => {
@@ -248,6 +388,16 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
             onChange={(e) => setQuery(e.target.value)}
           />
         </label>
+        <button
+          type="button"
+          className={`icon-button${selecting ? ' on' : ''}`}
+          aria-label={t('chat.select')}
+          aria-pressed={selecting ? 'true' : 'false'}
+          title={t('chat.select')}
+          onClick={() => (selecting ? stopSelecting() : setSelecting(true))}
+        >
+          <Icon name="check" size={14} />
+        </button>
         <button type="button" className="icon-button" aria-label={t('chat.import')} title={t('chat.import')} onClick={() => setPicking((n) => n + 1)}>
           <Icon name="file" size={14} />
         </button>
@@ -274,6 +424,20 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
       </div>
       <ErrorText error={error} />
       <ErrorText error={importError} />
+      {selecting && (
+        <SelectionBar
+          count={selected.size}
+          total={chats?.length ?? 0}
+          question={
+            selected.size === 1
+              ? t('chat.deleteConfirm', { title: chats?.find((c) => selected.has(c.id))?.title || t('chat.untitled') })
+              : t('chat.deleteManyConfirm', { n: selected.size })
+          }
+          onAll={() => setSelected(new Set(chats?.map((c) => c.id)))}
+          onDelete={deleteSelected}
+          onDone={stopSelecting}
+        />
+      )}
       {chats && chats.length === 0 && (
         <p className="muted small history-empty">{query ? t('chat.noMatches', { q: query }) : t('chat.noChats')}</p>
       )}
@@ -281,8 +445,8 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
         className="history-list"
         onKeyDown={(e) => {
           // ↑ ↓ Home End move between rows: the list is one Tab stop, not three per row.
-          const rows = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('.history-open')];
-          const at = rows.indexOf(document.activeElement as HTMLButtonElement);
+          const rows = [...e.currentTarget.querySelectorAll<HTMLElement>('button.history-open, .history-check')];
+          const at = rows.indexOf(document.activeElement as HTMLElement);
           if (at < 0) return;
           const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: rows.length - 1 }[e.key];
           if (to === undefined) return;
@@ -292,9 +456,10 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
       >
         {chats?.flatMap((c, i) => {
           // Date groups (Today, Yesterday, …) while browsing; a search lists hits by recency.
-          const g = groupOf(c.updated_at);
+          // Pinned chats come first from the server, under their own heading.
+          const g = groupOfChat(c);
           const head =
-            !query && (i === 0 || groupOf(chats[i - 1]!.updated_at) !== g)
+            !query && (i === 0 || groupOfChat(chats[i - 1]!) !== g)
               ? [
                   <li key={`g-${g}`} className="history-group">
                     <h2>{t(`chat.group.${g}`)}</h2>
@@ -315,6 +480,9 @@ export function ChatHistory({ currentId, version, onOpen, onDeleted, onClose, fo
               setReload((n) => n + 1);
               onDeleted(c.id);
             }}
+            selecting={selecting}
+            selected={selected.has(c.id)}
+            onToggle={() => toggle(c.id)}
           />,
           ];
         })}
