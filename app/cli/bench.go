@@ -63,7 +63,7 @@ func newBenchCmd() *cobra.Command {
 					return err
 				}
 				return benchDraftPair(cmd, pair, bench.Options{Threads: threads, Runs: runs, DecodeTokens: decode,
-					WorkDir: paths.Runtime, Command: []string{exe, "engine"}}, filepath.Join(paths.Cache, "synth"), asJSON)
+					WorkDir: paths.Runtime, Command: engine.WorkerCommand(cmd.Context(), exe)}, filepath.Join(paths.Cache, "synth"), asJSON)
 			}
 			type target struct{ name, path string }
 			var targets []target
