@@ -225,6 +225,8 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     await page.locator('button.send-button.stop').waitFor();
     await page.getByRole('button', { name: 'New chat' }).click();
     await page.waitForURL(/#\/chat$/);
+    // The URL changes before React draws the new chat: count once its (empty) list is drawn.
+    await page.waitForFunction(() => document.querySelectorAll('.message').length === 0);
     const stops = await page.locator('button.send-button.stop').count();
     const busyHere = await page.locator('.message.assistant[aria-busy="true"]').count();
     await page.goBack();

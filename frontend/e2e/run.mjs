@@ -160,6 +160,10 @@ async function main() {
 
   const registry = await startRegistry(join(models, 'stories260K.gguf'));
   stops.push(['registry', () => registry.close()]);
+  // The stand-in registry is on loopback, which a model reference naming a host may reach only
+  // when the user allows private addresses.
+  mkdirSync(join(home, 'config'), { recursive: true });
+  writeFileSync(join(home, 'config', 'config.json'), JSON.stringify({ allow_private_urls: true }));
   // The user's home folder as the server sees it: folder indexing stays inside it.
   const userHome = mkdtempSync(join(tmpdir(), 'perch-e2e-user-'));
   stops.push(['temp user home', async () => rmSync(userHome, { recursive: true, force: true })]);
