@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/config"
 )
 
@@ -71,8 +73,8 @@ func (e *liveEnv) call(t *testing.T, method, path, body, key string, ui bool) (i
 // key from tools; turning it off and removing the key lets local tools in without one.
 func TestSettingsApplyLive(t *testing.T) {
 	env := newLiveEnv(t)
-	view := func(body string) settingsView {
-		var v settingsView
+	view := func(body string) perchwire.SettingsView {
+		var v perchwire.SettingsView
 		if err := json.Unmarshal([]byte(body), &v); err != nil {
 			t.Fatalf("%v: %s", err, body)
 		}

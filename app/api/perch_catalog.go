@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/wire"
 	"github.com/perchapp/perch/engine"
 )
@@ -91,12 +93,6 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// recommendation is the model the empty Models and Chat views offer to download.
-type recommendation struct {
-	Model CatalogModel `json:"model"`
-	Quant Quant        `json:"quant"`
-}
-
 // recommended picks, from the curated catalog's recommended chat models (preferring ones
 // strong in Korean with ?lang=ko), the first with a quantization that fits this machine: the
 // catalog's suggested quantization when it fits, else Q4_K_M, else the largest that does.
@@ -114,7 +110,7 @@ func (a *perchAPI) recommended(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func pickRecommended(ms []CatalogModel, lang string) (recommendation, bool) {
+func pickRecommended(ms []CatalogModel, lang string) (perchwire.Recommendation, bool) {
 	isChat := func(m CatalogModel) bool {
 		return m.Recommended && !slices.Contains(m.Tags, "embedding") && (len(m.Tags) == 0 || slices.Contains(m.Tags, "chat"))
 	}
@@ -155,8 +151,8 @@ func pickRecommended(ms []CatalogModel, lang string) (recommendation, bool) {
 			best = largest
 		}
 		if best != nil {
-			return recommendation{Model: m, Quant: *best}, true
+			return perchwire.Recommendation{Model: m, Quant: *best}, true
 		}
 	}
-	return recommendation{}, false
+	return perchwire.Recommendation{}, false
 }

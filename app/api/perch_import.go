@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/uploads"
 	"github.com/perchapp/perch/app/wire"
@@ -21,13 +23,8 @@ import (
 //     path): POST /perch/uploads, then PUT the bytes in chunks, then POST …/finish; the
 //     uploads service (app/library/uploads) keeps them.
 
-type importPathRequest struct {
-	Path string `json:"path"`
-	Name string `json:"name"`
-}
-
 func (a *perchAPI) modelImportPath(w http.ResponseWriter, r *http.Request) error {
-	var req importPathRequest
+	var req perchwire.ImportPathRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -78,7 +75,7 @@ func checkGGUF(path string) error {
 }
 
 func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) error {
-	var req uploadStartRequest
+	var req perchwire.UploadStartRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -95,12 +92,6 @@ func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, up)
 	return nil
-}
-
-type uploadStartRequest struct {
-	Filename string `json:"filename"`
-	Size     int64  `json:"size"`
-	Name     string `json:"name"`
 }
 
 // uploadChunk appends the body at ?offset=, which must be where the upload stands (so a

@@ -5,40 +5,18 @@ import (
 	"net/http"
 	"time"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/system"
 	"github.com/perchapp/perch/app/wire"
 	"github.com/perchapp/perch/engine"
 )
 
-// memoryView is one sample for the Memory view: the machine, and what each loaded model
-// holds, against the budget models may use.
-type memoryView struct {
-	System    *MemorySnapshot `json:"system,omitempty"`
-	Models    []modelMemory   `json:"models"`
-	SampledAt time.Time       `json:"sampled_at"`
-}
-
-type modelMemory struct {
-	Name         string `json:"name"`
-	WeightsBytes int64  `json:"weights_bytes"`
-	KVBytes      int64  `json:"kv_bytes"`
-	KVUsedBytes  int64  `json:"kv_used_bytes"`
-	ComputeBytes int64  `json:"compute_bytes"`
-	OtherBytes   int64  `json:"other_bytes"`
-	RSSBytes     int64  `json:"rss_bytes"`
-	Device       string `json:"device,omitempty"`
-	Generating   bool   `json:"generating"`
-	// ContextTokens is the model's context per slot; ExpiresAt is when keep-alive unloads it
-	// (absent while it is in use or kept for good), for the Memory view's countdown.
-	ContextTokens int        `json:"context_tokens,omitempty"`
-	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
-}
-
-func modelsMemory(loaded []engine.Status) []modelMemory {
-	out := make([]modelMemory, 0, len(loaded))
+func modelsMemory(loaded []engine.Status) []perchwire.ModelMemory {
+	out := make([]perchwire.ModelMemory, 0, len(loaded))
 	for _, st := range loaded {
 		m := st.Memory
-		mm := modelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
+		mm := perchwire.ModelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
 			ComputeBytes: m.ComputeBytes, OtherBytes: m.OutputBytes, RSSBytes: m.RSSBytes, Device: m.Device,
 			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx}
 		if !st.ExpiresAt.IsZero() {
@@ -50,8 +28,8 @@ func modelsMemory(loaded []engine.Status) []modelMemory {
 	return out
 }
 
-func (a *perchAPI) sampleMemory(ctx context.Context) (memoryView, error) {
-	v := memoryView{Models: modelsMemory(a.s.eng.Loaded()), SampledAt: a.s.now().UTC()}
+func (a *perchAPI) sampleMemory(ctx context.Context) (perchwire.MemoryView, error) {
+	v := perchwire.MemoryView{Models: modelsMemory(a.s.eng.Loaded()), SampledAt: a.s.now().UTC()}
 	if a.memory != nil {
 		snap, err := a.memory.Memory(ctx)
 		if err != nil {

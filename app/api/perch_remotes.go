@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/remote"
 )
 
@@ -90,23 +92,12 @@ func (s *Server) remoteModel(ctx context.Context, name string) (LibraryModel, bo
 	return LibraryModel{}, false
 }
 
-// remoteWhere says where a remote model runs, for the Models view and the picker.
-type remoteWhere struct {
-	Endpoint  string  `json:"endpoint"`
-	URL       string  `json:"url"`
-	Reachable bool    `json:"reachable"`
-	LatencyMs float64 `json:"latency_ms"`
-	LastError string  `json:"last_error,omitempty"`
-	// Memory says the model uses none of this Mac's memory.
-	Memory string `json:"memory"`
-}
-
-func (s *Server) whereOf(m LibraryModel) *remoteWhere {
+func (s *Server) whereOf(m LibraryModel) *perchwire.RemoteWhere {
 	if m.Remote == "" || s.deps.Remotes == nil {
 		return nil
 	}
 	h := s.deps.Remotes.Health(m.Remote)
-	return &remoteWhere{Endpoint: m.Remote, URL: m.RemoteURL, Reachable: h.Reachable, LatencyMs: h.LatencyMs, LastError: h.LastError,
+	return &perchwire.RemoteWhere{Endpoint: m.Remote, URL: m.RemoteURL, Reachable: h.Reachable, LatencyMs: h.LatencyMs, LastError: h.LastError,
 		Memory: "runs on " + m.Remote + " (" + m.RemoteURL + "); uses none of this Mac's memory"}
 }
 

@@ -9,21 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/perchapp/perch/app/config"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
-
-// settingsView is what GET and PUT /perch/settings answer.
-type settingsView struct {
-	Settings config.Settings `json:"settings"`
-	// LAN is true when the address reaches beyond this machine.
-	LAN bool `json:"lan"`
-	// Listening is the address the server listens on now.
-	Listening string `json:"listening"`
-	// RestartNeeded names the changed settings that take effect when Perch restarts.
-	RestartNeeded []string `json:"restart_needed"`
-	// CanRestart says POST /perch/restart restarts the server (else Perch itself must be).
-	CanRestart bool `json:"can_restart"`
-}
 
 // addressPending says whether a saved address is not yet the one served: its host applies at
 // once unless listening there failed; its port, at a restart.
@@ -50,9 +37,9 @@ type settingsExtras struct {
 	RemoveAPIKey bool `json:"remove_api_key"`
 }
 
-func (a *perchAPI) settingsView() settingsView {
+func (a *perchAPI) settingsView() perchwire.SettingsView {
 	cur := a.settings.Get()
-	v := settingsView{Settings: cur, Listening: a.listening(), RestartNeeded: []string{}, CanRestart: a.s.cfg.Restart != nil}
+	v := perchwire.SettingsView{Settings: cur, Listening: a.listening(), RestartNeeded: []string{}, CanRestart: a.s.cfg.Restart != nil}
 	if h, _, err := net.SplitHostPort(cur.Address); err == nil {
 		v.LAN = !isLoopbackHost(h)
 	}

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
@@ -343,8 +345,8 @@ func TestPerchModels(t *testing.T) {
 		t.Fatal(body)
 	}
 	var list struct {
-		Models  []perchModel `json:"models"`
-		Default string       `json:"default_model"`
+		Models  []perchwire.Model `json:"models"`
+		Default string            `json:"default_model"`
 	}
 	json.Unmarshal([]byte(body), &list)
 	if len(list.Models) != 2 || list.Default != "stories260k" {
@@ -562,10 +564,10 @@ func TestPerchMemoryStream(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	resp := env.req(t, ctx, "GET", "/perch/memory/events", "")
 	sc := bufio.NewScanner(resp.Body)
-	var got []memoryView
+	var got []perchwire.MemoryView
 	for sc.Scan() && len(got) < 3 {
 		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			var v memoryView
+			var v perchwire.MemoryView
 			if err := json.Unmarshal([]byte(d), &v); err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+
 	"github.com/perchapp/perch/app/wire"
 )
 
@@ -13,25 +15,6 @@ const maxTokenizeBytes = 64 << 10
 type tokenizeRequest struct {
 	Model string `json:"model"`
 	Text  string `json:"text"`
-}
-
-type tokenizeResponse struct {
-	Model      string       `json:"model"`
-	Tokens     []tokenPiece `json:"tokens"`
-	Count      int          `json:"count"`
-	Characters int          `json:"characters"`
-	Bytes      int          `json:"bytes"`
-	// TokensPerChar is count ÷ characters (0 for empty text).
-	TokensPerChar float64 `json:"tokens_per_char"`
-}
-
-// tokenPiece is a token's id and its text. A piece that is only part of a UTF-8 character
-// (byte-fallback tokens splitting Hangul, for instance) is not valid text on its own: Piece
-// then shows the bytes as <0xEA>, and Bytes carries them.
-type tokenPiece struct {
-	ID    int32  `json:"id"`
-	Piece string `json:"piece"`
-	Bytes []int  `json:"bytes,omitempty"`
 }
 
 func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
@@ -46,7 +29,7 @@ func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("text", "the text has %d bytes; the limit is %d", len(req.Text), maxTokenizeBytes)
 	}
 	noteModel(r, req.Model)
-	resp := tokenizeResponse{Model: req.Model, Tokens: []tokenPiece{}, Characters: utf8.RuneCountInString(req.Text), Bytes: len(req.Text)}
+	resp := perchwire.TokenizeResponse{Model: req.Model, Tokens: []perchwire.TokenPiece{}, Characters: utf8.RuneCountInString(req.Text), Bytes: len(req.Text)}
 	if req.Text != "" {
 		pieces, err := a.s.eng.Tokenize(r.Context(), req.Model, req.Text, false, false)
 		if err != nil {
@@ -65,14 +48,14 @@ func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func pieceOf(id int32, piece string, raw []byte) tokenPiece {
+func pieceOf(id int32, piece string, raw []byte) perchwire.TokenPiece {
 	if raw == nil {
 		raw = []byte(piece)
 	}
 	if utf8.Valid(raw) {
-		return tokenPiece{ID: id, Piece: string(raw)}
+		return perchwire.TokenPiece{ID: id, Piece: string(raw)}
 	}
-	tp := tokenPiece{ID: id}
+	tp := perchwire.TokenPiece{ID: id}
 	for _, b := range raw {
 		tp.Bytes = append(tp.Bytes, int(b))
 	}
