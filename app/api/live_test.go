@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	perchwire "github.com/perchapp/perch/app/wire/perch"
-
 	"github.com/perchapp/perch/app/config"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // liveEnv is a server listening for real (Serve), with settings, as `perch serve` runs it.

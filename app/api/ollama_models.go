@@ -8,6 +8,7 @@ import (
 
 	"github.com/perchapp/perch/app/wire"
 	ollamawire "github.com/perchapp/perch/app/wire/ollama"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -149,7 +150,7 @@ func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) error {
 		Models []ollamawire.ProcessModel `json:"models"`
 	}{Models: []ollamawire.ProcessModel{}}
 	for _, st := range s.eng.Loaded() {
-		m := modelFromStatus(st)
+		m := perchwire.LibraryModelOf(st)
 		if s.lib != nil {
 			if lm, err := s.lib.Get(r.Context(), st.Name); err == nil {
 				m = lm

@@ -8,7 +8,7 @@ import (
 
 	"github.com/perchapp/perch/app/wire"
 	openaiwire "github.com/perchapp/perch/app/wire/openai"
-	"github.com/perchapp/perch/engine"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error {
@@ -48,15 +48,9 @@ func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
 	}
 	var out []LibraryModel
 	for _, st := range s.eng.Loaded() {
-		out = append(out, modelFromStatus(st))
+		out = append(out, perchwire.LibraryModelOf(st))
 	}
 	return append(out, s.remoteModels(ctx)...), nil
-}
-
-func modelFromStatus(st engine.Status) LibraryModel {
-	return LibraryModel{Name: st.Name, Digest: st.Digest, Path: st.Path, Size: int64(st.Info.SizeBytes), Architecture: st.Info.Architecture,
-		ParameterCount: st.Info.Parameters, Quantization: st.Info.FileType, ContextLength: st.Info.ContextLength,
-		EmbeddingSize: st.Info.EmbeddingSize, ModifiedAt: st.LoadedAt, Template: st.Info.ChatTemplate, FIM: st.Info.FIM}
 }
 
 // getModel finds one model in the library (or among the loaded ones without a library).

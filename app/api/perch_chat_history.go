@@ -4,9 +4,8 @@ import (
 	"context"
 	"net/http"
 
-	perchwire "github.com/perchapp/perch/app/wire/perch"
-
 	"github.com/perchapp/perch/app/chats"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // The history list's own actions: pin a chat to the top, delete several at once.

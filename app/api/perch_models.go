@@ -4,24 +4,12 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
-	perchwire "github.com/perchapp/perch/app/wire/perch"
-
 	"github.com/perchapp/perch/app/wire"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 )
-
-func loadedOf(st engine.Status) *perchwire.LoadedModel {
-	l := &perchwire.LoadedModel{SlotCtx: st.SlotCtx, Slots: st.Slots, Busy: st.Busy, Generating: st.Generating,
-		Memory: st.Memory, LoadedAt: st.LoadedAt}
-	if !st.ExpiresAt.IsZero() {
-		t := st.ExpiresAt
-		l.ExpiresAt = &t
-	}
-	return l
-}
 
 // models lists the library's models and the loaded ones (a loaded model may come from
 // outside the library, such as a file path).
@@ -39,33 +27,8 @@ func (a *perchAPI) models(ctx context.Context) ([]perchwire.Model, error) {
 	if a.chats != nil {
 		used, _ = a.chats.LastUsed(ctx) // a missing "last used" is no reason to fail the list
 	}
-	out := make([]perchwire.Model, 0, len(lib))
-	seen := map[string]bool{}
-	for _, m := range lib {
-		seen[m.Name] = true
-		out = append(out, perchwire.Model{Name: m.Name, DisplayName: m.DisplayName, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
-			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding,
-			External: m.External, Remote: a.s.whereOf(m)})
-	}
-	for _, st := range loaded {
-		if !seen[st.Name] {
-			m := modelFromStatus(st)
-			out = append(out, perchwire.Model{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
-				Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt})
-		}
-	}
-	for i := range out {
-		m := &out[i]
-		m.Default = m.Name == def
-		if t, ok := used[m.Name]; ok {
-			m.LastUsed = &t
-		}
-		if j := slices.IndexFunc(loaded, func(st engine.Status) bool { return st.Name == m.Name }); j >= 0 {
-			m.Loaded = loadedOf(loaded[j])
-		}
-	}
+	out := perchwire.ModelList(lib, loaded, def, used, a.s.whereOf)
 	a.addFits(ctx, out)
-	slices.SortStableFunc(out, func(x, y perchwire.Model) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
 }
 
@@ -131,8 +94,8 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 			return req, err
 		}
 	}
-	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
-		return req, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
+	if err := perchwire.CheckContext(req.ContextLength); err != nil {
+		return req, err
 	}
 	return req, nil
 }
@@ -163,9 +126,9 @@ func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, ok := a.modelAfter(r.Context(), req.Name)
 	if !ok {
-		lm := modelFromStatus(*st)
+		lm := perchwire.LibraryModelOf(*st)
 		m = perchwire.Model{Name: lm.Name, Size: lm.Size, Quantization: lm.Quantization, Architecture: lm.Architecture,
-			Parameters: lm.ParameterCount, ContextLength: lm.ContextLength, Loaded: loadedOf(*st)}
+			Parameters: lm.ParameterCount, ContextLength: lm.ContextLength, Loaded: perchwire.LoadedOf(*st)}
 	}
 	writeJSON(w, http.StatusOK, m)
 	return nil

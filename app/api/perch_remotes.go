@@ -6,9 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	perchwire "github.com/perchapp/perch/app/wire/perch"
-
 	"github.com/perchapp/perch/app/remote"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // The UI's remote endpoints (/perch/remotes) and how remote models join the model lists.
