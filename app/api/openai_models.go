@@ -68,18 +68,6 @@ func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error
 	return LibraryModel{}, notFound("model %q not found", name)
 }
 
-func toOAIModel(m LibraryModel) openaiwire.Model {
-	var created int64
-	if !m.ModifiedAt.IsZero() {
-		created = m.ModifiedAt.Unix()
-	}
-	owner := "perch"
-	if m.Remote != "" {
-		owner = m.Remote // where it runs
-	}
-	return openaiwire.Model{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
-}
-
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	ms, err := s.listModels(r.Context())
 	if err != nil {
@@ -87,7 +75,7 @@ func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := openaiwire.ModelList{Object: "list", Data: make([]openaiwire.Model, 0, len(ms))}
 	for _, m := range ms {
-		out.Data = append(out.Data, toOAIModel(m))
+		out.Data = append(out.Data, openaiwire.ModelOf(m))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -102,7 +90,7 @@ func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return modelLookupError(id, err)
 	}
-	writeJSON(w, http.StatusOK, toOAIModel(m))
+	writeJSON(w, http.StatusOK, openaiwire.ModelOf(m))
 	return nil
 }
 
