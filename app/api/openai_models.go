@@ -44,18 +44,18 @@ func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list models: %w", err)
 		}
-		return append(ms, s.remoteModels(ctx)...), nil
+		return append(ms, s.deps.Remotes.LibraryModels(ctx)...), nil
 	}
 	var out []LibraryModel
 	for _, st := range s.eng.Loaded() {
 		out = append(out, perchwire.LibraryModelOf(st))
 	}
-	return append(out, s.remoteModels(ctx)...), nil
+	return append(out, s.deps.Remotes.LibraryModels(ctx)...), nil
 }
 
 // getModel finds one model in the library (or among the loaded ones without a library).
 func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error) {
-	if m, ok := s.remoteModel(ctx, name); ok {
+	if m, ok := s.deps.Remotes.LibraryModel(ctx, name); ok {
 		return m, nil
 	}
 	if s.lib != nil {

@@ -27,7 +27,7 @@ func (a *perchAPI) models(ctx context.Context) ([]perchwire.Model, error) {
 	if a.chats != nil {
 		used, _ = a.chats.LastUsed(ctx) // a missing "last used" is no reason to fail the list
 	}
-	out := perchwire.ModelList(lib, loaded, def, used, a.s.whereOf)
+	out := perchwire.ModelList(lib, loaded, def, used, a.s.deps.Remotes.Where)
 	a.addFits(ctx, out)
 	return out, nil
 }
