@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/perchapp/perch/app/remote"
@@ -66,85 +65,4 @@ type Library interface {
 	// Pull downloads a model, reporting progress as it goes; it returns when the model is
 	// usable or the pull failed. Cancelling ctx stops it (a later pull resumes).
 	Pull(ctx context.Context, ref string, progress func(PullProgress)) error
-}
-
-// LibraryModel is a stored model's identity and the facts read from its GGUF.
-type LibraryModel struct {
-	Name string `json:"name"`
-	// DisplayName is the GGUF header's name for people, "Qwen3 8B · Q4_K_M" ("" when none).
-	DisplayName string `json:"display_name,omitempty"`
-	Digest      string `json:"digest"` // sha256 hex of the GGUF, with or without "sha256:"
-	Size        int64  `json:"size"`
-	// Path is the GGUF file, shown as the FROM line of /api/show's modelfile.
-	Path           string    `json:"path,omitempty"`
-	Architecture   string    `json:"architecture"`
-	ParameterCount uint64    `json:"parameter_count"`
-	Quantization   string    `json:"quantization"`
-	ContextLength  int       `json:"context_length"`
-	EmbeddingSize  int       `json:"embedding_length,omitempty"`
-	ModifiedAt     time.Time `json:"modified_at"`
-	// Template is the publisher's prompt template (an Ollama template layer), shown by
-	// /api/show; whether the GGUF has a chat template is read from the loaded model.
-	Template string `json:"template,omitempty"`
-	// ChatTemplate is the GGUF's own (Jinja) chat template, shown when there is no Ollama one.
-	ChatTemplate string `json:"chat_template,omitempty"`
-	System       string `json:"system,omitempty"`
-	License      string `json:"license,omitempty"`
-	// Params are the publisher's recommended parameters (an Ollama params layer).
-	Params map[string]any `json:"params,omitempty"`
-	// Metadata are GGUF key/values (arrays left out), shown as /api/show's model_info.
-	Metadata map[string]any `json:"metadata,omitempty"`
-	// Embedding is true for embedding-only models.
-	Embedding bool `json:"embedding,omitempty"`
-	// FIM is true when the vocabulary has fill-in-the-middle tokens.
-	FIM bool `json:"fim,omitempty"`
-	// External is true for a file in a models directory: served, never deleted.
-	External bool `json:"external,omitempty"`
-	// Remote is the endpoint that serves a remote model (NAME of NAME/model), at RemoteURL.
-	Remote    string `json:"remote,omitempty"`
-	RemoteURL string `json:"remote_url,omitempty"`
-}
-
-// PullPhase is a step of a pull.
-type PullPhase string
-
-// Pull phases, in order.
-const (
-	PullManifest PullPhase = "manifest" // resolving the reference
-	PullDownload PullPhase = "download" // fetching one file (Digest, Total, Completed)
-	PullVerify   PullPhase = "verify"   // checking sha256
-	PullWrite    PullPhase = "write"    // writing the manifest
-	PullDone     PullPhase = "done"
-)
-
-// PullProgress is one progress report of a pull. Status, when set, is the library's own
-// words in Ollama's form ("pulling manifest", "pulling <digest prefix>", "verifying sha256
-// digest", "writing manifest", "success") and is shown as it is; otherwise it is derived from
-// Phase. PhaseOf gives the phase of such a status, for adapters.
-type PullProgress struct {
-	Phase     PullPhase
-	Status    string
-	Digest    string // "sha256:<hex>" of the file being downloaded
-	Total     int64
-	Completed int64
-	// BytesPerSecond and ETA are the library's estimates for that file (zero: unknown).
-	BytesPerSecond float64
-	ETA            time.Duration
-}
-
-// PhaseOf classifies an Ollama-style pull status.
-func PhaseOf(status string) PullPhase {
-	switch {
-	case status == "pulling manifest":
-		return PullManifest
-	case strings.HasPrefix(status, "pulling "):
-		return PullDownload
-	case strings.HasPrefix(status, "verifying"):
-		return PullVerify
-	case strings.HasPrefix(status, "writing"):
-		return PullWrite
-	case status == "success":
-		return PullDone
-	}
-	return PullPhase(status)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/config"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // liveEnv is a server listening for real (Serve), with settings, as `perch serve` runs it.
@@ -71,8 +72,8 @@ func (e *liveEnv) call(t *testing.T, method, path, body, key string, ui bool) (i
 // key from tools; turning it off and removing the key lets local tools in without one.
 func TestSettingsApplyLive(t *testing.T) {
 	env := newLiveEnv(t)
-	view := func(body string) settingsView {
-		var v settingsView
+	view := func(body string) perchwire.SettingsView {
+		var v perchwire.SettingsView
 		if err := json.Unmarshal([]byte(body), &v); err != nil {
 			t.Fatalf("%v: %s", err, body)
 		}

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+
+	"github.com/perchapp/perch/app/config"
 )
 
 // reqInfo collects what a handler learned about a request, for the log line and metrics.
@@ -200,14 +202,7 @@ func stripPort(hostport string) string {
 	return strings.Trim(hostport, "[]")
 }
 
-func isLoopbackHost(h string) bool {
-	h = strings.ToLower(strings.Trim(h, "[]"))
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.IsLoopback()
-}
+func isLoopbackHost(h string) bool { return config.IsLoopbackHost(h) }
 
 // checkOrigin applies CORS: allowed origins get the headers and preflight answers; foreign
 // origins get none, and their state-changing requests are refused outright, since a

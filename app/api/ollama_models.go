@@ -8,6 +8,7 @@ import (
 
 	"github.com/perchapp/perch/app/wire"
 	ollamawire "github.com/perchapp/perch/app/wire/ollama"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -108,7 +109,7 @@ func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) error {
 		Models []ollamawire.ListModel `json:"models"`
 	}{Models: make([]ollamawire.ListModel, 0, len(ms))}
 	for _, m := range ms {
-		out.Models = append(out.Models, listModelToOllama(m))
+		out.Models = append(out.Models, ollamawire.ListModelOf(m))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -149,13 +150,13 @@ func (s *Server) ollamaPS(w http.ResponseWriter, r *http.Request) error {
 		Models []ollamawire.ProcessModel `json:"models"`
 	}{Models: []ollamawire.ProcessModel{}}
 	for _, st := range s.eng.Loaded() {
-		m := modelFromStatus(st)
+		m := perchwire.LibraryModelOf(st)
 		if s.lib != nil {
 			if lm, err := s.lib.Get(r.Context(), st.Name); err == nil {
 				m = lm
 			}
 		}
-		out.Models = append(out.Models, processModelOf(st, m))
+		out.Models = append(out.Models, ollamawire.ProcessOf(st, m))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -182,10 +183,10 @@ func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) error {
 		if !stream {
 			return
 		}
-		st := pullStatus(p)
+		st := ollamawire.PullProgressOf(p)
 		mu.Lock()
 		// Byte counts can come thousands of times a second; a few lines a second suffice.
-		skip := isDownload(p) && st.Status == last && p.Completed < p.Total && s.now().Sub(lastSent) < 100*time.Millisecond
+		skip := ollamawire.IsDownload(p) && st.Status == last && p.Completed < p.Total && s.now().Sub(lastSent) < 100*time.Millisecond
 		if !skip {
 			last, lastSent = st.Status, s.now()
 		}

@@ -22,13 +22,13 @@ type ModelInfoReader interface {
 func (s *Server) showResponse(ctx context.Context, m LibraryModel, verbose bool) ollamawire.ShowResponse {
 	reader, ok := s.lib.(ModelInfoReader)
 	if !ok {
-		return showResponseOf(m)
+		return ollamawire.ShowOf(m)
 	}
 	kvs, tensors, err := reader.ModelInfo(ctx, m.Name, verbose)
 	if err != nil {
 		// The summary still answers; the file may have gone since it was listed.
 		s.log.LogAttrs(ctx, slog.LevelWarn, "read the GGUF header for /api/show", slog.String("model", m.Name), slog.Any("error", err))
-		return showResponseOf(m)
+		return ollamawire.ShowOf(m)
 	}
 	md := maps.Clone(m.Metadata)
 	if md == nil {
@@ -39,7 +39,7 @@ func (s *Server) showResponse(ctx context.Context, m LibraryModel, verbose bool)
 	delete(md, "tokenizer.chat_template")
 	delete(md, "general.name")
 	m.Metadata = md
-	resp := showResponseOf(m)
+	resp := ollamawire.ShowOf(m)
 	resp.Tensors = tensors
 	return resp
 }

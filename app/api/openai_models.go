@@ -8,7 +8,7 @@ import (
 
 	"github.com/perchapp/perch/app/wire"
 	openaiwire "github.com/perchapp/perch/app/wire/openai"
-	"github.com/perchapp/perch/engine"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error {
@@ -44,24 +44,18 @@ func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("list models: %w", err)
 		}
-		return append(ms, s.remoteModels(ctx)...), nil
+		return append(ms, s.deps.Remotes.LibraryModels(ctx)...), nil
 	}
 	var out []LibraryModel
 	for _, st := range s.eng.Loaded() {
-		out = append(out, modelFromStatus(st))
+		out = append(out, perchwire.LibraryModelOf(st))
 	}
-	return append(out, s.remoteModels(ctx)...), nil
-}
-
-func modelFromStatus(st engine.Status) LibraryModel {
-	return LibraryModel{Name: st.Name, Digest: st.Digest, Path: st.Path, Size: int64(st.Info.SizeBytes), Architecture: st.Info.Architecture,
-		ParameterCount: st.Info.Parameters, Quantization: st.Info.FileType, ContextLength: st.Info.ContextLength,
-		EmbeddingSize: st.Info.EmbeddingSize, ModifiedAt: st.LoadedAt, Template: st.Info.ChatTemplate, FIM: st.Info.FIM}
+	return append(out, s.deps.Remotes.LibraryModels(ctx)...), nil
 }
 
 // getModel finds one model in the library (or among the loaded ones without a library).
 func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error) {
-	if m, ok := s.remoteModel(ctx, name); ok {
+	if m, ok := s.deps.Remotes.LibraryModel(ctx, name); ok {
 		return m, nil
 	}
 	if s.lib != nil {
@@ -74,18 +68,6 @@ func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error
 	return LibraryModel{}, notFound("model %q not found", name)
 }
 
-func toOAIModel(m LibraryModel) openaiwire.Model {
-	var created int64
-	if !m.ModifiedAt.IsZero() {
-		created = m.ModifiedAt.Unix()
-	}
-	owner := "perch"
-	if m.Remote != "" {
-		owner = m.Remote // where it runs
-	}
-	return openaiwire.Model{ID: m.Name, Object: "model", Created: created, OwnedBy: owner}
-}
-
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	ms, err := s.listModels(r.Context())
 	if err != nil {
@@ -93,7 +75,7 @@ func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := openaiwire.ModelList{Object: "list", Data: make([]openaiwire.Model, 0, len(ms))}
 	for _, m := range ms {
-		out.Data = append(out.Data, toOAIModel(m))
+		out.Data = append(out.Data, openaiwire.ModelOf(m))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -108,7 +90,7 @@ func (s *Server) openaiModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return modelLookupError(id, err)
 	}
-	writeJSON(w, http.StatusOK, toOAIModel(m))
+	writeJSON(w, http.StatusOK, openaiwire.ModelOf(m))
 	return nil
 }
 

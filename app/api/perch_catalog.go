@@ -2,12 +2,12 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/app/wire"
-	"github.com/perchapp/perch/engine"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 func searchQuery(r *http.Request) (string, error) {
@@ -73,8 +73,8 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error 
 	if err := wire.ValidatePullRef("ref", req.Ref); err != nil {
 		return err
 	}
-	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
-		return badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
+	if err := perchwire.CheckContext(req.ContextLength); err != nil {
+		return err
 	}
 	m, err := a.catalog.Inspect(r.Context(), req.Ref)
 	if err != nil {
@@ -91,72 +91,18 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// recommendation is the model the empty Models and Chat views offer to download.
-type recommendation struct {
-	Model CatalogModel `json:"model"`
-	Quant Quant        `json:"quant"`
-}
-
-// recommended picks, from the curated catalog's recommended chat models (preferring ones
-// strong in Korean with ?lang=ko), the first with a quantization that fits this machine: the
-// catalog's suggested quantization when it fits, else Q4_K_M, else the largest that does.
+// recommended answers the model the empty Models and Chat views offer to download
+// (catalog.Recommend picks it; ?lang=ko prefers models strong in Korean).
 func (a *perchAPI) recommended(w http.ResponseWriter, r *http.Request) error {
 	ms, err := a.catalog.Catalog(r.Context(), "")
 	if err != nil {
 		return err
 	}
-	rec, ok := pickRecommended(ms, r.URL.Query().Get("lang"))
+	rec, ok := catalog.Recommend(ms, r.URL.Query().Get("lang"))
 	if !ok {
 		return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "none_fits",
 			Message: "no recommended model fits this machine's memory; browse the catalog for smaller ones"}
 	}
 	writeJSON(w, http.StatusOK, rec)
 	return nil
-}
-
-func pickRecommended(ms []CatalogModel, lang string) (recommendation, bool) {
-	isChat := func(m CatalogModel) bool {
-		return m.Recommended && !slices.Contains(m.Tags, "embedding") && (len(m.Tags) == 0 || slices.Contains(m.Tags, "chat"))
-	}
-	var order []CatalogModel
-	if lang == "ko" {
-		for _, m := range ms {
-			if isChat(m) && slices.Contains(m.Tags, "korean") {
-				order = append(order, m)
-			}
-		}
-	}
-	for _, m := range ms {
-		if isChat(m) {
-			order = append(order, m)
-		}
-	}
-	for _, m := range order {
-		var best, q4, largest *Quant
-		for i := range m.Quants {
-			q := &m.Quants[i]
-			if q.Fit == nil || q.Fit.Verdict != VerdictFits {
-				continue
-			}
-			switch {
-			case q.Recommended:
-				best = q
-			case strings.EqualFold(q.Name, "Q4_K_M"):
-				q4 = q
-			}
-			if largest == nil || q.Size > largest.Size {
-				largest = q
-			}
-		}
-		if best == nil {
-			best = q4
-		}
-		if best == nil {
-			best = largest
-		}
-		if best != nil {
-			return recommendation{Model: m, Quant: *best}, true
-		}
-	}
-	return recommendation{}, false
 }

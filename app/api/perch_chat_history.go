@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/perchapp/perch/app/chats"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // The history list's own actions: pin a chat to the top, delete several at once.
@@ -57,11 +58,6 @@ type deleteChatsRequest struct {
 	IDs []int64 `json:"ids"`
 }
 
-// deleteChatsResult is what POST /perch/chats/delete answers.
-type deleteChatsResult struct {
-	Deleted int `json:"deleted"`
-}
-
 // chatsDelete deletes several chats in one transaction: all of them, or none when one is
 // unknown.
 func (a *perchAPI) chatsDelete(w http.ResponseWriter, r *http.Request) error {
@@ -97,6 +93,6 @@ func (a *perchAPI) chatsDelete(w http.ResponseWriter, r *http.Request) error {
 			a.s.log.Warn("forget the deleted chat's collection and sources", "chat", id, "err", err)
 		}
 	}
-	writeJSON(w, http.StatusOK, deleteChatsResult{Deleted: n})
+	writeJSON(w, http.StatusOK, perchwire.DeleteChatsResult{Deleted: n})
 	return nil
 }

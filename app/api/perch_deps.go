@@ -45,58 +45,6 @@ type MemorySource interface {
 	Memory(ctx context.Context) (MemorySnapshot, error)
 }
 
-// MemorySnapshot is the machine's memory at one moment. Zero fields are unknown on this
-// platform (wired and compressed exist on macOS only).
-type MemorySnapshot struct {
-	TotalBytes      int64 `json:"total_bytes"`
-	UsedBytes       int64 `json:"used_bytes"`
-	AvailableBytes  int64 `json:"available_bytes"`
-	WiredBytes      int64 `json:"wired_bytes,omitempty"`
-	CompressedBytes int64 `json:"compressed_bytes,omitempty"`
-	SwapUsedBytes   int64 `json:"swap_used_bytes"`
-	SwapTotalBytes  int64 `json:"swap_total_bytes"`
-	// Pressure is normal, warn or critical.
-	Pressure string `json:"pressure"`
-	// GPUBudgetBytes is what models may use: Metal's working-set limit on Apple Silicon,
-	// available RAM on a CPU-only machine.
-	GPUBudgetBytes int64 `json:"gpu_budget_bytes"`
-	// GPUUsedBytes is what is allocated of it now, where the platform says.
-	GPUUsedBytes int64 `json:"gpu_used_bytes,omitempty"`
-}
-
-// FitQuery asks whether a model fits this machine. Exactly one of Model (installed) and Ref
-// (a reference to download: hf.co/…:QUANT, name:tag, URL) is set.
-type FitQuery struct {
-	Model         string `json:"model,omitempty"`
-	Ref           string `json:"ref,omitempty"`
-	ContextLength int    `json:"num_ctx,omitempty"`
-	Slots         int    `json:"slots,omitempty"`
-	KVType        string `json:"kv_type,omitempty"`
-}
-
-// Fit is a memory estimate and its verdict (engine/memplan).
-type Fit struct {
-	WeightsBytes  int64 `json:"weights_bytes"`
-	KVBytes       int64 `json:"kv_bytes"`
-	ComputeBytes  int64 `json:"compute_bytes"`
-	OverheadBytes int64 `json:"overhead_bytes"`
-	TotalBytes    int64 `json:"total_bytes"`
-	BudgetBytes   int64 `json:"budget_bytes"`
-	// Verdict is fits, tight or too_large.
-	Verdict       string `json:"verdict"`
-	ContextLength int    `json:"num_ctx"`
-	// MaxContext is the largest context that fits (0 when none does).
-	MaxContext int    `json:"max_ctx"`
-	Message    string `json:"message,omitempty"`
-}
-
-// Verdicts of a Fit.
-const (
-	VerdictFits     = "fits"
-	VerdictTight    = "tight"
-	VerdictTooLarge = "too_large"
-)
-
 // FitEstimator estimates memory for installed and remote models.
 type FitEstimator interface {
 	Fit(ctx context.Context, q FitQuery) (Fit, error)
@@ -106,46 +54,6 @@ type FitEstimator interface {
 // the model list shows each one's fit. A FitEstimator may implement it.
 type ModelsFitter interface {
 	FitModels(ctx context.Context, names []string) (map[string]Fit, error)
-}
-
-// CatalogModel is one model family in the curated catalog or a Hugging Face search result.
-type CatalogModel struct {
-	ID          string `json:"id"` // "qwen2.5-7b-instruct" or the HF repository "org/repo"
-	Name        string `json:"name"`
-	Publisher   string `json:"publisher,omitempty"`
-	Description string `json:"description,omitempty"`
-	// Tags: chat, coding, reasoning, embedding, korean, vision, ...
-	Tags          []string `json:"tags,omitempty"`
-	Parameters    string   `json:"parameters,omitempty"` // "7B"
-	ContextLength int      `json:"context_length,omitempty"`
-	Recommended   bool     `json:"recommended,omitempty"`
-	Downloads     int64    `json:"downloads,omitempty"` // Hugging Face's count, for search results
-	Quants        []Quant  `json:"quants"`
-}
-
-// Quant is one downloadable file (or split set) of a catalog model.
-type Quant struct {
-	Name string `json:"name"` // Q4_K_M
-	Ref  string `json:"ref"`  // what to pull: hf.co/org/repo:Q4_K_M
-	Size int64  `json:"size"`
-	// Recommended marks the publisher's or catalog's suggested quantization.
-	Recommended bool `json:"recommended,omitempty"`
-	// Fit for this machine at the default context; nil when it could not be estimated.
-	Fit *Fit `json:"fit,omitempty"`
-}
-
-// RemoteModel is what a GGUF header says, read without downloading the weights.
-type RemoteModel struct {
-	Ref             string `json:"ref"`
-	Architecture    string `json:"architecture"`
-	Parameters      uint64 `json:"parameters"`
-	Quantization    string `json:"quantization"`
-	Layers          int    `json:"layers"`
-	Heads           int    `json:"heads"`
-	KVHeads         int    `json:"kv_heads"`
-	ContextLength   int    `json:"context_length"`
-	HasChatTemplate bool   `json:"has_chat_template"`
-	SizeBytes       int64  `json:"size"`
 }
 
 // Catalog browses models to download (app/library's catalog and Hugging Face search),

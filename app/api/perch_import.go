@@ -3,13 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/uploads"
-	"github.com/perchapp/perch/app/wire"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // Importing a GGUF the user has. Two ways in:
@@ -21,25 +19,13 @@ import (
 //     path): POST /perch/uploads, then PUT the bytes in chunks, then POST …/finish; the
 //     uploads service (app/library/uploads) keeps them.
 
-type importPathRequest struct {
-	Path string `json:"path"`
-	Name string `json:"name"`
-}
-
 func (a *perchAPI) modelImportPath(w http.ResponseWriter, r *http.Request) error {
-	var req importPathRequest
+	var req perchwire.ImportPathRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if req.Path == "" || !filepath.IsAbs(req.Path) {
-		return badRequest("path", "path must be the absolute path of a .gguf file on this machine, got %q", req.Path)
-	}
-	path := filepath.Clean(req.Path)
-	name, err := importName(req.Name, path)
+	path, name, err := library.CheckImportPath(req.Path, req.Name)
 	if err != nil {
-		return err
-	}
-	if err := checkGGUF(path); err != nil {
 		return err
 	}
 	m, err := a.importer.Import(r.Context(), path, name)
@@ -50,42 +36,15 @@ func (a *perchAPI) modelImportPath(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// importName is the given name, or the file's stem in lower case (as --models-dir names).
-func importName(name, filename string) (string, error) {
-	if name == "" {
-		base := filepath.Base(strings.ReplaceAll(filename, `\`, "/"))
-		name = strings.ToLower(strings.TrimSuffix(base, filepath.Ext(base)))
-		name = strings.Map(func(c rune) rune {
-			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("._-", c) {
-				return c
-			}
-			return '-'
-		}, name)
-	}
-	if err := wire.ValidateModelName("name", name); err != nil {
-		return "", err
-	}
-	return name, nil
-}
-
-// checkGGUF refuses what is not a readable GGUF file, before anything is copied; the
-// message says no more than that (library.CheckImportable).
-func checkGGUF(path string) error {
-	if err := library.CheckImportable(path); err != nil {
-		return badRequest("path", "%v", err)
-	}
-	return nil
-}
-
 func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) error {
-	var req uploadStartRequest
+	var req perchwire.UploadStartRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	if err := uploads.Check(req.Filename, req.Size); err != nil {
 		return err
 	}
-	name, err := importName(req.Name, req.Filename)
+	name, err := library.ImportName(req.Name, req.Filename)
 	if err != nil {
 		return err
 	}
@@ -95,12 +54,6 @@ func (a *perchAPI) uploadStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, up)
 	return nil
-}
-
-type uploadStartRequest struct {
-	Filename string `json:"filename"`
-	Size     int64  `json:"size"`
-	Name     string `json:"name"`
 }
 
 // uploadChunk appends the body at ?offset=, which must be where the upload stands (so a

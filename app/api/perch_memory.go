@@ -6,52 +6,11 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/system"
-	"github.com/perchapp/perch/app/wire"
-	"github.com/perchapp/perch/engine"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
-// memoryView is one sample for the Memory view: the machine, and what each loaded model
-// holds, against the budget models may use.
-type memoryView struct {
-	System    *MemorySnapshot `json:"system,omitempty"`
-	Models    []modelMemory   `json:"models"`
-	SampledAt time.Time       `json:"sampled_at"`
-}
-
-type modelMemory struct {
-	Name         string `json:"name"`
-	WeightsBytes int64  `json:"weights_bytes"`
-	KVBytes      int64  `json:"kv_bytes"`
-	KVUsedBytes  int64  `json:"kv_used_bytes"`
-	ComputeBytes int64  `json:"compute_bytes"`
-	OtherBytes   int64  `json:"other_bytes"`
-	RSSBytes     int64  `json:"rss_bytes"`
-	Device       string `json:"device,omitempty"`
-	Generating   bool   `json:"generating"`
-	// ContextTokens is the model's context per slot; ExpiresAt is when keep-alive unloads it
-	// (absent while it is in use or kept for good), for the Memory view's countdown.
-	ContextTokens int        `json:"context_tokens,omitempty"`
-	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
-}
-
-func modelsMemory(loaded []engine.Status) []modelMemory {
-	out := make([]modelMemory, 0, len(loaded))
-	for _, st := range loaded {
-		m := st.Memory
-		mm := modelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
-			ComputeBytes: m.ComputeBytes, OtherBytes: m.OutputBytes, RSSBytes: m.RSSBytes, Device: m.Device,
-			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx}
-		if !st.ExpiresAt.IsZero() {
-			at := st.ExpiresAt.UTC()
-			mm.ExpiresAt = &at
-		}
-		out = append(out, mm)
-	}
-	return out
-}
-
-func (a *perchAPI) sampleMemory(ctx context.Context) (memoryView, error) {
-	v := memoryView{Models: modelsMemory(a.s.eng.Loaded()), SampledAt: a.s.now().UTC()}
+func (a *perchAPI) sampleMemory(ctx context.Context) (perchwire.MemoryView, error) {
+	v := perchwire.MemoryView{Models: perchwire.ModelsMemory(a.s.eng.Loaded()), SampledAt: a.s.now().UTC()}
 	if a.memory != nil {
 		snap, err := a.memory.Memory(ctx)
 		if err != nil {
@@ -105,30 +64,8 @@ func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &q); err != nil {
 		return err
 	}
-	switch {
-	case q.Model != "" && q.Ref != "":
-		return badRequest("model", "give either model (installed) or ref (to download), not both")
-	case q.Model != "":
-		if err := wire.ValidateModelName("model", q.Model); err != nil {
-			return err
-		}
-	case q.Ref != "":
-		if err := wire.ValidatePullRef("ref", q.Ref); err != nil {
-			return err
-		}
-	default:
-		return badRequest("model", "give model (an installed model) or ref (one to download)")
-	}
-	if q.ContextLength < 0 || (q.ContextLength > 0 && q.ContextLength < engine.MinContext) || q.ContextLength > 1<<22 {
-		return badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, q.ContextLength)
-	}
-	if q.Slots < 0 || q.Slots > 64 {
-		return badRequest("slots", "slots must be from 0 (default) to 64, got %d", q.Slots)
-	}
-	switch q.KVType {
-	case "", "f16", "q8_0", "q4_0":
-	default:
-		return badRequest("kv_type", "kv_type must be f16, q8_0 or q4_0, got %q", q.KVType)
+	if err := q.Check(); err != nil {
+		return err
 	}
 	f, err := a.fit.Fit(r.Context(), q)
 	if err != nil {
@@ -139,23 +76,4 @@ func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
 }
 
 // NewMemorySource reads memory through app/system's sampler.
-func NewMemorySource(s *system.Sampler) MemorySource { return samplerSource{s} }
-
-type samplerSource struct{ s *system.Sampler }
-
-func (m samplerSource) Memory(ctx context.Context) (MemorySnapshot, error) {
-	snap, err := m.s.Sample(ctx)
-	if err != nil {
-		return MemorySnapshot{}, err
-	}
-	out := MemorySnapshot{
-		TotalBytes: snap.TotalBytes, UsedBytes: snap.UsedBytes, AvailableBytes: snap.AvailableBytes,
-		WiredBytes: snap.WiredBytes, CompressedBytes: snap.CompressedBytes,
-		SwapUsedBytes: snap.SwapUsedBytes, SwapTotalBytes: snap.SwapTotalBytes,
-		Pressure: string(snap.Pressure), GPUBudgetBytes: snap.GPU.LimitBytes,
-	}
-	if snap.GPU.FreeBytes > 0 && snap.GPU.LimitBytes >= snap.GPU.FreeBytes {
-		out.GPUUsedBytes = snap.GPU.LimitBytes - snap.GPU.FreeBytes
-	}
-	return out, nil
-}
+func NewMemorySource(s *system.Sampler) MemorySource { return system.MemoryView{Sampler: s} }

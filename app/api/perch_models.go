@@ -4,63 +4,16 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/perchapp/perch/app/wire"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 )
 
-// perchModel is an installed model as the Models view shows it.
-type perchModel struct {
-	Name string `json:"name"`
-	// DisplayName is "Qwen3 8B · Q4_K_M" from the GGUF header ("" when it names nothing
-	// useful; the UI then shows a name made from the reference).
-	DisplayName   string    `json:"display_name,omitempty"`
-	Size          int64     `json:"size"`
-	Quantization  string    `json:"quantization"`
-	Architecture  string    `json:"architecture"`
-	Parameters    uint64    `json:"parameters"`
-	ContextLength int       `json:"context_length"`
-	ModifiedAt    time.Time `json:"modified_at"`
-	Embedding     bool      `json:"embedding,omitempty"`
-	Default       bool      `json:"default"`
-	// External models are files in a models directory: served, never deleted.
-	External bool `json:"external,omitempty"`
-	// LastUsed is when the model last answered in a chat here (zero: never).
-	LastUsed *time.Time   `json:"last_used,omitempty"`
-	Loaded   *loadedModel `json:"loaded,omitempty"`
-	// Fit is whether the model fits this machine at the default context, as the catalog
-	// judges it (absent for loaded and embedding models, or without estimates).
-	Fit *Fit `json:"fit,omitempty"`
-	// Remote says where a remote model (NAME/model) runs; nil for this Mac's models.
-	Remote *remoteWhere `json:"remote,omitempty"`
-}
-
-// loadedModel is what a resident model holds.
-type loadedModel struct {
-	SlotCtx    int                `json:"slot_ctx"`
-	Slots      int                `json:"slots"`
-	Busy       int                `json:"busy"`
-	Generating bool               `json:"generating"`
-	Memory     engine.MemoryUsage `json:"memory"`
-	LoadedAt   time.Time          `json:"loaded_at"`
-	ExpiresAt  *time.Time         `json:"expires_at,omitempty"`
-}
-
-func loadedOf(st engine.Status) *loadedModel {
-	l := &loadedModel{SlotCtx: st.SlotCtx, Slots: st.Slots, Busy: st.Busy, Generating: st.Generating,
-		Memory: st.Memory, LoadedAt: st.LoadedAt}
-	if !st.ExpiresAt.IsZero() {
-		t := st.ExpiresAt
-		l.ExpiresAt = &t
-	}
-	return l
-}
-
 // models lists the library's models and the loaded ones (a loaded model may come from
 // outside the library, such as a file path).
-func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
+func (a *perchAPI) models(ctx context.Context) ([]perchwire.Model, error) {
 	lib, err := a.s.listModels(ctx)
 	if err != nil {
 		return nil, err
@@ -74,39 +27,14 @@ func (a *perchAPI) models(ctx context.Context) ([]perchModel, error) {
 	if a.chats != nil {
 		used, _ = a.chats.LastUsed(ctx) // a missing "last used" is no reason to fail the list
 	}
-	out := make([]perchModel, 0, len(lib))
-	seen := map[string]bool{}
-	for _, m := range lib {
-		seen[m.Name] = true
-		out = append(out, perchModel{Name: m.Name, DisplayName: m.DisplayName, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
-			Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt, Embedding: m.Embedding,
-			External: m.External, Remote: a.s.whereOf(m)})
-	}
-	for _, st := range loaded {
-		if !seen[st.Name] {
-			m := modelFromStatus(st)
-			out = append(out, perchModel{Name: m.Name, Size: m.Size, Quantization: m.Quantization, Architecture: m.Architecture,
-				Parameters: m.ParameterCount, ContextLength: m.ContextLength, ModifiedAt: m.ModifiedAt})
-		}
-	}
-	for i := range out {
-		m := &out[i]
-		m.Default = m.Name == def
-		if t, ok := used[m.Name]; ok {
-			m.LastUsed = &t
-		}
-		if j := slices.IndexFunc(loaded, func(st engine.Status) bool { return st.Name == m.Name }); j >= 0 {
-			m.Loaded = loadedOf(loaded[j])
-		}
-	}
+	out := perchwire.ModelList(lib, loaded, def, used, a.s.deps.Remotes.Where)
 	a.addFits(ctx, out)
-	slices.SortStableFunc(out, func(x, y perchModel) int { return strings.Compare(x.Name, y.Name) })
 	return out, nil
 }
 
 // addFits judges the models that are neither loaded (they fit: they run) nor embedding
 // models, so the model picker shows what fits without asking per model.
-func (a *perchAPI) addFits(ctx context.Context, out []perchModel) {
+func (a *perchAPI) addFits(ctx context.Context, out []perchwire.Model) {
 	mf, ok := a.fit.(ModelsFitter)
 	if !ok {
 		return
@@ -166,21 +94,21 @@ func decodeModelRequest(r *http.Request) (modelRequest, error) {
 			return req, err
 		}
 	}
-	if req.ContextLength < 0 || (req.ContextLength > 0 && req.ContextLength < engine.MinContext) || req.ContextLength > 1<<22 {
-		return req, badRequest("num_ctx", "num_ctx must be 0 (automatic) or from %d to %d, got %d", engine.MinContext, 1<<22, req.ContextLength)
+	if err := perchwire.CheckContext(req.ContextLength); err != nil {
+		return req, err
 	}
 	return req, nil
 }
 
 // modelAfter returns one model's entry after a change.
-func (a *perchAPI) modelAfter(ctx context.Context, name string) (perchModel, bool) {
+func (a *perchAPI) modelAfter(ctx context.Context, name string) (perchwire.Model, bool) {
 	ms, err := a.models(ctx)
 	if err != nil {
-		return perchModel{}, false
+		return perchwire.Model{}, false
 	}
-	i := slices.IndexFunc(ms, func(m perchModel) bool { return m.Name == name })
+	i := slices.IndexFunc(ms, func(m perchwire.Model) bool { return m.Name == name })
 	if i < 0 {
-		return perchModel{}, false
+		return perchwire.Model{}, false
 	}
 	return ms[i], true
 }
@@ -198,9 +126,9 @@ func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, ok := a.modelAfter(r.Context(), req.Name)
 	if !ok {
-		lm := modelFromStatus(*st)
-		m = perchModel{Name: lm.Name, Size: lm.Size, Quantization: lm.Quantization, Architecture: lm.Architecture,
-			Parameters: lm.ParameterCount, ContextLength: lm.ContextLength, Loaded: loadedOf(*st)}
+		lm := perchwire.LibraryModelOf(*st)
+		m = perchwire.Model{Name: lm.Name, Size: lm.Size, Quantization: lm.Quantization, Architecture: lm.Architecture,
+			Parameters: lm.ParameterCount, ContextLength: lm.ContextLength, Loaded: perchwire.LoadedOf(*st)}
 	}
 	writeJSON(w, http.StatusOK, m)
 	return nil

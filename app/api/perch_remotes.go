@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -60,54 +59,6 @@ func (a *perchAPI) remotesDiscover(w http.ResponseWriter, r *http.Request) error
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"found": found})
 	return nil
-}
-
-// remoteModels are the remote models as library entries, marked with their endpoint.
-func (s *Server) remoteModels(ctx context.Context) []LibraryModel {
-	if s.deps.Remotes == nil {
-		return nil
-	}
-	var out []LibraryModel
-	for _, m := range s.deps.Remotes.Models(ctx) {
-		out = append(out, LibraryModel{Name: m.ID, Remote: m.Endpoint.Name, RemoteURL: m.Endpoint.URL})
-	}
-	return out
-}
-
-// remoteModel finds one remote model by its NAME/model name.
-func (s *Server) remoteModel(ctx context.Context, name string) (LibraryModel, bool) {
-	if s.deps.Remotes == nil {
-		return LibraryModel{}, false
-	}
-	if _, ok := s.deps.Remotes.Resolve(name); !ok {
-		return LibraryModel{}, false
-	}
-	for _, m := range s.remoteModels(ctx) {
-		if m.Name == name {
-			return m, true
-		}
-	}
-	return LibraryModel{}, false
-}
-
-// remoteWhere says where a remote model runs, for the Models view and the picker.
-type remoteWhere struct {
-	Endpoint  string  `json:"endpoint"`
-	URL       string  `json:"url"`
-	Reachable bool    `json:"reachable"`
-	LatencyMs float64 `json:"latency_ms"`
-	LastError string  `json:"last_error,omitempty"`
-	// Memory says the model uses none of this Mac's memory.
-	Memory string `json:"memory"`
-}
-
-func (s *Server) whereOf(m LibraryModel) *remoteWhere {
-	if m.Remote == "" || s.deps.Remotes == nil {
-		return nil
-	}
-	h := s.deps.Remotes.Health(m.Remote)
-	return &remoteWhere{Endpoint: m.Remote, URL: m.RemoteURL, Reachable: h.Reachable, LatencyMs: h.LatencyMs, LastError: h.LastError,
-		Memory: "runs on " + m.Remote + " (" + m.RemoteURL + "); uses none of this Mac's memory"}
 }
 
 // remoteError maps the remote package's errors to HTTP (called from toAPIError).

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // perchAPI serves the UI's /perch routes (documented in docs/ui-api.md). Errors use the
@@ -20,35 +22,10 @@ func perchMiss(w http.ResponseWriter, r *http.Request) error {
 		Message: fmt.Sprintf("no endpoint %s %s; docs/ui-api.md lists the /perch routes", r.Method, r.URL.Path)}
 }
 
-// Features say which optional parts are wired, so the UI shows only what works.
-type perchFeatures struct {
-	Chats    bool `json:"chats"`
-	Library  bool `json:"library"`
-	Catalog  bool `json:"catalog"`
-	Memory   bool `json:"memory"`
-	Fit      bool `json:"fit"`
-	Import   bool `json:"import"`
-	Settings bool `json:"settings"`
-	// Collections: documents to chat with (/perch/collections).
-	Collections bool `json:"collections"`
-	// FolderPicker: the desktop window's folder dialog (POST /perch/desktop/pick-folder).
-	FolderPicker bool `json:"folder_picker"`
-}
-
-type perchStatus struct {
-	Version      string        `json:"version"`
-	Address      string        `json:"address"`
-	APIKey       bool          `json:"api_key_required"`
-	Features     perchFeatures `json:"features"`
-	DefaultModel string        `json:"default_model"`
-	Loaded       []string      `json:"loaded"`
-	Generating   bool          `json:"generating"`
-}
-
 func (a *perchAPI) status(w http.ResponseWriter, r *http.Request) error {
-	st := perchStatus{
+	st := perchwire.Status{
 		Version: a.s.cfg.Version, Address: a.listening(), APIKey: a.s.apiKey() != "",
-		Features: perchFeatures{
+		Features: perchwire.Features{
 			Chats: a.chats != nil, Library: a.s.lib != nil, Catalog: a.catalog != nil, Memory: a.memory != nil,
 			Fit: a.fit != nil, Import: a.importer != nil, Settings: a.settings != nil,
 			Collections: a.s.collections() != nil, FolderPicker: a.s.deps.FolderPicker != nil && a.s.collections() != nil,

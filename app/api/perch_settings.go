@@ -1,75 +1,19 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/perchapp/perch/app/config"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
-// settingsView is what GET and PUT /perch/settings answer.
-type settingsView struct {
-	Settings config.Settings `json:"settings"`
-	// LAN is true when the address reaches beyond this machine.
-	LAN bool `json:"lan"`
-	// Listening is the address the server listens on now.
-	Listening string `json:"listening"`
-	// RestartNeeded names the changed settings that take effect when Perch restarts.
-	RestartNeeded []string `json:"restart_needed"`
-	// CanRestart says POST /perch/restart restarts the server (else Perch itself must be).
-	CanRestart bool `json:"can_restart"`
-}
-
-// addressPending says whether a saved address is not yet the one served: its host applies at
-// once unless listening there failed; its port, at a restart.
-func addressPending(saved, start, serving string) bool {
-	if saved == start {
-		return false
-	}
-	sh, sp, err1 := net.SplitHostPort(saved)
-	_, stp, err2 := net.SplitHostPort(start)
-	lh, _, err3 := net.SplitHostPort(serving)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return true
-	}
-	return sp != stp || !strings.EqualFold(sh, lh) && !(isLoopbackHost(sh) && isLoopbackHost(lh))
-}
-
-// settingsExtras are PUT's actions besides the settings themselves.
-type settingsExtras struct {
-	// LAN switches the host between 0.0.0.0 and 127.0.0.1, keeping the port.
-	LAN *bool `json:"lan"`
-	// NewAPIKey replaces the API key with a fresh random one.
-	NewAPIKey bool `json:"new_api_key"`
-	// RemoveAPIKey removes the key (only with LAN access off: a key keeps the LAN out).
-	RemoveAPIKey bool `json:"remove_api_key"`
-}
-
-func (a *perchAPI) settingsView() settingsView {
+func (a *perchAPI) settingsView() perchwire.SettingsView {
 	cur := a.settings.Get()
-	v := settingsView{Settings: cur, Listening: a.listening(), RestartNeeded: []string{}, CanRestart: a.s.cfg.Restart != nil}
-	if h, _, err := net.SplitHostPort(cur.Address); err == nil {
-		v.LAN = !isLoopbackHost(h)
-	}
-	start := a.startSettings
-	changed := func(name string, differ bool) {
-		if differ {
-			v.RestartNeeded = append(v.RestartNeeded, name)
-		}
-	}
-	// The host and the key apply while the server runs (live.go); a new port needs a restart.
-	changed("address", addressPending(cur.Address, start.Address, a.s.addr()))
-	changed("api_key", cur.APIKey != start.APIKey && cur.APIKey != a.s.apiKey() && !a.s.live.fixedKey)
-	changed("allowed_origins", !slices.Equal(cur.AllowedOrigins, start.AllowedOrigins))
-	changed("keep_alive", cur.KeepAlive != start.KeepAlive)
-	changed("context_length", cur.ContextLength != start.ContextLength)
-	changed("slots", cur.Slots != start.Slots)
-	return v
+	run := config.Running{Start: a.startSettings, Serving: a.s.addr(), Key: a.s.apiKey(), FixedKey: a.s.live.fixedKey}
+	return perchwire.SettingsView{Settings: cur, LAN: cur.LAN(), Listening: a.listening(), RestartNeeded: run.RestartNeeded(cur),
+		CanRestart: a.s.cfg.Restart != nil}
 }
 
 func (a *perchAPI) settingsGet(w http.ResponseWriter, r *http.Request) error {
@@ -79,7 +23,7 @@ func (a *perchAPI) settingsGet(w http.ResponseWriter, r *http.Request) error {
 
 // settingsPut changes the fields the body has (the others keep their values) and saves.
 func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(r) // decoded twice: into the settings and into the extras
+	body, err := readBody(r) // decoded twice: into the settings and into the change (config.Change)
 	if err != nil {
 		return err
 	}
@@ -91,33 +35,12 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	}
 	// draft_models entries are merged; one with an empty draft removes the model's.
 	maps.DeleteFunc(next.DraftModels, func(_, draft string) bool { return draft == "" })
-	var ex settingsExtras
-	if err := decodeJSON(body, &ex); err != nil {
+	var ch config.Change
+	if err := decodeJSON(body, &ch); err != nil {
 		return err
 	}
-	host, port, err := net.SplitHostPort(next.Address)
-	if err != nil {
-		return badRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address)
-	}
-	if ex.LAN != nil {
-		switch {
-		case *ex.LAN && isLoopbackHost(host):
-			host = "0.0.0.0"
-		case !*ex.LAN && !isLoopbackHost(host):
-			host = "127.0.0.1"
-		}
-		next.Address = net.JoinHostPort(host, port)
-	}
-	// Reaching beyond this machine without a key is refused at start, so a key comes with
-	// LAN access rather than a server that will not start.
-	if ex.RemoveAPIKey {
-		if !isLoopbackHost(host) {
-			return badRequest("remove_api_key", "the API key keeps other computers out while LAN access is on; turn LAN access off first, then remove the key")
-		}
-		next.APIKey = ""
-	}
-	if ex.NewAPIKey || next.APIKey == "" && !isLoopbackHost(host) {
-		next.APIKey = newKey()
+	if next, err = ch.Apply(next); err != nil {
+		return err
 	}
 	prev := a.settings.Get()
 	if err := a.settings.Update(next); err != nil {
@@ -139,10 +62,4 @@ func (a *perchAPI) restart(w http.ResponseWriter, r *http.Request) error {
 	}
 	go a.s.cfg.Restart()
 	return nil
-}
-
-func newKey() string {
-	b := make([]byte, 24)
-	rand.Read(b)
-	return "perch-" + hex.EncodeToString(b)
 }

@@ -5,36 +5,19 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // Settings › Models: where models live and what they take, and the Hugging Face token.
-
-// StorageDir is a folder holding models.
-type StorageDir struct {
-	Path string `json:"path"`
-	// Kind is "downloads" (new downloads go here), "earlier" (an earlier downloads folder,
-	// still served) or "folder" (a models folder served as it is).
-	Kind       string `json:"kind"`
-	UsedBytes  int64  `json:"used_bytes"`
-	Files      int    `json:"files"`
-	FreeBytes  uint64 `json:"free_bytes"`
-	TotalBytes uint64 `json:"total_bytes"`
-	// Error says why the folder could not be read (a disk not mounted).
-	Error string `json:"error,omitempty"`
-}
 
 // StorageReporter reports the folders models live in (the model store).
 type StorageReporter interface {
 	Storage(ctx context.Context) []StorageDir
 }
 
-// storageView is what GET /perch/settings/storage answers.
-type storageView struct {
-	Dirs []StorageDir `json:"dirs"`
-}
-
 func (a *perchAPI) storageGet(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, storageView{Dirs: a.s.deps.Storage.Storage(r.Context())})
+	writeJSON(w, http.StatusOK, perchwire.StorageView{Dirs: a.s.deps.Storage.Storage(r.Context())})
 	return nil
 }
 
@@ -48,15 +31,6 @@ type HFTokens interface {
 	SetHFToken(token string) error
 }
 
-// hfTokenView is what the token routes answer: never the token, only its last characters.
-type hfTokenView struct {
-	Set bool `json:"set"`
-	// Last4 are the token's last four characters, to tell tokens apart.
-	Last4 string `json:"last4,omitempty"`
-	// Source is "settings" or "environment".
-	Source string `json:"source,omitempty"`
-}
-
 // hfTokenRequest is PUT /perch/settings/hf-token's body.
 type hfTokenRequest struct {
 	Token string `json:"token"`
@@ -67,7 +41,7 @@ func (a *perchAPI) hfTokenView(w http.ResponseWriter) error {
 	if err != nil {
 		return err
 	}
-	v := hfTokenView{Set: tok != "", Source: src}
+	v := perchwire.HFTokenView{Set: tok != "", Source: src}
 	if len(tok) >= 8 {
 		v.Last4 = tok[len(tok)-4:]
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/perchapp/perch/app/chats/answer"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -343,8 +344,8 @@ func TestPerchModels(t *testing.T) {
 		t.Fatal(body)
 	}
 	var list struct {
-		Models  []perchModel `json:"models"`
-		Default string       `json:"default_model"`
+		Models  []perchwire.Model `json:"models"`
+		Default string            `json:"default_model"`
 	}
 	json.Unmarshal([]byte(body), &list)
 	if len(list.Models) != 2 || list.Default != "stories260k" {
@@ -562,10 +563,10 @@ func TestPerchMemoryStream(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	resp := env.req(t, ctx, "GET", "/perch/memory/events", "")
 	sc := bufio.NewScanner(resp.Body)
-	var got []memoryView
+	var got []perchwire.MemoryView
 	for sc.Scan() && len(got) < 3 {
 		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-			var v memoryView
+			var v perchwire.MemoryView
 			if err := json.Unmarshal([]byte(d), &v); err != nil {
 				t.Fatal(err)
 			}
@@ -630,38 +631,6 @@ func TestPerchCatalogAndRecommended(t *testing.T) {
 	}
 }
 
-func TestPerchPickRecommended(t *testing.T) {
-	fit := func(v string) *Fit { return &Fit{Verdict: v} }
-	tests := []struct {
-		name string
-		ms   []CatalogModel
-		lang string
-		want string
-		ok   bool
-	}{
-		{"nothing", nil, "", "", false},
-		{"not recommended", []CatalogModel{{Quants: []Quant{{Ref: "a", Fit: fit("fits")}}}}, "", "", false},
-		{"embedding skipped", []CatalogModel{{Recommended: true, Tags: []string{"embedding"}, Quants: []Quant{{Ref: "a", Fit: fit("fits")}}}}, "", "", false},
-		{"largest that fits", []CatalogModel{{Recommended: true, Quants: []Quant{
-			{Ref: "q3", Size: 3, Fit: fit("fits")}, {Ref: "q5", Size: 5, Fit: fit("fits")}, {Ref: "q8", Size: 8, Fit: fit("tight")}}}}, "", "q5", true},
-		{"q4_k_m preferred", []CatalogModel{{Recommended: true, Quants: []Quant{
-			{Name: "Q4_K_M", Ref: "q4", Size: 4, Fit: fit("fits")}, {Ref: "q5", Size: 5, Fit: fit("fits")}}}}, "", "q4", true},
-		{"suggested quant first", []CatalogModel{{Recommended: true, Quants: []Quant{
-			{Name: "Q4_K_M", Ref: "q4", Size: 4, Fit: fit("fits")}, {Ref: "q6", Size: 6, Recommended: true, Fit: fit("fits")}}}}, "", "q6", true},
-		{"suggested quant too big", []CatalogModel{{Recommended: true, Quants: []Quant{
-			{Name: "Q4_K_M", Ref: "q4", Size: 4, Fit: fit("fits")}, {Ref: "q8", Size: 8, Recommended: true, Fit: fit("too_large")}}}}, "", "q4", true},
-		{"no fit estimate", []CatalogModel{{Recommended: true, Quants: []Quant{{Ref: "a"}}}}, "", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := pickRecommended(tt.ms, tt.lang)
-			if ok != tt.ok || got.Quant.Ref != tt.want {
-				t.Fatalf("got %q %v, want %q %v", got.Quant.Ref, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
 func TestPerchTokenize(t *testing.T) {
 	env := newPerchEnv(t, Config{})
 	code, body := env.do(t, "POST", "/perch/tokenize", `{"model":"tiny","text":"a한"}`)
@@ -672,22 +641,6 @@ func TestPerchTokenize(t *testing.T) {
 	code, body = env.do(t, "POST", "/perch/tokenize", `{"model":"tiny","text":""}`)
 	if code != 200 || !strings.Contains(body, `"count":0`) {
 		t.Fatalf("empty: %d %s", code, body)
-	}
-}
-
-func TestPerchPieceOf(t *testing.T) {
-	tests := []struct {
-		raw  []byte
-		want string
-	}{
-		{[]byte("hello"), "hello"},
-		{[]byte{0xED, 0x95}, "<0xED><0x95>"},
-		{append([]byte("a"), 0xFF), "a<0xFF>"},
-	}
-	for _, tt := range tests {
-		if got := pieceOf(1, "", tt.raw).Piece; got != tt.want {
-			t.Errorf("pieceOf(%x) = %q, want %q", tt.raw, got, tt.want)
-		}
 	}
 }
 

@@ -2,9 +2,10 @@ package api
 
 import (
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/perchapp/perch/app/wire"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
+	"github.com/perchapp/perch/engine"
 )
 
 // maxTokenizeBytes bounds the Tokens view's text; it is for looking at, not for bulk work.
@@ -13,25 +14,6 @@ const maxTokenizeBytes = 64 << 10
 type tokenizeRequest struct {
 	Model string `json:"model"`
 	Text  string `json:"text"`
-}
-
-type tokenizeResponse struct {
-	Model      string       `json:"model"`
-	Tokens     []tokenPiece `json:"tokens"`
-	Count      int          `json:"count"`
-	Characters int          `json:"characters"`
-	Bytes      int          `json:"bytes"`
-	// TokensPerChar is count ÷ characters (0 for empty text).
-	TokensPerChar float64 `json:"tokens_per_char"`
-}
-
-// tokenPiece is a token's id and its text. A piece that is only part of a UTF-8 character
-// (byte-fallback tokens splitting Hangul, for instance) is not valid text on its own: Piece
-// then shows the bytes as <0xEA>, and Bytes carries them.
-type tokenPiece struct {
-	ID    int32  `json:"id"`
-	Piece string `json:"piece"`
-	Bytes []int  `json:"bytes,omitempty"`
 }
 
 func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
@@ -46,49 +28,14 @@ func (a *perchAPI) tokenize(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("text", "the text has %d bytes; the limit is %d", len(req.Text), maxTokenizeBytes)
 	}
 	noteModel(r, req.Model)
-	resp := tokenizeResponse{Model: req.Model, Tokens: []tokenPiece{}, Characters: utf8.RuneCountInString(req.Text), Bytes: len(req.Text)}
+	var pieces []engine.TokenPiece
 	if req.Text != "" {
-		pieces, err := a.s.eng.Tokenize(r.Context(), req.Model, req.Text, false, false)
-		if err != nil {
+		var err error
+		if pieces, err = a.s.eng.Tokenize(r.Context(), req.Model, req.Text, false, false); err != nil {
 			a.s.countEngineError(err)
 			return err
 		}
-		for _, p := range pieces {
-			resp.Tokens = append(resp.Tokens, pieceOf(p.ID, p.Piece, p.Bytes))
-		}
 	}
-	resp.Count = len(resp.Tokens)
-	if resp.Characters > 0 {
-		resp.TokensPerChar = float64(resp.Count) / float64(resp.Characters)
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, perchwire.Tokenized(req.Model, req.Text, pieces))
 	return nil
-}
-
-func pieceOf(id int32, piece string, raw []byte) tokenPiece {
-	if raw == nil {
-		raw = []byte(piece)
-	}
-	if utf8.Valid(raw) {
-		return tokenPiece{ID: id, Piece: string(raw)}
-	}
-	tp := tokenPiece{ID: id}
-	for _, b := range raw {
-		tp.Bytes = append(tp.Bytes, int(b))
-	}
-	// Show the valid runs as text and each stray byte as <0xNN>.
-	out := make([]byte, 0, len(raw)*2)
-	for len(raw) > 0 {
-		r, n := utf8.DecodeRune(raw)
-		if r == utf8.RuneError && n <= 1 {
-			out = append(out, []byte("<0x")...)
-			out = append(out, "0123456789ABCDEF"[raw[0]>>4], "0123456789ABCDEF"[raw[0]&15], '>')
-			raw = raw[1:]
-			continue
-		}
-		out = append(out, raw[:n]...)
-		raw = raw[n:]
-	}
-	tp.Piece = string(out)
-	return tp
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 
 	"github.com/perchapp/perch/app/remote"
 )
@@ -75,19 +74,10 @@ func (s *Server) viaRemote(format wireFormat, h handlerFunc) handlerFunc {
 	}
 }
 
-// modelRewriter puts the Perch-side name back into the remote's answers.
-func modelRewriter(remoteName, localName string) func([]byte) []byte {
-	q, _ := json.Marshal(remoteName)
-	re := regexp.MustCompile(`"model"\s*:\s*` + regexp.QuoteMeta(string(q)))
-	l, _ := json.Marshal(localName)
-	repl := append([]byte(`"model":`), l...)
-	return func(b []byte) []byte { return re.ReplaceAllLiteral(b, repl) }
-}
-
 // relay copies the remote's answer to the client. A stream that breaks off before its end
 // ([DONE], or a line with "done": true) ends with an error event in the route's format.
 func (s *Server) relay(w http.ResponseWriter, r *http.Request, rm *remote.Manager, t remote.Target, model string, format wireFormat, resp *http.Response) error {
-	rewrite := modelRewriter(t.Model, model)
+	rewrite := remote.ModelRewriter(t.Model, model)
 	ct := resp.Header.Get("Content-Type")
 	streaming := resp.StatusCode == http.StatusOK && (hasMediaType(ct, "text/event-stream") || hasMediaType(ct, "application/x-ndjson"))
 	if !streaming {
@@ -95,7 +85,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, rm *remote.Manage
 		if err != nil {
 			return rm.Failed(t, fmt.Errorf("reading the answer: %w", err))
 		}
-		if resp.StatusCode >= 400 && !inWireShape(b, format) {
+		if resp.StatusCode >= 400 && !remote.InErrorShape(b, format == wireOllama) {
 			return remoteRefusal(t, resp.StatusCode, b)
 		}
 		if ct != "" {
@@ -117,7 +107,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, rm *remote.Manage
 	for {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
-			done = done || endsStream(line, sse)
+			done = done || remote.EndsStream(line, sse)
 			if _, werr := w.Write(rewrite(line)); werr != nil {
 				return nil // the client went away
 			}
@@ -143,18 +133,6 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, rm *remote.Manage
 	}
 }
 
-// endsStream tells whether a line is a stream's last: "data: [DONE]" or {"done": true}.
-func endsStream(line []byte, sse bool) bool {
-	line = bytes.TrimSpace(line)
-	if sse {
-		return bytes.Equal(line, []byte("data: [DONE]")) || bytes.Equal(line, []byte("data:[DONE]"))
-	}
-	var v struct {
-		Done bool `json:"done"`
-	}
-	return json.Unmarshal(line, &v) == nil && v.Done
-}
-
 // endRelayWithError writes the last event of a broken stream, as Perch's own streams do.
 func (s *Server) endRelayWithError(w http.ResponseWriter, rc *http.ResponseController, sse bool, format wireFormat, err error) {
 	e := toAPIError(err)
@@ -178,47 +156,10 @@ func hasMediaType(ct, want string) bool {
 	return len(ct) >= len(want) && ct[:len(want)] == want
 }
 
-// inWireShape tells whether an error body is already in the route's error shape (another
-// Perch, Ollama, llama-server), so it can go through as it is.
-func inWireShape(b []byte, format wireFormat) bool {
-	var v struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(b, &v) != nil || len(v.Error) == 0 {
-		return false
-	}
-	if format == wireOllama {
-		var s string
-		return json.Unmarshal(v.Error, &s) == nil
-	}
-	var o struct {
-		Message string `json:"message"`
-	}
-	return json.Unmarshal(v.Error, &o) == nil && o.Message != ""
-}
-
 // remoteRefusal words a remote's error in another shape (vLLM's {"object": "error", …},
 // FastAPI's {"detail": …}, plain text) as Perch's, keeping the status and naming the endpoint.
 func remoteRefusal(t remote.Target, status int, b []byte) error {
-	var v struct {
-		Message string          `json:"message"`
-		Detail  json.RawMessage `json:"detail"`
-		Error   json.RawMessage `json:"error"`
-	}
-	msg := string(bytes.TrimSpace(b))
-	if json.Unmarshal(b, &v) == nil {
-		switch {
-		case v.Message != "":
-			msg = v.Message
-		case len(v.Detail) > 0:
-			msg = string(v.Detail)
-		case len(v.Error) > 0:
-			msg = string(v.Error)
-		}
-	}
-	if len(msg) > 500 {
-		msg = msg[:500] + "…"
-	}
+	msg := remote.RefusalText(b)
 	e := &apiError{Status: status, Type: "server_error", Message: fmt.Sprintf("remote endpoint %q (%s) answered %d: %s", t.Endpoint.Name, t.Endpoint.URL, status, msg)}
 	switch {
 	case status == http.StatusNotFound:

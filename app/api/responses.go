@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sync"
-	"time"
 
 	openaiwire "github.com/perchapp/perch/app/wire/openai"
 	"github.com/perchapp/perch/engine"
@@ -15,73 +13,6 @@ import (
 // /v1/responses/{id}. The conversions are in app/wire/openai (responses_convert.go); this
 // file moves data and keeps recent responses in memory so previous_response_id works.
 
-// Stored responses are kept for an hour, at most 256 of them (oldest dropped first): enough
-// for a client's conversation, bounded for a long-running server.
-const (
-	respStoreMax = 256
-	respStoreTTL = time.Hour
-)
-
-type storedResp struct {
-	conv openaiwire.RespConversation // the conversation including this answer, without instructions
-	body []byte                      // the final response object
-	at   time.Time
-}
-
-type respStore struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	now   func() time.Time
-	items map[string]storedResp
-	order []string // ids, oldest first
-}
-
-func newRespStore(max int, ttl time.Duration, now func() time.Time) *respStore {
-	return &respStore{max: max, ttl: ttl, now: now, items: map[string]storedResp{}}
-}
-
-func (st *respStore) put(id string, conv openaiwire.RespConversation, body []byte) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.items[id] = storedResp{conv: conv, body: body, at: st.now()}
-	st.order = append(st.order, id)
-	st.expire()
-	for len(st.items) > st.max && len(st.order) > 0 {
-		delete(st.items, st.order[0])
-		st.order = st.order[1:]
-	}
-}
-
-func (st *respStore) get(id string) (storedResp, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.expire()
-	v, ok := st.items[id]
-	return v, ok
-}
-
-func (st *respStore) remove(id string) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	_, ok := st.items[id]
-	delete(st.items, id)
-	return ok
-}
-
-// expire drops responses older than the ttl; order is oldest first. Called with mu held.
-func (st *respStore) expire() {
-	cut := st.now().Add(-st.ttl)
-	for len(st.order) > 0 {
-		v, ok := st.items[st.order[0]]
-		if ok && v.at.After(cut) {
-			return
-		}
-		delete(st.items, st.order[0])
-		st.order = st.order[1:]
-	}
-}
-
 func respNotFound(id string) *apiError {
 	return &apiError{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "not_found", Param: "response_id",
 		Message: "no response with id '" + id + "': it was never stored here, or it expired (responses are kept for an hour)"}
@@ -89,19 +20,19 @@ func respNotFound(id string) *apiError {
 
 func (s *Server) openaiResponseGet(w http.ResponseWriter, r *http.Request) error {
 	st := s.responses
-	v, ok := st.get(r.PathValue("id"))
+	v, ok := st.Get(r.PathValue("id"))
 	if !ok {
 		return respNotFound(r.PathValue("id"))
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(v.body)
+	w.Write(v.Body)
 	return nil
 }
 
 func (s *Server) openaiResponseDelete(w http.ResponseWriter, r *http.Request) error {
 	st := s.responses
 	id := r.PathValue("id")
-	if !st.remove(id) {
+	if !st.Remove(id) {
 		return respNotFound(id)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "response.deleted", "deleted": true})
@@ -116,13 +47,13 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 	}
 	var prev openaiwire.RespConversation
 	if req.PreviousResponseID != "" {
-		v, ok := st.get(req.PreviousResponseID)
+		v, ok := st.Get(req.PreviousResponseID)
 		if !ok {
 			e := respNotFound(req.PreviousResponseID)
 			e.Param = "previous_response_id"
 			return e
 		}
-		prev = v.conv
+		prev = v.Conv
 	}
 	creq, conv, err := openaiwire.RespRequestToChat(req, prev)
 	if err != nil {
@@ -152,7 +83,7 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 	s.recordGeneration(r, creq.Model, res.Usage, res.Timings)
 	if out.Store {
 		body, _ := json.Marshal(out)
-		st.put(out.ID, append(conv, openaiwire.RespAnswer(res)), body)
+		st.Put(out.ID, append(conv, openaiwire.RespAnswer(res)), body)
 	}
 	return nil
 }

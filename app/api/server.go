@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/remote"
+	openaiwire "github.com/perchapp/perch/app/wire/openai"
 )
 
 // Config sets up a Server. Zero values take the defaults noted.
@@ -67,7 +68,7 @@ type Server struct {
 	deps    Deps
 	perch   *perch // the /perch routes' state (generations, pulls, uploads)
 	// responses keeps recent /v1/responses answers for previous_response_id.
-	responses *respStore
+	responses *openaiwire.RespStore
 	handler   http.Handler
 	now       func() time.Time
 
@@ -121,7 +122,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.metrics = newMetrics(s)
 	s.perch = newPerch(s, d)
-	s.responses = newRespStore(respStoreMax, respStoreTTL, s.now)
+	s.responses = openaiwire.NewRespStore(openaiwire.RespStoreMax, openaiwire.RespStoreTTL, s.now)
 	for _, rt := range s.routes() {
 		s.handle(rt.pattern(), rt.h)
 	}
