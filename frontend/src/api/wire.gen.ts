@@ -43,6 +43,7 @@ export interface Stats {
   total_ms: number;
   draft_tokens?: number;
   draft_accepted?: number;
+  draft_source?: string;
 }
 
 export interface Message {

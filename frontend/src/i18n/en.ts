@@ -74,6 +74,8 @@ export const en = {
   'chat.stat.prompt': '{n} in',
   'chat.stat.ttft': '{n} to first token',
   'chat.stat.drafts': '{n}% of drafts accepted',
+  'chat.stat.draftsModel': '{n}% of drafts accepted (draft model)',
+  'chat.stat.draftsNgram': '{n}% of drafts accepted (prompt lookup)',
   'chat.stat.cached': '{n} cached',
   'chat.context': 'Context',
   'chat.contextUsed': '{used} of {total} tokens',

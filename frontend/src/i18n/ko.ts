@@ -74,6 +74,8 @@ export const ko: Record<MessageKey, string> = {
   'chat.stat.prompt': '입력 {n}',
   'chat.stat.ttft': '첫 토큰까지 {n}',
   'chat.stat.drafts': '초안 토큰 {n}% 채택',
+  'chat.stat.draftsModel': '초안 토큰 {n}% 채택 (초안 모델)',
+  'chat.stat.draftsNgram': '초안 토큰 {n}% 채택 (프롬프트 조회)',
   'chat.stat.cached': '캐시 {n}',
   'chat.context': '컨텍스트',
   'chat.contextUsed': '{total} 중 {used} 토큰',
