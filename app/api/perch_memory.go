@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -32,6 +33,10 @@ type modelMemory struct {
 	// (absent while it is in use or kept for good), for the Memory view's countdown.
 	ContextTokens int        `json:"context_tokens,omitempty"`
 	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	// KVType (f16, q8_0, q4_0) and FlashAttn (auto, on, off) are what the model was loaded
+	// with; the settings' defaults apply only to later loads.
+	KVType    string `json:"kv_type"`
+	FlashAttn string `json:"flash_attn"`
 }
 
 func modelsMemory(loaded []engine.Status) []modelMemory {
@@ -40,7 +45,8 @@ func modelsMemory(loaded []engine.Status) []modelMemory {
 		m := st.Memory
 		mm := modelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
 			ComputeBytes: m.ComputeBytes, OtherBytes: m.OutputBytes, RSSBytes: m.RSSBytes, Device: m.Device,
-			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx}
+			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx,
+			KVType: cmp.Or(st.Options.KVType, "f16"), FlashAttn: cmp.Or(st.Options.FlashAttn, "auto")}
 		if !st.ExpiresAt.IsZero() {
 			at := st.ExpiresAt.UTC()
 			mm.ExpiresAt = &at

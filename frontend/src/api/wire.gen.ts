@@ -266,6 +266,8 @@ export interface ModelMemory {
   generating: boolean;
   context_tokens?: number;
   expires_at?: string;
+  kv_type: string;
+  flash_attn: string;
 }
 
 export interface MemoryView {

@@ -417,6 +417,8 @@ export const en = {
   'memory.roomNone': 'Only {free} free: not enough for another model now.',
   'memory.seeFitting': 'See models that fit',
   'memory.budgetExplain': 'GPU limit: how much of the memory macOS lets the GPU use (its working-set limit). Models must fit under it to run at full speed.',
+  'memory.cache': 'KV cache {kv} · Flash attention: {fa}',
+  'memory.cacheHint': 'What this model was loaded with. Changes in Settings apply when it is loaded again.',
   'memory.unload': 'Unload',
   'memory.unloadsIn': 'unloads in {time}',
   'tokens.compare': 'Compare models',

@@ -417,6 +417,8 @@ export const ko: Record<MessageKey, string> = {
   'memory.roomNone': '여유 {free}: 지금은 다른 모델을 올릴 자리가 없습니다.',
   'memory.seeFitting': '맞는 모델 보기',
   'memory.budgetExplain': 'GPU 한도: macOS가 GPU에 쓰도록 허용하는 메모리(작업 세트 한도)입니다. 모델이 이 안에 들어가야 제 속도로 돌아갑니다.',
+  'memory.cache': 'KV 캐시 {kv} · 플래시 어텐션: {fa}',
+  'memory.cacheHint': '이 모델을 로드할 때 쓴 설정입니다. 설정에서 바꾸면 다시 로드할 때 적용됩니다.',
   'memory.unload': '내리기',
   'memory.unloadsIn': '{time} 후 내림',
   'tokens.compare': '모델 비교',

@@ -1,0 +1,29 @@
+package api
+
+import (
+	"testing"
+
+	"github.com/perchapp/perch/engine"
+)
+
+// TestModelsMemoryCache: the Memory view shows the KV cache type and flash attention each
+// model was loaded with, and llama.cpp's defaults where the load named none.
+func TestModelsMemoryCache(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      engine.LoadOptions
+		kv, flash string
+	}{
+		{"defaults", engine.LoadOptions{}, "f16", "auto"},
+		{"quantized", engine.LoadOptions{KVType: "q8_0", FlashAttn: "on"}, "q8_0", "on"},
+		{"off", engine.LoadOptions{KVType: "f16", FlashAttn: "off"}, "f16", "off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := modelsMemory([]engine.Status{{Name: "m", Options: tt.opts}})
+			if len(got) != 1 || got[0].KVType != tt.kv || got[0].FlashAttn != tt.flash {
+				t.Errorf("modelsMemory = %+v; want kv %s, flash %s", got, tt.kv, tt.flash)
+			}
+		})
+	}
+}
