@@ -503,6 +503,7 @@ export const en = {
   'settings.downloadDir': 'Download new models to',
   'settings.downloadDirHint': 'A folder on any disk, not a hidden one; it is created if missing. Models already downloaded stay where they are.',
   'settings.downloadDirUse': 'Use this folder',
+  'settings.downloadDirPickTitle': 'Choose the folder for downloaded models',
   'settings.downloadDirDefault': 'Back to the default folder',
   'settings.hfToken': 'Hugging Face token',
   'settings.hfTokenHint': 'For gated and private models. Kept in the macOS Keychain (elsewhere, a file only you can read) and never shown in full.',

@@ -503,6 +503,7 @@ export const ko: Record<MessageKey, string> = {
   'settings.downloadDir': '새 모델을 내려받을 폴더',
   'settings.downloadDirHint': '숨김 폴더가 아니면 어느 디스크의 폴더든 됩니다. 없으면 만듭니다. 이미 받은 모델은 그 자리에 그대로 있습니다.',
   'settings.downloadDirUse': '이 폴더 사용',
+  'settings.downloadDirPickTitle': '내려받은 모델을 둘 폴더 선택',
   'settings.downloadDirDefault': '기본 폴더로',
   'settings.hfToken': 'Hugging Face 토큰',
   'settings.hfTokenHint': '게이트·비공개 모델에 필요합니다. macOS 키체인에 보관되며(다른 OS에서는 본인만 읽을 수 있는 파일) 다시 전부 표시되지 않습니다.',

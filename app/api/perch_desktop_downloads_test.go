@@ -1,0 +1,55 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The desktop window's folder dialog also chooses Settings' downloads folder: the folder is
+// returned as picked, and saving it as download_dir is checked as a typed one is.
+func TestPickFolderForDownloads(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	picker := &fakePicker{}
+	env := newPerchEnv(t, Config{}, WithCollections(openDocs(t)), WithFolderPicker(picker))
+
+	code, body := env.do(t, "POST", "/perch/desktop/pick-folder", `{"purpose":"downloads"}`)
+	if code != 200 || strings.TrimSpace(body) != `{"path":"","cancelled":true}` {
+		t.Fatalf("cancelled pick: %d %s", code, body)
+	}
+	models := filepath.Join(home, "Models")
+	picker.set(models)
+	code, body = env.do(t, "POST", "/perch/desktop/pick-folder", `{"purpose":"downloads","title":"Choose the downloads folder"}`)
+	want, _ := json.Marshal(pickFolderResponse{Path: models})
+	if code != 200 || strings.TrimSpace(body) != string(want) {
+		t.Fatalf("pick: %d %s, want 200 %s", code, body, want)
+	}
+	if got := picker.calls(); len(got) != 2 || got[0] != "Choose the folder for downloaded models" || got[1] != "Choose the downloads folder" {
+		t.Errorf("dialog titles %q", got)
+	}
+	if code, body := env.do(t, "PUT", "/perch/settings", fmt.Sprintf(`{"download_dir":%q}`, models)); code != 200 || env.settings.Get().DownloadDir != models {
+		t.Errorf("saving the picked folder: %d %s", code, body)
+	}
+	// A picked folder is still checked when saved: a hidden one is refused.
+	hidden := filepath.Join(home, ".cache", "models")
+	if code, body := env.do(t, "PUT", "/perch/settings", fmt.Sprintf(`{"download_dir":%q}`, hidden)); code != http.StatusBadRequest || !strings.Contains(body, "hidden") {
+		t.Errorf("saving a hidden folder: %d %s, want 400", code, body)
+	}
+
+	for _, tt := range []struct{ body, want string }{
+		{`{"purpose":"music"}`, `"param":"purpose"`},
+		{`{"purpose":"downloads","collection":1}`, `"param":"purpose"`},
+	} {
+		before := len(picker.calls())
+		if code, body := env.do(t, "POST", "/perch/desktop/pick-folder", tt.body); code != 400 || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d %s, want 400 with %s", tt.body, code, body, tt.want)
+		}
+		if len(picker.calls()) != before {
+			t.Errorf("%s opened the dialog", tt.body)
+		}
+	}
+}
