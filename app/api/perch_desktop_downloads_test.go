@@ -53,3 +53,25 @@ func TestPickFolderForDownloads(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsErrorCodes: a refused setting names its field and a code the UI words in the
+// user's language, with the English sentence as the message.
+func TestSettingsErrorCodes(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	env := newPerchEnv(t, Config{})
+	for _, tt := range []struct{ body, param, code, says string }{
+		{`{"download_dir":"Models"}`, "download_dir", "dir_not_absolute", "not an absolute path"},
+		{`{"download_dir":"/tmp/.hidden/models"}`, "download_dir", "dir_hidden", "hidden folder"},
+		{`{"address":"localhost"}`, "address", "invalid_address", "host:port"},
+		{`{"kv_type":"q4_0","flash_attn":"off"}`, "flash_attn", "kv_needs_flash_attn", "needs flash attention"},
+	} {
+		code, body := env.do(t, "PUT", "/perch/settings", tt.body)
+		var e struct {
+			Error struct{ Message, Code, Param string }
+		}
+		if err := json.Unmarshal([]byte(body), &e); err != nil || code != http.StatusBadRequest ||
+			e.Error.Param != tt.param || e.Error.Code != tt.code || !strings.Contains(e.Error.Message, tt.says) {
+			t.Errorf("%s: %d %s; want 400 with param %s, code %s", tt.body, code, body, tt.param, tt.code)
+		}
+	}
+}

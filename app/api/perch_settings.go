@@ -97,7 +97,9 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	}
 	host, port, err := net.SplitHostPort(next.Address)
 	if err != nil {
-		return badRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address)
+		ae := badRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address)
+		ae.Code = config.CodeInvalidAddress
+		return ae
 	}
 	if ex.LAN != nil {
 		switch {
@@ -112,7 +114,9 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	// LAN access rather than a server that will not start.
 	if ex.RemoveAPIKey {
 		if !isLoopbackHost(host) {
-			return badRequest("remove_api_key", "the API key keeps other computers out while LAN access is on; turn LAN access off first, then remove the key")
+			ae := badRequest("remove_api_key", "the API key keeps other computers out while LAN access is on; turn LAN access off first, then remove the key")
+			ae.Code = "key_needed_for_lan"
+			return ae
 		}
 		next.APIKey = ""
 	}

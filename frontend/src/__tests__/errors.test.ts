@@ -38,4 +38,14 @@ describe('errors for people', () => {
     expect(errorCode('x', 'disk_full')).toBe('disk_full');
     expect(errorCode('x', 'a_code_from_a_newer_server')).toBe('server_error');
   });
+
+  it("words a refused setting in the user's language, keeping the server's sentence as details", () => {
+    const raw = 'download_dir: /Users/me/.cache/m is inside the hidden folder /Users/me/.cache; pick a folder that is not hidden';
+    const h = humanError((k) => translate('ko', k), new ApiError(400, raw, 'dir_hidden'));
+    expect(h.message).toBe(translate('ko', 'err.dir_hidden'));
+    expect(h.details).toBe(raw);
+    expect(humanError((k) => translate('ko', k), new ApiError(400, 'x', 'kv_needs_flash_attn')).message).toContain('플래시 어텐션');
+    // A code this UI does not know: the server's own sentence.
+    expect(humanError((k) => translate('ko', k), new ApiError(400, 'slots must be from 1 to 64, got 99', 'slots_out_of_range')).message).toBe('slots must be from 1 to 64, got 99');
+  });
 });

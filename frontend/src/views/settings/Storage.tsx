@@ -2,10 +2,10 @@ import { useEffect, useState } from 'react';
 import { ApiError, errorText } from '../../api/client';
 import { settingsApi } from '../../api/settings';
 import type { StorageDir } from '../../api/wire.gen';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { ErrorText } from '../../components/Feedback';
 import { useI18n, type MessageKey } from '../../i18n';
 import { useDesktop } from '../../lib/desktop';
-import { humanError } from '../../lib/errors';
 import { useApp } from '../../state';
 
 /** Settings › Models › Storage: each folder models live in, and where new downloads go. */
@@ -19,7 +19,7 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
   const [error, setError] = useState('');
   const [reload, setReload] = useState(0);
   const [dir, setDir] = useState(downloadDir);
-  const [saveError, setSaveError] = useState('');
+  const [saveError, setSaveError] = useState<unknown>('');
   const [busy, setBusy] = useState(false);
 
   useEffect(() => setDir(downloadDir), [downloadDir]);
@@ -47,7 +47,7 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
       await saveSettings({ download_dir: value });
       setReload((n) => n + 1);
     } catch (e) {
-      setSaveError(humanError(t, e).message);
+      setSaveError(e);
     } finally {
       setBusy(false);
     }
@@ -61,7 +61,7 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
     try {
       path = (await settingsApi.pickDownloadDir(t('settings.downloadDirPickTitle'))).path;
     } catch (e) {
-      setSaveError(humanError(t, e).message);
+      setSaveError(e);
     } finally {
       setBusy(false);
     }
@@ -131,7 +131,7 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
           </button>
         </div>
       )}
-      <ErrorText error={saveError} />
+      <ErrorMessage error={saveError} className="error small" />
     </div>
   );
 }
