@@ -21,13 +21,7 @@ export function StatsLine({ stats }: { stats: Stats }) {
     );
   if (stats.ttft_ms > 0) parts.push(t('chat.stat.ttft', { n: fmt.ms(stats.ttft_ms) }));
   if (stats.draft_tokens) parts.push(t(draftsKey(stats.draft_source), { n: fmt.number(Math.round((100 * (stats.draft_accepted ?? 0)) / stats.draft_tokens)) }));
-  // One line that a narrow window cuts with an ellipsis: the whole of it is the tooltip.
-  const line = parts.join(' · ');
-  return (
-    <span className="stats" title={line}>
-      {line}
-    </span>
-  );
+  return <span className="stats">{parts.join(' · ')}</span>;
 }
 
 /** The acceptance text for what made the guesses: a draft model, prompt lookup, or (answers saved before it was recorded) unsaid. */
