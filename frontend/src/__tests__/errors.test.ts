@@ -48,4 +48,16 @@ describe('errors for people', () => {
     // A code this UI does not know: the server's own sentence.
     expect(humanError((k) => translate('ko', k), new ApiError(400, 'slots must be from 1 to 64, got 99', 'slots_out_of_range')).message).toBe('slots must be from 1 to 64, got 99');
   });
+
+  it.each([
+    ['unsupported_file', 'report.docx: unsupported file type: office documents are not supported yet'],
+    ['binary_file', 'x.bin: binary content'],
+    ['no_text', 'scan.pdf: no text'],
+    ['unreadable_file', 'locked.pdf: unreadable'],
+    ['exists', 'a collection named "manuals" already exists'],
+  ])("words a refused document's %s in Korean", (code, raw) => {
+    const h = humanError((k) => translate('ko', k), new ApiError(422, raw, code));
+    expect(h.message).toBe(translate('ko', ERROR_CODES[code as keyof typeof ERROR_CODES]));
+    expect(h.details).toBe(raw);
+  });
 });
