@@ -1,12 +1,16 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/perchapp/perch/app/docs"
 )
 
 // The desktop window's folder dialog also chooses Settings' downloads folder: the folder is
@@ -72,6 +76,29 @@ func TestSettingsErrorCodes(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &e); err != nil || code != http.StatusBadRequest ||
 			e.Error.Param != tt.param || e.Error.Code != tt.code || !strings.Contains(e.Error.Message, tt.says) {
 			t.Errorf("%s: %d %s; want 400 with param %s, code %s", tt.body, code, body, tt.param, tt.code)
+		}
+	}
+}
+
+// TestCollectionPathNotAllowedCode: a folder the documents policy refuses (outside the home
+// folder, hidden) carries a code the UI words in the user's language.
+func TestCollectionPathNotAllowedCode(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	store := openDocs(t)
+	env := newPerchEnv(t, Config{}, WithCollections(store))
+	c, err := store.Create(context.Background(), docs.NewCollection{Name: "notes", EmbeddingModel: "stories260k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := filepath.Join(home, ".ssh")
+	if err := os.Mkdir(hidden, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{hidden, t.TempDir()} {
+		code, body := env.do(t, "POST", fmt.Sprintf("/perch/collections/%d/folders", c.ID), fmt.Sprintf(`{"path":%q,"stream":false}`, dir))
+		if code != http.StatusBadRequest || !strings.Contains(body, `"code":"path_not_allowed"`) {
+			t.Errorf("%s: %d %s, want 400 with code path_not_allowed", dir, code, body)
 		}
 	}
 }

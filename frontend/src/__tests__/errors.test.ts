@@ -55,6 +55,7 @@ describe('errors for people', () => {
     ['no_text', 'scan.pdf: no text'],
     ['unreadable_file', 'locked.pdf: unreadable'],
     ['exists', 'a collection named "manuals" already exists'],
+    ['path_not_allowed', 'not allowed: /Users/me/.ssh is hidden (".ssh" starts with a dot)'],
   ])("words a refused document's %s in Korean", (code, raw) => {
     const h = humanError((k) => translate('ko', k), new ApiError(422, raw, code));
     expect(h.message).toBe(translate('ko', ERROR_CODES[code as keyof typeof ERROR_CODES]));

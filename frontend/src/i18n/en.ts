@@ -459,6 +459,7 @@ export const en = {
   'err.no_text': "There is no text to index here (a scanned PDF holds only pictures of text). Add text, or run text recognition on the scan first.",
   'err.unreadable_file': "This file could not be read; it may be damaged or password-protected. Open and save it again, then add it.",
   'err.exists': "That name is already taken. Choose another name.",
+  'err.path_not_allowed': "Perch does not index that place. Use an ordinary folder in your home folder (not a hidden one or app data), or pick the folder with Choose folder… in the desktop app.",
   'err.details': "Details",
   'banner.offline': "Perch is not reachable. Reconnecting…",
   'banner.back': "Connected again.",

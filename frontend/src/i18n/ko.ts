@@ -459,6 +459,7 @@ export const ko: Record<MessageKey, string> = {
   'err.no_text': "색인할 텍스트가 없습니다(스캔한 PDF에는 글자 그림만 있습니다). 텍스트를 넣거나 먼저 문자 인식(OCR)을 하세요.",
   'err.unreadable_file': "이 파일을 읽을 수 없습니다. 손상되었거나 암호가 걸려 있을 수 있습니다. 다시 열어 저장한 뒤 넣으세요.",
   'err.exists': "이미 있는 이름입니다. 다른 이름을 고르세요.",
+  'err.path_not_allowed': "그 위치는 색인하지 않습니다. 홈 폴더 안의 일반 폴더(숨김 폴더나 앱 데이터가 아닌 곳)를 쓰거나, 데스크톱 앱에서 폴더 선택…으로 고르세요.",
   'err.details': "자세히",
   'banner.offline': "Perch에 연결할 수 없습니다. 다시 연결하는 중…",
   'banner.back': "다시 연결되었습니다.",

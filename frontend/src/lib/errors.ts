@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   no_text: 'err.no_text',
   unreadable_file: 'err.unreadable_file',
   exists: 'err.exists',
+  path_not_allowed: 'err.path_not_allowed',
 } as const satisfies Record<string, MessageKey>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
