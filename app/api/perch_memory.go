@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/perchapp/perch/app/system"
@@ -46,7 +47,7 @@ func modelsMemory(loaded []engine.Status) []modelMemory {
 		mm := modelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
 			ComputeBytes: m.ComputeBytes, OtherBytes: m.OutputBytes, RSSBytes: m.RSSBytes, Device: m.Device,
 			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx,
-			KVType: cmp.Or(st.Options.KVType, "f16"), FlashAttn: cmp.Or(st.Options.FlashAttn, "auto")}
+			KVType: cmp.Or(strings.ToLower(st.Options.KVType), "f16"), FlashAttn: cmp.Or(st.Options.FlashAttn, "auto")}
 		if !st.ExpiresAt.IsZero() {
 			at := st.ExpiresAt.UTC()
 			mm.ExpiresAt = &at

@@ -17,6 +17,7 @@ func TestModelsMemoryCache(t *testing.T) {
 		{"defaults", engine.LoadOptions{}, "f16", "auto"},
 		{"quantized", engine.LoadOptions{KVType: "q8_0", FlashAttn: "on"}, "q8_0", "on"},
 		{"off", engine.LoadOptions{KVType: "f16", FlashAttn: "off"}, "f16", "off"},
+		{"upper case", engine.LoadOptions{KVType: "Q4_0"}, "q4_0", "auto"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
