@@ -297,6 +297,8 @@ func collectionError(err error) error {
 		status, code = http.StatusUnprocessableEntity, skipCode(skip.Err)
 	case errors.Is(err, docs.ErrNotFound):
 		status, code = http.StatusNotFound, "not_found"
+	case errors.Is(err, docs.ErrNotAllowed): // the reading policy: the UI words it in the user's language
+		status, code = http.StatusBadRequest, "path_not_allowed"
 	case errors.Is(err, docs.ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, docs.ErrExists):

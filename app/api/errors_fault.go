@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"syscall"
 
+	"github.com/perchapp/perch/app/config"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/download"
 	"github.com/perchapp/perch/app/library/ggufmeta"
@@ -43,9 +44,16 @@ func diskFull(err error) bool {
 	return errors.As(err, &coded) && coded.Code()&0xff == 13 // SQLITE_FULL
 }
 
-// settingsError is a failed settings update: a full disk is a 507, anything else a 400.
+// settingsError is a failed settings update: a full disk is a 507, anything else a 400, with
+// the field and the code the UI words in the user's language where the settings name them.
 func settingsError(err error) error {
 	if ae := faultError(err); ae != nil && ae.Status == http.StatusInsufficientStorage {
+		return ae
+	}
+	var fe *config.FieldError
+	if errors.As(err, &fe) {
+		ae := badRequest(fe.Field, "%v", err)
+		ae.Code = fe.Code
 		return ae
 	}
 	return badRequest("", "%v", err)

@@ -40,7 +40,7 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if next, err = ch.Apply(next); err != nil {
-		return err
+		return settingsError(err)
 	}
 	prev := a.settings.Get()
 	if err := a.settings.Update(next); err != nil {

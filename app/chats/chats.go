@@ -113,6 +113,9 @@ type Stats struct {
 	// DraftTokens were guessed by speculative decoding, DraftAccepted of them right.
 	DraftTokens   int `json:"draft_tokens,omitempty"`
 	DraftAccepted int `json:"draft_accepted,omitempty"`
+	// DraftSource says what guessed: "ngram" (prompt lookup) or "model" (a draft model);
+	// empty for answers saved before it was recorded.
+	DraftSource string `json:"draft_source,omitempty"`
 }
 
 // Message is one turn. Assistant messages carry the model that wrote them and their stats.

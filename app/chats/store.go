@@ -59,6 +59,8 @@ var schema = []string{
 	CREATE INDEX messages_parent ON messages(chat_id, parent_id);`,
 	// Pinned chats sort first in the history (history.go).
 	`ALTER TABLE chats ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
+	// What made an answer's speculative guesses: "ngram" or "model" (engine.Timings.DraftSource).
+	`ALTER TABLE messages ADD COLUMN draft_source TEXT;`,
 }
 
 // Store is the history database. It is safe for concurrent use.
@@ -289,7 +291,7 @@ type scanner interface{ Scan(dest ...any) error }
 // messageCols are the columns scanMessage reads, in its order.
 const messageCols = `id, chat_id, role, content, reasoning, model, stopped, finish_reason,
 	prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,
-	draft_tokens, draft_accepted, parent_id, dropped`
+	draft_tokens, draft_accepted, parent_id, dropped, draft_source`
 
 func scanMessage(r scanner) (Message, error) {
 	var (
@@ -300,9 +302,10 @@ func scanMessage(r scanner) (Message, error) {
 		ttft, tps, total           sql.NullFloat64
 		drafted, accepted          sql.NullInt64
 		parent                     sql.NullInt64
+		source                     sql.NullString
 	)
 	if err := r.Scan(&m.ID, &m.ChatID, &m.Role, &m.Content, &m.Reasoning, &m.Model, &stopped, &m.FinishReason,
-		&prompt, &cached, &completion, &ttft, &tps, &total, &created, &drafted, &accepted, &parent, &m.Dropped); err != nil {
+		&prompt, &cached, &completion, &ttft, &tps, &total, &created, &drafted, &accepted, &parent, &m.Dropped, &source); err != nil {
 		return Message{}, err
 	}
 	m.ParentID = parent.Int64
@@ -311,7 +314,7 @@ func scanMessage(r scanner) (Message, error) {
 	if completion.Valid {
 		m.Stats = &Stats{PromptTokens: int(prompt.Int64), CachedTokens: int(cached.Int64), CompletionTokens: int(completion.Int64),
 			TTFTMs: ttft.Float64, TokensPerSecond: tps.Float64, TotalMs: total.Float64,
-			DraftTokens: int(drafted.Int64), DraftAccepted: int(accepted.Int64)}
+			DraftTokens: int(drafted.Int64), DraftAccepted: int(accepted.Int64), DraftSource: source.String}
 	}
 	return m, nil
 }
@@ -519,10 +522,10 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
 				prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at,
-				draft_tokens, draft_accepted, parent_id, dropped)
-			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				draft_tokens, draft_accepted, parent_id, dropped, draft_source)
+			VALUES (?, 'assistant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			chatID, a.Content, a.Reasoning, a.Model, boolInt(a.Stopped), a.FinishReason,
-			st[0], st[1], st[2], st[3], st[4], st[5], ms(now), st[6], st[7], replyTo, a.Dropped)
+			st[0], st[1], st[2], st[3], st[4], st[5], ms(now), st[6], st[7], replyTo, a.Dropped, st[8])
 		if err != nil {
 			return err
 		}
@@ -546,7 +549,7 @@ func (s *Store) SaveAnswer(ctx context.Context, chatID, replyTo int64, a Message
 
 // ExtendAnswer appends a continuation to an answer (Continue after the token limit): its
 // text grows, and its finish reason and statistics become the continuation's, with the
-// completion tokens of both.
+// completion tokens and speculative drafts of both.
 func (s *Store) ExtendAnswer(ctx context.Context, chatID, msgID int64, more Message) (Message, error) {
 	if !utf8.ValidString(more.Content) || !utf8.ValidString(more.Reasoning) {
 		return Message{}, fmt.Errorf("%w: the answer is not valid UTF-8", ErrInvalid)
@@ -567,14 +570,21 @@ func (s *Store) ExtendAnswer(ctx context.Context, chatID, msgID int64, more Mess
 			st := *more.Stats
 			if m.Stats != nil {
 				st.CompletionTokens += m.Stats.CompletionTokens
+				st.DraftTokens += m.Stats.DraftTokens
+				st.DraftAccepted += m.Stats.DraftAccepted
+				if st.DraftSource == "" {
+					st.DraftSource = m.Stats.DraftSource
+				}
 			}
 			m.Stats = &st
 		}
 		sc := statsColumns(m.Stats)
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET content = ?, reasoning = ?, stopped = ?, finish_reason = ?,
-			prompt_tokens = ?, cached_tokens = ?, completion_tokens = ?, ttft_ms = ?, tokens_per_s = ?, total_ms = ? WHERE id = ?`,
-			m.Content, m.Reasoning, boolInt(m.Stopped), m.FinishReason, sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], msgID); err != nil {
+			prompt_tokens = ?, cached_tokens = ?, completion_tokens = ?, ttft_ms = ?, tokens_per_s = ?, total_ms = ?,
+			draft_tokens = ?, draft_accepted = ?, draft_source = ? WHERE id = ?`,
+			m.Content, m.Reasoning, boolInt(m.Stopped), m.FinishReason, sc[0], sc[1], sc[2], sc[3], sc[4], sc[5],
+			sc[6], sc[7], sc[8], msgID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE chats SET updated_at = ? WHERE id = ?`, ms(now), chatID); err != nil {
@@ -618,10 +628,11 @@ func (s *Store) Import(ctx context.Context, n NewChat, msgs []Message) (Chat, er
 			st := statsColumns(m.Stats)
 			res, err := tx.ExecContext(ctx, `
 				INSERT INTO messages (chat_id, role, content, reasoning, model, stopped, finish_reason,
-					prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at, parent_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					prompt_tokens, cached_tokens, completion_tokens, ttft_ms, tokens_per_s, total_ms, created_at, parent_id,
+					draft_tokens, draft_accepted, draft_source)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				c.ID, m.Role, m.Content, m.Reasoning, m.Model, boolInt(m.Stopped), m.FinishReason,
-				st[0], st[1], st[2], st[3], st[4], st[5], ms(now), nullID(parent))
+				st[0], st[1], st[2], st[3], st[4], st[5], ms(now), nullID(parent), st[6], st[7], st[8])
 			if err != nil {
 				return err
 			}
@@ -662,12 +673,16 @@ func (s *Store) LastUsed(ctx context.Context) (map[string]time.Time, error) {
 
 // statsColumns are an answer's statistics as column values: NULLs when it has none, so that
 // it reads back without statistics rather than with zeros.
-func statsColumns(st *Stats) [8]any {
+func statsColumns(st *Stats) [9]any {
 	if st == nil {
-		return [8]any{}
+		return [9]any{}
 	}
-	return [8]any{st.PromptTokens, st.CachedTokens, st.CompletionTokens, st.TTFTMs, st.TokensPerSecond, st.TotalMs,
-		st.DraftTokens, st.DraftAccepted}
+	var source any
+	if st.DraftSource != "" {
+		source = st.DraftSource
+	}
+	return [9]any{st.PromptTokens, st.CachedTokens, st.CompletionTokens, st.TTFTMs, st.TokensPerSecond, st.TotalMs,
+		st.DraftTokens, st.DraftAccepted, source}
 }
 
 func boolInt(b bool) int {

@@ -408,6 +408,63 @@ func TestPerchChatsDraftStatsAfterUpgrade(t *testing.T) {
 	}
 }
 
+// TestPerchChatsDraftSourceAfterUpgrade: a history made before answers recorded what made
+// their speculative guesses is brought up to date in place: its answers keep their draft
+// counts with no source, and new answers keep theirs.
+func TestPerchChatsDraftSourceAfterUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chats.db")
+	old, err := sqlitedb.Open(ctx, path, schema[:4], sqlitedb.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(ctx, `INSERT INTO chats (title, created_at, updated_at, leaf_id) VALUES ('old', 1, 1, 2);
+		INSERT INTO messages (chat_id, role, content, created_at) VALUES (1, 'user', 'hi', 1);
+		INSERT INTO messages (chat_id, role, content, completion_tokens, tokens_per_s, draft_tokens, draft_accepted, parent_id, created_at)
+			VALUES (1, 'assistant', 'hello', 3, 90, 16, 12, 1, 2);`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.Get(ctx, 1)
+	if err != nil || len(c.Messages) != 2 {
+		t.Fatalf("the old chat after the upgrade: %+v, %v", c, err)
+	}
+	if got := c.Messages[1].Stats; got == nil || got.DraftTokens != 16 || got.DraftAccepted != 12 || got.DraftSource != "" {
+		t.Errorf("the old answer's stats after the upgrade: %+v", got)
+	}
+	for _, source := range []string{"model", "ngram"} {
+		u, err := s.AddUserMessage(ctx, 1, "again")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Stats{CompletionTokens: 40, TokensPerSecond: 200, DraftTokens: 32, DraftAccepted: 24, DraftSource: source}
+		a, err := s.SaveAnswer(ctx, 1, u.ID, Message{Content: "hello hello", Model: "m", Stats: &want})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err = s.Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Messages[len(c.Messages)-1].Stats; got == nil || *got != want {
+			t.Errorf("stats read back %+v; saved %+v", got, want)
+		}
+		imp, err := s.Import(ctx, NewChat{Model: "m"}, []Message{{Role: RoleUser, Content: "q"}, a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := imp.Messages[1].Stats; got == nil || *got != want {
+			t.Errorf("imported stats %+v; exported %+v", got, want)
+		}
+	}
+}
+
 func TestPerchChatsImport(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)

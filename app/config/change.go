@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/perchapp/perch/app/wire"
 )
 
 // Change is what the Settings view asks besides new values (PUT /perch/settings).
@@ -23,11 +21,11 @@ type Change struct {
 
 // Apply does the change's actions on next, the settings about to be saved. Reaching beyond
 // this machine without a key is refused at start, so a key comes with LAN access rather
-// than a server that will not start. A request to fix is a *wire.ParamError.
+// than a server that will not start. A request to fix is a *FieldError.
 func (c Change) Apply(next Settings) (Settings, error) {
 	host, port, err := net.SplitHostPort(next.Address)
 	if err != nil {
-		return next, wire.BadRequest("address", "address %q must be host:port, such as 127.0.0.1:11435", next.Address)
+		return next, fieldErr("address", CodeInvalidAddress, "address %q must be host:port, such as 127.0.0.1:11435", next.Address)
 	}
 	if c.LAN != nil {
 		switch {
@@ -40,7 +38,7 @@ func (c Change) Apply(next Settings) (Settings, error) {
 	}
 	if c.RemoveAPIKey {
 		if !IsLoopbackHost(host) {
-			return next, wire.BadRequest("remove_api_key", "the API key keeps other computers out while LAN access is on; turn LAN access off first, then remove the key")
+			return next, fieldErr("remove_api_key", CodeKeyNeededForLAN, "the API key keeps other computers out while LAN access is on; turn LAN access off first, then remove the key")
 		}
 		next.APIKey = ""
 	}

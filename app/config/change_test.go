@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/perchapp/perch/app/wire"
 )
 
 func TestChangeApply(t *testing.T) {
@@ -35,9 +33,9 @@ func TestChangeApply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.c.Apply(tt.in)
 			if tt.errName != "" {
-				var pe *wire.ParamError
-				if !errors.As(err, &pe) || pe.Param != tt.errName {
-					t.Fatalf("err %v, want a ParamError for %s", err, tt.errName)
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != tt.errName || fe.Code == "" {
+					t.Fatalf("err %v, want a FieldError with a code for %s", err, tt.errName)
 				}
 				return
 			}

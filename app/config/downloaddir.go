@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,13 +15,13 @@ func validDownloadDir(d string) error {
 		return nil
 	}
 	if !filepath.IsAbs(d) {
-		return fmt.Errorf("download_dir: %q is not an absolute path; give the full path of a folder, such as /Users/me/Models", d)
+		return fieldErr("download_dir", CodeDirNotAbsolute, "download_dir: %q is not an absolute path; give the full path of a folder, such as /Users/me/Models", d)
 	}
 	parts := strings.Split(filepath.Clean(d), string(filepath.Separator))
 	for i, p := range parts {
 		if strings.HasPrefix(p, ".") {
 			hidden := string(filepath.Separator) + filepath.Join(parts[:i+1]...)
-			return fmt.Errorf("download_dir: %s is inside the hidden folder %s; pick a folder that is not hidden, such as one in your home folder", d, hidden)
+			return fieldErr("download_dir", CodeDirHidden, "download_dir: %s is inside the hidden folder %s; pick a folder that is not hidden, such as one in your home folder", d, hidden)
 		}
 	}
 	return nil
@@ -34,16 +33,16 @@ func usableDownloadDir(d string) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("download_dir: cannot create %s: %w; pick a folder on a disk you can write to", d, err)
+			return fieldErr("download_dir", CodeDirNotWritable, "download_dir: cannot create %s: %w; pick a folder on a disk you can write to", d, err)
 		}
 	case err != nil:
-		return fmt.Errorf("download_dir: cannot use %s: %w", d, err)
+		return fieldErr("download_dir", CodeDirUnusable, "download_dir: cannot use %s: %w", d, err)
 	case !st.IsDir():
-		return fmt.Errorf("download_dir: %s is a file, not a folder", d)
+		return fieldErr("download_dir", CodeDirIsFile, "download_dir: %s is a file, not a folder", d)
 	}
 	f, err := os.CreateTemp(d, ".perch-write-test-*")
 	if err != nil {
-		return fmt.Errorf("download_dir: cannot write in %s: %w; pick a folder you can write to", d, err)
+		return fieldErr("download_dir", CodeDirNotWritable, "download_dir: cannot write in %s: %w; pick a folder you can write to", d, err)
 	}
 	f.Close()
 	return os.Remove(f.Name())

@@ -86,13 +86,13 @@ func Defaults() Settings {
 func (s Settings) Validate() error {
 	host, port, err := net.SplitHostPort(s.Address)
 	if err != nil {
-		return fmt.Errorf("address %q must be host:port: %w", s.Address, err)
+		return fieldErr("address", CodeInvalidAddress, "address %q must be host:port: %w", s.Address, err)
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return fmt.Errorf("address %q: port must be a number from 0 to 65535", s.Address)
+		return fieldErr("address", CodeInvalidAddress, "address %q: port must be a number from 0 to 65535", s.Address)
 	}
 	if host == "" {
-		return fmt.Errorf("address %q: give a host, such as 127.0.0.1 or 0.0.0.0", s.Address)
+		return fieldErr("address", CodeInvalidAddress, "address %q: give a host, such as 127.0.0.1 or 0.0.0.0", s.Address)
 	}
 	if _, err := ParseKeepAlive(s.KeepAlive); err != nil {
 		return err
@@ -111,7 +111,7 @@ func (s Settings) Validate() error {
 	}
 	for _, d := range s.ModelsDirs {
 		if !filepath.IsAbs(d) {
-			return fmt.Errorf("models_dirs: %q is not an absolute path; give the full path of a folder, such as /Users/me/models", d)
+			return fieldErr("models_dirs", CodeDirNotAbsolute, "models_dirs: %q is not an absolute path; give the full path of a folder, such as /Users/me/models", d)
 		}
 	}
 	switch s.Language {
@@ -153,7 +153,7 @@ func validCache(kv, flash string) error {
 		return fmt.Errorf("flash_attn must be auto, on or off, got %q", flash)
 	}
 	if flash == "off" && (kv == "q8_0" || kv == "q4_0") {
-		return fmt.Errorf("a %s KV cache needs flash attention (llama.cpp cannot quantize the cache without it); set flash attention to auto or on, or the KV cache to f16", kv)
+		return fieldErr("flash_attn", CodeKVNeedsFlashAttn, "a %s KV cache needs flash attention (llama.cpp cannot quantize the cache without it); set flash attention to auto or on, or the KV cache to f16", kv)
 	}
 	return nil
 }
@@ -289,9 +289,9 @@ func checkNewDirs(old, next []string) error {
 		st, err := os.Stat(d)
 		switch {
 		case err != nil:
-			return fmt.Errorf("models_dirs: cannot use %s: %w; give an existing folder", d, err)
+			return fieldErr("models_dirs", CodeDirUnusable, "models_dirs: cannot use %s: %w; give an existing folder", d, err)
 		case !st.IsDir():
-			return fmt.Errorf("models_dirs: %s is a file, not a folder", d)
+			return fieldErr("models_dirs", CodeDirIsFile, "models_dirs: %s is a file, not a folder", d)
 		}
 	}
 	return nil

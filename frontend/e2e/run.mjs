@@ -197,6 +197,8 @@ async function main() {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r.status === 204 ? undefined : r.json();
   };
+  // The stand-in registry listens on 127.0.0.1, which URL pulls refuse unless allowed.
+  await api('PUT', '/perch/settings', { allow_private_urls: true });
   const lastAnswer = () => page.locator('.message.assistant').last();
   const composer = () => page.getByRole('textbox', { name: 'Message', exact: true });
 
@@ -665,6 +667,9 @@ async function main() {
     await page.locator('.bar.stacked').waitFor();
     await page.getByText(/Room for about a|not enough for another model/).waitFor();
     await page.locator('.sparkline').waitFor();
+    // Each loaded model says the cache it was loaded with.
+    const cache = await page.locator('.mem-table .mem-cache').first().textContent();
+    assert(/^KV cache (f16|q8_0|q4_0) · Flash attention: (Automatic|On|Off)$/.test(cache ?? ''), `cache line "${cache}"`);
     await shot('memory-light-en');
     await page.getByRole('link', { name: 'Tokens' }).click();
     await page.waitForTimeout(300);

@@ -361,7 +361,7 @@ func statsOf(res *engine.ChatResult) *chats.Stats {
 	return &chats.Stats{
 		PromptTokens: res.Usage.PromptTokens, CachedTokens: res.Usage.CachedTokens, CompletionTokens: res.Usage.CompletionTokens,
 		TTFTMs: res.Timings.FirstTokenM, TokensPerSecond: res.Timings.PredictPerS, TotalMs: res.Timings.TotalMs,
-		DraftTokens: res.Timings.DraftTokens, DraftAccepted: res.Timings.DraftAccepted,
+		DraftTokens: res.Timings.DraftTokens, DraftAccepted: res.Timings.DraftAccepted, DraftSource: res.Timings.DraftSource,
 	}
 }
 

@@ -25,6 +25,7 @@ type wordEngine struct {
 	limit     int
 	got       []engine.ChatRequest
 	loaded    []engine.Status
+	timings   engine.Timings
 }
 
 func (e *wordEngine) Loaded() []engine.Status { return e.loaded }
@@ -52,7 +53,7 @@ func (e *wordEngine) Chat(ctx context.Context, req engine.ChatRequest, fn func(e
 		}
 	}
 	return &engine.ChatResult{Message: chat.Message{Role: "assistant", Content: b.String()}, FinishReason: engine.FinishStop,
-		Usage: engine.Usage{PromptTokens: 5, CompletionTokens: len(e.words)}}, nil
+		Usage: engine.Usage{PromptTokens: 5, CompletionTokens: len(e.words)}, Timings: e.timings}, nil
 }
 
 // Tokenize counts one token per word.
@@ -320,6 +321,37 @@ func TestAnswerContinue(t *testing.T) {
 	req := eng.last()
 	if !req.Continue || req.Messages[len(req.Messages)-1].Content != "Once upon" {
 		t.Errorf("continue request %+v", req)
+	}
+}
+
+// TestAnswerSavesDraftSource: an answer keeps what made its speculative guesses (a draft
+// model or prompt lookup) with how many were right, and a Continue adds its drafts.
+func TestAnswerSavesDraftSource(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	id := newChat(t, st, chats.NewChat{Model: "tiny"})
+	eng := &wordEngine{words: []string{"Once", " upon"}, timings: engine.Timings{DraftTokens: 8, DraftAccepted: 6, DraftSource: engine.DraftSourceModel}}
+	s := New(Options{Store: st, Engine: eng})
+	first, _ := turn(t, s, id, ask(st, "a story"))
+	want := chats.Stats{PromptTokens: 5, CompletionTokens: 2, DraftTokens: 8, DraftAccepted: 6, DraftSource: engine.DraftSourceModel}
+	if first.Saved == nil || first.Saved.Stats == nil || *first.Saved.Stats != want {
+		t.Fatalf("saved stats %+v, want %+v", first.Saved, want)
+	}
+	c, _ := st.Get(ctx, id)
+	if got := c.Messages[1].Stats; got == nil || *got != want {
+		t.Errorf("stats read back %+v, want %+v", got, want)
+	}
+
+	eng.words, eng.timings = []string{" a", " time"}, engine.Timings{DraftTokens: 4, DraftAccepted: 1, DraftSource: engine.DraftSourceModel}
+	tr, err := s.BeginContinue(ctx, id, first.Saved.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Generate(&events{})
+	tr.End()
+	c, _ = st.Get(ctx, id)
+	if got := c.Messages[1].Stats; got == nil || got.DraftTokens != 12 || got.DraftAccepted != 7 || got.DraftSource != engine.DraftSourceModel {
+		t.Errorf("stats after Continue %+v; want 12 drafted, 7 accepted, by the model", got)
 	}
 }
 

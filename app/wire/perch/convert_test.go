@@ -114,8 +114,8 @@ func TestModelsMemory(t *testing.T) {
 		{Name: "b"},
 	})
 	want := []ModelMemory{
-		{Name: "a", WeightsBytes: 1, KVBytes: 2, KVUsedBytes: 3, ComputeBytes: 4, OtherBytes: 5, RSSBytes: 6, Device: "Metal", Generating: true, ContextTokens: 4096},
-		{Name: "b"},
+		{Name: "a", WeightsBytes: 1, KVBytes: 2, KVUsedBytes: 3, ComputeBytes: 4, OtherBytes: 5, RSSBytes: 6, Device: "Metal", Generating: true, ContextTokens: 4096, KVType: "f16", FlashAttn: "auto"},
+		{Name: "b", KVType: "f16", FlashAttn: "auto"},
 	}
 	if len(got) != 2 || got[0].ExpiresAt == nil || got[0].ExpiresAt.Location() != time.UTC || !got[0].ExpiresAt.Equal(at) || got[1].ExpiresAt != nil {
 		t.Fatalf("ModelsMemory: %+v", got)

@@ -288,6 +288,10 @@ type ModelMemory struct {
 	// (absent while it is in use or kept for good), for the Memory view's countdown.
 	ContextTokens int        `json:"context_tokens,omitempty"`
 	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	// KVType (f16, q8_0, q4_0) and FlashAttn (auto, on, off) are what the model was loaded
+	// with; the settings' defaults apply only to later loads.
+	KVType    string `json:"kv_type"`
+	FlashAttn string `json:"flash_attn"`
 }
 
 // TokenizeResponse is what POST /perch/tokenize answers.

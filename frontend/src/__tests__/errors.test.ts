@@ -38,4 +38,27 @@ describe('errors for people', () => {
     expect(errorCode('x', 'disk_full')).toBe('disk_full');
     expect(errorCode('x', 'a_code_from_a_newer_server')).toBe('server_error');
   });
+
+  it("words a refused setting in the user's language, keeping the server's sentence as details", () => {
+    const raw = 'download_dir: /Users/me/.cache/m is inside the hidden folder /Users/me/.cache; pick a folder that is not hidden';
+    const h = humanError((k) => translate('ko', k), new ApiError(400, raw, 'dir_hidden'));
+    expect(h.message).toBe(translate('ko', 'err.dir_hidden'));
+    expect(h.details).toBe(raw);
+    expect(humanError((k) => translate('ko', k), new ApiError(400, 'x', 'kv_needs_flash_attn')).message).toContain('플래시 어텐션');
+    // A code this UI does not know: the server's own sentence.
+    expect(humanError((k) => translate('ko', k), new ApiError(400, 'slots must be from 1 to 64, got 99', 'slots_out_of_range')).message).toBe('slots must be from 1 to 64, got 99');
+  });
+
+  it.each([
+    ['unsupported_file', 'report.docx: unsupported file type: office documents are not supported yet'],
+    ['binary_file', 'x.bin: binary content'],
+    ['no_text', 'scan.pdf: no text'],
+    ['unreadable_file', 'locked.pdf: unreadable'],
+    ['exists', 'a collection named "manuals" already exists'],
+    ['path_not_allowed', 'not allowed: /Users/me/.ssh is hidden (".ssh" starts with a dot)'],
+  ])("words a refused document's %s in Korean", (code, raw) => {
+    const h = humanError((k) => translate('ko', k), new ApiError(422, raw, code));
+    expect(h.message).toBe(translate('ko', ERROR_CODES[code as keyof typeof ERROR_CODES]));
+    expect(h.details).toBe(raw);
+  });
 });

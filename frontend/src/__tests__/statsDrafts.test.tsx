@@ -15,6 +15,20 @@ describe('StatsLine', () => {
     expect(container.querySelector('.stats')?.textContent).toContain('75% of drafts accepted');
   });
 
+  it.each([
+    ['en', 'model', '75% of drafts accepted (draft model)'],
+    ['en', 'ngram', '75% of drafts accepted (prompt lookup)'],
+    ['ko', 'model', '초안 토큰 75% 채택 (초안 모델)'],
+    ['ko', 'ngram', '초안 토큰 75% 채택 (프롬프트 조회)'],
+  ] as const)('says where the drafts came from (%s, %s)', (lang, source, want) => {
+    const { container } = render(
+      <I18nProvider lang={lang}>
+        <StatsLine stats={{ ...stats, draft_tokens: 32, draft_accepted: 24, draft_source: source }} />
+      </I18nProvider>,
+    );
+    expect(container.querySelector('.stats')?.textContent).toContain(want);
+  });
+
   it('says nothing of drafts when none were guessed', () => {
     const { container } = render(
       <I18nProvider lang="en">

@@ -17,4 +17,6 @@ export const settingsApi = {
   hfToken: (signal?: AbortSignal) => api<HFTokenView>('GET', `${base}/hf-token`, undefined, signal),
   setHFToken: (token: string) => api<HFTokenView>('PUT', `${base}/hf-token`, { token }),
   clearHFToken: () => api<HFTokenView>('DELETE', `${base}/hf-token`),
+  /** The desktop window's folder dialog, for the downloads folder (saving it checks it as a typed one). */
+  pickDownloadDir: (title: string) => api<{ path: string; cancelled: boolean }>('POST', '/perch/desktop/pick-folder', { purpose: 'downloads', title }),
 };

@@ -43,6 +43,7 @@ export interface Stats {
   total_ms: number;
   draft_tokens?: number;
   draft_accepted?: number;
+  draft_source?: string;
 }
 
 export interface Message {
@@ -265,6 +266,8 @@ export interface ModelMemory {
   generating: boolean;
   context_tokens?: number;
   expires_at?: string;
+  kv_type: string;
+  flash_attn: string;
 }
 
 export interface MemoryView {

@@ -20,8 +20,15 @@ export function StatsLine({ stats }: { stats: Stats }) {
         : t('chat.stat.prompt', { n: fmt.number(stats.prompt_tokens) }),
     );
   if (stats.ttft_ms > 0) parts.push(t('chat.stat.ttft', { n: fmt.ms(stats.ttft_ms) }));
-  if (stats.draft_tokens) parts.push(t('chat.stat.drafts', { n: fmt.number(Math.round((100 * (stats.draft_accepted ?? 0)) / stats.draft_tokens)) }));
+  if (stats.draft_tokens) parts.push(t(draftsKey(stats.draft_source), { n: fmt.number(Math.round((100 * (stats.draft_accepted ?? 0)) / stats.draft_tokens)) }));
   return <span className="stats">{parts.join(' · ')}</span>;
+}
+
+/** The acceptance text for what made the guesses: a draft model, prompt lookup, or (answers saved before it was recorded) unsaid. */
+function draftsKey(source?: string) {
+  if (source === 'model') return 'chat.stat.draftsModel' as const;
+  if (source === 'ngram') return 'chat.stat.draftsNgram' as const;
+  return 'chat.stat.drafts' as const;
 }
 
 /** ‹ 1/2 ›: moves between the versions of a turn. */

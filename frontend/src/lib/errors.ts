@@ -26,6 +26,22 @@ export const ERROR_CODES = {
   none_fits: 'err.insufficient_memory',
   invalid_request: 'err.invalid_request',
   server_error: 'err.server_error',
+  // Refused settings (app/config FieldError codes).
+  dir_not_absolute: 'err.dir_not_absolute',
+  dir_hidden: 'err.dir_hidden',
+  dir_is_file: 'err.dir_is_file',
+  dir_not_writable: 'err.dir_not_writable',
+  dir_unusable: 'err.dir_unusable',
+  invalid_address: 'err.invalid_address',
+  kv_needs_flash_attn: 'settings.flashAttnNeeded',
+  key_needed_for_lan: 'err.key_needed_for_lan',
+  // Documents refused by a collection (app/api skipCode, collectionError).
+  unsupported_file: 'err.unsupported_file',
+  binary_file: 'err.binary_file',
+  no_text: 'err.no_text',
+  unreadable_file: 'err.unreadable_file',
+  exists: 'err.exists',
+  path_not_allowed: 'err.path_not_allowed',
 } as const satisfies Record<string, MessageKey>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

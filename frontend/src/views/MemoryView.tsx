@@ -104,6 +104,20 @@ function Countdown({ at }: { at: string }) {
   return <span className="countdown muted small">{t('memory.unloadsIn', { time: `${mm}:${ss}` })}</span>;
 }
 
+/** The KV cache type and flash attention the model was loaded with (Settings change only later loads). */
+function CacheSettings({ m }: { m: ModelMemory }) {
+  const { t } = useI18n();
+  if (!m.kv_type) return null;
+  const fa = FLASH[m.flash_attn];
+  return (
+    <div className="muted small mem-cache" title={t('memory.cacheHint')}>
+      {t('memory.cache', { kv: m.kv_type, fa: fa ? t(fa) : m.flash_attn })}
+    </div>
+  );
+}
+
+const FLASH: Record<string, MessageKey> = { auto: 'settings.flashAttn.auto', on: 'settings.flashAttn.on', off: 'settings.flashAttn.off' };
+
 function UnloadButton({ name }: { name: string }) {
   const { t } = useI18n();
   const [busy, setBusy] = useState(false);
@@ -284,6 +298,7 @@ function ModelsBar({ sample }: { sample: Sample }) {
                     <th scope="row">
                       {m.name}
                       {m.expires_at && !m.generating && <Countdown at={m.expires_at} />}
+                      <CacheSettings m={m} />
                       {/* As long as the model is big next to the biggest loaded one: bars in proportion to bytes. */}
                       <div className="bar mini" aria-hidden="true" style={{ width: `${Math.max(2, (own / biggest) * 100)}%` }}>
                         {KINDS.map((k) => (

@@ -1,7 +1,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import { humanError } from '../../lib/errors';
 import { collections } from '../../api/collections';
-import { ErrorText } from '../../components/Feedback';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import type { IndexSkip } from '../../api/types';
 import { DropZone } from '../../components/DropZone';
 import { ProgressBar } from '../../components/ProgressBar';
@@ -47,7 +47,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [path, setPath] = useState('');
   const [picking, setPicking] = useState(false);
-  const [pickError, setPickError] = useState('');
+  const [pickError, setPickError] = useState<unknown>('');
   // The dialog opens in the desktop window, so only that window offers it (a browser on the
   // same server would open it somewhere else).
   const canPick = desktop !== null && status?.features.folder_picker === true;
@@ -62,7 +62,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
         onFolder(r.path);
       }
     } catch (e) {
-      setPickError(humanError(t, e).message);
+      setPickError(e);
     } finally {
       setPicking(false);
     }
@@ -152,7 +152,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
           {t('docs.folderHint')}
           {canPick && ` ${t('docs.folderHintDesktop')}`}
         </p>
-        <ErrorText error={pickError} />
+        <ErrorMessage error={pickError} className="error small" />
       </form>
       {children}
       <PasteText collectionId={collectionId} disabled={disabled} onAdded={onAdded} />

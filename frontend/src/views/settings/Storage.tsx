@@ -2,19 +2,24 @@ import { useEffect, useState } from 'react';
 import { ApiError, errorText } from '../../api/client';
 import { settingsApi } from '../../api/settings';
 import type { StorageDir } from '../../api/wire.gen';
+import { ErrorMessage } from '../../components/ErrorMessage';
 import { ErrorText } from '../../components/Feedback';
 import { useI18n, type MessageKey } from '../../i18n';
+import { useDesktop } from '../../lib/desktop';
 import { useApp } from '../../state';
 
 /** Settings › Models › Storage: each folder models live in, and where new downloads go. */
 export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** Reloads the report when the models folders change. */ modelsDirs: string }) {
   const { t, fmt } = useI18n();
-  const { saveSettings } = useApp();
+  const { saveSettings, status } = useApp();
+  const desktop = useDesktop();
+  // The dialog opens in the desktop window, so only that window offers it; a browser types.
+  const canPick = desktop !== null && status?.features.folder_picker === true;
   const [dirs, setDirs] = useState<StorageDir[] | null>(null);
   const [error, setError] = useState('');
   const [reload, setReload] = useState(0);
   const [dir, setDir] = useState(downloadDir);
-  const [saveError, setSaveError] = useState('');
+  const [saveError, setSaveError] = useState<unknown>('');
   const [busy, setBusy] = useState(false);
 
   useEffect(() => setDir(downloadDir), [downloadDir]);
@@ -35,16 +40,34 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
     return () => ctrl.abort();
   }, [reload, modelsDirs, downloadDir]);
 
-  const use = async (value: string) => {
+  const apply = async (value: string) => {
     setBusy(true);
     setSaveError('');
     try {
       await saveSettings({ download_dir: value });
       setReload((n) => n + 1);
     } catch (e) {
-      setSaveError(errorText(e));
+      setSaveError(e);
     } finally {
       setBusy(false);
+    }
+  };
+
+  // The folder chosen in the dialog is saved at once; the server checks it as a typed one.
+  const pick = async () => {
+    setBusy(true);
+    setSaveError('');
+    let path = '';
+    try {
+      path = (await settingsApi.pickDownloadDir(t('settings.downloadDirPickTitle'))).path;
+    } catch (e) {
+      setSaveError(e);
+    } finally {
+      setBusy(false);
+    }
+    if (path) {
+      setDir(path);
+      await apply(path);
     }
   };
 
@@ -89,21 +112,26 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
           spellCheck={false}
           onChange={(e) => setDir(e.target.value)}
         />
-        <button type="button" className="secondary small" disabled={busy || dir.trim() === downloadDir} onClick={() => void use(dir.trim())}>
+        <button type="button" className="secondary small" disabled={busy || dir.trim() === downloadDir} onClick={() => void apply(dir.trim())}>
           {t('settings.downloadDirUse')}
         </button>
+        {canPick && (
+          <button type="button" className="secondary small" disabled={busy} onClick={() => void pick()}>
+            {t('docs.chooseFolder')}
+          </button>
+        )}
       </div>
       <span id="download-dir-hint" className="muted small">
         {t('settings.downloadDirHint')}
       </span>
       {downloadDir && (
         <div className="row">
-          <button type="button" className="text-button small" disabled={busy} onClick={() => void use('')}>
+          <button type="button" className="text-button small" disabled={busy} onClick={() => void apply('')}>
             {t('settings.downloadDirDefault')}
           </button>
         </div>
       )}
-      <ErrorText error={saveError} />
+      <ErrorMessage error={saveError} className="error small" />
     </div>
   );
 }
