@@ -197,8 +197,6 @@ async function main() {
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
     return r.status === 204 ? undefined : r.json();
   };
-  // The stand-in registry listens on 127.0.0.1, which URL pulls refuse unless allowed.
-  await api('PUT', '/perch/settings', { allow_private_urls: true });
   const lastAnswer = () => page.locator('.message.assistant').last();
   const composer = () => page.getByRole('textbox', { name: 'Message', exact: true });
 
