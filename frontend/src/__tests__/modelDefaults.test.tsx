@@ -63,10 +63,12 @@ beforeEach(() => {
 describe('Per-model context length and keep-alive', () => {
   it("shows each model's own values and saves a change in settings.model_defaults", async () => {
     render(<App />);
-    const ctx = (await screen.findAllByLabelText('Context length')) as HTMLSelectElement[];
-    const keep = screen.getAllByLabelText('Keep loaded for') as HTMLSelectElement[];
-    expect(ctx).toHaveLength(3);
-    expect(keep).toHaveLength(3);
+    const ctxs = await screen.findAllByLabelText('Context length');
+    const keeps = screen.getAllByLabelText('Keep loaded for');
+    expect(ctxs).toHaveLength(3);
+    expect(keeps).toHaveLength(3);
+    const ctx = ctxs.map((e) => e as HTMLSelectElement) as [HTMLSelectElement, HTMLSelectElement, HTMLSelectElement];
+    const keep = keeps.map((e) => e as HTMLSelectElement) as [HTMLSelectElement, HTMLSelectElement, HTMLSelectElement];
     expect(ctx[0].value).toBe('8192');
     expect(keep[0].value).toBe('30m');
     expect(ctx[1].value).toBe('0');
