@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/sharedtest"
 )
 
 // TestModelDefaultsApplyAtLoad: a model's own context and keep-alive (Config.DefaultsFor)
@@ -51,5 +52,39 @@ func TestModelDefaultsApplyAtLoad(t *testing.T) {
 	// A model without its own defaults loads with the engine's.
 	if st = run("tiny", 0, nil); expiresIn(st) != 5*time.Minute {
 		t.Errorf("a model without its own keep-alive unloads in %s, want the engine's 5m", expiresIn(st))
+	}
+}
+
+// latestResolver resolves "stories" as the library does a name without a tag: to the model
+// named "stories:latest".
+type latestResolver struct{ path string }
+
+func (l latestResolver) Resolve(_ context.Context, name string) (engine.ModelRef, error) {
+	if name != "stories" && name != "stories:latest" {
+		return engine.ModelRef{}, engine.ErrUnknownModel
+	}
+	return engine.ModelRef{Name: "stories:latest", Path: l.path, Digest: "sha256:stories"}, nil
+}
+
+// TestModelDefaultsByResolvedName: defaults saved under the model's full name apply to a
+// request by a short name, and the next such request is served without a reload.
+func TestModelDefaultsByResolvedName(t *testing.T) {
+	e := newEngine(t, engine.Config{Resolver: latestResolver{sharedtest.Model(t, "stories260K.gguf")},
+		DefaultsFor: func(m string) engine.ModelDefaults {
+			if m == "stories:latest" {
+				return engine.ModelDefaults{ContextLength: 512}
+			}
+			return engine.ModelDefaults{}
+		}})
+	var pid int
+	for i := range 2 {
+		if _, err := e.Complete(context.Background(), greedy("stories", "Once", 2), nil); err != nil {
+			t.Fatal(err)
+		}
+		st := e.Loaded()[0]
+		if st.SlotCtx != 512 || (i == 1 && st.PID != pid) {
+			t.Fatalf("request %d by the short name: context %d, pid %d (was %d); want 512 from one load", i+1, st.SlotCtx, st.PID, pid)
+		}
+		pid = st.PID
 	}
 }

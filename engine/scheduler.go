@@ -157,6 +157,17 @@ func (e *Engine) modelDefaults(name string, ref ModelRef) ModelDefaults {
 	return d
 }
 
+// knownRef is the model a name reached before (its runner's ref), so that its defaults are
+// found by its resolved name too; zero when none is loaded.
+func (e *Engine) knownRef(name string) ModelRef {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.runners[e.aliases[name]]; r != nil {
+		return r.ref
+	}
+	return ModelRef{}
+}
+
 // withModelDefaults gives a request that names no context the model's own (so that the
 // model loads with it, and a runner loaded with it serves the next such request), and one
 // that names no keep-alive the model's own.
@@ -181,7 +192,7 @@ func (e *Engine) acquire(ctx context.Context, name string, opts LoadOptions, kee
 	if err := opts.validate(); err != nil {
 		return nil, 0, err
 	}
-	opts, keepAlive = e.withModelDefaults(opts, keepAlive, name, ModelRef{})
+	opts, keepAlive = e.withModelDefaults(opts, keepAlive, name, e.knownRef(name))
 	// And with the defaults filled in: a request's flash_attn off meets the default cache.
 	e.mu.Lock()
 	full := e.withDefaults(opts)
