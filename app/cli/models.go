@@ -63,6 +63,9 @@ type engineOptions struct {
 // a keep-alive that does not parse is left to the server-wide one).
 func modelDefaults(s config.Settings, model string) engine.ModelDefaults {
 	d, ok := s.ModelDefaults[model]
+	if !ok && !strings.Contains(model, ":") {
+		d, ok = s.ModelDefaults[model+":latest"] // the UI saves names with their tag
+	}
 	if !ok {
 		return engine.ModelDefaults{}
 	}
