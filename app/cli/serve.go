@@ -272,6 +272,7 @@ func openApp(f serveFlags) (_ *App, err error) {
 	storeadapter.New(store).
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
 		FollowCache(func() (string, string) { c := settings.Get(); return c.KVType, c.FlashAttn }).
+		FollowContext(func(m string) int { return modelDefaults(settings.Get(), m).ContextLength }).
 		Provide(&d, filepath.Join(paths.Data, "uploads"))
 	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	app.server = api.New(api.Config{
