@@ -41,8 +41,8 @@ type Params struct {
 	Seed          *int64   `json:"seed,omitempty"`
 	// Think asks reasoning models to think (true) or not (false); nil leaves it to the model.
 	Think *bool `json:"think,omitempty"`
-	// NumCtx is the chat's own context length: its answers load the model with it (another
-	// value reloads the model, as in Ollama); nil takes the model's.
+	// NumCtx is the chat's own context length: its answers load the model with it (a larger
+	// context than the loaded one reloads the model); nil takes the model's.
 	NumCtx *int `json:"num_ctx,omitempty"`
 }
 

@@ -93,7 +93,7 @@ export const en = {
   'chat.seed': 'Seed',
   'chat.numCtx': 'Context length',
   'chat.numCtxModel': "The model's",
-  'chat.numCtxHint': "Tokens this chat's answers may hold. Another value than the loaded one reloads the model.",
+  'chat.numCtxHint': "Tokens this chat's answers may hold. A larger context than the loaded one reloads the model.",
   'chat.numCtxInvalid': 'Context length must be a whole number from {min} to {max}, or empty for the model\'s own.',
   'chat.think': 'Reasoning',
   'chat.thinkAuto': 'Model default',

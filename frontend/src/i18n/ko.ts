@@ -93,7 +93,7 @@ export const ko: Record<MessageKey, string> = {
   'chat.seed': '시드',
   'chat.numCtx': '컨텍스트 길이',
   'chat.numCtxModel': '모델 설정',
-  'chat.numCtxHint': '이 채팅의 답변이 담을 수 있는 토큰 수입니다. 로드된 값과 다르면 모델을 다시 로드합니다.',
+  'chat.numCtxHint': '이 채팅의 답변이 담을 수 있는 토큰 수입니다. 로드된 값보다 크면 모델을 다시 로드합니다.',
   'chat.numCtxInvalid': '컨텍스트 길이는 {min}부터 {max}까지의 정수여야 합니다. 비워 두면 모델 설정을 따릅니다.',
   'chat.think': '추론',
   'chat.thinkAuto': '모델 기본값',
