@@ -103,6 +103,10 @@ type Config struct {
 	// DraftFor names the draft model a model loads with when the load names none (the
 	// app's per-model setting; nil or "" for none). It is asked with the model's name.
 	DraftFor func(model string) string
+	// DefaultsFor gives a model's own context length and keep-alive (the app's per-model
+	// settings), used when a load or request names none; nil for none. It is asked with the
+	// model's name as requested, then by its resolved name.
+	DefaultsFor func(model string) ModelDefaults
 	// MaxQueue bounds the requests waiting for one model beyond its slots.
 	MaxQueue int
 	Log      *slog.Logger
@@ -114,6 +118,12 @@ type Config struct {
 	// makes no progress on its requests for StallAfter (default 5 min), is killed and
 	// started again; its callers get KindUnresponsive.
 	Heartbeat, HungAfter, StallAfter time.Duration
+}
+
+// ModelDefaults are one model's own load defaults; zero values take the engine's.
+type ModelDefaults struct {
+	ContextLength int
+	KeepAlive     *time.Duration
 }
 
 // Engine runs models in worker processes and schedules requests onto them.

@@ -139,6 +139,49 @@ func (e *Engine) withDraft(o LoadOptions, name string, ref ModelRef) LoadOptions
 	return o
 }
 
+// modelDefaults asks DefaultsFor by the name asked, then by the resolved name (ref.Name).
+func (e *Engine) modelDefaults(name string, ref ModelRef) ModelDefaults {
+	if e.cfg.DefaultsFor == nil {
+		return ModelDefaults{}
+	}
+	d := e.cfg.DefaultsFor(name)
+	if ref.Name != "" && ref.Name != name {
+		alt := e.cfg.DefaultsFor(ref.Name)
+		if d.ContextLength == 0 {
+			d.ContextLength = alt.ContextLength
+		}
+		if d.KeepAlive == nil {
+			d.KeepAlive = alt.KeepAlive
+		}
+	}
+	return d
+}
+
+// knownRef is the model a name reached before (its runner's ref), so that its defaults are
+// found by its resolved name too; zero when none is loaded.
+func (e *Engine) knownRef(name string) ModelRef {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.runners[e.aliases[name]]; r != nil {
+		return r.ref
+	}
+	return ModelRef{}
+}
+
+// withModelDefaults gives a request that names no context the model's own (so that the
+// model loads with it, and a runner loaded with it serves the next such request), and one
+// that names no keep-alive the model's own.
+func (e *Engine) withModelDefaults(o LoadOptions, keepAlive *time.Duration, name string, ref ModelRef) (LoadOptions, *time.Duration) {
+	d := e.modelDefaults(name, ref)
+	if o.ContextLength == 0 && o.request {
+		o.ContextLength = d.ContextLength
+	}
+	if keepAlive == nil {
+		keepAlive = d.KeepAlive
+	}
+	return o, keepAlive
+}
+
 // acquire returns the runner for a model, loading it if needed, and counts the caller in. The
 // caller must call release. waited is the time spent waiting for a load. Every name of one
 // model (case, :latest, aliases, copies of one blob) reaches the same runner.
@@ -149,6 +192,7 @@ func (e *Engine) acquire(ctx context.Context, name string, opts LoadOptions, kee
 	if err := opts.validate(); err != nil {
 		return nil, 0, err
 	}
+	opts, keepAlive = e.withModelDefaults(opts, keepAlive, name, e.knownRef(name))
 	// And with the defaults filled in: a request's flash_attn off meets the default cache.
 	e.mu.Lock()
 	full := e.withDefaults(opts)
@@ -218,6 +262,12 @@ func (e *Engine) runnerFor(ctx context.Context, name string, opts LoadOptions, k
 			return nil, nil // resolved before another request dropped it: resolve again
 		}
 		ka := e.cfg.KeepAlive
+		// Asked again by the resolved name, and for Info and Tokenize, whose context acquire
+		// left open.
+		opts, keepAlive = e.withModelDefaults(opts, keepAlive, name, ref)
+		if opts.ContextLength == 0 && !opts.request {
+			opts.ContextLength = e.modelDefaults(name, ref).ContextLength
+		}
 		if keepAlive != nil {
 			ka = *keepAlive
 		}

@@ -65,7 +65,7 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) error {
 	if err := ollamawire.CheckTopLogprobs(req.TopLogprobs); err != nil {
 		return err
 	}
-	keepAlive = s.keepAlive(keepAlive)
+	keepAlive = s.keepAlive(req.Model, keepAlive)
 	if req.Prompt == "" && req.Suffix == "" {
 		reason, err := s.loadOrUnload(r.Context(), req.Model, run.Load, keepAlive)
 		if err != nil {
@@ -176,7 +176,7 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cr.KeepAlive = s.keepAlive(keepAlive)
+	cr.KeepAlive = s.keepAlive(req.Model, keepAlive)
 	if len(cr.Messages) == 0 {
 		reason, err := s.loadOrUnload(r.Context(), req.Model, cr.Load, cr.KeepAlive)
 		if err != nil {

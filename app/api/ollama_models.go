@@ -25,7 +25,7 @@ func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteModel(r, er.Model)
-	er.KeepAlive = s.keepAlive(er.KeepAlive)
+	er.KeepAlive = s.keepAlive(er.Model, er.KeepAlive)
 	resp := ollamawire.EmbedResponse{Model: req.Model, Embeddings: [][]float32{}}
 	if len(er.Inputs) == 0 { // Ollama loads the model and answers with no vectors
 		if _, err := s.eng.Load(r.Context(), er.Model, er.Load, er.KeepAlive); err != nil {
@@ -77,14 +77,14 @@ func (s *Server) ollamaEmbeddings(w http.ResponseWriter, r *http.Request) error 
 	// loading for embeddings.
 	load := run.Load
 	if req.Prompt == "" {
-		if _, err := s.eng.Load(r.Context(), req.Model, load, s.keepAlive(keepAlive)); err != nil {
+		if _, err := s.eng.Load(r.Context(), req.Model, load, s.keepAlive(req.Model, keepAlive)); err != nil {
 			s.countEngineError(err)
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string][]float64{"embedding": {}})
 		return nil
 	}
-	res, err := s.eng.Embed(r.Context(), engine.EmbedRequest{Model: req.Model, Inputs: []string{req.Prompt}, Truncate: true, KeepAlive: s.keepAlive(keepAlive), Load: load})
+	res, err := s.eng.Embed(r.Context(), engine.EmbedRequest{Model: req.Model, Inputs: []string{req.Prompt}, Truncate: true, KeepAlive: s.keepAlive(req.Model, keepAlive), Load: load})
 	if err != nil {
 		s.countEngineError(err)
 		return err

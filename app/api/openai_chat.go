@@ -35,7 +35,7 @@ func (s *Server) openaiChat(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteModel(r, base.Model)
-	base.KeepAlive = s.keepAlive(base.KeepAlive)
+	base.KeepAlive = s.keepAlive(base.Model, base.KeepAlive)
 	rag, err := s.withCollection(r.Context(), req.Collection, &base)
 	if err != nil {
 		return err

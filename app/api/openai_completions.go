@@ -35,7 +35,7 @@ func (s *Server) openaiCompletions(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	noteModel(r, base.Model)
-	base.KeepAlive = s.keepAlive(base.KeepAlive)
+	base.KeepAlive = s.keepAlive(base.Model, base.KeepAlive)
 	echo := make([]string, len(prompts))
 	if req.Echo {
 		if echo, err = s.echoTexts(r.Context(), base.Model, prompts); err != nil {

@@ -21,7 +21,7 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	noteModel(r, er.Model)
-	er.KeepAlive = s.keepAlive(er.KeepAlive)
+	er.KeepAlive = s.keepAlive(er.Model, er.KeepAlive)
 	res, err := s.eng.Embed(r.Context(), er)
 	if err != nil {
 		s.countEngineError(err)

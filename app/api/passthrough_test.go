@@ -183,3 +183,31 @@ func TestPassThrough(t *testing.T) {
 		}
 	})
 }
+
+// TestPassThroughModelKeepAlive: a model's own keep-alive (Config.KeepAliveFor) comes before
+// the server-wide one when a request names none, and a request's own wins over both.
+func TestPassThroughModelKeepAlive(t *testing.T) {
+	own := 30 * time.Minute
+	ts := newServer(t, api.Config{DefaultKeepAlive: 2 * time.Minute, KeepAliveFor: func(m string) *time.Duration {
+		if m == "tiny" {
+			return &own
+		}
+		return nil
+	}})
+	cases := []struct {
+		body string
+		want time.Duration
+	}{
+		{`{"model":"tiny","messages":[{"role":"user","content":"hi"}]}`, own},
+		{`{"model":"tiny","messages":[{"role":"user","content":"hi"}],"keep_alive":"1m"}`, time.Minute},
+		{`{"model":"tiny-think","messages":[{"role":"user","content":"hi"}]}`, 2 * time.Minute},
+	}
+	for _, c := range cases {
+		if status, _, out := ts.do(t, "POST", "/v1/chat/completions", c.body); status != 200 {
+			t.Fatalf("%s: %d %s", c.body, status, out)
+		}
+		if _, keep := ts.eng.LastLoad(); keep == nil || *keep != c.want {
+			t.Errorf("%s: keep-alive %v, want %s", c.body, keep, c.want)
+		}
+	}
+}

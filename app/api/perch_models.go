@@ -119,7 +119,7 @@ func (a *perchAPI) modelLoad(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteModel(r, req.Name)
-	st, err := a.s.eng.Load(r.Context(), req.Name, engine.LoadOptions{ContextLength: req.ContextLength, DraftModel: req.DraftModel}, a.s.keepAlive(nil))
+	st, err := a.s.eng.Load(r.Context(), req.Name, engine.LoadOptions{ContextLength: req.ContextLength, DraftModel: req.DraftModel}, a.s.keepAlive(req.Name, nil))
 	if err != nil {
 		a.s.countEngineError(err)
 		return err

@@ -30,11 +30,14 @@ func (a *perchAPI) settingsPut(w http.ResponseWriter, r *http.Request) error {
 	next := a.settings.Get()
 	next.AllowedOrigins = slices.Clone(next.AllowedOrigins)
 	next.DraftModels = maps.Clone(next.DraftModels)
+	next.ModelDefaults = maps.Clone(next.ModelDefaults)
 	if err := decodeJSON(body, &next); err != nil {
 		return err
 	}
 	// draft_models entries are merged; one with an empty draft removes the model's.
 	maps.DeleteFunc(next.DraftModels, func(_, draft string) bool { return draft == "" })
+	// model_defaults likewise, a model's entry whole; one that sets nothing removes it.
+	maps.DeleteFunc(next.ModelDefaults, func(_ string, d config.ModelDefault) bool { return d.IsZero() })
 	var ch config.Change
 	if err := decodeJSON(body, &ch); err != nil {
 		return err

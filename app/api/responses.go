@@ -60,7 +60,7 @@ func (s *Server) openaiResponses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteModel(r, creq.Model)
-	creq.KeepAlive = s.keepAlive(creq.KeepAlive)
+	creq.KeepAlive = s.keepAlive(creq.Model, creq.KeepAlive)
 	shell := openaiwire.RespShell(openaiwire.NewID("resp_"), s.now().Unix(), req, creq)
 	var res *engine.ChatResult
 	var out *openaiwire.Response

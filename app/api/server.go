@@ -45,6 +45,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// DefaultKeepAlive applies when a request gives no keep_alive; 0 leaves it to the engine.
 	DefaultKeepAlive time.Duration
+	// KeepAliveFor gives a model's own keep-alive (settings.model_defaults), which comes
+	// before DefaultKeepAlive; nil, or nil from it, for none.
+	KeepAliveFor func(model string) *time.Duration
 	// Version is reported by /api/version; default "0.0.0".
 	Version string
 	// Logger receives one structured line per request; default slog.Default().
@@ -234,8 +237,16 @@ func (s *Server) isOwnPort(port string) bool {
 }
 
 // keepAlive applies the configured default when a request gives none.
-func (s *Server) keepAlive(d *time.Duration) *time.Duration {
-	if d == nil && s.cfg.DefaultKeepAlive != 0 {
+func (s *Server) keepAlive(model string, d *time.Duration) *time.Duration {
+	if d != nil {
+		return d
+	}
+	if s.cfg.KeepAliveFor != nil {
+		if k := s.cfg.KeepAliveFor(model); k != nil {
+			return k
+		}
+	}
+	if s.cfg.DefaultKeepAlive != 0 {
 		v := s.cfg.DefaultKeepAlive
 		return &v
 	}

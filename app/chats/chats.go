@@ -41,7 +41,17 @@ type Params struct {
 	Seed          *int64   `json:"seed,omitempty"`
 	// Think asks reasoning models to think (true) or not (false); nil leaves it to the model.
 	Think *bool `json:"think,omitempty"`
+	// NumCtx is the chat's own context length: its answers load the model with it (a larger
+	// context than the loaded one reloads the model); nil takes the model's.
+	NumCtx *int `json:"num_ctx,omitempty"`
 }
+
+// MinContext is the smallest context a model loads with (engine.MinContext), and MaxContext
+// the largest a request may ask for.
+const (
+	MinContext = 256
+	MaxContext = 1 << 22
+)
 
 // Validate says what is out of range.
 func (p Params) Validate() error {
@@ -64,6 +74,9 @@ func (p Params) Validate() error {
 	}
 	if p.MaxTokens != nil && (*p.MaxTokens < 1 || *p.MaxTokens > 1<<20) {
 		return fmt.Errorf("%w: max_tokens must be from 1 to %d, got %d", ErrInvalid, 1<<20, *p.MaxTokens)
+	}
+	if p.NumCtx != nil && (*p.NumCtx < 0 || (*p.NumCtx > 0 && *p.NumCtx < MinContext) || *p.NumCtx > MaxContext) {
+		return fmt.Errorf("%w: num_ctx must be 0 (the model's context) or from %d to %d, got %d", ErrInvalid, MinContext, MaxContext, *p.NumCtx)
 	}
 	return nil
 }

@@ -219,6 +219,11 @@ func TestPerchChatsBadInput(t *testing.T) {
 			_, err := s.Update(ctx, c.ID, Patch{Params: &Params{Temperature: ptr(3.0)}})
 			return err
 		}(), ErrInvalid},
+		{"context too small", func() error { _, err := s.Create(ctx, NewChat{Params: Params{NumCtx: ptr(100)}}); return err }(), ErrInvalid},
+		{"context too large", func() error {
+			_, err := s.Update(ctx, c.ID, Patch{Params: &Params{NumCtx: ptr(MaxContext + 1)}})
+			return err
+		}(), ErrInvalid},
 		{"bad max tokens", func() error { _, err := s.Create(ctx, NewChat{Params: Params{MaxTokens: ptr(0)}}); return err }(), ErrInvalid},
 		{"edit an answer", func() error { _, err := s.EditUserMessage(ctx, c.ID, a.ID, "x"); return err }(), ErrInvalid},
 		{"edit unknown", func() error { _, err := s.EditUserMessage(ctx, c.ID, 12345, "x"); return err }(), ErrNotFound},

@@ -55,6 +55,27 @@ type engineOptions struct {
 	onWorkerExit func(model string, err error)
 	// draftFor names a model's default draft model; nil reads settings.DraftModels.
 	draftFor func(model string) string
+	// defaultsFor gives a model's own context and keep-alive; nil reads settings.ModelDefaults.
+	defaultsFor func(model string) engine.ModelDefaults
+}
+
+// modelDefaults turns settings.model_defaults[model] into the engine's (validated when saved;
+// a keep-alive that does not parse is left to the server-wide one).
+func modelDefaults(s config.Settings, model string) engine.ModelDefaults {
+	d, ok := s.ModelDefaults[model]
+	if !ok && !strings.Contains(model, ":") {
+		d, ok = s.ModelDefaults[model+":latest"] // the UI saves names with their tag
+	}
+	if !ok {
+		return engine.ModelDefaults{}
+	}
+	out := engine.ModelDefaults{ContextLength: d.ContextLength}
+	if d.KeepAlive != "" {
+		if k, err := config.ParseKeepAlive(d.KeepAlive); err == nil {
+			out.KeepAlive = &k
+		}
+	}
+	return out
 }
 
 func newEngine(o engineOptions) (*engine.Engine, error) {
@@ -64,6 +85,9 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 	s := o.settings
 	if o.draftFor == nil {
 		o.draftFor = func(m string) string { return s.DraftModels[m] }
+	}
+	if o.defaultsFor == nil {
+		o.defaultsFor = func(m string) engine.ModelDefaults { return modelDefaults(s, m) }
 	}
 	keep, err := config.ParseKeepAlive(s.KeepAlive)
 	if err != nil {
@@ -84,6 +108,7 @@ func newEngine(o engineOptions) (*engine.Engine, error) {
 		Log:           o.log,
 		OnWorkerExit:  o.onWorkerExit,
 		DraftFor:      o.draftFor,
+		DefaultsFor:   o.defaultsFor,
 	})
 }
 

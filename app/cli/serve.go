@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -223,7 +224,8 @@ func openApp(f serveFlags) (_ *App, err error) {
 	}
 	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store, planner: planner,
 		// Read at each load, so a changed default applies at the model's next load.
-		draftFor: func(m string) string { return settings.Get().DraftModels[m] },
+		draftFor:    func(m string) string { return settings.Get().DraftModels[m] },
+		defaultsFor: func(m string) engine.ModelDefaults { return modelDefaults(settings.Get(), m) },
 		onWorkerExit: func(model string, _ error) {
 			if app.server != nil {
 				app.server.ObserveWorkerRestart(model)
@@ -270,11 +272,13 @@ func openApp(f serveFlags) (_ *App, err error) {
 	storeadapter.New(store).
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
 		FollowCache(func() (string, string) { c := settings.Get(); return c.KVType, c.FlashAttn }).
+		FollowContext(func(m string) int { return modelDefaults(settings.Get(), m).ContextLength }).
 		Provide(&d, filepath.Join(paths.Data, "uploads"))
 	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
-		DefaultKeepAlive: keep, Version: versionString, Logger: log,
+		DefaultKeepAlive: keep, KeepAliveFor: func(m string) *time.Duration { return modelDefaults(settings.Get(), m).KeepAlive },
+		Version: versionString, Logger: log,
 		Restart: f.restart, FixedAPIKey: f.apiKey != "" || os.Getenv("PERCH_API_KEY") != "",
 	}, d)
 	app.server.OnListen(func(addr string) {

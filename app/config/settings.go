@@ -69,7 +69,27 @@ type Settings struct {
 	// speculative decoding loads with it when a request names none. A change applies at the
 	// model's next load.
 	DraftModels map[string]string `json:"draft_models,omitempty"`
+
+	// ModelDefaults maps a model's name to its own context length and keep-alive, used when
+	// a request names none (a request's own num_ctx or keep_alive wins). A change applies at
+	// the model's next load.
+	ModelDefaults map[string]ModelDefault `json:"model_defaults,omitempty"`
 }
+
+// ModelDefault is one model's own load settings; zero values take the server-wide ones.
+type ModelDefault struct {
+	// ContextLength is the model's context (num_ctx); 0 takes context_length.
+	ContextLength int `json:"num_ctx,omitempty"`
+	// KeepAlive is how long the model stays loaded when idle, in keep_alive's syntax; ""
+	// takes keep_alive.
+	KeepAlive string `json:"keep_alive,omitempty"`
+}
+
+// IsZero reports whether d sets nothing (such an entry is dropped).
+func (d ModelDefault) IsZero() bool { return d.ContextLength == 0 && d.KeepAlive == "" }
+
+// MinContext is the smallest context a model loads with (engine.MinContext).
+const MinContext = 256
 
 // Defaults returns the settings of a fresh install.
 func Defaults() Settings {
@@ -97,8 +117,8 @@ func (s Settings) Validate() error {
 	if _, err := ParseKeepAlive(s.KeepAlive); err != nil {
 		return err
 	}
-	if s.ContextLength < 0 || (s.ContextLength > 0 && s.ContextLength < 256) {
-		return fmt.Errorf("context_length must be 0 (automatic) or at least 256, got %d", s.ContextLength)
+	if s.ContextLength < 0 || (s.ContextLength > 0 && s.ContextLength < MinContext) {
+		return fmt.Errorf("context_length must be 0 (automatic) or at least %d, got %d", MinContext, s.ContextLength)
 	}
 	if s.Slots < 0 || s.Slots > 64 {
 		return fmt.Errorf("slots must be from 1 to 64, got %d", s.Slots)
@@ -124,7 +144,29 @@ func (s Settings) Validate() error {
 	default:
 		return fmt.Errorf("theme must be system, light or dark, got %q", s.Theme)
 	}
-	return validateDrafts(s.DraftModels)
+	if err := validateDrafts(s.DraftModels); err != nil {
+		return err
+	}
+	return validateModelDefaults(s.ModelDefaults)
+}
+
+// validateModelDefaults checks model_defaults: a model name, and each value as the
+// server-wide one is checked.
+func validateModelDefaults(m map[string]ModelDefault) error {
+	for model, d := range m {
+		switch {
+		case strings.TrimSpace(model) == "":
+			return fmt.Errorf("model_defaults: an entry has no model name; write {\"model name\": {\"num_ctx\": 8192, \"keep_alive\": \"30m\"}}")
+		case d.ContextLength < 0 || (d.ContextLength > 0 && d.ContextLength < MinContext):
+			return fmt.Errorf("model_defaults: %q: num_ctx must be 0 (the default context) or at least %d, got %d", model, MinContext, d.ContextLength)
+		}
+		if d.KeepAlive != "" {
+			if _, err := ParseKeepAlive(d.KeepAlive); err != nil {
+				return fmt.Errorf("model_defaults: %q: %w", model, err)
+			}
+		}
+	}
+	return nil
 }
 
 // validateDrafts checks draft_models: model names on both sides.

@@ -30,8 +30,10 @@ type Store struct {
 	kvType  string
 	// cacheNow, when set, gives the KV cache type and flash attention the settings name now.
 	cacheNow func() (kvType, flashAttn string)
-	mu       sync.Mutex
-	shapes   map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
+	// ctxFor, when set, gives an installed model's own context (FollowContext).
+	ctxFor func(model string) int
+	mu     sync.Mutex
+	shapes map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
 }
 
 // New wraps s.

@@ -43,6 +43,13 @@ func (a *Store) FollowCache(now func() (kvType, flashAttn string)) *Store {
 	return a
 }
 
+// FollowContext makes the installed models' fit badges judge each model at the context that
+// ctxFor gives it (its own context from the saved settings; 0 for the server's default).
+func (a *Store) FollowContext(ctxFor func(model string) int) *Store {
+	a.ctxFor = ctxFor
+	return a
+}
+
 // Provide plugs the adapter in as the model library, the importer (with uploads kept in
 // uploadDir until imported), the remover of cancelled downloads and the storage report, and, after WithCatalog,
 // as the catalog and the fit estimator.
@@ -137,8 +144,8 @@ func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
 	return a.judge(s, q, b, res, backend)
 }
 
-// FitModels implements api.ModelsFitter: each installed model judged at the server's default
-// context, against one reading of the machine's memory. A model that cannot be judged is left
+// FitModels implements api.ModelsFitter: each installed model judged at its own context
+// (FollowContext), else the server's default, against one reading of the machine's memory. A model that cannot be judged is left
 // out rather than failing the list.
 func (a *Store) FitModels(ctx context.Context, names []string) (map[string]api.Fit, error) {
 	b, res, backend, err := a.budget(ctx)
@@ -151,7 +158,11 @@ func (a *Store) FitModels(ctx context.Context, names []string) (map[string]api.F
 		if err != nil {
 			continue
 		}
-		if f, err := a.judge(s, api.FitQuery{Model: name}, b, res, backend); err == nil {
+		q := api.FitQuery{Model: name}
+		if a.ctxFor != nil {
+			q.ContextLength = a.ctxFor(name)
+		}
+		if f, err := a.judge(s, q, b, res, backend); err == nil {
 			out[name] = f
 		}
 	}

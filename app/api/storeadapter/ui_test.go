@@ -169,3 +169,34 @@ func TestPerchCatalogBadgesAreTheFitTable(t *testing.T) {
 		}
 	}
 }
+
+// TestPerchFitFollowsModelContext: an installed model's fit badge is judged at its own
+// context (settings.model_defaults) when it has one.
+func TestPerchFitFollowsModelContext(t *testing.T) {
+	ctx := context.Background()
+	store, err := library.Open(t.TempDir(), library.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := 0
+	u := storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(32), func() []engine.Status { return nil }, 4, "").
+		FollowContext(func(m string) int {
+			if m == "stories:latest" {
+				return own
+			}
+			return 0
+		})
+	if _, err := u.Import(ctx, sharedtest.Model(t, "stories260K.gguf"), "stories"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ own, want int }{{0, 2048}, {512, 512}} {
+		own = c.own
+		fits, err := u.FitModels(ctx, []string{"stories:latest"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := fits["stories:latest"]; f.ContextLength != c.want {
+			t.Errorf("own context %d: judged at %d, want %d", c.own, f.ContextLength, c.want)
+		}
+	}
+}

@@ -355,6 +355,9 @@ func applyParams(req *engine.ChatRequest, p chats.Params) {
 		req.MaxTokens = *p.MaxTokens
 	}
 	req.Think = p.Think
+	if p.NumCtx != nil {
+		req.Load.ContextLength = *p.NumCtx
+	}
 }
 
 func statsOf(res *engine.ChatResult) *chats.Stats {

@@ -408,9 +408,9 @@ func TestAnswerSinkGone(t *testing.T) {
 
 func TestRequest(t *testing.T) {
 	topP, minP, rp := 0.5, 0.1, 1.2
-	topK, maxTok := 7, 99
+	topK, maxTok, numCtx := 7, 99, 8192
 	seed := int64(42)
-	c := chats.Chat{System: "  ", Params: chats.Params{TopP: &topP, TopK: &topK, MinP: &minP, RepeatPenalty: &rp, Seed: &seed, MaxTokens: &maxTok, Think: new(bool)},
+	c := chats.Chat{System: "  ", Params: chats.Params{TopP: &topP, TopK: &topK, MinP: &minP, RepeatPenalty: &rp, Seed: &seed, MaxTokens: &maxTok, Think: new(bool), NumCtx: &numCtx},
 		Messages: []chats.Message{
 			{ID: 1, Role: "user", Content: "q1"},
 			{ID: 2, Role: "assistant", Content: "", Stopped: true},
@@ -425,6 +425,12 @@ func TestRequest(t *testing.T) {
 	s := req.Sampling
 	if req.Model != "m" || s.TopP != 0.5 || s.TopK != 7 || s.MinP != float32(0.1) || s.RepeatPenalty != float32(1.2) || s.Seed != 42 || req.MaxTokens != 99 || req.Think == nil {
 		t.Errorf("request %+v", req)
+	}
+	if req.Load.ContextLength != 8192 {
+		t.Errorf("the chat's num_ctx 8192 loads the model with %d", req.Load.ContextLength)
+	}
+	if n := Request(chats.Chat{}, "m", 0).Load.ContextLength; n != 0 {
+		t.Errorf("a chat without num_ctx asks for context %d, want 0 (the model's)", n)
 	}
 	if d, got := engine.DefaultSampling(), Request(chats.Chat{}, "m", 0).Sampling; got.Temperature != d.Temperature || got.TopP != d.TopP || got.TopK != d.TopK {
 		t.Errorf("a chat without parameters does not get the default sampling")

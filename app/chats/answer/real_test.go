@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 	"github.com/perchapp/perch/engine/enginetest"
@@ -59,5 +60,27 @@ func TestStreamTrimsRealEngine(t *testing.T) {
 	}
 	if w.Result.Usage.PromptTokens > ee.ContextLength {
 		t.Errorf("the answered prompt has %d tokens in a %d-token context", w.Result.Usage.PromptTokens, ee.ContextLength)
+	}
+}
+
+// TestChatContextLoadsRealModel: a chat's own num_ctx is the context its answer loads the
+// real model with.
+func TestChatContextLoadsRealModel(t *testing.T) {
+	models := enginetest.Files{"stories": sharedtest.Model(t, "stories260K.gguf")}
+	e, err := engine.New(engine.Config{Resolver: models, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 2, Slots: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	numCtx, maxTokens := 512, 4
+	c := chats.Chat{Params: chats.Params{NumCtx: &numCtx, MaxTokens: &maxTokens},
+		Messages: []chats.Message{{ID: 1, Role: chats.RoleUser, Content: "Once upon a time"}}}
+	if w := Stream(ctx, e, Request(c, "stories", 1), &events{}, time.Now); w.Err != nil {
+		t.Fatal(w.Err)
+	}
+	if st := e.Loaded(); len(st) != 1 || st[0].SlotCtx != numCtx {
+		t.Fatalf("loaded %+v; want stories at the chat's context %d", st, numCtx)
 	}
 }

@@ -45,4 +45,31 @@ describe('Chat options', () => {
     expect(patches.at(-1)).toMatchObject({ model: 'tinyllama', system: 'Be kind.' });
     expect(header.value).toBe('tinyllama');
   });
+
+  it("saves the chat's context length, refuses one the server would not take, and clears it", async () => {
+    render(<App />);
+    await screen.findByRole('combobox', { name: 'Model' });
+    fireEvent.click(screen.getByRole('button', { name: 'Chat options' }));
+    const options = screen.getByRole('form', { name: 'Chat options' });
+    const field = within(options).getByLabelText('Context length') as HTMLInputElement;
+    expect(field.value).toBe('');
+    fireEvent.change(field, { target: { value: '100' } });
+    await act(async () => {
+      fireEvent.submit(options);
+    });
+    expect(within(options).getByText(/Context length must be a whole number from 256/)).toBeTruthy();
+    expect(calls.filter((c) => c.method === 'PATCH')).toHaveLength(0);
+    fireEvent.change(field, { target: { value: '8192' } });
+    await act(async () => {
+      fireEvent.submit(options);
+    });
+    expect(calls.filter((c) => c.method === 'PATCH').at(-1)?.body).toMatchObject({ params: { num_ctx: 8192 } });
+    expect(chat.params.num_ctx).toBe(8192);
+    fireEvent.change(field, { target: { value: '' } });
+    await act(async () => {
+      fireEvent.submit(options);
+    });
+    const last = calls.filter((c) => c.method === 'PATCH').at(-1)?.body as Partial<Chat>;
+    expect(last.params).toEqual({});
+  });
 });

@@ -115,6 +115,8 @@ export interface Settings {
   theme: Theme;
   /** A model's draft model for speculative decoding, by model name. */
   draft_models?: Record<string, string>;
+  /** A model's own context length and keep-alive, by model name (unset: the server-wide ones). */
+  model_defaults?: Record<string, wire.ModelDefault>;
 }
 
 export interface SettingsView {

@@ -32,6 +32,7 @@ export interface Params {
   max_tokens?: number;
   seed?: number;
   think?: boolean;
+  num_ctx?: number;
 }
 
 export interface Stats {
@@ -324,6 +325,7 @@ export interface Settings {
   language: string;
   theme: string;
   draft_models?: Record<string, string>;
+  model_defaults?: Record<string, ModelDefault>;
 }
 
 export interface SettingsView {
@@ -507,4 +509,9 @@ export interface MemoryUsage {
   kv_cells: number;
   rss_bytes: number;
   device?: string;
+}
+
+export interface ModelDefault {
+  num_ctx?: number;
+  keep_alive?: string;
 }

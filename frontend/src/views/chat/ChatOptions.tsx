@@ -28,6 +28,15 @@ function numberOrUndefined(s: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** The smallest and largest context a chat may ask for (the server's limits). */
+const MIN_CTX = 256;
+const MAX_CTX = 1 << 22;
+
+/** Whether n is a context the server accepts (unset: the model's own). */
+function validContext(n: number | undefined): boolean {
+  return n === undefined || n === 0 || (Number.isInteger(n) && n >= MIN_CTX && n <= MAX_CTX);
+}
+
 /** A chat's model, system prompt and sampling parameters. */
 export function ChatOptions({ value, models, collections, onSave, onClose }: Props) {
   const { t } = useI18n();
@@ -55,6 +64,10 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
       aria-label={t('chat.options')}
       onSubmit={(e) => {
         e.preventDefault();
+        if (!validContext(p.num_ctx)) {
+          setError(t('chat.numCtxInvalid', { min: MIN_CTX, max: MAX_CTX }));
+          return;
+        }
         setState('saving');
         setError('');
         onSave(v)
@@ -151,6 +164,24 @@ export function ChatOptions({ value, models, collections, onSave, onClose }: Pro
               onChange={(e) => setParam('seed', numberOrUndefined(e.target.value))}
             />
           </label>
+        </div>
+        <div className="field">
+          <label htmlFor="chat-num-ctx">{t('chat.numCtx')}</label>
+          <input
+            id="chat-num-ctx"
+            type="number"
+            min={MIN_CTX}
+            max={MAX_CTX}
+            step={256}
+            placeholder={t('chat.numCtxModel')}
+            value={p.num_ctx ?? ''}
+            aria-describedby="chat-num-ctx-hint"
+            aria-invalid={!validContext(p.num_ctx)}
+            onChange={(e) => setParam('num_ctx', numberOrUndefined(e.target.value))}
+          />
+          <span id="chat-num-ctx-hint" className="muted small">
+            {t('chat.numCtxHint')}
+          </span>
         </div>
         <label className="field inline">
           <span>{t('chat.think')}</span>

@@ -1,0 +1,96 @@
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Model, Settings, SettingsView as SV } from '../api/types';
+import { App } from '../App';
+import { mockFetch, type Call } from '../test/fetchMock';
+
+const model = (name: string, context_length = 2048): Model => ({
+  name,
+  size: 1 << 20,
+  quantization: 'Q8_0',
+  architecture: 'llama',
+  parameters: 1e6,
+  context_length,
+  modified_at: '2026-12-01T00:00:00Z',
+  default: false,
+});
+
+const base: Settings = {
+  address: '127.0.0.1:11435',
+  keep_alive: '5m',
+  context_length: 0,
+  slots: 4,
+  max_loaded: 0,
+  launch_at_login: false,
+  language: 'en',
+  theme: 'system',
+};
+
+let current: SV;
+let calls: Call[];
+
+beforeEach(() => {
+  window.location.hash = '#/models';
+  current = {
+    settings: { ...base, model_defaults: { 'qwen3:8b': { num_ctx: 8192, keep_alive: '30m' } } },
+    lan: false,
+    listening: '127.0.0.1:11435',
+    restart_needed: [],
+  };
+  calls = mockFetch({
+    'GET /perch/status': () => ({
+      version: '0.1.0',
+      address: '127.0.0.1:11435',
+      api_key_required: false,
+      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: true },
+      default_model: '',
+      loaded: [],
+      generating: false,
+    }),
+    'GET /perch/settings': () => current,
+    'GET /perch/models': () => ({ models: [model('qwen3:8b', 40960), model('llama3.1:8b', 131072), model('stories', 2048)], default_model: '' }),
+    'GET /perch/chats': () => ({ chats: [] }),
+    'PUT /perch/settings': (body) => {
+      const b = body as Partial<Settings>;
+      const md = { ...current.settings.model_defaults, ...b.model_defaults };
+      for (const [k, v] of Object.entries(md)) if (!v.num_ctx && !v.keep_alive) delete md[k];
+      current = { ...current, settings: { ...current.settings, model_defaults: md } };
+      return current;
+    },
+  });
+});
+
+describe('Per-model context length and keep-alive', () => {
+  it("shows each model's own values and saves a change in settings.model_defaults", async () => {
+    render(<App />);
+    const ctxs = await screen.findAllByLabelText('Context length');
+    const keeps = screen.getAllByLabelText('Keep loaded for');
+    expect(ctxs).toHaveLength(3);
+    expect(keeps).toHaveLength(3);
+    const ctx = ctxs.map((e) => e as HTMLSelectElement) as [HTMLSelectElement, HTMLSelectElement, HTMLSelectElement];
+    const keep = keeps.map((e) => e as HTMLSelectElement) as [HTMLSelectElement, HTMLSelectElement, HTMLSelectElement];
+    expect(ctx[0].value).toBe('8192');
+    expect(keep[0].value).toBe('30m');
+    expect(ctx[1].value).toBe('0');
+    expect(keep[1].value).toBe('');
+    // No context above the model's training context is offered.
+    expect([...ctx[2].options].map((o) => o.value)).toEqual(['0', '2048']);
+    await act(async () => {
+      fireEvent.change(ctx[1], { target: { value: '16384' } });
+    });
+    expect(calls.filter((c) => c.method === 'PUT').at(-1)?.body).toEqual({ model_defaults: { 'llama3.1:8b': { num_ctx: 16384 } } });
+    await act(async () => {
+      fireEvent.change(keep[1], { target: { value: '-1' } });
+    });
+    expect(calls.filter((c) => c.method === 'PUT').at(-1)?.body).toEqual({ model_defaults: { 'llama3.1:8b': { num_ctx: 16384, keep_alive: '-1' } } });
+    // Back to the defaults: the entry sets nothing and is removed.
+    await act(async () => {
+      fireEvent.change(ctx[0], { target: { value: '0' } });
+    });
+    await act(async () => {
+      fireEvent.change(keep[0], { target: { value: '' } });
+    });
+    expect(calls.filter((c) => c.method === 'PUT').at(-1)?.body).toEqual({ model_defaults: { 'qwen3:8b': {} } });
+    expect(current.settings.model_defaults).toEqual({ 'llama3.1:8b': { num_ctx: 16384, keep_alive: '-1' } });
+  });
+});
