@@ -9,6 +9,8 @@
 # LLAMA_SERVER: a llama-server built from the llama.cpp release Perch's libraries come from
 # (../shared/FACTS.md says how). PERCH: a perch binary (go build -o perch .).
 # PERCH_LLAMA_LIB must name the llama.cpp libraries when PERCH is not inside a checkout.
+# To compare the servers on the very same kernels, build llama-server with GGML_BACKEND_DL=ON
+# and run it on Perch's libraries through LD_LIBRARY_PATH (docs/performance.md says how).
 # Environment: THREADS (default "1 $(nproc)"), RUNS (5), DECODE (128), PROMPT_WORDS (100).
 set -euo pipefail
 if [ $# -lt 3 ]; then
