@@ -64,25 +64,9 @@ func (s *Store) externals(ctx context.Context) ([]Model, error) {
 	var out []Model
 	seen := map[string]string{}
 	for _, dir := range s.dirs {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if p == dir {
-					s.log.Warn("models directory unreadable", "dir", dir, "err", err)
-				}
-				return nil
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() || !strings.EqualFold(filepath.Ext(d.Name()), ".gguf") {
-				return nil
-			}
+		err := walkGGUF(ctx, dir, func(err error) {
+			s.log.Warn("models directory unreadable", "dir", dir, "err", err)
+		}, func(p string) error {
 			m, ok := s.external(p)
 			if !ok {
 				return nil
@@ -100,6 +84,33 @@ func (s *Store) externals(ctx context.Context) ([]Model, error) {
 		}
 	}
 	return out, nil
+}
+
+// walkGGUF calls fn with each .gguf file below dir as the listing sees them: hidden files and
+// folders below dir skipped, unreadable entries skipped (rootErr, when set, hears about dir
+// itself), ctx checked at every entry.
+func walkGGUF(ctx context.Context, dir string, rootErr func(error), fn func(p string) error) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && rootErr != nil {
+				rootErr(err)
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !strings.EqualFold(filepath.Ext(d.Name()), ".gguf") {
+			return nil
+		}
+		return fn(p)
+	})
 }
 
 // external reads one models-directory file; false when it is not to be listed.

@@ -2,7 +2,6 @@ package library
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,22 +90,7 @@ func ggufBytes(ctx context.Context, dir string) (int64, int, error) {
 	}
 	var n int64
 	files := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !strings.EqualFold(filepath.Ext(p), ".gguf") {
-			return nil
-		}
+	err := walkGGUF(ctx, dir, nil, func(p string) error {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 			n += fi.Size()
 			files++
