@@ -94,3 +94,14 @@ describe('Per-model context length and keep-alive', () => {
     expect(current.settings.model_defaults).toEqual({ 'llama3.1:8b': { num_ctx: 16384, keep_alive: '-1' } });
   });
 });
+
+describe('Model settings disclosure', () => {
+  it("folds each model's settings under one line that says what is set", async () => {
+    render(<App />);
+    await screen.findAllByLabelText('Context length');
+    const summaries = [...document.querySelectorAll('.model-settings summary')].map((e) => e.textContent);
+    expect(summaries).toEqual(['Model settings · 8,192 ctx · kept 30m', 'Model settings', 'Model settings']);
+    // Closed until asked: three selects on every row crowd the popover.
+    expect([...document.querySelectorAll('details.model-settings')].every((d) => !(d as HTMLDetailsElement).open)).toBe(true);
+  });
+});

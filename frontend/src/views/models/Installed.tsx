@@ -8,8 +8,7 @@ import { Icon } from '../../components/Icon';
 import { RemoteModelRow } from '../../components/RemoteModels';
 import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
-import { DraftModel } from './DraftModel';
-import { ModelDefaults } from './ModelDefaults';
+import { ModelSettings } from './ModelSettings';
 
 /** 7.6B, 135M, 293K: how model sizes are written. */
 export function formatParams(n: number, num: (n: number, digits?: number) => string): string {
@@ -71,8 +70,7 @@ function ModelRow({ model }: { model: Model }) {
           {model.loaded ? t('models.memory', { size: fmt.bytes(memoryOf(model)) }) + ' · ' : ''}
           {model.last_used ? t('models.lastUsed', { when: fmt.relative(model.last_used) }) : t('models.neverUsed')}
         </div>
-        <DraftModel model={model} />
-        <ModelDefaults model={model} />
+        <ModelSettings model={model} />
         <ErrorMessage error={error} className="error small" />
         {confirm && (
           <DeleteConfirm
