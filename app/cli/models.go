@@ -78,6 +78,18 @@ func modelDefaults(s config.Settings, model string) engine.ModelDefaults {
 	return out
 }
 
+// liveDefaults is modelDefaults with the settings' own keep_alive where the model has none,
+// read at each load or request so that a changed keep-alive applies without a restart.
+func liveDefaults(s config.Settings, model string) engine.ModelDefaults {
+	d := modelDefaults(s, model)
+	if d.KeepAlive == nil && s.KeepAlive != "" {
+		if k, err := config.ParseKeepAlive(s.KeepAlive); err == nil && k != 0 {
+			d.KeepAlive = &k
+		}
+	}
+	return d
+}
+
 func newEngine(o engineOptions) (*engine.Engine, error) {
 	if err := o.paths.Ensure(); err != nil {
 		return nil, err

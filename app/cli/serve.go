@@ -225,7 +225,7 @@ func openApp(f serveFlags) (_ *App, err error) {
 	eng, err := newEngine(engineOptions{paths: paths, settings: s, log: log, resolver: store, planner: planner,
 		// Read at each load, so a changed default applies at the model's next load.
 		draftFor:    func(m string) string { return settings.Get().DraftModels[m] },
-		defaultsFor: func(m string) engine.ModelDefaults { return modelDefaults(settings.Get(), m) },
+		defaultsFor: func(m string) engine.ModelDefaults { return liveDefaults(settings.Get(), m) },
 		onWorkerExit: func(model string, _ error) {
 			if app.server != nil {
 				app.server.ObserveWorkerRestart(model)
@@ -277,7 +277,7 @@ func openApp(f serveFlags) (_ *App, err error) {
 	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
-		DefaultKeepAlive: keep, KeepAliveFor: func(m string) *time.Duration { return modelDefaults(settings.Get(), m).KeepAlive },
+		DefaultKeepAlive: keep, KeepAliveFor: func(m string) *time.Duration { return liveDefaults(settings.Get(), m).KeepAlive },
 		Version: versionString, Logger: log,
 		Restart: f.restart, FixedAPIKey: f.apiKey != "" || os.Getenv("PERCH_API_KEY") != "",
 	}, d)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
@@ -117,5 +118,56 @@ func TestSettingsCacheTypeAppliesToNextLoad(t *testing.T) {
 	}
 	if l := app.engine.Loaded(); len(l) != 1 || l[0].Options.FlashAttn != "off" || l[0].Options.KVType != "f16" {
 		t.Errorf("loaded %+v; want stories260K with flash attention off", l)
+	}
+}
+
+// The keep-alive chosen in Settings applies at once, with no restart: a model loaded after
+// the change is kept for the new time, through the API and the engine alike.
+func TestSettingsKeepAliveAppliesAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink(sharedtest.Model(t, "stories260K.gguf"), filepath.Join(dir, "stories260K.gguf")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PERCH_HOME", t.TempDir())
+	t.Setenv("PERCH_MODELS_DIRS", dir)
+	app, err := openApp(serveFlags{host: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	srv := httptest.NewServer(app.server.Handler())
+	defer srv.Close()
+	do := func(method, path, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+		}
+		return string(b)
+	}
+	body := do("PUT", "/perch/settings", `{"keep_alive":"2h"}`)
+	if strings.Contains(body, `"keep_alive"]`) || strings.Contains(body, `"keep_alive",`) {
+		t.Fatalf("keep_alive waits for a restart: %s", body)
+	}
+	for _, load := range []func(){
+		func() { do("POST", "/perch/models/load", `{"name":"stories260k"}`) },
+		func() { app.engine.Load(context.Background(), "stories260k", engine.LoadOptions{}, nil) },
+	} {
+		load()
+		var left time.Duration
+		for _, st := range app.engine.Loaded() {
+			left = time.Until(st.ExpiresAt)
+		}
+		if left < 110*time.Minute || left > 2*time.Hour {
+			t.Errorf("kept for %s after load; want about 2h", left.Round(time.Second))
+		}
+		do("POST", "/perch/models/unload", `{"name":"stories260k"}`)
 	}
 }

@@ -85,7 +85,6 @@ func (r Running) RestartNeeded(cur Settings) []string {
 	changed("address", addressPending(cur.Address, start.Address, r.Serving))
 	changed("api_key", cur.APIKey != start.APIKey && cur.APIKey != r.Key && !r.FixedKey)
 	changed("allowed_origins", !slices.Equal(cur.AllowedOrigins, start.AllowedOrigins))
-	changed("keep_alive", cur.KeepAlive != start.KeepAlive)
 	changed("context_length", cur.ContextLength != start.ContextLength)
 	changed("slots", cur.Slots != start.Slots)
 	return out

@@ -76,7 +76,7 @@ func TestRestartNeeded(t *testing.T) {
 		{"the rest", Running{Serving: "127.0.0.1:11435", Key: "a"}, func(s Settings) Settings {
 			s.AllowedOrigins, s.KeepAlive, s.ContextLength, s.Slots, s.Theme = nil, "1h", 8192, 2, "dark"
 			return s
-		}, []string{"allowed_origins", "keep_alive", "context_length", "slots"}},
+		}, []string{"allowed_origins", "context_length", "slots"}}, // keep_alive applies at once
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
