@@ -193,6 +193,7 @@ describe('Settings: storage and the Hugging Face token', () => {
     render(<App />);
     expect(await screen.findByText('/Users/me/gguf')).toBeTruthy();
     expect(screen.getByText('5 GB in 2 files · 100 GB free of 500 GB')).toBeTruthy();
+    expect(screen.getByText('1 GB in 1 file · 100 GB free of 500 GB')).toBeTruthy();
     expect(screen.getByText(/Cannot read it now: stat \/Volumes\/Old\/Models/)).toBeTruthy();
     expect(screen.getByText('Earlier downloads')).toBeTruthy();
     const input = screen.getByLabelText('Download new models to');

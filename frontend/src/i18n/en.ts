@@ -523,6 +523,7 @@ export const en = {
   'settings.storage.kind.downloads': 'New downloads',
   'settings.storage.kind.earlier': 'Earlier downloads',
   'settings.storage.kind.folder': 'Models folder',
+  'settings.storage.usageOne': '{used} in 1 file · {free} free of {total}',
   'settings.storage.usage': '{used} in {files} files · {free} free of {total}',
   'settings.storage.unreadable': 'Cannot read it now: {error}',
   'settings.downloadDir': 'Download new models to',

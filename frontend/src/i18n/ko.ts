@@ -523,6 +523,7 @@ export const ko: Record<MessageKey, string> = {
   'settings.storage.kind.downloads': '새 다운로드',
   'settings.storage.kind.earlier': '이전 다운로드',
   'settings.storage.kind.folder': '모델 폴더',
+  'settings.storage.usageOne': '파일 1개, {used} · 디스크 {total} 중 {free} 남음',
   'settings.storage.usage': '파일 {files}개, {used} · 디스크 {total} 중 {free} 남음',
   'settings.storage.unreadable': '지금 읽을 수 없습니다: {error}',
   'settings.downloadDir': '새 모델을 내려받을 폴더',

@@ -87,7 +87,7 @@ export function Storage({ downloadDir, modelsDirs }: { downloadDir: string; /** 
               ) : (
                 <>
                   <span className="muted small">
-                    {t('settings.storage.usage', { used: fmt.bytes(d.used_bytes), files: d.files, free: fmt.bytes(d.free_bytes), total: fmt.bytes(d.total_bytes) })}
+                    {t(d.files === 1 ? 'settings.storage.usageOne' : 'settings.storage.usage', { used: fmt.bytes(d.used_bytes), files: fmt.number(d.files), free: fmt.bytes(d.free_bytes), total: fmt.bytes(d.total_bytes) })}
                   </span>
                   {d.total_bytes > 0 && (
                     <span className="storage-bar" aria-hidden="true">
