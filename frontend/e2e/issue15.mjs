@@ -347,8 +347,9 @@ export async function issue15({ page, context, step, shot, assert, bin, models, 
     assert((await status()) === 200, 'a local tool still needs a key after LAN access was turned off and the key removed');
     const off = await (await fetch(`${url}/perch/settings`)).json();
     assert(off.listening?.startsWith('127.0.0.1:'), `still listening beyond loopback: ${off.listening}`);
-    // A change that needs a restart gets a button that restarts the server in place.
-    await page.getByLabel('Keep models loaded for').selectOption('30m');
+    // A change that needs a restart (the slots; keep-alive now applies at once) gets a button
+    // that restarts the server in place.
+    await page.getByLabel('Parallel requests per model').fill('2');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const restart = page.getByRole('button', { name: 'Restart server' });
     await restart.waitFor();
