@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/perchapp/perch/app/remote"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 )
 
@@ -58,11 +59,11 @@ type Engine interface {
 // adapter. Errors for unknown names should wrap engine.ErrUnknownModel (or be an
 // *engine.Error of KindNotFound); an *engine.Error of KindInvalid becomes a 400.
 type Library interface {
-	List(ctx context.Context) ([]LibraryModel, error)
-	Get(ctx context.Context, name string) (LibraryModel, error)
+	List(ctx context.Context) ([]perchwire.LibraryModel, error)
+	Get(ctx context.Context, name string) (perchwire.LibraryModel, error)
 	Remove(ctx context.Context, name string) error
 	Copy(ctx context.Context, src, dst string) error
 	// Pull downloads a model, reporting progress as it goes; it returns when the model is
 	// usable or the pull failed. Cancelling ctx stops it (a later pull resumes).
-	Pull(ctx context.Context, ref string, progress func(PullProgress)) error
+	Pull(ctx context.Context, ref string, progress func(perchwire.PullProgress)) error
 }

@@ -179,7 +179,7 @@ func (s *Server) ollamaPull(w http.ResponseWriter, r *http.Request) error {
 		last     string
 		lastSent time.Time
 	)
-	progress := func(p PullProgress) {
+	progress := func(p perchwire.PullProgress) {
 		if !stream {
 			return
 		}

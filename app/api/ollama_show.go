@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	ollamawire "github.com/perchapp/perch/app/wire/ollama"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // ModelTensor is one tensor of a model's GGUF, as Ollama's verbose /api/show lists it.
@@ -19,7 +20,7 @@ type ModelInfoReader interface {
 
 // showResponse is /api/show's answer. verbose adds the tokenizer arrays and the tensors,
 // read from the file only then (they run to megabytes).
-func (s *Server) showResponse(ctx context.Context, m LibraryModel, verbose bool) ollamawire.ShowResponse {
+func (s *Server) showResponse(ctx context.Context, m perchwire.LibraryModel, verbose bool) ollamawire.ShowResponse {
 	reader, ok := s.lib.(ModelInfoReader)
 	if !ok {
 		return ollamawire.ShowOf(m)

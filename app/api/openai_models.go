@@ -38,7 +38,7 @@ func (s *Server) openaiEmbeddings(w http.ResponseWriter, r *http.Request) error 
 }
 
 // modelNames lists the library's models, or the loaded ones when there is no library.
-func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
+func (s *Server) listModels(ctx context.Context) ([]perchwire.LibraryModel, error) {
 	if s.lib != nil {
 		ms, err := s.lib.List(ctx)
 		if err != nil {
@@ -46,7 +46,7 @@ func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
 		}
 		return append(ms, s.deps.Remotes.LibraryModels(ctx)...), nil
 	}
-	var out []LibraryModel
+	var out []perchwire.LibraryModel
 	for _, st := range s.eng.Loaded() {
 		out = append(out, perchwire.LibraryModelOf(st))
 	}
@@ -54,7 +54,7 @@ func (s *Server) listModels(ctx context.Context) ([]LibraryModel, error) {
 }
 
 // getModel finds one model in the library (or among the loaded ones without a library).
-func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error) {
+func (s *Server) getModel(ctx context.Context, name string) (perchwire.LibraryModel, error) {
 	if m, ok := s.deps.Remotes.LibraryModel(ctx, name); ok {
 		return m, nil
 	}
@@ -62,10 +62,10 @@ func (s *Server) getModel(ctx context.Context, name string) (LibraryModel, error
 		return s.lib.Get(ctx, name)
 	}
 	ms, _ := s.listModels(ctx)
-	if i := slices.IndexFunc(ms, func(m LibraryModel) bool { return m.Name == name }); i >= 0 {
+	if i := slices.IndexFunc(ms, func(m perchwire.LibraryModel) bool { return m.Name == name }); i >= 0 {
 		return ms[i], nil
 	}
-	return LibraryModel{}, notFound("model %q not found", name)
+	return perchwire.LibraryModel{}, notFound("model %q not found", name)
 }
 
 func (s *Server) openaiModels(w http.ResponseWriter, r *http.Request) error {

@@ -28,7 +28,7 @@ func (a *perchAPI) catalogList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ms == nil {
-		ms = []CatalogModel{}
+		ms = []perchwire.CatalogModel{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms})
 	return nil
@@ -48,7 +48,7 @@ func (a *perchAPI) catalogSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ms == nil {
-		ms = []CatalogModel{}
+		ms = []perchwire.CatalogModel{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"models": ms})
 	return nil
@@ -60,8 +60,8 @@ type inspectRequest struct {
 }
 
 type inspectResponse struct {
-	Model RemoteModel `json:"model"`
-	Fit   *Fit        `json:"fit,omitempty"`
+	Model perchwire.RemoteModel `json:"model"`
+	Fit   *perchwire.Fit        `json:"fit,omitempty"`
 }
 
 // catalogInspect reads a remote GGUF's header (no download) and estimates its fit.
@@ -83,7 +83,7 @@ func (a *perchAPI) catalogInspect(w http.ResponseWriter, r *http.Request) error 
 	resp := inspectResponse{Model: m}
 	if a.fit != nil {
 		// The header is read; a failed estimate still leaves it worth showing.
-		if f, err := a.fit.Fit(r.Context(), FitQuery{Ref: req.Ref, ContextLength: req.ContextLength}); err == nil {
+		if f, err := a.fit.Fit(r.Context(), perchwire.FitQuery{Ref: req.Ref, ContextLength: req.ContextLength}); err == nil {
 			resp.Fit = &f
 		}
 	}

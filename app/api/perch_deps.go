@@ -10,6 +10,7 @@ import (
 	"github.com/perchapp/perch/app/docs"
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/library/uploads"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // The UI's /perch routes need more than the engine and the library: the chat history, the
@@ -42,31 +43,31 @@ type SettingsStore interface {
 
 // MemorySource samples the machine's memory now (app/system).
 type MemorySource interface {
-	Memory(ctx context.Context) (MemorySnapshot, error)
+	Memory(ctx context.Context) (perchwire.MemorySnapshot, error)
 }
 
 // FitEstimator estimates memory for installed and remote models.
 type FitEstimator interface {
-	Fit(ctx context.Context, q FitQuery) (Fit, error)
+	Fit(ctx context.Context, q perchwire.FitQuery) (perchwire.Fit, error)
 }
 
 // ModelsFitter judges several installed models at once, at the server's default context, so
 // the model list shows each one's fit. A FitEstimator may implement it.
 type ModelsFitter interface {
-	FitModels(ctx context.Context, names []string) (map[string]Fit, error)
+	FitModels(ctx context.Context, names []string) (map[string]perchwire.Fit, error)
 }
 
 // Catalog browses models to download (app/library's catalog and Hugging Face search),
 // with the fit of each quantization filled in.
 type Catalog interface {
-	Catalog(ctx context.Context, query string) ([]CatalogModel, error)
-	Search(ctx context.Context, query string) ([]CatalogModel, error)
-	Inspect(ctx context.Context, ref string) (RemoteModel, error)
+	Catalog(ctx context.Context, query string) ([]perchwire.CatalogModel, error)
+	Search(ctx context.Context, query string) ([]perchwire.CatalogModel, error)
+	Inspect(ctx context.Context, ref string) (perchwire.RemoteModel, error)
 }
 
 // ModelImporter copies (or hard-links) a local GGUF file into the library under a name.
 type ModelImporter interface {
-	Import(ctx context.Context, path, name string) (LibraryModel, error)
+	Import(ctx context.Context, path, name string) (perchwire.LibraryModel, error)
 }
 
 // PullDiscarder deletes what a cancelled pull left behind (its .partial files), so that a

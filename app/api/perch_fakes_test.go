@@ -15,6 +15,7 @@ import (
 
 	"github.com/perchapp/perch/app/chats"
 	"github.com/perchapp/perch/app/config"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/chat"
 )
@@ -155,7 +156,7 @@ func (e *perchEngine) Loaded() []engine.Status {
 // perchLib is a fake library whose pulls move a fixed number of bytes in steps.
 type perchLib struct {
 	mu        sync.Mutex
-	models    map[string]LibraryModel
+	models    map[string]perchwire.LibraryModel
 	pullSize  int64
 	pullStep  time.Duration
 	chunk     int64
@@ -166,7 +167,7 @@ type perchLib struct {
 
 func newPerchLib() *perchLib {
 	return &perchLib{
-		models: map[string]LibraryModel{
+		models: map[string]perchwire.LibraryModel{
 			"stories260k": {Name: "stories260k", Size: 1185376, Quantization: "F32", Architecture: "llama", ContextLength: 2048,
 				ModifiedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
 			"tiny": {Name: "tiny", Size: 1750560, Quantization: "Q8_0", Architecture: "llama", ContextLength: 4096,
@@ -176,17 +177,17 @@ func newPerchLib() *perchLib {
 	}
 }
 
-func (l *perchLib) List(context.Context) ([]LibraryModel, error) {
+func (l *perchLib) List(context.Context) ([]perchwire.LibraryModel, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []LibraryModel
+	var out []perchwire.LibraryModel
 	for _, m := range l.models {
 		out = append(out, m)
 	}
 	return out, nil
 }
 
-func (l *perchLib) Get(_ context.Context, name string) (LibraryModel, error) {
+func (l *perchLib) Get(_ context.Context, name string) (perchwire.LibraryModel, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m, ok := l.models[name]
@@ -208,11 +209,11 @@ func (l *perchLib) Remove(_ context.Context, name string) error {
 
 func (l *perchLib) Copy(context.Context, string, string) error { return nil }
 
-func (l *perchLib) Pull(ctx context.Context, ref string, progress func(PullProgress)) error {
+func (l *perchLib) Pull(ctx context.Context, ref string, progress func(perchwire.PullProgress)) error {
 	if strings.Contains(ref, "broken") {
 		return fmt.Errorf("%w: no such model %s in the registry", engine.ErrUnknownModel, ref)
 	}
-	progress(PullProgress{Phase: PullManifest})
+	progress(perchwire.PullProgress{Phase: perchwire.PullManifest})
 	var size int64
 	for {
 		l.mu.Lock()
@@ -220,7 +221,7 @@ func (l *perchLib) Pull(ctx context.Context, ref string, progress func(PullProgr
 		size = l.pullSize
 		l.mu.Unlock()
 		rate := float64(l.chunk) / step.Seconds()
-		progress(PullProgress{Phase: PullDownload, Digest: "sha256:abc", Total: size, Completed: done,
+		progress(perchwire.PullProgress{Phase: perchwire.PullDownload, Digest: "sha256:abc", Total: size, Completed: done,
 			BytesPerSecond: rate, ETA: time.Duration(float64(size-done) / rate * float64(time.Second))})
 		if done >= size {
 			break
@@ -234,11 +235,11 @@ func (l *perchLib) Pull(ctx context.Context, ref string, progress func(PullProgr
 		l.pulled[ref] = min(done+l.chunk, l.pullSize)
 		l.mu.Unlock()
 	}
-	progress(PullProgress{Phase: PullVerify})
+	progress(perchwire.PullProgress{Phase: perchwire.PullVerify})
 	l.mu.Lock()
-	l.models[ref] = LibraryModel{Name: ref, Size: size}
+	l.models[ref] = perchwire.LibraryModel{Name: ref, Size: size}
 	l.mu.Unlock()
-	progress(PullProgress{Phase: PullDone})
+	progress(perchwire.PullProgress{Phase: perchwire.PullDone})
 	return nil
 }
 
@@ -250,15 +251,15 @@ func (l *perchLib) DiscardPull(_ context.Context, ref string) error {
 	return nil
 }
 
-func (l *perchLib) Import(_ context.Context, path, name string) (LibraryModel, error) {
+func (l *perchLib) Import(_ context.Context, path, name string) (perchwire.LibraryModel, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return LibraryModel{}, err
+		return perchwire.LibraryModel{}, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.imported[name] = b
-	m := LibraryModel{Name: name, Size: int64(len(b))}
+	m := perchwire.LibraryModel{Name: name, Size: int64(len(b))}
 	l.models[name] = m
 	return m, nil
 }
@@ -286,35 +287,35 @@ func (s *perchSettings) Update(n config.Settings) error {
 
 type perchMemory struct{ n int }
 
-func (m *perchMemory) Memory(context.Context) (MemorySnapshot, error) {
+func (m *perchMemory) Memory(context.Context) (perchwire.MemorySnapshot, error) {
 	m.n++
-	return MemorySnapshot{TotalBytes: 32 << 30, UsedBytes: 20 << 30, AvailableBytes: 12 << 30, SwapUsedBytes: 1 << 20,
+	return perchwire.MemorySnapshot{TotalBytes: 32 << 30, UsedBytes: 20 << 30, AvailableBytes: 12 << 30, SwapUsedBytes: 1 << 20,
 		Pressure: "normal", GPUBudgetBytes: 21 << 30}, nil
 }
 
 type perchFit struct{}
 
-func (perchFit) Fit(_ context.Context, q FitQuery) (Fit, error) {
+func (perchFit) Fit(_ context.Context, q perchwire.FitQuery) (perchwire.Fit, error) {
 	if strings.Contains(q.Ref+q.Model, "huge") {
-		return Fit{TotalBytes: 40 << 30, BudgetBytes: 21 << 30, Verdict: VerdictTooLarge}, nil
+		return perchwire.Fit{TotalBytes: 40 << 30, BudgetBytes: 21 << 30, Verdict: perchwire.VerdictTooLarge}, nil
 	}
-	return Fit{WeightsBytes: 4 << 30, KVBytes: 1 << 30, TotalBytes: 5 << 30, BudgetBytes: 21 << 30, Verdict: VerdictFits, ContextLength: 8192, MaxContext: 32768}, nil
+	return perchwire.Fit{WeightsBytes: 4 << 30, KVBytes: 1 << 30, TotalBytes: 5 << 30, BudgetBytes: 21 << 30, Verdict: perchwire.VerdictFits, ContextLength: 8192, MaxContext: 32768}, nil
 }
 
 type perchCatalog struct{}
 
-func (perchCatalog) Catalog(_ context.Context, q string) ([]CatalogModel, error) {
-	fits := &Fit{Verdict: VerdictFits}
-	tight := &Fit{Verdict: VerdictTight}
-	all := []CatalogModel{
-		{ID: "big", Name: "Big 70B", Recommended: true, Tags: []string{"chat"}, Quants: []Quant{{Name: "Q4_K_M", Ref: "hf.co/x/big:Q4_K_M", Size: 40 << 30, Fit: &Fit{Verdict: VerdictTooLarge}}}},
-		{ID: "qwen", Name: "Qwen 7B", Recommended: true, Tags: []string{"chat"}, Quants: []Quant{
+func (perchCatalog) Catalog(_ context.Context, q string) ([]perchwire.CatalogModel, error) {
+	fits := &perchwire.Fit{Verdict: perchwire.VerdictFits}
+	tight := &perchwire.Fit{Verdict: perchwire.VerdictTight}
+	all := []perchwire.CatalogModel{
+		{ID: "big", Name: "Big 70B", Recommended: true, Tags: []string{"chat"}, Quants: []perchwire.Quant{{Name: "Q4_K_M", Ref: "hf.co/x/big:Q4_K_M", Size: 40 << 30, Fit: &perchwire.Fit{Verdict: perchwire.VerdictTooLarge}}}},
+		{ID: "qwen", Name: "Qwen 7B", Recommended: true, Tags: []string{"chat"}, Quants: []perchwire.Quant{
 			{Name: "Q8_0", Ref: "hf.co/x/qwen:Q8_0", Size: 8 << 30, Fit: tight},
 			{Name: "Q4_K_M", Ref: "hf.co/x/qwen:Q4_K_M", Size: 4 << 30, Fit: fits}}},
-		{ID: "exaone", Name: "EXAONE 7.8B", Recommended: true, Tags: []string{"chat", "korean"}, Quants: []Quant{
+		{ID: "exaone", Name: "EXAONE 7.8B", Recommended: true, Tags: []string{"chat", "korean"}, Quants: []perchwire.Quant{
 			{Name: "Q5_K_M", Ref: "hf.co/x/exaone:Q5_K_M", Size: 5 << 30, Fit: fits}, {Name: "Q3_K_M", Ref: "hf.co/x/exaone:Q3_K_M", Size: 3 << 30, Fit: fits}}},
 	}
-	var out []CatalogModel
+	var out []perchwire.CatalogModel
 	for _, m := range all {
 		if q == "" || strings.Contains(strings.ToLower(m.Name), strings.ToLower(q)) {
 			out = append(out, m)
@@ -323,15 +324,15 @@ func (perchCatalog) Catalog(_ context.Context, q string) ([]CatalogModel, error)
 	return out, nil
 }
 
-func (perchCatalog) Search(_ context.Context, q string) ([]CatalogModel, error) {
-	return []CatalogModel{{ID: "org/" + q + "-GGUF", Name: q, Downloads: 5, Quants: []Quant{{Name: "Q4_K_M", Ref: "hf.co/org/" + q + "-GGUF:Q4_K_M", Size: 1 << 30}}}}, nil
+func (perchCatalog) Search(_ context.Context, q string) ([]perchwire.CatalogModel, error) {
+	return []perchwire.CatalogModel{{ID: "org/" + q + "-GGUF", Name: q, Downloads: 5, Quants: []perchwire.Quant{{Name: "Q4_K_M", Ref: "hf.co/org/" + q + "-GGUF:Q4_K_M", Size: 1 << 30}}}}, nil
 }
 
-func (perchCatalog) Inspect(_ context.Context, ref string) (RemoteModel, error) {
+func (perchCatalog) Inspect(_ context.Context, ref string) (perchwire.RemoteModel, error) {
 	if strings.Contains(ref, "nope") {
-		return RemoteModel{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, ref)
+		return perchwire.RemoteModel{}, fmt.Errorf("%w: %s", engine.ErrUnknownModel, ref)
 	}
-	return RemoteModel{Ref: ref, Architecture: "qwen2", Layers: 28, ContextLength: 32768, SizeBytes: 4 << 30}, nil
+	return perchwire.RemoteModel{Ref: ref, Architecture: "qwen2", Layers: 28, ContextLength: 32768, SizeBytes: 4 << 30}, nil
 }
 
 // Option changes the dependencies of a test server.

@@ -76,7 +76,7 @@ func (a *perchAPI) uploadChunk(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *perchAPI) uploadFinish(w http.ResponseWriter, r *http.Request) error {
-	var m LibraryModel
+	var m perchwire.LibraryModel
 	err := a.uploads.Finish(r.Context(), r.PathValue("id"), func(ctx context.Context, path, name string) (err error) {
 		m, err = a.importer.Import(ctx, path, name)
 		return err

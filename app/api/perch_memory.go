@@ -60,7 +60,7 @@ func (a *perchAPI) memoryEvents(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *perchAPI) fitRoute(w http.ResponseWriter, r *http.Request) error {
-	var q FitQuery
+	var q perchwire.FitQuery
 	if err := decodeBody(r, &q); err != nil {
 		return err
 	}

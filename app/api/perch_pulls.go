@@ -6,6 +6,7 @@ import (
 
 	"github.com/perchapp/perch/app/library/pulls"
 	"github.com/perchapp/perch/app/wire"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 )
 
 // Downloads the UI starts run in the server, in app/library/pulls; these are their routes.
@@ -15,7 +16,7 @@ import (
 type puller struct{ lib Library }
 
 func (p puller) Pull(ctx context.Context, ref string, progress func(pulls.Progress)) error {
-	return p.lib.Pull(ctx, ref, func(pp PullProgress) {
+	return p.lib.Pull(ctx, ref, func(pp perchwire.PullProgress) {
 		progress(pulls.Progress{Phase: string(pp.Phase), Digest: pp.Digest, Total: pp.Total, Completed: pp.Completed,
 			BytesPerSecond: pp.BytesPerSecond, ETA: pp.ETA})
 	})

@@ -13,7 +13,7 @@ import (
 
 // StorageReporter reports the folders models live in (the model store).
 type StorageReporter interface {
-	Storage(ctx context.Context) []StorageDir
+	Storage(ctx context.Context) []perchwire.StorageDir
 }
 
 func (a *perchAPI) storageGet(w http.ResponseWriter, r *http.Request) error {

@@ -15,15 +15,16 @@ import (
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/catalog"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine/sharedtest"
 	"github.com/perchapp/perch/engine/synth/synthtest"
 )
 
 // listedModel is what GET /perch/models says of one model, as the UI reads it.
 type listedModel struct {
-	Name        string   `json:"name"`
-	DisplayName string   `json:"display_name"`
-	Fit         *api.Fit `json:"fit"`
+	Name        string         `json:"name"`
+	DisplayName string         `json:"display_name"`
+	Fit         *perchwire.Fit `json:"fit"`
 }
 
 // TestPerchModelsNamesAndFits: the model list names models as people do, from the GGUF
@@ -79,7 +80,7 @@ func TestPerchModelsNamesAndFits(t *testing.T) {
 		}
 	}
 	tm := got["tiny"]
-	if tm.Fit == nil || tm.Fit.Verdict != api.VerdictFits || tm.Fit.TotalBytes <= 0 || tm.Fit.ContextLength <= 0 {
+	if tm.Fit == nil || tm.Fit.Verdict != perchwire.VerdictFits || tm.Fit.TotalBytes <= 0 || tm.Fit.ContextLength <= 0 {
 		t.Errorf("tiny: fit %+v, want fits with a memory need and the context it assumes", tm.Fit)
 	}
 }

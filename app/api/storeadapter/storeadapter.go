@@ -14,6 +14,7 @@ import (
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/catalog"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/memplan"
 )
@@ -41,12 +42,12 @@ func New(s *library.Store) *Store { return &Store{s: s} }
 
 var _ api.Library = (*Store)(nil)
 
-func (a *Store) List(ctx context.Context) ([]api.LibraryModel, error) {
+func (a *Store) List(ctx context.Context) ([]perchwire.LibraryModel, error) {
 	ms, err := a.s.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.LibraryModel, len(ms))
+	out := make([]perchwire.LibraryModel, len(ms))
 	for i, m := range ms {
 		out[i] = modelOf(m)
 	}
@@ -54,10 +55,10 @@ func (a *Store) List(ctx context.Context) ([]api.LibraryModel, error) {
 }
 
 // Get adds what the GGUF header says (embedding model, fill-in-the-middle, metadata).
-func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) {
+func (a *Store) Get(ctx context.Context, name string) (perchwire.LibraryModel, error) {
 	m, err := a.s.Get(ctx, name)
 	if err != nil {
-		return api.LibraryModel{}, invalid("model", err)
+		return perchwire.LibraryModel{}, invalid("model", err)
 	}
 	out := modelOf(m)
 	info, err := a.s.Info(ctx, name)
@@ -93,12 +94,12 @@ func (a *Store) Get(ctx context.Context, name string) (api.LibraryModel, error) 
 // modelOf is a library model as the API shows it. A models-directory file is not
 // hashed; its identity (from path, size and time) stands in for the digest, which Ollama
 // clients expect to be there.
-func modelOf(m library.Model) api.LibraryModel {
+func modelOf(m library.Model) perchwire.LibraryModel {
 	digest := m.Digest
 	if digest == "" {
 		digest = strings.TrimPrefix(m.Ref().Digest, "file:")
 	}
-	return api.LibraryModel{
+	return perchwire.LibraryModel{
 		Name: m.Name, DisplayName: m.DisplayName, Digest: digest, Size: m.Size, Path: m.Path, Architecture: m.Architecture, ParameterCount: m.ParameterCount,
 		Quantization: m.Quantization, ContextLength: int(m.ContextLength), ModifiedAt: m.ModifiedAt,
 		Template: m.Template, System: m.System, License: m.License, Params: m.Params, External: m.External,
@@ -129,9 +130,9 @@ func invalid(param string, err error) error {
 }
 
 // Pull passes the library's progress on; its statuses are already Ollama's words.
-func (a *Store) Pull(ctx context.Context, ref string, progress func(api.PullProgress)) error {
+func (a *Store) Pull(ctx context.Context, ref string, progress func(perchwire.PullProgress)) error {
 	_, err := a.s.Pull(ctx, ref, func(p library.Progress) {
-		progress(api.PullProgress{Phase: api.PhaseOf(p.Status), Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed,
+		progress(perchwire.PullProgress{Phase: perchwire.PhaseOf(p.Status), Status: p.Status, Digest: p.Digest, Total: p.Total, Completed: p.Completed,
 			BytesPerSecond: p.BytesPerSecond, ETA: p.ETA})
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/library/catalog"
 	"github.com/perchapp/perch/app/library/ggufmeta"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/format"
 	"github.com/perchapp/perch/engine/memplan"
@@ -61,10 +62,10 @@ func (a *Store) Provide(d *api.Deps, uploadDir string) {
 }
 
 // Import implements api.ModelImporter.
-func (a *Store) Import(ctx context.Context, path, name string) (api.LibraryModel, error) {
+func (a *Store) Import(ctx context.Context, path, name string) (perchwire.LibraryModel, error) {
 	m, err := a.s.Import(ctx, path, name)
 	if err != nil {
-		return api.LibraryModel{}, err
+		return perchwire.LibraryModel{}, err
 	}
 	return modelOf(m), nil
 }
@@ -93,7 +94,7 @@ func (a *Store) budget(ctx context.Context) (memplan.Budget, []memplan.Resident,
 	return memplan.BudgetFor(m, used), res, m.Backend(), nil
 }
 
-func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []memplan.Resident, backend memplan.Backend) (api.Fit, error) {
+func (a *Store) judge(s memplan.Shape, q perchwire.FitQuery, b memplan.Budget, res []memplan.Resident, backend memplan.Backend) (perchwire.Fit, error) {
 	kv, flash := q.KVType, ""
 	if a.cacheNow != nil {
 		k, f := a.cacheNow()
@@ -112,10 +113,10 @@ func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []m
 	// No context asked: the default context the server would pick (as docs/fit-table.md).
 	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, FlashAttn: flash, Backend: backend}, b, res)
 	if err != nil {
-		return api.Fit{}, err
+		return perchwire.Fit{}, err
 	}
 	verdict := string(f.Verdict)
-	return api.Fit{
+	return perchwire.Fit{
 		WeightsBytes: f.WeightsBytes, KVBytes: f.KVBytes + f.StateBytes, ComputeBytes: f.ComputeBytes + f.OutputBytes,
 		OverheadBytes: f.OverheadBytes, TotalBytes: f.TotalBytes, BudgetBytes: f.BudgetBytes, Verdict: verdict,
 		ContextLength: f.Options.Context, MaxContext: f.MaxCtx, Message: f.Message,
@@ -124,7 +125,7 @@ func (a *Store) judge(s memplan.Shape, q api.FitQuery, b memplan.Budget, res []m
 
 // Fit implements api.FitEstimator for installed models (their file) and references (the remote
 // header, read without downloading).
-func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
+func (a *Store) Fit(ctx context.Context, q perchwire.FitQuery) (perchwire.Fit, error) {
 	var (
 		s   memplan.Shape
 		err error
@@ -135,11 +136,11 @@ func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
 		s, err = a.remoteShape(ctx, q.Ref)
 	}
 	if err != nil {
-		return api.Fit{}, err
+		return perchwire.Fit{}, err
 	}
 	b, res, backend, err := a.budget(ctx)
 	if err != nil {
-		return api.Fit{}, err
+		return perchwire.Fit{}, err
 	}
 	return a.judge(s, q, b, res, backend)
 }
@@ -147,18 +148,18 @@ func (a *Store) Fit(ctx context.Context, q api.FitQuery) (api.Fit, error) {
 // FitModels implements api.ModelsFitter: each installed model judged at its own context
 // (FollowContext), else the server's default, against one reading of the machine's memory. A model that cannot be judged is left
 // out rather than failing the list.
-func (a *Store) FitModels(ctx context.Context, names []string) (map[string]api.Fit, error) {
+func (a *Store) FitModels(ctx context.Context, names []string) (map[string]perchwire.Fit, error) {
 	b, res, backend, err := a.budget(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]api.Fit, len(names))
+	out := make(map[string]perchwire.Fit, len(names))
 	for _, name := range names {
 		s, err := a.installedShape(ctx, name)
 		if err != nil {
 			continue
 		}
-		q := api.FitQuery{Model: name}
+		q := perchwire.FitQuery{Model: name}
 		if a.ctxFor != nil {
 			q.ContextLength = a.ctxFor(name)
 		}
@@ -213,26 +214,26 @@ func (a *Store) rememberShape(ref string, info ggufmeta.Info) (memplan.Shape, er
 }
 
 // Inspect implements api.Catalog: the header of any reference, without the weights.
-func (a *Store) Inspect(ctx context.Context, ref string) (api.RemoteModel, error) {
+func (a *Store) Inspect(ctx context.Context, ref string) (perchwire.RemoteModel, error) {
 	info, err := a.s.Inspect(ctx, ref)
 	if err != nil {
-		return api.RemoteModel{}, err
+		return perchwire.RemoteModel{}, err
 	}
 	_, _ = a.rememberShape(ref, info) // only an optimisation for the Fit that follows
-	return api.RemoteModel{Ref: ref, Architecture: info.Architecture, Parameters: info.ParameterCount, Quantization: info.Quantization,
+	return perchwire.RemoteModel{Ref: ref, Architecture: info.Architecture, Parameters: info.ParameterCount, Quantization: info.Quantization,
 		Layers: int(info.BlockCount), Heads: int(info.HeadCount), KVHeads: int(info.HeadCountKV), ContextLength: int(info.ContextLength),
 		HasChatTemplate: info.ChatTemplate != "", SizeBytes: info.FileSize}, nil
 }
 
 // Catalog implements api.Catalog: the curated entries matching query, each quantization judged
 // from the catalog's recorded shape (no network).
-func (a *Store) Catalog(ctx context.Context, query string) ([]api.CatalogModel, error) {
+func (a *Store) Catalog(ctx context.Context, query string) ([]perchwire.CatalogModel, error) {
 	entries := a.catalog.Search(query)
 	b, res, backend, err := a.budget(ctx)
 	haveBudget := err == nil
-	out := make([]api.CatalogModel, 0, len(entries))
+	out := make([]perchwire.CatalogModel, 0, len(entries))
 	for _, e := range entries {
-		cm := api.CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description + " " + e.Suits(),
+		cm := perchwire.CatalogModel{ID: e.ID, Name: e.Name, Publisher: e.Publisher, Description: e.Description + " " + e.Suits(),
 			Tags: slices.Clone(e.Tasks), ContextLength: int(e.Shape.ContextLength), Recommended: true}
 		if slices.Contains(e.Languages, "ko") {
 			cm.Tags = append(cm.Tags, "korean")
@@ -240,10 +241,10 @@ func (a *Store) Catalog(ctx context.Context, query string) ([]api.CatalogModel, 
 		// Ollama writes "8.0B"; the catalog, "8B".
 		cm.Parameters = strings.Replace(format.OllamaParams(e.Shape.Parameters), ".0B", "B", 1)
 		for _, q := range e.Quants {
-			qv := api.Quant{Name: q.Name, Ref: e.Ref(q.Name), Size: q.Size, Recommended: strings.EqualFold(q.Name, e.Recommended)}
+			qv := perchwire.Quant{Name: q.Name, Ref: e.Ref(q.Name), Size: q.Size, Recommended: strings.EqualFold(q.Name, e.Recommended)}
 			if haveBudget {
 				if s, err := memplan.ApproxShape(e.Summary(q)); err == nil {
-					if f, err := a.judge(s, api.FitQuery{}, b, res, backend); err == nil {
+					if f, err := a.judge(s, perchwire.FitQuery{}, b, res, backend); err == nil {
 						qv.Fit = &f
 					}
 				}
@@ -257,7 +258,7 @@ func (a *Store) Catalog(ctx context.Context, query string) ([]api.CatalogModel, 
 
 // Search implements api.Catalog: Hugging Face repositories with GGUF files. Sizes and fits are
 // unknown until a quantization is inspected.
-func (a *Store) Search(ctx context.Context, query string) ([]api.CatalogModel, error) {
+func (a *Store) Search(ctx context.Context, query string) ([]perchwire.CatalogModel, error) {
 	h := a.s.HF()
 	if h == nil {
 		return nil, errors.New("Hugging Face search is not configured")
@@ -266,14 +267,14 @@ func (a *Store) Search(ctx context.Context, query string) ([]api.CatalogModel, e
 	if err != nil {
 		return nil, fmt.Errorf("search Hugging Face: %w", err)
 	}
-	out := make([]api.CatalogModel, 0, len(rs))
+	out := make([]perchwire.CatalogModel, 0, len(rs))
 	for _, r := range rs {
-		cm := api.CatalogModel{ID: r.Repo, Name: r.Repo, Downloads: int64(r.Downloads), Quants: []api.Quant{}}
+		cm := perchwire.CatalogModel{ID: r.Repo, Name: r.Repo, Downloads: int64(r.Downloads), Quants: []perchwire.Quant{}}
 		if i := strings.IndexByte(r.Repo, '/'); i > 0 {
 			cm.Publisher = r.Repo[:i]
 		}
 		for _, q := range r.Quants {
-			cm.Quants = append(cm.Quants, api.Quant{Name: q, Ref: "hf.co/" + r.Repo + ":" + q})
+			cm.Quants = append(cm.Quants, perchwire.Quant{Name: q, Ref: "hf.co/" + r.Repo + ":" + q})
 		}
 		out = append(out, cm)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/app/library/catalog"
+	perchwire "github.com/perchapp/perch/app/wire/perch"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/memplan"
 	"github.com/perchapp/perch/engine/sharedtest"
@@ -43,14 +44,14 @@ func TestPerchLibraryUI(t *testing.T) {
 		t.Error("an imported model is marked external")
 	}
 
-	f, err := u.Fit(ctx, api.FitQuery{Model: "stories"})
+	f, err := u.Fit(ctx, perchwire.FitQuery{Model: "stories"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Verdict != api.VerdictFits || f.ContextLength != 2048 || f.WeightsBytes <= 0 || f.KVBytes <= 0 || f.TotalBytes < f.WeightsBytes {
+	if f.Verdict != perchwire.VerdictFits || f.ContextLength != 2048 || f.WeightsBytes <= 0 || f.KVBytes <= 0 || f.TotalBytes < f.WeightsBytes {
 		t.Errorf("fit %+v", f)
 	}
-	if _, err := u.Fit(ctx, api.FitQuery{Model: "missing"}); err == nil {
+	if _, err := u.Fit(ctx, perchwire.FitQuery{Model: "missing"}); err == nil {
 		t.Error("a fit for a missing model")
 	}
 
@@ -61,7 +62,7 @@ func TestPerchLibraryUI(t *testing.T) {
 	if info.Architecture != "llama" || info.Layers != 5 || info.KVHeads != 4 || info.SizeBytes != 1185376 {
 		t.Errorf("inspect %+v", info)
 	}
-	if f, err := u.Fit(ctx, api.FitQuery{Ref: gguf, ContextLength: 512}); err != nil || f.ContextLength != 512 {
+	if f, err := u.Fit(ctx, perchwire.FitQuery{Ref: gguf, ContextLength: 512}); err != nil || f.ContextLength != 512 {
 		t.Errorf("fit of a reference: %+v, %v", f, err)
 	}
 }
@@ -75,7 +76,7 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rank := map[string]int{api.VerdictFits: 0, api.VerdictTight: 1, api.VerdictTooLarge: 2}
+	rank := map[string]int{perchwire.VerdictFits: 0, perchwire.VerdictTight: 1, perchwire.VerdictTooLarge: 2}
 	verdicts := map[int64]map[string]string{}
 	for _, gb := range []int64{8, 16, 32, 64} {
 		u := storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(gb), nil, 1, "")
@@ -99,7 +100,7 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	}
 	tooLarge8 := 0
 	for ref, v8 := range verdicts[8] {
-		if v8 == api.VerdictTooLarge {
+		if v8 == perchwire.VerdictTooLarge {
 			tooLarge8++
 		}
 		prev := v8
@@ -125,11 +126,11 @@ func TestPerchCatalogVerdicts(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var rec struct {
-		Model api.CatalogModel `json:"model"`
-		Quant api.Quant        `json:"quant"`
+		Model perchwire.CatalogModel `json:"model"`
+		Quant perchwire.Quant        `json:"quant"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil || resp.StatusCode != http.StatusOK ||
-		rec.Quant.Fit == nil || rec.Quant.Fit.Verdict != api.VerdictFits {
+		rec.Quant.Fit == nil || rec.Quant.Fit.Verdict != perchwire.VerdictFits {
 		t.Fatalf("no recommendation for a 32 GB Mac: %d %+v %v", resp.StatusCode, rec, err)
 	}
 	t.Logf("recommended for a 32 GB Mac (Korean): %s (%s, %d bytes)", rec.Model.Name, rec.Quant.Ref, rec.Quant.Size)
@@ -162,7 +163,7 @@ func TestPerchCatalogBadgesAreTheFitTable(t *testing.T) {
 				if q.Fit.Verdict != string(want.Verdict) || q.Fit.ContextLength != want.Context {
 					t.Errorf("%d GB %s: badge %s at %d, table %s at %d", gb, q.Ref, q.Fit.Verdict, q.Fit.ContextLength, want.Verdict, want.Context)
 				}
-				if gb == 32 && m.ID == "gemma-3-12b-it" && q.Fit.Verdict != api.VerdictFits {
+				if gb == 32 && m.ID == "gemma-3-12b-it" && q.Fit.Verdict != perchwire.VerdictFits {
 					t.Errorf("Gemma 3 12B %s on a 32 GB Mac: %s", q.Name, q.Fit.Message)
 				}
 			}
