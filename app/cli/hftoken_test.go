@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,25 +18,7 @@ import (
 func TestSettingsHFToken(t *testing.T) {
 	e := newLibEnv(t)
 	e.hub.AddRepo("test/Gated-GGUF", true, fakehub.File{Path: "stories260K-Q8_0.gguf", Data: fakehub.ReadFile(t, e.storiesPath)})
-	app, err := openApp(serveFlags{host: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	srv := httptest.NewServer(app.server.Handler())
-	defer srv.Close()
-	do := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, strings.TrimSpace(string(b))
-	}
+	_, do := openLive(t)
 	const pull = `{"model":"hf.co/test/Gated-GGUF","stream":false}`
 	if code, body := do("GET", "/perch/settings/hf-token", ""); code != 200 || body != `{"set":false}` {
 		t.Fatalf("no token yet: %d %s", code, body)
@@ -100,25 +80,7 @@ func TestSettingsDownloadDirAndStorage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PERCH_MODELS_DIRS", models)
-	app, err := openApp(serveFlags{host: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	srv := httptest.NewServer(app.server.Handler())
-	defer srv.Close()
-	do := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, strings.TrimSpace(string(b))
-	}
+	_, do := openLive(t)
 	if code, body := do("POST", "/api/pull", `{"model":"hf.co/test/Stories-GGUF:Q4_K_M","stream":false}`); code != 200 {
 		t.Fatalf("first pull: %d %s", code, body)
 	}

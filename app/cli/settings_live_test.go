@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,25 +32,7 @@ func TestSettingsCacheTypeAppliesToNextLoad(t *testing.T) {
 	}
 	t.Setenv("PERCH_HOME", t.TempDir())
 	t.Setenv("PERCH_MODELS_DIRS", dir)
-	app, err := openApp(serveFlags{host: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	srv := httptest.NewServer(app.server.Handler())
-	defer srv.Close()
-	do := func(method, path, body string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
+	app, do := openLive(t)
 	kvOfLoad := func(want string) int64 {
 		t.Helper()
 		if code, body := do("POST", "/perch/models/load", `{"name":"synth-tiny"}`); code != http.StatusOK {
@@ -101,7 +81,7 @@ func TestSettingsCacheTypeAppliesToNextLoad(t *testing.T) {
 		t.Errorf("a refused change was saved: %q %q", s.KVType, s.FlashAttn)
 	}
 	// A request that turns flash attention off meets the q8_0 default: refused before loading.
-	_, err = app.engine.Load(context.Background(), "synth-tiny", engine.LoadOptions{FlashAttn: "off"}, nil)
+	_, err := app.engine.Load(context.Background(), "synth-tiny", engine.LoadOptions{FlashAttn: "off"}, nil)
 	var ee *engine.Error
 	if !errors.As(err, &ee) || ee.Kind != engine.KindInvalid || !strings.Contains(ee.Message, "needs flash attention") {
 		t.Errorf("load with flash attention off and a q8_0 cache: %v", err)
@@ -130,27 +110,14 @@ func TestSettingsKeepAliveAppliesAtOnce(t *testing.T) {
 	}
 	t.Setenv("PERCH_HOME", t.TempDir())
 	t.Setenv("PERCH_MODELS_DIRS", dir)
-	app, err := openApp(serveFlags{host: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	srv := httptest.NewServer(app.server.Handler())
-	defer srv.Close()
+	app, call := openLive(t)
 	do := func(method, path, body string) string {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		code, b := call(method, path, body)
+		if code != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, code, b)
 		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-		}
-		return string(b)
+		return b
 	}
 	body := do("PUT", "/perch/settings", `{"keep_alive":"2h"}`)
 	if strings.Contains(body, `"keep_alive"]`) || strings.Contains(body, `"keep_alive",`) {
