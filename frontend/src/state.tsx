@@ -7,7 +7,7 @@ import { models as modelsApi, pulls as pullsApi } from './api/models';
 import { settingsApi } from './api/settings';
 import { system } from './api/system';
 import type { Language, Model, Pull, SettingsPatch, SettingsView, Status, Theme } from './api/types';
-import { usePageVisible } from './lib/visibility';
+import { useVisibleStream } from './lib/visibility';
 
 export type View = 'chat' | 'documents' | 'models' | 'memory' | 'tokens' | 'settings';
 export interface Route {
@@ -262,36 +262,22 @@ export function AppProvider({ children }: { children: ReactNode }) {
  */
 function usePullEvents(setPulls: (p: Pull[]) => void, refreshModels: () => Promise<void>, reconnects: number) {
   const done = useRef(new Set<string>());
-  const visible = usePageVisible();
-  useEffect(() => {
-    if (!visible) return;
-    const abort = new AbortController();
-    let timer: number | undefined;
-    const connect = () => {
-      pullsApi
-        .events((ev) => {
-          const list = ev.pulls ?? [];
-          setPulls(list);
-          let fresh = false;
-          for (const p of list) {
-            if (p.state === 'done' && !done.current.has(p.id)) {
-              done.current.add(p.id);
-              fresh = true;
-            }
+  useVisibleStream(
+    (signal) =>
+      pullsApi.events((ev) => {
+        const list = ev.pulls ?? [];
+        setPulls(list);
+        let fresh = false;
+        for (const p of list) {
+          if (p.state === 'done' && !done.current.has(p.id)) {
+            done.current.add(p.id);
+            fresh = true;
           }
-          if (fresh) void refreshModels();
-        }, abort.signal)
-        .catch(() => undefined)
-        .finally(() => {
-          if (!abort.signal.aborted) timer = window.setTimeout(connect, 2000);
-        });
-    };
-    connect();
-    return () => {
-      abort.abort();
-      window.clearTimeout(timer);
-    };
-  }, [refreshModels, setPulls, visible, reconnects]);
+        }
+        if (fresh) void refreshModels();
+      }, signal),
+    reconnects,
+  );
 }
 
 /** The downloads still going (or waiting, or paused): what the Models badge counts. */

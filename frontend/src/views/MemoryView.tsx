@@ -3,7 +3,7 @@ import { errorText } from '../api/client';
 import { memory } from '../api/memory';
 import { models as modelsApi } from '../api/models';
 import { roomFor } from '../lib/headroom';
-import { usePageVisible } from '../lib/visibility';
+import { useVisibleStream } from '../lib/visibility';
 import type { MemoryView as Sample, ModelMemory } from '../api/types';
 import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
@@ -17,33 +17,19 @@ function useMemory(): { sample: Sample | null; live: boolean; history: number[] 
   const [sample, setSample] = useState<Sample | null>(null);
   const [history, setHistory] = useState<number[]>([]);
   const [live, setLive] = useState(false);
-  const visible = usePageVisible();
-  useEffect(() => {
-    if (!visible) return;
-    const abort = new AbortController();
-    let timer: number | undefined;
-    const connect = () => {
-      memory
-        .events((ev) => {
-          if ('models' in ev) {
-            setSample(ev);
-            setLive(true);
-            const used = ev.system?.used_bytes;
-            if (used !== undefined) setHistory((h) => [...h.slice(-(HISTORY - 1)), used]);
-          }
-        }, abort.signal)
-        .catch(() => undefined)
-        .finally(() => {
-          setLive(false);
-          if (!abort.signal.aborted) timer = window.setTimeout(connect, 2000);
-        });
-    };
-    connect();
-    return () => {
-      abort.abort();
-      window.clearTimeout(timer);
-    };
-  }, [visible]);
+  useVisibleStream(
+    (signal) =>
+      memory.events((ev) => {
+        if ('models' in ev) {
+          setSample(ev);
+          setLive(true);
+          const used = ev.system?.used_bytes;
+          if (used !== undefined) setHistory((h) => [...h.slice(-(HISTORY - 1)), used]);
+        }
+      }, signal),
+    0,
+    () => setLive(false),
+  );
   return { sample, live, history };
 }
 
