@@ -274,11 +274,11 @@ func openApp(f serveFlags) (_ *App, err error) {
 		FollowCache(func() (string, string) { c := settings.Get(); return c.KVType, c.FlashAttn }).
 		FollowContext(func(m string) int { return modelDefaults(settings.Get(), m).ContextLength }).
 		Provide(&d, filepath.Join(paths.Data, "uploads"))
-	keep, _ := config.ParseKeepAlive(s.KeepAlive)
 	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),
-		DefaultKeepAlive: keep, KeepAliveFor: func(m string) *time.Duration { return liveDefaults(settings.Get(), m).KeepAlive },
-		Version: versionString, Logger: log,
+		// The model's own keep-alive, else the settings' one, read at each request.
+		KeepAliveFor: func(m string) *time.Duration { return liveDefaults(settings.Get(), m).KeepAlive },
+		Version:      versionString, Logger: log,
 		Restart: f.restart, FixedAPIKey: f.apiKey != "" || os.Getenv("PERCH_API_KEY") != "",
 	}, d)
 	app.server.OnListen(func(addr string) {
