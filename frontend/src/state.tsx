@@ -120,8 +120,14 @@ export function AppProvider({ children }: { children: ReactNode }) {
   useEffect(() => onUnreachable(() => setOffline(true)), []);
 
   useEffect(() => {
-    const onHash = () => setRoute(parseHash(window.location.hash));
+    const onHash = () => {
+      const next = parseHash(window.location.hash);
+      setRoute((r) => (hashOf(r) === hashOf(next) ? r : next));
+    };
     window.addEventListener('hashchange', onHash);
+    // The hash may have changed between the first render and this listener (a link followed
+    // while the page was still starting): read it once more.
+    onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
