@@ -33,8 +33,10 @@ type Store struct {
 	cacheNow func() (kvType, flashAttn string)
 	// ctxFor, when set, gives an installed model's own context (FollowContext).
 	ctxFor func(model string) int
-	mu     sync.Mutex
-	shapes map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
+	// defaultCtx is the server's default context (DefaultContext); 0: chosen per model.
+	defaultCtx int
+	mu         sync.Mutex
+	shapes     map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
 }
 
 // New wraps s.

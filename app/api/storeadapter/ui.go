@@ -45,9 +45,18 @@ func (a *Store) FollowCache(now func() (kvType, flashAttn string)) *Store {
 }
 
 // FollowContext makes the installed models' fit badges judge each model at the context that
-// ctxFor gives it (its own context from the saved settings; 0 for the server's default).
+// ctxFor gives it (its own context from the saved settings; 0 for the server's default,
+// DefaultContext).
 func (a *Store) FollowContext(ctxFor func(model string) int) *Store {
 	a.ctxFor = ctxFor
+	return a
+}
+
+// DefaultContext makes a fit estimate that names no context judge at n, the server's default
+// context (settings.context_length as the engine started with it), as a load would get it;
+// 0 leaves it to memplan (the largest context that fits, up to its default).
+func (a *Store) DefaultContext(n int) *Store {
+	a.defaultCtx = n
 	return a
 }
 
@@ -106,11 +115,14 @@ func (a *Store) judge(s memplan.Shape, q perchwire.FitQuery, b memplan.Budget, r
 	if kv == "" {
 		kv = a.kvType
 	}
+	if q.ContextLength == 0 {
+		q.ContextLength = a.defaultCtx
+	}
 	slots := q.Slots
 	if slots <= 0 {
 		slots = a.slots
 	}
-	// No context asked: the default context the server would pick (as docs/fit-table.md).
+	// No context at all: the context the server would pick (as docs/fit-table.md).
 	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, FlashAttn: flash, Backend: backend}, b, res)
 	if err != nil {
 		return perchwire.Fit{}, err

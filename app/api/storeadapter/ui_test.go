@@ -201,3 +201,39 @@ func TestPerchFitFollowsModelContext(t *testing.T) {
 		}
 	}
 }
+
+// TestPerchFitFollowsServerContext: with a server-wide default context in the settings, the
+// badges judge what a load would get: an installed model without a context of its own and every
+// catalog quantization at that context (capped to what the model was trained for), not at the
+// largest context that fits.
+func TestPerchFitFollowsServerContext(t *testing.T) {
+	ctx := context.Background()
+	store, err := library.Open(t.TempDir(), library.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(32), func() []engine.Status { return nil }, 4, "").
+		FollowContext(func(string) int { return 0 }).
+		DefaultContext(1024)
+	if _, err := u.Import(ctx, sharedtest.Model(t, "stories260K.gguf"), "stories"); err != nil {
+		t.Fatal(err)
+	}
+	fits, err := u.FitModels(ctx, []string{"stories:latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := fits["stories:latest"]; f.ContextLength != 1024 {
+		t.Errorf("installed model judged at %d, want the server's 1024", f.ContextLength)
+	}
+	ms, err := u.Catalog(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		for _, q := range m.Quants {
+			if q.Fit != nil && q.Fit.ContextLength != min(1024, m.ContextLength) {
+				t.Errorf("%s judged at %d, want %d", q.Ref, q.Fit.ContextLength, min(1024, m.ContextLength))
+			}
+		}
+	}
+}
