@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/perchapp/perch/app/docs"
-	"github.com/perchapp/perch/app/docs/extract"
 	"github.com/perchapp/perch/app/wire"
 
 	"github.com/perchapp/perch/app/chats"
@@ -294,7 +293,7 @@ func collectionError(err error) error {
 	status := 0
 	switch {
 	case errors.As(err, &skip):
-		status, code = http.StatusUnprocessableEntity, skipCode(skip.Err)
+		status, code = http.StatusUnprocessableEntity, docs.SkipCode(skip.Err)
 	case errors.Is(err, docs.ErrNotFound):
 		status, code = http.StatusNotFound, "not_found"
 	case errors.Is(err, docs.ErrNotAllowed): // the reading policy: the UI words it in the user's language
@@ -319,20 +318,6 @@ func collectionError(err error) error {
 		msg = strings.TrimPrefix(msg, prefix)
 	}
 	return &apiError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
-}
-
-func skipCode(err error) string {
-	switch {
-	case errors.Is(err, extract.ErrUnsupported):
-		return "unsupported_file"
-	case errors.Is(err, extract.ErrBinary):
-		return "binary_file"
-	case errors.Is(err, extract.ErrNoText):
-		return "no_text"
-	case errors.Is(err, extract.ErrUnreadable):
-		return "unreadable_file"
-	}
-	return "not_indexable"
 }
 
 // citeError words a failure to cite a chat's collection (app/docs): an unknown collection

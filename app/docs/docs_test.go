@@ -88,16 +88,21 @@ func TestIndexFolder(t *testing.T) {
 	s, emb, c, dir, events := indexed(t)
 	ctx := context.Background()
 
-	// Skips carry their reasons.
-	reasons := map[string]string{}
+	// Skips carry their reasons, and codes for the UI to word in the user's language.
+	reasons, codes := map[string]string{}, map[string]string{}
 	for _, p := range events {
 		if p.Phase == "file" && p.Status == Skipped {
 			reasons[filepath.Base(p.Path)] = p.Reason
+			codes[filepath.Base(p.Path)] = p.Code
 		}
 	}
-	for file, want := range map[string]string{"scan.pdf": "no text layer", "photo.png": "images hold no text", "data.dat": "not text"} {
-		if !strings.Contains(reasons[file], want) {
-			t.Errorf("%s skipped with %q, want a reason mentioning %q", file, reasons[file], want)
+	for file, want := range map[string][2]string{
+		"scan.pdf":  {"no text layer", SkipNoText},
+		"photo.png": {"images hold no text", SkipUnsupported},
+		"data.dat":  {"not text", SkipBinary},
+	} {
+		if !strings.Contains(reasons[file], want[0]) || codes[file] != want[1] {
+			t.Errorf("%s skipped with %q (%s), want a reason mentioning %q (%s)", file, reasons[file], codes[file], want[0], want[1])
 		}
 	}
 	if last := events[len(events)-1]; last.Phase != "done" || last.Done != 9 || last.Total != 9 {

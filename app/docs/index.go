@@ -97,7 +97,7 @@ func (s *Store) addOne(ctx context.Context, collectionID int64, src source) (Add
 		return Added{}, err
 	}
 	if !src.direct && int64(len(src.data)) > s.opt.MaxFileBytes {
-		return Added{}, &SkipError{Name: src.name, Reason: fmt.Sprintf("the file is %d MiB; the limit is %d MiB", len(src.data)>>20, s.opt.MaxFileBytes>>20), Err: ErrInvalid}
+		return Added{}, &SkipError{Name: src.name, Reason: fmt.Sprintf("the file is %d MiB; the limit is %d MiB", len(src.data)>>20, s.opt.MaxFileBytes>>20), Err: ErrTooLarge}
 	}
 	unlock, err := s.lock(ctx, collectionID, true)
 	if err != nil {
@@ -478,6 +478,8 @@ type Progress struct {
 	Phase  string `json:"phase"`
 	Path   string `json:"path,omitempty"`
 	Status string `json:"status,omitempty"`
+	// Code and Reason say why a file was skipped (Skip).
+	Code   string `json:"code,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	// Passages of this file (file), or embedded so far of Of (embed).
 	Passages int `json:"passages,omitempty"`
@@ -503,9 +505,11 @@ type Summary struct {
 	PassagesPerSecond float64 `json:"passages_per_second"`
 }
 
-// Skip is a file not indexed and why.
+// Skip is a file not indexed and why: Code for the UI to word in the user's language
+// (SkipUnsupported, ...), Reason in English with the particulars.
 type Skip struct {
 	Path   string `json:"path"`
+	Code   string `json:"code"`
 	Reason string `json:"reason"`
 }
 
@@ -561,7 +565,7 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 			if p == walkDir {
 				return err
 			}
-			run.skip(p, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
+			run.skip(p, SkipUnreadable, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
 			return nil
 		}
 		if cerr := ctx.Err(); cerr != nil {
@@ -584,8 +588,8 @@ func (s *Store) AddFolder(ctx context.Context, collectionID int64, dir string, p
 		if rel, err := filepath.Rel(walkDir, p); err == nil {
 			p = filepath.Join(dir, rel)
 		}
-		if why := allowedFile(r, found); why != "" {
-			run.skip(p, why)
+		if code, why := allowedFile(r, found); code != "" {
+			run.skip(p, code, why)
 			return nil
 		}
 		files = append(files, p)
@@ -664,10 +668,10 @@ type run struct {
 
 func (r *run) elapsed() int64 { return r.s.now().Sub(r.start).Milliseconds() }
 
-func (r *run) skip(path, reason string) {
+func (r *run) skip(path, code, reason string) {
 	r.sum.Skipped++
-	r.sum.Skips = append(r.sum.Skips, Skip{Path: path, Reason: reason})
-	r.progress(Progress{Phase: "file", Path: path, Status: Skipped, Reason: reason, Done: r.done, Total: r.total, Embedded: r.sum.Embedded, Elapsed: r.elapsed()})
+	r.sum.Skips = append(r.sum.Skips, Skip{Path: path, Code: code, Reason: reason})
+	r.progress(Progress{Phase: "file", Path: path, Status: Skipped, Code: code, Reason: reason, Done: r.done, Total: r.total, Embedded: r.sum.Embedded, Elapsed: r.elapsed()})
 }
 
 func (r *run) finish() Summary {
@@ -687,25 +691,25 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 	r.done++
 	if !extract.Supported(path) {
 		_, err := extract.Read(path, nil) // says why the type is refused
-		r.skip(path, err.Error())
+		r.skip(path, SkipCode(err), err.Error())
 		return nil
 	}
 	// Checked again where it is read: a link may have changed since the scan.
-	if why := allowedFile(r.reach, path); why != "" {
-		r.skip(path, why)
+	if code, why := allowedFile(r.reach, path); code != "" {
+		r.skip(path, code, why)
 		return nil
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		r.skip(path, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
+		r.skip(path, SkipUnreadable, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
 		return nil
 	}
 	if !st.Mode().IsRegular() { // a link to a device or a pipe would never end
-		r.skip(path, "not a regular file")
+		r.skip(path, SkipUnsupported, "not a regular file")
 		return nil
 	}
 	if st.Size() > r.s.opt.MaxFileBytes {
-		r.skip(path, fmt.Sprintf("the file is %d MiB; the limit is %d MiB", st.Size()>>20, r.s.opt.MaxFileBytes>>20))
+		r.skip(path, SkipTooLarge, fmt.Sprintf("the file is %d MiB; the limit is %d MiB", st.Size()>>20, r.s.opt.MaxFileBytes>>20))
 		return nil
 	}
 	old, _, err := r.s.docByName(ctx, c, path)
@@ -720,7 +724,7 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		r.skip(path, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
+		r.skip(path, SkipUnreadable, fmt.Sprintf("cannot read: %v", errors.Unwrap(err)))
 		return nil
 	}
 	base := r.sum.Embedded
@@ -733,7 +737,7 @@ func (r *run) file(ctx context.Context, c Collection, path string) error {
 	var skip *SkipError
 	switch {
 	case errors.As(err, &skip):
-		r.skip(path, skip.Reason)
+		r.skip(path, SkipCode(skip), skip.Reason)
 		return nil
 	case err != nil:
 		return err

@@ -178,14 +178,14 @@ func allowedFolder(r reach, dir string) (string, error) {
 }
 
 // allowedFile checks one file found in a folder being indexed, following a link to where it
-// leads; it returns why the file is refused, or "".
-func allowedFile(r reach, path string) string {
+// leads; it returns why the file is refused (a Skip code and the reason), or "".
+func allowedFile(r reach, path string) (code, why string) {
 	resolved, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Sprintf("cannot read: %v", errors.Unwrap(err))
+		return SkipUnreadable, fmt.Sprintf("cannot read: %v", errors.Unwrap(err))
 	}
 	if err := checkPath(r, resolved, false); err != nil {
-		return strings.TrimPrefix(err.Error(), ErrNotAllowed.Error()+": ")
+		return SkipNotAllowed, strings.TrimPrefix(err.Error(), ErrNotAllowed.Error()+": ")
 	}
-	return ""
+	return "", ""
 }

@@ -116,4 +116,9 @@ func TestHostileFolderPolicy(t *testing.T) {
 			t.Errorf("%s: not reported as skipped; skips: %v", rel, skipped)
 		}
 	}
+	for _, sk := range sum.Skips {
+		if sk.Code != SkipNotAllowed {
+			t.Errorf("%s: skipped with code %q, want %q", sk.Path, sk.Code, SkipNotAllowed)
+		}
+	}
 }

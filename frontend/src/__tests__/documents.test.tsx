@@ -211,10 +211,13 @@ describe('Documents', () => {
       files: 3,
       indexed: 2,
       unchanged: 0,
-      skipped: 1,
+      skipped: 2,
       removed: 0,
       embedded: 3,
-      skips: [{ path: '/tmp/docs/blob.bin', reason: 'unsupported file type: programs and libraries are not text' }],
+      skips: [
+        { path: '/tmp/docs/blob.bin', code: 'binary_file', reason: 'binary content: programs and libraries are not text' },
+        { path: '/tmp/docs/odd.md', code: 'something_new', reason: 'a reason this UI has no words for' },
+      ],
       elapsed_ms: 6,
       passages_per_second: 500,
     };
@@ -233,10 +236,12 @@ describe('Documents', () => {
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Add folder' }));
     });
-    await screen.findByText(/Indexed 2, unchanged 0, skipped 1 · 3 passages embedded/);
+    await screen.findByText(/Indexed 2, unchanged 0, skipped 2 · 3 passages embedded/);
     expect(calls.find((c) => c.path === '/perch/collections/3/folders')?.body).toEqual({ path: '/tmp/docs' });
     expect(screen.getByText('blob.bin')).toBeTruthy();
-    expect(screen.getByText('unsupported file type: programs and libraries are not text')).toBeTruthy();
+    // A known code in the user's words, the server's particulars on hover; an unknown one as sent.
+    expect(screen.getByText('no readable text (a program or an image)').getAttribute('title')).toBe('binary content: programs and libraries are not text');
+    expect(screen.getByText('a reason this UI has no words for')).toBeTruthy();
     // The collection is read again once the run ends.
     expect(calls.filter((c) => c.path === '/perch/collections/3').length).toBeGreaterThanOrEqual(2);
   });

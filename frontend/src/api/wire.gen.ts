@@ -440,6 +440,7 @@ export interface AddedDocument {
 
 export interface IndexSkip {
   path: string;
+  code: string;
   reason: string;
 }
 
@@ -459,6 +460,7 @@ export interface IndexEvent {
   phase: string;
   path?: string;
   status?: string;
+  code?: string;
   reason?: string;
   passages?: number;
   of?: number;

@@ -35,13 +35,14 @@ export const ERROR_CODES = {
   invalid_address: 'err.invalid_address',
   kv_needs_flash_attn: 'settings.flashAttnNeeded',
   key_needed_for_lan: 'err.key_needed_for_lan',
-  // Documents refused by a collection (app/api skipCode, collectionError).
+  // Documents refused by a collection (app/docs SkipCode, app/api collectionError).
   unsupported_file: 'err.unsupported_file',
   binary_file: 'err.binary_file',
   no_text: 'err.no_text',
   unreadable_file: 'err.unreadable_file',
   exists: 'err.exists',
   path_not_allowed: 'err.path_not_allowed',
+  file_too_large: 'err.file_too_large',
 } as const satisfies Record<string, MessageKey>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

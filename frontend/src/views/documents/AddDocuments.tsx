@@ -75,7 +75,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
     for (const [i, f] of files.entries()) {
       setUploading({ name: f.name, i, n: files.length });
       if (f.size > MAX_UPLOAD) {
-        out.skips.push({ path: f.name, reason: t('docs.tooLarge', { size: fmt.bytes(f.size) }) });
+        out.skips.push({ path: f.name, code: '', reason: t('docs.tooLarge', { size: fmt.bytes(f.size) }) });
         continue;
       }
       try {
@@ -84,7 +84,7 @@ export function AddDocuments({ collectionId, collectionName = '', busy, onAdded,
         else out.added++;
         out.passages += r.passages;
       } catch (e) {
-        out.skips.push({ path: f.name, reason: humanError(t, e).message });
+        out.skips.push({ path: f.name, code: '', reason: humanError(t, e).message });
       }
     }
     setUploading(null);

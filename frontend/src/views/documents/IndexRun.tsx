@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import type { IndexEvent, IndexSkip, IndexSummary } from '../../api/types';
 import { ProgressBar } from '../../components/ProgressBar';
-import { useI18n } from '../../i18n';
+import { useI18n, type MessageKey } from '../../i18n';
 import { baseName } from '../../lib/docs';
 
 /** Where a folder or re-indexing run stands, from its SSE events. */
@@ -136,21 +136,37 @@ export function RunProgress({ run, onCancel, onDismiss }: { run: RunState; onCan
   );
 }
 
-/** Files that were not indexed, each with the reason. */
+// The server's skip codes (app/docs SkipCode), worded in the user's language; an unknown code
+// shows the server's English reason.
+const SKIP_REASONS: Partial<Record<string, MessageKey>> = {
+  unsupported_file: 'docs.skip.unsupported_file',
+  binary_file: 'docs.skip.binary_file',
+  no_text: 'docs.skip.no_text',
+  unreadable_file: 'docs.skip.unreadable_file',
+  path_not_allowed: 'docs.skip.path_not_allowed',
+  file_too_large: 'docs.skip.file_too_large',
+};
+
+/** Files that were not indexed, each with the reason (the particulars on hover). */
 export function SkipList({ skips }: { skips: IndexSkip[] }) {
   const { t } = useI18n();
   return (
     <div className="skips">
       <p className="small">{t('docs.skippedTitle', { n: skips.length })}</p>
       <ul className="skip-list">
-        {skips.map((s) => (
-          <li key={s.path}>
-            <span className="mono small skip-path" title={s.path}>
-              {baseName(s.path)}
-            </span>
-            <span className="muted small">{s.reason}</span>
-          </li>
-        ))}
+        {skips.map((s) => {
+          const key = SKIP_REASONS[s.code];
+          return (
+            <li key={s.path}>
+              <span className="mono small skip-path" title={s.path}>
+                {baseName(s.path)}
+              </span>
+              <span className="muted small" title={key ? s.reason : undefined}>
+                {key ? t(key) : s.reason}
+              </span>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );
