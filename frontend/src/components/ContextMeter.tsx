@@ -1,8 +1,9 @@
 import type { ContextMeter as Meter } from '../api/types';
 import { useI18n } from '../i18n';
 
-/** How much of the model's context this chat fills, and the KV memory that takes. */
-export function ContextMeter({ meter }: { meter: Meter | undefined }) {
+/** How much of the model's context this chat fills, and the KV memory that takes; for a model
+ * on another machine (remote, its endpoint's name), where it runs: its memory is not this Mac's. */
+export function ContextMeter({ meter, remote }: { meter: Meter | undefined; remote?: string }) {
   const { t, fmt } = useI18n();
   if (!meter) return null;
   const { used_tokens: used, context_tokens: total } = meter;
@@ -28,7 +29,8 @@ export function ContextMeter({ meter }: { meter: Meter | undefined }) {
       </div>
       <span className="context-text">
         {usedText}
-        {meter.loaded ? ` · ${t('chat.contextKV', { size: fmt.bytes(meter.kv_bytes) })}` : ` · ${t('chat.contextNotLoaded')}`}
+        {' · '}
+        {remote ? t('chat.contextRemote', { endpoint: remote }) : meter.loaded ? t('chat.contextKV', { size: fmt.bytes(meter.kv_bytes) }) : t('chat.contextNotLoaded')}
       </span>
     </div>
   );

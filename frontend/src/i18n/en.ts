@@ -82,6 +82,7 @@ export const en = {
   'chat.contextUsedNoTotal': '{used} tokens',
   'chat.contextKV': 'KV {size}',
   'chat.contextNotLoaded': 'model not loaded',
+  'chat.contextRemote': 'runs on {endpoint}',
   'chat.loadError': 'Could not load the chat.',
   'chat.systemPrompt': 'System prompt',
   'chat.systemPlaceholder': 'How the model should behave in this chat',

@@ -82,6 +82,7 @@ export const ko: Record<MessageKey, string> = {
   'chat.contextUsedNoTotal': '{used} 토큰',
   'chat.contextKV': 'KV {size}',
   'chat.contextNotLoaded': '모델이 로드되지 않음',
+  'chat.contextRemote': '{endpoint}에서 실행',
   'chat.loadError': '채팅을 불러오지 못했습니다.',
   'chat.systemPrompt': '시스템 프롬프트',
   'chat.systemPlaceholder': '이 채팅에서 모델이 따를 지침',

@@ -466,7 +466,7 @@ export function ChatView({ chatId, askCollection, askModel }: Props) {
               <PullLine pull={downloading[0]} compact />
             </div>
           )}
-          <ContextMeter meter={chat?.context} />
+          <ContextMeter meter={chat?.context} remote={models.find((m) => m.name === chat?.context?.model)?.remote?.endpoint} />
           <Composer
             value={input}
             onChange={setInput}
