@@ -273,7 +273,7 @@ func openApp(f serveFlags) (_ *App, err error) {
 		WithCatalog(catalog.Open(filepath.Join(paths.Cache, "catalog.json")), planner.Machine, eng.Loaded, s.Slots, "").
 		FollowCache(func() (string, string) { c := settings.Get(); return c.KVType, c.FlashAttn }).
 		FollowContext(func(m string) int { return modelDefaults(settings.Get(), m).ContextLength }).
-		DefaultContext(s.ContextLength).
+		LoadDefaults(s.ContextLength, s.PerSlotKV).
 		Provide(&d, filepath.Join(paths.Data, "uploads"))
 	app.server = api.New(api.Config{
 		Addr: addr, APIKey: key, AllowedOrigins: append(s.AllowedOrigins, f.origins...), AllowedHosts: append(s.AllowedHosts, f.hosts...),

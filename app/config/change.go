@@ -87,6 +87,7 @@ func (r Running) RestartNeeded(cur Settings) []string {
 	changed("allowed_origins", !slices.Equal(cur.AllowedOrigins, start.AllowedOrigins))
 	changed("context_length", cur.ContextLength != start.ContextLength)
 	changed("slots", cur.Slots != start.Slots)
+	changed("per_slot_kv", cur.PerSlotKV != start.PerSlotKV)
 	return out
 }
 

@@ -74,9 +74,9 @@ func TestRestartNeeded(t *testing.T) {
 		{"key fixed by a flag", Running{Serving: "127.0.0.1:11435", Key: "a", FixedKey: true}, func(s Settings) Settings { s.APIKey = "b"; return s }, []string{}},
 		{"key not applied", Running{Serving: "127.0.0.1:11435", Key: "a"}, func(s Settings) Settings { s.APIKey = "b"; return s }, []string{"api_key"}},
 		{"the rest", Running{Serving: "127.0.0.1:11435", Key: "a"}, func(s Settings) Settings {
-			s.AllowedOrigins, s.KeepAlive, s.ContextLength, s.Slots, s.Theme = nil, "1h", 8192, 2, "dark"
+			s.AllowedOrigins, s.KeepAlive, s.ContextLength, s.Slots, s.PerSlotKV, s.Theme = nil, "1h", 8192, 2, true, "dark"
 			return s
-		}, []string{"allowed_origins", "context_length", "slots"}}, // keep_alive applies at once
+		}, []string{"allowed_origins", "context_length", "slots", "per_slot_kv"}}, // keep_alive applies at once
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,8 +33,9 @@ type Store struct {
 	cacheNow func() (kvType, flashAttn string)
 	// ctxFor, when set, gives an installed model's own context (FollowContext).
 	ctxFor func(model string) int
-	// defaultCtx is the server's default context (DefaultContext); 0: chosen per model.
+	// The server's default context (0: chosen per model) and per-slot caches (LoadDefaults).
 	defaultCtx int
+	perSlot    bool
 	mu         sync.Mutex
 	shapes     map[string]memplan.Shape // remote headers read by Inspect, for the Fit that follows
 }

@@ -46,17 +46,18 @@ func (a *Store) FollowCache(now func() (kvType, flashAttn string)) *Store {
 
 // FollowContext makes the installed models' fit badges judge each model at the context that
 // ctxFor gives it (its own context from the saved settings; 0 for the server's default,
-// DefaultContext).
+// LoadDefaults).
 func (a *Store) FollowContext(ctxFor func(model string) int) *Store {
 	a.ctxFor = ctxFor
 	return a
 }
 
-// DefaultContext makes a fit estimate that names no context judge at n, the server's default
-// context (settings.context_length as the engine started with it), as a load would get it;
-// 0 leaves it to memplan (the largest context that fits, up to its default).
-func (a *Store) DefaultContext(n int) *Store {
-	a.defaultCtx = n
+// LoadDefaults makes fit estimates judge a model as the server loads it: at its default
+// context when the estimate names none (settings.context_length as the engine started with
+// it; 0 leaves it to memplan, the largest context that fits) and with a cache of that context
+// for every slot when perSlotKV is set (settings.per_slot_kv).
+func (a *Store) LoadDefaults(contextLength int, perSlotKV bool) *Store {
+	a.defaultCtx, a.perSlot = contextLength, perSlotKV
 	return a
 }
 
@@ -123,7 +124,7 @@ func (a *Store) judge(s memplan.Shape, q perchwire.FitQuery, b memplan.Budget, r
 		slots = a.slots
 	}
 	// No context at all: the context the server would pick (as docs/fit-table.md).
-	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, FlashAttn: flash, Backend: backend}, b, res)
+	f, _, err := memplan.Judge(s, memplan.Options{Context: q.ContextLength, Slots: slots, KVTypeK: kv, KVTypeV: kv, FlashAttn: flash, Backend: backend, PerSlot: a.perSlot}, b, res)
 	if err != nil {
 		return perchwire.Fit{}, err
 	}

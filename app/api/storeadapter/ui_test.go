@@ -203,7 +203,7 @@ func TestPerchFitFollowsModelContext(t *testing.T) {
 }
 
 // TestPerchFitFollowsServerContext: with a server-wide default context in the settings, the
-// badges judge what a load would get: an installed model without a context of its own and every
+// badges judge what a load would get (and a cache per slot when the settings ask for one): an installed model without a context of its own and every
 // catalog quantization at that context (capped to what the model was trained for), not at the
 // largest context that fits.
 func TestPerchFitFollowsServerContext(t *testing.T) {
@@ -214,7 +214,7 @@ func TestPerchFitFollowsServerContext(t *testing.T) {
 	}
 	u := storeadapter.New(store).WithCatalog(catalog.Embedded(), mac(32), func() []engine.Status { return nil }, 4, "").
 		FollowContext(func(string) int { return 0 }).
-		DefaultContext(1024)
+		LoadDefaults(1024, false)
 	if _, err := u.Import(ctx, sharedtest.Model(t, "stories260K.gguf"), "stories"); err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +225,16 @@ func TestPerchFitFollowsServerContext(t *testing.T) {
 	if f := fits["stories:latest"]; f.ContextLength != 1024 {
 		t.Errorf("installed model judged at %d, want the server's 1024", f.ContextLength)
 	}
+	// With a cache for every slot (settings.per_slot_kv), the 4 slots hold 4 times the cache.
+	u.LoadDefaults(1024, true)
+	perSlot, err := u.FitModels(ctx, []string{"stories:latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shared, own := fits["stories:latest"].KVBytes, perSlot["stories:latest"].KVBytes; shared == 0 || own != 4*shared {
+		t.Errorf("KV bytes %d with a cache per slot, %d shared: want 4 times", own, shared)
+	}
+	u.LoadDefaults(1024, false)
 	ms, err := u.Catalog(ctx, "")
 	if err != nil {
 		t.Fatal(err)

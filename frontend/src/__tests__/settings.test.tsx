@@ -152,6 +152,21 @@ describe('Settings: KV cache and flash attention', () => {
   });
 });
 
+describe('Settings: a context for each request', () => {
+  it('saves per_slot_kv, which applies after a restart', async () => {
+    render(<App />);
+    const box = (await screen.findByLabelText('Give each request the whole context')) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    fireEvent.click(box);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    });
+    expect(calls.filter((c) => c.method === 'PUT').at(-1)?.body).toMatchObject({ per_slot_kv: true, slots: 4 });
+    expect(current.settings.per_slot_kv).toBe(true);
+    expect((screen.getByLabelText('Give each request the whole context') as HTMLInputElement).checked).toBe(true);
+  });
+});
+
 describe('Settings: storage and the Hugging Face token', () => {
   function routes(extra: Record<string, (b: unknown) => unknown>) {
     let downloads = '/Users/me/Library/Application Support/perch/models';

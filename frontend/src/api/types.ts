@@ -101,6 +101,8 @@ export interface Settings {
   keep_alive: string;
   context_length: number;
   slots: number;
+  /** Each slot gets a cache of the whole context (memory × slots); unset: they share one. */
+  per_slot_kv?: boolean;
   max_loaded: number;
   default_model?: string;
   models_dirs?: string[] | null;

@@ -45,6 +45,7 @@ interface Form {
   theme: Theme;
   defaultModel: string;
   slots: string;
+  perSlotKV: boolean;
   maxLoaded: string;
   modelsDirs: string;
   kvType: string;
@@ -112,6 +113,7 @@ function formOf(s: Settings): Form {
     theme: s.theme || 'system',
     defaultModel: s.default_model ?? '',
     slots: String(s.slots || 4),
+    perSlotKV: s.per_slot_kv ?? false,
     maxLoaded: String(s.max_loaded ?? 0),
     modelsDirs: (s.models_dirs ?? []).join('\n'),
     kvType: s.kv_type || 'f16',
@@ -173,6 +175,7 @@ export function SettingsView() {
         theme: form.theme,
         default_model: form.defaultModel,
         slots: Number(form.slots) || 4,
+        per_slot_kv: form.perSlotKV,
         max_loaded: Number(form.maxLoaded) || 0,
         models_dirs: form.modelsDirs
           .split('\n')
@@ -274,6 +277,21 @@ export function SettingsView() {
               {t('settings.slotsHint')}
             </span>
           </div>
+        </div>
+        <div className="check">
+          <input
+            id="per-slot-kv"
+            type="checkbox"
+            checked={form.perSlotKV}
+            aria-describedby="per-slot-kv-hint"
+            onChange={(e) => set('perSlotKV', e.target.checked)}
+          />
+          <span>
+            <label htmlFor="per-slot-kv">{t('settings.perSlotKV')}</label>
+            <span id="per-slot-kv-hint" className="muted small block">
+              {t('settings.perSlotKVHint')}
+            </span>
+          </span>
         </div>
         <div className="field">
           <label htmlFor="models-dirs">{t('settings.modelsDirs')}</label>
