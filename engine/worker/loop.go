@@ -270,12 +270,16 @@ func (l *loop) step() {
 	if l.drafter != nil {
 		l.drafter.caughtUp = 0
 	}
+	free := l.makeRoom() // may end a request, so the slots are counted after it
 	generating := 0
 	for _, s := range l.slots {
 		if !s.idle() && s.gen {
 			generating++
 		}
 	}
+	// spare is the room for this step's drafts and prompt tokens, after one token for each
+	// generating slot.
+	spare := free - generating
 	left := generating
 	for _, s := range l.slots {
 		s.out = -1
@@ -284,10 +288,11 @@ func (l *loop) step() {
 			s.cache = append(s.cache, s.last)
 			s.nPast++
 			left--
-			l.addDraft(s, l.nBatch-b.Len()-left)
+			l.addDraft(s, min(l.nBatch-b.Len()-left, spare))
+			spare -= len(s.draft)
 		}
 	}
-	budget := l.nBatch - b.Len()
+	budget := min(l.nBatch-b.Len(), spare)
 	if generating > 0 {
 		budget = min(budget, prefillChunkBusy)
 	}
@@ -345,6 +350,60 @@ func (l *loop) genOnly(n int) (pure, drafted bool) {
 		}
 	}
 	return gen == n, drafted
+}
+
+// makeRoom keeps the running requests inside a KV cache their slots share. Idle slots'
+// cached prefixes give way to them (freeSharedCells, once the batch is built); when the running
+// sequences alone leave no cell for this step (one token for each generating slot, or one
+// prompt token when none generates), the longest is ended so that the others go on: a decode
+// that found no room would fail them all (llama-server's answer too). It returns the cells the
+// running requests leave free; without a shared cache, the most a batch can hold.
+func (l *loop) makeRoom() int {
+	if !l.shared {
+		return l.nBatch
+	}
+	for {
+		used, gen, waiting := 0, 0, 0
+		var longest *slot
+		for _, s := range l.slots {
+			if s.idle() {
+				continue
+			}
+			used += len(s.cache)
+			if s.gen {
+				gen++
+			} else if len(s.pending) > 0 {
+				waiting++
+			}
+			if longest == nil || len(s.cache) > len(longest.cache) {
+				longest = s
+			}
+		}
+		need := gen
+		if gen == 0 && waiting > 0 {
+			need = 1
+		}
+		if longest == nil || used+need <= l.cells {
+			return l.cells - used
+		}
+		l.cut(longest, used)
+	}
+}
+
+// cut ends a running request whose sequence no longer fits the shared cache beside the others'
+// (makeRoom), and frees its cells: an answer under way ends as cut for length, as at the end
+// of the context; a prompt not yet read is refused, to be sent again when others finish.
+func (l *loop) cut(s *slot, used int) {
+	l.log.Info("the shared KV cache is full: ending the longest request", "slot", s.id, "tokens", len(s.cache), "in_use", used, "cells", l.cells)
+	if s.gen {
+		l.finish(s, engine.FinishLength, "")
+	} else {
+		l.fail(s.job, engine.Errorf(engine.KindUnavailable,
+			"the context that parallel requests share is full (%d of %d tokens in use); send the request again when others finish, or give each request its own context in Settings", used, l.cells))
+		l.release(s)
+	}
+	l.ctx.SeqRm(s.id, -1, -1)
+	s.cache = s.cache[:0]
 }
 
 // freeSharedCells drops the cached prefixes of idle slots, least recently used first, while

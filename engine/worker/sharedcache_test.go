@@ -1,0 +1,84 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/perchapp/perch/engine"
+	"github.com/perchapp/perch/engine/sharedtest"
+)
+
+// longAnswer asks for n tokens that never end early (EOS banned), and returns the result or
+// the error line.
+func longAnswer(w *Worker, prompt string, n int) (*engine.CompletionResult, *engine.Error) {
+	body := fmt.Sprintf(`{"prompt":%q,"max_tokens":%d,"no_draft":true,"sampling":{"temperature":0,"seed":1,"logit_bias":{"2":-100}}}`, prompt, n)
+	rec := httptest.NewRecorder()
+	w.handleCompletion(rec, httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/completion?"+engine.QueryNoEvents, strings.NewReader(body)))
+	fr := engine.NewFrameReader(rec.Body)
+	for {
+		var line engine.StreamLine
+		if err := fr.Next(&line); err != nil {
+			return nil, &engine.Error{Kind: engine.KindWorker, Message: err.Error()}
+		}
+		if line.Error != nil {
+			return nil, line.Error
+		}
+		if line.Done != nil {
+			return line.Done, nil
+		}
+	}
+}
+
+// TestSharedCacheOverflowCutsOne: two answers that together outgrow the one KV cache their
+// slots share. Before, the decode that found no room failed every running request ("the KV
+// cache is full"); now the longest is ended as a length cut and the other goes on to its end.
+func TestSharedCacheOverflowCutsOne(t *testing.T) {
+	model := sharedtest.Model(t, "stories260K.gguf")
+	initLlama(t)
+	w, err := start(Config{Model: model, SlotCtx: 256, Slots: 2, Threads: 1, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	if !w.loop.shared || w.loop.cells != 256 {
+		t.Fatalf("want two slots sharing a cache of 256 cells, got shared=%v cells=%d", w.loop.shared, w.loop.cells)
+	}
+	runLoop(t, w)
+	type outcome struct {
+		res *engine.CompletionResult
+		err *engine.Error
+	}
+	out := make(chan outcome, 2)
+	for _, p := range []string{"Once upon a time", "The little dog"} {
+		go func() {
+			r, e := longAnswer(w, p, 200)
+			out <- outcome{r, e}
+		}()
+	}
+	full, cut := 0, 0
+	for range 2 {
+		o := <-out
+		switch {
+		case o.err != nil:
+			t.Errorf("a request failed: %v", o.err)
+		case o.res.FinishReason != engine.FinishLength:
+			t.Errorf("finish %q, want length", o.res.FinishReason)
+		case o.res.Usage.CompletionTokens == 200:
+			full++
+		default:
+			cut++
+		}
+	}
+	if full != 1 || cut != 1 {
+		t.Errorf("%d answers reached max_tokens and %d were cut; want one of each", full, cut)
+	}
+	// The worker goes on serving.
+	if r, e := longAnswer(w, "Once upon a time", 20); e != nil || r.Usage.CompletionTokens != 20 {
+		t.Errorf("a later request: %+v %v", r, e)
+	}
+}
