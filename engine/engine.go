@@ -72,6 +72,9 @@ type Status struct {
 	Devices []Device `json:"devices,omitempty"`
 	// PlanNote is the memory planner's word on the load, e.g. which context it chose.
 	PlanNote string `json:"plan_note,omitempty"`
+	// FlashAttnUsed is whether the model runs with flash attention, on or off, as llama.cpp
+	// settled Options.FlashAttn ("" when it did not say).
+	FlashAttnUsed string `json:"flash_attn_used,omitempty"`
 }
 
 // Config configures an Engine. Zero values take the defaults.

@@ -339,3 +339,16 @@ func TestSplitCharactersStreamWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadedSaysFlashAttnUsed: a model loaded with flash attention "auto" reports what
+// llama.cpp chose (on, for stories260K on the CPU), through the worker to the engine's status.
+func TestLoadedSaysFlashAttnUsed(t *testing.T) {
+	e := newEngine(t, engine.Config{})
+	st, err := e.Load(context.Background(), "stories", engine.LoadOptions{ContextLength: 256}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FlashAttnUsed != "on" {
+		t.Errorf("flash attention came to %q, want on", st.FlashAttnUsed)
+	}
+}

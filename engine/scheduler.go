@@ -569,7 +569,7 @@ func (r *runner) status() Status {
 		Name: r.name, Path: r.ref.Path, Digest: r.ref.Digest, Info: info.Model, Options: r.opts,
 		SlotCtx: info.SlotCtx, Memory: info.Memory, Slots: info.Slots, Busy: info.Busy, Queued: info.Queued,
 		PID: info.PID, LoadedAt: r.loadedAt, ExpiresAt: r.expiresAt, Generating: r.refs > 0, Devices: info.Devices,
-		PlanNote: r.planNote,
+		PlanNote: r.planNote, FlashAttnUsed: info.FlashAttnUsed,
 	}
 }
 

@@ -13,19 +13,21 @@ type WorkerInfo struct {
 	Slots   int         `json:"slots"`
 	SlotCtx int         `json:"slot_ctx"` // tokens each slot may hold
 	// KVUnified is true when the slots share one cache of SlotCtx cells.
-	KVUnified  bool     `json:"kv_unified"`
-	Batch      int      `json:"batch"`
-	Threads    int      `json:"threads"`
-	KVType     string   `json:"kv_type"`
-	FlashAttn  string   `json:"flash_attn"`
-	Embedding  bool     `json:"embedding"`
-	Busy       int      `json:"busy"`
-	Queued     int      `json:"queued"`
-	SystemInfo string   `json:"system_info"`
-	Backends   []string `json:"backends"`
-	Devices    []Device `json:"devices"`
-	LibDir     string   `json:"lib_dir"`
-	Release    string   `json:"llama_release,omitempty"`
+	KVUnified bool   `json:"kv_unified"`
+	Batch     int    `json:"batch"`
+	Threads   int    `json:"threads"`
+	KVType    string `json:"kv_type"`
+	FlashAttn string `json:"flash_attn"`
+	// FlashAttnUsed is what FlashAttn came to: on or off ("" when llama.cpp did not say).
+	FlashAttnUsed string   `json:"flash_attn_used,omitempty"`
+	Embedding     bool     `json:"embedding"`
+	Busy          int      `json:"busy"`
+	Queued        int      `json:"queued"`
+	SystemInfo    string   `json:"system_info"`
+	Backends      []string `json:"backends"`
+	Devices       []Device `json:"devices"`
+	LibDir        string   `json:"lib_dir"`
+	Release       string   `json:"llama_release,omitempty"`
 }
 
 // Health is a worker's heartbeat answer. The worker's HTTP server answers it apart from the

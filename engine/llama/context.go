@@ -31,6 +31,7 @@ type Context struct {
 	mem    yz.Memory
 	nVocab int
 	embd   int
+	flash  string
 }
 
 // CacheType parses a KV cache type name.
@@ -132,7 +133,22 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 	if o.SWAFull {
 		p.SwaFull = 1
 	}
+	flash := map[yz.FlashAttentionType]string{yz.FlashAttentionTypeEnabled: "on", yz.FlashAttentionTypeDisabled: "off"}[p.FlashAttentionType]
+	// llama.cpp resolves "auto" while it makes the context and has no call that tells the
+	// outcome; its log line does ("Flash Attention was auto, set to enabled" or, in this
+	// release, "resolve_fused_ops: Flash Attention enabled").
+	untap := tapLog(func(line string) {
+		if flash == "" && strings.Contains(line, "Flash Attention") {
+			switch {
+			case strings.Contains(line, "disabled"):
+				flash = "off"
+			case strings.Contains(line, "enabled"):
+				flash = "on"
+			}
+		}
+	})
 	c, err := yz.InitFromModel(m.m, p)
+	untap()
 	if err != nil {
 		return nil, fmt.Errorf("llama.cpp could not create a context of %d tokens × %d slots (KV %s/%s): %w (see the worker log; a smaller context or a quantized KV cache may fit)",
 			p.NCtx, p.NSeqMax, strings.ToLower(o.TypeK), strings.ToLower(o.TypeV), err)
@@ -142,8 +158,12 @@ func (m *Model) NewContext(o ContextOptions) (*Context, error) {
 		_ = yz.Free(c)
 		return nil, fmt.Errorf("get KV memory: %w", err)
 	}
-	return &Context{c: c, model: m, mem: mem, nVocab: m.nVocab, embd: m.NEmbd()}, nil
+	return &Context{c: c, model: m, mem: mem, nVocab: m.nVocab, embd: m.NEmbd(), flash: flash}, nil
 }
+
+// FlashAttn is whether the context uses flash attention, "on" or "off", as asked or as
+// llama.cpp chose for "auto"; "" when its log did not say.
+func (c *Context) FlashAttn() string { return c.flash }
 
 // Close frees the context.
 func (c *Context) Close() {

@@ -89,6 +89,28 @@ func TestABI(t *testing.T) {
 	}
 }
 
+// TestFlashAttnResolved: the context says whether it uses flash attention: as asked, or as
+// llama.cpp chose for "auto" (the CPU backend supports it for stories260K; Metal does for the
+// models Perch offers). The Memory view showed "Automatic" and never what it came to.
+func TestFlashAttnResolved(t *testing.T) {
+	setup(t)
+	m, err := llama.LoadModel(sharedtest.Model(t, "stories260K.gguf"), llama.ModelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, c := range []struct{ ask, want string }{{"auto", "on"}, {"", "on"}, {"off", "off"}, {"on", "on"}} {
+		ctx, err := m.NewContext(llama.ContextOptions{NCtx: 256, FlashAttn: c.ask, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ctx.FlashAttn(); got != c.want {
+			t.Errorf("flash attention %q: the context says %q, want %q", c.ask, got, c.want)
+		}
+		ctx.Close()
+	}
+}
+
 func grepLog(log, pat string) string {
 	re := regexp.MustCompile(pat)
 	var out []string

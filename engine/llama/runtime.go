@@ -212,7 +212,22 @@ var (
 	logBuf  strings.Builder
 	logLvl  string
 	logCB   uintptr
+	logTap  func(line string)
 )
+
+// tapLog also hands every complete log line to fn until the returned function is called.
+// llama.cpp logs on the calling thread, so a tap around one call sees that call's lines (and
+// any another thread logs meanwhile; the taps here look for lines only that call writes).
+func tapLog(fn func(line string)) (untap func()) {
+	logMu.Lock()
+	logTap = fn
+	logMu.Unlock()
+	return func() {
+		logMu.Lock()
+		logTap = nil
+		logMu.Unlock()
+	}
+}
 
 // SetLogSink routes llama.cpp's log lines to fn (nil discards them).
 func SetLogSink(fn LogFunc) {
@@ -245,8 +260,12 @@ func onLog(level yz.LogLevel, text string) {
 		if i < 0 {
 			break
 		}
+		line := strings.TrimRight(s[:i], "\r")
+		if logTap != nil {
+			logTap(line)
+		}
 		if logSink != nil {
-			logSink(logLvl, strings.TrimRight(s[:i], "\r"))
+			logSink(logLvl, line)
 		}
 		s = s[i+1:]
 	}

@@ -266,7 +266,7 @@ func start(cfg Config) (*Worker, error) {
 	static := engine.WorkerInfo{
 		// The conversion compiles only while engine.ModelInfo has llama.Info's fields.
 		PID: os.Getpid(), Model: engine.ModelInfo(info), Slots: c.NSeqMax(), SlotCtx: c.NCtxSeq(), Batch: c.NBatch(),
-		Threads: threads, KVType: kvType, FlashAttn: flash, Embedding: embedOnly, KVUnified: !cfg.PerSlotKV,
+		Threads: threads, KVType: kvType, FlashAttn: flash, FlashAttnUsed: c.FlashAttn(), Embedding: embedOnly, KVUnified: !cfg.PerSlotKV,
 		SystemInfo: llama.SystemInfo(), Backends: llama.Backends(), LibDir: llama.Dir(), Release: build.Release,
 	}
 	w.info = func() engine.WorkerInfo {

@@ -667,7 +667,7 @@ async function main() {
     await page.locator('.sparkline').waitFor();
     // Each loaded model says the cache it was loaded with.
     const cache = await page.locator('.mem-table .mem-cache').first().textContent();
-    assert(/^KV cache (f16|q8_0|q4_0) · Flash attention: (Automatic|On|Off)$/.test(cache ?? ''), `cache line "${cache}"`);
+    assert(/^KV cache (f16|q8_0|q4_0) · Flash attention: (Automatic \((on|off)\)|On|Off)$/.test(cache ?? ''), `cache line "${cache}"`);
     await shot('memory-light-en');
     await page.getByRole('link', { name: 'Tokens' }).click();
     await page.waitForTimeout(300);

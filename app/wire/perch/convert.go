@@ -112,7 +112,8 @@ func ModelsMemory(loaded []engine.Status) []ModelMemory {
 		mm := ModelMemory{Name: st.Name, WeightsBytes: m.WeightsBytes, KVBytes: m.KVBytes, KVUsedBytes: m.KVUsedBytes,
 			ComputeBytes: m.ComputeBytes, OtherBytes: m.OutputBytes, RSSBytes: m.RSSBytes, Device: m.Device,
 			Generating: st.Generating || st.Busy > 0, ContextTokens: st.SlotCtx,
-			KVType: cmp.Or(strings.ToLower(st.Options.KVType), "f16"), FlashAttn: cmp.Or(st.Options.FlashAttn, "auto")}
+			KVType: cmp.Or(strings.ToLower(st.Options.KVType), "f16"), FlashAttn: cmp.Or(st.Options.FlashAttn, "auto"),
+			FlashAttnUsed: st.FlashAttnUsed}
 		if !st.ExpiresAt.IsZero() {
 			at := st.ExpiresAt.UTC()
 			mm.ExpiresAt = &at

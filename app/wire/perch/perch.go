@@ -292,6 +292,8 @@ type ModelMemory struct {
 	// with; the settings' defaults apply only to later loads.
 	KVType    string `json:"kv_type"`
 	FlashAttn string `json:"flash_attn"`
+	// FlashAttnUsed is what FlashAttn came to, on or off: "auto" is llama.cpp's choice.
+	FlashAttnUsed string `json:"flash_attn_used,omitempty"`
 }
 
 // TokenizeResponse is what POST /perch/tokenize answers.

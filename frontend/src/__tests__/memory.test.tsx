@@ -15,7 +15,7 @@ const system = {
   gpu_budget_bytes: 18 * GB,
 };
 const big = { name: 'qwen3-8b', weights_bytes: 5 * GB, kv_bytes: 1 * GB, kv_used_bytes: 0, compute_bytes: 0.5 * GB, other_bytes: 0, rss_bytes: 0, generating: false, expires_at: new Date(Date.now() + 272_000).toISOString(), kv_type: 'q8_0', flash_attn: 'on' };
-const small = { name: 'stories260k', weights_bytes: 1 * 1024 ** 2, kv_bytes: 256_000, kv_used_bytes: 0, compute_bytes: 3 * 1024 ** 2, other_bytes: 0, rss_bytes: 0, generating: false, kv_type: 'f16', flash_attn: 'auto' };
+const small = { name: 'stories260k', weights_bytes: 1 * 1024 ** 2, kv_bytes: 256_000, kv_used_bytes: 0, compute_bytes: 3 * 1024 ** 2, other_bytes: 0, rss_bytes: 0, generating: false, kv_type: 'f16', flash_attn: 'auto', flash_attn_used: 'on' };
 let calls: Call[];
 
 beforeEach(() => {
@@ -51,7 +51,8 @@ describe('Memory', () => {
     // Each model shows the cache it was loaded with, not the settings' defaults for later loads.
     const rows = [...document.querySelectorAll('.mem-table tbody tr')];
     expect(rows[0]?.textContent).toContain('KV cache q8_0 · Flash attention: On');
-    expect(rows[1]?.textContent).toContain('KV cache f16 · Flash attention: Automatic');
+    // "Automatic" with what llama.cpp chose.
+    expect(rows[1]?.textContent).toContain('KV cache f16 · Flash attention: Automatic (on)');
     const bars = [...document.querySelectorAll<HTMLElement>('.mem-table .bar.mini')];
     expect(bars[0]?.style.width).toBe('100%');
     expect(parseFloat(bars[1]?.style.width ?? '100')).toBeLessThan(5);

@@ -269,6 +269,7 @@ export interface ModelMemory {
   expires_at?: string;
   kv_type: string;
   flash_attn: string;
+  flash_attn_used?: string;
 }
 
 export interface MemoryView {

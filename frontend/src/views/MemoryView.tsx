@@ -94,15 +94,20 @@ function Countdown({ at }: { at: string }) {
 function CacheSettings({ m }: { m: ModelMemory }) {
   const { t } = useI18n();
   if (!m.kv_type) return null;
-  const fa = FLASH[m.flash_attn];
+  const asked = FLASH[m.flash_attn];
+  const used = m.flash_attn_used ? USED[m.flash_attn_used] : undefined;
+  let fa = asked ? t(asked) : m.flash_attn;
+  // "Automatic" is llama.cpp's choice at load: say what it came to.
+  if (m.flash_attn === 'auto' && used) fa = t('memory.flashAuto', { used: t(used) });
   return (
     <div className="muted small mem-cache" title={t('memory.cacheHint')}>
-      {t('memory.cache', { kv: m.kv_type, fa: fa ? t(fa) : m.flash_attn })}
+      {t('memory.cache', { kv: m.kv_type, fa })}
     </div>
   );
 }
 
-const FLASH: Record<string, MessageKey> = { auto: 'settings.flashAttn.auto', on: 'settings.flashAttn.on', off: 'settings.flashAttn.off' };
+const FLASH: Partial<Record<string, MessageKey>> = { auto: 'settings.flashAttn.auto', on: 'settings.flashAttn.on', off: 'settings.flashAttn.off' };
+const USED: Partial<Record<string, MessageKey>> = { on: 'memory.flashUsed.on', off: 'memory.flashUsed.off' };
 
 function UnloadButton({ name }: { name: string }) {
   const { t } = useI18n();
