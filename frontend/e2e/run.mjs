@@ -542,7 +542,10 @@ async function main() {
     await result.waitFor({ timeout: 60_000 });
     const text = await result.textContent();
     assert(/skipped 1/.test(text ?? ''), `summary: ${text}`);
-    assert(/blob\.bin/.test(text ?? '') && /not text|binary|unsupported/.test(text ?? ''), `no skipped file with a reason: ${text}`);
+    // The reason in the user's words (from its code), the server's particulars on hover.
+    assert(/blob\.bin/.test(text ?? '') && /not a kind of file Perch reads|no readable text/.test(text ?? ''), `no skipped file with a reason: ${text}`);
+    const particulars = await result.locator('.skip-list li span[title]').last().getAttribute('title');
+    assert(/not text|binary|unsupported/.test(particulars ?? ''), `the skip's particulars: ${particulars}`);
     console.log(`       folder progress seen: ${JSON.stringify(await page.evaluate(() => window.__progress.slice(0, 12)))}`);
     await page.locator('.collection-head').getByText('Ready').waitFor();
     const facts = await page.locator('.collection-head').textContent();
