@@ -278,21 +278,7 @@ export function SettingsView() {
             </span>
           </div>
         </div>
-        <div className="check">
-          <input
-            id="per-slot-kv"
-            type="checkbox"
-            checked={form.perSlotKV}
-            aria-describedby="per-slot-kv-hint"
-            onChange={(e) => set('perSlotKV', e.target.checked)}
-          />
-          <span>
-            <label htmlFor="per-slot-kv">{t('settings.perSlotKV')}</label>
-            <span id="per-slot-kv-hint" className="muted small block">
-              {t('settings.perSlotKVHint')}
-            </span>
-          </span>
-        </div>
+        <HintedCheck id="per-slot-kv" label={t('settings.perSlotKV')} hint={t('settings.perSlotKVHint')} checked={form.perSlotKV} onChange={(v) => set('perSlotKV', v)} />
         <div className="field">
           <label htmlFor="models-dirs">{t('settings.modelsDirs')}</label>
           <textarea
@@ -337,21 +323,7 @@ export function SettingsView() {
             {t('settings.portInvalid')}
           </p>
         )}
-        <div className="check">
-          <input
-            id="lan"
-            type="checkbox"
-            checked={lan}
-            aria-describedby="lan-hint"
-            onChange={(e) => set('host', e.target.checked ? '0.0.0.0' : '127.0.0.1')}
-          />
-          <span>
-            <label htmlFor="lan">{t('settings.lan')}</label>
-            <span id="lan-hint" className="muted small block">
-              {t('settings.lanHint')}
-            </span>
-          </span>
-        </div>
+        <HintedCheck id="lan" label={t('settings.lan')} hint={t('settings.lanHint')} checked={lan} onChange={(v) => set('host', v ? '0.0.0.0' : '127.0.0.1')} />
         <div className="field">
           <label htmlFor="origins">{t('settings.origins')}</label>
           <textarea
@@ -489,5 +461,20 @@ export function SettingsView() {
         </div>
       </div>
     </form>
+  );
+}
+
+/** A checkbox with its label and a hint under it that describes it to screen readers too. */
+function HintedCheck({ id, label, hint, checked, onChange }: { id: string; label: string; hint: string; checked: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <div className="check">
+      <input id={id} type="checkbox" checked={checked} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.checked)} />
+      <span>
+        <label htmlFor={id}>{label}</label>
+        <span id={`${id}-hint`} className="muted small block">
+          {hint}
+        </span>
+      </span>
+    </div>
   );
 }
