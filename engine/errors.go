@@ -15,7 +15,7 @@ const (
 	KindNotFound Kind = "not_found"
 	// KindContextExceeded: the prompt is longer than the context.
 	KindContextExceeded Kind = "exceed_context_size"
-	// KindUnavailable: the queue is full; try again later.
+	// KindUnavailable: the queue is full, or the context the slots share is; try again later.
 	KindUnavailable Kind = "unavailable"
 	// KindTooLarge: the model does not fit in memory, even after unloading idle models.
 	KindTooLarge Kind = "insufficient_memory"

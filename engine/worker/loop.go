@@ -355,16 +355,18 @@ func (l *loop) genOnly(n int) (pure, drafted bool) {
 // makeRoom keeps the running requests inside a KV cache their slots share. Idle slots'
 // cached prefixes give way to them (freeSharedCells, once the batch is built); when the running
 // sequences alone leave no cell for this step (one token for each generating slot, or one
-// prompt token when none generates), the longest is ended so that the others go on: a decode
-// that found no room would fail them all (llama-server's answer too). It returns the cells the
-// running requests leave free; without a shared cache, the most a batch can hold.
+// prompt token when none generates), the request that started last ends so that the earlier
+// ones go on: first come, first served, so an answer under way is never cut for a newcomer's
+// prompt. (A decode that found no room would fail them all; llama-server does that.) It
+// returns the cells the running requests leave free; without a shared cache, the most a batch
+// can hold.
 func (l *loop) makeRoom() int {
 	if !l.shared {
 		return l.nBatch
 	}
 	for {
 		used, gen, waiting := 0, 0, 0
-		var longest *slot
+		var newest *slot
 		for _, s := range l.slots {
 			if s.idle() {
 				continue
@@ -375,18 +377,18 @@ func (l *loop) makeRoom() int {
 			} else if len(s.pending) > 0 {
 				waiting++
 			}
-			if longest == nil || len(s.cache) > len(longest.cache) {
-				longest = s
+			if newest == nil || s.started.After(newest.started) {
+				newest = s
 			}
 		}
 		need := gen
 		if gen == 0 && waiting > 0 {
 			need = 1
 		}
-		if longest == nil || used+need <= l.cells {
+		if newest == nil || used+need <= l.cells {
 			return l.cells - used
 		}
-		l.cut(longest, used)
+		l.cut(newest, used)
 	}
 }
 
@@ -394,7 +396,7 @@ func (l *loop) makeRoom() int {
 // (makeRoom), and frees its cells: an answer under way ends as cut for length, as at the end
 // of the context; a prompt not yet read is refused, to be sent again when others finish.
 func (l *loop) cut(s *slot, used int) {
-	l.log.Info("the shared KV cache is full: ending the longest request", "slot", s.id, "tokens", len(s.cache), "in_use", used, "cells", l.cells)
+	l.log.Info("the shared KV cache is full: ending the request that started last", "slot", s.id, "tokens", len(s.cache), "in_use", used, "cells", l.cells)
 	if s.gen {
 		l.finish(s, engine.FinishLength, "")
 	} else {

@@ -36,7 +36,7 @@ func longAnswer(w *Worker, prompt string, n int) (*engine.CompletionResult, *eng
 
 // TestSharedCacheOverflowCutsOne: two answers that together outgrow the one KV cache their
 // slots share. Before, the decode that found no room failed every running request ("the KV
-// cache is full"); now the longest is ended as a length cut and the other goes on to its end.
+// cache is full"); now one is ended as a length cut and the other goes on to its end.
 func TestSharedCacheOverflowCutsOne(t *testing.T) {
 	model := sharedtest.Model(t, "stories260K.gguf")
 	initLlama(t)
@@ -80,5 +80,61 @@ func TestSharedCacheOverflowCutsOne(t *testing.T) {
 	// The worker goes on serving.
 	if r, e := longAnswer(w, "Once upon a time", 20); e != nil || r.Usage.CompletionTokens != 20 {
 		t.Errorf("a later request: %+v %v", r, e)
+	}
+}
+
+// TestSharedCacheKeepsTheEarlierAnswer: an answer well under way, then a newcomer whose prompt
+// no longer fits beside it. The newcomer ends (refused as busy, or cut if it already
+// answers); the earlier answer is never cut for it, whichever sequence is longer.
+func TestSharedCacheKeepsTheEarlierAnswer(t *testing.T) {
+	model := sharedtest.Model(t, "stories260K.gguf")
+	initLlama(t)
+	w, err := start(Config{Model: model, SlotCtx: 512, Slots: 2, Threads: 1, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	runLoop(t, w)
+	srv := httptest.NewServer(http.HandlerFunc(w.handleCompletion))
+	t.Cleanup(srv.Close)
+
+	// The first answer streams its tokens; at 300 the newcomer is sent.
+	body := `{"prompt":"Once upon a time","max_tokens":500,"no_draft":true,"sampling":{"temperature":0,"seed":1,"logit_bias":{"2":-100}}}`
+	resp, err := http.Post(srv.URL+"/completion", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	fr := engine.NewFrameReader(resp.Body)
+	late := make(chan [2]any, 1)
+	tokens := 0
+	for {
+		var line engine.StreamLine
+		if err := fr.Next(&line); err != nil {
+			t.Fatalf("first answer: %v", err)
+		}
+		if line.Error != nil {
+			t.Fatalf("the first answer failed: %v", line.Error)
+		}
+		if line.Event != nil {
+			tokens += 1 + line.Event.Merged
+			if tokens == 300 {
+				go func() {
+					r, e := longAnswer(w, strings.Repeat("The little dog ran to the park. ", 30), 20)
+					late <- [2]any{r, e}
+				}()
+			}
+		}
+		if line.Done != nil {
+			if line.Done.Usage.CompletionTokens != 500 {
+				t.Errorf("the first answer was cut at %d tokens of 500 (%s) for a later request", line.Done.Usage.CompletionTokens, line.Done.FinishReason)
+			}
+			break
+		}
+	}
+	got := <-late
+	t.Logf("the newcomer: %+v %v", got[0], got[1])
+	if e, _ := got[1].(*engine.Error); e != nil && e.Kind != engine.KindUnavailable {
+		t.Errorf("the newcomer: %v (%s), want a busy refusal or an answer", e, e.Kind)
 	}
 }
