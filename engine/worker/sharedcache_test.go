@@ -34,21 +34,28 @@ func longAnswer(w *Worker, prompt string, n int) (*engine.CompletionResult, *eng
 	}
 }
 
-// TestSharedCacheOverflowCutsOne: two answers that together outgrow the one KV cache their
-// slots share. Before, the decode that found no room failed every running request ("the KV
-// cache is full"); now one is ended as a length cut and the other goes on to its end.
-func TestSharedCacheOverflowCutsOne(t *testing.T) {
+// startShared runs stories260K with two slots sharing a cache of cells cells.
+func startShared(t *testing.T, cells int) *Worker {
+	t.Helper()
 	model := sharedtest.Model(t, "stories260K.gguf")
 	initLlama(t)
-	w, err := start(Config{Model: model, SlotCtx: 256, Slots: 2, Threads: 1, Log: slog.New(slog.DiscardHandler)})
+	w, err := start(Config{Model: model, SlotCtx: cells, Slots: 2, Threads: 1, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.close)
-	if !w.loop.shared || w.loop.cells != 256 {
-		t.Fatalf("want two slots sharing a cache of 256 cells, got shared=%v cells=%d", w.loop.shared, w.loop.cells)
+	if !w.loop.shared || w.loop.cells != cells {
+		t.Fatalf("want two slots sharing a cache of %d cells, got shared=%v cells=%d", cells, w.loop.shared, w.loop.cells)
 	}
 	runLoop(t, w)
+	return w
+}
+
+// TestSharedCacheOverflowCutsOne: two answers that together outgrow the one KV cache their
+// slots share. Before, the decode that found no room failed every running request ("the KV
+// cache is full"); now one is ended as a length cut and the other goes on to its end.
+func TestSharedCacheOverflowCutsOne(t *testing.T) {
+	w := startShared(t, 256)
 	type outcome struct {
 		res *engine.CompletionResult
 		err *engine.Error
@@ -87,14 +94,7 @@ func TestSharedCacheOverflowCutsOne(t *testing.T) {
 // no longer fits beside it. The newcomer ends (refused as busy, or cut if it already
 // answers); the earlier answer is never cut for it, whichever sequence is longer.
 func TestSharedCacheKeepsTheEarlierAnswer(t *testing.T) {
-	model := sharedtest.Model(t, "stories260K.gguf")
-	initLlama(t)
-	w, err := start(Config{Model: model, SlotCtx: 512, Slots: 2, Threads: 1, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.close)
-	runLoop(t, w)
+	w := startShared(t, 512)
 	srv := httptest.NewServer(http.HandlerFunc(w.handleCompletion))
 	t.Cleanup(srv.Close)
 
