@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
@@ -34,7 +35,8 @@ func longAnswer(w *Worker, prompt string, n int) (*engine.CompletionResult, *eng
 	}
 }
 
-// startShared runs stories260K with two slots sharing a cache of cells cells.
+// startShared loads stories260K with two slots sharing a cache of cells cells; runLoop starts
+// its decode loop.
 func startShared(t *testing.T, cells int) *Worker {
 	t.Helper()
 	model := sharedtest.Model(t, "stories260K.gguf")
@@ -47,7 +49,6 @@ func startShared(t *testing.T, cells int) *Worker {
 	if !w.loop.shared || w.loop.cells != cells {
 		t.Fatalf("want two slots sharing a cache of %d cells, got shared=%v cells=%d", cells, w.loop.shared, w.loop.cells)
 	}
-	runLoop(t, w)
 	return w
 }
 
@@ -67,6 +68,13 @@ func TestSharedCacheOverflowCutsOne(t *testing.T) {
 			out <- outcome{r, e}
 		}()
 	}
+	// Both wait in the queue before the loop starts, so they surely run side by side.
+	for deadline := time.Now().Add(10 * time.Second); w.loop.queued.Load() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the two requests did not reach the queue")
+		}
+	}
+	runLoop(t, w)
 	full, cut := 0, 0
 	for range 2 {
 		o := <-out
@@ -95,6 +103,7 @@ func TestSharedCacheOverflowCutsOne(t *testing.T) {
 // answers); the earlier answer is never cut for it, whichever sequence is longer.
 func TestSharedCacheKeepsTheEarlierAnswer(t *testing.T) {
 	w := startShared(t, 512)
+	runLoop(t, w)
 	srv := httptest.NewServer(http.HandlerFunc(w.handleCompletion))
 	t.Cleanup(srv.Close)
 
