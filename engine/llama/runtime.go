@@ -217,7 +217,7 @@ var (
 
 // tapLog also hands every complete log line to fn until the returned function is called.
 // llama.cpp logs on the calling thread, so a tap around one call sees that call's lines (and
-// any another thread logs meanwhile; the taps here look for lines only that call writes).
+// whatever another thread logs meanwhile: a tap looks only for lines its call writes).
 func tapLog(fn func(line string)) (untap func()) {
 	logMu.Lock()
 	logTap = fn
