@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,11 +41,12 @@ func (s *Server) viaRemote(format wireFormat, h handlerFunc) handlerFunc {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		var peek struct {
 			Model string `json:"model"`
+			Name  string `json:"name"` // Ollama's older spelling (/api/show, /api/embeddings)
 		}
 		if json.Unmarshal(body, &peek) != nil {
 			return h(w, r) // the handler says what is wrong with the body
 		}
-		model := peek.Model
+		model := cmp.Or(peek.Model, peek.Name)
 		t, ok := rm.Resolve(model)
 		if !ok {
 			return h(w, r)
@@ -60,7 +62,11 @@ func (s *Server) viaRemote(format wireFormat, h handlerFunc) handlerFunc {
 		if err := json.Unmarshal(body, &fields); err != nil {
 			return badRequest("", "the request body is not a JSON object: %v", err)
 		}
-		fields["model"], _ = json.Marshal(t.Model)
+		key := "model"
+		if peek.Model == "" {
+			key = "name"
+		}
+		fields[key], _ = json.Marshal(t.Model)
 		out, err := json.Marshal(fields)
 		if err != nil {
 			return err

@@ -95,7 +95,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/embed", ollama(s.viaRemote(wireOllama, s.ollamaEmbed))},
 		{"POST", "/api/embeddings", ollama(s.viaRemote(wireOllama, s.ollamaEmbeddings))},
 		{"GET", "/api/tags", ollama(s.ollamaTags)},
-		{"POST", "/api/show", ollama(s.ollamaShow)},
+		{"POST", "/api/show", ollama(s.viaRemote(wireOllama, s.ollamaShow))},
 		{"GET", "/api/ps", ollama(s.ollamaPS)},
 		{"POST", "/api/pull", ollama(library(s.ollamaPull))},
 		{"DELETE", "/api/delete", ollama(library(s.ollamaDelete))},

@@ -116,6 +116,20 @@ func TestRemotes(t *testing.T) {
 			t.Fatalf("/api/chat: %d %s", code, out)
 		}
 	})
+	t.Run("show asks the remote", func(t *testing.T) {
+		// Before, /api/show answered from the listing alone: no model_info, template or
+		// parameters for a model on another machine.
+		for _, body := range []string{`{"model":"back/stories260k"}`, `{"name":"back/stories260k"}`} {
+			code, out := send(t, tg, "POST", "/api/show", body)
+			if code != 200 || !strings.Contains(out, `"general.architecture":"llama"`) || !strings.Contains(out, `"model_info"`) {
+				t.Errorf("/api/show %s: %d %.300s", body, code, out)
+			}
+		}
+		// An OpenAI-only remote has no /api/show: what its listing says is shown.
+		if code, out := send(t, tg, "POST", "/api/show", `{"model":"gpu/`+remotetest.Chat+`"}`); code != 200 {
+			t.Errorf("/api/show of an OpenAI-only remote's model: %d %.300s", code, out)
+		}
+	})
 	t.Run("lists say where models run", func(t *testing.T) { listsSayWhere(t, tg) })
 	t.Run("vllm: openai routes pass through", func(t *testing.T) { vllmOpenAI(t, tg, vllm) })
 	t.Run("vllm: ollama routes are converted", func(t *testing.T) { vllmOllama(t, tg) })
