@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ErrorMessage } from '../components/ErrorMessage';
 import type { Language, Settings, Theme } from '../api/types';
 import { CopyButton } from '../components/CopyButton';
+import { KeepAliveOptions } from '../components/KeepAliveOptions';
 import { SaveStatus, type SaveState } from '../components/Feedback';
 import { ModelSelect } from '../components/ModelSelect';
 import { RemoteEndpoints } from '../components/RemoteEndpoints';
@@ -10,14 +11,6 @@ import { useI18n, type MessageKey } from '../i18n';
 import { useApp } from '../state';
 import { HFToken } from './settings/HFToken';
 import { Storage } from './settings/Storage';
-
-const KEEP_ALIVE: { value: string; label: MessageKey }[] = [
-  { value: '1m', label: 'settings.keepAlive.1m' },
-  { value: '5m', label: 'settings.keepAlive.5m' },
-  { value: '30m', label: 'settings.keepAlive.30m' },
-  { value: '1h', label: 'settings.keepAlive.1h' },
-  { value: '-1', label: 'settings.keepAlive.forever' },
-];
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/i;
 
@@ -245,12 +238,7 @@ export function SettingsView() {
           <label className="field">
             <span>{t('settings.keepAlive')}</span>
             <select value={form.keepAlive} onChange={(e) => set('keepAlive', e.target.value)}>
-              {!KEEP_ALIVE.some((k) => k.value === form.keepAlive) && <option value={form.keepAlive}>{form.keepAlive}</option>}
-              {KEEP_ALIVE.map((k) => (
-                <option key={k.value} value={k.value}>
-                  {t(k.label)}
-                </option>
-              ))}
+              <KeepAliveOptions value={form.keepAlive} />
             </select>
           </label>
           <div className="field">

@@ -2,19 +2,12 @@ import { useState } from 'react';
 import type { Model } from '../../api/types';
 import type { ModelDefault } from '../../api/wire.gen';
 import { ErrorMessage } from '../../components/ErrorMessage';
-import { useI18n, type MessageKey } from '../../i18n';
+import { KeepAliveOptions } from '../../components/KeepAliveOptions';
+import { useI18n } from '../../i18n';
 import { useApp } from '../../state';
 
 /** Context lengths offered per model (tokens), up to the model's training context. */
 export const CONTEXT_CHOICES = [2048, 4096, 8192, 16384, 32768, 65536, 131072];
-
-const KEEP_ALIVE: { value: string; label: MessageKey }[] = [
-  { value: '1m', label: 'settings.keepAlive.1m' },
-  { value: '5m', label: 'settings.keepAlive.5m' },
-  { value: '30m', label: 'settings.keepAlive.30m' },
-  { value: '1h', label: 'settings.keepAlive.1h' },
-  { value: '-1', label: 'settings.keepAlive.forever' },
-];
 
 /**
  * The model's own context length and keep-alive (settings.model_defaults), used when a request
@@ -67,12 +60,7 @@ export function ModelDefaults({ model }: { model: Model }) {
         onChange={(e) => void change({ ...cur, keep_alive: e.target.value || undefined })}
       >
         <option value="">{t('models.useDefault')}</option>
-        {cur.keep_alive && !KEEP_ALIVE.some((k) => k.value === cur.keep_alive) && <option value={cur.keep_alive}>{cur.keep_alive}</option>}
-        {KEEP_ALIVE.map((k) => (
-          <option key={k.value} value={k.value}>
-            {t(k.label)}
-          </option>
-        ))}
+        <KeepAliveOptions value={cur.keep_alive ?? ''} />
       </select>
       <ErrorMessage error={error} className="error small" />
     </div>
