@@ -1,30 +1,10 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Model, Settings, SettingsView as SV } from '../api/types';
+import type { Settings, SettingsView as SV } from '../api/types';
 import { App } from '../App';
-import { mockFetch, type Call } from '../test/fetchMock';
+import { baseSettings, installedModel, mockFetch, perchStatus, type Call } from '../test/fetchMock';
 
-const model = (name: string, context_length = 2048): Model => ({
-  name,
-  size: 1 << 20,
-  quantization: 'Q8_0',
-  architecture: 'llama',
-  parameters: 1e6,
-  context_length,
-  modified_at: '2026-12-01T00:00:00Z',
-  default: false,
-});
-
-const base: Settings = {
-  address: '127.0.0.1:11435',
-  keep_alive: '5m',
-  context_length: 0,
-  slots: 4,
-  max_loaded: 0,
-  launch_at_login: false,
-  language: 'en',
-  theme: 'system',
-};
+const model = installedModel;
 
 let current: SV;
 let calls: Call[];
@@ -32,21 +12,13 @@ let calls: Call[];
 beforeEach(() => {
   window.location.hash = '#/models';
   current = {
-    settings: { ...base, model_defaults: { 'qwen3:8b': { num_ctx: 8192, keep_alive: '30m' } } },
+    settings: { ...baseSettings, model_defaults: { 'qwen3:8b': { num_ctx: 8192, keep_alive: '30m' } } },
     lan: false,
     listening: '127.0.0.1:11435',
     restart_needed: [],
   };
   calls = mockFetch({
-    'GET /perch/status': () => ({
-      version: '0.1.0',
-      address: '127.0.0.1:11435',
-      api_key_required: false,
-      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: true },
-      default_model: '',
-      loaded: [],
-      generating: false,
-    }),
+    'GET /perch/status': () => ({ ...perchStatus({ settings: true }), default_model: '' }),
     'GET /perch/settings': () => current,
     'GET /perch/models': () => ({ models: [model('qwen3:8b', 40960), model('llama3.1:8b', 131072), model('stories', 2048)], default_model: '' }),
     'GET /perch/chats': () => ({ chats: [] }),

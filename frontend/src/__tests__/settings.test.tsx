@@ -2,35 +2,16 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Settings, SettingsView as SV } from '../api/types';
 import { App } from '../App';
-import { mockFetch, type Call } from '../test/fetchMock';
-
-const base: Settings = {
-  address: '127.0.0.1:11435',
-  keep_alive: '5m',
-  context_length: 0,
-  slots: 4,
-  max_loaded: 0,
-  launch_at_login: false,
-  language: 'en',
-  theme: 'system',
-};
+import { baseSettings, mockFetch, perchStatus, type Call } from '../test/fetchMock';
 
 let current: SV;
 let calls: Call[];
 
 beforeEach(() => {
   window.location.hash = '#/settings';
-  current = { settings: { ...base }, lan: false, listening: '127.0.0.1:11435', restart_needed: [] };
+  current = { settings: { ...baseSettings }, lan: false, listening: '127.0.0.1:11435', restart_needed: [] };
   calls = mockFetch({
-    'GET /perch/status': () => ({
-      version: '0.1.0',
-      address: '127.0.0.1:11435',
-      api_key_required: false,
-      features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: true },
-      default_model: '',
-      loaded: [],
-      generating: false,
-    }),
+    'GET /perch/status': () => ({ ...perchStatus({ settings: true }), default_model: '' }),
     'GET /perch/settings': () => current,
     'GET /perch/models': () => ({ models: [], default_model: '' }),
     'GET /perch/chats': () => ({ chats: [] }),
@@ -38,7 +19,7 @@ beforeEach(() => {
       const b = body as Partial<Settings> & { lan?: boolean };
       const next = { ...current.settings, ...b };
       if (!next.address.startsWith('127.') && !next.api_key) next.api_key = 'perch-abc';
-      current = { ...current, settings: next, lan: !next.address.startsWith('127.'), restart_needed: next.address !== base.address ? ['address'] : [] };
+      current = { ...current, settings: next, lan: !next.address.startsWith('127.'), restart_needed: next.address !== baseSettings.address ? ['address'] : [] };
       return current;
     },
   });
@@ -171,15 +152,7 @@ describe('Settings: storage and the Hugging Face token', () => {
   function routes(extra: Record<string, (b: unknown) => unknown>) {
     let downloads = '/Users/me/Library/Application Support/perch/models';
     calls = mockFetch({
-      'GET /perch/status': () => ({
-        version: '0.1.0',
-        address: '127.0.0.1:11435',
-        api_key_required: false,
-        features: { chats: true, library: true, catalog: false, memory: false, fit: false, import: false, settings: true },
-        default_model: '',
-        loaded: [],
-        generating: false,
-      }),
+      'GET /perch/status': () => ({ ...perchStatus({ settings: true }), default_model: '' }),
       'GET /perch/settings': () => current,
       'GET /perch/models': () => ({ models: [], default_model: '' }),
       'GET /perch/chats': () => ({ chats: [] }),

@@ -2,12 +2,10 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Settings, SettingsView as SV } from '../api/types';
 import { App } from '../App';
-import { mockFetch, perchStatus, type Call } from '../test/fetchMock';
-
-const base: Settings = { address: '127.0.0.1:11435', keep_alive: '5m', context_length: 0, slots: 4, max_loaded: 0, launch_at_login: false, language: 'en', theme: 'system' };
+import { baseSettings, mockFetch, perchStatus, type Call } from '../test/fetchMock';
 
 function routes(picker: boolean, pick: () => unknown, lang: Settings['language'] = 'en', put?: (b: unknown) => unknown): { calls: Call[]; view: () => SV } {
-  let current: SV = { settings: { ...base, language: lang }, lan: false, listening: '127.0.0.1:11435', restart_needed: [] };
+  let current: SV = { settings: { ...baseSettings, language: lang }, lan: false, listening: '127.0.0.1:11435', restart_needed: [] };
   const calls = mockFetch({
     'GET /perch/status': () => perchStatus({ settings: true, folder_picker: picker }),
     'GET /perch/settings': () => current,

@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import type { Features, Status } from '../api/types';
+import type { Features, Model, Settings, Status } from '../api/types';
 
 export interface Call {
   method: string;
@@ -61,4 +61,21 @@ export function perchStatus(features: Partial<Features> = {}): Status {
     loaded: [],
     generating: false,
   };
+}
+
+/** The settings of a fresh Perch, in English. */
+export const baseSettings: Settings = {
+  address: '127.0.0.1:11435',
+  keep_alive: '5m',
+  context_length: 0,
+  slots: 4,
+  max_loaded: 0,
+  launch_at_login: false,
+  language: 'en',
+  theme: 'system',
+};
+
+/** An installed model of 1 MiB (Q8_0, llama) trained for context_length tokens. */
+export function installedModel(name: string, context_length = 2048): Model {
+  return { name, size: 1 << 20, quantization: 'Q8_0', architecture: 'llama', parameters: 1e6, context_length, modified_at: '2026-12-01T00:00:00Z', default: false };
 }
