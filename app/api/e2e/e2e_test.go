@@ -38,6 +38,20 @@ func TestMain(m *testing.M) { enginetest.Main(m) }
 // shared/yardsticks/stories260K-reference.json.
 const stories260KGreedy = "Once upon a time, there was a little girl named Lily. She loved to play"
 
+// serveOn serves srv on a loopback port until the test ends and returns its URL.
+func serveOn(t *testing.T, srv *api.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String()
+}
+
 func TestRealStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts llama.cpp workers")
@@ -62,16 +76,9 @@ func TestRealStack(t *testing.T) {
 		sharedtest.Skipf(t, "the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}
 	srv = api.New(api.Config{APIKey: "e2e-key", Version: "0.1.0", Logger: log}, api.Deps{Engine: eng, Library: storeadapter.New(store)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	base := serveOn(t, srv)
 
-	tg := compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
+	tg := compat.Target{BaseURL: base, Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 	t.Run("openai", func(t *testing.T) { compat.Run(t, tg, withoutForcedCalls(compat.OpenAI())) })
 	t.Run("ollama", func(t *testing.T) { compat.Run(t, tg, compat.Ollama()) })
 	t.Run("responses", func(t *testing.T) { compat.Run(t, tg, withoutForcedCalls(compat.Responses())) })

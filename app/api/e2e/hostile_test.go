@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,15 +58,8 @@ func hostileStack(t *testing.T) (compat.Target, *engine.Engine) {
 	}
 	t.Cleanup(func() { history.Close() })
 	srv = api.New(api.Config{APIKey: "e2e-key", Version: "0.1.0", Logger: log}, api.Deps{Engine: eng, Library: storeadapter.New(store), Chats: history})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", APIKey: "e2e-key"}, eng
+	base := serveOn(t, srv)
+	return compat.Target{BaseURL: base, Model: "stories260k", APIKey: "e2e-key"}, eng
 }
 
 func pidOf(t *testing.T, eng *engine.Engine, model string) int {

@@ -30,20 +30,6 @@ import (
 	"github.com/perchapp/perch/engine/sharedtest"
 )
 
-// serveOn serves srv on a loopback port until the test ends and returns its URL.
-func serveOn(t *testing.T, srv *api.Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String()
-}
-
 // newEngine starts an engine over a store of the given models directories (none: empty).
 // Its 2048-token context holds a forced tool call's ~460-token tool prompt and the call: with
 // 512, the grammar-forced arguments ran into the end of the context now and then.

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,15 +66,8 @@ func realStack(t *testing.T, contextLength int) compat.Target {
 		sharedtest.Skipf(t, "the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}
 	srv := api.New(api.Config{APIKey: "e2e-key", Version: "0.1.0", Logger: log}, api.Deps{Engine: eng, Library: storeadapter.New(store)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return compat.Target{BaseURL: "http://" + ln.Addr().String(), Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
+	base := serveOn(t, srv)
+	return compat.Target{BaseURL: base, Model: "stories260k", EmbedModel: "stories260k", APIKey: "e2e-key", Story: stories260KGreedy}
 }
 
 // runSDKs runs testdata/npm/sdks.mjs against tg as a real model (PERCH_REAL), with env added;
