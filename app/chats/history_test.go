@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/perchapp/perch/app/sqlitedb"
 )
 
 func listIDs(t *testing.T, s *Store, q string) []int64 {
@@ -81,21 +79,8 @@ func TestPerchChatsPinSortsFirstAndSurvivesReopen(t *testing.T) {
 // stay, unpinned, and can be pinned.
 func TestPerchChatsPinAfterUpgrade(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "chats.db")
-	old, err := sqlitedb.Open(ctx, path, schema[:3], sqlitedb.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.ExecContext(ctx, `INSERT INTO chats (title, created_at, updated_at) VALUES ('old', 1, 1), ('older', 0, 0);
-		INSERT INTO messages (chat_id, role, content, created_at) VALUES (1, 'user', 'hi', 1);`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgradedFrom(t, 3, `INSERT INTO chats (title, created_at, updated_at) VALUES ('old', 1, 1), ('older', 0, 0);
+		INSERT INTO messages (chat_id, role, content, created_at) VALUES (1, 'user', 'hi', 1);`)
 	got, err := s.List(ctx, ListOptions{})
 	if err != nil || len(got) != 2 || got[0].Title != "old" || got[0].Pinned || got[0].Messages != 1 {
 		t.Fatalf("old chats after the upgrade: %+v, %v", got, err)

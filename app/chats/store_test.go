@@ -378,23 +378,9 @@ func TestPerchChatsTitleFrom(t *testing.T) {
 // keep their drafted and accepted counts.
 func TestPerchChatsDraftStatsAfterUpgrade(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "chats.db")
-	old, err := sqlitedb.Open(ctx, path, schema[:1], sqlitedb.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.ExecContext(ctx, `INSERT INTO chats (title, created_at, updated_at) VALUES ('old', 1, 1);
+	s := upgradedFrom(t, 1, `INSERT INTO chats (title, created_at, updated_at) VALUES ('old', 1, 1);
 		INSERT INTO messages (chat_id, role, content, created_at) VALUES (1, 'user', 'hi', 1);
-		INSERT INTO messages (chat_id, role, content, completion_tokens, tokens_per_s, created_at) VALUES (1, 'assistant', 'hello', 3, 90, 2);`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+		INSERT INTO messages (chat_id, role, content, completion_tokens, tokens_per_s, created_at) VALUES (1, 'assistant', 'hello', 3, 90, 2);`)
 	c, err := s.Get(ctx, 1)
 	if err != nil || len(c.Messages) != 2 || c.Messages[1].Stats == nil || c.Messages[1].Stats.CompletionTokens != 3 || c.Messages[1].Stats.DraftTokens != 0 {
 		t.Fatalf("the old answer after the upgrade: %+v, %v", c, err)
@@ -418,24 +404,10 @@ func TestPerchChatsDraftStatsAfterUpgrade(t *testing.T) {
 // counts with no source, and new answers keep theirs.
 func TestPerchChatsDraftSourceAfterUpgrade(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "chats.db")
-	old, err := sqlitedb.Open(ctx, path, schema[:4], sqlitedb.Options{MaxOpenConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.ExecContext(ctx, `INSERT INTO chats (title, created_at, updated_at, leaf_id) VALUES ('old', 1, 1, 2);
+	s := upgradedFrom(t, 4, `INSERT INTO chats (title, created_at, updated_at, leaf_id) VALUES ('old', 1, 1, 2);
 		INSERT INTO messages (chat_id, role, content, created_at) VALUES (1, 'user', 'hi', 1);
 		INSERT INTO messages (chat_id, role, content, completion_tokens, tokens_per_s, draft_tokens, draft_accepted, parent_id, created_at)
-			VALUES (1, 'assistant', 'hello', 3, 90, 16, 12, 1, 2);`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+			VALUES (1, 'assistant', 'hello', 3, 90, 16, 12, 1, 2);`)
 	c, err := s.Get(ctx, 1)
 	if err != nil || len(c.Messages) != 2 {
 		t.Fatalf("the old chat after the upgrade: %+v, %v", c, err)
@@ -491,4 +463,26 @@ func TestPerchChatsImport(t *testing.T) {
 	if after, _ := s.List(ctx, ListOptions{}); len(after) != len(before) {
 		t.Errorf("bad imports left chats behind: %d → %d", len(before), len(after))
 	}
+}
+
+// upgradedFrom opens a history made by the first steps of the schema, holding what seed
+// inserts, as Open upgrades it in place.
+func upgradedFrom(t *testing.T, steps int, seed string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "chats.db")
+	old, err := sqlitedb.Open(ctx, path, schema[:steps], sqlitedb.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
