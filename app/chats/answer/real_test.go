@@ -18,16 +18,23 @@ import (
 // TestMain lets this test binary act as the engine's worker.
 func TestMain(m *testing.M) { enginetest.Main(m) }
 
-// TestStreamTrimsRealEngine: with the real engine (stories260K in a 256-token context) a
-// conversation grown past the context is refused by the worker; Stream leaves out the
-// oldest turns until it fits and the answer comes, as `perch run` relies on.
-func TestStreamTrimsRealEngine(t *testing.T) {
+// storiesEngine is the real engine with stories260K as "stories", one slot.
+func storiesEngine(t *testing.T) *engine.Engine {
+	t.Helper()
 	models := enginetest.Files{"stories": sharedtest.Model(t, "stories260K.gguf")}
 	e, err := engine.New(engine.Config{Resolver: models, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 2, Slots: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
+	return e
+}
+
+// TestStreamTrimsRealEngine: with the real engine (stories260K in a 256-token context) a
+// conversation grown past the context is refused by the worker; Stream leaves out the
+// oldest turns until it fits and the answer comes, as `perch run` relies on.
+func TestStreamTrimsRealEngine(t *testing.T) {
+	e := storiesEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	req := engine.ChatRequest{Model: "stories", RequestOptions: engine.RequestOptions{
@@ -41,7 +48,7 @@ func TestStreamTrimsRealEngine(t *testing.T) {
 	req.Messages = append(req.Messages, chat.Message{Role: "user", Content: "What happened next?"})
 
 	// Untrimmed, the worker refuses it: the test would mean nothing otherwise.
-	_, err = e.Chat(ctx, req, nil)
+	_, err := e.Chat(ctx, req, nil)
 	var ee *engine.Error
 	if !errors.As(err, &ee) || ee.Kind != engine.KindContextExceeded {
 		t.Fatalf("the long chat was not over the context: %v", err)
@@ -66,12 +73,7 @@ func TestStreamTrimsRealEngine(t *testing.T) {
 // TestChatContextLoadsRealModel: a chat's own num_ctx is the context its answer loads the
 // real model with.
 func TestChatContextLoadsRealModel(t *testing.T) {
-	models := enginetest.Files{"stories": sharedtest.Model(t, "stories260K.gguf")}
-	e, err := engine.New(engine.Config{Resolver: models, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 2, Slots: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
+	e := storiesEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	numCtx, maxTokens := 512, 4
