@@ -39,6 +39,15 @@ function setup() {
   return { view, reload, onEnd, said };
 }
 
+/** Starts an answer in chat 7 (by default: asking "Tell me a story"); the promise ends with the run. */
+function start(view: ReturnType<typeof setup>['view'], action: Parameters<ReturnType<typeof useChatStream>['start']>[1] = { kind: 'send', content: 'Tell me a story' }): Promise<void> {
+  let done!: Promise<void>;
+  act(() => {
+    done = view.result.current.stream.start(7, action, 'stories260k');
+  });
+  return done;
+}
+
 beforeEach(() => {
   events = undefined;
   stopAnswer = () => ({});
@@ -52,10 +61,7 @@ beforeEach(() => {
 describe('useChatStream', () => {
   it('follows an answer from the question to the saved message', async () => {
     const { view, reload, onEnd, said } = setup();
-    let done!: Promise<void>;
-    act(() => {
-      done = view.result.current.stream.start(7, { kind: 'send', content: 'Tell me a story' }, 'stories260k');
-    });
+    const done = start(view);
     expect(view.result.current.stream.isRunning(7)).toBe(true);
     expect(view.result.current.stream.gen?.chatId).toBe(7);
     expect(said).toEqual(['Writing…']);
@@ -94,10 +100,7 @@ describe('useChatStream', () => {
 
   it('reloads after a regenerated answer, for its versions', async () => {
     const { view, reload } = setup();
-    let done!: Promise<void>;
-    act(() => {
-      done = view.result.current.stream.start(7, { kind: 'regenerate' }, 'stories260k');
-    });
+    const done = start(view, { kind: 'regenerate' });
     await waitFor(() => expect(events).toBeTruthy());
     await act(async () => {
       send({ type: 'start', user: question, model: 'stories260k' });
@@ -112,10 +115,7 @@ describe('useChatStream', () => {
 
   it('shows an error event as the error and keeps the message saved with it', async () => {
     const { view } = setup();
-    let done!: Promise<void>;
-    act(() => {
-      done = view.result.current.stream.start(7, { kind: 'send', content: 'Tell me a story' }, 'stories260k');
-    });
+    const done = start(view);
     await waitFor(() => expect(events).toBeTruthy());
     await act(async () => {
       send({ type: 'start', user: question, model: 'stories260k' });
@@ -132,10 +132,7 @@ describe('useChatStream', () => {
 
   it('keeps what was written when the connection drops, marked interrupted', async () => {
     const { view, said } = setup();
-    let done!: Promise<void>;
-    act(() => {
-      done = view.result.current.stream.start(7, { kind: 'send', content: 'Tell me a story' }, 'stories260k');
-    });
+    const done = start(view);
     await waitFor(() => expect(events).toBeTruthy());
     await act(async () => {
       send({ type: 'start', user: question, model: 'stories260k' });
@@ -157,10 +154,7 @@ describe('useChatStream', () => {
   it('stops on Esc, and drops the stream at once when the server cannot be asked', async () => {
     stopAnswer = () => new Response(JSON.stringify({ error: { message: 'down' } }), { status: 500 });
     const { view, reload } = setup();
-    let done!: Promise<void>;
-    act(() => {
-      done = view.result.current.stream.start(7, { kind: 'send', content: 'Tell me a story' }, 'stories260k');
-    });
+    const done = start(view);
     await waitFor(() => expect(events).toBeTruthy());
     await act(async () => send({ type: 'start', user: question, model: 'stories260k' }));
     await act(async () => {
