@@ -13,7 +13,6 @@ import (
 
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/api/storeadapter"
-	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
 )
@@ -27,20 +26,9 @@ func TestDraftModelRealStack(t *testing.T) {
 		t.Skip("starts llama.cpp workers")
 	}
 	models := filepath.Dir(sharedtest.Model(t, "stories260K.gguf"))
-	store, err := library.Open(t.TempDir(), library.WithDirs(models))
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	drafts := map[string]string{"stories260k": "stories260k"}
-	eng, err := engine.New(engine.Config{
-		Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 512, Log: log,
-		DraftFor: func(m string) string { return drafts[m] },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Close)
+	eng, store := realEngine(t, engine.Config{ContextLength: 512, Log: log, DraftFor: func(m string) string { return drafts[m] }}, models)
 	if _, err := eng.Load(context.Background(), "stories260k", engine.LoadOptions{}, nil); err != nil {
 		sharedtest.Skipf(t, "the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}

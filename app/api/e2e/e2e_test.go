@@ -6,6 +6,7 @@ package e2e_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -37,6 +38,24 @@ func TestMain(m *testing.M) { enginetest.Main(m) }
 // stories260KGreedy is the model's greedy continuation of "Once upon a time" (16 tokens), from
 // shared/yardsticks/stories260K-reference.json.
 const stories260KGreedy = "Once upon a time, there was a little girl named Lily. She loved to play"
+
+// realEngine opens a library over dirs and the real engine over it, its workers this test
+// binary, with cfg's other settings (one thread unless cfg says).
+func realEngine(t *testing.T, cfg engine.Config, dirs ...string) (*engine.Engine, *library.Store) {
+	t.Helper()
+	store, err := library.Open(t.TempDir(), library.WithDirs(dirs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Resolver, cfg.Command, cfg.RuntimeDir = store, []string{os.Args[0], "engine"}, t.TempDir()
+	cfg.Threads = cmp.Or(cfg.Threads, 1)
+	eng, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Close)
+	return eng, store
+}
 
 // serveOn serves srv on a loopback port until the test ends and returns its URL.
 func serveOn(t *testing.T, srv *api.Server) string {

@@ -21,7 +21,6 @@ import (
 	"github.com/perchapp/perch/app/api/internal/compat"
 	"github.com/perchapp/perch/app/api/storeadapter"
 	"github.com/perchapp/perch/app/chats"
-	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
 )
@@ -34,21 +33,12 @@ func hostileStack(t *testing.T) (compat.Target, *engine.Engine) {
 		t.Skip("starts llama.cpp workers")
 	}
 	models := filepath.Dir(sharedtest.Model(t, "stories260K.gguf"))
-	store, err := library.Open(t.TempDir(), library.WithDirs(models))
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	var srv *api.Server
-	eng, err := engine.New(engine.Config{
-		Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 256, Log: log,
-		Heartbeat: 100 * time.Millisecond, HungAfter: 2 * time.Second,
+	eng, store := realEngine(t, engine.Config{
+		ContextLength: 256, Log: log, Heartbeat: 100 * time.Millisecond, HungAfter: 2 * time.Second,
 		OnWorkerExit: func(model string, _ error) { srv.ObserveWorkerRestart(model) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Close)
+	}, models)
 	if _, err := eng.Load(context.Background(), "stories260k", engine.LoadOptions{}, nil); err != nil {
 		sharedtest.Skipf(t, "the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}

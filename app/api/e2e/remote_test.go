@@ -35,16 +35,7 @@ import (
 // 512, the grammar-forced arguments ran into the end of the context now and then.
 func newEngine(t *testing.T, log *slog.Logger, dirs ...string) (*engine.Engine, *library.Store) {
 	t.Helper()
-	store, err := library.Open(t.TempDir(), library.WithDirs(dirs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(engine.Config{Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(), Threads: 1, ContextLength: 2048, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Close)
-	return eng, store
+	return realEngine(t, engine.Config{ContextLength: 2048, Log: log}, dirs...)
 }
 
 func pick(cases []compat.Case, names ...string) []compat.Case {

@@ -12,7 +12,6 @@ import (
 	"github.com/perchapp/perch/app/api"
 	"github.com/perchapp/perch/app/api/internal/compat"
 	"github.com/perchapp/perch/app/api/storeadapter"
-	"github.com/perchapp/perch/app/library"
 	"github.com/perchapp/perch/engine"
 	"github.com/perchapp/perch/engine/sharedtest"
 )
@@ -51,17 +50,8 @@ func TestRealStackClients(t *testing.T) {
 func realStack(t *testing.T, contextLength int) compat.Target {
 	t.Helper()
 	models := filepath.Dir(sharedtest.Model(t, "stories260K.gguf"))
-	store, err := library.Open(t.TempDir(), library.WithDirs(models))
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	eng, err := engine.New(engine.Config{Resolver: store, Command: []string{os.Args[0], "engine"}, RuntimeDir: t.TempDir(),
-		Threads: 1, ContextLength: contextLength, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Close)
+	eng, store := realEngine(t, engine.Config{ContextLength: contextLength, Log: log}, models)
 	if _, err := eng.Load(context.Background(), "stories260k", engine.LoadOptions{}, nil); err != nil {
 		sharedtest.Skipf(t, "the engine cannot load stories260K here (llama.cpp libraries missing?): %v", err)
 	}
