@@ -385,18 +385,29 @@ func TestPerchChatsDraftStatsAfterUpgrade(t *testing.T) {
 	if err != nil || len(c.Messages) != 2 || c.Messages[1].Stats == nil || c.Messages[1].Stats.CompletionTokens != 3 || c.Messages[1].Stats.DraftTokens != 0 {
 		t.Fatalf("the old answer after the upgrade: %+v, %v", c, err)
 	}
-	u, _ := s.AddUserMessage(ctx, 1, "again")
-	want := Stats{CompletionTokens: 40, TokensPerSecond: 200, DraftTokens: 32, DraftAccepted: 24}
-	if _, err := s.SaveAnswer(ctx, 1, u.ID, Message{Content: "hello hello", Model: "m", Stats: &want}); err != nil {
+	answerWithStats(t, s, Stats{CompletionTokens: 40, TokensPerSecond: 200, DraftTokens: 32, DraftAccepted: 24})
+}
+
+// answerWithStats asks again in chat 1 and saves an answer with want, which it must read back.
+func answerWithStats(t *testing.T, s *Store, want Stats) Message {
+	t.Helper()
+	ctx := context.Background()
+	u, err := s.AddUserMessage(ctx, 1, "again")
+	if err != nil {
 		t.Fatal(err)
 	}
-	c, err = s.Get(ctx, 1)
+	a, err := s.SaveAnswer(ctx, 1, u.ID, Message{Content: "hello hello", Model: "m", Stats: &want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Get(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := c.Messages[len(c.Messages)-1].Stats; got == nil || *got != want {
 		t.Errorf("stats read back %+v; saved %+v", got, want)
 	}
+	return a
 }
 
 // TestPerchChatsDraftSourceAfterUpgrade: a history made before answers recorded what made
@@ -416,22 +427,8 @@ func TestPerchChatsDraftSourceAfterUpgrade(t *testing.T) {
 		t.Errorf("the old answer's stats after the upgrade: %+v", got)
 	}
 	for _, source := range []string{"model", "ngram"} {
-		u, err := s.AddUserMessage(ctx, 1, "again")
-		if err != nil {
-			t.Fatal(err)
-		}
 		want := Stats{CompletionTokens: 40, TokensPerSecond: 200, DraftTokens: 32, DraftAccepted: 24, DraftSource: source}
-		a, err := s.SaveAnswer(ctx, 1, u.ID, Message{Content: "hello hello", Model: "m", Stats: &want})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err = s.Get(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := c.Messages[len(c.Messages)-1].Stats; got == nil || *got != want {
-			t.Errorf("stats read back %+v; saved %+v", got, want)
-		}
+		a := answerWithStats(t, s, want)
 		imp, err := s.Import(ctx, NewChat{Model: "m"}, []Message{{Role: RoleUser, Content: "q"}, a})
 		if err != nil {
 			t.Fatal(err)
